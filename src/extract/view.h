@@ -1,0 +1,27 @@
+/* Internal to extract: a decoded view of one message, built once
+ * (view.c) and read by every decoder (dsn.c, arf.c, autoreply.c,
+ * layout.c). */
+#pragma once
+
+#include "core/core.h"
+
+typedef struct {
+    const BtMessage *msg;
+    GMimeMessage *mime;          /* borrowed from msg */
+    char *body;                  /* the human-readable text of the bounce: every text/ * part that is
+                                  * not inside the returned message, decoded to UTF-8 (charset and
+                                  * transfer encoding), LF line ends, parts joined by "\n" */
+    char *dsn;                   /* message/delivery-status or message/global-delivery-status
+                                  * (and message/feedback-report) content as UTF-8 text, or NULL */
+    GMimeObject *returned;       /* the returned original: message/rfc822 / message/global part, or
+                                  * text/rfc822-headers, or NULL */
+    char *returned_headers;      /* the returned message's header block as text (unfolded), NULL if
+                                  * not found yet; layouts may supply it from an inline copy */
+} BtMsgView;
+
+BtMsgView *bt_view_new(const BtMessage *msg);
+void bt_view_free(BtMsgView *view);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtMsgView, bt_view_free)
+
+/* A top-level header of the bounce itself, decoded (RFC 2047) to UTF-8; NULL if absent. */
+char *bt_view_header(const BtMsgView *view, const char *name);

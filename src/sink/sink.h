@@ -1,0 +1,26 @@
+/* sink — writes verdicts: JSON Lines, text (cause and remediation first, one
+ * block per recipient), CSV; and the --summary table.  Output order is the
+ * order bounces are handed in. */
+#pragma once
+
+#include <stdio.h>
+#include "core/core.h"
+#include "extract/extract.h"
+
+typedef enum { BT_FORMAT_JSONL, BT_FORMAT_TEXT, BT_FORMAT_CSV } BtFormat;
+
+typedef struct _BtSink BtSink;
+
+/* color: ANSI emphasis in the text format (on a terminal). */
+BtSink *bt_sink_new(FILE *out, BtFormat format, gboolean color);
+/* Writes the records of one bounce.  With `all`, a message that is not a
+ * bounce gets one record too (reason "undefined", no recipient). */
+void bt_sink_write(BtSink *sink, const BtBounce *bounce, gboolean all);
+/* Counts for --summary are kept as records are written. */
+void bt_sink_write_summary(BtSink *sink, FILE *out);
+void bt_sink_finish(BtSink *sink);   /* flushes; csv/jsonl need nothing else */
+void bt_sink_free(BtSink *sink);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtSink, bt_sink_free)
+
+/* One record as a JSON object (no newline), for jsonl and for --hook. */
+char *bt_record_to_json(const BtRecord *rec);

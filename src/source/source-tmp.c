@@ -1,0 +1,1 @@
+/* placeholder until the stage lands */ typedef int bt_source_unused;

@@ -1,0 +1,23 @@
+# Shared helpers for the numbered shell tests: a tiny TAP emitter.
+# Usage: . "$BT_SRCDIR/tests/lib.sh"; plan N; ok "name" cmd…; done_testing
+: "${BT_SRCDIR:?run through make check}"
+_bt_n=0
+_bt_failed=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bt-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+plan() { echo "1..$1"; }
+# ok NAME COMMAND...: one TAP line for the command's success.
+ok() {
+    name=$1; shift
+    _bt_n=$((_bt_n + 1))
+    if "$@" >"$TMP/out.$_bt_n" 2>&1; then
+        echo "ok $_bt_n - $name"
+    else
+        echo "not ok $_bt_n - $name"
+        sed 's/^/# /' "$TMP/out.$_bt_n" | head -40
+        _bt_failed=$((_bt_failed + 1))
+    fi
+}
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+done_testing() { echo "1..$_bt_n"; exit 0; }
