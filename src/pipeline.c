@@ -1,0 +1,207 @@
+/* Batch triage.  With one job everything runs inline.  With N jobs the
+ * main thread reads messages, N workers triage them, and a writer thread
+ * prints results strictly in input order; a fixed number of tokens bounds
+ * the messages in flight, so memory stays flat however big the input. */
+#include "config.h"
+#include "pipeline.h"
+#include "source/source.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+BtBounce *
+bt_triage_message(const BtTriage *t, const BtMessage *msg)
+{
+    BtBounce *b = bt_extract(t->extractor, msg);
+    if (b->is_bounce)
+        bt_ruleset_apply(t->rules, b, t->explain);
+    return b;
+}
+
+/* ---- problems and progress --------------------------------------------- */
+
+typedef struct {
+    gboolean quiet;
+    gboolean progress;
+    gint64 started;          /* monotonic µs */
+    gint64 last_shown;
+    gboolean shown;
+} Report;
+
+static void
+on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *what, gpointer data)
+{
+    Report *r = data;
+    if (r->quiet && kind == BT_PROBLEM_SKIPPED)
+        return;
+    if (r->shown) {               /* keep the message off the progress line */
+        fputs("\r\033[K", stderr);
+        r->shown = FALSE;
+    }
+    if (offset >= 0)
+        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", origin, offset, what);
+    else
+        g_printerr("bouncetriage: %s: %s\n", origin, what);
+}
+
+static void
+show_progress(Report *r, const BtSourceStats *st, gboolean last)
+{
+    gint64 now = g_get_monotonic_time();
+    if (!r->progress || (!last && now - r->last_shown < 250000))
+        return;
+    r->last_shown = now;
+    double secs = MAX((now - r->started) / 1e6, 1e-3);
+    double mb = st->bytes / 1e6;
+    fprintf(stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %.1f MB, %.0f msg/s, %.1f MB/s%s",
+            st->messages, mb, st->messages / secs, mb / secs, last ? "\n" : "");
+    r->shown = !last;
+}
+
+static int
+exit_status(const BtSourceStats *st)
+{
+    if (st->unreadable)
+        return BT_EXIT_NOINPUT;
+    if (st->skipped)
+        return BT_EXIT_SKIPPED;
+    return BT_EXIT_OK;
+}
+
+/* ---- the parallel machinery -------------------------------------------- */
+
+typedef struct {
+    const BtTriage *triage;
+    BtSink *sink;
+    gboolean all;
+    GAsyncQueue *work;       /* BtMessage*, or the `stop` sentinel */
+    GAsyncQueue *done;       /* BtBounce* */
+    GAsyncQueue *tokens;     /* one item per free slot in flight */
+    guint64 total;           /* set once reading ends; G_MAXUINT64 until then */
+    GMutex lock;
+} Pool;
+
+static gpointer stop_marker = &stop_marker;
+
+static gpointer
+worker_main(gpointer data)
+{
+    Pool *p = data;
+    for (;;) {
+        BtMessage *msg = g_async_queue_pop(p->work);
+        if (msg == stop_marker)
+            return NULL;
+        BtBounce *b = bt_triage_message(p->triage, msg);
+        b->seq = msg->seq;
+        bt_message_free(msg);
+        g_async_queue_push(p->done, b);
+    }
+}
+
+static guint64
+pool_total(Pool *p)
+{
+    g_mutex_lock(&p->lock);
+    guint64 t = p->total;
+    g_mutex_unlock(&p->lock);
+    return t;
+}
+
+/* Writes results in seq order; holds early arrivals in `pending`. */
+static gpointer
+writer_main(gpointer data)
+{
+    Pool *p = data;
+    g_autoptr(GHashTable) pending = g_hash_table_new(g_int64_hash, g_int64_equal);
+    guint64 next = 0;
+    while (next < pool_total(p)) {
+        BtBounce *b = g_async_queue_timeout_pop(p->done, 100000);
+        if (b)
+            g_hash_table_insert(pending, &b->seq, b);
+        while ((b = g_hash_table_lookup(pending, &next))) {
+            g_hash_table_remove(pending, &next);
+            bt_sink_write(p->sink, b, p->all);
+            bt_bounce_free(b);
+            next++;
+            g_async_queue_push(p->tokens, GINT_TO_POINTER(1));
+        }
+    }
+    return NULL;
+}
+
+static void
+run_parallel(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sink, Report *rep)
+{
+    Pool p = { .triage = t, .sink = sink, .all = opt->all, .total = G_MAXUINT64 };
+    g_mutex_init(&p.lock);
+    p.work = g_async_queue_new();
+    p.done = g_async_queue_new();
+    p.tokens = g_async_queue_new();
+    for (int i = 0; i < opt->jobs * 4; i++)
+        g_async_queue_push(p.tokens, GINT_TO_POINTER(1));
+
+    GThread **workers = g_new(GThread *, opt->jobs);
+    for (int i = 0; i < opt->jobs; i++)
+        workers[i] = g_thread_new("worker", worker_main, &p);
+    GThread *writer = g_thread_new("writer", writer_main, &p);
+
+    BtMessage *msg;
+    guint64 n = 0;
+    for (;;) {
+        g_async_queue_pop(p.tokens);           /* wait for a free slot */
+        if (!(msg = bt_source_next(src)))
+            break;
+        msg->seq = n++;
+        g_async_queue_push(p.work, msg);
+        show_progress(rep, bt_source_stats(src), FALSE);
+    }
+    g_mutex_lock(&p.lock);
+    p.total = n;
+    g_mutex_unlock(&p.lock);
+
+    for (int i = 0; i < opt->jobs; i++)
+        g_async_queue_push(p.work, stop_marker);
+    for (int i = 0; i < opt->jobs; i++)
+        g_thread_join(workers[i]);
+    g_thread_join(writer);
+    g_free(workers);
+    g_async_queue_unref(p.work);
+    g_async_queue_unref(p.done);
+    g_async_queue_unref(p.tokens);
+    g_mutex_clear(&p.lock);
+}
+
+static void
+run_inline(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sink, Report *rep)
+{
+    BtMessage *msg;
+    while ((msg = bt_source_next(src))) {
+        g_autoptr(BtBounce) b = bt_triage_message(t, msg);
+        bt_message_free(msg);
+        bt_sink_write(sink, b, opt->all);
+        show_progress(rep, bt_source_stats(src), FALSE);
+    }
+}
+
+int
+bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
+{
+    Report rep = {
+        .quiet = opt->quiet,
+        .progress = opt->progress && isatty(STDERR_FILENO),
+        .started = g_get_monotonic_time(),
+    };
+    g_autoptr(BtSource) src = bt_source_new((const char *const *) opt->paths, on_problem, &rep);
+    g_autoptr(BtSink) sink = bt_sink_new(stdout, opt->format,
+                                         opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    if (opt->jobs > 1)
+        run_parallel(opt, t, src, sink, &rep);
+    else
+        run_inline(opt, t, src, sink, &rep);
+    show_progress(&rep, bt_source_stats(src), TRUE);
+    bt_sink_finish(sink);
+    if (opt->summary)
+        bt_sink_write_summary(sink, opt->format == BT_FORMAT_TEXT ? stdout : stderr);
+    fflush(stdout);
+    return exit_status(bt_source_stats(src));
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian 12 packages that bouncetriage's build and test suite
+# need.  Run as root, or as a user with sudo.
+set -e
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+# Build: compiler, autotools and the libraries of DESIGN.md.
+BUILD="build-essential autoconf automake libtool pkg-config
+       libgmime-3.0-dev libglib2.0-dev libpcre2-dev libyaml-dev libjson-glib-dev
+       libc-ares-dev libcurl4-openssl-dev libpsl-dev"
+# Tests: python3 runs the shared conformance scorer.
+TEST="python3"
+
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $BUILD $TEST >/dev/null
+echo "install-deps: build and test packages are installed"
