@@ -1,0 +1,388 @@
+/* test-layouts — the free-text layout engine: matching hand-built views
+ * (qmail, Alibaba-style labelled fields, a non-bounce), the shipped layout
+ * files, and the exact "file:line:col: message" of broken layout files. */
+#include "extract/layout.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* A view of a message made from `headers` (CRLF-free text, one per line)
+ * and a decoded `body`, as view.c would give it. */
+static BtMsgView *
+make_view(const char *headers, const char *body)
+{
+    g_autofree char *raw = g_strconcat(headers, "\n", body, NULL);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, strlen(raw));
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    BtMsgView *view = g_new0(BtMsgView, 1);
+    view->mime = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    g_assert_nonnull(view->mime);
+    view->body = g_strdup(body);
+    return view;
+}
+
+static void
+free_view(BtMsgView *view)
+{
+    g_clear_object(&view->mime);
+    g_free(view->body);
+    g_free(view);
+}
+
+/* Writes `yaml` as `name` in a fresh temp dir; returns the dir. */
+static char *
+temp_layout_dir(const char *name, const char *yaml)
+{
+    g_autoptr(GError) err = NULL;
+    char *dir = g_dir_make_tmp("test-layouts-XXXXXX", &err);
+    g_assert_no_error(err);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_file_set_contents(path, yaml, -1, &err);
+    g_assert_no_error(err);
+    return dir;
+}
+
+static void
+remove_dir(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_unlink(path);
+    }
+    g_rmdir(dir);
+}
+
+static BtLayouts *
+load_one(const char *dir, GPtrArray *errors, GError **error)
+{
+    const char *dirs[] = { dir, NULL };
+    return bt_layouts_load(dirs, errors, error);
+}
+
+/* ---- the engine on hand-built views -------------------------------------- */
+
+static const char *qmail_yaml =
+    "order: 10\n"
+    "layouts:\n"
+    "  - id: test-qmail\n"
+    "    match:\n"
+    "      body: '^Hi\\. This is the qmail-send program'\n"
+    "    begin: 'wasn.t able to deliver'\n"
+    "    original: '^--- Below this line is a copy of the message'\n"
+    "    recipients:\n"
+    "      - '^<(?<recipient>[^>]+)>:\\s*$'\n"
+    "    diagnostic: { until: blank }\n"
+    "    fields:\n"
+    "      - '\\(#(?<status>\\d\\.\\d+\\.\\d+)\\)'\n"
+    "    set: { diagnostictype: SMTP }\n"
+    "  - id: test-alimail\n"
+    "    match:\n"
+    "      all:\n"
+    "        - body: '(?im)^Recipient:'\n"
+    "        - body: '(?im)^Reply:'\n"
+    "    recipients: '(?i)^Recipient:\\s*<?(?<recipient>[^\\s<>]+@[^\\s<>]+?)>?\\s*$'\n"
+    "    diagnostic: { until: recipient }\n"
+    "    fields:\n"
+    "      - '(?im)^Reply:\\s*(?<diagnosticcode>\\S.*)$'\n"
+    "      - '(?im)^Reason:\\s*(?<diagnosticcode>\\S.*)$'\n"
+    "      - regex: '(?i)mailbox is full'\n"
+    "        set: { reason: mailboxfull }\n";
+
+static const char *qmail_body =
+    "Hi. This is the qmail-send program at mx.example.org.\n"
+    "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+    "This is a permanent error; I've given up. Sorry it didn't work out.\n"
+    "\n"
+    "<kijitora@example.jp>:\n"
+    "192.0.2.1 does not like recipient.\n"
+    "Remote host said: 550 5.1.1 <kijitora@example.jp>... User Unknown\n"
+    "Giving up on 192.0.2.1.\n"
+    "\n"
+    "<mikeneko@example.jp>:\n"
+    "Sorry, no mailbox here by that name. (#5.1.1)\n"
+    "\n"
+    "--- Below this line is a copy of the message.\n"
+    "\n"
+    "Return-Path: <shironeko@example.org>\n"
+    "Subject: hello\n"
+    "\n"
+    "<notarecipient@example.jp>:\n";
+
+static BtLayouts *
+load_test_layouts(void)
+{
+    g_autofree char *dir = temp_layout_dir("test.yaml", qmail_yaml);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    BtLayouts *lays = load_one(dir, errors, &err);
+    remove_dir(dir);
+    g_assert_no_error(err);
+    g_assert_cmpuint(errors->len, ==, 0);
+    return lays;
+}
+
+static void
+test_qmail_notice(void)
+{
+    g_autoptr(BtLayouts) lays = load_test_layouts();
+    BtMsgView *view = make_view("From: MAILER-DAEMON@mx.example.org\nSubject: failure notice\n",
+                                qmail_body);
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at = 0;
+    g_assert_true(bt_layouts_extract(lays, view, recs, &original_at));
+    g_assert_cmpuint(recs->len, ==, 2);
+
+    BtRecord *r = recs->pdata[0];
+    g_assert_cmpstr(r->recipient, ==, "kijitora@example.jp");
+    g_assert_cmpstr(r->diagnosticcode, ==,
+                    "192.0.2.1 does not like recipient. Remote host said: 550 5.1.1 "
+                    "<kijitora@example.jp>... User Unknown Giving up on 192.0.2.1.");
+    g_assert_cmpstr(r->decodedby, ==, "test-qmail");
+    g_assert_cmpstr(r->diagnostictype, ==, "SMTP");
+    g_assert_null(r->deliverystatus);
+
+    r = recs->pdata[1];
+    g_assert_cmpstr(r->recipient, ==, "mikeneko@example.jp");
+    g_assert_cmpstr(r->deliverystatus, ==, "5.1.1");
+    g_assert_cmpstr(r->diagnosticcode, ==, "Sorry, no mailbox here by that name. (#5.1.1)");
+
+    g_assert_cmpuint(original_at, <, strlen(view->body));
+    g_assert_true(g_str_has_prefix(view->body + original_at, "Return-Path: <shironeko@"));
+    free_view(view);
+}
+
+static void
+test_alimail_notice(void)
+{
+    g_autoptr(BtLayouts) lays = load_test_layouts();
+    BtMsgView *view = make_view(
+        "From: MAILER-DAEMON@mx.aliyun.example\nSubject: Undelivered Mail Returned to Sender\n",
+        "This is the mail delivery system. Your message could not be delivered.\n"
+        "\n"
+        "Recipient: <kijitora@example.com>\n"
+        "Reason: The recipient's mailbox is full\n"
+        "Reply: 552 5.2.2 Mailbox full, quota exceeded\n"
+        "\n"
+        "Recipient: mikeneko@example.net\n"
+        "Reason: The recipient does not exist\n");
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at = 0;
+    g_assert_true(bt_layouts_extract(lays, view, recs, &original_at));
+    g_assert_cmpuint(original_at, ==, G_MAXSIZE);
+    g_assert_cmpuint(recs->len, ==, 2);
+
+    BtRecord *r = recs->pdata[0];
+    g_assert_cmpstr(r->recipient, ==, "kijitora@example.com");
+    g_assert_cmpstr(r->diagnosticcode, ==, "552 5.2.2 Mailbox full, quota exceeded");
+    g_assert_cmpstr(r->reason, ==, "mailboxfull");
+    g_assert_cmpstr(r->decodedby, ==, "test-alimail");
+
+    r = recs->pdata[1];   /* no Reply: the Reason: text stands in */
+    g_assert_cmpstr(r->recipient, ==, "mikeneko@example.net");
+    g_assert_cmpstr(r->diagnosticcode, ==, "The recipient does not exist");
+    g_assert_null(r->reason);
+    free_view(view);
+}
+
+static void
+test_not_a_bounce(void)
+{
+    g_autoptr(BtLayouts) lays = load_test_layouts();
+    BtMsgView *view = make_view("From: shironeko@example.org\nSubject: lunch\n",
+                                "Hi. This is the menu for Friday.\n"
+                                "<kijitora@example.jp>:\n"
+                                "Recipient: mikeneko@example.net\n"
+                                "See you there.\n");
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at = 0;
+    g_assert_false(bt_layouts_extract(lays, view, recs, &original_at));
+    g_assert_cmpuint(recs->len, ==, 0);
+    g_assert_cmpuint(original_at, ==, G_MAXSIZE);
+    free_view(view);
+}
+
+/* ---- shipped layouts ------------------------------------------------------ */
+
+static char *
+shipped_dir(void)
+{
+    const char *src = g_getenv("BT_SRCDIR");
+    return g_build_filename(src ? src : BT_ABS_SRCDIR, "rules", "layouts", NULL);
+}
+
+static BtLayouts *
+load_shipped(void)
+{
+    g_autofree char *dir = shipped_dir();
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    BtLayouts *lays = load_one(dir, errors, &err);
+    for (guint i = 0; i < errors->len; i++)
+        g_test_message("%s", (char *) errors->pdata[i]);
+    g_assert_no_error(err);
+    g_assert_nonnull(lays);
+    return lays;
+}
+
+static void
+test_shipped_load(void)
+{
+    g_autoptr(BtLayouts) lays = load_shipped();
+}
+
+static void
+test_shipped_alimail(void)
+{
+    g_autoptr(BtLayouts) lays = load_shipped();
+    BtMsgView *view = make_view(
+        "From: MAILER-DAEMON@mail.aliyun.com\nSubject: =?UTF-8?B?6YCA5L+h?=\n",
+        "Recipient: kijitora@example.com\n"
+        "Reason: Your message was rejected by the recipient's server\n"
+        "Reply: 550 5.7.1 SPF check failed for sender domain\n");
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at;
+    g_assert_true(bt_layouts_extract(lays, view, recs, &original_at));
+    g_assert_cmpuint(recs->len, ==, 1);
+    BtRecord *r = recs->pdata[0];
+    g_assert_cmpstr(r->decodedby, ==, "alimail");
+    g_assert_cmpstr(r->diagnosticcode, ==, "550 5.7.1 SPF check failed for sender domain");
+    free_view(view);
+}
+
+static void
+test_shipped_ignores_plain_mail(void)
+{
+    g_autoptr(BtLayouts) lays = load_shipped();
+    BtMsgView *view = make_view("From: Neko <neko@example.org>\nSubject: Re: minutes\n",
+                                "kijitora@example.jp: please send the file\n"
+                                "<mikeneko@example.jp>: agreed\n"
+                                "\n"
+                                "  sabineko@example.jp\n"
+                                "    will be late\n");
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at;
+    g_assert_false(bt_layouts_extract(lays, view, recs, &original_at));
+    free_view(view);
+}
+
+/* ---- broken layout files --------------------------------------------------- */
+
+/* Loads `yaml` as broken.yaml and checks the single error line; "@PATH@"
+ * in `expected_tail` stands for the file's path. */
+static void
+assert_load_error(const char *yaml, const char *expected_tail)
+{
+    g_autofree char *dir = temp_layout_dir("broken.yaml", yaml);
+    g_autofree char *path = g_build_filename(dir, "broken.yaml", NULL);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    BtLayouts *lays = load_one(dir, errors, &err);
+    remove_dir(dir);
+    g_assert_null(lays);
+    g_assert_error(err, BT_ERROR, BT_ERROR_CONFIG);
+    g_assert_cmpuint(errors->len, ==, 1);
+    g_auto(GStrv) parts = g_strsplit(expected_tail, "@PATH@", -1);
+    g_autofree char *tail = g_strjoinv(path, parts);
+    g_autofree char *expected = g_strconcat(path, ":", tail, NULL);
+    g_assert_cmpstr(errors->pdata[0], ==, expected);
+}
+
+static void
+test_error_unknown_key(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+@\\S+)'\n"
+                      "    colour: blue\n",
+                      "4:5: unknown key 'colour' in layout");
+}
+
+static void
+test_error_bad_regex(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+@\\S+'\n",
+                      "3:17: bad regex: missing closing parenthesis at offset 20");
+}
+
+static void
+test_error_duplicate_id(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+)'\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+)'\n",
+                      "4:9: duplicate id 'a' (first at @PATH@:2:9)");
+}
+
+static void
+test_error_wrong_type(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+)'\n"
+                      "    diagnostic: [blank]\n",
+                      "4:17: diagnostic must be a map");
+}
+
+static void
+test_error_unknown_group(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+) (?<colour>\\w+)'\n",
+                      "3:17: unknown capture group 'colour'");
+}
+
+/* A later directory's layout with the same id replaces the earlier one. */
+static void
+test_later_dir_replaces(void)
+{
+    g_autofree char *d1 = temp_layout_dir("a.yaml",
+        "layouts:\n"
+        "  - id: same\n"
+        "    recipients: '^first (?<recipient>\\S+@\\S+)'\n");
+    g_autofree char *d2 = temp_layout_dir("b.yaml",
+        "layouts:\n"
+        "  - id: same\n"
+        "    recipients: '^second (?<recipient>\\S+@\\S+)'\n");
+    const char *dirs[] = { d1, d2, NULL };
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(BtLayouts) lays = bt_layouts_load(dirs, errors, NULL);
+    remove_dir(d1);
+    remove_dir(d2);
+    g_assert_nonnull(lays);
+    BtMsgView *view = make_view("Subject: x\n", "first a@example.org\nsecond b@example.org\n");
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at;
+    g_assert_true(bt_layouts_extract(lays, view, recs, &original_at));
+    g_assert_cmpuint(recs->len, ==, 1);
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->recipient, ==, "b@example.org");
+    free_view(view);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_mime_init();
+    g_test_add_func("/layouts/qmail-notice", test_qmail_notice);
+    g_test_add_func("/layouts/alimail-notice", test_alimail_notice);
+    g_test_add_func("/layouts/not-a-bounce", test_not_a_bounce);
+    g_test_add_func("/layouts/shipped/load", test_shipped_load);
+    g_test_add_func("/layouts/shipped/alimail", test_shipped_alimail);
+    g_test_add_func("/layouts/shipped/ignores-plain-mail", test_shipped_ignores_plain_mail);
+    g_test_add_func("/layouts/errors/unknown-key", test_error_unknown_key);
+    g_test_add_func("/layouts/errors/bad-regex", test_error_bad_regex);
+    g_test_add_func("/layouts/errors/duplicate-id", test_error_duplicate_id);
+    g_test_add_func("/layouts/errors/wrong-type", test_error_wrong_type);
+    g_test_add_func("/layouts/errors/unknown-group", test_error_unknown_group);
+    g_test_add_func("/layouts/later-dir-replaces", test_later_dir_replaces);
+    return g_test_run();
+}
