@@ -1,0 +1,213 @@
+/* sink-summary — the --summary counts: records by reason, by destination
+ * domain (the top 20, the rest as "others") and by cause, and the totals.
+ * Written as a table with percentages for the text format, and as plain
+ * aligned lines when the records themselves are JSON Lines or CSV (the
+ * summary then goes to stderr, beside the data). */
+#include "sink/sink-private.h"
+
+#include <string.h>
+
+#define TOP_DESTINATIONS 20
+#define MAX_KEY_WIDTH 48
+
+typedef struct {
+    const char *key;
+    guint64 count;
+} Entry;
+
+static GHashTable *
+counter_new(void)
+{
+    return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+bt_summary_init(BtSummary *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    sum->reasons = counter_new();
+    sum->destinations = counter_new();
+    sum->causes = counter_new();
+}
+
+void
+bt_summary_clear(BtSummary *sum)
+{
+    g_clear_pointer(&sum->reasons, g_hash_table_unref);
+    g_clear_pointer(&sum->destinations, g_hash_table_unref);
+    g_clear_pointer(&sum->causes, g_hash_table_unref);
+}
+
+static void
+count(GHashTable *counter, const char *key)
+{
+    guint64 *n = g_hash_table_lookup(counter, key);
+    if (!n) {
+        n = g_new0(guint64, 1);
+        g_hash_table_insert(counter, g_strdup(key), n);
+    }
+    (*n)++;
+}
+
+void
+bt_summary_add_message(BtSummary *sum, const BtBounce *bounce)
+{
+    sum->messages++;
+    if (bounce->is_bounce)
+        sum->bounces++;
+}
+
+void
+bt_summary_add_record(BtSummary *sum, const BtRecord *rec)
+{
+    sum->records++;
+    count(sum->reasons, rec->reason && *rec->reason ? rec->reason : "undefined");
+    count(sum->causes, rec->cause_id && *rec->cause_id ? rec->cause_id : "(none)");
+    /* Domains are case-insensitive: count Example.COM with example.com. */
+    g_autofree char *domain = rec->destination && *rec->destination
+                                  ? g_ascii_strdown(rec->destination, -1)
+                                  : g_strdup("(unknown)");
+    count(sum->destinations, domain);
+}
+
+/* Most records first; ties in name order so the output is stable. */
+static gint
+compare_entries(gconstpointer a, gconstpointer b)
+{
+    const Entry *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static GArray *
+sorted_entries(GHashTable *counter)
+{
+    GArray *entries = g_array_sized_new(FALSE, FALSE, sizeof(Entry), g_hash_table_size(counter));
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, counter);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        Entry e = { key, *(guint64 *) value };
+        g_array_append_val(entries, e);
+    }
+    g_array_sort(entries, compare_entries);
+    return entries;
+}
+
+/* The rows one section prints: keys sanitised (they come from bounces),
+ * at most `limit` of them, the rest summed into "others". */
+typedef struct {
+    GPtrArray *keys;      /* char*, owned */
+    GArray *counts;       /* guint64 */
+} Rows;
+
+static void
+rows_add(Rows *rows, char *key, guint64 n)
+{
+    g_ptr_array_add(rows->keys, key);
+    g_array_append_val(rows->counts, n);
+}
+
+static Rows
+collect_rows(GHashTable *counter, guint limit)
+{
+    g_autoptr(GArray) entries = sorted_entries(counter);
+    Rows rows = { g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(guint64)) };
+    guint64 others = 0;
+    guint n_others = 0;
+
+    for (guint i = 0; i < entries->len; i++) {
+        const Entry *e = &g_array_index(entries, Entry, i);
+        if (limit && i >= limit) {
+            others += e->count;
+            n_others++;
+        } else {
+            rows_add(&rows, bt_text_sanitize(e->key), e->count);
+        }
+    }
+    if (n_others)
+        rows_add(&rows, g_strdup_printf("others (%u)", n_others), others);
+    return rows;
+}
+
+static void
+rows_free(Rows *rows)
+{
+    g_ptr_array_unref(rows->keys);
+    g_array_unref(rows->counts);
+}
+
+static int
+key_width(const Rows *rows, const char *title)
+{
+    gsize width = strlen(title);
+    for (guint i = 0; i < rows->keys->len; i++)
+        width = MAX(width, (gsize) g_utf8_strlen(rows->keys->pdata[i], -1));
+    return (int) MIN(width, MAX_KEY_WIDTH);
+}
+
+/* printf pads by bytes; pad by characters so UTF-8 keys line up too. */
+static void
+print_key(FILE *out, const char *key, int width)
+{
+    int pad = width - (int) g_utf8_strlen(key, -1);
+    fprintf(out, "%s%*s", key, MAX(pad, 0), "");
+}
+
+static void
+write_table_section(FILE *out, const char *title, GHashTable *counter, guint limit,
+                    guint64 total, gboolean color)
+{
+    Rows rows = collect_rows(counter, limit);
+    int width = key_width(&rows, title);
+
+    fprintf(out, "\n  %s", color ? "\033[1m" : "");
+    print_key(out, title, width);
+    fprintf(out, "  records       %%%s\n", color ? "\033[0m" : "");
+    fprintf(out, "  %.*s  -------  ------\n", width,
+            "------------------------------------------------");
+    for (guint i = 0; i < rows.keys->len; i++) {
+        guint64 n = g_array_index(rows.counts, guint64, i);
+        fprintf(out, "  ");
+        print_key(out, rows.keys->pdata[i], width);
+        fprintf(out, "  %7" G_GUINT64_FORMAT "  %5.1f%%\n", n, total ? 100.0 * n / total : 0.0);
+    }
+    rows_free(&rows);
+}
+
+static void
+write_plain_section(FILE *out, const char *title, GHashTable *counter, guint limit)
+{
+    Rows rows = collect_rows(counter, limit);
+    int width = key_width(&rows, "");
+
+    fprintf(out, "by %s:\n", title);
+    for (guint i = 0; i < rows.keys->len; i++) {
+        fprintf(out, "  ");
+        print_key(out, rows.keys->pdata[i], width);
+        fprintf(out, "  %" G_GUINT64_FORMAT "\n", g_array_index(rows.counts, guint64, i));
+    }
+    rows_free(&rows);
+}
+
+void
+bt_summary_write(const BtSummary *sum, FILE *out, gboolean table, gboolean color)
+{
+    if (table) {
+        fprintf(out, "%sSummary%s: %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT
+                " bounces, %" G_GUINT64_FORMAT " records\n",
+                color ? "\033[1m" : "", color ? "\033[0m" : "",
+                sum->messages, sum->bounces, sum->records);
+        write_table_section(out, "reason", sum->reasons, 0, sum->records, color);
+        write_table_section(out, "destination", sum->destinations, TOP_DESTINATIONS, sum->records, color);
+        write_table_section(out, "cause", sum->causes, 0, sum->records, color);
+    } else {
+        fprintf(out, "messages: %" G_GUINT64_FORMAT "\nbounces:  %" G_GUINT64_FORMAT
+                "\nrecords:  %" G_GUINT64_FORMAT "\n", sum->messages, sum->bounces, sum->records);
+        write_plain_section(out, "reason", sum->reasons, 0);
+        write_plain_section(out, "destination", sum->destinations, TOP_DESTINATIONS);
+        write_plain_section(out, "cause", sum->causes, 0);
+    }
+    fflush(out);
+}
