@@ -1,0 +1,132 @@
+/* apply — gives each record of a bounce its verdict: the first rule whose
+ * `when` holds sets reason, hard/soft, severity and cause; sisimai's
+ * finishing fills the rest; then the cause summary, remediation and checks
+ * are interpolated from the finished record.  Reads the rule set only, so
+ * any number of threads may apply it at once. */
+#include "rules/rules-private.h"
+
+#include <string.h>
+
+/* --explain quotes at most this many characters of the matched text. */
+#define EXPLAIN_QUOTE_CHARS 160
+
+static const BtRule *
+first_match(const BtRuleSet *rs, const BtRecord *rec, const char *text, gsize text_len, BtMatchNote *note)
+{
+    for (guint i = 0; i < rs->rules->len; i++) {
+        const BtRule *r = rs->rules->pdata[i];
+        if (bt_cond_match(r->when, rec, text, text_len, note))
+            return r;
+    }
+    return NULL;
+}
+
+static void
+give_verdict(const BtRule *r, BtRecord *rec)
+{
+    bt_set_str(&rec->reason, r->reason);
+    if (r->hardbounce >= 0)
+        rec->hardbounce = r->hardbounce;
+    bt_set_str(&rec->severity, r->severity ? r->severity : bt_reason_default_severity(r->reason));
+    bt_set_str(&rec->cause_id, r->cause_id ? r->cause_id : r->id);
+    bt_set_str(&rec->rule, r->id);
+}
+
+/* No rule: extract's hint stands when it is a reason at all. */
+static void
+give_no_verdict(BtRecord *rec)
+{
+    if (!bt_reason_is_valid(rec->reason))
+        bt_set_str(&rec->reason, "undefined");
+    bt_set_str(&rec->severity, bt_reason_default_severity(rec->reason));
+    bt_set_str(&rec->cause_id, NULL);
+    bt_set_str(&rec->cause_summary, NULL);
+    bt_set_str(&rec->rule, NULL);
+}
+
+static BtCheck *
+render_check(const BtCheckSpec *spec, const BtRecord *rec)
+{
+    g_autofree char *target = bt_template_render(spec->domain, rec);
+    if (!*target)
+        return NULL;     /* e.g. ${senderdomain} unknown: nothing to check */
+    BtCheck *check = bt_check_new(spec->name, target);
+    for (guint i = 0; i < spec->arg_names->len; i++)
+        g_hash_table_insert(check->args, g_strdup(spec->arg_names->pdata[i]),
+                            bt_template_render(spec->arg_values->pdata[i], rec));
+    return check;
+}
+
+static void
+render_triage(const BtRule *r, BtRecord *rec)
+{
+    g_free(rec->cause_summary);
+    rec->cause_summary = r->summary ? bt_template_render(r->summary, rec) : NULL;
+    g_ptr_array_set_size(rec->remediation, 0);
+    for (guint i = 0; i < r->remediation->len; i++)
+        g_ptr_array_add(rec->remediation, bt_template_render(r->remediation->pdata[i], rec));
+    g_ptr_array_set_size(rec->checks, 0);
+    for (guint i = 0; i < r->checks->len; i++) {
+        BtCheck *check = render_check(r->checks->pdata[i], rec);
+        if (check)
+            g_ptr_array_add(rec->checks, check);
+    }
+}
+
+/* The matched text, shortened and on one line. */
+static char *
+quote_match(const BtMatchNote *note)
+{
+    g_autofree char *valid = g_utf8_make_valid(note->subject + note->start, note->end - note->start);
+    glong chars = g_utf8_strlen(valid, -1);
+    char *cut = g_utf8_substring(valid, 0, MIN(chars, EXPLAIN_QUOTE_CHARS));
+    for (char *c = cut; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    if (chars <= EXPLAIN_QUOTE_CHARS)
+        return cut;
+    char *longer = g_strconcat(cut, "…", NULL);
+    g_free(cut);
+    return longer;
+}
+
+static char *
+explain_text(const BtRule *r, const BtMatchNote *note, const BtRecord *rec)
+{
+    if (!r)
+        return g_strdup_printf("no rule matched; reason %s", rec->reason);
+    if (!note->field)
+        return g_strdup_printf("rule %s (%s:%zu) matched", r->id, r->file, r->line);
+    g_autofree char *quote = quote_match(note);
+    return g_strdup_printf("rule %s (%s:%zu) matched %s: «%s»", r->id, r->file, r->line, note->field, quote);
+}
+
+static void
+apply_record(const BtRuleSet *rs, BtRecord *rec, const char *text, gsize text_len, gboolean explain)
+{
+    BtMatchNote note = { 0 };
+    const BtRule *r = first_match(rs, rec, text, text_len, explain ? &note : NULL);
+    if (r)
+        give_verdict(r, rec);
+    else
+        give_no_verdict(rec);
+    bt_verdict_finish(rec, r && r->hardbounce >= 0);
+    if (r) {
+        render_triage(r, rec);
+    } else {
+        g_ptr_array_set_size(rec->remediation, 0);
+        g_ptr_array_set_size(rec->checks, 0);
+    }
+    if (explain) {
+        g_free(rec->explain);
+        rec->explain = explain_text(r, &note, rec);
+    }
+}
+
+void
+bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
+{
+    gsize text_len = bounce->text ? strlen(bounce->text) : 0;
+    for (guint i = 0; bounce->records && i < bounce->records->len; i++)
+        apply_record(rs, bounce->records->pdata[i], bounce->text, text_len, explain);
+}

@@ -1,0 +1,636 @@
+/* condition — the `when` of a rule: parsed and checked once at load into a
+ * small tree (any/all/not over field tests), then evaluated for every
+ * record.  Each node knows a rough cost so that `all` and `any` try their
+ * cheap tests (numbers, status codes, exact words) before regexes, and the
+ * whole-text regexes last. */
+#include "rules/rules-private.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { C_ANY, C_ALL, C_NOT, C_FIELD, C_TEXT, C_STATUS, C_REPLY, C_HARDBOUNCE } CondKind;
+typedef enum { T_REGEX, T_EQUALS, T_IN, T_PRESENT } TextKind;
+typedef enum { S_EXACT, S_GLOB, S_PREFIX } StatusKind;
+
+typedef struct {
+    TextKind kind;
+    BtRegex *re;
+    GStrv words;                /* equals (one word) and in */
+    gboolean present;
+} TextPattern;
+
+typedef struct {
+    StatusKind kind;
+    char *pattern;
+} StatusPattern;
+
+typedef struct {
+    int lo, hi;
+} ReplyRange;
+
+struct _BtCond {
+    CondKind kind;
+    guint cost;
+    const BtFieldInfo *field;   /* C_FIELD */
+    TextPattern text;           /* C_FIELD, C_TEXT */
+    GArray *statuses;           /* C_STATUS: StatusPattern, any of them */
+    GArray *replies;            /* C_REPLY: ReplyRange, any of them */
+    gboolean hardbounce;        /* C_HARDBOUNCE */
+    GPtrArray *children;        /* C_ANY, C_ALL, C_NOT (one child) */
+};
+
+/* Relative costs: a number or a flag, a status code, a word, a field regex,
+ * a regex over the whole bounce text. */
+enum { COST_FLAG = 1, COST_STATUS = 2, COST_WORD = 3, COST_FIELD_REGEX = 10, COST_TEXT_REGEX = 100 };
+
+static BtCond *
+cond_new(CondKind kind, guint cost)
+{
+    BtCond *c = g_new0(BtCond, 1);
+    c->kind = kind;
+    c->cost = cost;
+    return c;
+}
+
+static void
+status_pattern_clear(StatusPattern *s)
+{
+    g_free(s->pattern);
+}
+
+void
+bt_cond_free(BtCond *c)
+{
+    if (!c)
+        return;
+    bt_regex_free(c->text.re);
+    g_strfreev(c->text.words);
+    if (c->statuses)
+        g_array_unref(c->statuses);
+    if (c->replies)
+        g_array_unref(c->replies);
+    if (c->children)
+        g_ptr_array_unref(c->children);
+    g_free(c);
+}
+
+/* ---- parsing: text patterns ---------------------------------------------- */
+
+static gboolean
+parse_words(BtLoadCtx *ctx, const yaml_node_t *v, TextPattern *tp)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    if (v->type == YAML_SCALAR_NODE && !bt_yaml_is_null(v)) {
+        g_strv_builder_add(b, bt_yaml_scalar(v));
+    } else if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top > v->data.sequence.items.start) {
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+            const yaml_node_t *w = bt_yaml_node(ctx, *it);
+            if (w->type != YAML_SCALAR_NODE || bt_yaml_is_null(w)) {
+                bt_load_error(ctx, w, "'in' takes strings, not %s", bt_yaml_kind_name(w));
+                return FALSE;
+            }
+            g_strv_builder_add(b, bt_yaml_scalar(w));
+        }
+    } else {
+        bt_load_error(ctx, v, "'%s' must be %s, not %s", tp->kind == T_IN ? "in" : "equals",
+                      tp->kind == T_IN ? "a list of strings" : "a string", bt_yaml_kind_name(v));
+        return FALSE;
+    }
+    tp->words = g_strv_builder_end(b);
+    return TRUE;
+}
+
+static gboolean
+parse_text_map(BtLoadCtx *ctx, const yaml_node_t *node, TextPattern *tp)
+{
+    if (node->data.mapping.pairs.top - node->data.mapping.pairs.start != 1) {
+        bt_load_error(ctx, node, "a text pattern takes exactly one of regex, equals, in, present");
+        return FALSE;
+    }
+    const yaml_node_pair_t *p = node->data.mapping.pairs.start;
+    const yaml_node_t *k = bt_yaml_node(ctx, p->key), *v = bt_yaml_node(ctx, p->value);
+    const char *key = bt_yaml_scalar(k);
+    if (g_strcmp0(key, "regex") == 0) {
+        tp->kind = T_REGEX;
+        if (v->type != YAML_SCALAR_NODE || bt_yaml_is_null(v)) {
+            bt_load_error(ctx, v, "'regex' must be a string, not %s", bt_yaml_kind_name(v));
+            return FALSE;
+        }
+        tp->re = bt_regex_compile(ctx, v, bt_yaml_scalar(v));
+        return tp->re != NULL;
+    }
+    if (g_strcmp0(key, "equals") == 0 || g_strcmp0(key, "in") == 0) {
+        tp->kind = key[0] == 'e' ? T_EQUALS : T_IN;
+        if (tp->kind == T_EQUALS && v->type != YAML_SCALAR_NODE) {
+            bt_load_error(ctx, v, "'equals' must be a string, not %s", bt_yaml_kind_name(v));
+            return FALSE;
+        }
+        return parse_words(ctx, v, tp);
+    }
+    if (g_strcmp0(key, "present") == 0) {
+        tp->kind = T_PRESENT;
+        if (bt_yaml_bool(v, &tp->present))
+            return TRUE;
+        bt_load_error(ctx, v, "'present' must be true or false");
+        return FALSE;
+    }
+    bt_load_error(ctx, k, "unknown key '%s' in text pattern (expected regex, equals, in or present)",
+                  key ? key : "?");
+    return FALSE;
+}
+
+static gboolean
+parse_text_pattern(BtLoadCtx *ctx, const char *what, const yaml_node_t *v, TextPattern *tp)
+{
+    if (v->type == YAML_MAPPING_NODE)
+        return parse_text_map(ctx, v, tp);
+    if (v->type == YAML_SCALAR_NODE && !bt_yaml_is_null(v)) {
+        tp->kind = T_REGEX;
+        tp->re = bt_regex_compile(ctx, v, bt_yaml_scalar(v));
+        return tp->re != NULL;
+    }
+    bt_load_error(ctx, v, "'%s' must be a regex or a map (regex, equals, in, present), not %s", what,
+                  bt_yaml_kind_name(v));
+    return FALSE;
+}
+
+static guint
+text_cost(const TextPattern *tp, gboolean whole_text)
+{
+    if (tp->kind == T_PRESENT)
+        return COST_FLAG;
+    if (tp->kind != T_REGEX)
+        return COST_WORD;
+    return whole_text ? COST_TEXT_REGEX : COST_FIELD_REGEX;
+}
+
+/* ---- parsing: status and reply patterns ----------------------------------- */
+
+static gboolean
+all_digits(const char *s, gsize n)
+{
+    if (n == 0 || n > 3)
+        return FALSE;
+    for (gsize i = 0; i < n; i++)
+        if (!g_ascii_isdigit(s[i]))
+            return FALSE;
+    return TRUE;
+}
+
+/* '5.7.26' exact, '5.7.*' / '5.*.*' glob (each '*' is one number), '5.7.'
+ * or '5.' prefix.  The class is 2, 4 or 5 (or '*' in a glob). */
+static gboolean
+classify_status(const char *s, StatusKind *kind)
+{
+    g_auto(GStrv) parts = g_strsplit(s, ".", -1);
+    guint n = g_strv_length(parts);
+    gboolean prefix = n >= 2 && n <= 3 && parts[n - 1][0] == '\0';
+    guint comps = prefix ? n - 1 : n;
+    if (!prefix && n != 3)
+        return FALSE;
+    gboolean glob = FALSE;
+    for (guint i = 0; i < comps; i++) {
+        if (strcmp(parts[i], "*") == 0 && !prefix)
+            glob = TRUE;
+        else if (!all_digits(parts[i], strlen(parts[i])))
+            return FALSE;
+    }
+    if (parts[0][0] != '*' && !(strlen(parts[0]) == 1 && strchr("245", parts[0][0])))
+        return FALSE;
+    *kind = prefix ? S_PREFIX : glob ? S_GLOB : S_EXACT;
+    return TRUE;
+}
+
+static gboolean
+add_status(BtLoadCtx *ctx, const yaml_node_t *v, GArray *out)
+{
+    const char *s = bt_yaml_scalar(v);
+    StatusPattern sp;
+    if (!s || bt_yaml_is_null(v) || !classify_status(s, &sp.kind)) {
+        if (s && !bt_yaml_is_null(v))
+            bt_load_error(ctx, v, "bad status pattern '%s' (expected e.g. '5.7.26', '5.7.*' or '5.7.')", s);
+        else
+            bt_load_error(ctx, v, "bad status pattern: expected a string, a list or a map, not %s",
+                          bt_yaml_kind_name(v));
+        return FALSE;
+    }
+    sp.pattern = g_strdup(s);
+    g_array_append_val(out, sp);
+    return TRUE;
+}
+
+static BtCond *
+parse_status(BtLoadCtx *ctx, const yaml_node_t *v)
+{
+    if (v->type == YAML_MAPPING_NODE) {
+        BtCond *c = cond_new(C_FIELD, 0);
+        c->field = bt_record_field_lookup("deliverystatus");
+        gboolean ok = parse_text_map(ctx, v, &c->text);
+        c->cost = text_cost(&c->text, FALSE);
+        if (!ok) {
+            bt_cond_free(c);
+            return NULL;
+        }
+        return c;
+    }
+    BtCond *c = cond_new(C_STATUS, COST_STATUS);
+    c->statuses = g_array_new(FALSE, FALSE, sizeof(StatusPattern));
+    g_array_set_clear_func(c->statuses, (GDestroyNotify) status_pattern_clear);
+    gboolean ok = TRUE;
+    if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top > v->data.sequence.items.start) {
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+            ok &= add_status(ctx, bt_yaml_node(ctx, *it), c->statuses);
+    } else {
+        ok = add_status(ctx, v, c->statuses);
+    }
+    if (!ok) {
+        bt_cond_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static gboolean
+reply_code_is_valid(gint64 code)
+{
+    return code >= 200 && code <= 599;
+}
+
+/* One scalar: 550 or '550-559'. */
+static gboolean
+add_reply_scalar(BtLoadCtx *ctx, const yaml_node_t *v, GArray *out)
+{
+    const char *s = bt_yaml_scalar(v);
+    if (!s || bt_yaml_is_null(v)) {
+        bt_load_error(ctx, v, "bad reply pattern: expected 550, '550-559', a list or {min, max}, not %s",
+                      bt_yaml_kind_name(v));
+        return FALSE;
+    }
+    const char *dash = strchr(s, '-');
+    ReplyRange r;
+    if (!dash && all_digits(s, strlen(s)) && reply_code_is_valid(atoi(s))) {
+        r.lo = r.hi = atoi(s);
+    } else if (dash && all_digits(s, dash - s) && all_digits(dash + 1, strlen(dash + 1))) {
+        r.lo = atoi(s);
+        r.hi = atoi(dash + 1);
+        if (!reply_code_is_valid(r.lo) || !reply_code_is_valid(r.hi) || r.lo > r.hi) {
+            bt_load_error(ctx, v, "bad reply range '%s' (expected low-high within 200-599)", s);
+            return FALSE;
+        }
+    } else {
+        bt_load_error(ctx, v, "bad reply pattern '%s' (expected a code 200-599 or a range like '550-559')", s);
+        return FALSE;
+    }
+    g_array_append_val(out, r);
+    return TRUE;
+}
+
+static gboolean
+add_reply_map(BtLoadCtx *ctx, const yaml_node_t *v, GArray *out)
+{
+    ReplyRange r = { 200, 599 };
+    gboolean ok = TRUE, any = FALSE;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = bt_yaml_node(ctx, p->key), *n = bt_yaml_node(ctx, p->value);
+        const char *key = bt_yaml_scalar(k);
+        gint64 code;
+        if (g_strcmp0(key, "min") != 0 && g_strcmp0(key, "max") != 0) {
+            bt_load_error(ctx, k, "unknown key '%s' in reply pattern (expected min, max)", key ? key : "?");
+            ok = FALSE;
+        } else if (!bt_yaml_int(n, &code) || !reply_code_is_valid(code)) {
+            bt_load_error(ctx, n, "'%s' must be a reply code 200-599", key);
+            ok = FALSE;
+        } else {
+            *(key[1] == 'i' ? &r.lo : &r.hi) = (int) code;
+            any = TRUE;
+        }
+    }
+    if (ok && !any) {
+        bt_load_error(ctx, v, "a reply range needs min, max or both");
+        ok = FALSE;
+    }
+    if (ok && r.lo > r.hi) {
+        bt_load_error(ctx, v, "bad reply range: min %d is above max %d", r.lo, r.hi);
+        ok = FALSE;
+    }
+    if (ok)
+        g_array_append_val(out, r);
+    return ok;
+}
+
+static BtCond *
+parse_reply(BtLoadCtx *ctx, const yaml_node_t *v)
+{
+    BtCond *c = cond_new(C_REPLY, COST_FLAG);
+    c->replies = g_array_new(FALSE, FALSE, sizeof(ReplyRange));
+    gboolean ok = TRUE;
+    if (v->type == YAML_MAPPING_NODE) {
+        ok = add_reply_map(ctx, v, c->replies);
+    } else if (v->type == YAML_SEQUENCE_NODE && v->data.sequence.items.top > v->data.sequence.items.start) {
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++)
+            ok &= add_reply_scalar(ctx, bt_yaml_node(ctx, *it), c->replies);
+    } else {
+        ok = add_reply_scalar(ctx, v, c->replies);
+    }
+    if (!ok) {
+        bt_cond_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- parsing: the tree ---------------------------------------------------- */
+
+static gint
+compare_cost(gconstpointer a, gconstpointer b)
+{
+    const BtCond *x = *(const BtCond *const *) a, *y = *(const BtCond *const *) b;
+    return (x->cost > y->cost) - (x->cost < y->cost);
+}
+
+/* `children` becomes an any/all node; cheapest first (a stable sort, so
+ * equal costs keep the author's order). */
+static BtCond *
+combine(CondKind kind, GPtrArray *children)
+{
+    if (kind == C_ALL && children->len == 1) {
+        BtCond *only = g_ptr_array_steal_index(children, 0);
+        g_ptr_array_unref(children);
+        return only;
+    }
+    g_ptr_array_sort(children, compare_cost);
+    BtCond *c = cond_new(kind, 0);
+    c->children = children;
+    for (guint i = 0; i < children->len; i++)
+        c->cost += ((BtCond *) children->pdata[i])->cost;
+    return c;
+}
+
+static BtCond *
+parse_list(BtLoadCtx *ctx, CondKind kind, const char *key, const yaml_node_t *v)
+{
+    if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start) {
+        bt_load_error(ctx, v, "'%s' must be a non-empty list of conditions, not %s", key,
+                      v->type == YAML_SEQUENCE_NODE ? "an empty list" : bt_yaml_kind_name(v));
+        return NULL;
+    }
+    GPtrArray *children = g_ptr_array_new_with_free_func((GDestroyNotify) bt_cond_free);
+    gboolean ok = TRUE;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+        BtCond *child = bt_cond_parse(ctx, bt_yaml_node(ctx, *it));
+        if (child)
+            g_ptr_array_add(children, child);
+        ok &= child != NULL;
+    }
+    if (!ok) {
+        g_ptr_array_unref(children);
+        return NULL;
+    }
+    return combine(kind, children);
+}
+
+static BtCond *
+parse_text_cond(BtLoadCtx *ctx, const char *key, const BtFieldInfo *field, const yaml_node_t *v)
+{
+    BtCond *c = cond_new(field ? C_FIELD : C_TEXT, 0);
+    c->field = field;
+    if (!parse_text_pattern(ctx, key, v, &c->text)) {
+        bt_cond_free(c);
+        return NULL;
+    }
+    c->cost = text_cost(&c->text, field == NULL);
+    return c;
+}
+
+static BtCond *
+parse_key(BtLoadCtx *ctx, const yaml_node_t *k, const yaml_node_t *v)
+{
+    const char *key = bt_yaml_scalar(k);
+    if (!key) {
+        bt_load_error(ctx, k, "a condition key must be a name, not %s", bt_yaml_kind_name(k));
+        return NULL;
+    }
+    if (strcmp(key, "any") == 0)
+        return parse_list(ctx, C_ANY, key, v);
+    if (strcmp(key, "all") == 0)
+        return parse_list(ctx, C_ALL, key, v);
+    if (strcmp(key, "not") == 0) {
+        BtCond *child = bt_cond_parse(ctx, v);
+        if (!child)
+            return NULL;
+        BtCond *c = cond_new(C_NOT, child->cost);
+        c->children = g_ptr_array_new_with_free_func((GDestroyNotify) bt_cond_free);
+        g_ptr_array_add(c->children, child);
+        return c;
+    }
+    if (strcmp(key, "text") == 0)
+        return parse_text_cond(ctx, key, NULL, v);
+    if (strcmp(key, "deliverystatus") == 0)
+        return parse_status(ctx, v);
+    if (strcmp(key, "replycode") == 0)
+        return parse_reply(ctx, v);
+    if (strcmp(key, "hardbounce") == 0) {
+        BtCond *c = cond_new(C_HARDBOUNCE, COST_FLAG);
+        if (bt_yaml_bool(v, &c->hardbounce))
+            return c;
+        bt_load_error(ctx, v, "'hardbounce' must be true or false");
+        bt_cond_free(c);
+        return NULL;
+    }
+    const BtFieldInfo *field = bt_record_field_lookup(key);
+    if (!field) {
+        bt_load_error(ctx, k, "unknown record field '%s' in condition", key);
+        return NULL;
+    }
+    return parse_text_cond(ctx, key, field, v);
+}
+
+BtCond *
+bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node)
+{
+    /* An empty map holds always (all of its no keys hold): the catch-all. */
+    if (node->type != YAML_MAPPING_NODE) {
+        bt_load_error(ctx, node, "a condition must be a mapping, not %s", bt_yaml_kind_name(node));
+        return NULL;
+    }
+    GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify) bt_cond_free);
+    gboolean ok = TRUE;
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+        BtCond *c = parse_key(ctx, bt_yaml_node(ctx, p->key), bt_yaml_node(ctx, p->value));
+        if (c)
+            g_ptr_array_add(parts, c);
+        ok &= c != NULL;
+    }
+    if (!ok) {
+        g_ptr_array_unref(parts);
+        return NULL;
+    }
+    return combine(C_ALL, parts);   /* several keys in one map must all hold */
+}
+
+/* ---- matching ------------------------------------------------------------- */
+
+static void
+note_match(BtMatchNote *note, const char *field, const char *subject, gsize start, gsize end)
+{
+    if (!note || note->field)
+        return;
+    note->field = field;
+    note->subject = subject;
+    note->start = start;
+    note->end = end;
+}
+
+/* Exact, case-insensitive: ASCII folding first (the common case, no
+ * allocation), Unicode folding only when a non-ASCII byte is involved. */
+static gboolean
+equals_folded(const char *a, const char *b)
+{
+    if (g_ascii_strcasecmp(a, b) == 0)
+        return TRUE;
+    gboolean ascii = TRUE;
+    for (const char *s = a; *s && ascii; s++)
+        ascii = !(*s & 0x80);
+    for (const char *s = b; *s && ascii; s++)
+        ascii = !(*s & 0x80);
+    if (ascii)
+        return FALSE;
+    g_autofree char *fa = g_utf8_casefold(a, -1);
+    g_autofree char *fb = g_utf8_casefold(b, -1);
+    return strcmp(fa, fb) == 0;
+}
+
+static gboolean
+match_text(const TextPattern *tp, const char *name, const char *value, gsize len, BtMatchNote *note)
+{
+    if (tp->kind == T_PRESENT)
+        return (value && *value) == tp->present;
+    if (!value)
+        return FALSE;
+    if (tp->kind == T_REGEX) {
+        gsize start, end;
+        if (!bt_regex_match(tp->re, value, len, &start, &end))
+            return FALSE;
+        note_match(note, name, value, start, end);
+        return TRUE;
+    }
+    for (guint i = 0; tp->words[i]; i++)
+        if (equals_folded(value, tp->words[i])) {
+            note_match(note, name, value, 0, len);
+            return TRUE;
+        }
+    return FALSE;
+}
+
+/* One dotted component of a status value against '*' or a number. */
+static gboolean
+status_glob(const char *pat, const char *val)
+{
+    for (;;) {
+        gsize pn = strcspn(pat, "."), vn = strcspn(val, ".");
+        gboolean ok = (pn == 1 && pat[0] == '*') ? all_digits(val, vn)
+                                                 : pn == vn && memcmp(pat, val, pn) == 0;
+        if (!ok)
+            return FALSE;
+        if (!pat[pn] || !val[vn])
+            return !pat[pn] && !val[vn];
+        pat += pn + 1;
+        val += vn + 1;
+    }
+}
+
+static gboolean
+match_status(const BtCond *c, const char *value)
+{
+    if (!value)
+        return FALSE;
+    for (guint i = 0; i < c->statuses->len; i++) {
+        const StatusPattern *sp = &g_array_index(c->statuses, StatusPattern, i);
+        gboolean ok = sp->kind == S_EXACT ? strcmp(sp->pattern, value) == 0
+                      : sp->kind == S_PREFIX ? g_str_has_prefix(value, sp->pattern)
+                      : status_glob(sp->pattern, value);
+        if (ok)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+match_reply(const BtCond *c, int code)
+{
+    for (guint i = 0; i < c->replies->len; i++) {
+        const ReplyRange *r = &g_array_index(c->replies, ReplyRange, i);
+        if (code >= r->lo && code <= r->hi)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+match_children(const BtCond *c, const BtRecord *rec, const char *text, gsize text_len, BtMatchNote *note)
+{
+    if (c->kind == C_ANY) {
+        for (guint i = 0; i < c->children->len; i++)
+            if (bt_cond_match(c->children->pdata[i], rec, text, text_len, note))
+                return TRUE;
+        return FALSE;
+    }
+    /* all: a failure undoes what the earlier children noted */
+    BtMatchNote saved;
+    if (note)
+        saved = *note;
+    for (guint i = 0; i < c->children->len; i++)
+        if (!bt_cond_match(c->children->pdata[i], rec, text, text_len, note)) {
+            if (note)
+                *note = saved;
+            return FALSE;
+        }
+    return TRUE;
+}
+
+gboolean
+bt_cond_match(const BtCond *c, const BtRecord *rec, const char *text, gsize text_len, BtMatchNote *note)
+{
+    switch (c->kind) {
+    case C_ANY:
+    case C_ALL:
+        return match_children(c, rec, text, text_len, note);
+    case C_NOT:
+        return !bt_cond_match(c->children->pdata[0], rec, text, text_len, NULL);
+    case C_TEXT:
+        return match_text(&c->text, "text", text, text_len, note);
+    case C_FIELD: {
+        char buf[32];
+        const char *v = bt_record_get(rec, c->field, buf);
+        if (v == buf) {
+            /* numeric fields: keep the rendering alive for the note */
+            if (!note)
+                return match_text(&c->text, c->field->name, v, strlen(v), NULL);
+            gboolean ok = match_text(&c->text, c->field->name, v, strlen(v), NULL);
+            if (ok && !note->field) {
+                memcpy(note->buf, buf, sizeof buf);
+                note_match(note, c->field->name, note->buf, 0, strlen(note->buf));
+            }
+            return ok;
+        }
+        return match_text(&c->text, c->field->name, v, v ? strlen(v) : 0, note);
+    }
+    case C_STATUS:
+        if (!match_status(c, rec->deliverystatus))
+            return FALSE;
+        note_match(note, "deliverystatus", rec->deliverystatus, 0, strlen(rec->deliverystatus));
+        return TRUE;
+    case C_REPLY:
+        if (!match_reply(c, rec->replycode))
+            return FALSE;
+        if (note && !note->field) {
+            g_snprintf(note->buf, sizeof note->buf, "%d", rec->replycode);
+            note_match(note, "replycode", note->buf, 0, strlen(note->buf));
+        }
+        return TRUE;
+    case C_HARDBOUNCE:
+        return rec->hardbounce == c->hardbounce;
+    }
+    return FALSE;
+}

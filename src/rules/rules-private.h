@@ -1,0 +1,116 @@
+/* rules-private — the types the rules stage shares between its files:
+ * the loading context that collects "file:line:col: message" problems, the
+ * compiled regex, conditions, ${field} templates and rules.  Nothing here
+ * is visible outside src/rules. */
+#pragma once
+
+#include "rules/rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <yaml.h>
+
+/* ---- loading ------------------------------------------------------------ */
+
+/* What a loader needs while it walks one YAML document. */
+typedef struct {
+    GPtrArray *errors;          /* "file:line:col: message" */
+    const char *file;           /* path of the pack being read, as shown in messages */
+    yaml_document_t *doc;
+} BtLoadCtx;
+
+void bt_load_error(BtLoadCtx *ctx, const yaml_node_t *node, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+void bt_load_error_at(BtLoadCtx *ctx, gsize line, gsize col, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/* Small accessors over libyaml's document API. */
+const char *bt_yaml_kind_name(const yaml_node_t *node);
+const char *bt_yaml_scalar(const yaml_node_t *node);        /* NULL unless a scalar */
+gboolean bt_yaml_is_null(const yaml_node_t *node);
+gboolean bt_yaml_bool(const yaml_node_t *node, gboolean *value);
+gboolean bt_yaml_int(const yaml_node_t *node, gint64 *value);
+yaml_node_t *bt_yaml_node(BtLoadCtx *ctx, int index);
+
+/* ---- regular expressions ------------------------------------------------ */
+
+typedef struct {
+    pcre2_code *code;           /* interpreted; never JIT-compiled, so always safe to share */
+    pcre2_code *jit;            /* atomic: a JIT-compiled copy, once the pattern has earned it */
+    gint uses;                  /* atomic: interpreted matches so far */
+    char *where;                /* "file:line:col", for the limit warning */
+    gint warned;                /* atomic: the limit warning is printed once */
+} BtRegex;
+
+/* Compiles the pattern held by `node` (a string scalar); reports a bad
+ * pattern at the column of the offending character when it can. */
+BtRegex *bt_regex_compile(BtLoadCtx *ctx, const yaml_node_t *node, const char *pattern);
+/* TRUE on a match; [*start, *end) is the matched span.  A pattern that hits
+ * a PCRE2 limit warns once and does not match. */
+gboolean bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize *end);
+void bt_regex_free(BtRegex *re);
+
+/* ---- conditions --------------------------------------------------------- */
+
+typedef struct _BtCond BtCond;
+
+/* What a successful leaf matched, for --explain. */
+typedef struct {
+    const char *field;          /* NULL: nothing noted yet */
+    const char *subject;
+    gsize start, end;
+    char buf[32];               /* rendering of a numeric field */
+} BtMatchNote;
+
+BtCond *bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node);
+/* `text` (may be NULL) is the whole bounce text, `text_len` its length. */
+gboolean bt_cond_match(const BtCond *cond, const BtRecord *rec, const char *text, gsize text_len,
+                       BtMatchNote *note);
+void bt_cond_free(BtCond *cond);
+
+/* ---- ${field} templates ------------------------------------------------- */
+
+typedef struct _BtTemplate BtTemplate;
+
+BtTemplate *bt_template_parse(BtLoadCtx *ctx, const yaml_node_t *node);          /* a string scalar */
+BtTemplate *bt_template_parse_text(BtLoadCtx *ctx, const yaml_node_t *node, const char *text);
+char *bt_template_render(const BtTemplate *tpl, const BtRecord *rec);
+void bt_template_free(BtTemplate *tpl);
+
+/* ---- rules -------------------------------------------------------------- */
+
+typedef struct {
+    char *name;
+    BtTemplate *domain;         /* becomes the check's target */
+    GPtrArray *arg_names;       /* char*, parallel to arg_values */
+    GPtrArray *arg_values;      /* BtTemplate* */
+} BtCheckSpec;
+
+typedef struct {
+    char *id;
+    char *file;
+    gsize line, col;            /* 1-based position of the rule */
+    guint dir_index;            /* which of the loaded directories */
+    BtCond *when;
+    char *reason;
+    int hardbounce;             /* -1: follow sisimai's default */
+    char *severity;             /* NULL: default for the reason */
+    char *cause_id;             /* NULL: the rule id */
+    BtTemplate *summary;
+    GPtrArray *remediation;     /* BtTemplate* */
+    GPtrArray *checks;          /* BtCheckSpec* */
+} BtRule;
+
+BtRule *bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
+void bt_rule_free(BtRule *rule);
+
+struct _BtRuleSet {
+    GPtrArray *rules;           /* BtRule*, in matching order */
+};
+
+/* ---- vocabulary and sisimai's finishing --------------------------------- */
+
+const char *bt_reason_default_severity(const char *reason);
+gboolean bt_severity_is_valid(const char *severity);
+const char *bt_pseudo_status(const char *reason, gboolean temporary);
+/* After the verdict: hardbounce default (unless the rule gave one), pseudo
+ * status, reply code reconciliation, the action the reason implies. */
+void bt_verdict_finish(BtRecord *rec, gboolean hardbounce_given);

@@ -1,0 +1,489 @@
+/* test-rules — the rules stage: every condition kind, order and first
+ * match, overrides from a later directory, interpolation, checks,
+ * --explain, the regex limits, sisimai's defaults after the verdict, and
+ * one broken pack per kind of problem with its exact message
+ * (tests/data/rules/). */
+#include "rules/rules.h"
+
+#include <string.h>
+
+static char *
+data_dir(const char *name)
+{
+    const char *src = g_getenv("BT_SRCDIR");
+    return g_build_filename(src ? src : BT_ABS_SRCDIR, "tests", "data", "rules", name, NULL);
+}
+
+static BtRuleSet *
+load_dirs(const char *const *names)
+{
+    g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; names[i]; i++)
+        g_ptr_array_add(dirs, data_dir(names[i]));
+    g_ptr_array_add(dirs, NULL);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    BtRuleSet *rs = bt_ruleset_load((const char *const *) dirs->pdata, errors, &error);
+    for (guint i = 0; i < errors->len; i++)
+        g_printerr("%s\n", (char *) errors->pdata[i]);
+    g_assert_no_error(error);
+    g_assert_cmpuint(errors->len, ==, 0);
+    g_assert_nonnull(rs);
+    return rs;
+}
+
+static BtRuleSet *
+load_one(const char *name)
+{
+    const char *names[] = { name, NULL };
+    return load_dirs(names);
+}
+
+/* BtBounce by hand (bt_bounce_free lives in the extract stage). */
+static BtBounce *
+bounce_new(const char *text)
+{
+    BtBounce *b = g_new0(BtBounce, 1);
+    b->text = g_strdup(text);
+    b->records = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    return b;
+}
+
+static void
+bounce_free(BtBounce *b)
+{
+    g_free(b->text);
+    g_ptr_array_unref(b->records);
+    g_free(b);
+}
+
+static BtRecord *
+bounce_add(BtBounce *b)
+{
+    BtRecord *rec = bt_record_new();
+    g_ptr_array_add(b->records, rec);
+    return rec;
+}
+
+/* Applies `rs` to one record and returns the matching rule id (or NULL). */
+static const char *
+apply_one(const BtRuleSet *rs, BtBounce *b)
+{
+    bt_ruleset_apply(rs, b, FALSE);
+    return ((BtRecord *) b->records->pdata[0])->rule;
+}
+
+/* ---- conditions ------------------------------------------------------------ */
+
+typedef struct {
+    const char *listid;
+    const char *field;     /* a string field, or "replycode", "hardbounce", "text" */
+    const char *yes;       /* a value that matches */
+    const char *no;        /* a value that does not; NULL: leave the field unset */
+    const char *rule;
+} CondCase;
+
+static const CondCase cond_cases[] = {
+    { "field-regex", "diagnosticcode", "550 5.1.1 User Unknown here", "550 mailbox full", "c.field-regex" },
+    { "field-regex-map", "rhost", "mx1.example.net", "mx1.example.net.evil.org", "c.field-regex-map" },
+    { "field-equals", "rhost", "mx.example.com", "mx.example.com.au", "c.field-equals" },
+    { "field-in", "command", "data", "MAIL", "c.field-in" },
+    { "field-present", "feedbacktype", "abuse", NULL, "c.field-present" },
+    { "text", "text", "Hello\nYour message was blocked by policy", "Hello, Your message was blocked", "c.text" },
+    { "status-exact", "deliverystatus", "5.7.26", "5.7.261", "c.status-exact" },
+    { "status-glob", "deliverystatus", "5.2.22", "5.2", "c.status-glob" },
+    { "status-prefix", "deliverystatus", "4.4.7", "5.4.4", "c.status-prefix" },
+    { "status-list", "deliverystatus", "5.1.10", "5.1.2", "c.status-list" },
+    { "status-map", "deliverystatus", "5.3.4", "4.3.4", "c.status-map" },
+    { "reply-exact", "replycode", "552", "550", "c.reply-exact" },
+    { "reply-range", "replycode", "451", "453", "c.reply-range" },
+    { "reply-list", "replycode", "533", "536", "c.reply-list" },
+    { "reply-list", "replycode", "421", "422", "c.reply-list" },
+    { "reply-minmax", "replycode", "509", "510", "c.reply-minmax" },
+    { "hardbounce", "hardbounce", "true", "false", "c.hardbounce" },
+    { "any", "rhost", "mta5.am0.yahoodns.net", "mx.example.org", "c.any" },
+    { "any", "rhost", "mx.aol.com", NULL, "c.any" },
+    { "not", "rhost", "mx.example.org", "internal.example.org", "c.not" },
+};
+
+static BtBounce *
+cond_bounce(const CondCase *c, const char *value)
+{
+    BtBounce *b = bounce_new(strcmp(c->field, "text") == 0 ? value : "");
+    BtRecord *rec = bounce_add(b);
+    bt_set_str(&rec->listid, c->listid);
+    if (!value || strcmp(c->field, "text") == 0)
+        return b;
+    if (strcmp(c->field, "replycode") == 0)
+        rec->replycode = atoi(value);
+    else if (strcmp(c->field, "hardbounce") == 0)
+        rec->hardbounce = strcmp(value, "true") == 0;
+    else
+        bt_record_set_string(rec, bt_record_field_lookup(c->field), value);
+    return b;
+}
+
+static void
+test_conditions(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("conds");
+    for (gsize i = 0; i < G_N_ELEMENTS(cond_cases); i++) {
+        const CondCase *c = &cond_cases[i];
+        BtBounce *yes = cond_bounce(c, c->yes);
+        g_assert_cmpstr(apply_one(rs, yes), ==, c->rule);
+        bounce_free(yes);
+        BtBounce *no = cond_bounce(c, c->no);
+        g_assert_cmpstr(apply_one(rs, no), ==, NULL);
+        bounce_free(no);
+    }
+}
+
+static void
+test_absent_and_all(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("conds");
+    BtBounce *b = bounce_new("");
+    BtRecord *rec = bounce_add(b);
+    bt_set_str(&rec->listid, "field-absent");
+    g_assert_cmpstr(apply_one(rs, b), ==, "c.field-absent");
+    bt_set_str(&rec->rhost, "mx.example.org");
+    g_assert_cmpstr(apply_one(rs, b), ==, NULL);
+
+    bt_set_str(&rec->listid, "all");
+    bt_set_str(&rec->command, "DATA");
+    bt_set_str(&rec->diagnosticcode, "554 rejected as SPAM");
+    g_assert_cmpstr(apply_one(rs, b), ==, "c.all");
+    bt_set_str(&rec->command, "RCPT");
+    g_assert_cmpstr(apply_one(rs, b), ==, NULL);
+    bounce_free(b);
+}
+
+/* ---- order, first match, override ------------------------------------------- */
+
+static const char *
+rule_for_diag(const BtRuleSet *rs, const char *diag)
+{
+    static char id[64];
+    BtBounce *b = bounce_new("");
+    bt_set_str(&bounce_add(b)->diagnosticcode, diag);
+    const char *rule = apply_one(rs, b);
+    g_strlcpy(id, rule ? rule : "", sizeof id);
+    bounce_free(b);
+    return id;
+}
+
+static void
+test_order(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("order");
+    g_assert_cmpuint(bt_ruleset_size(rs), ==, 5);
+    g_assert_cmpstr(rule_for_diag(rs, "over quota"), ==, "o.quota");      /* order 100 before 200 */
+    g_assert_cmpstr(rule_for_diag(rs, "a tie"), ==, "o.tie-c");           /* same order: file name */
+    g_assert_cmpstr(rule_for_diag(rs, "something else"), ==, "o.anything");
+}
+
+static void
+test_override(void)
+{
+    const char *dirs[] = { "override/base", "override/extra", NULL };
+    g_autoptr(BtRuleSet) rs = load_dirs(dirs);
+    g_assert_cmpuint(bt_ruleset_size(rs), ==, 3);
+    /* the replacement sits where the base rule was: before ov.catchall */
+    g_assert_cmpstr(rule_for_diag(rs, "special"), ==, "ov.target");
+    g_assert_cmpstr(rule_for_diag(rs, "original"), ==, "ov.catchall");
+    g_assert_cmpstr(rule_for_diag(rs, "added"), ==, "ov.catchall");   /* the new rule runs later */
+
+    BtBounce *b = bounce_new("");
+    BtRecord *rec = bounce_add(b);
+    bt_set_str(&rec->diagnosticcode, "special");
+    bt_ruleset_apply(rs, b, FALSE);
+    g_assert_cmpstr(rec->reason, ==, "policyviolation");
+    g_assert_cmpstr(rec->severity, ==, "low");
+    bounce_free(b);
+}
+
+/* ---- interpolation, checks, explain ------------------------------------------ */
+
+static void
+test_interpolation(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("interp");
+    BtBounce *b = bounce_new("");
+    BtRecord *rec = bounce_add(b);
+    bt_set_str(&rec->diagnosticcode, "550 5.7.1 SPF check failed for the sender");
+    bt_set_str(&rec->senderdomain, "example.jp");
+    bt_set_str(&rec->destination, "example.org");
+    bt_set_str(&rec->rhost, "mx.example.org");
+    rec->replycode = 550;
+    bt_ruleset_apply(rs, b, TRUE);
+
+    g_assert_cmpstr(rec->reason, ==, "authfailure");
+    g_assert_cmpstr(rec->rule, ==, "i.spf");
+    g_assert_cmpstr(rec->cause_id, ==, "i.spf");
+    g_assert_cmpstr(rec->cause_summary, ==, "SPF for example.jp failed at mx.example.org (550)");
+    g_assert_cmpuint(rec->remediation->len, ==, 2);
+    g_assert_cmpstr(rec->remediation->pdata[0], ==, "Fix the SPF record of example.jp");
+    g_assert_cmpstr(rec->remediation->pdata[1], ==, "Send a test message");
+
+    /* resend.domain targets ${alias}, which is unset: skipped */
+    g_assert_cmpuint(rec->checks->len, ==, 2);
+    BtCheck *spf = rec->checks->pdata[0], *mx = rec->checks->pdata[1];
+    g_assert_cmpstr(spf->name, ==, "dns.spf");
+    g_assert_cmpstr(spf->target, ==, "example.jp");
+    g_assert_cmpint(spf->status, ==, BT_CHECK_SUGGESTED);
+    g_assert_cmpstr(g_hash_table_lookup(spf->args, "domain"), ==, "example.jp");
+    g_assert_cmpstr(g_hash_table_lookup(spf->args, "include"), ==, "spf.example.net,_spf.example.org");
+    g_assert_cmpstr(mx->name, ==, "dns.mx");
+    g_assert_cmpstr(mx->target, ==, "example.org");
+
+    g_autofree char *dir = data_dir("interp");
+    g_autofree char *file = g_build_filename(dir, "interp.yaml", NULL);
+    g_autofree char *want = g_strdup_printf("rule i.spf (%s:3) matched diagnosticcode: «SPF check failed»", file);
+    g_assert_cmpstr(rec->explain, ==, want);
+    bounce_free(b);
+}
+
+static void
+test_cause_id_and_no_match(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("interp");
+    BtBounce *b = bounce_new("");
+    BtRecord *rec = bounce_add(b);
+    bt_ruleset_apply(rs, b, TRUE);
+    g_assert_cmpstr(rec->rule, ==, "i.plain");
+    g_assert_cmpstr(rec->cause_id, ==, "custom.cause");
+    g_assert_null(rec->cause_summary);
+    g_assert_true(g_str_has_prefix(rec->explain, "rule i.plain ("));
+    g_assert_true(g_str_has_suffix(rec->explain, ":16) matched"));
+
+    /* no rule: extract's hint stays; an unusable hint becomes undefined */
+    bt_set_str(&rec->diagnosticcode, "450 mailbox busy");
+    bt_set_str(&rec->reason, "mailboxfull");
+    bt_ruleset_apply(rs, b, TRUE);
+    g_assert_null(rec->rule);
+    g_assert_cmpstr(rec->reason, ==, "mailboxfull");
+    g_assert_cmpstr(rec->explain, ==, "no rule matched; reason mailboxfull");
+    BtRecord *other = bounce_add(b);
+    bt_set_str(&other->diagnosticcode, "whatever");
+    bt_set_str(&other->reason, "nonsense");
+    bt_ruleset_apply(rs, b, FALSE);
+    g_assert_cmpstr(other->reason, ==, "undefined");
+    g_assert_null(other->explain);
+    bounce_free(b);
+}
+
+/* ---- limits -------------------------------------------------------------------- */
+
+static void
+test_regex_limit(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("limit");
+    g_autofree char *subject = g_strnfill(4000, 'a');
+    subject[3999] = 'b';
+    g_test_expect_message("bouncetriage", G_LOG_LEVEL_WARNING, "*limit.yaml:5:29: pattern gave up*");
+    for (int i = 0; i < 12; i++) {   /* warned once, interpreted and then JIT-compiled */
+        BtBounce *b = bounce_new("");
+        bt_set_str(&bounce_add(b)->diagnosticcode, subject);
+        g_assert_cmpstr(apply_one(rs, b), ==, NULL);
+        bounce_free(b);
+    }
+    g_test_assert_expected_messages();
+
+    BtBounce *b = bounce_new("");
+    bt_set_str(&bounce_add(b)->diagnosticcode, "aaaa");
+    g_assert_cmpstr(apply_one(rs, b), ==, "l.slow");
+    bounce_free(b);
+}
+
+/* ---- defaults after the verdict ------------------------------------------------- */
+
+static BtRecord *
+finish(const BtRuleSet *rs, BtBounce *b, const char *diag, const char *status, int reply)
+{
+    BtRecord *rec = b->records->pdata[0];
+    bt_set_str(&rec->diagnosticcode, diag);
+    bt_set_str(&rec->deliverystatus, status);
+    bt_set_str(&rec->action, NULL);
+    rec->replycode = reply;
+    rec->hardbounce = FALSE;
+    bt_ruleset_apply(rs, b, FALSE);
+    return rec;
+}
+
+static void
+test_defaults(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("defaults");
+    BtBounce *b = bounce_new("");
+    bounce_add(b);
+
+    BtRecord *rec = finish(rs, b, "nouser", NULL, 0);
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.911");
+    g_assert_true(rec->hardbounce);
+    g_assert_cmpstr(rec->severity, ==, "medium");
+    g_assert_cmpstr(rec->action, ==, "failed");
+
+    rec = finish(rs, b, "550 nouser here", "5.1.1", 550);
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.1.1");
+    g_assert_true(rec->hardbounce);
+
+    rec = finish(rs, b, "mailbox full", NULL, 0);
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.922");
+    g_assert_false(rec->hardbounce);
+    rec = finish(rs, b, "452 mailbox full, try again", NULL, 452);
+    g_assert_cmpstr(rec->deliverystatus, ==, "4.0.922");
+    g_assert_cmpint(rec->replycode, ==, 452);
+
+    rec = finish(rs, b, "expired in queue", NULL, 0);
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.947");
+    g_assert_cmpstr(rec->action, ==, "delayed");
+    g_assert_cmpstr(rec->severity, ==, "low");
+    rec = finish(rs, b, "expired: 421 temporary failure", NULL, 0);
+    g_assert_cmpstr(rec->deliverystatus, ==, "4.0.947");
+    g_assert_cmpint(rec->replycode, ==, 421);
+
+    rec = finish(rs, b, "filtered", NULL, 0);
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.910");
+    rec = finish(rs, b, "filtered, temporary", NULL, 0);
+    g_assert_cmpstr(rec->deliverystatus, ==, "4.0.924");
+
+    /* notaccept is hard only when permanent */
+    rec = finish(rs, b, "noaccept", NULL, 0);
+    g_assert_true(rec->hardbounce);
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.932");
+    rec = finish(rs, b, "noaccept for now", "4.3.2", 0);
+    g_assert_false(rec->hardbounce);
+    g_assert_cmpstr(rec->deliverystatus, ==, "4.3.2");
+
+    /* vacation: soft, no reply code, no pseudo status */
+    rec = finish(rs, b, "on vacation", NULL, 250);
+    g_assert_false(rec->hardbounce);
+    g_assert_cmpint(rec->replycode, ==, 0);
+    g_assert_null(rec->deliverystatus);
+    g_assert_cmpstr(rec->severity, ==, "low");
+
+    /* a reply code of another class than the status is dropped */
+    rec = finish(rs, b, "nouser", "5.1.1", 421);
+    g_assert_cmpint(rec->replycode, ==, 0);
+
+    /* the catch-all `when: {}` */
+    rec = finish(rs, b, "zzz", NULL, 0);
+    g_assert_cmpstr(rec->rule, ==, "d.catchall");
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.900");
+    g_assert_false(rec->hardbounce);
+
+    /* explicit values win over the defaults */
+    rec = finish(rs, b, "explicit", "5.1.1", 550);
+    g_assert_false(rec->hardbounce);
+    g_assert_cmpstr(rec->severity, ==, "high");
+    bounce_free(b);
+}
+
+/* ---- broken packs ------------------------------------------------------------------ */
+
+static void
+test_broken(gconstpointer data)
+{
+    const char *kind = data;
+    g_autofree char *name = g_build_filename("broken", kind, NULL);
+    g_autofree char *dir = data_dir(name);
+    g_autofree char *expected_file = g_build_filename(dir, "expected.txt", NULL);
+    g_autofree char *expected = NULL;
+    g_assert_true(g_file_get_contents(expected_file, &expected, NULL, NULL));
+    g_autoptr(GString) want = g_string_new(expected);
+    g_string_replace(want, "@DIR@", dir, 0);
+
+    const char *dirs[] = { dir, NULL };
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    BtRuleSet *rs = bt_ruleset_load(dirs, errors, &error);
+    g_assert_null(rs);
+    g_assert_error(error, BT_ERROR, BT_ERROR_CONFIG);
+    g_autoptr(GString) got = g_string_new(NULL);
+    for (guint i = 0; i < errors->len; i++)
+        g_string_append_printf(got, "%s\n", (char *) errors->pdata[i]);
+    g_assert_cmpstr(got->str, ==, want->str);
+}
+
+/* ---- vocabulary, threads, shipped packs --------------------------------------------- */
+
+static void
+test_vocabulary(void)
+{
+    g_assert_true(bt_reason_is_valid("userunknown"));
+    g_assert_true(bt_reason_is_valid("emptyaddress"));
+    g_assert_false(bt_reason_is_valid("UserUnknown"));
+    g_assert_false(bt_reason_is_valid(NULL));
+    g_assert_true(bt_check_name_is_valid("dns.dmarc"));
+    g_assert_true(bt_check_name_is_valid("resend.domain"));
+    g_assert_false(bt_check_name_is_valid("dns.txt"));
+}
+
+static gpointer
+apply_many(gpointer rs)
+{
+    for (int i = 0; i < 2000; i++) {
+        BtBounce *b = bounce_new("");
+        BtRecord *rec = bounce_add(b);
+        bt_set_str(&rec->listid, "field-regex");
+        bt_set_str(&rec->diagnosticcode, i % 2 ? "user unknown" : "no such thing");
+        const char *rule = apply_one(rs, b);
+        gboolean ok = g_strcmp0(rule, i % 2 ? "c.field-regex" : NULL) == 0;
+        bounce_free(b);
+        if (!ok)
+            return GINT_TO_POINTER(1);
+    }
+    return NULL;
+}
+
+static void
+test_threads(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("conds");
+    GThread *threads[4];
+    for (int i = 0; i < 4; i++)
+        threads[i] = g_thread_new("apply", apply_many, rs);
+    for (int i = 0; i < 4; i++)
+        g_assert_null(g_thread_join(threads[i]));
+}
+
+static void
+test_shipped_packs(void)
+{
+    const char *src = g_getenv("BT_SRCDIR");
+    g_autofree char *dir = g_build_filename(src ? src : BT_ABS_SRCDIR, "rules", NULL);
+    const char *dirs[] = { dir, NULL };
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BtRuleSet) rs = bt_ruleset_load(dirs, errors, &error);
+    for (guint i = 0; i < errors->len; i++)
+        g_test_message("%s", (char *) errors->pdata[i]);
+    g_assert_no_error(error);
+    g_assert_cmpuint(bt_ruleset_size(rs), >, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+    static const char *broken[] = {
+        "syntax", "unknown-key", "wrong-type", "missing-reason", "bad-regex", "unknown-field",
+        "unknown-reason", "unknown-check", "bad-severity", "duplicate-id", "bad-reply-range", "unknown-interp",
+    };
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/rules/conditions", test_conditions);
+    g_test_add_func("/rules/absent-and-all", test_absent_and_all);
+    g_test_add_func("/rules/order", test_order);
+    g_test_add_func("/rules/override", test_override);
+    g_test_add_func("/rules/interpolation", test_interpolation);
+    g_test_add_func("/rules/cause-id-and-no-match", test_cause_id_and_no_match);
+    g_test_add_func("/rules/regex-limit", test_regex_limit);
+    g_test_add_func("/rules/defaults", test_defaults);
+    for (gsize i = 0; i < G_N_ELEMENTS(broken); i++) {
+        g_autofree char *path = g_strdup_printf("/rules/broken/%s", broken[i]);
+        g_test_add_data_func(path, broken[i], test_broken);
+    }
+    g_test_add_func("/rules/vocabulary", test_vocabulary);
+    g_test_add_func("/rules/threads", test_threads);
+    g_test_add_func("/rules/shipped-packs", test_shipped_packs);
+    return g_test_run();
+}
