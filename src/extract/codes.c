@@ -1,0 +1,275 @@
+/* codes — reading SMTP facts out of free diagnostic text: enhanced status
+ * codes (RFC 3463) and which one to prefer, reply codes (RFC 5321), the
+ * SMTP command an error answered, and host names.  The choices follow
+ * sisimai's behaviour (smtp/status, smtp/reply) so that records agree
+ * with it; the code is our own. */
+#include "extract/decode.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- enhanced status codes ---------------------------------------------- */
+
+/* The code starting at `p` ("5.1.1", "4.7.26"), or NULL when `p` does not
+ * start one: the class is 2, 4 or 5, the subject 0-7, the detail one to
+ * three digits, and the code is not part of a number, an IPv4 address or a
+ * version ("v5.1.1"). */
+static char *
+status_at(const char *text, const char *p)
+{
+    if (!strchr("245", *p) || !*p || p[1] != '.')
+        return NULL;
+    char before = p > text ? p[-1] : ' ';
+    if (g_ascii_isdigit(before) || before == '.' || before == '/' || before == 'v' || before == 'V')
+        return NULL;
+    if (p[2] < '0' || p[2] > '7' || p[3] != '.' || !g_ascii_isdigit(p[4]))
+        return NULL;
+    gsize detail = strspn(p + 4, "0123456789");
+    if (detail > 3)
+        return NULL;
+    const char *end = p + 4 + detail;
+    if (*end == '.' && g_ascii_isdigit(end[1]))
+        return NULL;   /* an IPv4 address */
+    return g_strndup(p, end - p);
+}
+
+static gboolean
+is_zero_code(const char *code)
+{
+    return strcmp(code + 1, ".0.0") == 0;
+}
+
+/* Of the Status: value and a code found in the text, the one that says
+ * more: a generic X.0.0 or X.Y.0 loses to a specific one; a few codes that
+ * MTAs use loosely (4.4.7, 4.7.0, 5.3.x, X.5.x syntax codes, 5.1.1 against
+ * a policy code) lose to the text's.  `reply` (may be NULL) breaks a tie
+ * between classes. */
+const char *
+bt_status_prefer(const char *status, const char *found, const char *reply)
+{
+    if (!status || !*status)
+        return found;
+    if (!found || !*found || strlen(found) < 5)
+        return status;
+    if (strlen(status) < 5)
+        return found;
+    if (reply && *reply && status[0] != found[0]) {
+        if (reply[0] == status[0])
+            return status;
+        if (reply[0] == found[0])
+            return found;
+    }
+    if (strcmp(status, found) == 0)
+        return status;
+    gboolean status_zero = is_zero_code(status);
+    gboolean found_zero = is_zero_code(found);
+    gboolean status_generic = strstr(status, ".0") != NULL;
+    gboolean found_generic = strstr(found, ".0") != NULL;
+    if (status_zero)
+        return found_zero ? status : found;
+    if (status_generic && !found_generic)
+        return found;
+    if (found_zero)
+        return status;
+    if (strcmp(status, "4.4.7") == 0 || strcmp(status, "4.7.0") == 0 || g_str_has_prefix(status, "5.3."))
+        return found;
+    static const char *const syntax[] = { ".5.1", ".5.2", ".5.4", ".5.5" };
+    for (gsize i = 0; i < G_N_ELEMENTS(syntax); i++)
+        if (g_str_has_prefix(status + 1, syntax[i]))
+            return found;
+    if (strcmp(status, "5.1.1") == 0)
+        return found_generic || g_str_has_prefix(found, "5.5.") ? status : found;
+    if (strcmp(status, "5.1.3") == 0 && g_str_has_prefix(found, "5.7."))
+        return found;
+    return status;
+}
+
+char *
+bt_status_find(const char *text)
+{
+    if (!text)
+        return NULL;
+    g_autoptr(GPtrArray) codes = g_ptr_array_new_with_free_func(g_free);
+    g_autofree char *fallback = NULL;   /* X.0.0 or 4.4.7: used only when nothing better */
+    for (const char *p = text; *p; p++) {
+        char *code = status_at(text, p);
+        if (!code)
+            continue;
+        p += strlen(code) - 1;
+        if (is_zero_code(code) || strcmp(code, "4.4.7") == 0) {
+            g_free(fallback);
+            fallback = code;
+        } else {
+            g_ptr_array_add(codes, code);
+        }
+    }
+    if (fallback)
+        g_ptr_array_add(codes, g_steal_pointer(&fallback));
+    if (codes->len == 0)
+        return NULL;
+    const char *best = codes->pdata[0];
+    for (guint i = 1; i < codes->len; i++)
+        best = bt_status_prefer(best, codes->pdata[i], NULL);
+    return g_strdup(best);
+}
+
+/* ---- reply codes ---------------------------------------------------------- */
+
+/* Valid reply codes of each class, the most telling first. */
+static const char *const replies_2[] = { "211", "214", "220", "221", "235", "250", "251", "252",
+                                         "253", "334", "354", NULL };
+static const char *const replies_4[] = { "421", "450", "451", "452", "422", "430", "432", "453",
+                                         "454", "455", "458", "459", NULL };
+static const char *const replies_5[] = { "550", "552", "553", "551", "521", "525", "523", "524",
+                                         "530", "533", "534", "535", "538", "555", "556", "554",
+                                         "500", "501", "502", "503", "504", NULL };
+
+/* Does `code` appear in `text` as a word of its own (not inside a number,
+ * a status code or a dotted quad)? */
+static gboolean
+reply_appears(const char *text, const char *code)
+{
+    for (const char *p = strstr(text, code); p; p = strstr(p + 1, code)) {
+        char before = p > text ? p[-1] : ' ';
+        char after = p[3];
+        gboolean joined_before = before >= '.' && before <= '9';
+        gboolean joined_after = after >= '.' && after <= '9';
+        if (!joined_before && !joined_after)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+int
+bt_reply_find(const char *text, char class)
+{
+    if (!text || strlen(text) < 3)
+        return 0;
+    g_autofree char *upper = g_ascii_strup(text, -1);
+    if (strstr(upper, "X-UNIX"))
+        return 0;
+    const char *const *lists[3] = { replies_5, replies_4, replies_2 };
+    for (int l = 0; l < 3; l++) {
+        if (class && lists[l][0][0] != class)
+            continue;
+        for (int i = 0; lists[l][i]; i++)
+            if (reply_appears(text, lists[l][i]))
+                return atoi(lists[l][i]);
+    }
+    return 0;
+}
+
+/* ---- the SMTP command ------------------------------------------------------ */
+
+typedef struct {
+    const char *phrase;     /* case-insensitive */
+    const char *command;
+} CommandPhrase;
+
+/* Phrases that say which command an error answered, most explicit first. */
+static const CommandPhrase command_phrases[] = {
+    { "end of data", "DATA" },
+    { "after data", "DATA" },
+    { "in reply to data", "DATA" },
+    { "rcpt to", "RCPT" },
+    { "rcpt_to", "RCPT" },
+    { "rcpt", "RCPT" },
+    { "mail from", "MAIL" },
+    { "mail_from", "MAIL" },
+    { "ehlo", "EHLO" },
+    { "helo", "HELO" },
+    { "starttls", "STARTTLS" },
+    { "initial connection", "CONN" },
+    { "connect to", "CONN" },
+    { "auth ", "AUTH" },
+};
+
+/* The transcript markers after which a command is named. */
+static const char *const command_markers[] = {
+    "in reply to ", "after ", ">>> ", "error in ", "while sending ", "during ", "[", NULL,
+};
+
+static const char *
+command_after(const char *lower)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(command_phrases); i++)
+        if (g_str_has_prefix(lower, command_phrases[i].phrase))
+            return command_phrases[i].command;
+    if (g_str_has_prefix(lower, "data"))
+        return "DATA";
+    return NULL;
+}
+
+const char *
+bt_command_find(const char *text)
+{
+    if (!text)
+        return NULL;
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    /* the last marked command in a transcript is the one that failed */
+    const char *found = NULL;
+    for (int m = 0; command_markers[m]; m++) {
+        gsize n = strlen(command_markers[m]);
+        for (const char *p = strstr(lower, command_markers[m]); p; p = strstr(p + 1, command_markers[m])) {
+            const char *cmd = command_after(p + n);
+            if (cmd && (!found || m < 2))
+                found = cmd;
+        }
+        if (found && m < 2)
+            return found;
+    }
+    return found;
+}
+
+/* ---- host names -------------------------------------------------------------- */
+
+gboolean
+bt_is_internet_host(const char *host)
+{
+    if (!host || strlen(host) < 4 || strchr(host, '@'))
+        return FALSE;
+    const char *dot = strrchr(host, '.');
+    if (!dot || dot == host)
+        return FALSE;
+    for (const char *p = host; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-')
+            return FALSE;
+    /* a top-level domain is letters (or an IPv4 address's last octet) */
+    gboolean alpha_tld = strlen(dot + 1) >= 2;
+    for (const char *p = dot + 1; *p; p++)
+        if (!g_ascii_isalpha(*p))
+            alpha_tld = FALSE;
+    return alpha_tld && g_ascii_strcasecmp(host, "localhost.localdomain") != 0;
+}
+
+static GRegex *
+host_regex(void)
+{
+    static GRegex *re;
+    if (g_once_init_enter(&re)) {
+        GRegex *r = g_regex_new(
+            "(?:\\bhost\\s+|while talking to\\s+|\\bconnect(?:ion)? to\\s+|\\bfrom\\s+)"
+            "\\[?([A-Za-z0-9][A-Za-z0-9.-]*\\.[A-Za-z]{2,})\\.?\\]?"
+            "|([A-Za-z0-9][A-Za-z0-9.-]*\\.[A-Za-z]{2,})\\.?\\s*[\\[(]\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}[\\])]",
+            G_REGEX_CASELESS | G_REGEX_OPTIMIZE, 0, NULL);
+        g_once_init_leave(&re, r);
+    }
+    return re;
+}
+
+char *
+bt_host_find(const char *text)
+{
+    if (!text)
+        return NULL;
+    g_autoptr(GMatchInfo) mi = NULL;
+    g_regex_match(host_regex(), text, 0, &mi);
+    for (; g_match_info_matches(mi); g_match_info_next(mi, NULL)) {
+        for (int group = 1; group <= 2; group++) {
+            g_autofree char *host = g_match_info_fetch(mi, group);
+            if (host && bt_is_internet_host(host))
+                return g_ascii_strdown(host, -1);
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,76 @@
+/* Internal to extract: the decoders (each reads a BtMsgView and appends
+ * BtRecords), the DSN-style field parser they share (fields.c) and the
+ * finishing pass that completes every record (finish.c). */
+#pragma once
+
+#include "extract/view.h"
+
+/* ---- "Name: value" field groups (RFC 3464 / RFC 5965 bodies) ---------- */
+
+typedef struct {
+    GPtrArray *names;     /* char*, as written */
+    GPtrArray *values;    /* char*, unfolded and trimmed */
+} BtFieldGroup;
+
+BtFieldGroup *bt_field_group_new(void);
+void bt_field_group_free(BtFieldGroup *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtFieldGroup, bt_field_group_free)
+/* The first value of field `name` (case-insensitive), or NULL. */
+const char *bt_field_group_get(const BtFieldGroup *g, const char *name);
+void bt_field_group_add(BtFieldGroup *g, const char *name, const char *value);
+/* Parses `text` into groups of fields separated by blank lines; folded
+ * lines are joined; lines that are not fields are skipped. */
+GPtrArray *bt_field_groups_parse(const char *text);
+
+/* ---- addresses ---------------------------------------------------------- */
+
+/* An address as a DSN or a header writes it ("rfc822; <a@b>", "utf-8;
+ * a\x{E9}@b", "Name <a@B.example>") reduced to local@domain with the domain
+ * lowercased; NULL when it is not an email address. */
+char *bt_address_clean(const char *value);
+/* The domain part of a clean address (points into it), or NULL. */
+const char *bt_address_domain(const char *address);
+
+/* "dns; mx.example.com" → "mx.example.com" (lowercase, no brackets). */
+char *bt_host_value(const char *value);
+/* The first enhanced status code ("5.1.1") in `value`, or NULL. */
+char *bt_status_first(const char *value);
+
+/* Sets timestamp and timezoneoffset from an RFC 5322 date; FALSE when
+ * the date does not parse. */
+gboolean bt_record_set_date(BtRecord *rec, const char *date);
+
+/* ---- decoders, in order of trust --------------------------------------- */
+
+/* RFC 5965 ARF: one record per reported recipient. */
+gboolean bt_decode_arf(const BtMsgView *view, GPtrArray *records);
+/* RFC 3464 / RFC 6533: one record per per-recipient block. */
+gboolean bt_decode_dsn(const BtMsgView *view, GPtrArray *records);
+/* RFC 3834 auto-replies: one record, the auto-replier. */
+gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
+
+/* The paragraph of the bounce text that speaks about `recipient`, without
+ * the address itself; NULL when the text does not name it. */
+char *bt_body_text_about(const char *body, const char *recipient);
+
+/* ---- SMTP facts in diagnostic text (codes.c) ----------------------------- */
+
+/* The best enhanced status code in `text` (NULL: none). */
+char *bt_status_find(const char *text);
+/* Of a DSN Status and a code found in the text, the one to keep. */
+const char *bt_status_prefer(const char *status, const char *found, const char *reply);
+/* The SMTP reply code in `text`, of class `class` ('2', '4', '5'; 0: any); 0 if none. */
+int bt_reply_find(const char *text, char class);
+/* The SMTP command an error answered ("RCPT", "DATA", …), or NULL. */
+const char *bt_command_find(const char *text);
+/* A host name the text names as the remote server, or NULL. */
+char *bt_host_find(const char *text);
+gboolean bt_is_internet_host(const char *host);
+
+/* ---- finishing ----------------------------------------------------------- */
+
+/* Fills what the decoders leave to common code: addresser, domains,
+ * timestamps, subject/messageid/listid, hosts, reply code, status,
+ * command, a cleaned diagnostic code.  Returns FALSE when the record has
+ * no usable recipient and must be dropped. */
+gboolean bt_finish_record(const BtMsgView *view, BtRecord *rec);

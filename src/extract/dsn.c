@@ -1,0 +1,307 @@
+/* dsn — RFC 3464 delivery status notifications and their RFC 6533 UTF-8
+ * form: one record per per-recipient block of the delivery-status part.
+ * The per-message fields (Reporting-MTA, Arrival-Date) apply to every
+ * recipient; a block without Diagnostic-Code borrows what the bounce text
+ * says about that recipient. */
+#include "extract/decode.h"
+
+#include <string.h>
+
+/* Per-message fields that some MTAs write without the blank line that
+ * should separate them from the first recipient's block. */
+static gboolean
+is_message_field(const char *name)
+{
+    static const char *names[] = { "Reporting-MTA", "Arrival-Date", "Received-From-MTA",
+                                   "Original-Envelope-Id", "DSN-Gateway", NULL };
+    for (int i = 0; names[i]; i++)
+        if (g_ascii_strcasecmp(name, names[i]) == 0)
+            return TRUE;
+    return g_ascii_strncasecmp(name, "X-", 2) == 0 && g_str_has_suffix(name, "-Queue-ID");
+}
+
+static gboolean
+is_recipient_field(const char *name)
+{
+    return g_ascii_strcasecmp(name, "Final-Recipient") == 0
+        || g_ascii_strcasecmp(name, "Original-Recipient") == 0;
+}
+
+static gboolean
+group_has_recipient(const BtFieldGroup *g)
+{
+    for (guint i = 0; i < g->names->len; i++)
+        if (is_recipient_field(g->names->pdata[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static void
+merge_group(BtFieldGroup *into, const BtFieldGroup *from)
+{
+    for (guint i = 0; i < from->names->len; i++)
+        bt_field_group_add(into, from->names->pdata[i], from->values->pdata[i]);
+}
+
+/* Splits one field group into recipient blocks: a second Final-Recipient
+ * (or Original-Recipient) in the same group starts the next recipient. */
+static void
+split_recipients(const BtFieldGroup *g, BtFieldGroup *message, GPtrArray *blocks)
+{
+    BtFieldGroup *cur = NULL;
+    gboolean seen_recipient = FALSE;
+    for (guint i = 0; i < g->names->len; i++) {
+        const char *name = g->names->pdata[i];
+        const char *value = g->values->pdata[i];
+        if (!seen_recipient && !blocks->len && is_message_field(name)) {
+            bt_field_group_add(message, name, value);
+            continue;
+        }
+        if (is_recipient_field(name)) {
+            seen_recipient = TRUE;
+            if (cur && bt_field_group_get(cur, name))
+                cur = NULL;
+        }
+        if (!cur) {
+            cur = bt_field_group_new();
+            g_ptr_array_add(blocks, cur);
+        }
+        bt_field_group_add(cur, name, value);
+    }
+}
+
+/* The per-message fields and the per-recipient blocks of a DSN body. */
+static GPtrArray *
+recipient_blocks(const char *dsn, BtFieldGroup *message)
+{
+    g_autoptr(GPtrArray) groups = bt_field_groups_parse(dsn);
+    GPtrArray *blocks = g_ptr_array_new_with_free_func((GDestroyNotify) bt_field_group_free);
+    for (guint i = 0; i < groups->len; i++) {
+        const BtFieldGroup *g = groups->pdata[i];
+        if (group_has_recipient(g)) {
+            split_recipients(g, message, blocks);
+        } else if (blocks->len && (bt_field_group_get(g, "Action") || bt_field_group_get(g, "Status")
+                                   || bt_field_group_get(g, "Diagnostic-Code"))) {
+            /* the rest of the last recipient's block after a stray blank line */
+            merge_group(blocks->pdata[blocks->len - 1], g);
+        } else if (!blocks->len) {
+            merge_group(message, g);
+        }
+    }
+    return blocks;
+}
+
+/* Action values as MTAs write them, to RFC 3464's words. */
+static const char *
+action_word(const char *value)
+{
+    static const struct { const char *prefix; const char *word; } words[] = {
+        { "fail", "failed" }, { "delay", "delayed" }, { "deliver", "delivered" },
+        { "relay", "relayed" }, { "expand", "expanded" },
+    };
+    if (!value)
+        return NULL;
+    while (g_ascii_isspace(*value))
+        value++;
+    for (gsize i = 0; i < G_N_ELEMENTS(words); i++)
+        if (g_ascii_strncasecmp(value, words[i].prefix, strlen(words[i].prefix)) == 0)
+            return words[i].word;
+    return NULL;
+}
+
+/* "smtp; 550 5.1.1 …" → type "SMTP" and the text after the semicolon. */
+static void
+set_diagnostic(BtRecord *rec, const char *value)
+{
+    if (!value)
+        return;
+    const char *semi = strchr(value, ';');
+    gsize type_len = semi ? (gsize) (semi - value) : 0;
+    gboolean typed = semi && type_len > 0 && type_len < 16 && !memchr(value, ' ', type_len);
+    if (typed) {
+        g_autofree char *type = g_strndup(value, type_len);
+        rec->diagnostictype = g_ascii_strup(type, -1);
+        if (g_str_has_prefix(rec->diagnostictype, "X-"))
+            memcpy(rec->diagnostictype, type, type_len);   /* X-Postfix as written */
+    }
+    rec->diagnosticcode = bt_strdup_trimmed(typed ? semi + 1 : value);
+}
+
+static const char *
+field(const BtFieldGroup *block, const BtFieldGroup *message, const char *name)
+{
+    const char *v = bt_field_group_get(block, name);
+    return v ? v : bt_field_group_get(message, name);
+}
+
+/* "X-Unix; |/usr/bin/procmail …": delivery to a program or a file, whose
+ * words may contain an '@' without being an address. */
+static gboolean
+is_program(const char *value)
+{
+    const char *semi = value ? strchr(value, ';') : NULL;
+    const char *v = semi ? semi + 1 : value;
+    while (v && g_ascii_isspace(*v))
+        v++;
+    return v && (*v == '|' || *v == '/');
+}
+
+/* RFC 6533 reports type their addresses "utf-8". */
+static gboolean
+is_utf8_report(const BtFieldGroup *block)
+{
+    const char *final = bt_field_group_get(block, "Final-Recipient");
+    const char *original = bt_field_group_get(block, "Original-Recipient");
+    return (final && g_ascii_strncasecmp(final, "utf-8", 5) == 0)
+        || (original && g_ascii_strncasecmp(original, "utf-8", 5) == 0);
+}
+
+static BtRecord *
+record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
+{
+    const char *final = bt_field_group_get(block, "Final-Recipient");
+    const char *original = bt_field_group_get(block, "Original-Recipient");
+    const char *actual = bt_field_group_get(block, "X-Actual-Recipient");
+    g_autofree char *recipient = bt_address_clean(final);
+    if (!recipient)
+        recipient = bt_address_clean(original);
+    if (!recipient)
+        recipient = bt_address_clean(actual);
+    if (!recipient)
+        return NULL;
+
+    BtRecord *rec = bt_record_new();
+    rec->recipient = g_strdup(recipient);
+    g_autofree char *alias = bt_address_clean(original);
+    if (!alias && !is_program(actual))
+        alias = bt_address_clean(actual);
+    if (alias && g_ascii_strcasecmp(alias, recipient) != 0)
+        rec->alias = g_steal_pointer(&alias);
+    rec->action = g_strdup(action_word(bt_field_group_get(block, "Action")));
+    rec->deliverystatus = bt_status_first(bt_field_group_get(block, "Status"));
+    rec->rhost = bt_host_value(bt_field_group_get(block, "Remote-MTA"));
+    rec->lhost = bt_host_value(field(block, message, "Reporting-MTA"));
+    set_diagnostic(rec, bt_field_group_get(block, "Diagnostic-Code"));
+    if (!rec->diagnosticcode)
+        rec->diagnosticcode = bt_body_text_about(view->body, recipient);
+    if (!bt_record_set_date(rec, bt_field_group_get(block, "Last-Attempt-Date")))
+        bt_record_set_date(rec, field(block, message, "Arrival-Date"));
+    rec->decodedby = g_strdup(is_utf8_report(block) ? "RFC6533" : "RFC3464");
+    return rec;
+}
+
+/* Does `text` carry delivery-status fields at the start of its lines? */
+static gboolean
+has_status_fields(const char *text)
+{
+    static const char *const needles[] = { "\nfinal-recipient:", "\noriginal-recipient:" };
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    gboolean recipient = FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(needles); i++)
+        recipient = recipient || strstr(lower, needles[i]);
+    return recipient && (strstr(lower, "\naction:") || strstr(lower, "\nstatus:"));
+}
+
+/* The delivery-status text: the part for it, else a bounce text that
+ * carries the fields itself (a report forwarded as text, or one whose MIME
+ * structure is broken). */
+static const char *
+status_text(const BtMsgView *view)
+{
+    if (view->dsn)
+        return view->dsn;
+    return view->body && has_status_fields(view->body) ? view->body : NULL;
+}
+
+/* What an SMTP session transcript in the bounce text says (sendmail and
+ * others quote the session: ">>> RCPT To:<a@b>" / "<<< 550 5.1.1 …"). */
+typedef struct {
+    GString *responses;    /* the distinct server responses, in order */
+    const char *command;   /* the client command the first error answered */
+    GString *coded;        /* unindented lines that start with a reply and a status code */
+    char *first_reply;     /* the first unindented line that starts with a reply code */
+} Transcript;
+
+static gboolean
+starts_with_reply(const char *line)
+{
+    return line[0] && strchr("45", line[0]) && g_ascii_isdigit(line[1]) && g_ascii_isdigit(line[2])
+        && (line[3] == ' ' || line[3] == '-');
+}
+
+static void
+read_transcript(const char *body, Transcript *t)
+{
+    t->responses = g_string_new(NULL);
+    t->coded = g_string_new(NULL);
+    t->command = NULL;
+    t->first_reply = NULL;
+    const char *last_command = NULL;
+    g_auto(GStrv) lines = g_strsplit(body ? body : "", "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        const char *line = lines[i];
+        if (g_str_has_prefix(line, ">>> ")) {
+            last_command = bt_command_find(line);
+        } else if (g_str_has_prefix(line, "<<< ")) {
+            if (!strstr(t->responses->str, line + 4))
+                g_string_append_printf(t->responses, "%s%s", t->responses->len ? " " : "", line + 4);
+            if (!t->command && starts_with_reply(line + 4))
+                t->command = last_command;
+        } else if (starts_with_reply(line)) {
+            if (!t->first_reply)
+                t->first_reply = g_strdup(line);
+            g_autofree char *status = bt_status_first(line);
+            if (status)
+                g_string_append_printf(t->coded, "%s%s", t->coded->len ? " " : "", line);
+        }
+    }
+}
+
+static gboolean
+only_digits(const char *s)
+{
+    return s && *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* A report about one recipient: the session transcript of its text
+ * completes the Diagnostic-Code (which MTAs often leave empty, or set to a
+ * bare program exit code). */
+static void
+apply_transcript(const BtMsgView *view, BtRecord *rec)
+{
+    Transcript t;
+    read_transcript(view->body, &t);
+    if ((!rec->diagnosticcode || only_digits(rec->diagnosticcode)) && t.coded->len)
+        bt_set_str(&rec->diagnosticcode, t.coded->str);
+    if (!rec->diagnosticcode)
+        bt_set_str(&rec->diagnosticcode, t.first_reply);
+    if (t.responses->len) {
+        g_autofree char *joined = g_strjoin(" ", t.responses->str, rec->diagnosticcode, NULL);
+        bt_set_str(&rec->diagnosticcode, joined);
+    }
+    if (!rec->command && t.command)
+        rec->command = g_strdup(t.command);
+    g_string_free(t.responses, TRUE);
+    g_string_free(t.coded, TRUE);
+    g_free(t.first_reply);
+}
+
+gboolean
+bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
+{
+    const char *text = status_text(view);
+    if (!text)
+        return FALSE;
+    g_autoptr(BtFieldGroup) message = bt_field_group_new();
+    g_autoptr(GPtrArray) blocks = recipient_blocks(text, message);
+    guint before = records->len;
+    for (guint i = 0; i < blocks->len; i++) {
+        BtRecord *rec = record_from_block(view, blocks->pdata[i], message);
+        if (!rec)
+            continue;
+        if (blocks->len == 1)
+            apply_transcript(view, rec);
+        g_ptr_array_add(records, rec);
+    }
+    return records->len > before;
+}

@@ -1,0 +1,254 @@
+/* extract — the stage's entry point: builds the decoded view of a message,
+ * runs the decoders in order of trust (ARF, RFC 3464/6533 delivery status,
+ * RFC 3834 auto-replies, then the free-text layouts), and finishes every
+ * record.  The extractor holds only the compiled layouts, read-only after
+ * bt_extractor_new, so workers may share it. */
+#include "extract/extract.h"
+#include "extract/decode.h"
+#include "extract/layout.h"
+#include "extract/text.h"
+
+#include <string.h>
+
+struct _BtExtractor {
+    BtLayouts *layouts;
+};
+
+BtExtractor *
+bt_extractor_new(const char *const *layout_dirs, GPtrArray *errors, GError **error)
+{
+    static const char *const no_dirs[] = { NULL };
+    BtLayouts *lays = bt_layouts_load(layout_dirs ? layout_dirs : no_dirs, errors, error);
+    if (!lays)
+        return NULL;
+    BtExtractor *ex = g_new0(BtExtractor, 1);
+    ex->layouts = lays;
+    return ex;
+}
+
+void
+bt_extractor_free(BtExtractor *ex)
+{
+    if (!ex)
+        return;
+    bt_layouts_free(ex->layouts);
+    g_free(ex);
+}
+
+void
+bt_bounce_free(BtBounce *b)
+{
+    if (!b)
+        return;
+    g_free(b->origin);
+    g_free(b->text);
+    if (b->records)
+        g_ptr_array_unref(b->records);
+    g_free(b);
+}
+
+/* The header block of an original message copied inline into the bounce
+ * text at `at`: the lines up to the first blank line, when they look like
+ * header fields. */
+static char *
+inline_headers(const char *body, gsize at)
+{
+    if (at >= strlen(body))
+        return NULL;
+    const char *s = body + at;
+    while (*s == '\n' || *s == ' ' || *s == '\t')
+        s++;
+    GString *block = g_string_new(NULL);
+    int fields = 0;
+    for (const char *line = s; *line && *line != '\n';) {
+        const char *end = strchr(line, '\n');
+        gsize len = end ? (gsize) (end - line) : strlen(line);
+        const char *colon = memchr(line, ':', len);
+        gboolean continuation = *line == ' ' || *line == '\t';
+        gboolean field = colon && colon > line && !memchr(line, ' ', colon - line);
+        if (!continuation && !field)
+            break;
+        fields += field;
+        g_string_append_len(block, line, len);
+        g_string_append_c(block, '\n');
+        line = end ? end + 1 : line + len;
+    }
+    if (fields == 0) {
+        g_string_free(block, TRUE);
+        return NULL;
+    }
+    g_autofree char *raw = g_string_free(block, FALSE);
+    return bt_header_block_unfold(raw);
+}
+
+static BtRecord *
+find_by_recipient(GPtrArray *records, const char *recipient)
+{
+    g_autofree char *want = bt_address_clean(recipient);
+    if (!want)
+        return NULL;
+    for (guint i = 0; i < records->len; i++) {
+        BtRecord *r = records->pdata[i];
+        g_autofree char *have = bt_address_clean(r->recipient);
+        if (have && g_ascii_strcasecmp(have, want) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void
+fill_gap(char **slot, char *const *from)
+{
+    if ((!*slot || !**slot) && *from && **from)
+        bt_set_str(slot, *from);
+}
+
+/* A layout may know more than a delivery-status part says (a diagnostic
+ * the MTA put only in its text, the SMTP command, a host): fill the gaps
+ * of the DSN records from the layout's record for the same recipient. */
+static void
+merge_layout_records(GPtrArray *records, GPtrArray *extra)
+{
+    for (guint i = 0; i < extra->len; i++) {
+        const BtRecord *x = extra->pdata[i];
+        BtRecord *r = x->recipient ? find_by_recipient(records, x->recipient) : NULL;
+        if (!r)
+            continue;
+        if (!r->diagnosticcode) {
+            /* the layout's codes come from its diagnostic: take them together */
+            fill_gap(&r->diagnosticcode, &x->diagnosticcode);
+            fill_gap(&r->deliverystatus, &x->deliverystatus);
+            if (!r->replycode)
+                r->replycode = x->replycode;
+        }
+        fill_gap(&r->command, &x->command);
+        fill_gap(&r->rhost, &x->rhost);
+        fill_gap(&r->lhost, &x->lhost);
+        fill_gap(&r->reason, &x->reason);
+    }
+}
+
+static void
+run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
+{
+    if (bt_decode_arf(view, records))
+        return;
+    gboolean dsn = bt_decode_dsn(view, records);
+    if (!dsn && bt_decode_autoreply(view, records))
+        return;
+
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at = G_MAXSIZE;
+    if (!bt_layouts_extract(ex->layouts, view, found, &original_at))
+        return;
+    if (!view->returned_headers && original_at != G_MAXSIZE)
+        view->returned_headers = inline_headers(view->body, original_at);
+    if (dsn) {
+        merge_layout_records(records, found);
+        return;
+    }
+    for (guint i = 0; i < found->len; i++)
+        g_ptr_array_add(records, g_steal_pointer(&found->pdata[i]));
+}
+
+/* A bounce forwarded inline by a person quotes it ("> " before every
+ * line): the text with one level of quoting removed, or NULL when the
+ * text quotes too little to be such a forward. */
+static char *
+unquoted(const char *body)
+{
+    g_auto(GStrv) lines = g_strsplit(body ? body : "", "\n", -1);
+    GString *out = g_string_new(NULL);
+    guint quoted = 0;
+    for (int i = 0; lines[i]; i++) {
+        const char *line = lines[i];
+        if (*line == '>') {
+            quoted++;
+            line += line[1] == ' ' ? 2 : 1;
+        }
+        g_string_append(out, line);
+        g_string_append_c(out, '\n');
+    }
+    if (quoted < 5) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Runs the decoders on the view; failing that, on its unquoted text. */
+static void
+decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
+{
+    run_decoders(ex, view, records);
+    if (records->len > 0 || view->dsn)
+        return;
+    g_autofree char *plain = unquoted(view->body);
+    if (!plain)
+        return;
+    char *original = view->body;
+    view->body = plain;
+    run_decoders(ex, view, records);
+    plain = view->body;
+    view->body = original;
+}
+
+/* A bounce forwarded as an attachment: the message the view found as
+ * "returned", when it is itself a report. */
+static GMimeMessage *
+forwarded_bounce(const BtMsgView *view)
+{
+    if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
+        return NULL;
+    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
+    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
+    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
+    return ct && g_mime_content_type_is_type(ct, "multipart", "report") ? inner : NULL;
+}
+
+static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, char **text);
+
+/* Records from a forwarded bounce, finished against its own view. */
+static void
+extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GPtrArray *out, int depth)
+{
+    BtMessage fwd = *msg;
+    fwd.mime = inner;
+    extract_records(ex, &fwd, out, depth + 1, NULL);
+}
+
+/* Decodes and finishes the records of `msg` into `out`; `text`, when not
+ * NULL, receives the message's bounce text. */
+static void
+extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, char **text)
+{
+    g_autoptr(BtMsgView) view = bt_view_new(msg);
+    g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    decode_view(ex, view, found);
+    for (guint i = 0; i < found->len; i++) {
+        BtRecord *rec = found->pdata[i];
+        bt_set_str(&rec->origin, msg->origin);
+        rec->offset = msg->offset;
+        if (bt_finish_record(view, rec))
+            g_ptr_array_add(out, g_steal_pointer(&found->pdata[i]));
+    }
+    GMimeMessage *inner = out->len == 0 && depth < 2 ? forwarded_bounce(view) : NULL;
+    if (inner)
+        extract_forwarded(ex, msg, inner, out, depth);
+    if (text)
+        *text = g_steal_pointer(&view->body);
+}
+
+BtBounce *
+bt_extract(BtExtractor *ex, const BtMessage *msg)
+{
+    BtBounce *b = g_new0(BtBounce, 1);
+    b->origin = g_strdup(msg->origin);
+    b->offset = msg->offset;
+    b->seq = msg->seq;
+    b->records = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+
+    extract_records(ex, msg, b->records, 0, &b->text);
+    b->is_bounce = b->records->len > 0;
+    return b;
+}

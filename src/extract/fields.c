@@ -1,0 +1,391 @@
+/* fields — what the decoders share: "Name: value" field groups as RFC 3464
+ * and RFC 5965 write them, email addresses in their DSN and header forms,
+ * and finding what the bounce text says about one recipient. */
+#include "extract/decode.h"
+
+#include <string.h>
+
+BtFieldGroup *
+bt_field_group_new(void)
+{
+    BtFieldGroup *g = g_new0(BtFieldGroup, 1);
+    g->names = g_ptr_array_new_with_free_func(g_free);
+    g->values = g_ptr_array_new_with_free_func(g_free);
+    return g;
+}
+
+void
+bt_field_group_free(BtFieldGroup *g)
+{
+    if (!g)
+        return;
+    g_ptr_array_unref(g->names);
+    g_ptr_array_unref(g->values);
+    g_free(g);
+}
+
+const char *
+bt_field_group_get(const BtFieldGroup *g, const char *name)
+{
+    for (guint i = 0; i < g->names->len; i++)
+        if (g_ascii_strcasecmp(g->names->pdata[i], name) == 0)
+            return g->values->pdata[i];
+    return NULL;
+}
+
+void
+bt_field_group_add(BtFieldGroup *g, const char *name, const char *value)
+{
+    g_ptr_array_add(g->names, g_strdup(name));
+    g_ptr_array_add(g->values, g_strdup(value));
+}
+
+/* "Name: value" → the name's length, or 0 when the line is no field. */
+static gsize
+field_name_length(const char *line)
+{
+    gsize n = 0;
+    if (!g_ascii_isalpha(line[0]))
+        return 0;
+    while (g_ascii_isalnum(line[n]) || line[n] == '-' || line[n] == '_')
+        n++;
+    gsize colon = n;
+    while (line[colon] == ' ' || line[colon] == '\t')
+        colon++;
+    return line[colon] == ':' ? n : 0;
+}
+
+static void
+append_continuation(BtFieldGroup *g, const char *line)
+{
+    char **last = (char **) &g->values->pdata[g->values->len - 1];
+    g_autofree char *more = bt_strdup_trimmed(line);
+    if (!more)
+        return;
+    char *joined = **last ? g_strconcat(*last, " ", more, NULL) : g_strdup(more);
+    g_free(*last);
+    *last = joined;
+}
+
+GPtrArray *
+bt_field_groups_parse(const char *text)
+{
+    GPtrArray *groups = g_ptr_array_new_with_free_func((GDestroyNotify) bt_field_group_free);
+    if (!text)
+        return groups;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    BtFieldGroup *cur = NULL;
+    gboolean continues = FALSE;   /* may the next indented line continue a field? */
+    for (int i = 0; lines[i]; i++) {
+        char *line = lines[i];
+        g_strchomp(line);
+        if (!*line) {
+            cur = NULL;
+            continues = FALSE;
+            continue;
+        }
+        if ((*line == ' ' || *line == '\t') && continues) {
+            append_continuation(cur, line);
+            continue;
+        }
+        gsize n = field_name_length(line);
+        if (n == 0) {
+            continues = FALSE;
+            continue;
+        }
+        if (!cur) {
+            cur = bt_field_group_new();
+            g_ptr_array_add(groups, cur);
+        }
+        g_autofree char *name = g_strndup(line, n);
+        g_autofree char *value = bt_strdup_trimmed(strchr(line + n, ':') + 1);
+        bt_field_group_add(cur, name, value ? value : "");
+        continues = TRUE;
+    }
+    return groups;
+}
+
+/* RFC 6533 writes non-ASCII characters of utf-8 addresses as \x{HHHH}. */
+static char *
+unescape_unicode(const char *s)
+{
+    GString *out = g_string_new(NULL);
+    while (*s) {
+        if (s[0] == '\\' && s[1] == 'x' && s[2] == '{') {
+            char *end = NULL;
+            guint64 cp = g_ascii_strtoull(s + 3, &end, 16);
+            if (end && *end == '}' && cp > 0 && g_unichar_validate((gunichar) cp)) {
+                g_string_append_unichar(out, (gunichar) cp);
+                s = end + 1;
+                continue;
+            }
+        }
+        g_string_append_c(out, *s++);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Removes "(comments)" from an address. */
+static void
+strip_comments(char *s)
+{
+    char *w = s;
+    int depth = 0;
+    for (char *r = s; *r; r++) {
+        if (*r == '(')
+            depth++;
+        else if (*r == ')' && depth > 0)
+            depth--;
+        else if (depth == 0)
+            *w++ = *r;
+    }
+    *w = '\0';
+}
+
+/* The address inside the last <…>, else the first word with an '@'. */
+static char *
+address_token(const char *s)
+{
+    const char *open = strrchr(s, '<');
+    if (open) {
+        const char *close = strchr(open, '>');
+        if (close && close > open + 1)
+            return g_strndup(open + 1, close - open - 1);
+    }
+    g_auto(GStrv) words = g_strsplit_set(s, " \t<>,;\"'", -1);
+    for (int i = 0; words[i]; i++)
+        if (strchr(words[i], '@'))
+            return g_strdup(words[i]);
+    return NULL;
+}
+
+static gboolean
+valid_domain(const char *d)
+{
+    if (!*d || *d == '.' || *d == '-')
+        return FALSE;
+    if (*d == '[')   /* an address literal */
+        return d[strlen(d) - 1] == ']';
+    gboolean dot = FALSE;
+    for (const char *p = d; *p; p++) {
+        if (*p == '.')
+            dot = TRUE;
+        else if (!(g_ascii_isalnum(*p) || *p == '-' || *p == '_' || (guchar) *p >= 0x80))
+            return FALSE;
+    }
+    return dot || g_ascii_strcasecmp(d, "localhost") == 0 || strchr(d, '.') == NULL;
+}
+
+char *
+bt_address_clean(const char *value)
+{
+    if (!value)
+        return NULL;
+    const char *s = value;
+    while (g_ascii_isspace(*s))
+        s++;
+    /* the address type of RFC 3464: "rfc822;", "utf-8;", "x400;" */
+    const char *semi = strchr(s, ';');
+    if (semi && semi - s < 16 && !memchr(s, '@', semi - s))
+        s = semi + 1;
+    g_autofree char *text = unescape_unicode(s);
+    strip_comments(text);
+    g_autofree char *token = address_token(text);
+    if (!token)
+        return NULL;
+    char *a = token;
+    if (g_ascii_strncasecmp(a, "mailto:", 7) == 0)
+        a += 7;
+    g_strstrip(a);
+    gsize n = strlen(a);
+    while (n > 0 && strchr(".,;:>]\"'", a[n - 1]) && !(a[n - 1] == ']' && strchr(a, '[')))
+        a[--n] = '\0';
+    while (*a == '<' || *a == '"' || *a == '\'' || *a == '[')
+        a++;
+    char *at = strrchr(a, '@');
+    if (!at || at == a || strchr(a, ' '))
+        return NULL;
+    if (!valid_domain(at + 1))
+        return NULL;
+    g_autofree char *domain = g_utf8_strdown(at + 1, -1);
+    return g_strdup_printf("%.*s@%s", (int) (at - a), a, domain);
+}
+
+const char *
+bt_address_domain(const char *address)
+{
+    const char *at = address ? strrchr(address, '@') : NULL;
+    return at && at[1] ? at + 1 : NULL;
+}
+
+/* Case-insensitive search for an ASCII needle. */
+static const char *
+find_caseless(const char *hay, const char *needle)
+{
+    gsize n = strlen(needle);
+    for (const char *p = hay; *p; p++)
+        if (g_ascii_strncasecmp(p, needle, n) == 0)
+            return p;
+    return NULL;
+}
+
+/* Removes every copy of `address` (with its <>, a trailing colon) from `s`. */
+static char *
+without_address(const char *s, const char *address)
+{
+    GString *out = g_string_new(NULL);
+    gsize n = strlen(address);
+    const char *p = s;
+    const char *hit;
+    while ((hit = find_caseless(p, address))) {
+        const char *start = hit;
+        if (start > p && start[-1] == '<')
+            start--;
+        g_string_append_len(out, p, start - p);
+        p = hit + n;
+        if (*p == '>')
+            p++;
+        if (*p == ':')
+            p++;
+    }
+    g_string_append(out, p);
+    return g_string_free(out, FALSE);
+}
+
+/* Whitespace runs (line ends included) to one space, trimmed. */
+static char *
+squeeze(const char *s)
+{
+    GString *out = g_string_new(NULL);
+    for (; *s; s++) {
+        if (g_ascii_isspace(*s)) {
+            if (out->len && out->str[out->len - 1] != ' ')
+                g_string_append_c(out, ' ');
+        } else {
+            g_string_append_c(out, *s);
+        }
+    }
+    char *text = g_strchomp(g_string_free(out, FALSE));
+    if (!*text) {
+        g_free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* The start of the line holding `p`. */
+static const char *
+line_start(const char *text, const char *p)
+{
+    while (p > text && p[-1] != '\n')
+        p--;
+    return p;
+}
+
+/* Does the line at `line` begin with an email address ("<a@b>: …")? */
+static gboolean
+starts_with_address(const char *line)
+{
+    while (*line == ' ' || *line == '\t' || *line == '<')
+        line++;
+    gsize n = strcspn(line, " \t\n>:;,");
+    const char *at = memchr(line, '@', n);
+    return at && at > line && at < line + n - 1;
+}
+
+/* The end of the paragraph that starts at the line of `hit`: a blank line,
+ * or the next line that starts with another recipient's address. */
+static const char *
+paragraph_end(const char *hit)
+{
+    const char *line = strchr(hit, '\n');
+    while (line) {
+        line++;
+        if (*line == '\n' || *line == '\0' || starts_with_address(line))
+            return line;
+        line = strchr(line, '\n');
+    }
+    return hit + strlen(hit);
+}
+
+char *
+bt_body_text_about(const char *body, const char *recipient)
+{
+    if (!body || !recipient)
+        return NULL;
+    /* the first mention outside a header or DSN field line ("To: …",
+     * "Final-Recipient: …"), which name the address without explaining */
+    const char *hit = find_caseless(body, recipient);
+    while (hit && field_name_length(line_start(body, hit)) > 0)
+        hit = find_caseless(hit + 1, recipient);
+    if (!hit)
+        return NULL;
+    const char *start = line_start(body, hit);
+    const char *end = paragraph_end(hit);
+    g_autofree char *para = g_strndup(start, end - start);
+    g_autofree char *rest = without_address(para, recipient);
+    char *text = squeeze(rest);
+    /* what is left of a line that only named the address is no diagnostic */
+    if (text && strlen(text) < 4) {
+        g_free(text);
+        return NULL;
+    }
+    return text;
+}
+
+gboolean
+bt_record_set_date(BtRecord *rec, const char *date)
+{
+    if (!date || !*date)
+        return FALSE;
+    g_autoptr(GDateTime) dt = g_mime_utils_header_decode_date(date);
+    if (!dt)
+        return FALSE;
+    rec->timestamp = g_date_time_to_unix(dt);
+    gint64 offset = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
+    char tz[8];
+    g_snprintf(tz, sizeof tz, "%c%02d%02d", offset < 0 ? '-' : '+',
+               (int) (ABS(offset) / 60), (int) (ABS(offset) % 60));
+    bt_set_str(&rec->timezoneoffset, tz);
+    return TRUE;
+}
+
+/* "dns; mx.example.com" → "mx.example.com"; brackets and a final dot go. */
+char *
+bt_host_value(const char *value)
+{
+    if (!value)
+        return NULL;
+    const char *semi = strchr(value, ';');
+    g_autofree char *host = bt_strdup_trimmed(semi ? semi + 1 : value);
+    if (!host)
+        return NULL;
+    char *word = host;
+    word[strcspn(word, " \t(")] = '\0';
+    while (*word == '[')
+        word++;
+    gsize n = strlen(word);
+    while (n > 0 && (word[n - 1] == ']' || word[n - 1] == '.'))
+        word[--n] = '\0';
+    return n ? g_ascii_strdown(word, -1) : NULL;
+}
+
+/* The first "d.d.d" status code in `value`. */
+char *
+bt_status_first(const char *value)
+{
+    if (!value)
+        return NULL;
+    for (const char *p = value; *p; p++) {
+        if (!strchr("245", *p) || p[1] != '.' || (p > value && (g_ascii_isdigit(p[-1]) || p[-1] == '.')))
+            continue;
+        gsize a = strspn(p + 2, "0123456789");
+        if (a < 1 || a > 3 || p[2 + a] != '.')
+            continue;
+        gsize b = strspn(p + 3 + a, "0123456789");
+        if (b < 1 || b > 3 || g_ascii_isdigit(p[3 + a + b]))
+            continue;
+        return g_strndup(p, 3 + a + b);
+    }
+    return NULL;
+}

@@ -1,0 +1,239 @@
+/* finish — completes every record the decoders and layouts produced, the
+ * same way whichever found it: addresses normalised, sender and dates from
+ * the returned message, hosts, the reply code, the preferred status code
+ * and the command read from the diagnostic text, which is then cleaned. */
+#include "extract/decode.h"
+#include "extract/text.h"
+
+#include <string.h>
+
+static void
+finish_addresses(const BtMsgView *view, BtRecord *rec)
+{
+    g_autofree char *alias = bt_address_clean(rec->alias);
+    bt_set_str(&rec->alias, alias && g_ascii_strcasecmp(alias, rec->recipient) != 0 ? alias : NULL);
+    bt_set_str(&rec->destination, bt_address_domain(rec->recipient));
+
+    g_autofree char *addresser = bt_address_clean(rec->addresser);
+    if (!addresser) {
+        g_autofree char *from = bt_header_block_get(view->returned_headers, "From");
+        addresser = bt_address_clean(from);
+    }
+    if (!addresser) {
+        g_autofree char *to = bt_view_header(view, "To");
+        addresser = bt_address_clean(to);
+    }
+    bt_set_str(&rec->addresser, addresser);
+    bt_set_str(&rec->senderdomain, bt_address_domain(addresser));
+}
+
+static void
+finish_date(const BtMsgView *view, BtRecord *rec)
+{
+    if (rec->timestamp)
+        return;
+    g_autofree char *returned = bt_header_block_get(view->returned_headers, "Date");
+    if (bt_record_set_date(rec, returned))
+        return;
+    g_autofree char *own = bt_view_header(view, "Date");
+    bt_record_set_date(rec, own);
+}
+
+/* "<text>" → "text"; the value inside the last <…> when there is one. */
+static char *
+inside_angles(const char *value)
+{
+    if (!value)
+        return NULL;
+    const char *open = strrchr(value, '<');
+    const char *close = open ? strchr(open, '>') : NULL;
+    if (open && close) {
+        g_autofree char *inner = g_strndup(open + 1, close - open - 1);
+        return bt_strdup_trimmed(inner);
+    }
+    return bt_strdup_trimmed(value);
+}
+
+static void
+finish_returned_headers(const BtMsgView *view, BtRecord *rec)
+{
+    if (!view->returned_headers)
+        return;
+    if (!rec->subject)
+        rec->subject = bt_header_block_get(view->returned_headers, "Subject");
+    if (!rec->messageid) {
+        g_autofree char *id = bt_header_block_get(view->returned_headers, "Message-ID");
+        if (id && strchr(id, '@'))
+            rec->messageid = inside_angles(id);
+    }
+    if (!rec->listid) {
+        g_autofree char *list = bt_header_block_get(view->returned_headers, "List-Id");
+        if (list && strchr(list, '<') && strchr(list, '.'))
+            rec->listid = inside_angles(list);
+    }
+}
+
+/* The host named in a Received: field's "from" (forward) or "by" clause. */
+static char *
+received_host(const char *received, const char *clause)
+{
+    g_autofree char *lower = g_ascii_strdown(received, -1);
+    g_autofree char *key = g_strdup_printf("%s ", clause);
+    const char *p = strstr(lower, key);
+    if (!p || (p > lower && !g_ascii_isspace(p[-1])))
+        return NULL;
+    p += strlen(key);
+    while (*p == ' ' || *p == '[' || *p == '(')
+        p++;
+    gsize n = strcspn(p, " ;[]()\t");
+    g_autofree char *host = g_strndup(p, n);
+    gsize len = strlen(host);
+    if (len && host[len - 1] == '.')
+        host[len - 1] = '\0';
+    return bt_is_internet_host(host) ? g_steal_pointer(&host) : NULL;
+}
+
+/* Remote and local hosts from the bounce's own Received: fields when the
+ * report and the text name none: the earliest hop's sender is the remote
+ * side, the latest hop's receiver the local side. */
+static void
+finish_hosts(const BtMsgView *view, BtRecord *rec)
+{
+    if (!rec->rhost)
+        rec->rhost = bt_host_find(rec->diagnosticcode);
+    if (rec->rhost && rec->lhost && g_ascii_strcasecmp(rec->rhost, rec->lhost) == 0)
+        g_clear_pointer(&rec->lhost, g_free);
+    if ((rec->rhost && rec->lhost) || !view->mime)
+        return;
+    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(view->mime));
+    int n = g_mime_header_list_get_count(headers);
+    for (int i = n - 1; i >= 0 && !rec->rhost; i--) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") == 0)
+            rec->rhost = received_host(g_mime_header_get_value(h), "from");
+    }
+    for (int i = 0; i < n && !rec->lhost; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") == 0)
+            rec->lhost = received_host(g_mime_header_get_value(h), "by");
+    }
+}
+
+/* Whitespace runs to one space; the <html>…</html> some MTAs quote goes. */
+static char *
+sweep(const char *text)
+{
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    const char *open = strstr(lower, "<html");
+    const char *close = open ? strstr(open, "</html>") : NULL;
+    GString *cut = g_string_new(text);
+    if (open && close && open > lower)
+        g_string_erase(cut, open - lower, close + 7 - open);
+    GString *out = g_string_new(NULL);
+    for (const char *s = cut->str; *s; s++) {
+        if (g_ascii_isspace(*s)) {
+            if (out->len && out->str[out->len - 1] != ' ')
+                g_string_append_c(out, ' ');
+        } else {
+            g_string_append_c(out, *s);
+        }
+    }
+    g_string_free(cut, TRUE);
+    return g_strchomp(g_string_free(out, FALSE));
+}
+
+static void
+remove_all(GString *s, const char *what)
+{
+    gsize n = strlen(what);
+    for (char *p = strstr(s->str, what); p; p = strstr(s->str + (p - s->str), what))
+        g_string_erase(s, p - s->str, n);
+}
+
+/* A multi-line SMTP reply ("550-5.7.1 text / 550-5.7.1 more / 550 5.7.1
+ * end") reads as one sentence: the continuation prefixes go and the codes
+ * are written once at the front. */
+static char *
+join_multiline_reply(const char *diag, int reply, const char *status)
+{
+    char code[8];
+    g_snprintf(code, sizeof code, "%d", reply);
+    g_autofree char *dash = g_strconcat(code, "-", NULL);
+    if (!reply || !strstr(diag, dash))
+        return g_strdup(diag);
+    GString *s = g_string_new(diag);
+    for (int sep = 0; sep < 2; sep++) {
+        char c = sep ? ' ' : '-';
+        if (status) {
+            g_autofree char *both = g_strdup_printf("%s%c%s", code, c, status);
+            remove_all(s, both);
+        }
+        char one[8];
+        g_snprintf(one, sizeof one, "%s%c", code, c);
+        remove_all(s, one);
+    }
+    g_autofree char *rest = g_string_free(s, FALSE);
+    return g_strjoin(" ", code, status ? status : rest, status ? rest : NULL, NULL);
+}
+
+static gboolean
+is_report_without_codes(const BtRecord *rec)
+{
+    return g_strcmp0(rec->reason, "feedback") == 0 || g_strcmp0(rec->reason, "vacation") == 0;
+}
+
+/* Reply code, status and command from the diagnostic text, then the text
+ * itself cleaned. */
+static void
+finish_codes(const BtMsgView *view, BtRecord *rec)
+{
+    const char *diag = rec->diagnosticcode;
+    g_autofree char *found = bt_status_find(diag);
+    int reply = bt_reply_find(diag, found ? found[0] : 0);
+    if (!rec->replycode)
+        rec->replycode = reply;
+    char reply_text[8] = "";
+    if (rec->replycode)
+        g_snprintf(reply_text, sizeof reply_text, "%d", rec->replycode);
+    bt_set_str(&rec->deliverystatus, bt_status_prefer(rec->deliverystatus, found, reply_text));
+
+    /* a reply code of another class than the status is someone else's */
+    if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != reply_text[0])
+        rec->replycode = bt_reply_find(diag, rec->deliverystatus[0]);
+
+    if (!rec->command)
+        bt_set_str(&rec->command, bt_command_find(diag));
+    if (!rec->command) {
+        g_autofree char *about = bt_body_text_about(view->body, rec->recipient);
+        bt_set_str(&rec->command, bt_command_find(about));
+    }
+    if (diag) {
+        g_autofree char *joined = join_multiline_reply(diag, reply, found);
+        g_autofree char *clean = sweep(joined);
+        bt_set_str(&rec->diagnosticcode, *clean ? clean : NULL);
+    }
+    if (!rec->action && rec->deliverystatus && strchr("45", rec->deliverystatus[0]))
+        rec->action = g_strdup("failed");
+    if (!rec->diagnostictype)
+        rec->diagnostictype = g_strdup("SMTP");
+}
+
+gboolean
+bt_finish_record(const BtMsgView *view, BtRecord *rec)
+{
+    g_autofree char *recipient = bt_address_clean(rec->recipient);
+    if (!recipient)
+        return FALSE;
+    bt_set_str(&rec->recipient, recipient);
+    finish_addresses(view, rec);
+    finish_date(view, rec);
+    finish_returned_headers(view, rec);
+    if (!is_report_without_codes(rec))
+        finish_codes(view, rec);
+    else if (rec->diagnosticcode) {
+        g_autofree char *clean = sweep(rec->diagnosticcode);
+        bt_set_str(&rec->diagnosticcode, clean);
+    }
+    finish_hosts(view, rec);
+    return TRUE;
+}

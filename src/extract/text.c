@@ -1,0 +1,228 @@
+/* text — small text helpers of the extract stage: charset conversion,
+ * line ends, HTML to text, header blocks.  Pure functions, no state. */
+#include "extract/text.h"
+#include "core/core.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Converts with iconv, putting U+FFFD for each byte that does not convert,
+ * so that one bad byte never loses the rest of the text. */
+static char *
+iconv_lossy(const char *data, gsize len, const char *charset)
+{
+    GIConv cd = g_iconv_open("UTF-8", charset);
+    if (cd == (GIConv) -1)
+        return NULL;
+    GString *out = g_string_sized_new(len + len / 2 + 16);
+    char buf[4096];
+    char *in = (char *) data;
+    gsize in_left = len;
+    while (in_left > 0) {
+        char *o = buf;
+        gsize o_left = sizeof buf;
+        gsize r = g_iconv(cd, &in, &in_left, &o, &o_left);
+        g_string_append_len(out, buf, o - buf);
+        if (r == (gsize) -1 && errno != E2BIG) {
+            /* EILSEQ or a truncated sequence at the end: skip one byte */
+            g_string_append(out, "\xEF\xBF\xBD");
+            in++;
+            in_left--;
+            g_iconv(cd, NULL, NULL, NULL, NULL);
+        }
+    }
+    char *o = buf;
+    gsize o_left = sizeof buf;
+    g_iconv(cd, NULL, NULL, &o, &o_left);
+    g_string_append_len(out, buf, o - buf);
+    g_iconv_close(cd);
+    return g_string_free(out, FALSE);
+}
+
+char *
+bt_text_to_utf8(const char *data, gsize len, const char *charset)
+{
+    char *text = NULL;
+    if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") != 0
+        && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+        text = iconv_lossy(data, len, g_mime_charset_iconv_name(charset));
+    }
+    if (!text) {
+        g_autofree char *copy = g_strndup(data, len);
+        /* an unknown or missing charset: keep what is valid UTF-8 */
+        text = g_utf8_make_valid(copy, -1);
+    } else if (!g_utf8_validate(text, -1, NULL)) {
+        char *valid = g_utf8_make_valid(text, -1);
+        g_free(text);
+        text = valid;
+    }
+    return text;
+}
+
+char *
+bt_text_lf(char *text)
+{
+    char *w = text;
+    for (const char *r = text; *r; r++) {
+        if (*r == '\r') {
+            *w++ = '\n';
+            if (r[1] == '\n')
+                r++;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return text;
+}
+
+/* A small HTML entity decoder: the named entities bounces use, and numeric ones. */
+static const char *
+html_entity(const char *s, GString *out)
+{
+    static const struct { const char *name; const char *text; } named[] = {
+        { "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" }, { "quot;", "\"" },
+        { "apos;", "'" }, { "nbsp;", " " }, { "#39;", "'" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(named); i++) {
+        gsize n = strlen(named[i].name);
+        if (g_ascii_strncasecmp(s, named[i].name, n) == 0) {
+            g_string_append(out, named[i].text);
+            return s + n;
+        }
+    }
+    if (*s == '#') {
+        char *end = NULL;
+        gboolean hex = s[1] == 'x' || s[1] == 'X';
+        guint64 cp = g_ascii_strtoull(s + (hex ? 2 : 1), &end, hex ? 16 : 10);
+        if (end && *end == ';' && cp > 0 && cp < 0x110000 && g_unichar_validate((gunichar) cp)) {
+            g_string_append_unichar(out, (gunichar) cp);
+            return end + 1;
+        }
+    }
+    g_string_append_c(out, '&');
+    return s;
+}
+
+/* Tags that end a line of text when rendered. */
+static gboolean
+html_tag_breaks_line(const char *tag)
+{
+    static const char *blocks[] = { "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4",
+                                    "table", "blockquote", "pre", "hr", "title", NULL };
+    const char *name = tag + (*tag == '/');
+    gsize n = strcspn(name, " \t\n/>");
+    for (int i = 0; blocks[i]; i++)
+        if (strlen(blocks[i]) == n && g_ascii_strncasecmp(name, blocks[i], n) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Reduces HTML to its text: tags dropped (block tags become line breaks),
+ * <style>/<script>/comments removed, entities decoded, runs of blank
+ * lines collapsed. */
+char *
+bt_html_to_text(const char *html)
+{
+    GString *out = g_string_sized_new(strlen(html));
+    const char *s = html;
+    while (*s) {
+        if (*s == '<') {
+            if (g_str_has_prefix(s, "<!--")) {
+                const char *end = strstr(s, "-->");
+                s = end ? end + 3 : s + strlen(s);
+                continue;
+            }
+            if (g_ascii_strncasecmp(s, "<style", 6) == 0 || g_ascii_strncasecmp(s, "<script", 7) == 0) {
+                const char *close = g_ascii_strncasecmp(s, "<style", 6) == 0 ? "</style" : "</script";
+                const char *end = s;
+                while ((end = strchr(end + 1, '<')) && g_ascii_strncasecmp(end, close, strlen(close)) != 0)
+                    ;
+                s = end ? end : s + strlen(s);
+                const char *gt = strchr(s, '>');
+                s = gt ? gt + 1 : s + strlen(s);
+                continue;
+            }
+            const char *gt = strchr(s, '>');
+            if (!gt) {
+                s++;
+                continue;
+            }
+            if (html_tag_breaks_line(s + 1))
+                g_string_append_c(out, '\n');
+            else if (g_ascii_strncasecmp(s + 1, "td", 2) == 0)
+                g_string_append_c(out, ' ');
+            s = gt + 1;
+        } else if (*s == '&') {
+            s = html_entity(s + 1, out);
+        } else if (*s == '\n' || *s == '\t') {
+            g_string_append_c(out, ' ');
+            s++;
+        } else {
+            g_string_append_c(out, *s++);
+        }
+    }
+    /* trim spaces at line ends and collapse blank-line runs */
+    g_auto(GStrv) lines = g_strsplit(out->str, "\n", -1);
+    g_string_free(out, TRUE);
+    GString *text = g_string_new(NULL);
+    int blanks = 0;
+    for (int i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (!*lines[i]) {
+            if (text->len && blanks++ == 0)
+                g_string_append_c(text, '\n');
+            continue;
+        }
+        blanks = 0;
+        g_string_append(text, lines[i]);
+        g_string_append_c(text, '\n');
+    }
+    return g_string_free(text, FALSE);
+}
+
+char *
+bt_header_block_unfold(const char *block)
+{
+    GString *out = g_string_sized_new(strlen(block));
+    for (const char *s = block; *s; s++) {
+        if (*s == '\r')
+            continue;
+        if (*s == '\n' && (s[1] == ' ' || s[1] == '\t')) {
+            while (s[1] == ' ' || s[1] == '\t')
+                s++;
+            g_string_append_c(out, ' ');
+            continue;
+        }
+        g_string_append_c(out, *s);
+    }
+    return g_string_free(out, FALSE);
+}
+
+
+char *
+bt_header_block_get(const char *block, const char *name)
+{
+    if (!block)
+        return NULL;
+    gsize n = strlen(name);
+    for (const char *line = block; line && *line;) {
+        if (*line == '\n')
+            break;   /* the end of the header block */
+        if (g_ascii_strncasecmp(line, name, n) == 0) {
+            const char *p = line + n;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == ':') {
+                const char *end = strchr(p, '\n');
+                g_autofree char *value = g_strndup(p + 1, end ? (gsize) (end - p - 1) : strlen(p + 1));
+                g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, value);
+                return bt_strdup_trimmed(decoded);
+            }
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return NULL;
+}

@@ -1,0 +1,19 @@
+/* Internal to extract: text helpers shared by the view and the decoders
+ * (text.c).  Every function returns a new UTF-8 string unless it says
+ * otherwise. */
+#pragma once
+
+#include <glib.h>
+
+/* `len` bytes in `charset` (NULL: unknown) to UTF-8; bytes that do not
+ * convert become U+FFFD. */
+char *bt_text_to_utf8(const char *data, gsize len, const char *charset);
+/* CRLF and bare CR to LF, in place; returns `text`. */
+char *bt_text_lf(char *text);
+/* HTML reduced to its text: block tags become line breaks, entities decoded. */
+char *bt_html_to_text(const char *html);
+/* A header block with its folded lines joined (CR dropped). */
+char *bt_header_block_unfold(const char *block);
+/* The first field called `name` in an unfolded header block, trimmed and
+ * RFC 2047-decoded; NULL when absent or empty. */
+char *bt_header_block_get(const char *block, const char *name);

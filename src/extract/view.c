@@ -1,0 +1,188 @@
+/* view — the decoded view of one message that every extract decoder reads:
+ * the human-readable text (all text parts, decoded to UTF-8, LF line ends,
+ * HTML reduced to text), the delivery-status / feedback-report content and
+ * the returned original with its header block.  Built once per message. */
+#include "extract/view.h"
+#include "extract/text.h"
+
+#include <string.h>
+
+/* Bytes of a leaf part after its transfer encoding is undone. */
+static GByteArray *
+part_bytes(GMimePart *part)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    if (!content)
+        return NULL;
+    GMimeStream *mem = g_mime_stream_mem_new();
+    g_mime_data_wrapper_write_to_stream(content, mem);
+    GByteArray *array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    g_object_unref(mem);
+    return array;
+}
+
+/* The text of a leaf part: transfer encoding and charset undone, LF ends. */
+static char *
+part_text(GMimeObject *obj)
+{
+    g_autoptr(GByteArray) bytes = part_bytes(GMIME_PART(obj));
+    if (!bytes)
+        return g_strdup("");
+    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    return bt_text_lf(bt_text_to_utf8((const char *) bytes->data, bytes->len, charset));
+}
+
+static void
+append_text(GString *dest, const char *text)
+{
+    if (!text || !*text)
+        return;
+    if (dest->len && dest->str[dest->len - 1] != '\n')
+        g_string_append_c(dest, '\n');
+    if (dest->len)
+        g_string_append_c(dest, '\n');
+    g_string_append(dest, text);
+}
+
+static gboolean
+is_type(GMimeObject *obj, const char *type, const char *subtype)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    return ct && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+static void
+take_returned_message(BtMsgView *v, GMimeObject *obj)
+{
+    v->returned = obj;
+    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+    if (!inner)
+        return;
+    g_autofree char *block = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
+    if (block && *block)
+        v->returned_headers = bt_header_block_unfold(block);
+}
+
+static void
+take_returned_headers(BtMsgView *v, GMimeObject *obj)
+{
+    v->returned = obj;
+    g_autofree char *text = part_text(obj);
+    /* the header block ends at the first blank line, if any */
+    char *blank = strstr(text, "\n\n");
+    if (blank)
+        blank[1] = '\0';
+    if (*text)
+        v->returned_headers = bt_header_block_unfold(text);
+}
+
+/* Of the alternatives, the plain text one; else the last (the richest). */
+static GMimeObject *
+pick_alternative(GMimeMultipart *mp)
+{
+    int n = g_mime_multipart_get_count(mp);
+    for (int i = 0; i < n; i++) {
+        GMimeObject *child = g_mime_multipart_get_part(mp, i);
+        if (is_type(child, "text", "plain"))
+            return child;
+    }
+    return n > 0 ? g_mime_multipart_get_part(mp, n - 1) : NULL;
+}
+
+typedef struct {
+    GString *body;
+    GString *dsn;
+} Walk;
+
+static void walk_object(BtMsgView *v, GMimeObject *obj, Walk *w);
+
+static void
+walk_leaf(BtMsgView *v, GMimeObject *obj, Walk *w)
+{
+    if (is_type(obj, "message", "delivery-status") || is_type(obj, "message", "global-delivery-status")
+        || is_type(obj, "message", "feedback-report")) {
+        g_autofree char *text = part_text(obj);
+        append_text(w->dsn, text);
+    } else if (is_type(obj, "text", "rfc822-headers") || is_type(obj, "text", "rfc822-header")
+               || is_type(obj, "message", "global-headers")) {
+        if (!v->returned)
+            take_returned_headers(v, obj);
+    } else if (is_type(obj, "text", "html")) {
+        g_autofree char *html = part_text(obj);
+        g_autofree char *text = bt_html_to_text(html);
+        append_text(w->body, text);
+    } else if (is_type(obj, "text", "*")) {
+        g_autofree char *text = part_text(obj);
+        append_text(w->body, text);
+    }
+}
+
+static void
+walk_object(BtMsgView *v, GMimeObject *obj, Walk *w)
+{
+    if (!obj)
+        return;
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        /* the first enclosed message is the returned original; text inside
+         * any enclosed message is not the bounce's own text */
+        if (!v->returned)
+            take_returned_message(v, obj);
+    } else if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        if (is_type(obj, "multipart", "alternative")) {
+            walk_object(v, pick_alternative(mp), w);
+            return;
+        }
+        int n = g_mime_multipart_get_count(mp);
+        for (int i = 0; i < n; i++)
+            walk_object(v, g_mime_multipart_get_part(mp, i), w);
+        /* no part at all: the boundary is wrong, and the whole report is
+         * the text before the first (missing) boundary */
+        const char *prologue = g_mime_multipart_get_prologue(mp);
+        if (n == 0 && prologue) {
+            g_autofree char *text = bt_text_to_utf8(prologue, strlen(prologue), NULL);
+            append_text(w->body, bt_text_lf(text));
+        }
+    } else if (GMIME_IS_PART(obj)) {
+        walk_leaf(v, obj, w);
+    }
+}
+
+BtMsgView *
+bt_view_new(const BtMessage *msg)
+{
+    BtMsgView *v = g_new0(BtMsgView, 1);
+    v->msg = msg;
+    v->mime = msg->mime;
+    Walk w = { g_string_new(NULL), g_string_new(NULL) };
+    if (v->mime)
+        walk_object(v, g_mime_message_get_mime_part(v->mime), &w);
+    v->body = g_string_free(w.body, FALSE);
+    v->dsn = w.dsn->len ? g_string_free(w.dsn, FALSE) : (g_string_free(w.dsn, TRUE), NULL);
+    return v;
+}
+
+void
+bt_view_free(BtMsgView *v)
+{
+    if (!v)
+        return;
+    g_free(v->body);
+    g_free(v->dsn);
+    g_free(v->returned_headers);
+    g_free(v);
+}
+
+char *
+bt_view_header(const BtMsgView *v, const char *name)
+{
+    if (!v->mime)
+        return NULL;
+    const char *raw = g_mime_object_get_header(GMIME_OBJECT(v->mime), name);
+    if (!raw)
+        return NULL;
+    g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
+    g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+    return bt_strdup_trimmed(decoded);
+}
