@@ -869,12 +869,26 @@ test_huge_header(void)
     g_autofree char *dir = make_temp_dir();
     g_autofree char *path = write_file(dir, "big.eml", text->str, (gssize) text->len);
     g_autoptr(Run) run = run_path(path);
-    g_assert_cmpuint(run->messages->len, ==, 1);
-    g_assert_cmpuint(run->problems->len, ==, 0);
-    const char *subject = header(message_at(run, 0), "Subject");
-    g_assert_nonnull(subject);
-    g_assert_cmpuint(strlen(subject), ==, field);
-    g_assert_cmpstr(header(message_at(run, 0), "Message-ID"), ==, "<big@example.org>");
+    /* over the 1 MiB header limit: refused, and said so with the size */
+    g_assert_cmpuint(run->messages->len, ==, 0);
+    g_assert_cmpuint(run->problems->len, ==, 1);
+    Problem *pr = problem_at(run, 0);
+    g_assert_cmpint(pr->kind, ==, BT_PROBLEM_SKIPPED);
+    g_assert_nonnull(strstr(pr->what, "over the 1 MiB limit"));
+
+    /* just under the limit, the message passes whole */
+    g_string_truncate(text, 0);
+    g_string_append(text, "From: MAILER-DAEMON@example.org\nTo: a@example.com\nSubject: ");
+    start = text->len;
+    g_string_set_size(text, start + 1000 * 1000);
+    memset(text->str + start, 'x', 1000 * 1000);
+    g_string_append(text, "\nMessage-ID: <big@example.org>\n\nhello\n");
+    g_autofree char *path2 = write_file(dir, "under.eml", text->str, (gssize) text->len);
+    g_autoptr(Run) run2 = run_path(path2);
+    g_assert_cmpuint(run2->messages->len, ==, 1);
+    g_assert_cmpuint(run2->problems->len, ==, 0);
+    g_assert_cmpuint(strlen(header(message_at(run2, 0), "Subject")), ==, 1000 * 1000);
+    g_assert_cmpstr(header(message_at(run2, 0), "Message-ID"), ==, "<big@example.org>");
     remove_tree(dir);
 }
 

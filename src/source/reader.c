@@ -25,6 +25,8 @@
 #define HISTORY_SIZE (64 * 1024)
 /* "a:b" and a line end: nothing shorter can hold a header field */
 #define MIN_MESSAGE_SIZE 4
+/* Header bytes past which a message is refused (see message_problem). */
+#define BT_MAX_HEADER_BYTES (1 << 20)
 
 typedef enum {
     READER_START,
@@ -255,16 +257,35 @@ has_well_formed_header(GMimeObject *object)
     return FALSE;
 }
 
+static gsize
+header_bytes(GMimeObject *object)
+{
+    GMimeHeaderList *headers = object ? g_mime_object_get_header_list(object) : NULL;
+    int count = headers ? g_mime_header_list_get_count(headers) : 0;
+    gsize total = 0;
+    for (int i = 0; i < count; i++) {
+        const char *value = g_mime_header_get_raw_value(g_mime_header_list_get_header_at(headers, i));
+        total += value ? strlen(value) : 0;
+    }
+    return total;
+}
+
 /* Why this parse is not a message we can use, or NULL when it is one.
- * GMime keeps Content-* fields on the top part, the rest on the message. */
-static const char *
+ * GMime keeps Content-* fields on the top part, the rest on the message.
+ * No mail system writes a megabyte of header; such input is corrupt or
+ * hostile, and every later stage would pay for it. */
+static char *
 message_problem(GMimeMessage *mime)
 {
     if (!mime)
-        return "not a mail message: GMime could not parse it";
+        return g_strdup("not a mail message: GMime could not parse it");
     if (!has_well_formed_header(GMIME_OBJECT(mime)) &&
         !has_well_formed_header(g_mime_message_get_mime_part(mime)))
-        return "not a mail message: no well-formed header field";
+        return g_strdup("not a mail message: no well-formed header field");
+    gsize bytes = header_bytes(GMIME_OBJECT(mime)) + header_bytes(g_mime_message_get_mime_part(mime));
+    if (bytes > BT_MAX_HEADER_BYTES)
+        return g_strdup_printf("header of %.1f MB is over the %d MiB limit; message skipped",
+                               bytes / 1e6, BT_MAX_HEADER_BYTES >> 20);
     return NULL;
 }
 
@@ -273,7 +294,7 @@ next_single(BtReader *r)
 {
     GMimeMessage *mime = parse_one(r);
     gboolean failed = bt_replay_stream_error(BT_REPLAY_STREAM(r->raw)) != 0;
-    const char *why = message_problem(mime);
+    g_autofree char *why = message_problem(mime);
 
     finish(r);
     if (failed || why) {
@@ -342,10 +363,10 @@ skip_failed_entry(BtReader *r, gboolean fresh, gboolean at_end, gint64 offset)
 static BtMessage *
 accept_entry(BtReader *r, GMimeMessage *mime, gint64 marker, gint64 offset, gboolean at_end)
 {
-    const char *why = message_problem(mime);
+    g_autofree char *why = message_problem(mime);
     if (why) {
         if (at_end && input_was_cut(r))
-            why = "the mbox ends in the middle of a message; the message was skipped";
+            bt_set_str(&why, "the mbox ends in the middle of a message; the message was skipped");
         report(r, BT_PROBLEM_SKIPPED, offset, why);
         g_object_unref(mime);
         return NULL;
