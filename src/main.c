@@ -49,6 +49,42 @@ finish_output(int status)
     return status;
 }
 
+/* Each mode has one function; the stages behind them do the work. */
+
+static int
+run_triage(const BtOptions *opt, const BtTriage *t)
+{
+    if (opt->checks) {
+        g_printerr("bouncetriage: --check is not available in this version yet\n");
+        return BT_EXIT_USAGE;
+    }
+    return bt_pipeline_run(opt, t);
+}
+
+static int
+run_check_domain(const BtOptions *opt)
+{
+    (void) opt;
+    g_printerr("bouncetriage: --check-domain is not available in this version yet\n");
+    return BT_EXIT_USAGE;
+}
+
+static int
+run_annotate(const BtOptions *opt, const BtTriage *t)
+{
+    (void) opt; (void) t;
+    g_printerr("bouncetriage: --annotate is not available in this version yet\n");
+    return BT_EXIT_USAGE;
+}
+
+static int
+run_hook(const BtOptions *opt, const BtTriage *t)
+{
+    (void) opt; (void) t;
+    g_printerr("bouncetriage: --hook is not available in this version yet\n");
+    return BT_EXIT_USAGE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -59,28 +95,34 @@ main(int argc, char **argv)
     if (!bt_options_parse(&opt, &argc, &argv))
         return BT_EXIT_USAGE;
 
-    if (opt.mode == BT_MODE_CHECK_DOMAIN || opt.mode == BT_MODE_ANNOTATE || opt.mode == BT_MODE_HOOK
-        || opt.checks) {
-        g_printerr("bouncetriage: %s is not available in this version yet\n",
-                   opt.mode == BT_MODE_ANNOTATE ? "--annotate"
-                   : opt.mode == BT_MODE_HOOK ? "--hook"
-                   : opt.mode == BT_MODE_CHECK_DOMAIN ? "--check-domain" : "--check");
-        bt_options_clear(&opt);
-        return BT_EXIT_USAGE;
-    }
-
     g_mime_init();
     BtExtractor *ex = NULL;
     BtRuleSet *rules = NULL;
     int status;
     if (!load_config(&opt, &ex, &rules)) {
-        status = BT_EXIT_CONFIG;
-    } else if (opt.mode == BT_MODE_LINT) {
-        g_printerr("bouncetriage: %u rules and the layouts are valid\n", bt_ruleset_size(rules));
-        status = BT_EXIT_OK;
+        /* the hook must answer with a sysexits code the MTA retries on */
+        status = opt.mode == BT_MODE_HOOK ? BT_EXIT_TEMPFAIL : BT_EXIT_CONFIG;
     } else {
         BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain };
-        status = finish_output(bt_pipeline_run(&opt, &t));
+        switch (opt.mode) {
+        case BT_MODE_LINT:
+            g_printerr("bouncetriage: %u rules and the layouts are valid\n", bt_ruleset_size(rules));
+            status = BT_EXIT_OK;
+            break;
+        case BT_MODE_CHECK_DOMAIN:
+            status = finish_output(run_check_domain(&opt));
+            break;
+        case BT_MODE_ANNOTATE:
+            status = run_annotate(&opt, &t);
+            break;
+        case BT_MODE_HOOK:
+            status = run_hook(&opt, &t);
+            break;
+        case BT_MODE_TRIAGE:
+        default:
+            status = finish_output(run_triage(&opt, &t));
+            break;
+        }
     }
     g_clear_pointer(&ex, bt_extractor_free);
     g_clear_pointer(&rules, bt_ruleset_free);
