@@ -1,8 +1,11 @@
 /* test-extract — the extract stage on small messages built here (RFC 3464
  * and RFC 6533 reports, ARF, an auto-reply, ordinary mail, status code
- * preference, a diagnostic taken from the text) and, when BT_SHARED is
- * set, over the shared corpus: non-bounces give nothing and the LF, CRLF
- * and CR copies of every bounce give the same records. */
+ * preference, a diagnostic taken from the text, charset and MIME oddities,
+ * pseudo status codes the shipped layouts state), on generated hostile
+ * input (deep nesting, huge fields and lines, many recipients: each must
+ * simply be processed) and, when BT_SHARED is set, over the shared corpus:
+ * non-bounces give nothing and the LF, CRLF and CR copies of every bounce
+ * give the same records. */
 #include "extract/extract.h"
 
 #include <glib/gstdio.h>
@@ -318,8 +321,6 @@ test_diagnostic_from_body(Fixture *f, gconstpointer data)
     g_assert_cmpstr(r->rhost, ==, "mx.example.com");
 }
 
-/* ---- the shared corpus ------------------------------------------------------ */
-
 static char *
 corpus_dir(const char *sub)
 {
@@ -377,6 +378,276 @@ summary(const BtBounce *b)
     }
     return g_string_free(s, FALSE);
 }
+
+/* ---- the decoded view ------------------------------------------------------ */
+
+/* UTF-8 bytes under a 7-bit charset label (a gateway re-encoded the part
+ * but kept its header) are read as UTF-8, not replaced by U+FFFD. */
+static void
+test_mislabelled_utf8(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f,
+        "From: postmaster@example.net\n"
+        "Subject: Undeliverable message\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=ISO-2022-JP\n\n"
+        "\xE3\x82\xA8\xE3\x83\xA9\xE3\x83\xBC (test)\n");
+    g_assert_nonnull(strstr(b->text, "\xE3\x82\xA8\xE3\x83\xA9\xE3\x83\xBC (test)"));
+    g_assert_null(strstr(b->text, "\xEF\xBF\xBD"));
+}
+
+/* A multipart/alternative whose boundary parameter was lost (written on a
+ * line of its own, unindented) has no parts: its text is still read. */
+static void
+test_alternative_without_boundary(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f,
+        "From: postmaster@example.net\n"
+        "Subject: Re: hello\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/mixed; boundary=\"OUT\"\n\n"
+        "--OUT\n"
+        "Content-Type: multipart/alternative;\n"
+        "boundary=\"IN\"\n\n"
+        "--IN\n"
+        "Content-Type: text/plain\n\n"
+        "Error message below:\n"
+        "550 - Requested action not taken: no such user here\n\n"
+        "--IN--\n\n"
+        "--OUT--\n");
+    g_assert_nonnull(strstr(b->text, "550 - Requested action not taken"));
+}
+
+/* A message nested 1,000 multiparts deep: the walk stops at the cap, says
+ * so, and the message is still processed. */
+static void
+test_deep_nesting(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    GString *m = g_string_new("From: MAILER-DAEMON@example.org\nSubject: failure notice\n"
+                              "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b0\"\n\n");
+    for (int i = 1; i < 1000; i++)
+        g_string_append_printf(m, "--b%d\nContent-Type: multipart/mixed; boundary=\"b%d\"\n\n", i - 1, i);
+    g_string_append(m, "--b999\nContent-Type: text/plain\n\n<user@example.net>: 550 5.1.1 unknown\n\n");
+    for (int i = 999; i >= 0; i--)
+        g_string_append_printf(m, "--b%d--\n", i);
+    g_autoptr(BtBounce) b = extract_text(f, m->str);
+    g_string_free(m, TRUE);
+    g_assert_nonnull(b->note);
+    g_assert_nonnull(strstr(b->note, "nested"));
+}
+
+/* ---- inputs that must not cost time in proportion to their square ----------- */
+
+static BtBounce *
+extract_with_layouts(const char *text)
+{
+    g_autoptr(BtExtractor) ex = corpus_extractor();
+    g_autoptr(BtMessage) msg = message_from("test", text, strlen(text));
+    return bt_extract(ex, msg);
+}
+
+#define NOTICE_HEAD \
+    "From: MAILER-DAEMON@mx.example.org\n" \
+    "To: sender@example.com\n" \
+    "Subject: Undelivered Mail Returned to Sender\n"
+
+#define HUGE (50 * 1024 * 1024)
+
+/* A 50 MB header field. */
+static void
+test_huge_header_field(void)
+{
+    GString *m = g_string_new(NOTICE_HEAD "X-Huge: ");
+    for (gsize i = 0; i < HUGE / 16; i++)
+        g_string_append(m, "0123456789abcde ");
+    g_string_append(m, "\nMIME-Version: 1.0\nContent-Type: text/plain\n\n"
+                       "<user@example.net>: host mx.example.net said: 550 5.1.1 user unknown\n");
+    g_autoptr(BtBounce) b = extract_with_layouts(m->str);
+    g_string_free(m, TRUE);
+    g_assert_cmpuint(b->records->len, ==, 1);
+    g_assert_cmpstr(record_at(b, 0)->deliverystatus, ==, "5.1.1");
+}
+
+/* A 50 MB body line, in the recipient's diagnostic and after it. */
+static void
+test_huge_body_line(void)
+{
+    GString *m = g_string_new(NOTICE_HEAD "MIME-Version: 1.0\nContent-Type: text/plain\n\n"
+                              "<user@example.net>: host mx.example.net said: 550 5.1.1 user unknown ");
+    for (gsize i = 0; i < HUGE / 8; i++)
+        g_string_append(m, "a@b.cd, ");
+    g_string_append(m, "\n");
+    g_autoptr(BtBounce) b = extract_with_layouts(m->str);
+    g_string_free(m, TRUE);
+    g_assert_cmpuint(b->records->len, ==, 1);
+    g_assert_cmpstr(record_at(b, 0)->recipient, ==, "user@example.net");
+}
+
+/* HTML with a '<' that no '>' closes, many times over. */
+static void
+test_unclosed_html_tags(void)
+{
+    GString *m = g_string_new(NOTICE_HEAD "MIME-Version: 1.0\nContent-Type: text/html\n\n"
+                              "<p>&lt;user@example.net&gt;: 550 5.1.1 user unknown</p>\n");
+    for (gsize i = 0; i < 8 * 1024 * 1024; i++)
+        g_string_append_c(m, '<');
+    g_string_append_c(m, '\n');
+    g_autoptr(BtBounce) b = extract_with_layouts(m->str);
+    g_string_free(m, TRUE);
+    g_assert_cmpuint(b->records->len, ==, 1);
+}
+
+/* A multi-line reply of a million lines. */
+static void
+test_long_multiline_reply(void)
+{
+    GString *m = g_string_new(NOTICE_HEAD "MIME-Version: 1.0\nContent-Type: text/plain\n\n"
+                              "<user@example.net>: host mx.example.net said: ");
+    for (gsize i = 0; i < 1024 * 1024; i++)
+        g_string_append(m, "550-5.7.1 x ");
+    g_string_append(m, "550 5.7.1 end\n");
+    g_autoptr(BtBounce) b = extract_with_layouts(m->str);
+    g_string_free(m, TRUE);
+    g_assert_cmpuint(b->records->len, ==, 1);
+    g_assert_true(g_str_has_prefix(record_at(b, 0)->diagnosticcode, "550 5.7.1 host mx.example.net said: x x"));
+}
+
+/* More recipients than extract reads: the first ones, and a note. */
+static void
+test_recipient_cap(void)
+{
+    GString *m = g_string_new(NOTICE_HEAD "MIME-Version: 1.0\nContent-Type: text/plain\n\n");
+    for (int i = 0; i < 5000; i++)
+        g_string_append_printf(m, "<u%d@example.net>: 550 5.1.1 user unknown\n\n", i);
+    g_autoptr(BtBounce) b = extract_with_layouts(m->str);
+    g_string_free(m, TRUE);
+    g_assert_cmpuint(b->records->len, ==, 1000);
+    g_assert_cmpstr(record_at(b, 999)->recipient, ==, "u999@example.net");
+    g_assert_nonnull(b->note);
+    g_assert_nonnull(strstr(b->note, "recipients"));
+}
+
+/* ---- status codes the notice implies ------------------------------------------ */
+
+/* Status 4.4.7 (expired) yields to the code the logged attempts met. */
+static void
+test_expired_attempt_status(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f,
+        REPORT_HEAD("delivery-status")
+        "--B\n"
+        "Content-Type: text/plain\n\n"
+        "Delivery has failed to these recipients or groups:\n\n"
+        "Diagnostic information for administrators:\n\n"
+        "alice@example.com\n"
+        "8:05 PM - Remote Server at mx.example.com returned '550 4.4.7 QUEUE.Expired; message expired'\n"
+        "7:58 PM - Remote Server at mx.example.com returned '441 4.4.1 Error encountered while communicating'\n\n"
+        "--B\n"
+        "Content-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        "Final-Recipient: rfc822; alice@example.com\n"
+        "Action: failed\n"
+        "Status: 4.4.7\n"
+        "Diagnostic-Code: smtp; 550 4.4.7 QUEUE.Expired; message expired\n\n"
+        RETURNED_PART);
+    g_assert_cmpstr(record_at(b, 0)->deliverystatus, ==, "4.4.1");
+}
+
+#define EXIM_NOTICE(failure) \
+    "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n" \
+    "To: sender@example.com\n" \
+    "Subject: Mail delivery failed: returning message to sender\n\n" \
+    "This message was created automatically by mail delivery software.\n\n" \
+    "A message that you sent could not be delivered to one or more of its\n" \
+    "recipients. This is a permanent error. The following address(es) failed:\n\n" \
+    failure "\n" \
+    "------ This is a copy of the message, including all the headers. ------\n\n" \
+    "From: sender@example.com\nTo: user@example.net\nSubject: hi\n\nhi\n"
+
+/* Exim states no status code: sisimai's pseudo code of the reason its
+ * wording implies, temporary for an expired retry time. */
+static void
+test_exim_pseudo_status(void)
+{
+    g_autoptr(BtBounce) mail = extract_with_layouts(EXIM_NOTICE(
+        "  user@example.net\n"
+        "    host mx.example.net [192.0.2.1]\n"
+        "    SMTP error from remote mail server after MAIL FROM:<sender@example.com> SIZE=1024:\n"
+        "    550 Unroutable sender address\n"));
+    g_assert_cmpstr(record_at(mail, 0)->deliverystatus, ==, "5.0.901");
+    g_assert_cmpstr(record_at(mail, 0)->reason, ==, "onhold");
+
+    g_autoptr(BtBounce) expired = extract_with_layouts(EXIM_NOTICE(
+        "  user@example.net\n"
+        "    retry timeout exceeded\n"));
+    g_assert_cmpstr(record_at(expired, 0)->deliverystatus, ==, "4.0.947");
+
+    g_autoptr(BtBounce) coded = extract_with_layouts(EXIM_NOTICE(
+        "  user@example.net\n"
+        "    host mx.example.net [192.0.2.1]\n"
+        "    SMTP error from remote mail server after RCPT TO:<user@example.net>:\n"
+        "    550 5.1.1 <user@example.net>... User unknown\n"));
+    g_assert_cmpstr(record_at(coded, 0)->deliverystatus, ==, "5.1.1");
+}
+
+/* An Exim notice about a file delivery: the delivery-status block names
+ * the file, and its Status completes the text's recipient. */
+static void
+test_unaddressed_dsn_blocks(void)
+{
+    g_autoptr(BtBounce) b = extract_with_layouts(
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+        "To: sender@example.com\n"
+        "Subject: Mail delivery failed: returning message to sender\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+        "--B\n"
+        "Content-Type: text/plain\n\n"
+        "This message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n\n"
+        "  save to /var/mail/user\n"
+        "    generated by user@example.net\n"
+        "    mailbox is full: retry timeout exceeded\n\n"
+        "--B\n"
+        "Content-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.org\n\n"
+        "Action: failed\n"
+        "Final-Recipient: rfc822;/var/mail/user\n"
+        "Status: 5.0.0\n\n"
+        RETURNED_PART);
+    g_assert_cmpuint(b->records->len, ==, 1);
+    g_assert_cmpstr(record_at(b, 0)->recipient, ==, "user@example.net");
+    g_assert_cmpstr(record_at(b, 0)->deliverystatus, ==, "5.0.0");
+}
+
+/* Postfix lost its delivery report: the recipient is the returned
+ * message's To:. */
+static void
+test_postfix_report_unavailable(void)
+{
+    g_autoptr(BtBounce) b = extract_with_layouts(
+        REPORT_HEAD("delivery-status")
+        "--B\n"
+        "Content-Type: text/plain\n\n"
+        "This is the mail system at host mx.example.net.\n\n"
+        "I'm sorry to have to inform you that your message could not\n"
+        "be delivered to one or more recipients. It's attached below.\n\n"
+        "\t--- Delivery report unavailable ---\n\n"
+        "--B\n"
+        "Content-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.net\n"
+        "X-Postfix-Queue-ID: B1C79423C925\n\n"
+        RETURNED_PART);
+    g_assert_cmpuint(b->records->len, ==, 1);
+    g_assert_cmpstr(record_at(b, 0)->recipient, ==, "someone@example.com");
+}
+
+/* ---- the shared corpus ------------------------------------------------------ */
 
 static void
 test_corpus_not_bounces(void)
@@ -446,7 +717,19 @@ main(int argc, char **argv)
     ADD("/extract/not-a-bounce", test_not_a_bounce);
     ADD("/extract/finish/status-preference", test_status_preference);
     ADD("/extract/finish/diagnostic-from-body", test_diagnostic_from_body);
+    ADD("/extract/finish/expired-attempt-status", test_expired_attempt_status);
+    ADD("/extract/view/mislabelled-utf8", test_mislabelled_utf8);
+    ADD("/extract/view/alternative-without-boundary", test_alternative_without_boundary);
+    ADD("/extract/view/deep-nesting", test_deep_nesting);
 #undef ADD
+    g_test_add_func("/extract/layouts/exim-pseudo-status", test_exim_pseudo_status);
+    g_test_add_func("/extract/layouts/unaddressed-dsn-blocks", test_unaddressed_dsn_blocks);
+    g_test_add_func("/extract/layouts/postfix-report-unavailable", test_postfix_report_unavailable);
+    g_test_add_func("/extract/limits/huge-header-field", test_huge_header_field);
+    g_test_add_func("/extract/limits/huge-body-line", test_huge_body_line);
+    g_test_add_func("/extract/limits/unclosed-html-tags", test_unclosed_html_tags);
+    g_test_add_func("/extract/limits/long-multiline-reply", test_long_multiline_reply);
+    g_test_add_func("/extract/limits/recipient-cap", test_recipient_cap);
     g_test_add_func("/extract/corpus/not-bounces", test_corpus_not_bounces);
     g_test_add_func("/extract/corpus/line-ends-agree", test_corpus_line_ends_agree);
     return g_test_run();

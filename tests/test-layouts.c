@@ -1,6 +1,8 @@
 /* test-layouts — the free-text layout engine: matching hand-built views
- * (qmail, Alibaba-style labelled fields, a non-bounce), the shipped layout
- * files, and the exact "file:line:col: message" of broken layout files. */
+ * (qmail, Alibaba-style labelled fields, a non-bounce, pseudo status codes,
+ * recipients from the returned message, transcript lines before a recipient),
+ * the shipped layout files, and the exact "file:line:col: message" of broken
+ * layout files. */
 #include "extract/layout.h"
 
 #include <glib/gstdio.h>
@@ -269,6 +271,91 @@ test_shipped_ignores_plain_mail(void)
     free_view(view);
 }
 
+/* ---- pseudo status codes and the returned message's headers -------------- */
+
+static const char *pseudo_yaml =
+    "layouts:\n"
+    "  - id: test-pseudo\n"
+    "    recipients: '^<(?<recipient>[^>]+)>:\\s*(?<diagnosticcode>.*)$'\n"
+    "    fields:\n"
+    "      - regex: 'timed out'\n"
+    "        set: { reason: expired }\n"
+    "      - regex: 'sender'\n"
+    "        set: { reason: rejected }\n"
+    "    pseudo-status: { temporary: [expired] }\n"
+    "  - id: test-returned\n"
+    "    match: { body: '^report lost$' }\n"
+    "    original-headers: To\n";
+
+static GPtrArray *
+extract_with(const char *yaml, BtMsgView *view)
+{
+    g_autofree char *dir = temp_layout_dir("test.yaml", yaml);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(BtLayouts) lays = load_one(dir, errors, &err);
+    remove_dir(dir);
+    g_assert_no_error(err);
+    GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at = 0;
+    bt_layouts_extract(lays, view, recs, &original_at);
+    return recs;
+}
+
+/* sisimai's pseudo code for the reason hint: temporary for a listed hint
+ * or a 4xx reply, permanent otherwise; a code in the text wins. */
+static void
+test_pseudo_status(void)
+{
+    BtMsgView *view = make_view("From: MAILER-DAEMON@example.org\n",
+                                "<a@example.jp>: connection timed out\n\n"
+                                "<b@example.jp>: 550 sender rejected\n\n"
+                                "<c@example.jp>: 451 sender rejected, try later\n\n"
+                                "<d@example.jp>: 550 5.7.1 sender rejected\n");
+    g_autoptr(GPtrArray) recs = extract_with(pseudo_yaml, view);
+    g_assert_cmpuint(recs->len, ==, 4);
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->deliverystatus, ==, "4.0.947");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[1])->deliverystatus, ==, "5.0.918");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[2])->deliverystatus, ==, "4.0.918");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[3])->deliverystatus, ==, "5.7.1");
+    free_view(view);
+}
+
+/* original-headers read the returned message when the text has no copy. */
+static void
+test_original_headers_returned(void)
+{
+    BtMsgView *view = make_view("From: MAILER-DAEMON@example.org\n", "report lost\n");
+    view->returned_headers = g_strdup("From: s@example.org\nTo: Someone <someone@example.com>\n");
+    g_autoptr(GPtrArray) recs = extract_with(pseudo_yaml, view);
+    g_assert_cmpuint(recs->len, ==, 1);
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->recipient, ==, "someone@example.com");
+    g_free(view->returned_headers);
+    free_view(view);
+}
+
+/* `before` lines lead the next recipient's text, and only its. */
+static void
+test_before_lines(void)
+{
+    static const char *yaml =
+        "layouts:\n"
+        "  - id: test-transcript\n"
+        "    recipients: '^[45]\\d\\d <(?<recipient>[^>]+)>\\.\\.\\. (?<diagnosticcode>.*)$'\n"
+        "    diagnostic: { stop: '^(?:[45]\\d\\d |>>>|<<<)', before: '^<<< ' }\n";
+    BtMsgView *view = make_view("From: MAILER-DAEMON@example.org\n",
+                                ">>> MAIL From:<s@example.org>\n"
+                                "<<< 550 Insecure Mail Relay\n"
+                                "554 <a@example.jp>... Remote protocol error\n"
+                                "554 <b@example.jp>... Remote protocol error\n");
+    g_autoptr(GPtrArray) recs = extract_with(yaml, view);
+    g_assert_cmpuint(recs->len, ==, 2);
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->diagnosticcode, ==,
+                    "<<< 550 Insecure Mail Relay Remote protocol error");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[1])->diagnosticcode, ==, "Remote protocol error");
+    free_view(view);
+}
+
 /* ---- broken layout files --------------------------------------------------- */
 
 /* Loads `yaml` as broken.yaml and checks the single error line; "@PATH@"
@@ -340,6 +427,16 @@ test_error_unknown_group(void)
                       "3:17: unknown capture group 'colour'");
 }
 
+static void
+test_error_pseudo_reason(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+)'\n"
+                      "    pseudo-status: { temporary: [userunknown] }\n",
+                      "4:34: 'userunknown' is not a reason with a temporary pseudo status");
+}
+
 /* A later directory's layout with the same id replaces the earlier one. */
 static void
 test_later_dir_replaces(void)
@@ -384,5 +481,9 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/errors/wrong-type", test_error_wrong_type);
     g_test_add_func("/layouts/errors/unknown-group", test_error_unknown_group);
     g_test_add_func("/layouts/later-dir-replaces", test_later_dir_replaces);
+    g_test_add_func("/layouts/pseudo-status", test_pseudo_status);
+    g_test_add_func("/layouts/original-headers-returned", test_original_headers_returned);
+    g_test_add_func("/layouts/before-lines", test_before_lines);
+    g_test_add_func("/layouts/errors/pseudo-reason", test_error_pseudo_reason);
     return g_test_run();
 }

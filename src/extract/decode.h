@@ -5,6 +5,12 @@
 
 #include "extract/view.h"
 
+/* Extract reads at most this many recipients of one bounce; the decoders
+ * stop one past it so that extract can tell that the rest was cut (and
+ * note it).  Real notices name far fewer; the bound keeps a hostile one
+ * from costing time in proportion to recipients × text. */
+#define BT_MAX_RECIPIENTS 1000
+
 /* ---- "Name: value" field groups (RFC 3464 / RFC 5965 bodies) ---------- */
 
 typedef struct {
@@ -46,12 +52,21 @@ gboolean bt_record_set_date(BtRecord *rec, const char *date);
 gboolean bt_decode_arf(const BtMsgView *view, GPtrArray *records);
 /* RFC 3464 / RFC 6533: one record per per-recipient block. */
 gboolean bt_decode_dsn(const BtMsgView *view, GPtrArray *records);
+/* The delivery-status blocks whose recipient is no mail address (a file or
+ * a program the MTA delivered to) describe, in order, the recipients a
+ * layout found in the text: when the counts agree, their Action and Status
+ * complete those records (a Status the report states beats a pseudo code
+ * the layout derived). */
+void bt_dsn_complete_unaddressed(const BtMsgView *view, GPtrArray *records);
 /* RFC 3834 auto-replies: one record, the auto-replier. */
 gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
 
 /* The paragraph of the bounce text that speaks about `recipient`, without
  * the address itself; NULL when the text does not name it. */
 char *bt_body_text_about(const char *body, const char *recipient);
+/* Every paragraph of the bounce text that names `recipient`, joined; NULL
+ * when none does. */
+char *bt_body_texts_about(const char *body, const char *recipient);
 
 /* ---- SMTP facts in diagnostic text (codes.c) ----------------------------- */
 

@@ -295,7 +295,7 @@ bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
     g_autoptr(BtFieldGroup) message = bt_field_group_new();
     g_autoptr(GPtrArray) blocks = recipient_blocks(text, message);
     guint before = records->len;
-    for (guint i = 0; i < blocks->len; i++) {
+    for (guint i = 0; i < blocks->len && records->len - before <= BT_MAX_RECIPIENTS; i++) {
         BtRecord *rec = record_from_block(view, blocks->pdata[i], message);
         if (!rec)
             continue;
@@ -304,4 +304,29 @@ bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
         g_ptr_array_add(records, rec);
     }
     return records->len > before;
+}
+
+void
+bt_dsn_complete_unaddressed(const BtMsgView *view, GPtrArray *records)
+{
+    if (!view->dsn || !records->len)
+        return;
+    g_autoptr(BtFieldGroup) message = bt_field_group_new();
+    g_autoptr(GPtrArray) blocks = recipient_blocks(view->dsn, message);
+    if (blocks->len != records->len)
+        return;
+    for (guint i = 0; i < blocks->len; i++) {
+        const char *final = bt_field_group_get(blocks->pdata[i], "Final-Recipient");
+        g_autofree char *address = bt_address_clean(final);
+        if (address)
+            return;   /* an addressed block speaks for itself, not for the text's order */
+    }
+    for (guint i = 0; i < blocks->len; i++) {
+        BtRecord *rec = records->pdata[i];
+        g_autofree char *status = bt_status_first(bt_field_group_get(blocks->pdata[i], "Status"));
+        if (status)
+            bt_set_str(&rec->deliverystatus, status);
+        if (!rec->action)
+            rec->action = g_strdup(action_word(bt_field_group_get(blocks->pdata[i], "Action")));
+    }
 }

@@ -42,6 +42,9 @@ bt_bounce_free(BtBounce *b)
         return;
     g_free(b->origin);
     g_free(b->text);
+    g_free(b->note);
+    g_free(b->dkim_signature);
+    g_free(b->return_path);
     if (b->records)
         g_ptr_array_unref(b->records);
     g_free(b);
@@ -147,6 +150,7 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
         merge_layout_records(records, found);
         return;
     }
+    bt_dsn_complete_unaddressed(view, found);
     for (guint i = 0; i < found->len; i++)
         g_ptr_array_add(records, g_steal_pointer(&found->pdata[i]));
 }
@@ -206,25 +210,82 @@ forwarded_bounce(const BtMsgView *view)
     return ct && g_mime_content_type_is_type(ct, "multipart", "report") ? inner : NULL;
 }
 
-static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, char **text);
+static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b);
+
+/* The value of header field `name` in an unfolded header block, or NULL. */
+static char *
+returned_field(const char *headers, const char *name)
+{
+    gsize n = strlen(name);
+    for (const char *line = headers; *line; ) {
+        const char *end = strchr(line, '\n');
+        gsize len = end ? (gsize) (end - line) : strlen(line);
+        if (len > n && line[n] == ':' && g_ascii_strncasecmp(line, name, n) == 0) {
+            g_autofree char *value = g_strndup(line + n + 1, len - n - 1);
+            return bt_strdup_trimmed(value);
+        }
+        line += len + (end != NULL);
+    }
+    return NULL;
+}
+
+/* Keeps the returned message's DKIM-Signature and Return-Path for the
+ * DNS checks (from the first part that shows them). */
+static void
+take_sending_identities(const BtMsgView *view, BtBounce *b)
+{
+    if (!view->returned_headers)
+        return;
+    if (!b->dkim_signature)
+        b->dkim_signature = returned_field(view->returned_headers, "DKIM-Signature");
+    if (!b->return_path) {
+        g_autofree char *rp = returned_field(view->returned_headers, "Return-Path");
+        b->return_path = rp ? bt_address_clean(rp) : NULL;
+    }
+}
+
+/* Appends `what` to the bounce's note. */
+static void
+add_note(BtBounce *b, const char *what)
+{
+    char *note = b->note ? g_strconcat(b->note, "; ", what, NULL) : g_strdup(what);
+    g_free(b->note);
+    b->note = note;
+}
+
+/* Keeps the first BT_MAX_RECIPIENTS records (the decoders stop one past). */
+static void
+bound_recipients(GPtrArray *found, BtBounce *b)
+{
+    if (found->len <= BT_MAX_RECIPIENTS)
+        return;
+    g_ptr_array_set_size(found, BT_MAX_RECIPIENTS);
+    g_autofree char *what = g_strdup_printf("more than %d recipients: only the first %d were read",
+                                            BT_MAX_RECIPIENTS, BT_MAX_RECIPIENTS);
+    add_note(b, what);
+}
 
 /* Records from a forwarded bounce, finished against its own view. */
 static void
-extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GPtrArray *out, int depth)
+extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GPtrArray *out, int depth,
+                  BtBounce *b)
 {
     BtMessage fwd = *msg;
     fwd.mime = inner;
-    extract_records(ex, &fwd, out, depth + 1, NULL);
+    extract_records(ex, &fwd, out, depth + 1, b);
 }
 
-/* Decodes and finishes the records of `msg` into `out`; `text`, when not
- * NULL, receives the message's bounce text. */
+/* Decodes and finishes the records of `msg` into `out`; any note goes to
+ * `b`, and so does the bounce text of the outermost message. */
 static void
-extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, char **text)
+extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b)
 {
     g_autoptr(BtMsgView) view = bt_view_new(msg);
+    if (view->too_deep)
+        add_note(b, "MIME parts nested more than " G_STRINGIFY(BT_VIEW_MAX_DEPTH) " levels deep were not read");
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
     decode_view(ex, view, found);
+    bound_recipients(found, b);
     for (guint i = 0; i < found->len; i++) {
         BtRecord *rec = found->pdata[i];
         bt_set_str(&rec->origin, msg->origin);
@@ -232,11 +293,12 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         if (bt_finish_record(view, rec))
             g_ptr_array_add(out, g_steal_pointer(&found->pdata[i]));
     }
+    take_sending_identities(view, b);
+    if (depth == 0)
+        b->text = g_steal_pointer(&view->body);
     GMimeMessage *inner = out->len == 0 && depth < 2 ? forwarded_bounce(view) : NULL;
     if (inner)
-        extract_forwarded(ex, msg, inner, out, depth);
-    if (text)
-        *text = g_steal_pointer(&view->body);
+        extract_forwarded(ex, msg, inner, out, depth, b);
 }
 
 BtBounce *
@@ -248,7 +310,7 @@ bt_extract(BtExtractor *ex, const BtMessage *msg)
     b->seq = msg->seq;
     b->records = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
 
-    extract_records(ex, msg, b->records, 0, &b->text);
+    extract_records(ex, msg, b->records, 0, b);
     b->is_bounce = b->records->len > 0;
     return b;
 }

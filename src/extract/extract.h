@@ -19,6 +19,11 @@ typedef struct {
     char *text;              /* the human-readable bounce text (all text parts, decoded to UTF-8,
                               * LF line ends); rule conditions on `text` match against it */
     GPtrArray *records;      /* BtRecord*, one per recipient, in the order the bounce lists them */
+    char *note;              /* what extract could not read in full (MIME nested too deep, more
+                              * recipients than it reads), for a warning; NULL: nothing */
+    /* what the returned message shows about how it was sent, for the checks */
+    char *dkim_signature;    /* its first DKIM-Signature field value (s=, d=), or NULL */
+    char *return_path;       /* its Return-Path address (the envelope sender SPF checks), or NULL */
 } BtBounce;
 
 void bt_bounce_free(BtBounce *b);
@@ -34,3 +39,44 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtExtractor, bt_extractor_free)
 
 /* Never NULL.  Takes nothing from msg; msg may be freed afterwards. */
 BtBounce *bt_extract(BtExtractor *ex, const BtMessage *msg);
+
+/* ---- sisimai's pseudo status codes ------------------------------------------
+ * Extract states one where an MTA's notice implies it (a layout with
+ * `pseudo-status`); rules give one to records that end up without a status.
+ * Inline here so that both stages read the one table without rules linking
+ * extract's library. */
+
+/* sisimai's internal status code for `reason`: 5.0.9xx for a permanent
+ * failure, 4.0.9xx for a temporary one; NULL when it has none (delivered,
+ * feedback, vacation, …, or a temporary userunknown/hostunknown/hasmoved).
+ * Interned: the string lives as long as the process. */
+static inline const char *
+bt_status_pseudo(const char *reason, gboolean temporary)
+{
+    /* the "9xx" detail, and whether the reason has a temporary form */
+    static const struct { const char *reason; int detail; gboolean temporary; } codes[] = {
+        { "authfailure", 926, TRUE },     { "badreputation", 975, TRUE },   { "blocked", 971, TRUE },
+        { "contenterror", 960, TRUE },    { "exceedlimit", 923, TRUE },     { "expired", 947, TRUE },
+        { "failedstarttls", 976, TRUE },  { "filtered", 910, TRUE },        { "hasmoved", 916, FALSE },
+        { "hostunknown", 912, FALSE },    { "mailboxfull", 922, TRUE },     { "mailererror", 939, TRUE },
+        { "mesgtoobig", 934, TRUE },      { "networkerror", 944, TRUE },    { "norelaying", 909, TRUE },
+        { "notaccept", 932, TRUE },       { "notcompliantrfc", 974, TRUE }, { "onhold", 901, TRUE },
+        { "policyviolation", 972, TRUE }, { "rejected", 918, TRUE },        { "requireptr", 973, TRUE },
+        { "securityerror", 970, TRUE },   { "spamdetected", 980, TRUE },    { "speeding", 946, TRUE },
+        { "suspend", 921, TRUE },         { "syntaxerror", 902, TRUE },     { "systemerror", 930, TRUE },
+        { "systemfull", 931, TRUE },      { "toomanyconn", 945, TRUE },     { "undefined", 900, TRUE },
+        { "userunknown", 911, FALSE },    { "virusdetected", 981, TRUE },
+    };
+    for (gsize i = 0; reason && i < G_N_ELEMENTS(codes); i++) {
+        if (g_strcmp0(codes[i].reason, reason) != 0)
+            continue;
+        if (temporary && !codes[i].temporary)
+            return NULL;
+        /* the one reason whose temporary code has another detail */
+        int detail = temporary && g_strcmp0(reason, "filtered") == 0 ? 924 : codes[i].detail;
+        char code[16];
+        g_snprintf(code, sizeof code, "%c.0.%d", temporary ? '4' : '5', detail);
+        return g_intern_string(code);
+    }
+    return NULL;
+}

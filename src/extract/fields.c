@@ -223,7 +223,11 @@ static const char *
 find_caseless(const char *hay, const char *needle)
 {
     gsize n = strlen(needle);
-    for (const char *p = hay; *p; p++)
+    if (n == 0)
+        return hay;
+    /* only where the first letter matches, found with the library's fast scan */
+    const char first[] = { g_ascii_tolower(needle[0]), g_ascii_toupper(needle[0]), '\0' };
+    for (const char *p = strpbrk(hay, first); p; p = strpbrk(p + 1, first))
         if (g_ascii_strncasecmp(p, needle, n) == 0)
             return p;
     return NULL;
@@ -331,6 +335,30 @@ bt_body_text_about(const char *body, const char *recipient)
         return NULL;
     }
     return text;
+}
+
+/* Every paragraph of the bounce text that names `recipient`, joined by a
+ * space (addresses left in); NULL when the text never names it. */
+char *
+bt_body_texts_about(const char *body, const char *recipient)
+{
+    if (!body || !recipient || !*recipient)
+        return NULL;
+    GString *all = g_string_new(NULL);
+    const char *from = body;
+    for (const char *hit = find_caseless(from, recipient); hit; hit = find_caseless(from, recipient)) {
+        const char *start = line_start(from, hit);
+        const char *end = paragraph_end(hit);
+        if (all->len)
+            g_string_append_c(all, ' ');
+        g_string_append_len(all, start, end - start);
+        from = end > hit ? end : hit + 1;
+    }
+    if (!all->len) {
+        g_string_free(all, TRUE);
+        return NULL;
+    }
+    return g_string_free(all, FALSE);
 }
 
 gboolean

@@ -142,12 +142,21 @@ sweep(const char *text)
     return g_strchomp(g_string_free(out, FALSE));
 }
 
+/* Every copy of `what` removed from `s`, in one pass. */
 static void
 remove_all(GString *s, const char *what)
 {
     gsize n = strlen(what);
-    for (char *p = strstr(s->str, what); p; p = strstr(s->str + (p - s->str), what))
-        g_string_erase(s, p - s->str, n);
+    char *w = s->str;
+    for (const char *r = s->str; *r;) {
+        if (strncmp(r, what, n) == 0) {
+            r += n;
+            continue;
+        }
+        *w++ = *r++;
+    }
+    *w = '\0';
+    s->len = w - s->str;
 }
 
 /* A multi-line SMTP reply ("550-5.7.1 text / 550-5.7.1 more / 550 5.7.1
@@ -182,6 +191,21 @@ is_report_without_codes(const BtRecord *rec)
     return g_strcmp0(rec->reason, "feedback") == 0 || g_strcmp0(rec->reason, "vacation") == 0;
 }
 
+/* X.4.7 (delivery time expired) says only that the MTA gave up; RFC 3463
+ * asks for the code of the problem the delivery attempts met instead.
+ * MTAs that log their attempts in the text give it there. */
+static void
+prefer_attempt_status(const BtMsgView *view, BtRecord *rec)
+{
+    const char *status = rec->deliverystatus;
+    if (!status || strlen(status) != 5 || strcmp(status + 1, ".4.7") != 0)
+        return;
+    g_autofree char *about = bt_body_texts_about(view->body, rec->recipient);
+    g_autofree char *attempt = bt_status_find(about);
+    if (attempt && strcmp(attempt + 1, ".4.7") != 0 && strcmp(attempt + 1, ".0.0") != 0)
+        bt_set_str(&rec->deliverystatus, attempt);
+}
+
 /* Reply code, status and command from the diagnostic text, then the text
  * itself cleaned. */
 static void
@@ -196,6 +220,7 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
     if (rec->replycode)
         g_snprintf(reply_text, sizeof reply_text, "%d", rec->replycode);
     bt_set_str(&rec->deliverystatus, bt_status_prefer(rec->deliverystatus, found, reply_text));
+    prefer_attempt_status(view, rec);
 
     /* a reply code of another class than the status is someone else's */
     if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != reply_text[0])

@@ -6,6 +6,9 @@
  * The loaded set is read-only, so one BtLayouts serves many threads: each
  * call makes its own match data. */
 #include "extract/layout.h"
+#include "extract/decode.h"
+#include "extract/extract.h"
+#include "extract/text.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -103,10 +106,13 @@ typedef struct {
     gboolean until_recipient;/* diagnostic lines run to the next recipient, not a blank line */
     gboolean skip_blank;     /* blank lines right after a recipient line are skipped */
     GPtrArray *stops;        /* pcre2_code*: a line that ends the diagnostic */
+    GPtrArray *befores;      /* pcre2_code*: lines before a recipient line that belong to it */
     GPtrArray *fields;       /* Pattern*: run on each recipient's block */
     GPtrArray *common;       /* Pattern*: run on the whole scanned region, for every recipient */
     char **recipient_headers;/* headers listing recipients when the body names none */
     char **original_headers; /* headers of the inline original naming them, as a last resort */
+    gboolean pseudo_status;  /* state sisimai's pseudo status code for the reason hint */
+    char **pseudo_temporary; /* hints whose pseudo code is temporary whatever the reply */
     Values set;
 } Layout;
 
@@ -150,10 +156,12 @@ layout_free(Layout *lay)
     pcre2_code_free(lay->original);
     g_ptr_array_unref(lay->recipients);
     g_ptr_array_unref(lay->stops);
+    g_ptr_array_unref(lay->befores);
     g_ptr_array_unref(lay->fields);
     g_ptr_array_unref(lay->common);
     g_strfreev(lay->recipient_headers);
     g_strfreev(lay->original_headers);
+    g_strfreev(lay->pseudo_temporary);
     values_clear(&lay->set);
     g_free(lay);
 }
@@ -164,6 +172,7 @@ layout_new(void)
     Layout *lay = g_new0(Layout, 1);
     lay->recipients = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->stops = g_ptr_array_new_with_free_func((GDestroyNotify) pcre2_code_free);
+    lay->befores = g_ptr_array_new_with_free_func((GDestroyNotify) pcre2_code_free);
     lay->fields = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->common = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->skip_blank = TRUE;
@@ -515,6 +524,8 @@ load_diagnostic(Loader *ld, yaml_node_t *node, Layout *lay)
             parse_bool(ld, v, &lay->skip_blank);
         } else if (g_strcmp0(key, "stop") == 0) {
             one_or_list(ld, v, add_regex, lay->stops);
+        } else if (g_strcmp0(key, "before") == 0) {
+            one_or_list(ld, v, add_regex, lay->befores);
         } else {
             fail(ld, k, "unknown key '%s' in diagnostic", key ? key : "?");
         }
@@ -528,6 +539,43 @@ load_header_names(Loader *ld, yaml_node_t *v)
     one_or_list(ld, v, add_header_name, names);
     g_ptr_array_add(names, NULL);
     return (char **) g_ptr_array_steal(names, NULL);
+}
+
+static gboolean
+add_pseudo_reason(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    const char *s = expect_scalar(ld, node, "a reason");
+    if (s && !bt_status_pseudo(s, TRUE)) {
+        fail(ld, node, "'%s' is not a reason with a temporary pseudo status", s);
+        return FALSE;
+    }
+    if (s)
+        g_ptr_array_add(out, g_strdup(s));
+    return s != NULL;
+}
+
+/* `pseudo-status: true`, or `pseudo-status: {temporary: [reason, …]}` */
+static void
+load_pseudo_status(Loader *ld, yaml_node_t *node, Layout *lay)
+{
+    if (node->type != YAML_MAPPING_NODE) {
+        parse_bool(ld, node, &lay->pseudo_status);
+        return;
+    }
+    lay->pseudo_status = TRUE;
+    FOR_PAIRS(node, pair) {
+        yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
+        const char *key = scalar(k);
+        if (g_strcmp0(key, "temporary") != 0) {
+            fail(ld, k, "unknown key '%s' in pseudo-status", key ? key : "?");
+            continue;
+        }
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        one_or_list(ld, v, add_pseudo_reason, names);
+        g_ptr_array_add(names, NULL);
+        g_strfreev(lay->pseudo_temporary);
+        lay->pseudo_temporary = (char **) g_ptr_array_steal(names, NULL);
+    }
 }
 
 /* One key of a layout. */
@@ -567,6 +615,8 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
     } else if (g_strcmp0(key, "original-headers") == 0) {
         g_strfreev(lay->original_headers);
         lay->original_headers = load_header_names(ld, v);
+    } else if (g_strcmp0(key, "pseudo-status") == 0) {
+        load_pseudo_status(ld, v, lay);
     } else if (g_strcmp0(key, "set") == 0) {
         load_values(ld, v, &lay->set);
     } else {
@@ -901,28 +951,59 @@ find_line(Matcher *m, const pcre2_code *re, const char *p, const char *limit, Li
 typedef struct {
     Values got;              /* captured from the recipient line */
     const Pattern *pattern;
+    GString *lead;           /* the `before` lines that came just before it */
     GString *diag;           /* the diagnostic lines collected after it */
-    GString *block;          /* recipient line and diagnostic lines, "\n"-joined */
+    GString *block;          /* lead, recipient line and diagnostic lines, "\n"-joined */
 } Block;
 
 static void
 block_free(Block *b)
 {
     values_clear(&b->got);
+    g_string_free(b->lead, TRUE);
     g_string_free(b->diag, TRUE);
     g_string_free(b->block, TRUE);
     g_free(b);
 }
 
+/* A block for the recipient line `line`, with the `before` lines seen
+ * since the last block ended (taken from `lead`). */
 static Block *
-block_new(Matcher *m, const Pattern *p, const Line *line)
+block_new(Matcher *m, const Pattern *p, const Line *line, GString *lead)
 {
     Block *b = g_new0(Block, 1);
     b->pattern = p;
     take_captures(m, p, &b->got);
+    b->lead = g_string_new(lead->str);
     b->diag = g_string_new(NULL);
-    b->block = g_string_new_len(line->start, line->len);
+    b->block = g_string_new(lead->str);
+    if (lead->len)
+        g_string_append_c(b->block, '\n');
+    g_string_append_len(b->block, line->start, line->len);
+    g_string_truncate(lead, 0);
     return b;
+}
+
+static gboolean
+is_before_line(Matcher *m, const Layout *lay, const Line *line)
+{
+    for (guint i = 0; i < lay->befores->len; i++)
+        if (re_match(m, lay->befores->pdata[i], line->start, line->len))
+            return TRUE;
+    return FALSE;
+}
+
+/* Keeps a `before` line for the next recipient; a blank line drops them. */
+static void
+note_before_line(Matcher *m, const Layout *lay, const Line *line, GString *lead)
+{
+    if (line_is_blank(line)) {
+        g_string_truncate(lead, 0);
+    } else if (is_before_line(m, lay, line)) {
+        if (lead->len)
+            g_string_append_c(lead, '\n');
+        g_string_append_len(lead, line->start, line->len);
+    }
 }
 
 static const Pattern *
@@ -947,26 +1028,33 @@ is_stop_line(Matcher *m, const Layout *lay, const Line *line)
 
 /* Walks [p, limit) line by line: a recipient line opens a block, the lines
  * after it are its diagnostic until a blank line (or the next recipient)
- * or a stop line. */
+ * or a stop line; `before` lines outside a diagnostic wait for the next
+ * recipient line. */
 static GPtrArray *
 scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
 {
     GPtrArray *blocks = g_ptr_array_new_with_free_func((GDestroyNotify) block_free);
+    g_autoptr(GString) lead = g_string_new(NULL);
     Block *cur = NULL;
     gboolean collecting = FALSE;
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, lay, &line);
         if (rp) {
-            cur = block_new(m, rp, &line);
+            if (blocks->len > BT_MAX_RECIPIENTS)
+                break;
+            cur = block_new(m, rp, &line, lead);
             g_ptr_array_add(blocks, cur);
             collecting = TRUE;
             continue;
         }
-        if (!collecting)
+        if (!collecting) {
+            note_before_line(m, lay, &line, lead);
             continue;
+        }
         if (is_stop_line(m, lay, &line)) {
             collecting = FALSE;
+            note_before_line(m, lay, &line, lead);
         } else if (line_is_blank(&line)) {
             if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank))
                 collecting = FALSE;
@@ -1061,6 +1149,11 @@ block_values(Matcher *m, const Layout *lay, Block *b, const Values *common_caugh
         diag = g_strdup(b->diag->str);
     else
         diag = g_strdup(common_caught->v[F_DIAGNOSTICCODE]);
+    if (b->lead->len) {
+        char *led = g_strjoin(" ", b->lead->str, diag, NULL);
+        g_free(diag);
+        diag = led;
+    }
 
     values_fill(out, &b->got);
     g_clear_pointer(&out->v[F_DIAGNOSTICCODE], g_free);
@@ -1104,11 +1197,12 @@ add_address_blocks(const char *value, const char *region, gsize len, GPtrArray *
 {
     static const Pattern no_pattern;
     g_auto(GStrv) parts = value ? g_strsplit_set(value, ",;", -1) : NULL;
-    for (char **part = parts; part && *part; part++) {
+    for (char **part = parts; part && *part && blocks->len <= BT_MAX_RECIPIENTS; part++) {
         const char *lt = strchr(*part, '<');
         Block *b = g_new0(Block, 1);
         b->pattern = &no_pattern;
         b->got.v[F_RECIPIENT] = g_strdup(lt ? lt : *part);
+        b->lead = g_string_new(NULL);
         b->diag = g_string_new(NULL);
         b->block = g_string_new_len(region, len);
         g_ptr_array_add(blocks, b);
@@ -1116,8 +1210,8 @@ add_address_blocks(const char *value, const char *region, gsize len, GPtrArray *
 }
 
 /* Blocks for the recipients named in `recipient-headers` (of the bounce)
- * or else `original-headers` (of the inline copy), when the body named
- * none. */
+ * or else `original-headers` (of the original: the inline copy, or the
+ * returned message attached), when the body named none. */
 static void
 header_blocks(Matcher *m, const Layout *lay, const char *region, gsize len, const char *copy,
               GPtrArray *blocks)
@@ -1128,8 +1222,9 @@ header_blocks(Matcher *m, const Layout *lay, const char *region, gsize len, cons
         if (blocks->len)
             return;
     }
-    for (char **name = lay->original_headers; name && *name && copy; name++) {
-        g_autofree char *value = inline_header(copy, *name);
+    const char *returned = m->view->returned_headers;
+    for (char **name = lay->original_headers; name && *name && (copy || returned); name++) {
+        g_autofree char *value = copy ? inline_header(copy, *name) : bt_header_block_get(returned, *name);
         add_address_blocks(value, region, len, blocks);
         if (blocks->len)
             return;
@@ -1175,6 +1270,29 @@ set_record_field(BtRecord *rec, int f, const char *v)
     }
 }
 
+/* For an MTA whose notices carry no status code, sisimai's decoder states
+ * the pseudo code of the reason its wording implies (temporary on a 4xx
+ * reply, or for the hints the layout lists), unless the text holds a code
+ * that says more. */
+static void
+state_pseudo_status(const Layout *lay, BtRecord *rec)
+{
+    if (!lay->pseudo_status || !rec->reason)
+        return;
+    int reply = rec->replycode ? rec->replycode : bt_reply_find(rec->diagnosticcode, 0);
+    gboolean temporary = reply / 100 == 4
+        || (lay->pseudo_temporary && g_strv_contains((const char *const *) lay->pseudo_temporary, rec->reason));
+    const char *pseudo = bt_status_pseudo(rec->reason, temporary);
+    if (!pseudo)
+        return;
+    g_autofree char *found = rec->deliverystatus ? g_strdup(rec->deliverystatus)
+                                                 : bt_status_find(rec->diagnosticcode);
+    char reply_text[8] = "";
+    if (reply)
+        g_snprintf(reply_text, sizeof reply_text, "%d", reply);
+    bt_set_str(&rec->deliverystatus, bt_status_prefer(found, pseudo, reply_text));
+}
+
 static BtRecord *
 record_from(const Layout *lay, const Values *vals)
 {
@@ -1183,6 +1301,7 @@ record_from(const Layout *lay, const Values *vals)
         if (vals->v[f])
             set_record_field(rec, f, vals->v[f]);
     bt_set_str(&rec->decodedby, lay->id);
+    state_pseudo_status(lay, rec);
     return rec;
 }
 

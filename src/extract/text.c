@@ -39,6 +39,20 @@ iconv_lossy(const char *data, gsize len, const char *charset)
     return g_string_free(out, FALSE);
 }
 
+/* Bytes that do not convert from the declared charset but are valid UTF-8
+ * with some 8-bit bytes are UTF-8 under a wrong label (a 7-bit ISO-2022-JP
+ * part re-encoded by some gateway or editor, say). */
+static gboolean
+is_mislabelled_utf8(const char *data, gsize len, const char *converted)
+{
+    if (!strstr(converted, "\xEF\xBF\xBD") || !g_utf8_validate(data, len, NULL))
+        return FALSE;
+    for (gsize i = 0; i < len; i++)
+        if ((guchar) data[i] >= 0x80)
+            return TRUE;
+    return FALSE;
+}
+
 char *
 bt_text_to_utf8(const char *data, gsize len, const char *charset)
 {
@@ -46,6 +60,8 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
     if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") != 0
         && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
         text = iconv_lossy(data, len, g_mime_charset_iconv_name(charset));
+        if (text && is_mislabelled_utf8(data, len, text))
+            g_clear_pointer(&text, g_free);
     }
     if (!text) {
         g_autofree char *copy = g_strndup(data, len);
@@ -145,8 +161,11 @@ bt_html_to_text(const char *html)
             }
             const char *gt = strchr(s, '>');
             if (!gt) {
-                s++;
-                continue;
+                /* no tag can close after this: the rest is text (and
+                 * looking again at each '<' would be quadratic) */
+                for (; *s; s++)
+                    g_string_append_c(out, *s == '\n' || *s == '\t' ? ' ' : *s);
+                break;
             }
             if (html_tag_breaks_line(s + 1))
                 g_string_append_c(out, '\n');

@@ -95,7 +95,7 @@ typedef struct {
     GString *dsn;
 } Walk;
 
-static void walk_object(BtMsgView *v, GMimeObject *obj, Walk *w);
+static void walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth);
 
 static void
 walk_leaf(BtMsgView *v, GMimeObject *obj, Walk *w)
@@ -119,10 +119,14 @@ walk_leaf(BtMsgView *v, GMimeObject *obj, Walk *w)
 }
 
 static void
-walk_object(BtMsgView *v, GMimeObject *obj, Walk *w)
+walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
 {
     if (!obj)
         return;
+    if (depth > BT_VIEW_MAX_DEPTH) {
+        v->too_deep = TRUE;
+        return;
+    }
     if (GMIME_IS_MESSAGE_PART(obj)) {
         /* the first enclosed message is the returned original; text inside
          * any enclosed message is not the bounce's own text */
@@ -130,13 +134,13 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w)
             take_returned_message(v, obj);
     } else if (GMIME_IS_MULTIPART(obj)) {
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
-        if (is_type(obj, "multipart", "alternative")) {
-            walk_object(v, pick_alternative(mp), w);
+        int n = g_mime_multipart_get_count(mp);
+        if (n > 0 && is_type(obj, "multipart", "alternative")) {
+            walk_object(v, pick_alternative(mp), w, depth + 1);
             return;
         }
-        int n = g_mime_multipart_get_count(mp);
         for (int i = 0; i < n; i++)
-            walk_object(v, g_mime_multipart_get_part(mp, i), w);
+            walk_object(v, g_mime_multipart_get_part(mp, i), w, depth + 1);
         /* no part at all: the boundary is wrong, and the whole report is
          * the text before the first (missing) boundary */
         const char *prologue = g_mime_multipart_get_prologue(mp);
@@ -157,7 +161,7 @@ bt_view_new(const BtMessage *msg)
     v->mime = msg->mime;
     Walk w = { g_string_new(NULL), g_string_new(NULL) };
     if (v->mime)
-        walk_object(v, g_mime_message_get_mime_part(v->mime), &w);
+        walk_object(v, g_mime_message_get_mime_part(v->mime), &w, 0);
     v->body = g_string_free(w.body, FALSE);
     v->dsn = w.dsn->len ? g_string_free(w.dsn, FALSE) : (g_string_free(w.dsn, TRUE), NULL);
     return v;

@@ -17,7 +17,12 @@ typedef struct {
                                   * text/rfc822-headers, or NULL */
     char *returned_headers;      /* the returned message's header block as text (unfolded), NULL if
                                   * not found yet; layouts may supply it from an inline copy */
+    gboolean too_deep;           /* MIME parts nested deeper than BT_VIEW_MAX_DEPTH were not read */
 } BtMsgView;
+
+/* Multiparts nested deeper than this are not read: no bounce needs more,
+ * and a hostile message must not make the walk recurse without bound. */
+#define BT_VIEW_MAX_DEPTH 64
 
 BtMsgView *bt_view_new(const BtMessage *msg);
 void bt_view_free(BtMsgView *view);
