@@ -292,6 +292,40 @@ test_status_preference(Fixture *f, gconstpointer data)
                                           "not exist. Please try double-checking the recipient's email address");
 }
 
+/* A sendmail DSN whose transcript quotes the server's earlier "250 2.1.0
+ * Ok": the success code must not become the failed recipient's status. */
+static const char transcript_success_code[] =
+    REPORT_HEAD("delivery-status")
+    "--B\n"
+    "Content-Type: text/plain\n\n"
+    "   ----- The following addresses had permanent fatal errors -----\n"
+    "<erin@example.com>\n"
+    "    (reason: 554 Service unavailable)\n\n"
+    "   ----- Transcript of session follows -----\n"
+    "... while talking to mx.example.com.:\n"
+    ">>> MAIL From:<sender@example.org> SIZE=1024\n"
+    "<<< 250 2.1.0 Ok\n"
+    ">>> RCPT To:<erin@example.com>\n"
+    "<<< 554 Service unavailable\n\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.net\n\n"
+    "Final-Recipient: RFC822; erin@example.com\n"
+    "Action: failed\n"
+    "Status: 5.0.0\n"
+    "Diagnostic-Code: SMTP; 250 2.1.0 Ok 554 Service unavailable\n\n"
+    RETURNED_PART;
+
+static void
+test_transcript_success_code(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f, transcript_success_code);
+    const BtRecord *r = record_at(b, 0);
+    g_assert_cmpstr(r->deliverystatus, ==, "5.0.0");
+    g_assert_cmpint(r->replycode, ==, 554);
+}
+
 static const char no_diagnostic[] =
     REPORT_HEAD("delivery-status")
     "--B\n"
@@ -716,6 +750,7 @@ main(int argc, char **argv)
     ADD("/extract/rfc3834/bounce-is-not-autoreply", test_bounce_not_autoreply);
     ADD("/extract/not-a-bounce", test_not_a_bounce);
     ADD("/extract/finish/status-preference", test_status_preference);
+    ADD("/extract/finish/transcript-success-code", test_transcript_success_code);
     ADD("/extract/finish/diagnostic-from-body", test_diagnostic_from_body);
     ADD("/extract/finish/expired-attempt-status", test_expired_attempt_status);
     ADD("/extract/view/mislabelled-utf8", test_mislabelled_utf8);

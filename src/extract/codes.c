@@ -53,6 +53,10 @@ bt_status_prefer(const char *status, const char *found, const char *reply)
         return status;
     if (strlen(status) < 5)
         return found;
+    /* a success code in the text is a transcript line about an earlier
+     * command ("<<< 250 2.1.0 Ok"), never the outcome of a failure */
+    if (found[0] == '2' && status[0] != '2')
+        return status;
     if (reply && *reply && status[0] != found[0]) {
         if (reply[0] == status[0])
             return status;
@@ -107,6 +111,13 @@ bt_status_find(const char *text)
         g_ptr_array_add(codes, g_steal_pointer(&fallback));
     if (codes->len == 0)
         return NULL;
+    /* in a text that reports a failure, success codes are transcript lines */
+    gboolean failure = FALSE;
+    for (guint i = 0; i < codes->len; i++)
+        failure |= ((char *) codes->pdata[i])[0] != '2';
+    for (guint i = codes->len; failure && i-- > 0;)
+        if (((char *) codes->pdata[i])[0] == '2')
+            g_ptr_array_remove_index(codes, i);
     const char *best = codes->pdata[0];
     for (guint i = 1; i < codes->len; i++)
         best = bt_status_prefer(best, codes->pdata[i], NULL);
