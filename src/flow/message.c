@@ -1,0 +1,337 @@
+/* message — one message for --annotate and --hook: read whole into memory
+ * (once: a pipe cannot be read twice), its header mapped out in the
+ * original bytes, parsed by GMime from that same buffer for triage, and
+ * the X-Bounce-* fields to add.  The output is the input spliced: a
+ * leading mbox From_ line, the new fields, then every input byte except
+ * the incoming X-Bounce-* fields, which anyone could have forged.
+ *
+ * Incoming X-Bounce-* fields are removed from every message, bounce or not
+ * (and from one that cannot be parsed), so that a filter can trust any
+ * X-Bounce-* field it sees to be ours. */
+#include "flow/flow-private.h"
+
+#include "source/eol-filter.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Same limit as the source stage: no mail system writes a megabyte of header. */
+#define MAX_HEADER_BYTES (1 << 20)
+/* How far to look for a CR that calls for the line-end filter, as the source does. */
+#define SNIFF_SIZE 4096
+#define READ_CHUNK (256 * 1024)
+#define FIELD_PREFIX "X-Bounce-"
+
+/* ---- reading ------------------------------------------------------------ */
+
+static GByteArray *
+read_all(int fd, GError **error)
+{
+    struct stat st;
+    gsize hint = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (gsize) st.st_size + 1 : READ_CHUNK;
+    GByteArray *data = g_byte_array_sized_new((guint) MIN(hint, (gsize) G_MAXUINT));
+
+    for (;;) {
+        gsize used = data->len;
+        if (data->len > G_MAXUINT - READ_CHUNK) {
+            g_set_error(error, BT_ERROR, BT_ERROR_IO, "the message is over 4 GB");
+            g_byte_array_unref(data);
+            return NULL;
+        }
+        g_byte_array_set_size(data, (guint) (used + READ_CHUNK));
+        ssize_t n = read(fd, data->data + used, READ_CHUNK);
+        g_byte_array_set_size(data, (guint) (used + MAX(n, 0)));
+        if (n == 0)
+            return data;
+        if (n < 0 && errno != EINTR) {
+            g_set_error(error, BT_ERROR, BT_ERROR_IO, "cannot read the message: %s",
+                        g_strerror(errno));
+            g_byte_array_unref(data);
+            return NULL;
+        }
+    }
+}
+
+/* ---- the header in the original bytes ----------------------------------- */
+
+/* The end of the line starting at `p` (the first byte of its line end, or
+ * `end`), and in *next where the following line starts.  LF, CRLF and bare
+ * CR all end a line. */
+static const guint8 *
+line_end(const guint8 *p, const guint8 *end, const guint8 **next)
+{
+    while (p < end && *p != '\n' && *p != '\r')
+        p++;
+    *next = p;
+    if (p < end)
+        *next = (*p == '\r' && p + 1 < end && p[1] == '\n') ? p + 2 : p + 1;
+    return p;
+}
+
+static const char *
+eol_style(const GByteArray *data)
+{
+    const guint8 *next;
+    const guint8 *e = line_end(data->data, data->data + data->len, &next);
+    if (next - e == 2)
+        return "\r\n";
+    if (next - e == 1 && *e == '\r')
+        return "\r";
+    return "\n";
+}
+
+/* "Name:" with optional white space before the colon, as GMime reads it;
+ * the name's length, or 0 when the line is not a field. */
+static gsize
+field_name_length(const guint8 *p, const guint8 *end)
+{
+    const guint8 *q = p;
+    while (q < end && *q > ' ' && *q < 0x7f && *q != ':')
+        q++;
+    gsize len = (gsize) (q - p);
+    while (q < end && (*q == ' ' || *q == '\t'))
+        q++;
+    return len > 0 && q < end && *q == ':' ? len : 0;
+}
+
+static gboolean
+is_ours(const guint8 *name, gsize len)
+{
+    gsize plen = strlen(FIELD_PREFIX);
+    return len >= plen && g_ascii_strncasecmp((const char *) name, FIELD_PREFIX, plen) == 0;
+}
+
+static void
+keep(GArray *kept, gsize offset, gsize length)
+{
+    if (length == 0)
+        return;
+    BtSpan *last = kept->len ? &g_array_index(kept, BtSpan, kept->len - 1) : NULL;
+    if (last && last->offset + last->length == offset) {
+        last->length += length;
+        return;
+    }
+    BtSpan span = { offset, length };
+    g_array_append_val(kept, span);
+}
+
+/* Finds the From_ line, the line ends, the header fields, and which bytes
+ * are kept: everything but X-Bounce-* fields with their continuation lines.
+ * The header ends at the first empty line.  A line in it that is not a
+ * field does not end it here: procmail and Sieve read on to the empty
+ * line, so a forged field after such a line must go too. */
+static void
+map_header(BtAnnotated *a)
+{
+    const guint8 *base = a->data->data;
+    const guint8 *end = base + a->data->len;
+    const guint8 *p = base;
+    const guint8 *next;
+
+    a->eol = eol_style(a->data);
+    if (a->data->len >= 5 && memcmp(base, "From ", 5) == 0) {
+        line_end(p, end, &next);
+        p = next;
+    }
+    a->header_at = (gsize) (p - base);
+
+    gboolean dropping = FALSE;
+    while (p < end) {
+        const guint8 *e = line_end(p, end, &next);
+        if (e == p)
+            break;                           /* the empty line before the body */
+        if (*p == ' ' || *p == '\t') {
+            if (!dropping)                   /* a continuation line: its field decides */
+                keep(a->kept, (gsize) (p - base), (gsize) (next - p));
+            p = next;
+            continue;
+        }
+        gsize name_len = field_name_length(p, e);
+        a->n_fields += name_len > 0;
+        dropping = name_len > 0 && is_ours(p, name_len);
+        if (!dropping)
+            keep(a->kept, (gsize) (p - base), (gsize) (next - p));
+        p = next;
+    }
+    a->header_bytes = (gsize) (p - base) - a->header_at;
+    keep(a->kept, (gsize) (p - base), (gsize) (end - p));
+}
+
+/* ---- parsing and triage ------------------------------------------------- */
+
+/* GMime over the buffer itself (no copy), past the From_ line; CR line
+ * ends go through the source's eol filter, as in batch mode, so extract
+ * sees the same text either way. */
+static GMimeMessage *
+parse(BtAnnotated *a)
+{
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(a->data);
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+    GMimeStream *stream = g_mime_stream_substream(mem, (gint64) a->header_at, (gint64) a->data->len);
+    g_object_unref(mem);
+
+    gsize sniff = MIN(a->data->len - a->header_at, SNIFF_SIZE);
+    if (memchr(a->data->data + a->header_at, '\r', sniff)) {
+        GMimeStream *filtered = g_mime_stream_filter_new(stream);
+        GMimeFilter *eol = bt_eol_filter_new();
+        g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), eol);
+        g_object_unref(eol);
+        g_object_unref(stream);
+        stream = filtered;
+    }
+
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeMessage *mime = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    g_object_unref(stream);
+    return mime;
+}
+
+/* Why the input is no message to triage, or NULL when it is one. */
+static char *
+unparsable_because(const BtAnnotated *a)
+{
+    if (a->data->len == 0)
+        return g_strdup("empty input");
+    if (a->n_fields == 0)
+        return g_strdup("not a mail message: no header field");
+    if (a->header_bytes > MAX_HEADER_BYTES)
+        return g_strdup_printf("header of %.1f MB is over the %d MiB limit",
+                               a->header_bytes / 1e6, MAX_HEADER_BYTES >> 20);
+    return NULL;
+}
+
+static void
+triage(BtAnnotated *a, const BtFlowConfig *cfg)
+{
+    a->error = unparsable_because(a);
+    if (a->error)
+        return;
+    GMimeMessage *mime = parse(a);
+    if (!mime) {
+        a->error = g_strdup("not a mail message: GMime could not parse it");
+        return;
+    }
+    g_autoptr(BtMessage) msg = bt_message_new("-", -1, mime);
+    msg->size = a->data->len;
+    a->bounce = bt_extract(cfg->extractor, msg);
+    if (a->bounce->is_bounce)
+        bt_ruleset_apply(cfg->rules, a->bounce, FALSE);
+}
+
+/* ---- the fields --------------------------------------------------------- */
+
+static void
+add_triage_field(BtAnnotated *a, const BtRecord *rec)
+{
+    g_autoptr(GString) value = g_string_new(NULL);
+    bt_field_append_param(value, "recipient", rec->recipient);
+    bt_field_append_param(value, "reason", rec->reason);
+    bt_field_append_param(value, "status", rec->deliverystatus);
+    bt_field_append_param(value, "hard", rec->hardbounce ? "yes" : "no");
+    bt_field_append_param(value, "cause", rec->cause_id);
+    bt_field_append(a->added, "X-Bounce-Triage", value->str, a->eol);
+}
+
+static void
+add_fields(BtAnnotated *a)
+{
+    if (a->error) {
+        bt_field_append(a->added, "X-Bounce-Error", a->error, a->eol);
+        return;
+    }
+    GPtrArray *records = bt_annotated_records(a);
+    if (!records)
+        return;
+    for (guint i = 0; i < records->len; i++)
+        add_triage_field(a, records->pdata[i]);
+    const BtRecord *first = records->pdata[0];
+    bt_field_append(a->added, "X-Bounce-Reason", first->reason, a->eol);
+    /* the person's sentence; the id is in X-Bounce-Triage's cause= */
+    bt_field_append(a->added, "X-Bounce-Cause",
+                    first->cause_summary ? first->cause_summary : first->cause_id, a->eol);
+}
+
+/* ---- the message -------------------------------------------------------- */
+
+BtAnnotated *
+bt_annotated_read(const BtFlowConfig *cfg, int in_fd, GError **error)
+{
+    GByteArray *data = read_all(in_fd, error);
+    if (!data)
+        return NULL;
+    BtAnnotated *a = g_new0(BtAnnotated, 1);
+    a->data = data;
+    a->kept = g_array_new(FALSE, FALSE, sizeof(BtSpan));
+    a->added = g_string_new(NULL);
+    map_header(a);
+    triage(a, cfg);
+    add_fields(a);
+    return a;
+}
+
+void
+bt_annotated_free(BtAnnotated *a)
+{
+    if (!a)
+        return;
+    g_clear_pointer(&a->bounce, bt_bounce_free);
+    g_byte_array_unref(a->data);
+    g_array_unref(a->kept);
+    g_string_free(a->added, TRUE);
+    g_free(a->error);
+    g_free(a);
+}
+
+GPtrArray *
+bt_annotated_records(const BtAnnotated *a)
+{
+    if (!a->bounce || !a->bounce->is_bounce || !a->bounce->records || a->bounce->records->len == 0)
+        return NULL;
+    return a->bounce->records;
+}
+
+gsize
+bt_annotated_size(const BtAnnotated *a, gboolean with_from_line)
+{
+    gsize size = (with_from_line ? a->header_at : 0) + a->added->len;
+    for (guint i = 0; i < a->kept->len; i++)
+        size += g_array_index(a->kept, BtSpan, i).length;
+    return size;
+}
+
+gboolean
+bt_write_all(int fd, const void *buf, gsize len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return FALSE;
+        }
+        p += n;
+        len -= (gsize) n;
+    }
+    return TRUE;
+}
+
+gboolean
+bt_annotated_write(const BtAnnotated *a, int fd, gboolean with_from_line, GError **error)
+{
+    gboolean ok = (!with_from_line || bt_write_all(fd, a->data->data, a->header_at))
+               && bt_write_all(fd, a->added->str, a->added->len);
+    for (guint i = 0; ok && i < a->kept->len; i++) {
+        const BtSpan *s = &g_array_index(a->kept, BtSpan, i);
+        ok = bt_write_all(fd, a->data->data + s->offset, s->length);
+    }
+    if (!ok)
+        g_set_error(error, BT_ERROR, BT_ERROR_IO, "cannot write the message: %s", g_strerror(errno));
+    return ok;
+}
