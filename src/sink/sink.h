@@ -22,5 +22,10 @@ void bt_sink_finish(BtSink *sink);   /* flushes; csv/jsonl need nothing else */
 void bt_sink_free(BtSink *sink);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtSink, bt_sink_free)
 
+/* --check-domain: the checks (BtCheck*) run for one domain.  Text: each
+ * check's status, what is wrong and the records to publish (the check's
+ * "publish" argument); jsonl (and csv): one {"domain", "checks"} object. */
+void bt_sink_write_domain(BtSink *sink, const char *domain, GPtrArray *checks);
+
 /* One record as a JSON object (no newline), for jsonl and for --hook. */
 char *bt_record_to_json(const BtRecord *rec);
