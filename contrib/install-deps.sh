@@ -10,8 +10,9 @@ export DEBIAN_FRONTEND=noninteractive
 BUILD="build-essential autoconf automake libtool pkg-config
        libgmime-3.0-dev libglib2.0-dev libpcre2-dev libyaml-dev libjson-glib-dev
        libc-ares-dev libcurl4-openssl-dev libpsl-dev"
-# Tests: python3 runs the shared conformance scorer.
-TEST="python3"
+# Tests: python3 runs the shared conformance scorer; dnsmasq serves the DNS
+# checks' fixture zone (dnsmasq-base: the program, without a system service).
+TEST="python3 python3-yaml dnsmasq-base"
 
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086

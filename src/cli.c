@@ -101,6 +101,14 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
     }
     opt->mode = lint ? BT_MODE_LINT : check_domain ? BT_MODE_CHECK_DOMAIN
               : annotate ? BT_MODE_ANNOTATE : hook ? BT_MODE_HOOK : BT_MODE_TRIAGE;
+    if ((opt->output || opt->maildir) && opt->mode != BT_MODE_HOOK) {
+        g_printerr("bouncetriage: --output and --maildir go with --hook\n");
+        return FALSE;
+    }
+    if (opt->mode == BT_MODE_HOOK && !opt->output && !opt->maildir) {
+        g_printerr("bouncetriage: --hook needs --output FILE and/or --maildir DIR\n");
+        return FALSE;
+    }
     if (opt->jobs < 1 || opt->jobs > 256) {
         g_printerr("bouncetriage: --jobs wants a number from 1 to 256\n");
         return FALSE;

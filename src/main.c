@@ -4,12 +4,15 @@
 #include "config.h"
 #include "cli.h"
 #include "pipeline.h"
+#include "flow/flow.h"
 
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static void
 print_errors(GPtrArray *errors)
@@ -51,38 +54,108 @@ finish_output(int status)
 
 /* Each mode has one function; the stages behind them do the work. */
 
+/* The checker for --check=LIST ("dns,resend"); all kinds when `list` is
+ * NULL.  BOUNCETRIAGE_DNS_TIMEOUT (seconds per check) and
+ * BOUNCETRIAGE_DNS_TRIES tune the DNS bounds.  NULL after printing a
+ * usage error. */
+static BtChecker *
+new_checker(const BtOptions *opt, const char *list)
+{
+    BtCheckOptions co = { .nameserver = opt->nameserver };
+    g_auto(GStrv) kinds = g_strsplit(list ? list : "dns,resend", ",", -1);
+    for (char **k = kinds; *k; k++) {
+        g_strstrip(*k);
+        if (g_str_equal(*k, "dns"))
+            co.dns = TRUE;
+        else if (g_str_equal(*k, "resend"))
+            co.resend = TRUE;
+        else if (**k) {
+            g_printerr("bouncetriage: --check: unknown check kind '%s' (dns, resend)\n", *k);
+            return NULL;
+        }
+    }
+    const char *timeout = g_getenv("BOUNCETRIAGE_DNS_TIMEOUT");
+    const char *tries = g_getenv("BOUNCETRIAGE_DNS_TRIES");
+    co.dns_timeout = timeout ? g_ascii_strtod(timeout, NULL) : 0;
+    co.dns_tries = tries ? atoi(tries) : 0;
+    g_autoptr(GError) error = NULL;
+    BtChecker *ck = bt_checker_new(&co, &error);
+    if (!ck)
+        g_printerr("bouncetriage: %s\n", error->message);
+    return ck;
+}
+
 static int
 run_triage(const BtOptions *opt, const BtTriage *t)
 {
-    if (opt->checks) {
-        g_printerr("bouncetriage: --check is not available in this version yet\n");
+    if (!opt->checks)
+        return bt_pipeline_run(opt, t);
+    g_autoptr(BtChecker) ck = new_checker(opt, opt->checks);
+    if (!ck)
         return BT_EXIT_USAGE;
-    }
-    return bt_pipeline_run(opt, t);
+    BtTriage checked = *t;
+    checked.checker = ck;
+    return bt_pipeline_run(opt, &checked);
 }
 
 static int
 run_check_domain(const BtOptions *opt)
 {
-    (void) opt;
-    g_printerr("bouncetriage: --check-domain is not available in this version yet\n");
-    return BT_EXIT_USAGE;
+    if (!opt->paths || !opt->paths[0]) {
+        g_printerr("bouncetriage: --check-domain needs at least one DOMAIN\n");
+        return BT_EXIT_USAGE;
+    }
+    g_autoptr(BtChecker) ck = new_checker(opt, opt->checks);
+    if (!ck)
+        return BT_EXIT_USAGE;
+    g_autoptr(BtSink) sink = bt_sink_new(stdout, opt->format, opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    for (char **d = opt->paths; *d; d++) {
+        g_autofree char *domain = g_ascii_strdown(*d, -1);
+        g_strstrip(domain);
+        if (g_str_has_suffix(domain, "."))
+            domain[strlen(domain) - 1] = '\0';
+        g_autoptr(GPtrArray) checks = g_ptr_array_new_with_free_func((GDestroyNotify) bt_check_free);
+        bt_checker_check_domain(ck, domain, checks);
+        bt_sink_write_domain(sink, domain, checks);
+    }
+    bt_sink_finish(sink);
+    return BT_EXIT_OK;
+}
+
+/* --annotate and --hook take one message on stdin, no PATH but "-". */
+static gboolean
+reads_stdin_only(const BtOptions *opt, const char *mode)
+{
+    for (char **p = opt->paths; p && *p; p++) {
+        if (strcmp(*p, "-") != 0) {
+            g_printerr("bouncetriage: %s reads one message on stdin, not %s\n", mode, *p);
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static int
 run_annotate(const BtOptions *opt, const BtTriage *t)
 {
-    (void) opt; (void) t;
-    g_printerr("bouncetriage: --annotate is not available in this version yet\n");
-    return BT_EXIT_USAGE;
+    if (!reads_stdin_only(opt, "--annotate"))
+        return BT_EXIT_USAGE;
+    if (opt->output || opt->maildir) {
+        g_printerr("bouncetriage: --output and --maildir go with --hook, not --annotate\n");
+        return BT_EXIT_USAGE;
+    }
+    BtFlowConfig cfg = { .extractor = t->extractor, .rules = t->rules };
+    return bt_annotate(&cfg, fileno(stdin), fileno(stdout));
 }
 
 static int
 run_hook(const BtOptions *opt, const BtTriage *t)
 {
-    (void) opt; (void) t;
-    g_printerr("bouncetriage: --hook is not available in this version yet\n");
-    return BT_EXIT_USAGE;
+    if (!reads_stdin_only(opt, "--hook"))
+        return BT_EXIT_USAGE;
+    BtFlowConfig cfg = { .extractor = t->extractor, .rules = t->rules };
+    BtHookOptions hook = { .output = opt->output, .maildir = opt->maildir };
+    return bt_hook(&cfg, &hook, fileno(stdin));
 }
 
 int
@@ -100,10 +173,12 @@ main(int argc, char **argv)
     BtRuleSet *rules = NULL;
     int status;
     if (!load_config(&opt, &ex, &rules)) {
-        /* the hook must answer with a sysexits code the MTA retries on */
-        status = opt.mode == BT_MODE_HOOK ? BT_EXIT_TEMPFAIL : BT_EXIT_CONFIG;
+        /* every mode, the hook too, as DESIGN.md says.  Postfix's pipe(8)
+         * bounces on 78 (5.3.5) where it would retry on 75: a deployment
+         * can set soft_bounce while it changes its rules */
+        status = BT_EXIT_CONFIG;
     } else {
-        BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain };
+        BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain, .quiet = opt.quiet };
         switch (opt.mode) {
         case BT_MODE_LINT:
             g_printerr("bouncetriage: %u rules and the layouts are valid\n", bt_ruleset_size(rules));

@@ -68,6 +68,19 @@ exit_status(const BtSourceStats *st)
     return BT_EXIT_OK;
 }
 
+/* What extract could not read in full (MIME nested too deep, too many
+ * recipients): said once per message, in output order. */
+static void
+print_note(const BtTriage *t, const BtBounce *b)
+{
+    if (!b->note || t->quiet)
+        return;
+    if (b->offset >= 0)
+        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", b->origin, b->offset, b->note);
+    else
+        g_printerr("bouncetriage: %s: %s\n", b->origin, b->note);
+}
+
 /* ---- the parallel machinery -------------------------------------------- */
 
 typedef struct {
@@ -120,6 +133,9 @@ writer_main(gpointer data)
             g_hash_table_insert(pending, &b->seq, b);
         while ((b = g_hash_table_lookup(pending, &next))) {
             g_hash_table_remove(pending, &next);
+            if (p->triage->checker)    /* here, on the one writer thread: the checker is not thread-safe */
+                bt_checker_run(p->triage->checker, b);
+            print_note(p->triage, b);
             bt_sink_write(p->sink, b, p->all);
             bt_bounce_free(b);
             next++;
@@ -178,6 +194,9 @@ run_inline(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sink,
     while ((msg = bt_source_next(src))) {
         g_autoptr(BtBounce) b = bt_triage_message(t, msg);
         bt_message_free(msg);
+        if (t->checker)
+            bt_checker_run(t->checker, b);
+        print_note(t, b);
         bt_sink_write(sink, b, opt->all);
         show_progress(rep, bt_source_stats(src), FALSE);
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.h"
+#include "checks/checks.h"
 #include "extract/extract.h"
 #include "rules/rules.h"
 
@@ -10,6 +11,8 @@ typedef struct {
     BtExtractor *extractor;   /* borrowed */
     BtRuleSet *rules;         /* borrowed */
     gboolean explain;
+    gboolean quiet;           /* -q: no notes on stderr */
+    BtChecker *checker;       /* borrowed; NULL: no --check, nothing touches the network */
 } BtTriage;
 
 /* One message through extract and rules. */
