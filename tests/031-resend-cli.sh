@@ -40,6 +40,9 @@ ok "--check-domain with Resend exits 0" grep -qx 0 "$TMP/ok.rc"
 ok "partially_failed names the DKIM record to publish" \
     grep -q "partially_failed.*resend._domainkey.partial.example.org" "$TMP/ok"
 ok "verified domain reports its region" grep -q "verified in Resend (region us-east-1)" "$TMP/ok"
+run "re_ok_${TAIL}" "$TMP/failed" failed.example.net
+ok "an MX record to publish keeps its preference" \
+    grep -q "send.failed.example.net. MX 10 feedback-smtp.us-east-1.amazonses.com" "$TMP/failed"
 ok "unknown domain is not in the account" grep -q "domain not in this Resend account" "$TMP/ok"
 ok "the key is not in the output" no_key_in "$TMP/ok"
 

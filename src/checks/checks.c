@@ -87,6 +87,8 @@ publish_line(const BtResendRecord *rec)
         g_autofree char *quoted = bt_dns_quote_txt(rec->value);
         return g_strdup_printf("%s. TXT %s", rec->name, quoted);
     }
+    if (g_ascii_strcasecmp(rec->type, "MX") == 0)
+        return g_strdup_printf("%s. MX %d %s", rec->name, rec->priority, rec->value);
     return g_strdup_printf("%s. %s %s", rec->name, rec->type, rec->value);
 }
 
