@@ -23,10 +23,13 @@ ok "an empty file is reported" skipped_with_message "$TMP/empty.eml"
 head -c 65536 /dev/urandom >"$TMP/random.bin"
 ok "random bytes are reported" skipped_with_message "$TMP/random.bin"
 
+# 50 MB; the sanitizer pass sets a smaller size (still over the 1 MiB
+# limit), as GMime's 4 KiB reallocs take minutes under ASan.
+mb=${BT_BIG_HEADER_MB:-50}
 { printf 'From: mailer-daemon@example.org\nTo: a@example.com\nSubject: '
-  head -c 52428800 /dev/zero | tr '\0' 'x'
+  head -c $((mb * 1048576)) /dev/zero | tr '\0' 'x'
   printf '\n\nhello\n'; } >"$TMP/bigheader.eml"
-ok "a 50 MB header does not crash" skipped_with_message "$TMP/bigheader.eml"
+ok "a $mb MB header is refused with a clear line" skipped_with_message "$TMP/bigheader.eml"
 
 awk 'BEGIN {
     print "From: mailer-daemon@example.org"; print "To: a@example.com"; print "Subject: nested";
