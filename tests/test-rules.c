@@ -1,11 +1,15 @@
 /* test-rules — the rules stage: every condition kind, order and first
  * match, overrides from a later directory, interpolation, checks,
- * --explain, the regex limits, sisimai's defaults after the verdict, and
- * one broken pack per kind of problem with its exact message
- * (tests/data/rules/). */
-#include "rules/rules.h"
+ * --explain, the regex limits, the required-literal test in front of each
+ * pattern, the rules cache, sisimai's defaults after the verdict, and one
+ * broken pack per kind of problem with its exact message
+ * (tests/data/rules/).  XDG_CACHE_HOME points to a fresh directory, so the
+ * user's cache is never touched. */
+#include "rules/rules-private.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <utime.h>
 
 static char *
 data_dir(const char *name)
@@ -295,6 +299,307 @@ test_regex_limit(void)
     bounce_free(b);
 }
 
+/* ---- the required-literal test -------------------------------------------------- */
+
+typedef struct {
+    const char *listid;
+    const char *field;     /* "diagnosticcode", "rhost" or "text" */
+    const char *value;
+    const char *rule;      /* NULL: no match */
+} PrefilterCase;
+
+static const PrefilterCase prefilter_cases[] = {
+    { "caseless", "diagnosticcode", "552 Mailbox is full", "p.caseless" },
+    { "caseless", "diagnosticcode", "552 MAILBOX FULL", "p.caseless" },
+    { "caseless", "diagnosticcode", "552 mailbox was full", NULL },
+    { "caseless", "diagnosticcode", "552 mailboxfull", NULL },
+    { "exact-case", "diagnosticcode", "452 Over quota", "p.exact-case" },
+    { "exact-case", "diagnosticcode", "452 over quota", NULL },
+    { "exact-case", "diagnosticcode", "452 OVER QUOTA", NULL },
+    { "kelvin", "diagnosticcode", "550 un\u212Anown user", "p.kelvin" },   /* KELVIN SIGN folds to k */
+    { "kelvin", "diagnosticcode", "550 UNKNOWN USER", "p.kelvin" },
+    { "kelvin", "diagnosticcode", "550 unknown \u212Aser", NULL },
+    { "long-s", "diagnosticcode", "554 \u017Fpam detected", "p.long-s" },   /* LONG S folds to s */
+    { "long-s", "diagnosticcode", "554 spam", NULL },
+    { "group", "rhost", "MX.GoogleMail.com.", "p.group" },
+    { "group", "rhost", "gmail.com", "p.group" },
+    { "group", "rhost", "notgmail.com", NULL },
+    { "group", "rhost", "mail.example.com", NULL },
+    { "text", "text", "Hello,\nThe Account Is Suspended.\n", "p.text" },
+    { "text", "text", "Hello,\nthe account was suspended\n", NULL },
+};
+
+static void
+test_prefilter_verdicts(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("prefilter");
+    for (gsize i = 0; i < G_N_ELEMENTS(prefilter_cases); i++) {
+        const PrefilterCase *c = &prefilter_cases[i];
+        gboolean text = strcmp(c->field, "text") == 0;
+        BtBounce *b = bounce_new(text ? c->value : "");
+        BtRecord *rec = bounce_add(b);
+        bt_set_str(&rec->listid, c->listid);
+        if (!text)
+            bt_record_set_string(rec, bt_record_field_lookup(c->field), c->value);
+        g_test_message("%s: %s", c->listid, c->value);
+        g_assert_cmpstr(apply_one(rs, b), ==, c->rule);
+        bounce_free(b);
+    }
+}
+
+typedef struct {
+    const char *pattern;
+    const char *needles;   /* joined with '|'; NULL: nothing required */
+    gboolean caseless;
+} NeedleCase;
+
+static const NeedleCase needle_cases[] = {
+    { "(?i)\\bmailbox (is )?full\\b", "mailbox ", TRUE },
+    { "(?i)user (unknown|not found)", "unknown|not found", TRUE },
+    { "no such (user|mailbox)|unknown user", "no such |unknown user", FALSE },
+    { "(?i)(^|\\.)(google|gmail)\\.com\\.?$", "google|gmail", TRUE },
+    { "(?i)\\b(?:LPN|OFR)[0-9]*_?416\\b", "416", TRUE },
+    { "(?m)^Your message was blocked", "Your message was blocked", FALSE },
+    { "ab+c", "ab", FALSE },
+    { "x{0}yz", "yz", FALSE },
+    { "quota|", NULL, FALSE },                 /* an empty branch requires nothing */
+    { "(?i)^(?!smtp$)", NULL, TRUE },
+    { "(?x) a b c", NULL, FALSE },             /* options other than i, m, s, n: give up */
+    { "\\x41BC", NULL, FALSE },                /* escapes it does not read: give up */
+    { "[)|]abc", "abc", FALSE },
+    { "caf\u00e9 closed", " closed", FALSE },  /* non-ASCII ends a literal */
+};
+
+static void
+test_prefilter_needles(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(needle_cases); i++) {
+        const NeedleCase *c = &needle_cases[i];
+        BtRegex *re = bt_regex_new(c->pattern, "test");
+        gboolean caseless = FALSE;
+        g_auto(GStrv) needles = bt_regex_needles(re, &caseless);
+        g_autofree char *joined = needles ? g_strjoinv("|", needles) : NULL;
+        g_test_message("%s", c->pattern);
+        g_assert_cmpstr(joined, ==, c->needles);
+        if (needles)
+            g_assert_cmpint(caseless, ==, c->caseless);
+        bt_regex_free(re);
+    }
+}
+
+/* The filtered search agrees with a plain PCRE2 match on every pattern of
+ * the shipped packs, over subjects that hold and lack their literals. */
+static void
+test_prefilter_agrees(void)
+{
+    static const char *const subjects[] = {
+        "550 5.1.1 <user@example.com>: Recipient address rejected: User unknown in virtual mailbox table",
+        "552 5.2.2 Mailbox full; quota exceeded (MAILBOX IS FULL)",
+        "554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org",
+        "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume",
+        "550 5.7.26 Unauthenticated email from example.com is not accepted due to DMARC policy",
+        "mx.google.com", "gmail-smtp-in.l.google.com.", "mta7.am0.yahoodns.net", "example.org",
+        "550 un\u212Anown user; \u017Fpam detected; mailbox unavailable", "", "5.1.1", "smtp",
+    };
+    const char *src = g_getenv("BT_SRCDIR");
+    g_autofree char *dir = g_build_filename(src ? src : BT_ABS_SRCDIR, "rules", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    g_autoptr(GRegex) quoted = g_regex_new("(?:diagnosticcode|rhost|destination|text|regex|lhost|"
+                                           "deliverystatus|command|reason|feedbacktype|action|smtpagent|"
+                                           "listid|senderdomain|recipient|addresser|subject|messageid): "
+                                           "'((?:[^']|'')+)'", 0, 0, NULL);
+    guint patterns = 0;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        if (!g_str_has_suffix(name, ".yaml"))
+            continue;
+        g_autofree char *file = g_build_filename(dir, name, NULL);
+        g_autofree char *yaml = NULL;
+        g_assert_true(g_file_get_contents(file, &yaml, NULL, NULL));
+        g_autoptr(GMatchInfo) mi = NULL;
+        g_regex_match(quoted, yaml, 0, &mi);
+        for (; g_match_info_matches(mi); g_match_info_next(mi, NULL)) {
+            g_autofree char *raw = g_match_info_fetch(mi, 1);
+            g_auto(GStrv) parts = g_strsplit(raw, "''", -1);
+            g_autofree char *pattern = g_strjoinv("'", parts);
+            BtRegex *re = bt_regex_new(pattern, file);
+            for (gsize i = 0; i < G_N_ELEMENTS(subjects); i++) {
+                gsize s1 = 0, e1 = 0, s2 = 0, e2 = 0;
+                gboolean plain = bt_regex_match(re, subjects[i], strlen(subjects[i]), &s1, &e1);
+                BtSubject subj;
+                bt_subject_init(&subj);
+                bt_subject_set(&subj, subjects[i], strlen(subjects[i]));
+                gboolean filtered = bt_regex_search(re, &subj, &s2, &e2);
+                bt_subject_free(&subj);
+                if (plain != filtered)
+                    g_error("%s: /%s/ on «%s»: plain %d, filtered %d", name, pattern, subjects[i],
+                            plain, filtered);
+                g_assert_cmpuint(s1, ==, s2);
+                g_assert_cmpuint(e1, ==, e2);
+            }
+            bt_regex_free(re);
+            patterns++;
+        }
+    }
+    g_assert_cmpuint(patterns, >, 100);
+}
+
+/* ---- the rules cache --------------------------------------------------------------- */
+
+static void
+remove_tree(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *sub = g_build_filename(path, name, NULL);
+        remove_tree(sub);
+    }
+    g_remove(path);
+}
+
+/* A copy of a test pack directory in a fresh directory, to be edited. */
+static char *
+copy_pack_dir(const char *name, const char *pack)
+{
+    g_autofree char *dir = g_dir_make_tmp("bt-rules-XXXXXX", NULL);
+    g_autofree char *from_dir = data_dir(name);
+    g_autofree char *from = g_build_filename(from_dir, pack, NULL);
+    g_autofree char *to = g_build_filename(dir, pack, NULL);
+    g_autofree char *text = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(from, &text, &len, NULL));
+    g_assert_true(g_file_set_contents(to, text, len, NULL));
+    return g_steal_pointer(&dir);
+}
+
+static BtRuleSet *
+load_path(const char *dir)
+{
+    const char *dirs[] = { dir, NULL };
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    BtRuleSet *rs = bt_ruleset_load(dirs, errors, NULL);
+    g_assert_cmpuint(errors->len, ==, 0);
+    g_assert_nonnull(rs);
+    return rs;
+}
+
+static const char *
+verdict_for(const BtRuleSet *rs, const char *listid, const char *diag)
+{
+    static char rule[64];
+    BtBounce *b = bounce_new("");
+    BtRecord *rec = bounce_add(b);
+    bt_set_str(&rec->listid, listid);
+    bt_set_str(&rec->diagnosticcode, diag);
+    const char *id = apply_one(rs, b);
+    g_strlcpy(rule, id ? id : "", sizeof rule);
+    bounce_free(b);
+    return rule;
+}
+
+static void
+test_cache_used_and_equal(void)
+{
+    g_autofree char *dir = copy_pack_dir("conds", "conds.yaml");
+    g_autoptr(BtRuleSet) first = load_path(dir);
+    g_assert_false(first->from_cache);
+    g_autoptr(BtRuleSet) second = load_path(dir);
+    g_assert_true(second->from_cache);
+    g_assert_cmpuint(bt_ruleset_size(first), ==, bt_ruleset_size(second));
+    for (gsize i = 0; i < G_N_ELEMENTS(cond_cases); i++) {
+        const CondCase *c = &cond_cases[i];
+        BtBounce *yes = cond_bounce(c, c->yes);
+        g_assert_cmpstr(apply_one(second, yes), ==, c->rule);
+        bounce_free(yes);
+    }
+    remove_tree(dir);
+}
+
+/* Same size, same modification time, one byte different: the cache must
+ * not be used. */
+static void
+test_cache_changed_file(void)
+{
+    g_autofree char *dir = copy_pack_dir("prefilter", "prefilter.yaml");
+    g_autofree char *file = g_build_filename(dir, "prefilter.yaml", NULL);
+    g_autoptr(BtRuleSet) before = load_path(dir);
+    g_assert_cmpstr(verdict_for(before, "exact-case", "452 Over quota"), ==, "p.exact-case");
+    GStatBuf st;
+    g_assert_cmpint(g_stat(file, &st), ==, 0);
+    g_autofree char *text = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(file, &text, &len, NULL));
+    char *word = strstr(text, "Over quota");
+    g_assert_nonnull(word);
+    memcpy(word, "Over limit", strlen("Over limit"));
+    g_assert_true(g_file_set_contents(file, text, len, NULL));
+    struct utimbuf times = { st.st_atime, st.st_mtime };
+    g_assert_cmpint(g_utime(file, &times), ==, 0);
+
+    g_autoptr(BtRuleSet) after = load_path(dir);
+    g_assert_false(after->from_cache);
+    g_assert_cmpstr(verdict_for(after, "exact-case", "452 Over quota"), ==, "");
+    g_assert_cmpstr(verdict_for(after, "exact-case", "452 Over limit"), ==, "p.exact-case");
+    remove_tree(dir);
+}
+
+/* Every file of the cache directory, truncated or overwritten. */
+static void
+damage_cache(gboolean truncate)
+{
+    g_autofree char *dir = g_build_filename(g_getenv("XDG_CACHE_HOME"), "bouncetriage", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    g_assert_nonnull(d);
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *file = g_build_filename(dir, name, NULL);
+        g_autofree char *text = NULL;
+        gsize len;
+        g_assert_true(g_file_get_contents(file, &text, &len, NULL));
+        if (truncate)
+            len = len * 2 / 3;
+        else
+            memset(text + len / 2, 0xff, len / 4);
+        g_assert_true(g_file_set_contents(file, text, len, NULL));
+    }
+}
+
+static void
+test_cache_damaged(void)
+{
+    g_autofree char *dir = copy_pack_dir("prefilter", "prefilter.yaml");
+    for (int truncate = 0; truncate <= 1; truncate++) {
+        g_autoptr(BtRuleSet) fresh = load_path(dir);
+        damage_cache(truncate);
+        g_autoptr(BtRuleSet) again = load_path(dir);
+        g_assert_false(again->from_cache);
+        g_assert_cmpstr(verdict_for(again, "caseless", "mailbox full"), ==, "p.caseless");
+        g_autoptr(BtRuleSet) rewritten = load_path(dir);
+        g_assert_true(rewritten->from_cache);
+    }
+    remove_tree(dir);
+}
+
+/* A cache directory that cannot be created: the rules load all the same. */
+static void
+test_cache_unwritable(void)
+{
+    g_autofree char *saved = g_strdup(g_getenv("XDG_CACHE_HOME"));
+    g_autofree char *blocker = g_build_filename(saved, "a-file", NULL);
+    g_assert_true(g_file_set_contents(blocker, "", 0, NULL));
+    g_setenv("XDG_CACHE_HOME", blocker, TRUE);
+    g_autofree char *dir = copy_pack_dir("prefilter", "prefilter.yaml");
+    for (int i = 0; i < 2; i++) {
+        g_autoptr(BtRuleSet) rs = load_path(dir);
+        g_assert_false(rs->from_cache);
+        g_assert_cmpstr(verdict_for(rs, "caseless", "mailbox full"), ==, "p.caseless");
+    }
+    g_setenv("XDG_CACHE_HOME", saved, TRUE);
+    remove_tree(dir);
+}
+
 /* ---- defaults after the verdict ------------------------------------------------- */
 
 static BtRecord *
@@ -372,6 +677,16 @@ test_defaults(void)
     g_assert_cmpstr(rec->deliverystatus, ==, "5.0.900");
     g_assert_false(rec->hardbounce);
 
+    /* a pseudo code extract stated for its reason hint stays, though the
+     * rule gives another reason (sisimai's Exim decoder does the same) */
+    rec = finish(rs, b, "full after MAIL FROM", "5.0.901", 550);
+    g_assert_cmpstr(rec->reason, ==, "mailboxfull");
+    g_assert_cmpstr(rec->deliverystatus, ==, "5.0.901");
+    g_assert_cmpint(rec->replycode, ==, 550);
+    g_assert_cmpstr(bt_status_pseudo("onhold", TRUE), ==, "4.0.901");
+    g_assert_null(bt_status_pseudo("hostunknown", TRUE));
+    g_assert_null(bt_status_pseudo("vacation", FALSE));
+
     /* explicit values win over the defaults */
     rec = finish(rs, b, "explicit", "5.1.1", 550);
     g_assert_false(rec->hardbounce);
@@ -394,15 +709,17 @@ test_broken(gconstpointer data)
     g_string_replace(want, "@DIR@", dir, 0);
 
     const char *dirs[] = { dir, NULL };
-    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-    g_autoptr(GError) error = NULL;
-    BtRuleSet *rs = bt_ruleset_load(dirs, errors, &error);
-    g_assert_null(rs);
-    g_assert_error(error, BT_ERROR, BT_ERROR_CONFIG);
-    g_autoptr(GString) got = g_string_new(NULL);
-    for (guint i = 0; i < errors->len; i++)
-        g_string_append_printf(got, "%s\n", (char *) errors->pdata[i]);
-    g_assert_cmpstr(got->str, ==, want->str);
+    for (int run = 0; run < 2; run++) {     /* a broken set is never cached: the same problems again */
+        g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        BtRuleSet *rs = bt_ruleset_load(dirs, errors, &error);
+        g_assert_null(rs);
+        g_assert_error(error, BT_ERROR, BT_ERROR_CONFIG);
+        g_autoptr(GString) got = g_string_new(NULL);
+        for (guint i = 0; i < errors->len; i++)
+            g_string_append_printf(got, "%s\n", (char *) errors->pdata[i]);
+        g_assert_cmpstr(got->str, ==, want->str);
+    }
 }
 
 /* ---- vocabulary, threads, shipped packs --------------------------------------------- */
@@ -470,6 +787,8 @@ main(int argc, char **argv)
         "unknown-reason", "unknown-check", "bad-severity", "duplicate-id", "bad-reply-range", "unknown-interp",
     };
     g_test_init(&argc, &argv, NULL);
+    g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);
+    g_setenv("XDG_CACHE_HOME", cache, TRUE);
     g_test_add_func("/rules/conditions", test_conditions);
     g_test_add_func("/rules/absent-and-all", test_absent_and_all);
     g_test_add_func("/rules/order", test_order);
@@ -477,6 +796,13 @@ main(int argc, char **argv)
     g_test_add_func("/rules/interpolation", test_interpolation);
     g_test_add_func("/rules/cause-id-and-no-match", test_cause_id_and_no_match);
     g_test_add_func("/rules/regex-limit", test_regex_limit);
+    g_test_add_func("/rules/prefilter/verdicts", test_prefilter_verdicts);
+    g_test_add_func("/rules/prefilter/needles", test_prefilter_needles);
+    g_test_add_func("/rules/prefilter/agrees", test_prefilter_agrees);
+    g_test_add_func("/rules/cache/used-and-equal", test_cache_used_and_equal);
+    g_test_add_func("/rules/cache/changed-file", test_cache_changed_file);
+    g_test_add_func("/rules/cache/damaged", test_cache_damaged);
+    g_test_add_func("/rules/cache/unwritable", test_cache_unwritable);
     g_test_add_func("/rules/defaults", test_defaults);
     for (gsize i = 0; i < G_N_ELEMENTS(broken); i++) {
         g_autofree char *path = g_strdup_printf("/rules/broken/%s", broken[i]);
@@ -485,5 +811,7 @@ main(int argc, char **argv)
     g_test_add_func("/rules/vocabulary", test_vocabulary);
     g_test_add_func("/rules/threads", test_threads);
     g_test_add_func("/rules/shipped-packs", test_shipped_packs);
-    return g_test_run();
+    int status = g_test_run();
+    remove_tree(cache);
+    return status;
 }

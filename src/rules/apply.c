@@ -11,11 +11,11 @@
 #define EXPLAIN_QUOTE_CHARS 160
 
 static const BtRule *
-first_match(const BtRuleSet *rs, const BtRecord *rec, const char *text, gsize text_len, BtMatchNote *note)
+first_match(const BtRuleSet *rs, BtMatchInput *in, BtMatchNote *note)
 {
     for (guint i = 0; i < rs->rules->len; i++) {
         const BtRule *r = rs->rules->pdata[i];
-        if (bt_cond_match(r->when, rec, text, text_len, note))
+        if (bt_cond_match(r->when, in, note))
             return r;
     }
     return NULL;
@@ -90,22 +90,25 @@ quote_match(const BtMatchNote *note)
     return longer;
 }
 
+/* `quote` is the matched text, taken before the verdict rewrote the record
+ * (a rule may match on the very field it then sets, e.g. reason). */
 static char *
-explain_text(const BtRule *r, const BtMatchNote *note, const BtRecord *rec)
+explain_text(const BtRule *r, const BtMatchNote *note, const char *quote, const BtRecord *rec)
 {
     if (!r)
         return g_strdup_printf("no rule matched; reason %s", rec->reason);
     if (!note->field)
         return g_strdup_printf("rule %s (%s:%zu) matched", r->id, r->file, r->line);
-    g_autofree char *quote = quote_match(note);
     return g_strdup_printf("rule %s (%s:%zu) matched %s: «%s»", r->id, r->file, r->line, note->field, quote);
 }
 
 static void
-apply_record(const BtRuleSet *rs, BtRecord *rec, const char *text, gsize text_len, gboolean explain)
+apply_record(const BtRuleSet *rs, BtRecord *rec, BtMatchInput *in, gboolean explain)
 {
     BtMatchNote note = { 0 };
-    const BtRule *r = first_match(rs, rec, text, text_len, explain ? &note : NULL);
+    bt_match_input_set_record(in, rec);
+    const BtRule *r = first_match(rs, in, explain ? &note : NULL);
+    g_autofree char *quote = note.field ? quote_match(&note) : NULL;
     if (r)
         give_verdict(r, rec);
     else
@@ -119,14 +122,22 @@ apply_record(const BtRuleSet *rs, BtRecord *rec, const char *text, gsize text_le
     }
     if (explain) {
         g_free(rec->explain);
-        rec->explain = explain_text(r, &note, rec);
+        rec->explain = explain_text(r, &note, quote, rec);
     }
 }
 
+/* The text and the fields are prepared once for all the rules tried. */
 void
 bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
 {
-    gsize text_len = bounce->text ? strlen(bounce->text) : 0;
-    for (guint i = 0; bounce->records && i < bounce->records->len; i++)
-        apply_record(rs, bounce->records->pdata[i], bounce->text, text_len, explain);
+    if (!bounce->records || bounce->records->len == 0)
+        return;
+    BtSubject text;
+    bt_subject_init(&text);
+    bt_subject_set(&text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
+    BtMatchInput *in = bt_match_input_new(&text);
+    for (guint i = 0; i < bounce->records->len; i++)
+        apply_record(rs, bounce->records->pdata[i], in, explain);
+    bt_match_input_free(in);
+    bt_subject_free(&text);
 }

@@ -33,6 +33,7 @@ struct _BtCond {
     CondKind kind;
     guint cost;
     const BtFieldInfo *field;   /* C_FIELD */
+    gsize field_index;          /* C_FIELD: its place in bt_record_fields() */
     TextPattern text;           /* C_FIELD, C_TEXT */
     GArray *statuses;           /* C_STATUS: StatusPattern, any of them */
     GArray *replies;            /* C_REPLY: ReplyRange, any of them */
@@ -51,6 +52,14 @@ cond_new(CondKind kind, guint cost)
     c->kind = kind;
     c->cost = cost;
     return c;
+}
+
+static void
+set_field(BtCond *c, const BtFieldInfo *field)
+{
+    gsize n;
+    c->field = field;
+    c->field_index = (gsize) (field - bt_record_fields(&n));
 }
 
 static void
@@ -225,7 +234,7 @@ parse_status(BtLoadCtx *ctx, const yaml_node_t *v)
 {
     if (v->type == YAML_MAPPING_NODE) {
         BtCond *c = cond_new(C_FIELD, 0);
-        c->field = bt_record_field_lookup("deliverystatus");
+        set_field(c, bt_record_field_lookup("deliverystatus"));
         gboolean ok = parse_text_map(ctx, v, &c->text);
         c->cost = text_cost(&c->text, FALSE);
         if (!ok) {
@@ -394,7 +403,8 @@ static BtCond *
 parse_text_cond(BtLoadCtx *ctx, const char *key, const BtFieldInfo *field, const yaml_node_t *v)
 {
     BtCond *c = cond_new(field ? C_FIELD : C_TEXT, 0);
-    c->field = field;
+    if (field)
+        set_field(c, field);
     if (!parse_text_pattern(ctx, key, v, &c->text)) {
         bt_cond_free(c);
         return NULL;
@@ -471,6 +481,51 @@ bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node)
 
 /* ---- matching ------------------------------------------------------------- */
 
+BtMatchInput *
+bt_match_input_new(BtSubject *text)
+{
+    BtMatchInput *in = g_new0(BtMatchInput, 1);
+    in->text = text;
+    bt_record_fields(&in->n_fields);
+    in->fields = g_new(BtFieldSubject, in->n_fields);     /* not zeroed: the pair sets are large */
+    for (gsize i = 0; i < in->n_fields; i++) {
+        bt_subject_init(&in->fields[i].subj);
+        in->fields[i].ready = FALSE;
+    }
+    return in;
+}
+
+void
+bt_match_input_set_record(BtMatchInput *in, const BtRecord *rec)
+{
+    in->rec = rec;
+    for (gsize i = 0; i < in->n_fields; i++)
+        in->fields[i].ready = FALSE;
+}
+
+void
+bt_match_input_free(BtMatchInput *in)
+{
+    if (!in)
+        return;
+    for (gsize i = 0; i < in->n_fields; i++)
+        bt_subject_free(&in->fields[i].subj);
+    g_free(in->fields);
+    g_free(in);
+}
+
+static BtFieldSubject *
+field_subject(BtMatchInput *in, const BtCond *c)
+{
+    BtFieldSubject *fs = &in->fields[c->field_index];
+    if (!fs->ready) {
+        const char *v = bt_record_get(in->rec, c->field, fs->buf);
+        bt_subject_set(&fs->subj, v, v ? strlen(v) : 0);
+        fs->ready = TRUE;
+    }
+    return fs;
+}
+
 static void
 note_match(BtMatchNote *note, const char *field, const char *subject, gsize start, gsize end)
 {
@@ -501,23 +556,40 @@ equals_folded(const char *a, const char *b)
     return strcmp(fa, fb) == 0;
 }
 
-static gboolean
-match_text(const TextPattern *tp, const char *name, const char *value, gsize len, BtMatchNote *note)
+/* A note's subject must outlive the record's subjects: a numeric field's
+ * rendering is copied into the note. */
+static void
+note_subject(BtMatchNote *note, const char *name, const BtSubject *subj, const char *scratch,
+             gsize start, gsize end)
 {
+    if (!note || note->field)
+        return;
+    if (subj->str == scratch) {     /* a number is quoted whole */
+        memcpy(note->buf, scratch, sizeof note->buf);
+        note_match(note, name, note->buf, 0, strlen(note->buf));
+    } else {
+        note_match(note, name, subj->str, start, end);
+    }
+}
+
+static gboolean
+match_text(const TextPattern *tp, const char *name, BtSubject *subj, const char *scratch, BtMatchNote *note)
+{
+    const char *value = subj->str;
     if (tp->kind == T_PRESENT)
         return (value && *value) == tp->present;
     if (!value)
         return FALSE;
     if (tp->kind == T_REGEX) {
         gsize start, end;
-        if (!bt_regex_match(tp->re, value, len, &start, &end))
+        if (!bt_regex_search(tp->re, subj, &start, &end))
             return FALSE;
-        note_match(note, name, value, start, end);
+        note_subject(note, name, subj, scratch, start, end);
         return TRUE;
     }
     for (guint i = 0; tp->words[i]; i++)
         if (equals_folded(value, tp->words[i])) {
-            note_match(note, name, value, 0, len);
+            note_subject(note, name, subj, scratch, 0, subj->len);
             return TRUE;
         }
     return FALSE;
@@ -568,11 +640,11 @@ match_reply(const BtCond *c, int code)
 }
 
 static gboolean
-match_children(const BtCond *c, const BtRecord *rec, const char *text, gsize text_len, BtMatchNote *note)
+match_children(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
 {
     if (c->kind == C_ANY) {
         for (guint i = 0; i < c->children->len; i++)
-            if (bt_cond_match(c->children->pdata[i], rec, text, text_len, note))
+            if (bt_cond_match(c->children->pdata[i], in, note))
                 return TRUE;
         return FALSE;
     }
@@ -581,7 +653,7 @@ match_children(const BtCond *c, const BtRecord *rec, const char *text, gsize tex
     if (note)
         saved = *note;
     for (guint i = 0; i < c->children->len; i++)
-        if (!bt_cond_match(c->children->pdata[i], rec, text, text_len, note)) {
+        if (!bt_cond_match(c->children->pdata[i], in, note)) {
             if (note)
                 *note = saved;
             return FALSE;
@@ -590,31 +662,20 @@ match_children(const BtCond *c, const BtRecord *rec, const char *text, gsize tex
 }
 
 gboolean
-bt_cond_match(const BtCond *c, const BtRecord *rec, const char *text, gsize text_len, BtMatchNote *note)
+bt_cond_match(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
 {
+    const BtRecord *rec = in->rec;
     switch (c->kind) {
     case C_ANY:
     case C_ALL:
-        return match_children(c, rec, text, text_len, note);
+        return match_children(c, in, note);
     case C_NOT:
-        return !bt_cond_match(c->children->pdata[0], rec, text, text_len, NULL);
+        return !bt_cond_match(c->children->pdata[0], in, NULL);
     case C_TEXT:
-        return match_text(&c->text, "text", text, text_len, note);
+        return match_text(&c->text, "text", in->text, NULL, note);
     case C_FIELD: {
-        char buf[32];
-        const char *v = bt_record_get(rec, c->field, buf);
-        if (v == buf) {
-            /* numeric fields: keep the rendering alive for the note */
-            if (!note)
-                return match_text(&c->text, c->field->name, v, strlen(v), NULL);
-            gboolean ok = match_text(&c->text, c->field->name, v, strlen(v), NULL);
-            if (ok && !note->field) {
-                memcpy(note->buf, buf, sizeof buf);
-                note_match(note, c->field->name, note->buf, 0, strlen(note->buf));
-            }
-            return ok;
-        }
-        return match_text(&c->text, c->field->name, v, v ? strlen(v) : 0, note);
+        BtFieldSubject *fs = field_subject(in, c);
+        return match_text(&c->text, c->field->name, &fs->subj, fs->buf, note);
     }
     case C_STATUS:
         if (!match_status(c, rec->deliverystatus))

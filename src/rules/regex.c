@@ -1,12 +1,17 @@
-/* regex — rule patterns compiled once with PCRE2 (UTF, invalid UTF-8
+/* regex — rule patterns compiled with PCRE2 (UTF, invalid UTF-8
  * tolerated) and matched under limits, so that no pattern and no input can
  * stall a worker.  A pattern is JIT-compiled once it has been used a few
  * times: a single message on stdin does not pay for JIT-compiling hundreds
  * of patterns it tries once, an archive gets JIT speed after a few
- * records.  Compiled code is shared read-only between threads; match data
+ * records.  Before running a pattern, a cheap test looks for the literal
+ * text any match must contain (e.g. "mailbox full" in
+ * '(?i)\bmailbox (is )?full'): most rules fail there without running PCRE2
+ * at all.  Compiled code is shared read-only between threads; match data
  * and the JIT stack are per thread. */
+#define _GNU_SOURCE             /* memmem */
 #include "rules/rules-private.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Limits: a legitimate rule on a bounce of a few hundred kilobytes stays far
@@ -18,6 +23,7 @@
 #define JIT_STACK_MAX (1024 * 1024)
 /* Interpreted matches before a pattern is JIT-compiled. */
 #define JIT_AFTER_USES 8
+#define COMPILE_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
 
 static GPrivate thread_match_data = G_PRIVATE_INIT((GDestroyNotify) pcre2_match_data_free);
 static GPrivate thread_jit_stack = G_PRIVATE_INIT((GDestroyNotify) pcre2_jit_stack_free);
@@ -63,6 +69,507 @@ match_data_for_thread(void)
     return md;
 }
 
+/* ---- required literals ---------------------------------------------------- */
+
+/* A small reader of PCRE2 syntax that finds, for a pattern, a set of
+ * literal strings one of which every match contains: a run of plain
+ * characters in a sequence, the union over the branches of an alternation.
+ * It is conservative: whatever it does not understand (inline options other
+ * than a leading (?i), \x escapes, \Q…\E, (?x) …) makes it give up, and the
+ * pattern then always runs.  Non-ASCII characters end a run, so the
+ * literals are plain ASCII. */
+
+#define MAX_NEEDLES 64
+
+typedef struct {
+    const char *p, *end;
+    gboolean caseless;
+    gboolean failed;
+} LitReader;
+
+typedef enum { ATOM_CHAR, ATOM_GROUP, ATOM_OTHER } AtomKind;
+
+typedef struct {
+    AtomKind kind;
+    char ch;                    /* ATOM_CHAR */
+    GPtrArray *req;             /* ATOM_GROUP: what the group requires, NULL: nothing known */
+} Atom;
+
+static GPtrArray *read_alternation(LitReader *lr);
+
+static gsize
+shortest(const GPtrArray *req)
+{
+    gsize n = G_MAXSIZE;
+    for (guint i = 0; i < req->len; i++)
+        n = MIN(n, strlen(req->pdata[i]));
+    return n;
+}
+
+/* The more selective of two requirements (either may be NULL); frees the other. */
+static GPtrArray *
+better(GPtrArray *a, GPtrArray *b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    gsize la = shortest(a), lb = shortest(b);
+    gboolean keep_a = la != lb ? la > lb : a->len <= b->len;
+    g_ptr_array_unref(keep_a ? b : a);
+    return keep_a ? a : b;
+}
+
+static GPtrArray *
+single(GString *run)
+{
+    GPtrArray *req = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(req, g_strndup(run->str, run->len));
+    g_string_truncate(run, 0);
+    return req;
+}
+
+static gboolean
+at(const LitReader *lr, const char *s)
+{
+    gsize n = strlen(s);
+    return (gsize) (lr->end - lr->p) >= n && memcmp(lr->p, s, n) == 0;
+}
+
+static void
+fail(LitReader *lr)
+{
+    lr->failed = TRUE;
+    lr->p = lr->end;
+}
+
+/* [...] — skipped whole; only its end matters. */
+static void
+skip_class(LitReader *lr)
+{
+    lr->p++;
+    if (lr->p < lr->end && *lr->p == '^')
+        lr->p++;
+    if (lr->p < lr->end && *lr->p == ']')
+        lr->p++;
+    while (lr->p < lr->end && *lr->p != ']') {
+        if (*lr->p == '\\') {
+            if (lr->p + 1 >= lr->end || g_ascii_isalnum(lr->p[1])) {
+                if (lr->p + 1 < lr->end && strchr("dDwWsShHvV", lr->p[1])) {
+                    lr->p += 2;
+                    continue;
+                }
+                fail(lr);          /* \x{…}, \p{…}, \Q …: not worth reading */
+                return;
+            }
+            lr->p += 2;
+        } else if (at(lr, "[:")) {
+            const char *close = g_strstr_len(lr->p + 2, lr->end - lr->p - 2, ":]");
+            lr->p = close ? close + 2 : lr->p + 1;
+        } else {
+            lr->p++;
+        }
+    }
+    if (lr->p >= lr->end)
+        fail(lr);
+    else
+        lr->p++;
+}
+
+/* After '(': the group's kind.  Returns FALSE for groups whose content must
+ * not count (lookarounds, comments); fails on options and the rest. */
+static gboolean
+open_group(LitReader *lr)
+{
+    if (*lr->p == '*') {        /* (*VERB) */
+        fail(lr);
+        return FALSE;
+    }
+    if (*lr->p != '?')
+        return TRUE;            /* a capturing group */
+    static const char *const plain[] = { "?:", "?>", "?|" };
+    static const char *const look[] = { "?=", "?!", "?<=", "?<!" };
+    for (gsize i = 0; i < G_N_ELEMENTS(plain); i++)
+        if (at(lr, plain[i])) {
+            lr->p += strlen(plain[i]);
+            return TRUE;
+        }
+    for (gsize i = 0; i < G_N_ELEMENTS(look); i++)
+        if (at(lr, look[i])) {
+            lr->p += strlen(look[i]);
+            return FALSE;
+        }
+    if (at(lr, "?<") || at(lr, "?P<") || at(lr, "?'")) {     /* a named group */
+        const char *close = lr->p;
+        while (close < lr->end && *close != '>' && *close != '\'')
+            close++;
+        if (close < lr->end && close > lr->p + 2) {
+            lr->p = close + 1;
+            return TRUE;
+        }
+    }
+    fail(lr);
+    return FALSE;
+}
+
+static Atom
+read_group(LitReader *lr)
+{
+    Atom a = { .kind = ATOM_OTHER };
+    lr->p++;
+    gboolean counts = lr->p < lr->end && open_group(lr);
+    if (lr->failed)
+        return a;
+    GPtrArray *req = read_alternation(lr);
+    if (lr->p >= lr->end || *lr->p != ')') {
+        if (req)
+            g_ptr_array_unref(req);
+        fail(lr);
+        return a;
+    }
+    lr->p++;
+    if (counts) {
+        a.kind = ATOM_GROUP;
+        a.req = req;
+    } else if (req) {
+        g_ptr_array_unref(req);
+    }
+    return a;
+}
+
+static Atom
+read_escape(LitReader *lr)
+{
+    Atom a = { .kind = ATOM_OTHER };
+    if (lr->p + 1 >= lr->end) {
+        fail(lr);
+        return a;
+    }
+    char c = lr->p[1];
+    lr->p += 2;
+    if ((guchar) c >= 0x80 || (g_ascii_isalnum(c) && !strchr("dDwWsShHvVbBAzZGRXKntrfea", c)))
+        fail(lr);               /* \x41, \1, \p{L}, \Q, \N …: give up */
+    else if (!g_ascii_isalnum(c)) {
+        a.kind = ATOM_CHAR;     /* \. \- \/ …: the character itself */
+        a.ch = c;
+    }
+    return a;
+}
+
+static Atom
+read_atom(LitReader *lr)
+{
+    Atom a = { .kind = ATOM_OTHER };
+    guchar c = (guchar) *lr->p;
+    if (c == '(')
+        return read_group(lr);
+    if (c == '\\')
+        return read_escape(lr);
+    if (c == '[') {
+        skip_class(lr);
+        return a;
+    }
+    if (c >= 0x80) {            /* one UTF-8 character, whole */
+        lr->p++;
+        while (lr->p < lr->end && ((guchar) *lr->p & 0xC0) == 0x80)
+            lr->p++;
+        return a;
+    }
+    if (strchr("*+?{}]", c)) {
+        fail(lr);
+        return a;
+    }
+    lr->p++;
+    if (c != '.' && c != '^' && c != '$') {
+        a.kind = ATOM_CHAR;
+        a.ch = (char) c;
+    }
+    return a;
+}
+
+static gboolean
+read_number(LitReader *lr, guint *n)
+{
+    if (lr->p >= lr->end || !g_ascii_isdigit(*lr->p))
+        return FALSE;
+    *n = 0;
+    while (lr->p < lr->end && g_ascii_isdigit(*lr->p) && *n < 100000)
+        *n = *n * 10 + (guint) (*lr->p++ - '0');
+    return TRUE;
+}
+
+/* ?, *, +, {n}, {n,}, {n,m} and their lazy or possessive forms; none is
+ * {1}.  Only whether the atom is required (min) and repeated (max) matter. */
+static void
+read_quantifier(LitReader *lr, guint *min, gboolean *repeated)
+{
+    *min = 1;
+    *repeated = FALSE;
+    if (lr->p >= lr->end)
+        return;
+    char c = *lr->p;
+    if (c == '?' || c == '*' || c == '+') {
+        lr->p++;
+        *min = c == '+';
+        *repeated = c != '?';
+    } else if (c == '{') {
+        lr->p++;
+        guint lo, hi = 0;
+        if (!read_number(lr, &lo)) {
+            fail(lr);
+            return;
+        }
+        gboolean comma = lr->p < lr->end && *lr->p == ',';
+        if (comma)
+            lr->p++;
+        gboolean has_hi = comma && read_number(lr, &hi);
+        if (lr->p >= lr->end || *lr->p != '}') {
+            fail(lr);
+            return;
+        }
+        lr->p++;
+        *min = lo;
+        *repeated = comma ? !has_hi || hi > 1 : lo > 1;
+    } else {
+        return;
+    }
+    if (lr->p < lr->end && (*lr->p == '?' || *lr->p == '+'))
+        lr->p++;
+}
+
+static GPtrArray *
+read_sequence(LitReader *lr)
+{
+    GPtrArray *best = NULL;
+    g_autoptr(GString) run = g_string_new(NULL);
+    while (lr->p < lr->end && *lr->p != '|' && *lr->p != ')') {
+        Atom a = read_atom(lr);
+        guint min;
+        gboolean repeated;
+        read_quantifier(lr, &min, &repeated);
+        if (lr->failed) {
+            if (a.req)
+                g_ptr_array_unref(a.req);
+            break;
+        }
+        if (a.kind == ATOM_CHAR && min >= 1) {
+            g_string_append_c(run, lr->caseless ? g_ascii_tolower(a.ch) : a.ch);
+            if (!repeated)
+                continue;
+        }
+        if (run->len)
+            best = better(best, single(run));
+        if (a.kind == ATOM_GROUP && min >= 1)
+            best = better(best, a.req);
+        else if (a.req)
+            g_ptr_array_unref(a.req);
+    }
+    if (run->len)
+        best = better(best, single(run));
+    return best;
+}
+
+/* Every branch must require something, else the whole requires nothing. */
+static GPtrArray *
+read_alternation(LitReader *lr)
+{
+    GPtrArray *all = read_sequence(lr);
+    while (lr->p < lr->end && *lr->p == '|') {
+        lr->p++;
+        GPtrArray *branch = read_sequence(lr);
+        if (all && branch) {
+            for (guint i = 0; i < branch->len; i++)
+                g_ptr_array_add(all, g_strdup(branch->pdata[i]));
+        } else if (all) {
+            g_clear_pointer(&all, g_ptr_array_unref);
+        }
+        if (branch)
+            g_ptr_array_unref(branch);
+    }
+    return all;
+}
+
+/* Leading options: (?i) makes the literals caseless; m, s and n do not
+ * change which characters match; anything else gives up. */
+static void
+read_leading_options(LitReader *lr)
+{
+    if (!at(lr, "(?"))
+        return;
+    const char *q = lr->p + 2;
+    while (q < lr->end && *q && strchr("imsn", *q))
+        q++;
+    if (q == lr->p + 2 || q >= lr->end || *q != ')')
+        return;                 /* not plain leading options: read_group fails on it */
+    lr->caseless = memchr(lr->p + 2, 'i', q - lr->p - 2) != NULL;
+    lr->p = q + 1;
+}
+
+/* NULL when nothing is known to be required. */
+static char **
+required_literals(const char *pattern, gboolean *caseless)
+{
+    LitReader lr = { .p = pattern, .end = pattern + strlen(pattern) };
+    read_leading_options(&lr);
+    GPtrArray *req = read_alternation(&lr);
+    if (lr.p < lr.end)
+        lr.failed = TRUE;       /* an unbalanced ')' */
+    if (req && (lr.failed || req->len > MAX_NEEDLES))
+        g_clear_pointer(&req, g_ptr_array_unref);
+    if (!req)
+        return NULL;
+    *caseless = lr.caseless;
+    g_ptr_array_add(req, NULL);
+    return (char **) g_ptr_array_free(req, FALSE);
+}
+
+/* ---- subjects ------------------------------------------------------------- */
+
+/* A subject is prepared once, on its first literal test: an ASCII
+ * lower-case copy for caseless needles; which byte pairs it holds, hashed
+ * into a small bit set and compared in lower case, so that a needle one of
+ * whose pairs is missing is ruled out without searching the text (most
+ * are); and whether it holds KELVIN SIGN or LATIN SMALL LETTER LONG S, the
+ * only non-ASCII characters PCRE2's caseless matching equates with ASCII
+ * letters (k and s). */
+
+static inline guchar
+lower(guchar c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static inline guint
+pair_hash(guchar lower_a, guchar lower_b)
+{
+    return ((guint) lower_a * 61u + (guint) lower_b) % BT_SUBJECT_PAIR_BITS;
+}
+
+void
+bt_subject_init(BtSubject *subj)
+{
+    memset(subj, 0, offsetof(BtSubject, pairs));
+}
+
+void
+bt_subject_set(BtSubject *subj, const char *str, gsize len)
+{
+    subj->str = str;
+    subj->len = len;
+    subj->prepared = FALSE;
+}
+
+void
+bt_subject_free(BtSubject *subj)
+{
+    g_free(subj->lower);
+    bt_subject_init(subj);
+}
+
+static void
+subject_prepare(BtSubject *subj)
+{
+    if (subj->prepared)
+        return;
+    if (subj->lower_size < subj->len + 1) {
+        g_free(subj->lower);
+        subj->lower_size = MAX(subj->len + 1, 64);
+        subj->lower = g_malloc(subj->lower_size);
+    }
+    memset(subj->pairs, 0, sizeof subj->pairs);
+    const guchar *s = (const guchar *) subj->str;
+    guchar *out = (guchar *) subj->lower;
+    guchar seen = 0;            /* any byte above 0x7F? */
+    for (gsize i = 0; i < subj->len; i++) {
+        out[i] = lower(s[i]);
+        seen |= s[i];
+    }
+    for (gsize i = 1; i < subj->len; i++) {
+        guint h = pair_hash(out[i - 1], out[i]);
+        subj->pairs[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
+    }
+    subj->odd_fold = seen & 0x80 ? -1 : FALSE;     /* looked for when needed */
+    subj->lower[subj->len] = '\0';
+    subj->prepared = TRUE;
+}
+
+static void
+needle_init(BtNeedle *n, char *text)
+{
+    n->text = text;
+    n->len = strlen(text);
+    n->n_pairs = 0;
+    for (gsize i = 1; i < n->len && n->n_pairs < G_N_ELEMENTS(n->pairs); i++)
+        n->pairs[n->n_pairs++] = (guint16) pair_hash(lower(text[i - 1]), lower(text[i]));
+}
+
+/* The literals are worked out on the first test, not at load: a run on one
+ * message tries only some of the patterns. */
+static void
+ensure_needles(BtRegex *re)
+{
+    G_LOCK_DEFINE_STATIC(needles);
+    if (g_atomic_int_get(&re->needles_ready))
+        return;
+    G_LOCK(needles);
+    if (!re->needles_ready) {
+        g_autofree char **texts = required_literals(re->pattern, &re->caseless);
+        if (texts) {
+            re->n_needles = g_strv_length(texts);
+            re->needles = g_new(BtNeedle, re->n_needles);
+            for (guint i = 0; i < re->n_needles; i++) {
+                needle_init(&re->needles[i], texts[i]);     /* takes the string */
+                re->odd_fold |= re->caseless && strpbrk(texts[i], "ks");
+            }
+        }
+        g_atomic_int_set(&re->needles_ready, TRUE);
+    }
+    G_UNLOCK(needles);
+}
+
+static gboolean
+subject_has_odd_fold(BtSubject *subj)
+{
+    if (subj->odd_fold < 0)
+        subj->odd_fold = memmem(subj->str, subj->len, "\xE2\x84\xAA", 3)
+                         || memmem(subj->str, subj->len, "\xC5\xBF", 2);
+    return subj->odd_fold;
+}
+
+static gboolean
+needle_occurs(const BtNeedle *n, gboolean caseless, const BtSubject *subj)
+{
+    if (n->len > subj->len)
+        return FALSE;
+    for (guint i = 0; i < n->n_pairs; i++)
+        if (!(subj->pairs[n->pairs[i] / 64] & (G_GUINT64_CONSTANT(1) << (n->pairs[i] % 64))))
+            return FALSE;
+    return memmem(caseless ? subj->lower : subj->str, subj->len, n->text, n->len) != NULL;
+}
+
+/* FALSE only when no match is possible: no required literal occurs. */
+static gboolean
+may_match(BtRegex *re, BtSubject *subj)
+{
+    ensure_needles(re);
+    if (!re->needles)
+        return TRUE;
+    subject_prepare(subj);
+    for (guint i = 0; i < re->n_needles; i++)
+        if (needle_occurs(&re->needles[i], re->caseless, subj))
+            return TRUE;
+    return re->odd_fold && subject_has_odd_fold(subj);
+}
+
+/* ---- compiling -------------------------------------------------------------- */
+
+BtRegex *
+bt_regex_new(const char *pattern, const char *where)
+{
+    BtRegex *re = g_new0(BtRegex, 1);
+    re->pattern = g_strdup(pattern);
+    re->where = g_strdup(where);
+    return re;
+}
+
 /* Column (1-based) of byte `offset` of the pattern when the scalar's source
  * text is the pattern itself on one line (plain, or quoted without escapes);
  * otherwise the scalar's own column. */
@@ -87,10 +594,14 @@ pattern_column(const yaml_node_t *node, const char *pattern, gsize offset)
 BtRegex *
 bt_regex_compile(BtLoadCtx *ctx, const yaml_node_t *node, const char *pattern)
 {
+    g_autofree char *where = g_strdup_printf("%s:%zu:%zu", ctx->file, (gsize) node->start_mark.line + 1,
+                                             (gsize) node->start_mark.column + 1);
+    if (ctx->trusted)
+        return bt_regex_new(pattern, where);
     int errcode;
     PCRE2_SIZE erroffset;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
-                                     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &errcode, &erroffset, NULL);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS,
+                                     &errcode, &erroffset, NULL);
     if (!code) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(errcode, msg, sizeof msg);
@@ -98,12 +609,12 @@ bt_regex_compile(BtLoadCtx *ctx, const yaml_node_t *node, const char *pattern)
                          "bad regex: %s (at offset %zu)", (const char *) msg, (gsize) erroffset);
         return NULL;
     }
-    BtRegex *re = g_new0(BtRegex, 1);
+    BtRegex *re = bt_regex_new(pattern, where);
     re->code = code;
-    re->where = g_strdup_printf("%s:%zu:%zu", ctx->file, (gsize) node->start_mark.line + 1,
-                                (gsize) node->start_mark.column + 1);
     return re;
 }
+
+/* ---- matching ----------------------------------------------------------------- */
 
 static gboolean
 is_limit_error(int rc)
@@ -111,6 +622,40 @@ is_limit_error(int rc)
     return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
            || rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT
            || rc == PCRE2_ERROR_NOMEMORY;
+}
+
+static void
+warn_once(BtRegex *re, const char *what, int rc)
+{
+    if (!g_atomic_int_compare_and_exchange(&re->warned, 0, 1))
+        return;
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(rc, msg, sizeof msg);
+    g_warning("%s: %s (%s); treated as no match", re->where, what, (const char *) msg);
+}
+
+/* The interpreted code, compiled on first use for a pattern that was
+ * validated earlier (bt_regex_new); threads that race both compile and one
+ * copy is kept. */
+static const pcre2_code *
+interpreted_code(BtRegex *re)
+{
+    pcre2_code *code = g_atomic_pointer_get(&re->code);
+    if (code)
+        return code;
+    int errcode;
+    PCRE2_SIZE erroffset;
+    code = pcre2_compile((PCRE2_SPTR) re->pattern, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS,
+                         &errcode, &erroffset, NULL);
+    if (!code) {
+        warn_once(re, "pattern does not compile", errcode);
+        return NULL;
+    }
+    if (!g_atomic_pointer_compare_and_exchange(&re->code, NULL, code)) {
+        pcre2_code_free(code);
+        code = g_atomic_pointer_get(&re->code);
+    }
+    return code;
 }
 
 /* The code to run: the JIT copy once published.  The thread whose use
@@ -123,33 +668,53 @@ code_for_match(BtRegex *re)
     const pcre2_code *jit = g_atomic_pointer_get(&re->jit);
     if (jit)
         return jit;
-    if (g_atomic_int_add(&re->uses, 1) == JIT_AFTER_USES - 1) {
-        pcre2_code *copy = pcre2_code_copy(re->code);
+    const pcre2_code *code = interpreted_code(re);
+    if (code && g_atomic_int_add(&re->uses, 1) == JIT_AFTER_USES - 1) {
+        pcre2_code *copy = pcre2_code_copy(code);
         if (copy) {
             pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE);
             g_atomic_pointer_set(&re->jit, copy);
         }
     }
-    return re->code;
+    return code;
 }
 
 gboolean
 bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize *end)
 {
+    const pcre2_code *code = code_for_match(re);
+    if (!code)
+        return FALSE;
     pcre2_match_data *md = match_data_for_thread();
-    int rc = pcre2_match(code_for_match(re), (PCRE2_SPTR) subject, len, 0, 0, md, shared_match_context());
+    int rc = pcre2_match(code, (PCRE2_SPTR) subject, len, 0, 0, md, shared_match_context());
     if (rc >= 0) {     /* 0: matched, the ovector was too small for the groups */
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         *start = ov[0];
         *end = ov[1] >= ov[0] ? ov[1] : ov[0];
         return TRUE;
     }
-    if (is_limit_error(rc) && g_atomic_int_compare_and_exchange(&re->warned, 0, 1)) {
-        PCRE2_UCHAR msg[256];
-        pcre2_get_error_message(rc, msg, sizeof msg);
-        g_warning("%s: pattern gave up (%s); treated as no match", re->where, (const char *) msg);
-    }
+    if (is_limit_error(rc))
+        warn_once(re, "pattern gave up", rc);
     return FALSE;
+}
+
+gboolean
+bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end)
+{
+    return subj->str && may_match(re, subj) && bt_regex_match(re, subj->str, subj->len, start, end);
+}
+
+GStrv
+bt_regex_needles(BtRegex *re, gboolean *caseless)
+{
+    ensure_needles(re);
+    *caseless = re->caseless;
+    if (!re->needles)
+        return NULL;
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    for (guint i = 0; i < re->n_needles; i++)
+        g_strv_builder_add(b, re->needles[i].text);
+    return g_strv_builder_end(b);
 }
 
 void
@@ -159,6 +724,10 @@ bt_regex_free(BtRegex *re)
         return;
     pcre2_code_free(re->code);
     pcre2_code_free(re->jit);
+    g_free(re->pattern);
     g_free(re->where);
+    for (guint i = 0; i < re->n_needles; i++)
+        g_free(re->needles[i].text);
+    g_free(re->needles);
     g_free(re);
 }

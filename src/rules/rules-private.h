@@ -17,6 +17,7 @@ typedef struct {
     GPtrArray *errors;          /* "file:line:col: message" */
     const char *file;           /* path of the pack being read, as shown in messages */
     yaml_document_t *doc;
+    gboolean trusted;           /* from the cache: the patterns are known to compile */
 } BtLoadCtx;
 
 void bt_load_error(BtLoadCtx *ctx, const yaml_node_t *node, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -32,20 +33,60 @@ yaml_node_t *bt_yaml_node(BtLoadCtx *ctx, int index);
 
 /* ---- regular expressions ------------------------------------------------ */
 
+/* A literal every match of some pattern may contain, with the hashes of its
+ * first byte pairs for a quick test (see BtSubject). */
 typedef struct {
-    pcre2_code *code;           /* interpreted; never JIT-compiled, so always safe to share */
+    char *text;
+    gsize len;
+    guint n_pairs;
+    guint16 pairs[8];
+} BtNeedle;
+
+typedef struct {
+    char *pattern;
+    pcre2_code *code;           /* atomic: interpreted, never JIT-compiled, so always safe to share;
+                                 * NULL until first use when the pattern was validated earlier */
     pcre2_code *jit;            /* atomic: a JIT-compiled copy, once the pattern has earned it */
     gint uses;                  /* atomic: interpreted matches so far */
     char *where;                /* "file:line:col", for the limit warning */
     gint warned;                /* atomic: the limit warning is printed once */
+    gint needles_ready;         /* atomic: the next three are worked out (on first use) */
+    BtNeedle *needles;          /* every match contains one of them; NULL: nothing known */
+    guint n_needles;
+    gboolean caseless;          /* the needles are lower case and compared ignoring ASCII case */
+    gboolean odd_fold;          /* a caseless needle holds k or s, which also match U+212A, U+017F */
 } BtRegex;
+
+/* A text a pattern is tried on, with what the literal test derives from it
+ * once however many patterns look at it. */
+#define BT_SUBJECT_PAIR_BITS 4096
+typedef struct {
+    const char *str;            /* NULL: unset */
+    gsize len;
+    gboolean prepared;          /* the rest describes str */
+    int odd_fold;               /* str holds U+212A or U+017F; -1: not looked yet */
+    char *lower;                /* ASCII lower-case copy (a buffer kept from subject to subject) */
+    gsize lower_size;
+    guint64 pairs[BT_SUBJECT_PAIR_BITS / 64];   /* hashed byte pairs of str, in lower case */
+} BtSubject;
+
+void bt_subject_init(BtSubject *subj);     /* unset, owning no buffer */
+void bt_subject_set(BtSubject *subj, const char *str, gsize len);
+void bt_subject_free(BtSubject *subj);     /* its buffer; the subject is unset again */
 
 /* Compiles the pattern held by `node` (a string scalar); reports a bad
  * pattern at the column of the offending character when it can. */
 BtRegex *bt_regex_compile(BtLoadCtx *ctx, const yaml_node_t *node, const char *pattern);
+/* A pattern already known to compile (e.g. from the rules cache): it is
+ * compiled on first use. */
+BtRegex *bt_regex_new(const char *pattern, const char *where);
 /* TRUE on a match; [*start, *end) is the matched span.  A pattern that hits
  * a PCRE2 limit warns once and does not match. */
 gboolean bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize *end);
+/* The same on a subject, after the required-literal test. */
+gboolean bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end);
+/* For tests: the literals one of which every match contains (NULL: none known). */
+GStrv bt_regex_needles(BtRegex *re, gboolean *caseless);
 void bt_regex_free(BtRegex *re);
 
 /* ---- conditions --------------------------------------------------------- */
@@ -60,10 +101,28 @@ typedef struct {
     char buf[32];               /* rendering of a numeric field */
 } BtMatchNote;
 
+/* What the conditions of one record look at: the record's fields and the
+ * whole bounce text as subjects, each set up on first use and shared by
+ * every rule tried on the record. */
+typedef struct {
+    BtSubject subj;
+    gboolean ready;
+    char buf[32];               /* rendering of a numeric field */
+} BtFieldSubject;
+
+typedef struct {
+    const BtRecord *rec;
+    BtSubject *text;            /* str NULL: no text */
+    BtFieldSubject *fields;     /* bt_record_fields() order */
+    gsize n_fields;
+} BtMatchInput;
+
+BtMatchInput *bt_match_input_new(BtSubject *text);
+void bt_match_input_set_record(BtMatchInput *in, const BtRecord *rec);
+void bt_match_input_free(BtMatchInput *in);
+
 BtCond *bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node);
-/* `text` (may be NULL) is the whole bounce text, `text_len` its length. */
-gboolean bt_cond_match(const BtCond *cond, const BtRecord *rec, const char *text, gsize text_len,
-                       BtMatchNote *note);
+gboolean bt_cond_match(const BtCond *cond, BtMatchInput *in, BtMatchNote *note);
 void bt_cond_free(BtCond *cond);
 
 /* ---- ${field} templates ------------------------------------------------- */
@@ -104,6 +163,7 @@ void bt_rule_free(BtRule *rule);
 
 struct _BtRuleSet {
     GPtrArray *rules;           /* BtRule*, in matching order */
+    gboolean from_cache;        /* for tests */
 };
 
 /* ---- vocabulary and sisimai's finishing --------------------------------- */
