@@ -2,7 +2,7 @@
  * (qmail, Alibaba-style labelled fields, a non-bounce, pseudo status codes,
  * recipients from the returned message, transcript lines before a recipient),
  * the shipped layout files, and the exact "file:line:col: message" of broken
- * layout files. */
+ * layout files, and the same results once regexes are JIT-compiled. */
 #include "extract/layout.h"
 
 #include <glib/gstdio.h>
@@ -154,6 +154,78 @@ test_qmail_notice(void)
 
     g_assert_cmpuint(original_at, <, strlen(view->body));
     g_assert_true(g_str_has_prefix(view->body + original_at, "Return-Path: <shironeko@"));
+    free_view(view);
+}
+
+/* Each regex is interpreted at first and JIT-compiled after some uses,
+ * possibly while other threads are matching with it: many extractions of
+ * the same notice from several threads must all give the same records. */
+#define REPEAT_THREADS 4
+#define REPEAT_RUNS 60
+
+typedef struct {
+    const BtLayouts *lays;
+    const BtMsgView *view;
+    char *expected;
+    gboolean all_same;
+} RepeatJob;
+
+static char *
+describe_records(GPtrArray *recs, gsize original_at)
+{
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "original_at=%zu\n", original_at);
+    for (guint i = 0; i < recs->len; i++) {
+        const BtRecord *r = recs->pdata[i];
+        g_string_append_printf(s, "%s|%s|%s|%s\n", r->recipient, r->diagnosticcode,
+                               r->deliverystatus ? r->deliverystatus : "-", r->decodedby);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static char *
+extract_described(const BtLayouts *lays, const BtMsgView *view)
+{
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at = 0;
+    if (!bt_layouts_extract(lays, view, recs, &original_at))
+        return g_strdup("no match");
+    return describe_records(recs, original_at);
+}
+
+static gpointer
+repeat_extract(gpointer data)
+{
+    RepeatJob *job = data;
+    job->all_same = TRUE;
+    for (int i = 0; i < REPEAT_RUNS; i++) {
+        g_autofree char *got = extract_described(job->lays, job->view);
+        if (g_strcmp0(got, job->expected) != 0)
+            job->all_same = FALSE;
+    }
+    return NULL;
+}
+
+static void
+test_same_result_after_jit(void)
+{
+    g_autoptr(BtLayouts) lays = load_test_layouts();
+    BtMsgView *view = make_view("From: MAILER-DAEMON@mx.example.org\nSubject: failure notice\n",
+                                qmail_body);
+    g_autofree char *first = extract_described(lays, view);
+    g_assert_true(g_str_has_prefix(first, "original_at="));
+    g_assert_nonnull(strstr(first, "mikeneko@example.jp|Sorry, no mailbox here by that name. (#5.1.1)|5.1.1|test-qmail\n"));
+
+    RepeatJob jobs[REPEAT_THREADS];
+    GThread *threads[REPEAT_THREADS];
+    for (int t = 0; t < REPEAT_THREADS; t++) {
+        jobs[t] = (RepeatJob) { lays, view, first, FALSE };
+        threads[t] = g_thread_new("extract", repeat_extract, &jobs[t]);
+    }
+    for (int t = 0; t < REPEAT_THREADS; t++) {
+        g_thread_join(threads[t]);
+        g_assert_true(jobs[t].all_same);
+    }
     free_view(view);
 }
 
@@ -471,6 +543,7 @@ main(int argc, char **argv)
     g_mime_init();
     g_test_add_func("/layouts/qmail-notice", test_qmail_notice);
     g_test_add_func("/layouts/alimail-notice", test_alimail_notice);
+    g_test_add_func("/layouts/same-result-after-jit", test_same_result_after_jit);
     g_test_add_func("/layouts/not-a-bounce", test_not_a_bounce);
     g_test_add_func("/layouts/shipped/load", test_shipped_load);
     g_test_add_func("/layouts/shipped/alimail", test_shipped_alimail);

@@ -1,7 +1,8 @@
 /* layout — the free-text bounce layouts: loads rules/layouts/ *.yaml
  * (schema in rules/layouts/README.md), validates it completely, compiles
- * every regex once with PCRE2 + JIT, and matches a message view against
- * the layouts in order to produce one record per recipient.
+ * every regex once with PCRE2 (JIT-compiling those used often), and
+ * matches a message view against the layouts in order to produce one
+ * record per recipient.
  *
  * The loaded set is read-only, so one BtLayouts serves many threads: each
  * call makes its own match data. */
@@ -22,6 +23,9 @@
 #define DEPTH_LIMIT 5000
 #define DEFAULT_ORDER 500
 #define MAX_GROUPS 64           /* capture pairs in each call's match data */
+#define COMPILE_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE | PCRE2_DUPNAMES)
+/* Interpreted matches of a regex before it is JIT-compiled. */
+#define JIT_AFTER_USES 32
 
 /* ---- the fields a layout can fill ---------------------------------------- */
 
@@ -80,10 +84,20 @@ values_fill(Values *dst, const Values *src)
 
 /* ---- compiled layouts ---------------------------------------------------- */
 
+/* A layout regex.  JIT-compiling every regex at load costs several times
+ * what a run on one message spends matching, so a regex is interpreted
+ * until it has been used JIT_AFTER_USES times; then a JIT-compiled copy,
+ * published atomically since many threads match with the same layouts,
+ * takes over. */
+typedef struct {
+    pcre2_code *code;        /* interpreted */
+    pcre2_code *jit;         /* the JIT-compiled copy, NULL until used often */
+    gint uses;
+} Regex;
+
 /* A regex, optionally with fixed values to set when it matches. */
 typedef struct {
-    pcre2_code *re;
-    guint captures;          /* bit f set: the regex has a group named field_names[f] */
+    Regex *re;
     Values set;
 } Pattern;
 
@@ -92,7 +106,7 @@ typedef enum { COND_ALL, COND_ANY, COND_NOT, COND_HEADER, COND_BODY } CondKind;
 typedef struct Cond {
     CondKind kind;
     char *header;            /* COND_HEADER: the header name */
-    GPtrArray *regexes;      /* COND_HEADER, COND_BODY: pcre2_code*, any may match */
+    GPtrArray *regexes;      /* COND_HEADER, COND_BODY: Regex*, any may match */
     GPtrArray *kids;         /* COND_ALL, COND_ANY, COND_NOT: Cond* */
 } Cond;
 
@@ -100,13 +114,13 @@ typedef struct {
     char *id;
     char *where;             /* "file:line:col" of the id, for messages */
     Cond *match;             /* NULL: always */
-    pcre2_code *begin;       /* line pattern: scanning starts at this line */
-    pcre2_code *original;    /* line pattern: the inline copy of the original starts after it */
+    Regex *begin;            /* line pattern: scanning starts at this line */
+    Regex *original;         /* line pattern: the inline copy of the original starts after it */
     GPtrArray *recipients;   /* Pattern*: line patterns with a `recipient` group */
     gboolean until_recipient;/* diagnostic lines run to the next recipient, not a blank line */
     gboolean skip_blank;     /* blank lines right after a recipient line are skipped */
-    GPtrArray *stops;        /* pcre2_code*: a line that ends the diagnostic */
-    GPtrArray *befores;      /* pcre2_code*: lines before a recipient line that belong to it */
+    GPtrArray *stops;        /* Regex*: a line that ends the diagnostic */
+    GPtrArray *befores;      /* Regex*: lines before a recipient line that belong to it */
     GPtrArray *fields;       /* Pattern*: run on each recipient's block */
     GPtrArray *common;       /* Pattern*: run on the whole scanned region, for every recipient */
     char **recipient_headers;/* headers listing recipients when the body names none */
@@ -122,11 +136,21 @@ struct _BtLayouts {
 };
 
 static void
+regex_free(Regex *re)
+{
+    if (!re)
+        return;
+    pcre2_code_free(re->code);
+    pcre2_code_free(re->jit);
+    g_free(re);
+}
+
+static void
 pattern_free(Pattern *p)
 {
     if (!p)
         return;
-    pcre2_code_free(p->re);
+    regex_free(p->re);
     values_clear(&p->set);
     g_free(p);
 }
@@ -152,8 +176,8 @@ layout_free(Layout *lay)
     g_free(lay->id);
     g_free(lay->where);
     cond_free(lay->match);
-    pcre2_code_free(lay->begin);
-    pcre2_code_free(lay->original);
+    regex_free(lay->begin);
+    regex_free(lay->original);
     g_ptr_array_unref(lay->recipients);
     g_ptr_array_unref(lay->stops);
     g_ptr_array_unref(lay->befores);
@@ -171,8 +195,8 @@ layout_new(void)
 {
     Layout *lay = g_new0(Layout, 1);
     lay->recipients = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
-    lay->stops = g_ptr_array_new_with_free_func((GDestroyNotify) pcre2_code_free);
-    lay->befores = g_ptr_array_new_with_free_func((GDestroyNotify) pcre2_code_free);
+    lay->stops = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
+    lay->befores = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
     lay->fields = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->common = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->skip_blank = TRUE;
@@ -243,34 +267,33 @@ expect_kind(Loader *ld, const yaml_node_t *node, yaml_node_type_t type, const ch
     return FALSE;
 }
 
-/* Compiles `node`'s text as a regex; reports a bad one with PCRE2's message
- * and the offset of the error in the pattern. */
-static pcre2_code *
+/* Compiles `node`'s text as a regex (JIT comes later, with use); reports
+ * a bad one with PCRE2's message and the offset of the error in the
+ * pattern. */
+static Regex *
 compile_regex(Loader *ld, const yaml_node_t *node, const char *what)
 {
     const char *src = expect_scalar(ld, node, what);
     if (!src)
         return NULL;
+    Regex *re = g_new0(Regex, 1);
     int err;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR) src, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE |
-                                   PCRE2_DUPNAMES,
-                                   &err, &off, NULL);
-    if (!re) {
+    re->code = pcre2_compile((PCRE2_SPTR) src, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS, &err, &off, NULL);
+    if (!re->code) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
         fail(ld, node, "bad regex: %s at offset %zu", (const char *) msg, (gsize) off);
+        regex_free(re);
         return NULL;
     }
     uint32_t groups;
-    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &groups);
     if (groups >= MAX_GROUPS) {
         fail(ld, node, "too many groups (%u; at most %d)", groups, MAX_GROUPS - 1);
-        pcre2_code_free(re);
+        regex_free(re);
         return NULL;
     }
-    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* without JIT support it still works, slower */
     return re;
 }
 
@@ -323,7 +346,7 @@ one_or_list(Loader *ld, yaml_node_t *node, ItemFn one, gpointer out)
 static gboolean
 add_regex(Loader *ld, yaml_node_t *node, gpointer out)
 {
-    pcre2_code *re = compile_regex(ld, node, "a regex");
+    Regex *re = compile_regex(ld, node, "a regex");
     if (re)
         g_ptr_array_add(out, re);
     return re != NULL;
@@ -360,10 +383,12 @@ load_values(Loader *ld, yaml_node_t *node, Values *vals)
     }
 }
 
-/* A pattern: a regex string, or {regex: R, set: {...}}. */
+/* A pattern: a regex string, or {regex: R, set: {...}}.  *captures gets
+ * the set of field groups its regex names. */
 static Pattern *
-load_pattern(Loader *ld, yaml_node_t *node, const char *what)
+load_pattern(Loader *ld, yaml_node_t *node, const char *what, guint *captures)
 {
+    *captures = 0;
     yaml_node_t *re_node = node;
     Pattern *p = g_new0(Pattern, 1);
     if (node->type == YAML_MAPPING_NODE) {
@@ -385,7 +410,7 @@ load_pattern(Loader *ld, yaml_node_t *node, const char *what)
         }
     }
     p->re = compile_regex(ld, re_node, what);
-    if (!p->re || !regex_captures(ld, re_node, p->re, &p->captures)) {
+    if (!p->re || (!regex_captures(ld, re_node, p->re->code, captures))) {
         pattern_free(p);
         return NULL;
     }
@@ -395,8 +420,9 @@ load_pattern(Loader *ld, yaml_node_t *node, const char *what)
 static gboolean
 add_recipient_pattern(Loader *ld, yaml_node_t *node, gpointer out)
 {
-    Pattern *p = load_pattern(ld, node, "a recipient pattern");
-    if (p && !(p->captures & (1u << F_RECIPIENT))) {
+    guint captures;
+    Pattern *p = load_pattern(ld, node, "a recipient pattern", &captures);
+    if (p && !(captures & (1u << F_RECIPIENT))) {
         fail(ld, node, "a recipient pattern needs a (?<recipient>...) group");
         g_clear_pointer(&p, pattern_free);
     }
@@ -408,7 +434,8 @@ add_recipient_pattern(Loader *ld, yaml_node_t *node, gpointer out)
 static gboolean
 add_field_pattern(Loader *ld, yaml_node_t *node, gpointer out)
 {
-    Pattern *p = load_pattern(ld, node, "a field pattern");
+    guint captures;
+    Pattern *p = load_pattern(ld, node, "a field pattern", &captures);
     if (p)
         g_ptr_array_add(out, p);
     return p != NULL;
@@ -431,7 +458,7 @@ cond_new(CondKind kind)
     Cond *c = g_new0(Cond, 1);
     c->kind = kind;
     if (kind == COND_HEADER || kind == COND_BODY)
-        c->regexes = g_ptr_array_new_with_free_func((GDestroyNotify) pcre2_code_free);
+        c->regexes = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
     else
         c->kids = g_ptr_array_new_with_free_func((GDestroyNotify) cond_free);
     return c;
@@ -720,7 +747,7 @@ load_file(const char *path, const char *name, GPtrArray *errors)
         yaml_parser_delete(&parser);
         return lf;
     }
-    Loader ld = { path, &doc, errors, 0 };
+    Loader ld = { .path = path, .doc = &doc, .errors = errors };
     load_document(&ld, lf);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
@@ -823,10 +850,31 @@ typedef struct {
     pcre2_match_data *md;
 } Matcher;
 
-static gboolean
-re_match(Matcher *m, const pcre2_code *re, const char *s, gsize len)
+/* The code to run: the JIT copy once published.  The thread whose use
+ * reaches the threshold compiles a private copy and publishes it; the
+ * others keep interpreting meanwhile, so nobody waits and no shared code
+ * changes under a running match.  Without JIT support the copy runs
+ * interpreted, as before. */
+static const pcre2_code *
+code_for_match(Regex *re)
 {
-    return pcre2_match(re, (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
+    const pcre2_code *jit = g_atomic_pointer_get(&re->jit);
+    if (jit)
+        return jit;
+    if (g_atomic_int_add(&re->uses, 1) == JIT_AFTER_USES - 1) {
+        pcre2_code *copy = pcre2_code_copy(re->code);
+        if (copy) {
+            pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE);
+            g_atomic_pointer_set(&re->jit, copy);
+        }
+    }
+    return re->code;
+}
+
+static gboolean
+re_match(Matcher *m, Regex *re, const char *s, gsize len)
+{
+    return pcre2_match(code_for_match(re), (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
 }
 
 /* The value of a named group after a successful match, or NULL. */
@@ -842,12 +890,13 @@ group_value(Matcher *m, const char *name)
     return v;
 }
 
-/* Stores the groups `p` captured into `vals`, keeping values already there. */
+/* Stores the field groups the last match captured into `vals`, keeping
+ * values already there; a group the regex lacks gives NULL. */
 static void
-take_captures(Matcher *m, const Pattern *p, Values *vals)
+take_captures(Matcher *m, Values *vals)
 {
     for (int f = 0; f < N_FIELDS; f++) {
-        if (!(p->captures & (1u << f)) || vals->v[f])
+        if (vals->v[f])
             continue;
         vals->v[f] = group_value(m, field_names[f]);
         if (!vals->v[f] && f == F_STATUS)
@@ -936,7 +985,7 @@ line_is_blank(const Line *line)
 
 /* The first line in [p, limit) that `re` matches; NULL if none. */
 static const char *
-find_line(Matcher *m, const pcre2_code *re, const char *p, const char *limit, Line *found)
+find_line(Matcher *m, Regex *re, const char *p, const char *limit, Line *found)
 {
     Line line;
     for (; line_at(p, limit, &line); p = line.next)
@@ -973,7 +1022,7 @@ block_new(Matcher *m, const Pattern *p, const Line *line, GString *lead)
 {
     Block *b = g_new0(Block, 1);
     b->pattern = p;
-    take_captures(m, p, &b->got);
+    take_captures(m, &b->got);
     b->lead = g_string_new(lead->str);
     b->diag = g_string_new(NULL);
     b->block = g_string_new(lead->str);
@@ -1079,7 +1128,7 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
         const Pattern *p = pats->pdata[i];
         if (!re_match(m, p->re, text, len))
             continue;
-        take_captures(m, p, caught);
+        take_captures(m, caught);
         values_fill(fixed, &p->set);
     }
 }
