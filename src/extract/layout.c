@@ -805,14 +805,17 @@ merge_dir(GPtrArray *all, GHashTable *index, GPtrArray *files, GPtrArray *errors
             }
             gpointer pos;
             if (g_hash_table_lookup_extended(index, lay->id, NULL, &pos)) {
+                /* the index's key is the old layout's id: re-key it to the
+                 * new layout before the old one (and its id) is freed */
                 guint at = GPOINTER_TO_UINT(pos);
-                layout_free(all->pdata[at]);
+                Layout *old = all->pdata[at];
                 all->pdata[at] = lay;
+                g_hash_table_replace(index, lay->id, pos);
+                layout_free(old);
             } else {
                 g_ptr_array_add(all, lay);
-                pos = GUINT_TO_POINTER(all->len - 1);
+                g_hash_table_insert(index, lay->id, GUINT_TO_POINTER(all->len - 1));
             }
-            g_hash_table_insert(index, lay->id, pos);
             g_hash_table_insert(here, lay->id, lay);
         }
     }

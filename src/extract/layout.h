@@ -1,7 +1,8 @@
 /* Internal to extract: free-text bounce layouts as data.  A layout file
  * (rules/layouts/ *.yaml, schema in rules/layouts/README.md) says how to
  * recognise one MTA's or provider's notice and where its recipients,
- * diagnostics and status codes are.  Layouts are compiled once (PCRE2 JIT). */
+ * diagnostics and status codes are.  Layouts are compiled once with PCRE2;
+ * patterns used often are JIT-compiled. */
 #pragma once
 
 #include "extract/view.h"
