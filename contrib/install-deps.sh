@@ -12,7 +12,21 @@ BUILD="build-essential autoconf automake libtool pkg-config
        libc-ares-dev libcurl4-openssl-dev libpsl-dev"
 # Tests: python3 runs the shared conformance scorer; dnsmasq serves the DNS
 # checks' fixture zone (dnsmasq-base: the program, without a system service).
-TEST="python3 python3-yaml dnsmasq-base"
+# procmail, sieve-test (dovecot-sieve, with the extprograms plugin, needs
+# dovecot-core), Postfix and swaks run the contrib/ mail recipes.
+TEST="python3 python3-yaml dnsmasq-base
+      procmail dovecot-core dovecot-sieve postfix swaks"
+
+# Postfix asks how to configure itself: not at all, the tests bring their
+# own configuration.  And no mail daemon should start during the install:
+# where no policy-rc.d says so already, one refuses every start meanwhile.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+fi
 
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086

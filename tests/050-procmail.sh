@@ -1,0 +1,97 @@
+#!/bin/sh
+# The shipped procmail recipe (contrib/procmail/bouncetriage.rc) run by the
+# real procmail over every fixture: each bounce lands once, in the maildir
+# folder of its first recipient's reason, and the stored message is the
+# input byte for byte plus the leading X-Bounce-* block.  A non-bounce with
+# forged X-Bounce-* fields goes to the inbox without them, and when the
+# filter fails the message is kept as it came and not filed by its forgery.
+. "$BT_SRCDIR/tests/lib.sh"
+command -v procmail >/dev/null 2>&1 || skip_all "procmail is not installed"
+[ -n "$PYTHON3" ] || skip_all "python3 is needed to compare the bytes"
+
+# rcfile HOME BOUNCETRIAGE: the test's ~/.procmailrc, including the recipe
+rcfile() {
+    mkdir -p "$1/Maildir"
+    cat >"$1/procmailrc" <<EOF
+SHELL=/bin/sh
+MAILDIR=$1/Maildir
+DEFAULT=\$MAILDIR/
+LOGFILE=$1/procmail.log
+BOUNCETRIAGE=$2
+INCLUDERC=$BT_SRCDIR/contrib/procmail/bouncetriage.rc
+EOF
+    chmod 644 "$1/procmailrc"
+}
+
+find "$BT_SRCDIR/fixtures" -name '*.eml' | LC_ALL=C sort >"$TMP/fixtures"
+[ -s "$TMP/fixtures" ] || skip_all "no fixtures under $BT_SRCDIR/fixtures"
+
+# Every fixture in a HOME of its own, so what procmail stored is the only
+# file of that maildir.  The expected folder comes from batch mode's first
+# record, not from the annotated copy.
+n=0
+while [ $n -lt "$(wc -l <"$TMP/fixtures")" ]; do
+    rcfile "$TMP/home.$n" "$BT_BIN"
+    n=$((n + 1))
+done
+"$PYTHON3" - "$BT_BIN" "$TMP" "$TMP/fixtures" >"$TMP/fixtures.txt" 2>&1 <<'PY'
+import json, os, re, subprocess, sys
+binary, tmp, listing = sys.argv[1:4]
+block = re.compile(rb'(?:X-Bounce-[A-Za-z-]*:.*\n(?:[ \t].*\n)*)+')
+bad = 0
+paths = open(listing).read().split()
+for n, path in enumerate(paths):
+    data = open(path, 'rb').read()
+    batch = subprocess.run([binary, '-f', 'jsonl'], input=data, stdout=subprocess.PIPE)
+    reason = json.loads(batch.stdout.splitlines()[0])['reason']
+    home = os.path.join(tmp, 'home.%d' % n)
+    run = subprocess.run(['procmail', '-m', os.path.join(home, 'procmailrc')],
+                         input=data, env=dict(os.environ, HOME=home))
+    stored = [os.path.join(d, f) for d, _, files in os.walk(os.path.join(home, 'Maildir'))
+              for f in files]
+    want = os.path.join(home, 'Maildir', '.Bounces.%s' % reason, 'new')
+    problems = []
+    if run.returncode != 0:
+        problems.append('procmail exited %d' % run.returncode)
+    if len(stored) != 1 or os.path.dirname(stored[0]) != want:
+        problems.append('stored as %s, expected one file in %s' % (stored, want))
+    else:
+        out = open(stored[0], 'rb').read()
+        fields = block.match(out)
+        rest = out[fields.end():] if fields else out
+        # after a filter procmail ends the message with an empty line
+        if not data.endswith(b'\n\n') and rest == data + b'\n':
+            rest = data
+        if not fields or b'X-Bounce-Reason: %s\n' % reason.encode() not in fields.group(0):
+            problems.append('no X-Bounce-Reason: %s block at the top' % reason)
+        if rest != data:
+            problems.append('the message differs from the input')
+    if problems:
+        bad += 1
+        print('%s: %s' % (os.path.relpath(path), '; '.join(problems)))
+print('fixtures %d bad %d' % (len(paths), bad))
+sys.exit(1 if bad else 0)
+PY
+echo $? >"$TMP/fixtures.status"
+tail -n1 "$TMP/fixtures.txt" | sed 's/^/# /'
+ok "every fixture lands in its reason's folder, byte for byte plus our fields" \
+    sh -c 'cat "$1"; test "$(cat "$2")" -eq 0' sh "$TMP/fixtures.txt" "$TMP/fixtures.status"
+
+forged="$TMP/forged.eml"
+printf 'From: a@example.com\nTo: b@example.org\nX-Bounce-Reason: userunknown\nSubject: hi\n\nhello\n\n' >"$forged"
+
+rcfile "$TMP/plain" "$BT_BIN"
+HOME="$TMP/plain" procmail -m "$TMP/plain/procmailrc" <"$forged"
+ok "a non-bounce goes to the inbox" \
+    sh -c 'test "$(find "$1" -type f | wc -l)" -eq 1 && test "$(ls "$1/new" | wc -l)" -eq 1' \
+    sh "$TMP/plain/Maildir"
+ok "its forged X-Bounce-Reason is gone" \
+    sh -c '! grep -q "^X-Bounce" "$1"/new/* && grep -q "^Subject: hi" "$1"/new/*' \
+    sh "$TMP/plain/Maildir"
+
+rcfile "$TMP/failed" false
+HOME="$TMP/failed" procmail -m "$TMP/failed/procmailrc" <"$forged"
+ok "a failed filter leaves the message in the inbox as it came" \
+    sh -c 'test "$(find "$1" -type f | wc -l)" -eq 1 && cmp "$2" "$1"/new/*' \
+    sh "$TMP/failed/Maildir" "$forged"
+done_testing
