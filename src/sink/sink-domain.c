@@ -93,14 +93,8 @@ append_text_check(GString *out, const BtCheck *check, const char *domain, guint 
 static void
 append_json_check(GString *out, const BtCheck *check)
 {
-    g_string_append(out, "{\"name\":");
-    bt_json_append_string(out, check->name);
-    g_string_append(out, ",\"target\":");
-    bt_json_append_string(out, check->target);
-    g_string_append(out, ",\"status\":");
-    bt_json_append_string(out, bt_check_status_name(check->status));
-    g_string_append(out, ",\"detail\":");
-    bt_json_append_string(out, check->detail);
+    g_string_append_c(out, '{');
+    bt_json_append_check_fields(out, check);
     g_string_append(out, ",\"publish\":[");
     const char *publish = g_hash_table_lookup(check->args, "publish");
     g_auto(GStrv) lines = g_strsplit(publish ? publish : "", "\n", -1);

@@ -124,10 +124,12 @@ append_remediation(GString *out, const BtRecord *rec)
     g_string_append_c(out, ']');
 }
 
-static void
-append_check(GString *out, const BtCheck *check)
+/* A check's name, target, status and detail as JSON members (no braces):
+ * the same in records and in --check-domain reports. */
+void
+bt_json_append_check_fields(GString *out, const BtCheck *check)
 {
-    g_string_append(out, "{\"name\":");
+    g_string_append(out, "\"name\":");
     bt_json_append_string(out, check->name);
     g_string_append(out, ",\"target\":");
     bt_json_append_string(out, check->target);
@@ -135,6 +137,13 @@ append_check(GString *out, const BtCheck *check)
     bt_json_append_string(out, bt_check_status_name(check->status));
     g_string_append(out, ",\"detail\":");
     bt_json_append_string(out, check->detail);
+}
+
+static void
+append_check(GString *out, const BtCheck *check)
+{
+    g_string_append_c(out, '{');
+    bt_json_append_check_fields(out, check);
     g_string_append_c(out, '}');
 }
 

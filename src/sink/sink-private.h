@@ -28,6 +28,7 @@ struct _BtSink {
 /* JSON: strings are escaped so the output is always valid UTF-8 JSON, even
  * when a bounce carries broken bytes (they become U+FFFD). */
 void bt_json_append_string(GString *out, const char *s);
+void bt_json_append_check_fields(GString *out, const BtCheck *check);
 void bt_json_append_record(GString *out, const BtRecord *rec);
 
 /* CSV (RFC 4180: CRLF line ends, quoted when needed). */
