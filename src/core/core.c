@@ -211,6 +211,31 @@ bt_strdup_trimmed(const char *s)
     return n ? g_strndup(s, n) : NULL;
 }
 
+char *
+bt_text_one_line(const char *s, gboolean drop_format)
+{
+    g_autofree char *valid = g_utf8_make_valid(s ? s : "", -1);
+    GString *out = g_string_sized_new(strlen(valid));
+    gboolean pending_space = FALSE;
+
+    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        GUnicodeType type = g_unichar_type(c);
+        if (drop_format && type == G_UNICODE_FORMAT)
+            continue;
+        /* NEL is a control character; U+2028/9 count as white space */
+        if (type == G_UNICODE_CONTROL || g_unichar_isspace(c)) {
+            pending_space = out->len > 0;
+            continue;
+        }
+        if (pending_space)
+            g_string_append_c(out, ' ');
+        pending_space = FALSE;
+        g_string_append_unichar(out, c);
+    }
+    return g_string_free(out, FALSE);
+}
+
 void
 bt_set_str(char **slot, const char *value)
 {

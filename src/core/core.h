@@ -123,4 +123,10 @@ void bt_record_set_string(BtRecord *rec, const BtFieldInfo *field, const char *v
 
 /* Small text helpers shared by stages. */
 char *bt_strdup_trimmed(const char *s);           /* NULL/empty → NULL */
+/* `s` as one line of valid UTF-8 that is safe to print or put in a header
+ * field, whatever a hostile bounce sent: control characters and line
+ * breaks become spaces, runs of white space collapse, ends are trimmed.
+ * With drop_format, invisible format characters (bidi overrides, zero
+ * width marks) go too.  NULL gives "". */
+char *bt_text_one_line(const char *s, gboolean drop_format);
 void bt_set_str(char **slot, const char *value);  /* replace an owned string */

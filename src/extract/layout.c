@@ -13,6 +13,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include "core/lazyjit.h"
 #include <yaml.h>
 
 #include <stdarg.h>
@@ -91,8 +92,7 @@ values_fill(Values *dst, const Values *src)
  * takes over. */
 typedef struct {
     pcre2_code *code;        /* interpreted */
-    pcre2_code *jit;         /* the JIT-compiled copy, NULL until used often */
-    gint uses;
+    BtLazyJit lazy;          /* the JIT-compiled copy, once used often */
 } Regex;
 
 /* A regex, optionally with fixed values to set when it matches. */
@@ -141,7 +141,7 @@ regex_free(Regex *re)
     if (!re)
         return;
     pcre2_code_free(re->code);
-    pcre2_code_free(re->jit);
+    bt_lazy_jit_clear(&re->lazy);
     g_free(re);
 }
 
@@ -853,25 +853,10 @@ typedef struct {
     pcre2_match_data *md;
 } Matcher;
 
-/* The code to run: the JIT copy once published.  The thread whose use
- * reaches the threshold compiles a private copy and publishes it; the
- * others keep interpreting meanwhile, so nobody waits and no shared code
- * changes under a running match.  Without JIT support the copy runs
- * interpreted, as before. */
 static const pcre2_code *
 code_for_match(Regex *re)
 {
-    const pcre2_code *jit = g_atomic_pointer_get(&re->jit);
-    if (jit)
-        return jit;
-    if (g_atomic_int_add(&re->uses, 1) == JIT_AFTER_USES - 1) {
-        pcre2_code *copy = pcre2_code_copy(re->code);
-        if (copy) {
-            pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE);
-            g_atomic_pointer_set(&re->jit, copy);
-        }
-    }
-    return re->code;
+    return bt_lazy_jit_pick(&re->lazy, re->code, JIT_AFTER_USES);
 }
 
 static gboolean

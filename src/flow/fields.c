@@ -12,34 +12,6 @@
 #define MAX_WORD 900
 
 static gboolean
-is_blank_char(gunichar c)
-{
-    /* NEL (U+0085) is a control character; U+2028/9 are line breaks */
-    return g_unichar_iscntrl(c) || g_unichar_isspace(c) || c == 0x2028 || c == 0x2029;
-}
-
-char *
-bt_field_clean(const char *value)
-{
-    g_autofree char *valid = g_utf8_make_valid(value ? value : "", -1);
-    GString *out = g_string_sized_new(strlen(valid));
-    gboolean pending_space = FALSE;
-
-    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        if (is_blank_char(c)) {
-            pending_space = out->len > 0;
-            continue;
-        }
-        if (pending_space)
-            g_string_append_c(out, ' ');
-        pending_space = FALSE;
-        g_string_append_unichar(out, c);
-    }
-    return g_string_free(out, FALSE);
-}
-
-static gboolean
 is_token(const char *s)
 {
     if (!*s)
@@ -53,7 +25,7 @@ is_token(const char *s)
 void
 bt_field_append_param(GString *out, const char *key, const char *value)
 {
-    g_autofree char *clean = bt_field_clean(value);
+    g_autofree char *clean = bt_text_one_line(value, FALSE);
     if (out->len > 0)
         g_string_append(out, "; ");
     g_string_append_printf(out, "%s=", key);
@@ -83,7 +55,7 @@ word_cut(const char *word, gsize len)
 void
 bt_field_append(GString *out, const char *name, const char *value, const char *eol)
 {
-    g_autofree char *clean = bt_field_clean(value);
+    g_autofree char *clean = bt_text_one_line(value, FALSE);
     gsize line_start = out->len;
     gboolean line_has_word = FALSE;
 

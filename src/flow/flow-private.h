@@ -43,11 +43,8 @@ gboolean bt_annotated_write(const BtAnnotated *a, int fd, gboolean with_from_lin
 
 /* Appends "Name: value" folded at white space to about 78 columns, no line
  * over 998 octets, line ends `eol`.  The value is made single-line, valid
- * UTF-8 text first (see bt_field_clean). */
+ * UTF-8 text first (bt_text_one_line, format characters kept). */
 void bt_field_append(GString *out, const char *name, const char *value, const char *eol);
-/* value as header text: valid UTF-8, control characters and line breaks
- * turned into spaces, white space runs collapsed, trimmed. */
-char *bt_field_clean(const char *value);
 /* Appends " key=value;" style parameters: value bare when it is a token,
  * quoted with backslash escapes otherwise. */
 void bt_field_append_param(GString *out, const char *key, const char *value);

@@ -658,25 +658,13 @@ interpreted_code(BtRegex *re)
     return code;
 }
 
-/* The code to run: the JIT copy once published.  The thread whose use
- * reaches the threshold compiles a private copy and publishes it; the others
- * keep interpreting meanwhile, so nobody waits and no shared code changes
- * under a running match.  Without JIT support the copy stays interpreted. */
+/* The code to run: interpreted until the pattern is used often, then its
+ * JIT copy (core/lazyjit.h). */
 static const pcre2_code *
 code_for_match(BtRegex *re)
 {
-    const pcre2_code *jit = g_atomic_pointer_get(&re->jit);
-    if (jit)
-        return jit;
     const pcre2_code *code = interpreted_code(re);
-    if (code && g_atomic_int_add(&re->uses, 1) == JIT_AFTER_USES - 1) {
-        pcre2_code *copy = pcre2_code_copy(code);
-        if (copy) {
-            pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE);
-            g_atomic_pointer_set(&re->jit, copy);
-        }
-    }
-    return code;
+    return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES) : NULL;
 }
 
 gboolean
@@ -723,7 +711,7 @@ bt_regex_free(BtRegex *re)
     if (!re)
         return;
     pcre2_code_free(re->code);
-    pcre2_code_free(re->jit);
+    bt_lazy_jit_clear(&re->lazy);
     g_free(re->pattern);
     g_free(re->where);
     for (guint i = 0; i < re->n_needles; i++)

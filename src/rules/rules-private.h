@@ -8,6 +8,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include "core/lazyjit.h"
 #include <yaml.h>
 
 /* ---- loading ------------------------------------------------------------ */
@@ -46,8 +47,7 @@ typedef struct {
     char *pattern;
     pcre2_code *code;           /* atomic: interpreted, never JIT-compiled, so always safe to share;
                                  * NULL until first use when the pattern was validated earlier */
-    pcre2_code *jit;            /* atomic: a JIT-compiled copy, once the pattern has earned it */
-    gint uses;                  /* atomic: interpreted matches so far */
+    BtLazyJit lazy;             /* the JIT-compiled copy, once the pattern has earned it */
     char *where;                /* "file:line:col", for the limit warning */
     gint warned;                /* atomic: the limit warning is printed once */
     gint needles_ready;         /* atomic: the next three are worked out (on first use) */

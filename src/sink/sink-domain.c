@@ -47,7 +47,7 @@ count_status(GPtrArray *checks, BtCheckStatus status)
 static void
 append_text_headline(GString *out, const char *domain, GPtrArray *checks, gboolean color)
 {
-    g_autofree char *clean = bt_text_sanitize(domain);
+    g_autofree char *clean = bt_text_one_line(domain, TRUE);
     guint problems = count_status(checks, BT_CHECK_PROBLEM);
     guint errors = count_status(checks, BT_CHECK_ERROR);
     g_string_append_printf(out, "%s%s%s: ", color ? ANSI_BOLD : "", clean, color ? ANSI_RESET : "");
@@ -66,13 +66,13 @@ append_text_headline(GString *out, const char *domain, GPtrArray *checks, gboole
 static void
 append_text_check(GString *out, const BtCheck *check, const char *domain, guint name_width)
 {
-    g_autofree char *name = bt_text_sanitize(check->name);
-    g_autofree char *detail = bt_text_sanitize(check->detail);
+    g_autofree char *name = bt_text_one_line(check->name, TRUE);
+    g_autofree char *detail = bt_text_one_line(check->detail, TRUE);
     const guint DETAIL_COLUMN = 2 + name_width + 2 + STATUS_WIDTH + 2;
     g_string_append_printf(out, "  %-*s  %-*s  ", (int) name_width, name, STATUS_WIDTH,
                            bt_check_status_name(check->status));
     if (check->target && g_ascii_strcasecmp(check->target, domain) != 0 && !strstr(detail, check->target)) {
-        g_autofree char *target = bt_text_sanitize(check->target);
+        g_autofree char *target = bt_text_one_line(check->target, TRUE);
         g_autofree char *with = g_strdup_printf("%s: %s", target, detail);
         append_wrapped(out, with, DETAIL_COLUMN, DETAIL_COLUMN);
     } else {
@@ -85,7 +85,7 @@ append_text_check(GString *out, const BtCheck *check, const char *domain, guint 
     /* records are printed whole, never wrapped: they are meant to be copied */
     g_auto(GStrv) lines = g_strsplit(publish, "\n", -1);
     for (char **l = lines; *l; l++) {
-        g_autofree char *clean = bt_text_sanitize(*l);
+        g_autofree char *clean = bt_text_one_line(*l, TRUE);
         g_string_append_printf(out, "%*s%s %s\n", DETAIL_COLUMN, "", l == lines ? "publish:" : "        ", clean);
     }
 }

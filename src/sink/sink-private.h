@@ -38,9 +38,6 @@ void bt_csv_append_record(GString *out, const BtRecord *rec);
 /* Text for a person on a terminal. */
 void bt_text_append_record(GString *out, const BtRecord *rec, gboolean color);
 void bt_text_append_no_record(GString *out, const BtBounce *bounce, gboolean color);
-/* `s` made safe to print on a terminal: valid UTF-8, no control characters
- * (a bounce could carry escape sequences), whitespace runs collapsed. */
-char *bt_text_sanitize(const char *s);
 
 void bt_summary_init(BtSummary *sum);
 void bt_summary_clear(BtSummary *sum);

@@ -123,7 +123,7 @@ collect_rows(GHashTable *counter, guint limit)
             others += e->count;
             n_others++;
         } else {
-            rows_add(&rows, bt_text_sanitize(e->key), e->count);
+            rows_add(&rows, bt_text_one_line(e->key, TRUE), e->count);
         }
     }
     if (n_others)

@@ -16,32 +16,6 @@
 #define ANSI_BOLD "\033[1m"
 #define ANSI_RESET "\033[0m"
 
-char *
-bt_text_sanitize(const char *s)
-{
-    if (!s)
-        return g_strdup("");
-    g_autofree char *valid = g_utf8_make_valid(s, -1);
-    GString *clean = g_string_sized_new(strlen(valid));
-    gboolean pending_space = FALSE;
-
-    for (const char *p = valid; *p; p = g_utf8_next_char(p)) {
-        gunichar c = g_utf8_get_char(p);
-        GUnicodeType type = g_unichar_type(c);
-        if (type == G_UNICODE_FORMAT)       /* bidi overrides and the like */
-            continue;
-        if (type == G_UNICODE_CONTROL || g_unichar_isspace(c)) {
-            pending_space = clean->len > 0;
-            continue;
-        }
-        if (pending_space)
-            g_string_append_c(clean, ' ');
-        pending_space = FALSE;
-        g_string_append_unichar(clean, c);
-    }
-    return g_string_free(clean, FALSE);
-}
-
 static guint
 char_width(gunichar c)
 {
@@ -162,7 +136,7 @@ append_headline(GString *out, const BtRecord *rec, gboolean color)
 {
     guint col = 0;
     if (is_set(rec->severity)) {
-        g_autofree char *severity = bt_text_sanitize(rec->severity);
+        g_autofree char *severity = bt_text_one_line(rec->severity, TRUE);
         g_string_append_printf(out, "%s[%s]%s ", color ? severity_color(severity) : "",
                                severity, color ? ANSI_RESET : "");
         col = text_width(severity) + 3;
@@ -172,7 +146,7 @@ append_headline(GString *out, const BtRecord *rec, gboolean color)
     const char *headline = is_set(rec->cause_summary) ? rec->cause_summary
                          : is_set(rec->cause_id)      ? rec->cause_id
                                                       : fallback;
-    g_autofree char *clean = bt_text_sanitize(headline);
+    g_autofree char *clean = bt_text_one_line(headline, TRUE);
     if (color)
         g_string_append(out, ANSI_BOLD);
     append_wrapped(out, clean, col, col);
@@ -185,7 +159,7 @@ static void
 append_remediation(GString *out, const BtRecord *rec)
 {
     for (guint i = 0; rec->remediation && i < rec->remediation->len; i++) {
-        g_autofree char *step = bt_text_sanitize(rec->remediation->pdata[i]);
+        g_autofree char *step = bt_text_one_line(rec->remediation->pdata[i], TRUE);
         g_autofree char *number = g_strdup_printf("  %u. ", i + 1);
         g_string_append(out, number);
         append_wrapped(out, step, strlen(number), strlen(number));
@@ -197,7 +171,7 @@ append_remediation(GString *out, const BtRecord *rec)
 static void
 append_fact(GString *out, const char *label, const char *value)
 {
-    g_autofree char *clean = bt_text_sanitize(value);
+    g_autofree char *clean = bt_text_one_line(value, TRUE);
     g_string_append_printf(out, "  %-*s", VALUE_COLUMN - 2, label);
     append_wrapped(out, *clean ? clean : "(unknown)", VALUE_COLUMN, VALUE_COLUMN);
     g_string_append_c(out, '\n');
@@ -206,7 +180,7 @@ append_fact(GString *out, const char *label, const char *value)
 static void
 append_fact_short(GString *out, const char *label, const char *value, guint max)
 {
-    g_autofree char *clean = bt_text_sanitize(value);
+    g_autofree char *clean = bt_text_one_line(value, TRUE);
     g_autofree char *cut = shorten(clean, max);
     append_fact(out, label, cut);
 }
@@ -275,9 +249,9 @@ static void
 append_check_row(GString *out, const BtCheck *check, const char *label,
                  guint name_width, guint target_width)
 {
-    g_autofree char *name = bt_text_sanitize(check->name);
-    g_autofree char *target = bt_text_sanitize(check->target);
-    g_autofree char *detail = bt_text_sanitize(check->detail);
+    g_autofree char *name = bt_text_one_line(check->name, TRUE);
+    g_autofree char *target = bt_text_one_line(check->target, TRUE);
+    g_autofree char *detail = bt_text_one_line(check->detail, TRUE);
     g_autofree char *detail_cut = shorten(detail, MAX_LINE_VALUE);
     g_autoptr(GString) row = g_string_new(NULL);
 
@@ -308,8 +282,8 @@ append_checks(GString *out, const BtRecord *rec)
     guint name_width = 0, target_width = 0;
     for (guint i = 0; i < rec->checks->len; i++) {
         const BtCheck *check = rec->checks->pdata[i];
-        g_autofree char *name = bt_text_sanitize(check->name);
-        g_autofree char *target = bt_text_sanitize(check->target);
+        g_autofree char *name = bt_text_one_line(check->name, TRUE);
+        g_autofree char *target = bt_text_one_line(check->target, TRUE);
         name_width = MAX(name_width, text_width(name));
         target_width = MAX(target_width, text_width(target));
     }
@@ -332,7 +306,7 @@ void
 bt_text_append_no_record(GString *out, const BtBounce *bounce, gboolean color)
 {
     g_autofree char *origin = describe_origin(bounce->origin, bounce->offset);
-    g_autofree char *clean = bt_text_sanitize(origin);
+    g_autofree char *clean = bt_text_one_line(origin, TRUE);
     g_string_append_printf(out, "%s%s%s: %s\n", color ? ANSI_BOLD : "", clean,
                            color ? ANSI_RESET : "",
                            bounce->is_bounce ? "a bounce, but no recipient could be found"

@@ -1,0 +1,23 @@
+/* lazyjit — PCRE2 code JIT-compiled only once it is used often.  JIT
+ * compilation costs several times what matching one message does, so a
+ * pattern runs interpreted until it has been used `after` times; the
+ * thread whose use reaches that compiles a private copy and publishes it
+ * atomically.  Nobody waits, and no shared code changes under a running
+ * match.  Without JIT support the copy simply runs interpreted. */
+#pragma once
+
+#include <glib.h>
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
+typedef struct {
+    pcre2_code *jit;    /* atomic: the JIT-compiled copy, once earned */
+    gint uses;          /* atomic: interpreted matches so far */
+} BtLazyJit;
+
+/* The code to match with: the published JIT copy, else `interpreted`
+ * (counting this use, and compiling the copy when it is the `after`th). */
+const pcre2_code *bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after);
+void bt_lazy_jit_clear(BtLazyJit *lj);
