@@ -48,7 +48,9 @@ find_dnsmasq(void)
     return path;
 }
 
-/* Waits until the server answers (it binds its port a moment after start). */
+/* Waits until the server answers (it binds its port a moment after start).
+ * Before it has, a query fails at once (port unreachable), so the tries are
+ * paced, up to about ten seconds in all. */
 static gboolean
 server_ready(void)
 {
@@ -56,6 +58,7 @@ server_ready(void)
         g_autoptr(BtResolver) r = bt_resolver_new(server_addr, 0.2, 1, NULL);
         if (bt_resolver_query(r, "good.test", 15)->status == BT_DNS_OK)
             return TRUE;
+        g_usleep(G_USEC_PER_SEC / 5);
     }
     return FALSE;
 }
@@ -142,7 +145,8 @@ run(const char *name, const char *target, ...)
         }                                                                     \
     } G_STMT_END
 
-#define CHECK(var, ...) g_autoptr(BtCheck) var = run(__VA_ARGS__)
+/* Without a server, run() marks the test skipped and the test ends there. */
+#define CHECK(var, ...) g_autoptr(BtCheck) var = run(__VA_ARGS__); if (!var) return
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtCheck, bt_check_free)
 
 static const char *
