@@ -56,6 +56,9 @@ is_mislabelled_utf8(const char *data, gsize len, const char *converted)
 char *
 bt_text_to_utf8(const char *data, gsize len, const char *charset)
 {
+    /* an empty part has no buffer at all (GByteArray's data is NULL) */
+    if (!data || len == 0)
+        return g_strdup("");
     char *text = NULL;
     if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") != 0
         && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
@@ -78,6 +81,8 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
 char *
 bt_text_lf(char *text)
 {
+    if (!text)
+        return g_strdup("");
     char *w = text;
     for (const char *r = text; *r; r++) {
         if (*r == '\r') {

@@ -8,7 +8,7 @@
 /* `len` bytes in `charset` (NULL: unknown) to UTF-8; bytes that do not
  * convert become U+FFFD. */
 char *bt_text_to_utf8(const char *data, gsize len, const char *charset);
-/* CRLF and bare CR to LF, in place; returns `text`. */
+/* CRLF and bare CR to LF, in place; returns `text` (NULL: a new empty string). */
 char *bt_text_lf(char *text);
 /* HTML reduced to its text: block tags become line breaks, entities decoded. */
 char *bt_html_to_text(const char *html);
