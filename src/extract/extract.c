@@ -7,6 +7,7 @@
 #include "extract/decode.h"
 #include "extract/layout.h"
 #include "extract/text.h"
+#include "core/testfault.h"
 
 #include <string.h>
 
@@ -304,6 +305,7 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
 BtBounce *
 bt_extract(BtExtractor *ex, const BtMessage *msg)
 {
+    bt_test_fault_maybe(msg->mime);
     BtBounce *b = g_new0(BtBounce, 1);
     b->origin = g_strdup(msg->origin);
     b->offset = msg->offset;

@@ -1,0 +1,71 @@
+/* testfault — see testfault.h. */
+#include "core/testfault.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { FAULT_NONE, FAULT_ABORT, FAULT_SEGV, FAULT_OOM } FaultKind;
+
+typedef struct {
+    FaultKind kind;
+    char *marker;
+} Fault;
+
+static gpointer
+fault_parse(gpointer data)
+{
+    (void) data;
+    static Fault fault;
+    const char *spec = g_getenv("BOUNCETRIAGE_TEST_FAULT");
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    if (!colon || !colon[1])
+        return &fault;
+    gsize n = colon - spec;
+    if (n == 5 && strncmp(spec, "abort", n) == 0)
+        fault.kind = FAULT_ABORT;
+    else if (n == 4 && strncmp(spec, "segv", n) == 0)
+        fault.kind = FAULT_SEGV;
+    else if (n == 3 && strncmp(spec, "oom", n) == 0)
+        fault.kind = FAULT_OOM;
+    fault.marker = g_strdup(colon + 1);
+    return &fault;
+}
+
+/* Touches every page so that the memory is really taken, as a decoder
+ * that builds a huge structure would. */
+static void
+exhaust_memory(void)
+{
+    const gsize chunk = 64u << 20;
+    GSList *held = NULL;
+    for (gsize total = 0; total < ((gsize) 8 << 30); total += chunk) {
+        char *p = g_malloc(chunk);          /* aborts when the allocation fails */
+        memset(p, 0xA5, chunk);
+        held = g_slist_prepend(held, p);
+    }
+    abort();
+}
+
+void
+bt_test_fault_maybe(GMimeMessage *mime)
+{
+    static GOnce once = G_ONCE_INIT;
+    const Fault *fault = g_once(&once, fault_parse, NULL);
+    if (fault->kind == FAULT_NONE || !mime)
+        return;
+    const char *subject = g_mime_object_get_header(GMIME_OBJECT(mime), "Subject");
+    if (!subject || !strstr(subject, fault->marker))
+        return;
+    switch (fault->kind) {
+    case FAULT_ABORT:
+        abort();
+    case FAULT_SEGV:
+        raise(SIGSEGV);
+        abort();
+    case FAULT_OOM:
+        exhaust_memory();
+    case FAULT_NONE:
+        break;
+    }
+}

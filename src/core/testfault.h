@@ -1,0 +1,16 @@
+/* testfault — a fault that tests can make triage suffer on a chosen
+ * message, so that the isolation of the hook, the filter and the batch is
+ * proved by a real abort, crash or memory exhaustion, not assumed.
+ *
+ *   BOUNCETRIAGE_TEST_FAULT=KIND:MARKER
+ *
+ * KIND is `abort` (abort()), `segv` (a real SIGSEGV) or `oom` (allocates
+ * and touches memory until an allocation fails, then GLib aborts; capped
+ * at 8 GiB so that a run without an address-space limit still ends).  The
+ * fault fires when the message's top-level Subject contains MARKER.  Unset
+ * or malformed: nothing happens; the cost is one getenv per process. */
+#pragma once
+
+#include <gmime/gmime.h>
+
+void bt_test_fault_maybe(GMimeMessage *mime);
