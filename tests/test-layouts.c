@@ -1,5 +1,6 @@
 /* test-layouts — the free-text layout engine: matching hand-built views
- * (qmail, Alibaba-style labelled fields, a non-bounce, pseudo status codes,
+ * (qmail, Alibaba-style labelled fields, a non-bounce, letters quoting a
+ * notice, pseudo status codes,
  * recipients from the returned message, transcript lines before a recipient),
  * the shipped layout files, and the exact "file:line:col: message" of broken
  * layout files, and the same results once regexes are JIT-compiled. */
@@ -343,6 +344,76 @@ test_shipped_ignores_plain_mail(void)
     free_view(view);
 }
 
+/* Letters that quote a notice (a forwarded NDR, a forum question, a reply
+ * about a failed delivery, a newsletter) are not notices: the layouts that
+ * key on body text also want the notice's own sender or Subject. */
+static const struct {
+    const char *headers, *body;
+} quoted_notices[] = {
+    { /* fw-ndr */
+        "From: Alice Example <alice@example.org>\n"
+        "Subject: FW: Undeliverable: Monthly figures\n",
+        "Hi, why did this bounce?\n"
+        "\n"
+        "-----Original Message-----\n"
+        "From: Microsoft Exchange\n"
+        "Sent: Monday, March 9, 2026 10:12 AM\n"
+        "Subject: Undeliverable: Monthly figures\n"
+        "\n"
+        "Delivery has failed to these recipients or groups:\n"
+        "\n"
+        "ann.example@example.com\n"
+        "The e-mail address you entered couldn't be found.\n"
+        "\n"
+        "Diagnostic information for administrators:\n"
+        "\n"
+        "Generating server: EXHUB01.corp.example.org\n"
+        "\n"
+        "ann.example@example.com\n"
+        "#550 5.1.1 RESOLVER.ADR.RecipNotFound; not found ##\n" },
+    { /* forum-postfix */
+        "From: Bob Example <bob@example.net>\n"
+        "Subject: Postfix bounce question\n",
+        "I get this in my logs, what does it mean?\n"
+        "\n"
+        "This is the mail system at host mail.example.net.\n"
+        "\n"
+        "<carol@example.com>: host mx.example.com[198.51.100.2] said: 550 5.1.1\n"
+        "    User unknown (in reply to RCPT TO command)\n"
+        "\n"
+        "Thanks, Bob\n" },
+    { /* human-could-not */
+        "From: Dana Example <dana@example.com>\n"
+        "Subject: Re: delivery problem with the courier\n",
+        "Could not deliver to erin@example.net because she was not at home.\n"
+        "The following addresses were not valid\n"
+        "  frank@example.net\n"
+        "Intended recipient: gary@example.net\n" },
+    { /* newsletter */
+        "From: News <news@example.com>\n"
+        "Subject: Our February newsletter\n",
+        "Delivery to the following recipients failed.\n"
+        "\n"
+        "   reader@example.org\n"
+        "\n"
+        "(Just kidding - this is a newsletter about email deliverability.)\n"
+        "Failed to deliver to '<someone@example.net>'\n"
+        "Your message to <x@example.org> was automatically rejected:\n" },
+};
+
+static void
+test_shipped_ignores_quoted_notices(void)
+{
+    g_autoptr(BtLayouts) lays = load_shipped();
+    for (gsize i = 0; i < G_N_ELEMENTS(quoted_notices); i++) {
+        BtMsgView *view = make_view(quoted_notices[i].headers, quoted_notices[i].body);
+        g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+        gsize original_at;
+        g_assert_false(bt_layouts_extract(lays, view, recs, &original_at));
+        free_view(view);
+    }
+}
+
 /* ---- pseudo status codes and the returned message's headers -------------- */
 
 static const char *pseudo_yaml =
@@ -548,6 +619,7 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/shipped/load", test_shipped_load);
     g_test_add_func("/layouts/shipped/alimail", test_shipped_alimail);
     g_test_add_func("/layouts/shipped/ignores-plain-mail", test_shipped_ignores_plain_mail);
+    g_test_add_func("/layouts/shipped/ignores-quoted-notices", test_shipped_ignores_quoted_notices);
     g_test_add_func("/layouts/errors/unknown-key", test_error_unknown_key);
     g_test_add_func("/layouts/errors/bad-regex", test_error_bad_regex);
     g_test_add_func("/layouts/errors/duplicate-id", test_error_duplicate_id);
