@@ -24,7 +24,9 @@
 #define DEPTH_LIMIT 5000
 #define DEFAULT_ORDER 500
 #define MAX_GROUPS 64           /* capture pairs in each call's match data */
-#define COMPILE_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE | PCRE2_DUPNAMES)
+/* PCRE2_UCP for the reasons given in rules/regex.c: Unicode classes, and
+ * the JIT agreeing with the interpreter on non-ASCII text. */
+#define COMPILE_OPTIONS (PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE | PCRE2_DUPNAMES)
 /* Interpreted matches of a regex before it is JIT-compiled. */
 #define JIT_AFTER_USES 32
 
