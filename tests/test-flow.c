@@ -496,7 +496,9 @@ test_hook_both(void)
     remove_tree(dir);
 }
 
-/* The output cannot be opened: 75, and the maildir delivery taken back. */
+/* The output cannot be opened: 75, and the message stays stored once: the
+ * MTA's retry, with the output repaired, adds the records and no second
+ * copy. */
 static void
 test_hook_output_fails(void)
 {
@@ -511,16 +513,32 @@ test_hook_output_fails(void)
     g_assert_cmpint(hook(log, md, dsn), ==, 75);
     g_autofree char *new_dir = g_build_filename(md, "userunknown", "new", NULL);
     g_autofree char *tmp_dir = g_build_filename(md, "userunknown", "tmp", NULL);
+    g_autofree char *fallback_tmp = g_build_filename(md, "unclassified", "tmp", NULL);
     g_auto(GStrv) delivered = list_dir(new_dir);
     g_auto(GStrv) in_tmp = list_dir(tmp_dir);
-    g_assert_cmpuint(g_strv_length(delivered), ==, 0);
+    g_auto(GStrv) in_fallback_tmp = list_dir(fallback_tmp);
+    g_assert_cmpuint(g_strv_length(delivered), ==, 1);
     g_assert_cmpuint(g_strv_length(in_tmp), ==, 0);
+    g_assert_cmpuint(g_strv_length(in_fallback_tmp), ==, 0);
+
+    g_autofree char *good_log = g_build_filename(dir, "log.jsonl", NULL);
+    g_assert_cmpint(hook(good_log, md, dsn), ==, 0);
+    g_auto(GStrv) after_retry = list_dir(new_dir);
+    g_assert_cmpstrv(after_retry, delivered);
+    g_autoptr(GPtrArray) objects = read_jsonl(good_log);
+    g_assert_cmpuint(objects->len, ==, 1);
+    g_autofree char *stored = g_build_filename(new_dir, delivered[0], NULL);
+    g_assert_cmpstr(member(objects, 0, "origin"), ==, stored);
+    /* and once more: everything is there, nothing is added */
+    g_assert_cmpint(hook(good_log, md, dsn), ==, 0);
+    g_autoptr(GPtrArray) again = read_jsonl(good_log);
+    g_assert_cmpuint(again->len, ==, 1);
 
     /* the maildir cannot be made: 75, and no record appended */
-    g_autofree char *good_log = g_build_filename(dir, "log.jsonl", NULL);
+    g_autofree char *other_log = g_build_filename(dir, "other.jsonl", NULL);
     g_autofree char *bad_md = g_build_filename(blocker, "md", NULL);
-    g_assert_cmpint(hook(good_log, bad_md, dsn), ==, 75);
-    g_assert_false(g_file_test(good_log, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(hook(other_log, bad_md, dsn), ==, 75);
+    g_assert_false(g_file_test(other_log, G_FILE_TEST_EXISTS));
     remove_tree(dir);
 }
 
@@ -563,7 +581,7 @@ test_hook_usage(void)
     g_test_trap_assert_stderr("*--output*--maildir*");
     /* the status itself */
     BtHookOptions opt = { NULL, NULL };
-    g_assert_cmpint(bt_hook(&config, &opt, -1), ==, 64);
+    g_assert_cmpint(bt_hook(&config, &opt, -1), ==, 75);
 }
 
 int

@@ -207,6 +207,8 @@ unparsable_because(const BtAnnotated *a)
 static void
 triage(BtAnnotated *a, const BtFlowConfig *cfg)
 {
+    g_clear_pointer(&a->bounce, bt_bounce_free);
+    g_free(a->error);
     a->error = unparsable_because(a);
     if (a->error)
         return;
@@ -258,7 +260,7 @@ add_fields(BtAnnotated *a)
 /* ---- the message -------------------------------------------------------- */
 
 BtAnnotated *
-bt_annotated_read(const BtFlowConfig *cfg, int in_fd, GError **error)
+bt_annotated_load(int in_fd, GError **error)
 {
     GByteArray *data = read_all(in_fd, error);
     if (!data)
@@ -268,9 +270,35 @@ bt_annotated_read(const BtFlowConfig *cfg, int in_fd, GError **error)
     a->kept = g_array_new(FALSE, FALSE, sizeof(BtSpan));
     a->added = g_string_new(NULL);
     map_header(a);
-    triage(a, cfg);
-    add_fields(a);
+    /* without a leading From_ line: an MTA may write its date anew on a retry */
+    a->digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data + a->header_at,
+                                            data->len - a->header_at);
     return a;
+}
+
+void
+bt_annotated_triage(BtAnnotated *a, const BtFlowConfig *cfg)
+{
+    triage(a, cfg);
+    g_string_truncate(a->added, 0);
+    add_fields(a);
+}
+
+void
+bt_annotated_fail(BtAnnotated *a, const char *why)
+{
+    g_clear_pointer(&a->bounce, bt_bounce_free);
+    g_free(a->error);
+    a->error = g_strdup(why);
+    g_string_truncate(a->added, 0);
+    add_fields(a);
+}
+
+void
+bt_annotated_set_fields(BtAnnotated *a, const char *fields, gsize len)
+{
+    g_string_truncate(a->added, 0);
+    g_string_append_len(a->added, fields, (gssize) len);
 }
 
 void
@@ -283,6 +311,7 @@ bt_annotated_free(BtAnnotated *a)
     g_array_unref(a->kept);
     g_string_free(a->added, TRUE);
     g_free(a->error);
+    g_free(a->digest);
     g_free(a);
 }
 
