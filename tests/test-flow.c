@@ -345,6 +345,91 @@ test_field_folding(void)
     g_assert_cmpstr(field->str, ==, "recipient=\"a;b \\\"c\\\"@example.org\"; hard=yes");
 }
 
+
+/* One rule for line ends per message, as procmail, Postfix and Dovecot
+ * read it: a lone CR is an ordinary byte in an LF or CRLF message. */
+static void
+test_annotate_line_end_rule(void)
+{
+    /* LF message: a line holding only CR does not end the header, so the
+     * forged field after it goes (procmail would file by it) */
+    g_autofree char *lone_cr = annotate("From: a@example.com\nSubject: hi\n\r\n"
+                                        "X-Bounce-Reason: mailboxfull\n\nbody\n");
+    g_assert_cmpstr(lone_cr, ==, "From: a@example.com\nSubject: hi\n\r\n\nbody\n");
+
+    /* a bare CR inside a field: the field is kept whole, nothing glued */
+    static const char inside[] = "From: a@example.com\nSubject: x\rX-Bounce-Reason: mailboxfull\n"
+                                 "To: b@example.org\n\nbody\n";
+    g_autofree char *kept = annotate(inside);
+    g_assert_cmpstr(kept, ==, inside);
+
+    /* a removed field takes its continuation lines, whatever they hold */
+    g_autofree char *folded = annotate("From: a@example.com\nX-Bounce-Reason: x\n \rmore\n"
+                                       "\tmailboxfull\nTo: b@example.org\n\nbody\n");
+    g_assert_cmpstr(folded, ==, "From: a@example.com\nTo: b@example.org\n\nbody\n");
+
+    /* CRLF message: a bare LF line is empty for every reader: the body starts */
+    static const char crlf_body[] = "From: a@example.com\r\nSubject: hi\r\n\n"
+                                    "X-Bounce-Reason: body text\r\n";
+    g_autofree char *body_kept = annotate(crlf_body);
+    g_assert_cmpstr(body_kept, ==, crlf_body);
+
+    /* a message without any LF: lines end at CR */
+    g_autofree char *mac = annotate("From: a@example.com\rX-Bounce-Reason: x\rSubject: hi\r\rbody\r");
+    g_assert_cmpstr(mac, ==, "From: a@example.com\rSubject: hi\r\rbody\r");
+}
+
+/* Encoded-words in what we copy are decoded and re-encoded by us: no
+ * decoder can turn our field into two. */
+static void
+test_field_encoded_words(void)
+{
+    g_autoptr(GString) field = g_string_new(NULL);
+    bt_field_append(field, "X-Bounce-Cause", "=?utf-8?q?a=0D=0AX-Bounce-Reason:_mailboxfull?=", "\n");
+    g_assert_cmpstr(field->str, ==, "X-Bounce-Cause: a X-Bounce-Reason: mailboxfull\n");
+
+    g_string_truncate(field, 0);
+    bt_field_append(field, "X-Bounce-Cause", "caf\xc3\xa9", "\n");
+    g_assert_cmpstr(field->str, ==, "X-Bounce-Cause: =?utf-8?b?Y2Fmw6k=?=\n");
+
+    /* encoded twice: decoded to the end, a decoder sees one line */
+    g_string_truncate(field, 0);
+    bt_field_append_param(field, "recipient",
+                          "=?utf-8?q?=3D=3Futf-8=3Fq=3Fb=3D0D=3D0AX-Bounce-Reason:_x=3F=3D?=");
+    g_assert_null(strchr(field->str, '\r'));
+    g_assert_cmpstr(field->str, ==, "recipient=\"b X-Bounce-Reason: x\"");
+
+    /* text that only looks like an encoded-word is encoded, not left for
+     * a decoder to read */
+    g_string_truncate(field, 0);
+    bt_field_append(field, "X-Bounce-Cause", "=?utf-8?x?broken", "\n");
+    g_assert_true(g_str_has_prefix(field->str, "X-Bounce-Cause: =?utf-8?b?"));
+    g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, field->str + 16);
+    g_assert_cmpstr(decoded, ==, "=?utf-8?x?broken\n");
+}
+
+/* A recipient written as an encoded-word with CR LF inside: our block
+ * is ASCII, and decoding each of our fields yields one line. */
+static void
+test_annotate_encoded_recipient(void)
+{
+    g_autofree char *in = make_dsn(NULL, "=?utf-8?q?bob=0D=0AX-Bounce-Reason:_mailboxfull?=@example.org",
+                                   "550 5.1.1 user unknown");
+    g_autofree char *out = annotate(in);
+    g_autofree char *block = NULL;
+    g_autofree char *rest = strip_added(out, &block);
+    g_assert_cmpstr(rest, ==, in);
+    g_autofree char *unfolded = unfold(block);
+    g_auto(GStrv) fields = g_strsplit(unfolded, "\n", -1);
+    for (char **f = fields; *f && **f; f++) {
+        for (const char *c = *f; *c; c++)
+            g_assert_true(*c >= 0x20 && *c < 0x7f);
+        g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, *f);
+        g_assert_null(strpbrk(decoded, "\r\n"));
+    }
+    g_assert_null(strstr(block, "=0D=0A"));
+}
+
 static void
 test_annotate_mbox_from_line(void)
 {
@@ -611,6 +696,9 @@ main(int argc, char **argv)
     g_test_add_func("/annotate/injection", test_annotate_injection);
     g_test_add_func("/annotate/folding", test_field_folding);
     g_test_add_func("/annotate/mbox-from-line", test_annotate_mbox_from_line);
+    g_test_add_func("/annotate/line-end-rule", test_annotate_line_end_rule);
+    g_test_add_func("/annotate/encoded-words", test_field_encoded_words);
+    g_test_add_func("/annotate/encoded-recipient", test_annotate_encoded_recipient);
     g_test_add_func("/hook/output-only", test_hook_output_only);
     g_test_add_func("/hook/maildir-only", test_hook_maildir_only);
     g_test_add_func("/hook/both", test_hook_both);

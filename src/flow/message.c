@@ -56,30 +56,44 @@ read_all(int fd, GError **error)
 
 /* ---- the header in the original bytes ----------------------------------- */
 
-/* The end of the line starting at `p` (the first byte of its line end, or
- * `end`), and in *next where the following line starts.  LF, CRLF and bare
- * CR all end a line. */
-static const guint8 *
-line_end(const guint8 *p, const guint8 *end, const guint8 **next)
+/* Line ends are decided once per message, as the programs on either side
+ * of the filter read it: LF ends a line for every one of them (procmail,
+ * Postfix, Dovecot, Python), so a message with any LF is an LF or a CRLF
+ * message, by the end of its first line; only a message without any LF is
+ * a bare-CR one.  A CR that is not part of the message's line end is an
+ * ordinary byte: it neither ends a line nor, alone on one, the header. */
+typedef enum { EOL_LF, EOL_CRLF, EOL_CR } EolStyle;
+
+static EolStyle
+eol_style(const GByteArray *data)
 {
-    while (p < end && *p != '\n' && *p != '\r')
-        p++;
-    *next = p;
-    if (p < end)
-        *next = (*p == '\r' && p + 1 < end && p[1] == '\n') ? p + 2 : p + 1;
-    return p;
+    const guint8 *lf = memchr(data->data, '\n', data->len);
+    if (lf)
+        return lf > data->data && lf[-1] == '\r' ? EOL_CRLF : EOL_LF;
+    return memchr(data->data, '\r', data->len) ? EOL_CR : EOL_LF;
+}
+
+/* The end of the line starting at `p` (the first byte of its line end, or
+ * `end`), and in *next where the following line starts.  In a CRLF
+ * message a bare LF ends a line too, as it does for every reader. */
+static const guint8 *
+line_end(const guint8 *p, const guint8 *end, EolStyle style, const guint8 **next)
+{
+    const guint8 *e = memchr(p, style == EOL_CR ? '\r' : '\n', (gsize) (end - p));
+    if (!e) {
+        *next = end;
+        return end;
+    }
+    *next = e + 1;
+    if (style == EOL_CRLF && e > p && e[-1] == '\r')
+        e--;
+    return e;
 }
 
 static const char *
-eol_style(const GByteArray *data)
+eol_text(EolStyle style)
 {
-    const guint8 *next;
-    const guint8 *e = line_end(data->data, data->data + data->len, &next);
-    if (next - e == 2)
-        return "\r\n";
-    if (next - e == 1 && *e == '\r')
-        return "\r";
-    return "\n";
+    return style == EOL_CRLF ? "\r\n" : style == EOL_CR ? "\r" : "\n";
 }
 
 /* "Name:" with optional white space before the colon, as GMime reads it;
@@ -118,10 +132,12 @@ keep(GArray *kept, gsize offset, gsize length)
 }
 
 /* Finds the From_ line, the line ends, the header fields, and which bytes
- * are kept: everything but X-Bounce-* fields with their continuation lines.
+ * are kept: everything but X-Bounce-* fields with all their continuation
+ * lines (a continuation left behind would join the field before it).
  * The header ends at the first empty line.  A line in it that is not a
- * field does not end it here: procmail and Sieve read on to the empty
- * line, so a forged field after such a line must go too. */
+ * field (a lone CR in an LF message, say) does not end it here: procmail
+ * reads on to the empty line, so a forged field after such a line must go
+ * too.  Whole lines are kept or dropped, so no two fields are ever glued. */
 static void
 map_header(BtAnnotated *a)
 {
@@ -129,17 +145,18 @@ map_header(BtAnnotated *a)
     const guint8 *end = base + a->data->len;
     const guint8 *p = base;
     const guint8 *next;
+    EolStyle style = eol_style(a->data);
 
-    a->eol = eol_style(a->data);
+    a->eol = eol_text(style);
     if (a->data->len >= 5 && memcmp(base, "From ", 5) == 0) {
-        line_end(p, end, &next);
+        line_end(p, end, style, &next);
         p = next;
     }
     a->header_at = (gsize) (p - base);
 
     gboolean dropping = FALSE;
     while (p < end) {
-        const guint8 *e = line_end(p, end, &next);
+        const guint8 *e = line_end(p, end, style, &next);
         if (e == p)
             break;                           /* the empty line before the body */
         if (*p == ' ' || *p == '\t') {
