@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -655,6 +656,76 @@ test_hook_partial_write(void)
     remove_tree(dir);
 }
 
+
+/* A writer killed in the middle of its line: the next delivery cuts the
+ * torn line off and starts on a line of its own. */
+static void
+test_hook_torn_line(void)
+{
+    static const char before[] = "{\"earlier\":\"record\"}\n{\"torn\":\"rec";
+    g_autofree char *dir = scratch_dir();
+    g_autofree char *log = g_build_filename(dir, "log.jsonl", NULL);
+    g_assert_true(g_file_set_contents(log, before, -1, NULL));
+    g_autofree char *dsn = default_dsn(NULL);
+    g_assert_cmpint(hook(log, NULL, dsn), ==, 0);
+    g_autofree char *after = NULL;
+    g_assert_true(g_file_get_contents(log, &after, NULL, NULL));
+    g_assert_true(g_str_has_prefix(after, "{\"earlier\":\"record\"}\n{\"origin\":"));
+    g_autoptr(GPtrArray) objects = read_jsonl(log);
+    g_assert_cmpuint(objects->len, ==, 2);
+    g_assert_cmpstr(member(objects, 1, "recipient"), ==, "bob@example.org");
+    remove_tree(dir);
+}
+
+/* The same message twice (the MTA's retry after the hook's answer was
+ * lost): one file, named by the digest the records carry; one set of
+ * records, in JSONL and in SQLite alike. */
+static void
+test_hook_retry_idempotent(void)
+{
+    g_autofree char *dir = scratch_dir();
+    g_autofree char *md = g_build_filename(dir, "md", NULL);
+    g_autofree char *log = g_build_filename(dir, "log.jsonl", NULL);
+    g_autofree char *db = g_build_filename(dir, "log.sqlite", NULL);
+    g_autofree char *dsn = default_dsn(NULL);
+    g_autofree char *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, dsn, -1);
+
+    for (int i = 0; i < 3; i++) {
+        g_assert_cmpint(hook(log, md, dsn), ==, 0);
+        g_assert_cmpint(hook(db, md, dsn), ==, 0);
+    }
+    g_autofree char *new_dir = g_build_filename(md, "userunknown", "new", NULL);
+    g_auto(GStrv) delivered = list_dir(new_dir);
+    g_assert_cmpuint(g_strv_length(delivered), ==, 1);
+    g_assert_true(g_str_has_prefix(delivered[0], digest));
+
+    g_autoptr(GPtrArray) objects = read_jsonl(log);
+    g_assert_cmpuint(objects->len, ==, 1);
+    g_assert_cmpstr(member(objects, 0, "messagedigest"), ==, digest);
+
+    sqlite3 *sql = NULL;
+    g_assert_cmpint(sqlite3_open(db, &sql), ==, SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(sql, "SELECT messagedigest, recipient, json FROM records",
+                                       -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 0), ==, digest);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 1), ==, "bob@example.org");
+    /* the json column is the JSONL line, byte for byte */
+    g_autofree char *line = NULL;
+    g_assert_true(g_file_get_contents(log, &line, NULL, NULL));
+    g_strchomp(line);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 2), ==, line);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    sqlite3_finalize(st);
+    g_assert_cmpint(sqlite3_prepare_v2(sql, "PRAGMA journal_mode", -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 0), ==, "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(sql);
+    remove_tree(dir);
+}
+
 static void
 test_hook_usage(void)
 {
@@ -705,6 +776,8 @@ main(int argc, char **argv)
     g_test_add_func("/hook/output-fails", test_hook_output_fails);
     g_test_add_func("/hook/partial-write", test_hook_partial_write);
     g_test_add_func("/hook/usage", test_hook_usage);
+    g_test_add_func("/hook/torn-line", test_hook_torn_line);
+    g_test_add_func("/hook/retry-idempotent", test_hook_retry_idempotent);
     int rc = g_test_run();
     bt_ruleset_free(config.rules);
     bt_extractor_free(config.extractor);
