@@ -184,8 +184,8 @@ fault() {
 }
 fault "chmod 444 '$out'" "chmod 644 '$out'" "JSONL read-only"
 fault "chmod -R a-w '$md'" "chmod -R u+w '$md'" "maildir read-only"
-# Broken rules make the hook exit 78, which pipe(8) takes as permanent; the
-# shipped entry's soft_bounce=yes must keep the bounces queued all the same.
+# Broken rules make the hook exit 75 (not 78, which pipe(8) takes as
+# permanent): the shipped entry keeps the bounces queued without soft_bounce.
 fault "printf 'rules: [ { id: broken\n' >'$MTA_DIR/rules/zz-broken.yaml'" \
       "rm -f '$MTA_DIR/rules/zz-broken.yaml'" "rules broken"
 
