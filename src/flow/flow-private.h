@@ -104,6 +104,9 @@ typedef struct BtStore BtStore;
 
 gboolean bt_store_is_sqlite(const char *path);
 BtStore *bt_store_open(const char *path, GError **error);
+/* TRUE when bt_store_has is a lookup (SQLite), FALSE when it reads the
+ * whole store (JSON Lines). */
+gboolean bt_store_is_indexed(const BtStore *s);
 /* *has: the store holds records of the message `digest`. */
 gboolean bt_store_has(BtStore *s, const char *digest, gboolean *has, GError **error);
 /* Stores the message's record lines durably, all or none.  maybe_there:

@@ -61,13 +61,18 @@ tempfail(const GError *error)
     return BT_EXIT_TEMPFAIL;
 }
 
-/* Step 1: TRUE when an earlier delivery of this message stored it all. */
+/* Step 1: TRUE when an earlier delivery of this message stored it all.
+ * A JSON Lines file is read for the digest only when the maildir shows a
+ * retry: reading it on every delivery would cost its whole size each time
+ * (without a maildir, JSONL is at least once). */
 static gboolean
 already_stored(Delivery *d, GError **error)
 {
     if (d->opt->maildir)
         d->stored = bt_maildir_find(d->opt->maildir, d->a->digest);
     if (d->opt->maildir && !d->stored)
+        return FALSE;
+    if (!d->opt->maildir && !bt_store_is_indexed(d->store))
         return FALSE;
     gboolean has = FALSE;
     if (d->store && !bt_store_has(d->store, d->a->digest, &has, error))

@@ -102,9 +102,9 @@ whole_lines_size(int fd, off_t size, off_t *whole, GError **error)
 static gboolean
 cut_torn_line(int fd, const char *path, off_t *size, GError **error)
 {
-    off_t whole;
-    if (*size == 0 || !whole_lines_size(fd, *size, &whole, error))
-        return *size == 0;
+    off_t whole = 0;
+    if (*size > 0 && !whole_lines_size(fd, *size, &whole, error))
+        return FALSE;
     if (whole == *size)
         return TRUE;
     g_printerr("bouncetriage: %s: cutting off a torn last line of %lld bytes (a writer was killed)\n",
@@ -299,6 +299,12 @@ bt_store_open(const char *path, GError **error)
         return NULL;
     }
     return s;
+}
+
+gboolean
+bt_store_is_indexed(const BtStore *s)
+{
+    return s->db != NULL;
 }
 
 gboolean
