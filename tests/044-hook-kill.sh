@@ -3,7 +3,11 @@
 # concurrently, as an MTA runs them; some are killed at a random point
 # (SIGKILL, anywhere from reading the message to answering), and every
 # delivery that did not answer 0 is retried, as the MTA retries, until it
-# does.  Then, for each store:
+# does.  Half the kills come from outside, at a random time; the others
+# from the hook itself (BOUNCETRIAGE_TEST_KILL) at a step boundary — message
+# staged, triaged, renamed into new/, inside the SQLite transaction, a
+# JSONL write half done, all stored — so every window is hit, not only the
+# long ones.  Then, for each store:
 #   SQLite: every message is in the maildir exactly once and its records
 #           are in the database exactly once, each naming that file;
 #   JSONL:  no torn or glued line, every message's records are there, and
@@ -45,6 +49,7 @@ def message(i):
 
 msgs = [message(i) for i in range(n)]
 cmd = [binary, '--hook', '--output=' + out, '--maildir=' + md]
+env = dict(os.environ, BOUNCETRIAGE_TEST_KILL='8')
 
 def once(data):   # into a store of its own: the warm-up is not counted
     warm = [binary, '--hook', '--output=' + out.replace('records', 'warm-up'),
@@ -59,13 +64,13 @@ for _ in range(3):
 span = (time.monotonic() - t0) / 3 * 1.3
 
 lock = threading.Lock()
-figures = {'attempts': 0, 'killed': 0, 'tempfail': 0}
+figures = {'attempts': 0, 'killed': 0, 'tempfail': 0, 'completed': 0, 'cut': 0}
 
 def deliver(data, rng):
     while True:
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
-        kill = rng.random() < 0.45
+                             stderr=subprocess.PIPE, env=env)
+        kill = rng.random() < 0.3
         delay = rng.uniform(0, span)
         if kill:
             t = threading.Timer(delay, lambda: p.poll() is None and p.send_signal(signal.SIGKILL))
@@ -75,6 +80,7 @@ def deliver(data, rng):
             p.stdin.close()
         except BrokenPipeError:
             pass
+        err = p.stderr.read()
         rc = p.wait()
         if kill:
             t.cancel()
@@ -82,6 +88,10 @@ def deliver(data, rng):
             figures['attempts'] += 1
             figures['killed'] += rc == -signal.SIGKILL
             figures['tempfail'] += rc == 75
+            # the windows the kills hit: a retry that found the message
+            # stored without its records, a torn JSONL line cut off
+            figures['completed'] += b'is stored already' in err
+            figures['cut'] += b'torn last line' in err
         if rc == 0:
             return
         if rc not in (-signal.SIGKILL, 75):
@@ -163,9 +173,11 @@ if kind == 'sqlite' and dup_records:
 if unequal:
     problems.append('%d duplicates that are not the same whole record' % unequal)
 
-print('# %s: sent %d, attempts %d (killed %d, tempfail %d), stored %d, stored twice %d, '
+print('# %s: sent %d, attempts %d (killed %d, tempfail %d, retries completing a stored '
+      'message %d, torn lines cut %d), stored %d, stored twice %d, '
       'records %d, missing %d, duplicated %d, torn %d, left in tmp/ %d'
       % (kind, n, figures['attempts'], figures['killed'], figures['tempfail'],
+         figures['completed'], figures['cut'],
          sum(len(v) for v in stored.values()), stored_twice, len(records), missing,
          dup_records, torn, left_in_tmp))
 for p in problems:

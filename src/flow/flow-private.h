@@ -98,20 +98,28 @@ BtVerdict *bt_verdict_isolated(const BtFlowConfig *cfg, BtAnnotated *a, char **w
 /* A record line from the verdict with its origin set. */
 char *bt_verdict_line_for(const char *line, const char *origin);
 
+/* ---- testkill.c: BOUNCETRIAGE_TEST_KILL=PERCENT, for the kill test ------ */
+
+/* TRUE, by the switch's chance, when the hook should die here. */
+gboolean bt_test_kill_due(void);
+/* SIGKILL, by the switch's chance. */
+void bt_test_kill_maybe(void);
+
 /* ---- store.c: the hook's records ---------------------------------------- */
 
 typedef struct BtStore BtStore;
 
 gboolean bt_store_is_sqlite(const char *path);
 BtStore *bt_store_open(const char *path, GError **error);
-/* TRUE when bt_store_has is a lookup (SQLite), FALSE when it reads the
- * whole store (JSON Lines). */
+/* TRUE for SQLite, where bt_store_has is an index lookup; FALSE for JSON
+ * Lines, where only bt_store_put (maybe_there) can tell. */
 gboolean bt_store_is_indexed(const BtStore *s);
-/* *has: the store holds records of the message `digest`. */
+/* *has: the store holds records of the message `digest` (SQLite only). */
 gboolean bt_store_has(BtStore *s, const char *digest, gboolean *has, GError **error);
 /* Stores the message's record lines durably, all or none.  maybe_there:
- * the message may have been stored before (JSONL then looks first; SQLite
- * always ignores a (digest, recipient) it holds). */
+ * the message may have been stored before (JSONL then writes only the
+ * lines it does not hold; SQLite always ignores a (digest, recipient) it
+ * holds). */
 gboolean bt_store_put(BtStore *s, const char *digest, GPtrArray *recipients, GPtrArray *lines,
                       gboolean maybe_there, GError **error);
 void bt_store_close(BtStore *s);

@@ -62,22 +62,24 @@ tempfail(const GError *error)
 }
 
 /* Step 1: TRUE when an earlier delivery of this message stored it all.
- * A JSON Lines file is read for the digest only when the maildir shows a
- * retry: reading it on every delivery would cost its whole size each time
- * (without a maildir, JSONL is at least once). */
+ * Only SQLite can say so by a lookup; a JSON Lines file would have to be
+ * read whole, so for JSONL a retry the maildir shows is triaged again and
+ * bt_store_put writes only the lines the file lacks (without a maildir,
+ * JSONL is at least once). */
 static gboolean
 already_stored(Delivery *d, GError **error)
 {
-    if (d->opt->maildir)
+    if (d->opt->maildir) {
         d->stored = bt_maildir_find(d->opt->maildir, d->a->digest);
-    if (d->opt->maildir && !d->stored)
-        return FALSE;
-    if (!d->opt->maildir && !bt_store_is_indexed(d->store))
-        return FALSE;
+        if (!d->stored)
+            return FALSE;
+        if (!d->store)
+            return TRUE;
+    }
     gboolean has = FALSE;
-    if (d->store && !bt_store_has(d->store, d->a->digest, &has, error))
+    if (bt_store_is_indexed(d->store) && !bt_store_has(d->store, d->a->digest, &has, error))
         return FALSE;
-    return d->opt->maildir ? !d->store || has : has;
+    return has;
 }
 
 /* The record of a message whose triage failed. */
@@ -111,8 +113,10 @@ deliver(Delivery *d, GError **error)
         d->fallback = bt_maildir_stage(root, BT_FOLDER_UNCLASSIFIED, d->a, error);
         if (!d->fallback)
             return FALSE;
+        bt_test_kill_maybe();
     }
     d->verdict = bt_verdict_isolated(d->cfg, d->a, &d->why);
+    bt_test_kill_maybe();
     if (!d->verdict) {
         g_printerr("bouncetriage: %s; delivering the message unclassified\n", d->why);
         failure_record(d);
@@ -127,10 +131,13 @@ deliver(Delivery *d, GError **error)
         staged = bt_maildir_stage(root, d->verdict->folder, d->a, error);
         if (!staged)
             return FALSE;
+        bt_test_kill_maybe();
     }
     d->stored = bt_maildir_publish(staged, d->a->digest, error);
     if (!d->stored)
         unlink(staged);
+    else
+        bt_test_kill_maybe();
     return d->stored != NULL;
 }
 
@@ -162,11 +169,16 @@ run(Delivery *d, int in_fd, GError **error)
         return FALSE;
     if (retry) {
         /* the message is stored, its records are not: triage it again */
+        g_printerr("bouncetriage: %s is stored already, as %s; storing its records\n",
+                   d->a->digest, d->stored);
         d->verdict = bt_verdict_isolated(d->cfg, d->a, &d->why);
         if (!d->verdict)
             failure_record(d);
     }
-    return !d->store || store_records(d, retry, error);
+    if (d->store && !store_records(d, retry, error))
+        return FALSE;
+    bt_test_kill_maybe();   /* all stored, the answer lost: the MTA retries */
+    return TRUE;
 }
 
 int

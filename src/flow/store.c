@@ -9,8 +9,8 @@
  * promise: exactly once.  A writer killed after its write() but before
  * the hook answered the MTA leaves records that the retry may write again
  * (whole records, same messagedigest) — unless the retry knows it is a
- * retry (the maildir already holds the message), in which case it scans
- * the file for the digest first.
+ * retry (the maildir already holds the message), in which case it writes
+ * only the lines the file does not hold yet.
  *
  * SQLite: WAL, synchronous=FULL, one transaction per delivery, a primary
  * key on (messagedigest, recipient) and INSERT OR IGNORE: exactly once. */
@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/file.h>
@@ -115,36 +116,51 @@ cut_torn_line(int fd, const char *path, off_t *size, GError **error)
     return TRUE;
 }
 
-/* Whether the file holds a record of the message `digest`. */
+/* Whether the file's first `size` bytes hold `line` as a whole line. */
 static gboolean
-jsonl_holds(int fd, const char *digest, gboolean *holds, GError **error)
+jsonl_holds_line(int fd, off_t size, const char *line, gboolean *holds, GError **error)
 {
-    g_autofree char *needle = g_strdup_printf("\"messagedigest\":\"%s\"", digest);
-    gsize nlen = strlen(needle);
-    g_autofree char *buf = g_malloc(SCAN_CHUNK + nlen);
+    gsize llen = strlen(line);
+    g_autofree char *needle = g_strdup_printf("\n%s\n", line);
+    gsize nlen = llen + 2;
+    g_autofree char *buf = g_malloc(MAX(SCAN_CHUNK + nlen, llen + 1));
+    /* the first line has no newline before it */
+    *holds = (off_t) llen < size && pread(fd, buf, llen + 1, 0) == (ssize_t) llen + 1
+          && memcmp(buf, line, llen) == 0 && buf[llen] == '\n';
     gsize carry = 0;
     off_t at = 0;
-    *holds = FALSE;
-    for (;;) {
-        ssize_t n = pread(fd, buf + carry, SCAN_CHUNK, at);
+    while (!*holds && at < size) {
+        ssize_t n = pread(fd, buf + carry, (size_t) MIN((off_t) SCAN_CHUNK, size - at), at);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
+        if (n <= 0) {
             g_set_error(error, BT_ERROR, BT_ERROR_IO, "cannot read the JSON Lines file: %s",
-                        g_strerror(errno));
+                        n < 0 ? g_strerror(errno) : "it shrank");
             return FALSE;
         }
-        if (n == 0)
-            return TRUE;
         at += n;
         gsize len = carry + (gsize) n;
-        if (memmem(buf, len, needle, nlen)) {
-            *holds = TRUE;
-            return TRUE;
-        }
+        *holds = memmem(buf, len, needle, nlen) != NULL;
         carry = MIN(len, nlen - 1);   /* a needle across two chunks */
         memmove(buf, buf + len - carry, carry);
     }
+    return TRUE;
+}
+
+/* The lines of `lines` the file does not hold yet: on a retry, what an
+ * interrupted delivery did not write (its torn line is cut off by now,
+ * but a batch of several records may have been cut between two). */
+static gboolean
+jsonl_missing(int fd, off_t size, GPtrArray *lines, GPtrArray *missing, GError **error)
+{
+    for (guint i = 0; i < lines->len; i++) {
+        gboolean holds;
+        if (!jsonl_holds_line(fd, size, lines->pdata[i], &holds, error))
+            return FALSE;
+        if (!holds)
+            g_ptr_array_add(missing, lines->pdata[i]);
+    }
+    return TRUE;
 }
 
 static gboolean
@@ -159,6 +175,8 @@ sync_new_file(const char *path, GError **error)
 static gboolean
 append_batch(int fd, const char *path, off_t size, const GString *batch, GError **error)
 {
+    if (bt_test_kill_due() && write(fd, batch->str, batch->len / 2) >= 0)
+        raise(SIGKILL);   /* the kill test's torn line */
     ssize_t n = write(fd, batch->str, batch->len);
     if (n == (ssize_t) batch->len && fsync(fd) == 0 && (size > 0 || sync_new_file(path, NULL)))
         return TRUE;
@@ -173,38 +191,29 @@ append_batch(int fd, const char *path, off_t size, const GString *batch, GError 
 }
 
 static gboolean
-jsonl_put(BtStore *s, const char *digest, GPtrArray *lines, gboolean maybe_there, GError **error)
+jsonl_put(BtStore *s, GPtrArray *lines, gboolean maybe_there, GError **error)
 {
     int fd = open_jsonl(s->path, error);
     if (fd < 0)
         return FALSE;
     struct stat st;
-    gboolean holds = FALSE;
+    g_autoptr(GPtrArray) todo = g_ptr_array_new();
     gboolean ok = lock(fd, LOCK_EX, s->path, error)
                && (fstat(fd, &st) == 0 || io_error(error, "stat", s->path))
-               && cut_torn_line(fd, s->path, &st.st_size, error)
-               && (!maybe_there || jsonl_holds(fd, digest, &holds, error));
-    if (ok && !holds) {
+               && cut_torn_line(fd, s->path, &st.st_size, error);
+    if (ok && maybe_there)
+        ok = jsonl_missing(fd, st.st_size, lines, todo, error);
+    else if (ok)
+        g_ptr_array_extend(todo, lines, NULL, NULL);
+    if (ok && todo->len > 0) {
         g_autoptr(GString) batch = g_string_new(NULL);
-        for (guint i = 0; i < lines->len; i++) {
-            g_string_append(batch, lines->pdata[i]);
+        for (guint i = 0; i < todo->len; i++) {
+            g_string_append(batch, todo->pdata[i]);
             g_string_append_c(batch, '\n');
         }
         ok = append_batch(fd, s->path, st.st_size, batch, error);
     }
     close(fd);   /* releases the lock */
-    return ok;
-}
-
-static gboolean
-jsonl_has(BtStore *s, const char *digest, gboolean *has, GError **error)
-{
-    *has = FALSE;
-    int fd = open(s->path, O_RDONLY | O_CLOEXEC | bt_nofollow());
-    if (fd < 0)
-        return errno == ENOENT || io_error(error, "open", s->path);
-    gboolean ok = lock(fd, LOCK_SH, s->path, error) && jsonl_holds(fd, digest, has, error);
-    close(fd);
     return ok;
 }
 
@@ -281,8 +290,11 @@ sqlite_put(BtStore *s, const char *digest, GPtrArray *recipients, GPtrArray *lin
 {
     if (!sql_exec(s, "BEGIN IMMEDIATE", error))
         return FALSE;
-    if (sqlite_insert(s, digest, recipients, lines, error) && sql_exec(s, "COMMIT", error))
-        return TRUE;
+    if (sqlite_insert(s, digest, recipients, lines, error)) {
+        bt_test_kill_maybe();   /* the kill test: inside the transaction */
+        if (sql_exec(s, "COMMIT", error))
+            return TRUE;
+    }
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return FALSE;
 }
@@ -310,7 +322,8 @@ bt_store_is_indexed(const BtStore *s)
 gboolean
 bt_store_has(BtStore *s, const char *digest, gboolean *has, GError **error)
 {
-    return s->db ? sqlite_has(s, digest, has, error) : jsonl_has(s, digest, has, error);
+    g_return_val_if_fail(s->db, FALSE);
+    return sqlite_has(s, digest, has, error);
 }
 
 gboolean
@@ -319,7 +332,7 @@ bt_store_put(BtStore *s, const char *digest, GPtrArray *recipients, GPtrArray *l
 {
     if (s->db)
         return sqlite_put(s, digest, recipients, lines, error);
-    return jsonl_put(s, digest, lines, maybe_there, error);
+    return jsonl_put(s, lines, maybe_there, error);
 }
 
 void
