@@ -86,6 +86,10 @@ for kind in $kinds; do
     ok "$kind: --annotate passes the message on with X-Bounce-Error" out_is "$TMP/annotated-$kind"
 done
 
+# a file size limit (RLIMIT_FSIZE): 75 for the MTA, not death by SIGXFSZ
+(ulimit -f 1; exec "$BT_BIN" --hook --output="$TMP/fsize.jsonl" --maildir="$TMP/md-fsize" <"$msg" 2>/dev/null)
+ok "a file size limit: --hook answers 75, not a signal" test $? -eq 75
+
 # the same message without a fault gets its verdict
 "$BT_BIN" --hook --output="$TMP/good.jsonl" --maildir="$TMP/md-good" <"$msg"
 ok "without a fault the verdict files it by reason" \

@@ -25,6 +25,7 @@
 #include "sink/sink.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -188,6 +189,9 @@ bt_hook(const BtFlowConfig *cfg, const BtHookOptions *opt, int in_fd)
         g_printerr("bouncetriage: --hook needs --output=FILE and/or --maildir=DIR\n");
         return BT_EXIT_TEMPFAIL;
     }
+    /* a file size limit makes write() fail (EFBIG, answered 75) instead
+     * of killing the hook: the MTA must get a status, never a signal */
+    signal(SIGXFSZ, SIG_IGN);
     g_autoptr(GError) error = NULL;
     Delivery d = { .cfg = cfg, .opt = opt };
     gboolean ok = run(&d, in_fd, &error);
