@@ -82,7 +82,8 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
         "  bouncetriage --lint-rules             validate the rule set");
     g_option_context_set_description(ctx,
         "Exit status: 0 ok; 64 usage; 65 some message could not be parsed and was skipped;\n"
-        "66 a PATH could not be read; 75 temporary failure (--hook); 78 broken rule files.\n"
+        "66 a PATH could not be read; 75 temporary failure; 78 broken rule files.\n"
+        "--hook answers only 0 or 75 (every failure that is not the message's fault).\n"
         "Environment: BOUNCETRIAGE_RULES (replaces the rules directory), RESEND_API_KEY,\n"
         "RESEND_BASE_URL.  See bouncetriage(1).");
 
