@@ -193,6 +193,11 @@ main(int argc, char **argv)
     if (!bt_options_parse(&opt, &argc, &argv))
         return hook_status(hook, BT_EXIT_USAGE);
 
+    if (opt.mode == BT_MODE_EXPORT) {   /* no rules needed to read a store */
+        int exported = finish_output(bt_store_export(opt.export_path, stdout));
+        bt_options_clear(&opt);
+        return exported;
+    }
     g_mime_init();
     BtExtractor *ex = NULL;
     BtRuleSet *rules = NULL;

@@ -31,6 +31,20 @@ ok "a non-bounce passes --annotate unchanged" \
 ok "--hook stores a non-bounce as unclassified" \
     sh -c '"$1" --hook --maildir="$2/md" <"$3" && test "$(ls "$2/md/unclassified/new" | wc -l)" -eq 1' \
     sh "$BT_BIN" "$TMP" "$msg"
+# --export prints an SQLite store's records as the JSONL store has them:
+# the same two messages, the same maildir, so the same origins
+dsn="$TMP/dsn.eml"
+printf 'From: MAILER-DAEMON@mx.example.net\nTo: sender@example.com\nSubject: Undelivered\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; bob@example.org\nAction: failed\nStatus: 5.1.1\n\nFinal-Recipient: rfc822; carol@example.org\nAction: failed\nStatus: 5.2.2\n\n--B--\n' >"$dsn"
+for store in "$TMP/both.jsonl" "$TMP/both.sqlite"; do
+    for m in "$dsn" "$msg"; do
+        "$BT_BIN" --hook --output="$store" --maildir="$TMP/md-both" <"$m" 2>/dev/null
+    done
+done
+ok "--export writes the SQLite store as the JSONL store holds it" \
+    sh -c '"$1" --export "$2" >"$3" && test "$(wc -l <"$3")" -eq 3 && cmp "$3" "$4"' \
+    sh "$BT_BIN" "$TMP/both.sqlite" "$TMP/exported.jsonl" "$TMP/both.jsonl"
+ok "--export of a missing store exits 66" status_is 66 "$BT_BIN" --export "$TMP/none.sqlite"
+
 # Symbolic links: whoever can write where the hook stores could otherwise
 # point its writes anywhere the hook may write.  Refused unless the
 # administrator opts in with BOUNCETRIAGE_FOLLOW_SYMLINKS=1.

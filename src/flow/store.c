@@ -335,6 +335,27 @@ bt_store_put(BtStore *s, const char *digest, GPtrArray *recipients, GPtrArray *l
     return jsonl_put(s, lines, maybe_there, error);
 }
 
+int
+bt_store_export(const char *path, FILE *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT json FROM records ORDER BY rowid", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fputs((const char *) sqlite3_column_text(st, 0), out);
+        fputc('\n', out);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        g_printerr("bouncetriage: %s: cannot read the records: %s\n", path,
+                   db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc == SQLITE_DONE ? BT_EXIT_OK : BT_EXIT_NOINPUT;
+}
+
 void
 bt_store_close(BtStore *s)
 {
