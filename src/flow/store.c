@@ -56,11 +56,21 @@ io_error(GError **error, const char *what, const char *path)
     return FALSE;
 }
 
+static gboolean
+refused_link(GError **error, const char *path)
+{
+    g_set_error(error, BT_ERROR, BT_ERROR_IO,
+                "%s is a symbolic link (set BOUNCETRIAGE_FOLLOW_SYMLINKS=1 to allow it)", path);
+    return FALSE;
+}
+
 static int
 open_jsonl(const char *path, GError **error)
 {
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | bt_nofollow(), 0640);
-    if (fd < 0)
+    if (fd < 0 && errno == ELOOP)
+        refused_link(error, path);
+    else if (fd < 0)
         io_error(error, "open", path);
     return fd;
 }
@@ -238,9 +248,13 @@ sql_exec(BtStore *s, const char *sql, GError **error)
 static gboolean
 sqlite_open(BtStore *s, GError **error)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    if (bt_nofollow())
-        flags |= SQLITE_OPEN_NOFOLLOW;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    struct stat st;
+    if (bt_nofollow()) {
+        flags |= SQLITE_OPEN_NOFOLLOW;   /* the check below only names the problem */
+        if (lstat(s->path, &st) == 0 && S_ISLNK(st.st_mode))
+            return refused_link(error, s->path);
+    }
     if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK)
         return sql_error(error, s->db, "open", s->path);
     sqlite3_busy_timeout(s->db, SQLITE_BUSY_MS);
