@@ -17,7 +17,8 @@
 #           the same, but duplicates, whole and the same, are allowed and
 #           counted.
 # The figures go to the TAP log.  BT_KILL_N sets the messages per store
-# (default 150; each is delivered about twice), BT_KILL_JOBS the deliveries at once (default 8).
+# (default 150; each takes about two attempts), BT_KILL_JOBS the
+# deliveries at once (default 8).
 . "$BT_SRCDIR/tests/lib.sh"
 [ -n "$PYTHON3" ] || skip_all "python3 is needed to drive and check the deliveries"
 "$PYTHON3" -c 'import sqlite3' 2>/dev/null || skip_all "python3 has no sqlite3 module"
