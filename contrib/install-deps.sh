@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Build: compiler, autotools and the libraries of DESIGN.md.
 BUILD="build-essential autoconf automake libtool pkg-config
        libgmime-3.0-dev libglib2.0-dev libpcre2-dev libyaml-dev libjson-glib-dev
-       libc-ares-dev libcurl4-openssl-dev libpsl-dev"
+       libc-ares-dev libcurl4-openssl-dev libpsl-dev libsqlite3-dev"
 # Tests: python3 runs the shared conformance scorer; dnsmasq serves the DNS
 # checks' fixture zone (dnsmasq-base: the program, without a system service).
 # procmail, sieve-test (dovecot-sieve, with the extprograms plugin, needs

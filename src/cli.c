@@ -53,6 +53,8 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
           "With --hook: JSON Lines file to append to", "FILE" },
         { "maildir", 0, 0, G_OPTION_ARG_FILENAME, &opt->maildir,
           "With --hook: maildir to deliver into, a folder per reason", "DIR" },
+        { "export", 0, 0, G_OPTION_ARG_FILENAME, &opt->export_path,
+          "Print the records of a --hook SQLite store as JSON Lines, in delivery order", "FILE.sqlite" },
         { "jobs", 'j', 0, G_OPTION_ARG_INT, &opt->jobs,
           "Parallel workers for batch input; output keeps the input order", "N" },
         { "summary", 0, 0, G_OPTION_ARG_NONE, &opt->summary,
@@ -82,7 +84,8 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
         "  bouncetriage --lint-rules             validate the rule set");
     g_option_context_set_description(ctx,
         "Exit status: 0 ok; 64 usage; 65 some message could not be parsed and was skipped;\n"
-        "66 a PATH could not be read; 75 temporary failure (--hook); 78 broken rule files.\n"
+        "66 a PATH could not be read; 75 temporary failure; 78 broken rule files.\n"
+        "--hook answers only 0 or 75 (every failure that is not the message's fault).\n"
         "Environment: BOUNCETRIAGE_RULES (replaces the rules directory), RESEND_API_KEY,\n"
         "RESEND_BASE_URL.  See bouncetriage(1).");
 
@@ -95,12 +98,13 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
         g_print("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
         exit(0);
     }
-    if (lint + check_domain + annotate + hook > 1) {
-        g_printerr("bouncetriage: --lint-rules, --check-domain, --annotate and --hook exclude each other\n");
+    if (lint + check_domain + annotate + hook + (opt->export_path != NULL) > 1) {
+        g_printerr("bouncetriage: --lint-rules, --check-domain, --annotate, --hook and --export exclude each other\n");
         return FALSE;
     }
     opt->mode = lint ? BT_MODE_LINT : check_domain ? BT_MODE_CHECK_DOMAIN
-              : annotate ? BT_MODE_ANNOTATE : hook ? BT_MODE_HOOK : BT_MODE_TRIAGE;
+              : annotate ? BT_MODE_ANNOTATE : hook ? BT_MODE_HOOK
+              : opt->export_path ? BT_MODE_EXPORT : BT_MODE_TRIAGE;
     if ((opt->output || opt->maildir) && opt->mode != BT_MODE_HOOK) {
         g_printerr("bouncetriage: --output and --maildir go with --hook\n");
         return FALSE;
@@ -126,6 +130,7 @@ bt_options_clear(BtOptions *opt)
     g_free(opt->nameserver);
     g_free(opt->output);
     g_free(opt->maildir);
+    g_free(opt->export_path);
     g_strfreev(opt->paths);
     memset(opt, 0, sizeof *opt);
 }

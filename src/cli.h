@@ -11,6 +11,7 @@ typedef enum {
     BT_MODE_CHECK_DOMAIN,   /* --check-domain DOMAIN… */
     BT_MODE_ANNOTATE,       /* --annotate */
     BT_MODE_HOOK,           /* --hook */
+    BT_MODE_EXPORT,         /* --export FILE.sqlite */
 } BtMode;
 
 typedef struct {
@@ -22,6 +23,7 @@ typedef struct {
     char *nameserver;
     char *output;           /* --hook --output */
     char *maildir;          /* --hook --maildir */
+    char *export_path;      /* --export: a hook's SQLite store */
     int jobs;
     gboolean summary;
     gboolean all;

@@ -158,25 +158,52 @@ run_hook(const BtOptions *opt, const BtTriage *t)
     return bt_hook(&cfg, &hook, fileno(stdin));
 }
 
+/* --hook on the command line, looked for before parsing so that even a
+ * usage error in a hook's command line answers the MTA with 75. */
+static gboolean
+hook_requested(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--hook") == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* In --hook mode every failure that is not the message's fault (usage,
+ * configuration, rules, resources) is 75: pipe(8) and Exim keep the
+ * message queued until it is fixed, where 64 or 78 would bounce it.  The
+ * reason is already on stderr, which the MTA logs. */
+static int
+hook_status(gboolean hook, int status)
+{
+    if (!hook || status == BT_EXIT_OK || status == BT_EXIT_TEMPFAIL)
+        return status;
+    g_printerr("bouncetriage: --hook: exit status %d answered as 75 (temporary failure)\n", status);
+    return BT_EXIT_TEMPFAIL;
+}
+
 int
 main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN);   /* a closed pipe is an output error, reported below */
 
+    gboolean hook = hook_requested(argc, argv);
     BtOptions opt;
     if (!bt_options_parse(&opt, &argc, &argv))
-        return BT_EXIT_USAGE;
+        return hook_status(hook, BT_EXIT_USAGE);
 
+    if (opt.mode == BT_MODE_EXPORT) {   /* no rules needed to read a store */
+        int exported = finish_output(bt_store_export(opt.export_path, stdout));
+        bt_options_clear(&opt);
+        return exported;
+    }
     g_mime_init();
     BtExtractor *ex = NULL;
     BtRuleSet *rules = NULL;
     int status;
     if (!load_config(&opt, &ex, &rules)) {
-        /* every mode, the hook too, as DESIGN.md says.  Postfix's pipe(8)
-         * bounces on 78 (5.3.5) where it would retry on 75: a deployment
-         * can set soft_bounce while it changes its rules */
-        status = BT_EXIT_CONFIG;
+        status = BT_EXIT_CONFIG;   /* 75 for the hook, below */
     } else {
         BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain, .quiet = opt.quiet };
         switch (opt.mode) {
@@ -203,5 +230,5 @@ main(int argc, char **argv)
     g_clear_pointer(&rules, bt_ruleset_free);
     g_mime_shutdown();
     bt_options_clear(&opt);
-    return status;
+    return hook_status(hook, status);
 }

@@ -89,6 +89,34 @@ ok "its forged X-Bounce-Reason is gone" \
     sh -c '! grep -q "^X-Bounce" "$1"/new/* && grep -q "^Subject: hi" "$1"/new/*' \
     sh "$TMP/plain/Maildir"
 
+# Review findings: in an LF message a line holding only CR does not end
+# the header for procmail, so a forged field after it must go; and a bare
+# CR inside a field is an ordinary byte: the field stays whole, filed by
+# the real verdict, no field glued onto another.
+printf 'From: a@example.com\nTo: b@example.org\nSubject: hi\n\r\nX-Bounce-Reason: mailboxfull\n\nhello\n' \
+    >"$TMP/after-cr.eml"
+rcfile "$TMP/after-cr" "$BT_BIN"
+HOME="$TMP/after-cr" procmail -m "$TMP/after-cr/procmailrc" <"$TMP/after-cr.eml"
+ok "a forged field after a lone-CR line: the message goes to the inbox" \
+    sh -c 'test "$(find "$1" -type f | wc -l)" -eq 1 && test "$(ls "$1/new" | wc -l)" -eq 1' \
+    sh "$TMP/after-cr/Maildir"
+ok "... without the forged field" sh -c '! grep -q "X-Bounce" "$1"/new/*' sh "$TMP/after-cr/Maildir"
+
+printf 'From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: sender@example.com\nSubject: Undelivered Mail\rX-Bounce-Reason: mailboxfull\nMessage-ID: <cr.1@mx.example.net>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; user@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <user@example.org>: Recipient address rejected: User unknown\n\n--B--\n\n' \
+    >"$TMP/bare-cr.eml"
+rcfile "$TMP/bare-cr" "$BT_BIN"
+HOME="$TMP/bare-cr" procmail -m "$TMP/bare-cr/procmailrc" <"$TMP/bare-cr.eml"
+ok "a bare CR inside a field: filed by the real verdict" \
+    sh -c 'test "$(find "$1" -type f | wc -l)" -eq 1 && test "$(ls "$1/.Bounces.userunknown/new" | wc -l)" -eq 1' \
+    sh "$TMP/bare-cr/Maildir"
+ok "... the input byte for byte under our block, no field glued" \
+    "$PYTHON3" -c '
+import glob, re, sys
+out = open(glob.glob(sys.argv[1] + "/.Bounces.userunknown/new/*")[0], "rb").read()
+data = open(sys.argv[2], "rb").read()
+block = re.match(rb"(?:X-Bounce-[A-Za-z-]*:.*\n(?:[ \t].*\n)*)+", out)
+sys.exit(0 if block and out[block.end():] == data else 1)' "$TMP/bare-cr/Maildir" "$TMP/bare-cr.eml"
+
 rcfile "$TMP/failed" false
 HOME="$TMP/failed" procmail -m "$TMP/failed/procmailrc" <"$forged"
 ok "a failed filter leaves the message in the inbox as it came" \

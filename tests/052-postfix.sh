@@ -159,8 +159,9 @@ ok "$bulk messages in the maildir, none in tmp/" \
            test -z "$(find "$1" -path "*/tmp/*" -type f)"' sh "$md" "$bulk"
 
 # fault SETUP REPAIR LABEL: with the store broken by SETUP, three bounces
-# by SMTP stay queued and the stores do not change; after REPAIR and a
-# flush they are delivered.
+# by SMTP stay queued and no record is stored (a message may already be
+# in the maildir: the retry finds it by its digest and only adds its
+# records); after REPAIR and a flush they are delivered, each once.
 fault() {
     setup=$1 repair=$2 label=$3
     lines=$(wc -l <"$out")
@@ -174,17 +175,17 @@ fault() {
     done
     ok "$label: swaks delivers three bounces over SMTP" test ! -s "$TMP/send-errors"
     ok "$label: postfix defers them and keeps them queued" wait_until 60 queued_deferred 3
-    ok "$label: the JSONL and the maildir did not change" \
+    ok "$label: the JSONL did not change, the maildir took at most those three" \
         sh -c 'test "$(wc -l <"$1")" -eq "$2" &&
-               test "$(find "$3" -path "*/new/*" -type f | wc -l)" -eq "$4"' sh "$out" "$lines" "$md" "$stored"
+               test "$(find "$3" -path "*/new/*" -type f | wc -l)" -le "$(($4 + 3))"' sh "$out" "$lines" "$md" "$stored"
     sh -c "$repair"
     pq -f
     ok "$label: once fixed and flushed, the queue drains" wait_until 120 queue_empty
 }
 fault "chmod 444 '$out'" "chmod 644 '$out'" "JSONL read-only"
 fault "chmod -R a-w '$md'" "chmod -R u+w '$md'" "maildir read-only"
-# Broken rules make the hook exit 78, which pipe(8) takes as permanent; the
-# shipped entry's soft_bounce=yes must keep the bounces queued all the same.
+# Broken rules make the hook exit 75 (not 78, which pipe(8) takes as
+# permanent): the shipped entry keeps the bounces queued without soft_bounce.
 fault "printf 'rules: [ { id: broken\n' >'$MTA_DIR/rules/zz-broken.yaml'" \
       "rm -f '$MTA_DIR/rules/zz-broken.yaml'" "rules broken"
 

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -345,6 +346,91 @@ test_field_folding(void)
     g_assert_cmpstr(field->str, ==, "recipient=\"a;b \\\"c\\\"@example.org\"; hard=yes");
 }
 
+
+/* One rule for line ends per message, as procmail, Postfix and Dovecot
+ * read it: a lone CR is an ordinary byte in an LF or CRLF message. */
+static void
+test_annotate_line_end_rule(void)
+{
+    /* LF message: a line holding only CR does not end the header, so the
+     * forged field after it goes (procmail would file by it) */
+    g_autofree char *lone_cr = annotate("From: a@example.com\nSubject: hi\n\r\n"
+                                        "X-Bounce-Reason: mailboxfull\n\nbody\n");
+    g_assert_cmpstr(lone_cr, ==, "From: a@example.com\nSubject: hi\n\r\n\nbody\n");
+
+    /* a bare CR inside a field: the field is kept whole, nothing glued */
+    static const char inside[] = "From: a@example.com\nSubject: x\rX-Bounce-Reason: mailboxfull\n"
+                                 "To: b@example.org\n\nbody\n";
+    g_autofree char *kept = annotate(inside);
+    g_assert_cmpstr(kept, ==, inside);
+
+    /* a removed field takes its continuation lines, whatever they hold */
+    g_autofree char *folded = annotate("From: a@example.com\nX-Bounce-Reason: x\n \rmore\n"
+                                       "\tmailboxfull\nTo: b@example.org\n\nbody\n");
+    g_assert_cmpstr(folded, ==, "From: a@example.com\nTo: b@example.org\n\nbody\n");
+
+    /* CRLF message: a bare LF line is empty for every reader: the body starts */
+    static const char crlf_body[] = "From: a@example.com\r\nSubject: hi\r\n\n"
+                                    "X-Bounce-Reason: body text\r\n";
+    g_autofree char *body_kept = annotate(crlf_body);
+    g_assert_cmpstr(body_kept, ==, crlf_body);
+
+    /* a message without any LF: lines end at CR */
+    g_autofree char *mac = annotate("From: a@example.com\rX-Bounce-Reason: x\rSubject: hi\r\rbody\r");
+    g_assert_cmpstr(mac, ==, "From: a@example.com\rSubject: hi\r\rbody\r");
+}
+
+/* Encoded-words in what we copy are decoded and re-encoded by us: no
+ * decoder can turn our field into two. */
+static void
+test_field_encoded_words(void)
+{
+    g_autoptr(GString) field = g_string_new(NULL);
+    bt_field_append(field, "X-Bounce-Cause", "=?utf-8?q?a=0D=0AX-Bounce-Reason:_mailboxfull?=", "\n");
+    g_assert_cmpstr(field->str, ==, "X-Bounce-Cause: a X-Bounce-Reason: mailboxfull\n");
+
+    g_string_truncate(field, 0);
+    bt_field_append(field, "X-Bounce-Cause", "caf\xc3\xa9", "\n");
+    g_assert_cmpstr(field->str, ==, "X-Bounce-Cause: =?utf-8?b?Y2Fmw6k=?=\n");
+
+    /* encoded twice: decoded to the end, a decoder sees one line */
+    g_string_truncate(field, 0);
+    bt_field_append_param(field, "recipient",
+                          "=?utf-8?q?=3D=3Futf-8=3Fq=3Fb=3D0D=3D0AX-Bounce-Reason:_x=3F=3D?=");
+    g_assert_null(strchr(field->str, '\r'));
+    g_assert_cmpstr(field->str, ==, "recipient=\"b X-Bounce-Reason: x\"");
+
+    /* text that only looks like an encoded-word is encoded, not left for
+     * a decoder to read */
+    g_string_truncate(field, 0);
+    bt_field_append(field, "X-Bounce-Cause", "=?utf-8?x?broken", "\n");
+    g_assert_true(g_str_has_prefix(field->str, "X-Bounce-Cause: =?utf-8?b?"));
+    g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, field->str + 16);
+    g_assert_cmpstr(decoded, ==, "=?utf-8?x?broken\n");
+}
+
+/* A recipient written as an encoded-word with CR LF inside: our block
+ * is ASCII, and decoding each of our fields yields one line. */
+static void
+test_annotate_encoded_recipient(void)
+{
+    g_autofree char *in = make_dsn(NULL, "=?utf-8?q?bob=0D=0AX-Bounce-Reason:_mailboxfull?=@example.org",
+                                   "550 5.1.1 user unknown");
+    g_autofree char *out = annotate(in);
+    g_autofree char *block = NULL;
+    g_autofree char *rest = strip_added(out, &block);
+    g_assert_cmpstr(rest, ==, in);
+    g_autofree char *unfolded = unfold(block);
+    g_auto(GStrv) fields = g_strsplit(unfolded, "\n", -1);
+    for (char **f = fields; *f && **f; f++) {
+        for (const char *c = *f; *c; c++)
+            g_assert_true(*c >= 0x20 && *c < 0x7f);
+        g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, *f);
+        g_assert_null(strpbrk(decoded, "\r\n"));
+    }
+    g_assert_null(strstr(block, "=0D=0A"));
+}
+
 static void
 test_annotate_mbox_from_line(void)
 {
@@ -496,7 +582,9 @@ test_hook_both(void)
     remove_tree(dir);
 }
 
-/* The output cannot be opened: 75, and the maildir delivery taken back. */
+/* The output cannot be opened: 75, and the message stays stored once: the
+ * MTA's retry, with the output repaired, adds the records and no second
+ * copy. */
 static void
 test_hook_output_fails(void)
 {
@@ -511,16 +599,32 @@ test_hook_output_fails(void)
     g_assert_cmpint(hook(log, md, dsn), ==, 75);
     g_autofree char *new_dir = g_build_filename(md, "userunknown", "new", NULL);
     g_autofree char *tmp_dir = g_build_filename(md, "userunknown", "tmp", NULL);
+    g_autofree char *fallback_tmp = g_build_filename(md, "unclassified", "tmp", NULL);
     g_auto(GStrv) delivered = list_dir(new_dir);
     g_auto(GStrv) in_tmp = list_dir(tmp_dir);
-    g_assert_cmpuint(g_strv_length(delivered), ==, 0);
+    g_auto(GStrv) in_fallback_tmp = list_dir(fallback_tmp);
+    g_assert_cmpuint(g_strv_length(delivered), ==, 1);
     g_assert_cmpuint(g_strv_length(in_tmp), ==, 0);
+    g_assert_cmpuint(g_strv_length(in_fallback_tmp), ==, 0);
+
+    g_autofree char *good_log = g_build_filename(dir, "log.jsonl", NULL);
+    g_assert_cmpint(hook(good_log, md, dsn), ==, 0);
+    g_auto(GStrv) after_retry = list_dir(new_dir);
+    g_assert_cmpstrv(after_retry, delivered);
+    g_autoptr(GPtrArray) objects = read_jsonl(good_log);
+    g_assert_cmpuint(objects->len, ==, 1);
+    g_autofree char *stored = g_build_filename(new_dir, delivered[0], NULL);
+    g_assert_cmpstr(member(objects, 0, "origin"), ==, stored);
+    /* and once more: everything is there, nothing is added */
+    g_assert_cmpint(hook(good_log, md, dsn), ==, 0);
+    g_autoptr(GPtrArray) again = read_jsonl(good_log);
+    g_assert_cmpuint(again->len, ==, 1);
 
     /* the maildir cannot be made: 75, and no record appended */
-    g_autofree char *good_log = g_build_filename(dir, "log.jsonl", NULL);
+    g_autofree char *other_log = g_build_filename(dir, "other.jsonl", NULL);
     g_autofree char *bad_md = g_build_filename(blocker, "md", NULL);
-    g_assert_cmpint(hook(good_log, bad_md, dsn), ==, 75);
-    g_assert_false(g_file_test(good_log, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(hook(other_log, bad_md, dsn), ==, 75);
+    g_assert_false(g_file_test(other_log, G_FILE_TEST_EXISTS));
     remove_tree(dir);
 }
 
@@ -552,6 +656,76 @@ test_hook_partial_write(void)
     remove_tree(dir);
 }
 
+
+/* A writer killed in the middle of its line: the next delivery cuts the
+ * torn line off and starts on a line of its own. */
+static void
+test_hook_torn_line(void)
+{
+    static const char before[] = "{\"earlier\":\"record\"}\n{\"torn\":\"rec";
+    g_autofree char *dir = scratch_dir();
+    g_autofree char *log = g_build_filename(dir, "log.jsonl", NULL);
+    g_assert_true(g_file_set_contents(log, before, -1, NULL));
+    g_autofree char *dsn = default_dsn(NULL);
+    g_assert_cmpint(hook(log, NULL, dsn), ==, 0);
+    g_autofree char *after = NULL;
+    g_assert_true(g_file_get_contents(log, &after, NULL, NULL));
+    g_assert_true(g_str_has_prefix(after, "{\"earlier\":\"record\"}\n{\"origin\":"));
+    g_autoptr(GPtrArray) objects = read_jsonl(log);
+    g_assert_cmpuint(objects->len, ==, 2);
+    g_assert_cmpstr(member(objects, 1, "recipient"), ==, "bob@example.org");
+    remove_tree(dir);
+}
+
+/* The same message twice (the MTA's retry after the hook's answer was
+ * lost): one file, named by the digest the records carry; one set of
+ * records, in JSONL and in SQLite alike. */
+static void
+test_hook_retry_idempotent(void)
+{
+    g_autofree char *dir = scratch_dir();
+    g_autofree char *md = g_build_filename(dir, "md", NULL);
+    g_autofree char *log = g_build_filename(dir, "log.jsonl", NULL);
+    g_autofree char *db = g_build_filename(dir, "log.sqlite", NULL);
+    g_autofree char *dsn = default_dsn(NULL);
+    g_autofree char *digest = g_compute_checksum_for_string(G_CHECKSUM_SHA256, dsn, -1);
+
+    for (int i = 0; i < 3; i++) {
+        g_assert_cmpint(hook(log, md, dsn), ==, 0);
+        g_assert_cmpint(hook(db, md, dsn), ==, 0);
+    }
+    g_autofree char *new_dir = g_build_filename(md, "userunknown", "new", NULL);
+    g_auto(GStrv) delivered = list_dir(new_dir);
+    g_assert_cmpuint(g_strv_length(delivered), ==, 1);
+    g_assert_true(g_str_has_prefix(delivered[0], digest));
+
+    g_autoptr(GPtrArray) objects = read_jsonl(log);
+    g_assert_cmpuint(objects->len, ==, 1);
+    g_assert_cmpstr(member(objects, 0, "messagedigest"), ==, digest);
+
+    sqlite3 *sql = NULL;
+    g_assert_cmpint(sqlite3_open(db, &sql), ==, SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(sql, "SELECT messagedigest, recipient, json FROM records",
+                                       -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 0), ==, digest);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 1), ==, "bob@example.org");
+    /* the json column is the JSONL line, byte for byte */
+    g_autofree char *line = NULL;
+    g_assert_true(g_file_get_contents(log, &line, NULL, NULL));
+    g_strchomp(line);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 2), ==, line);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    sqlite3_finalize(st);
+    g_assert_cmpint(sqlite3_prepare_v2(sql, "PRAGMA journal_mode", -1, &st, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpstr((const char *) sqlite3_column_text(st, 0), ==, "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(sql);
+    remove_tree(dir);
+}
+
 static void
 test_hook_usage(void)
 {
@@ -563,7 +737,7 @@ test_hook_usage(void)
     g_test_trap_assert_stderr("*--output*--maildir*");
     /* the status itself */
     BtHookOptions opt = { NULL, NULL };
-    g_assert_cmpint(bt_hook(&config, &opt, -1), ==, 64);
+    g_assert_cmpint(bt_hook(&config, &opt, -1), ==, 75);
 }
 
 int
@@ -593,12 +767,17 @@ main(int argc, char **argv)
     g_test_add_func("/annotate/injection", test_annotate_injection);
     g_test_add_func("/annotate/folding", test_field_folding);
     g_test_add_func("/annotate/mbox-from-line", test_annotate_mbox_from_line);
+    g_test_add_func("/annotate/line-end-rule", test_annotate_line_end_rule);
+    g_test_add_func("/annotate/encoded-words", test_field_encoded_words);
+    g_test_add_func("/annotate/encoded-recipient", test_annotate_encoded_recipient);
     g_test_add_func("/hook/output-only", test_hook_output_only);
     g_test_add_func("/hook/maildir-only", test_hook_maildir_only);
     g_test_add_func("/hook/both", test_hook_both);
     g_test_add_func("/hook/output-fails", test_hook_output_fails);
     g_test_add_func("/hook/partial-write", test_hook_partial_write);
     g_test_add_func("/hook/usage", test_hook_usage);
+    g_test_add_func("/hook/torn-line", test_hook_torn_line);
+    g_test_add_func("/hook/retry-idempotent", test_hook_retry_idempotent);
     int rc = g_test_run();
     bt_ruleset_free(config.rules);
     bt_extractor_free(config.extractor);

@@ -123,7 +123,7 @@ static const char *const json_keys[] = {
     "recipient", "destination", "alias", "action", "replycode", "deliverystatus",
     "command", "diagnosticcode", "diagnostictype", "reason", "hardbounce",
     "feedbacktype", "subject", "messageid", "listid", "lhost", "rhost", "decodedby",
-    "cause", "severity", "remediation", "rule", "checks", "explain",
+    "messagedigest", "cause", "severity", "remediation", "rule", "checks", "explain",
 };
 
 static void

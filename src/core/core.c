@@ -166,6 +166,7 @@ bt_record_copy(const BtRecord *rec)
             char **slot = SLOT(n, &fields[i], char *);
             *slot = g_strdup(*slot);
         }
+    n->messagedigest = g_strdup(rec->messagedigest);
     n->cause_id = g_strdup(rec->cause_id);
     n->cause_summary = g_strdup(rec->cause_summary);
     n->severity = g_strdup(rec->severity);
@@ -188,6 +189,7 @@ bt_record_free(BtRecord *r)
     for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
         if (fields[i].type == BT_FIELD_STRING)
             g_free(*SLOT(r, &fields[i], char *));
+    g_free(r->messagedigest);
     g_free(r->cause_id);
     g_free(r->cause_summary);
     g_free(r->severity);

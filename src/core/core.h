@@ -89,6 +89,10 @@ typedef struct {
     char *lhost;
     char *rhost;
     char *decodedby;           /* which decoder or layout produced this record */
+    /* the message's identity: SHA-256 hex of its bytes as the hook stored
+     * them (what makes a retried delivery idempotent); NULL outside the hook.
+     * Not in bt_record_fields(): no rule tests it, the CSV has no column. */
+    char *messagedigest;
 
     /* triage, filled by rules */
     char *cause_id;

@@ -22,12 +22,20 @@ typedef struct {
     BtBounce *bounce;       /* NULL when the message could not be parsed */
     char *error;            /* why it could not be, for X-Bounce-Error */
     GString *added;         /* the X-Bounce-* fields to insert, with the input's line ends */
+    char *digest;           /* SHA-256 hex of the input bytes: the message's identity */
 } BtAnnotated;
 
-/* Reads all of in_fd, parses and triages it and prepares the fields.  NULL
- * only when the input cannot be read; a message that cannot be parsed is
- * not an error (see `error`). */
-BtAnnotated *bt_annotated_read(const BtFlowConfig *cfg, int in_fd, GError **error);
+/* Reads all of in_fd and maps its header; no triage yet, so nothing here
+ * depends on what the message says.  NULL only when it cannot be read. */
+BtAnnotated *bt_annotated_load(int in_fd, GError **error);
+/* Triages the loaded message and prepares the fields (the risky part: run
+ * it in the isolated child, see isolate.c). */
+void bt_annotated_triage(BtAnnotated *a, const BtFlowConfig *cfg);
+/* Forgets any verdict: the fields become one X-Bounce-Error saying `why`. */
+void bt_annotated_fail(BtAnnotated *a, const char *why);
+/* Sets the fields to insert, as the isolated triage prepared them. */
+void bt_annotated_set_fields(BtAnnotated *a, const char *fields, gsize len);
+
 void bt_annotated_free(BtAnnotated *a);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtAnnotated, bt_annotated_free)
 
@@ -58,8 +66,61 @@ gboolean bt_fsync_dir(const char *path, GError **error);
 
 /* ---- maildir.c -------------------------------------------------------- */
 
-/* Delivers the annotated message into root/folder/ (tmp → new), creating
- * the maildir as needed; the file and the new/ directory are fsynced.
- * On success *delivered is the path in new/. */
-gboolean bt_maildir_deliver(const char *root, const char *folder, const BtAnnotated *a,
-                            char **delivered, GError **error);
+/* O_NOFOLLOW, or 0 when the administrator set BOUNCETRIAGE_FOLLOW_SYMLINKS=1. */
+int bt_nofollow(void);
+/* Writes the message into root/folder/tmp/ under a unique name, creating
+ * the maildir as needed (a symlinked folder is refused, see bt_nofollow),
+ * and fsyncs it.  Returns the tmp/ path, or NULL. */
+char *bt_maildir_stage(const char *root, const char *folder, const BtAnnotated *a, GError **error);
+/* Renames a staged file into its folder's new/ under the message's stable
+ * name (DIGEST.bouncetriage,S=size) and fsyncs new/.  Returns that path. */
+char *bt_maildir_publish(const char *tmp_path, const char *digest, GError **error);
+/* The stored file of the message `digest` in any folder's new/ or cur/, or NULL. */
+char *bt_maildir_find(const char *root, const char *digest);
+
+/* ---- isolate.c: triage in a child process ------------------------------- */
+
+#define BT_FOLDER_UNCLASSIFIED "unclassified"
+
+typedef struct {
+    char *folder;            /* the maildir folder: the reason, or unclassified */
+    char *fields;            /* the X-Bounce-* fields to insert */
+    GPtrArray *recipients;   /* char*: each record's recipient ("" for none) */
+    GPtrArray *lines;        /* char*: each record as JSON, origin "-" */
+} BtVerdict;
+
+void bt_verdict_free(BtVerdict *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtVerdict, bt_verdict_free)
+
+/* Triages `a` in a forked child (records carry a->digest).  NULL when the
+ * child failed in any way, with *why saying how (for X-Bounce-Error). */
+BtVerdict *bt_verdict_isolated(const BtFlowConfig *cfg, BtAnnotated *a, char **why);
+/* A record line from the verdict with its origin set. */
+char *bt_verdict_line_for(const char *line, const char *origin);
+
+/* ---- testkill.c: BOUNCETRIAGE_TEST_KILL=PERCENT, for the kill test ------ */
+
+/* TRUE, by the switch's chance, when the hook should die here. */
+gboolean bt_test_kill_due(void);
+/* SIGKILL, by the switch's chance. */
+void bt_test_kill_maybe(void);
+
+/* ---- store.c: the hook's records ---------------------------------------- */
+
+typedef struct BtStore BtStore;
+
+gboolean bt_store_is_sqlite(const char *path);
+BtStore *bt_store_open(const char *path, GError **error);
+/* TRUE for SQLite, where bt_store_has is an index lookup; FALSE for JSON
+ * Lines, where only bt_store_put (maybe_there) can tell. */
+gboolean bt_store_is_indexed(const BtStore *s);
+/* *has: the store holds records of the message `digest` (SQLite only). */
+gboolean bt_store_has(BtStore *s, const char *digest, gboolean *has, GError **error);
+/* Stores the message's record lines durably, all or none.  maybe_there:
+ * the message may have been stored before (JSONL then writes only the
+ * lines it does not hold; SQLite always ignores a (digest, recipient) it
+ * holds). */
+gboolean bt_store_put(BtStore *s, const char *digest, GPtrArray *recipients, GPtrArray *lines,
+                      gboolean maybe_there, GError **error);
+void bt_store_close(BtStore *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtStore, bt_store_close)

@@ -29,3 +29,7 @@ typedef struct {
  * opt->maildir/<reason>/ (tmp → new).  Returns 0 only when all is durable,
  * 75 on any failure (no partial record left behind), 64 on bad options. */
 int bt_hook(const BtFlowConfig *cfg, const BtHookOptions *opt, int in_fd);
+
+/* Writes the records of a hook's SQLite store to `out` as JSON Lines, in
+ * delivery order.  Returns 0, or 66 when the store cannot be read. */
+int bt_store_export(const char *path, FILE *out);

@@ -4,6 +4,9 @@
  * A reader never sees a partial message, and a crash leaves at most a
  * file in tmp/ (which maildir readers clean up).
  *
+ * In new/ a message is named by its digest (see stable_name): storing it
+ * is idempotent, and the hook can tell a retry from a first delivery.
+ *
  * The stored message has no mbox From_ line: a maildir file is the
  * RFC 5322 message alone. */
 #include "flow/flow-private.h"
@@ -13,6 +16,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+/* What follows the digest in a stored file's name. */
+#define NAME_TAIL ".bouncetriage"
 
 gboolean
 bt_fsync_dir(const char *path, GError **error)
@@ -29,8 +35,17 @@ bt_fsync_dir(const char *path, GError **error)
     return TRUE;
 }
 
+int
+bt_nofollow(void)
+{
+    const char *follow = g_getenv("BOUNCETRIAGE_FOLLOW_SYMLINKS");
+    return follow && g_str_equal(follow, "1") ? 0 : O_NOFOLLOW;
+}
+
 /* mkdir that is content when the directory is there; a new one is made
- * durable by syncing its parent. */
+ * durable by syncing its parent.  A symbolic link in its place is refused
+ * (unless BOUNCETRIAGE_FOLLOW_SYMLINKS=1): whoever can write the maildir
+ * root could otherwise send deliveries anywhere the hook may write. */
 static gboolean
 ensure_dir(const char *path, GError **error)
 {
@@ -38,10 +53,17 @@ ensure_dir(const char *path, GError **error)
         g_autofree char *parent = g_path_get_dirname(path);
         return bt_fsync_dir(parent, error);
     }
-    if (errno == EEXIST && g_file_test(path, G_FILE_TEST_IS_DIR))
+    int err = errno;
+    struct stat st;
+    if (err == EEXIST && lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && bt_nofollow()) {
+        g_set_error(error, BT_ERROR, BT_ERROR_IO,
+                    "%s is a symbolic link (set BOUNCETRIAGE_FOLLOW_SYMLINKS=1 to allow it)", path);
+        return FALSE;
+    }
+    if (err == EEXIST && g_file_test(path, G_FILE_TEST_IS_DIR))
         return TRUE;
     g_set_error(error, BT_ERROR, BT_ERROR_IO, "cannot create %s: %s", path,
-                errno == EEXIST ? "it is not a directory" : g_strerror(errno));
+                err == EEXIST ? "it is not a directory" : g_strerror(err));
     return FALSE;
 }
 
@@ -84,29 +106,27 @@ host_for_name(void)
     return g_string_free(out, FALSE);
 }
 
-/* time.MusecPpidRrandom.host,S=size: unique across processes (pid, µs)
- * and across pid reuse (random); S= is the Maildir++ size hint. */
+/* time.MusecPpidRrandom.host: unique across processes (pid, µs) and
+ * across pid reuse (random), for the file while it is in tmp/. */
 static char *
-unique_name(gsize size)
+unique_name(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     g_autofree char *host = host_for_name();
-    return g_strdup_printf("%ld.M%06ldP%dR%08x.%s,S=%" G_GSIZE_FORMAT,
-                           (long) tv.tv_sec, (long) tv.tv_usec, (int) getpid(),
-                           g_random_int(), host, size);
+    return g_strdup_printf("%ld.M%06ldP%dR%08x.%s", (long) tv.tv_sec, (long) tv.tv_usec,
+                           (int) getpid(), g_random_int(), host);
 }
 
 /* Creates the file in tmp/ (O_EXCL: a clash is retried with a new name),
- * writes and fsyncs it.  Returns the name, or NULL. */
+ * writes and fsyncs it.  Returns its path, or NULL. */
 static char *
 write_tmp(const char *folder_path, const BtAnnotated *a, GError **error)
 {
-    gsize size = bt_annotated_size(a, FALSE);
     for (int attempt = 0; attempt < 5; attempt++) {
-        g_autofree char *name = unique_name(size);
+        g_autofree char *name = unique_name();
         g_autofree char *path = g_build_filename(folder_path, "tmp", name, NULL);
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0 && errno == EEXIST)
             continue;
         if (fd < 0) {
@@ -126,36 +146,80 @@ write_tmp(const char *folder_path, const BtAnnotated *a, GError **error)
             unlink(path);
             return NULL;
         }
-        return g_steal_pointer(&name);
+        return g_steal_pointer(&path);
     }
     g_set_error(error, BT_ERROR, BT_ERROR_IO, "no unique file name in %s/tmp", folder_path);
     return NULL;
 }
 
-gboolean
-bt_maildir_deliver(const char *root, const char *folder, const BtAnnotated *a,
-                   char **delivered, GError **error)
+char *
+bt_maildir_stage(const char *root, const char *folder, const BtAnnotated *a, GError **error)
 {
     g_autofree char *folder_path = g_build_filename(root, folder, NULL);
     if (!ensure_maildir(root, folder_path, error))
-        return FALSE;
-    g_autofree char *name = write_tmp(folder_path, a, error);
-    if (!name)
-        return FALSE;
+        return NULL;
+    return write_tmp(folder_path, a, error);
+}
 
-    g_autofree char *tmp_path = g_build_filename(folder_path, "tmp", name, NULL);
+/* DIGEST.bouncetriage,S=size: the same name for every delivery of the same
+ * message, so a retry replaces rather than adds, and bt_maildir_find finds
+ * it; S= is the Maildir++ size hint. */
+static char *
+stable_name(const char *digest, gsize size)
+{
+    return g_strdup_printf("%s" NAME_TAIL ",S=%" G_GSIZE_FORMAT, digest, size);
+}
+
+char *
+bt_maildir_publish(const char *tmp_path, const char *digest, GError **error)
+{
+    struct stat st;
+    if (stat(tmp_path, &st) != 0) {
+        g_set_error(error, BT_ERROR, BT_ERROR_IO, "cannot stat %s: %s", tmp_path, g_strerror(errno));
+        return NULL;
+    }
+    g_autofree char *tmp_dir = g_path_get_dirname(tmp_path);
+    g_autofree char *folder_path = g_path_get_dirname(tmp_dir);
     g_autofree char *new_dir = g_build_filename(folder_path, "new", NULL);
+    g_autofree char *name = stable_name(digest, (gsize) st.st_size);
     g_autofree char *new_path = g_build_filename(new_dir, name, NULL);
     if (rename(tmp_path, new_path) != 0) {
         g_set_error(error, BT_ERROR, BT_ERROR_IO, "cannot move %s to new/: %s", tmp_path,
                     g_strerror(errno));
-        unlink(tmp_path);
-        return FALSE;
+        return NULL;
     }
-    if (!bt_fsync_dir(new_dir, error)) {
-        unlink(new_path);
-        return FALSE;
+    if (!bt_fsync_dir(new_dir, error))
+        return NULL;
+    return g_steal_pointer(&new_path);
+}
+
+/* The file of `digest` in dir (new/ or cur/, where a reader may have moved
+ * it and added ":2,flags"), or NULL. */
+static char *
+find_in(const char *dir, const char *prefix)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        if (g_str_has_prefix(name, prefix))
+            return g_build_filename(dir, name, NULL);
+    return NULL;
+}
+
+char *
+bt_maildir_find(const char *root, const char *digest)
+{
+    g_autofree char *prefix = g_strconcat(digest, NAME_TAIL, NULL);
+    g_autoptr(GDir) d = g_dir_open(root, 0, NULL);
+    const char *folder;
+    while (d && (folder = g_dir_read_name(d))) {
+        static const char *const subdirs[] = { "new", "cur" };
+        for (gsize i = 0; i < G_N_ELEMENTS(subdirs); i++) {
+            g_autofree char *dir = g_build_filename(root, folder, subdirs[i], NULL);
+            char *found = find_in(dir, prefix);
+            if (found)
+                return found;
+        }
     }
-    *delivered = g_steal_pointer(&new_path);
-    return TRUE;
+    return NULL;
 }

@@ -56,30 +56,44 @@ read_all(int fd, GError **error)
 
 /* ---- the header in the original bytes ----------------------------------- */
 
-/* The end of the line starting at `p` (the first byte of its line end, or
- * `end`), and in *next where the following line starts.  LF, CRLF and bare
- * CR all end a line. */
-static const guint8 *
-line_end(const guint8 *p, const guint8 *end, const guint8 **next)
+/* Line ends are decided once per message, as the programs on either side
+ * of the filter read it: LF ends a line for every one of them (procmail,
+ * Postfix, Dovecot, Python), so a message with any LF is an LF or a CRLF
+ * message, by the end of its first line; only a message without any LF is
+ * a bare-CR one.  A CR that is not part of the message's line end is an
+ * ordinary byte: it neither ends a line nor, alone on one, the header. */
+typedef enum { EOL_LF, EOL_CRLF, EOL_CR } EolStyle;
+
+static EolStyle
+eol_style(const GByteArray *data)
 {
-    while (p < end && *p != '\n' && *p != '\r')
-        p++;
-    *next = p;
-    if (p < end)
-        *next = (*p == '\r' && p + 1 < end && p[1] == '\n') ? p + 2 : p + 1;
-    return p;
+    const guint8 *lf = memchr(data->data, '\n', data->len);
+    if (lf)
+        return lf > data->data && lf[-1] == '\r' ? EOL_CRLF : EOL_LF;
+    return memchr(data->data, '\r', data->len) ? EOL_CR : EOL_LF;
+}
+
+/* The end of the line starting at `p` (the first byte of its line end, or
+ * `end`), and in *next where the following line starts.  In a CRLF
+ * message a bare LF ends a line too, as it does for every reader. */
+static const guint8 *
+line_end(const guint8 *p, const guint8 *end, EolStyle style, const guint8 **next)
+{
+    const guint8 *e = memchr(p, style == EOL_CR ? '\r' : '\n', (gsize) (end - p));
+    if (!e) {
+        *next = end;
+        return end;
+    }
+    *next = e + 1;
+    if (style == EOL_CRLF && e > p && e[-1] == '\r')
+        e--;
+    return e;
 }
 
 static const char *
-eol_style(const GByteArray *data)
+eol_text(EolStyle style)
 {
-    const guint8 *next;
-    const guint8 *e = line_end(data->data, data->data + data->len, &next);
-    if (next - e == 2)
-        return "\r\n";
-    if (next - e == 1 && *e == '\r')
-        return "\r";
-    return "\n";
+    return style == EOL_CRLF ? "\r\n" : style == EOL_CR ? "\r" : "\n";
 }
 
 /* "Name:" with optional white space before the colon, as GMime reads it;
@@ -118,10 +132,12 @@ keep(GArray *kept, gsize offset, gsize length)
 }
 
 /* Finds the From_ line, the line ends, the header fields, and which bytes
- * are kept: everything but X-Bounce-* fields with their continuation lines.
+ * are kept: everything but X-Bounce-* fields with all their continuation
+ * lines (a continuation left behind would join the field before it).
  * The header ends at the first empty line.  A line in it that is not a
- * field does not end it here: procmail and Sieve read on to the empty
- * line, so a forged field after such a line must go too. */
+ * field (a lone CR in an LF message, say) does not end it here: procmail
+ * reads on to the empty line, so a forged field after such a line must go
+ * too.  Whole lines are kept or dropped, so no two fields are ever glued. */
 static void
 map_header(BtAnnotated *a)
 {
@@ -129,17 +145,18 @@ map_header(BtAnnotated *a)
     const guint8 *end = base + a->data->len;
     const guint8 *p = base;
     const guint8 *next;
+    EolStyle style = eol_style(a->data);
 
-    a->eol = eol_style(a->data);
+    a->eol = eol_text(style);
     if (a->data->len >= 5 && memcmp(base, "From ", 5) == 0) {
-        line_end(p, end, &next);
+        line_end(p, end, style, &next);
         p = next;
     }
     a->header_at = (gsize) (p - base);
 
     gboolean dropping = FALSE;
     while (p < end) {
-        const guint8 *e = line_end(p, end, &next);
+        const guint8 *e = line_end(p, end, style, &next);
         if (e == p)
             break;                           /* the empty line before the body */
         if (*p == ' ' || *p == '\t') {
@@ -207,6 +224,8 @@ unparsable_because(const BtAnnotated *a)
 static void
 triage(BtAnnotated *a, const BtFlowConfig *cfg)
 {
+    g_clear_pointer(&a->bounce, bt_bounce_free);
+    g_free(a->error);
     a->error = unparsable_because(a);
     if (a->error)
         return;
@@ -258,7 +277,7 @@ add_fields(BtAnnotated *a)
 /* ---- the message -------------------------------------------------------- */
 
 BtAnnotated *
-bt_annotated_read(const BtFlowConfig *cfg, int in_fd, GError **error)
+bt_annotated_load(int in_fd, GError **error)
 {
     GByteArray *data = read_all(in_fd, error);
     if (!data)
@@ -268,9 +287,35 @@ bt_annotated_read(const BtFlowConfig *cfg, int in_fd, GError **error)
     a->kept = g_array_new(FALSE, FALSE, sizeof(BtSpan));
     a->added = g_string_new(NULL);
     map_header(a);
-    triage(a, cfg);
-    add_fields(a);
+    /* without a leading From_ line: an MTA may write its date anew on a retry */
+    a->digest = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data->data + a->header_at,
+                                            data->len - a->header_at);
     return a;
+}
+
+void
+bt_annotated_triage(BtAnnotated *a, const BtFlowConfig *cfg)
+{
+    triage(a, cfg);
+    g_string_truncate(a->added, 0);
+    add_fields(a);
+}
+
+void
+bt_annotated_fail(BtAnnotated *a, const char *why)
+{
+    g_clear_pointer(&a->bounce, bt_bounce_free);
+    g_free(a->error);
+    a->error = g_strdup(why);
+    g_string_truncate(a->added, 0);
+    add_fields(a);
+}
+
+void
+bt_annotated_set_fields(BtAnnotated *a, const char *fields, gsize len)
+{
+    g_string_truncate(a->added, 0);
+    g_string_append_len(a->added, fields, (gssize) len);
 }
 
 void
@@ -283,6 +328,7 @@ bt_annotated_free(BtAnnotated *a)
     g_array_unref(a->kept);
     g_string_free(a->added, TRUE);
     g_free(a->error);
+    g_free(a->digest);
     g_free(a);
 }
 

@@ -172,6 +172,9 @@ bt_json_append_record(GString *out, const BtRecord *rec)
         append_fact(out, rec, &fields[i]);
         g_string_append_c(out, ',');
     }
+    append_key(out, "messagedigest");   /* right after decodedby, as DESIGN.md lists it */
+    bt_json_append_string(out, rec->messagedigest);
+    g_string_append_c(out, ',');
     append_cause(out, rec);
     g_string_append_c(out, ',');
     append_key(out, "severity");
