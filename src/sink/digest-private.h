@@ -12,10 +12,6 @@
  * prefix ("rfc822;", "smtp:") or angle brackets.  NULL when empty. */
 char *bt_address_key(const char *recipient);
 
-/* "origin#offset" for an mbox message, the origin otherwise, or the
- * message digest for a stored record: where a person finds the bounce. */
-char *bt_record_locator(const BtRecord *rec, const char *messagedigest);
-
 /* ---- report --------------------------------------------------------------- */
 
 typedef struct _BtReport BtReport;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char *path;
@@ -24,7 +25,7 @@ struct _BtDigest {
     GHashTable *digests_done;   /* --from-store: messages read before it (a JSONL retry repeats one) */
 };
 
-/* ---- addresses and locators -------------------------------------------------- */
+/* ---- addresses ------------------------------------------------------------------- */
 
 /* A DSN's address type ("rfc822;"), a URI-like scheme ("smtp:"), angle
  * brackets and white space go; the domain is lower-cased. */
@@ -55,16 +56,6 @@ bt_address_key(const char *recipient)
         return g_strdup(p);
     g_autofree char *domain = g_ascii_strdown(at + 1, -1);
     return g_strdup_printf("%.*s@%s", (int) (at - p), p, domain);
-}
-
-char *
-bt_record_locator(const BtRecord *rec, const char *messagedigest)
-{
-    if (messagedigest && *messagedigest)
-        return g_strdup_printf("digest:%s", messagedigest);
-    if (rec->offset >= 0)
-        return g_strdup_printf("%s#%" G_GINT64_FORMAT, rec->origin ? rec->origin : "-", rec->offset);
-    return g_strdup(rec->origin ? rec->origin : "-");
 }
 
 /* ---- outputs ----------------------------------------------------------------------- */

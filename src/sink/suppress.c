@@ -11,19 +11,24 @@
  *     counts for nothing.
  *
  * Decisions: suppress, watch (soft failures below the threshold), keep.
- * The evidence column names the records behind the decision. */
+ * The evidence column names the records behind the decision.  An event
+ * is about 56 bytes, its texts pooled (an mbox's path is kept once). */
 #include "sink/digest-private.h"
 
 #include <string.h>
 
 #define MAX_EVIDENCE 10
 
+/* One record, small: a run over an archive keeps one per record.  Its
+ * texts are shared through the list's string pool. */
 typedef struct {
     gint64 ts;                 /* 0: no date; sorts first */
     guint64 seq;               /* input order, for equal dates */
+    const char *where;         /* pooled: origin, or "digest:…" for a stored record */
+    gint64 offset;             /* mbox offset, -1 otherwise */
+    const char *status;        /* pooled deliverystatus, "-" when none */
+    const char *reason;        /* pooled; the feedback type for a complaint */
     BtSuppressKind kind;
-    const char *reason;        /* interned */
-    char *evidence;            /* "locator status date" */
 } Event;
 
 typedef struct {
@@ -33,13 +38,20 @@ typedef struct {
 struct _BtSuppress {
     const BtSuppressPolicy *policy;
     GHashTable *addresses;     /* key -> Address* */
+    GHashTable *pool;          /* the events' strings, each once */
     guint64 seq;
 };
 
-static void
-event_clear(gpointer data)
+static const char *
+pooled(BtSuppress *s, const char *text)
 {
-    g_free(((Event *) data)->evidence);
+    const char *kept = g_hash_table_lookup(s->pool, text);
+    if (!kept) {
+        char *copy = g_strdup(text);
+        g_hash_table_add(s->pool, copy);
+        kept = copy;
+    }
+    return kept;
 }
 
 static void
@@ -55,6 +67,7 @@ bt_suppress_new(const BtSuppressPolicy *policy)
     BtSuppress *s = g_new0(BtSuppress, 1);
     s->policy = policy;
     s->addresses = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) address_free);
+    s->pool = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     return s;
 }
 
@@ -64,6 +77,7 @@ bt_suppress_free(BtSuppress *s)
     if (!s)
         return;
     g_hash_table_unref(s->addresses);
+    g_hash_table_unref(s->pool);
     g_free(s);
 }
 
@@ -88,24 +102,22 @@ bt_suppress_add_record(BtSuppress *s, const BtRecord *rec, const char *messagedi
     if (!a) {
         a = g_new0(Address, 1);
         a->events = g_array_new(FALSE, FALSE, sizeof(Event));
-        g_array_set_clear_func(a->events, event_clear);
         g_hash_table_insert(s->addresses, g_steal_pointer(&key), a);
     }
-    g_autofree char *where = bt_record_locator(rec, messagedigest);
-    char when[32];
-    iso_date(when, rec->timestamp);
+    g_autofree char *where = messagedigest && *messagedigest ? g_strconcat("digest:", messagedigest, NULL)
+                                                              : g_strdup(rec->origin ? rec->origin : "-");
     Event e = {
         .ts = MAX(rec->timestamp, 0),
         .seq = s->seq++,
+        .where = pooled(s, where),
+        .offset = messagedigest && *messagedigest ? -1 : rec->offset,
+        .status = pooled(s, rec->deliverystatus && *rec->deliverystatus ? rec->deliverystatus : "-"),
         .kind = bt_suppress_policy_classify(s->policy, rec),
-        .reason = g_intern_string(rec->reason && *rec->reason ? rec->reason : "undefined"),
-        .evidence = g_strdup_printf("%s %s %s", where,
-                                    rec->deliverystatus && *rec->deliverystatus ? rec->deliverystatus : "-",
-                                    *when ? when : "undated"),
+        .reason = pooled(s, rec->reason && *rec->reason ? rec->reason : "undefined"),
     };
     if (e.kind == BT_SUPPRESS_COMPLAINT) {     /* "complaint: abuse" says more than "feedback" */
         g_autofree char *type = g_ascii_strdown(rec->feedbacktype, -1);
-        e.reason = g_intern_string(type);
+        e.reason = pooled(s, type);
     }
     g_array_append_val(a->events, e);
 }
@@ -265,9 +277,15 @@ append_evidence(GString *buf, GPtrArray *evidence)
     if (from)
         g_string_append_printf(buf, "(%u earlier) ", from);
     for (guint i = from; i < n; i++) {
+        const Event *e = evidence->pdata[i];
+        char when[32];
+        iso_date(when, e->ts);
         if (i > from)
             g_string_append(buf, "; ");
-        g_string_append(buf, ((const Event *) evidence->pdata[i])->evidence);
+        g_string_append(buf, e->where);
+        if (e->offset >= 0)
+            g_string_append_printf(buf, "#%" G_GINT64_FORMAT, e->offset);
+        g_string_append_printf(buf, " %s %s", e->status, *when ? when : "undated");
     }
 }
 
