@@ -317,7 +317,7 @@ static const char STYLE[] =
     "th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
     "tbody tr:nth-child(even){background:var(--alt)}"
-    ".js th{cursor:pointer;user-select:none}.js th:after{content:' \\2195';color:var(--mut);font-size:.75em}"
+    ".js th{cursor:pointer;user-select:none;white-space:nowrap}.js th:after{content:' \\2195';color:var(--mut);font-size:.75em}"
     "details{margin:.5rem 0}summary{cursor:pointer;color:var(--mut)}"
     "ol,ul{margin:.2rem 0;padding-left:1.3rem}"
     ".st-problem{color:var(--hard);font-weight:600}.st-error{color:var(--soft)}.st-ok{color:var(--ok)}"
@@ -572,7 +572,8 @@ append_fix_first(GString *out, const BtReport *r)
         rank++;
         g_string_append_printf(out, "<tr><td class=\"n\" data-sort=\"%u\">%u</td><td><code>", rank, rank);
         esc(out, x->key);
-        g_string_append(out, "</code><br>");
+        /* a summary names the first record's address and domains: an example when there are more */
+        g_string_append(out, x->count > 1 ? "</code><br><span class=\"note\">for example:</span> " : "</code><br>");
         esc(out, c->summary);
         g_string_append(out, "</td>");
         cell_n(out, x->count);
