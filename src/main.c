@@ -227,7 +227,8 @@ main(int argc, char **argv)
                        .policy = policy };
         switch (opt.mode) {
         case BT_MODE_LINT:
-            g_printerr("bouncetriage: %u rules and the layouts are valid\n", bt_ruleset_size(rules));
+            g_printerr("bouncetriage: %u rules, the layouts%s are valid\n", bt_ruleset_size(rules),
+                       policy ? " and the suppression policy" : "");
             status = BT_EXIT_OK;
             break;
         case BT_MODE_CHECK_DOMAIN:

@@ -30,9 +30,9 @@ for want in \
     "suppress.yaml:6:13: 'failures' must be a whole number" \
     "suppress.yaml:7:9: 'days' must be a whole number" \
     "suppress.yaml:8:17: 'once-per-day' must be true or false" \
-    "suppress.yaml:9:11: unknown key 'window'" \
+    "suppress.yaml:9:3: unknown key 'window'" \
     "suppress.yaml:10:19: reason 'userunknown' is already in 'hard'" \
-    "suppress.yaml:11:9: unknown key 'colour'"; do
+    "suppress.yaml:11:1: unknown key 'colour'"; do
     ok "reported: $want" grep -qF "$want" "$TMP/err"
 done
 ok "no list is written under a broken policy" test ! -e "$TMP/out.csv"

@@ -106,7 +106,7 @@ read_words(Ctx *ctx, const yaml_node_t *v, const char *key, gboolean reasons, GH
     }
 }
 
-typedef void (*ReadMember)(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, GHashTable *taken);
+typedef void (*ReadMember)(Ctx *ctx, BtSuppressPolicy *p, const yaml_node_t *k, const yaml_node_t *v, GHashTable *taken);
 
 /* Each member of a mapping through `read`; a mapping is required. */
 static void
@@ -119,35 +119,37 @@ read_mapping(Ctx *ctx, BtSuppressPolicy *p, const yaml_node_t *map, const char *
     }
     for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         const yaml_node_t *k = node_at(ctx, pair->key), *v = node_at(ctx, pair->value);
-        const char *key = scalar(k);
-        if (!key)
+        if (!scalar(k))
             problem(ctx, k, "keys of %s must be words", what);
         else
-            read(ctx, p, key, v, taken);
+            read(ctx, p, k, v, taken);
     }
 }
 
 static void
-read_hard(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, GHashTable *taken)
+read_hard(Ctx *ctx, BtSuppressPolicy *p, const yaml_node_t *k, const yaml_node_t *v, GHashTable *taken)
 {
+    const char *key = scalar(k);
     if (strcmp(key, "reasons") == 0)
         read_words(ctx, v, "hard", TRUE, p->hard, taken);
     else
-        problem(ctx, v, "unknown key '%s' in 'hard' (reasons)", key);
+        problem(ctx, k, "unknown key '%s' in 'hard' (reasons)", key);
 }
 
 static void
-read_complaint(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, GHashTable *taken)
+read_complaint(Ctx *ctx, BtSuppressPolicy *p, const yaml_node_t *k, const yaml_node_t *v, GHashTable *taken)
 {
+    const char *key = scalar(k);
     if (strcmp(key, "feedbacktypes") == 0)
         read_words(ctx, v, "complaint", FALSE, p->complaints, taken);
     else
-        problem(ctx, v, "unknown key '%s' in 'complaint' (feedbacktypes)", key);
+        problem(ctx, k, "unknown key '%s' in 'complaint' (feedbacktypes)", key);
 }
 
 static void
-read_soft(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, GHashTable *taken)
+read_soft(Ctx *ctx, BtSuppressPolicy *p, const yaml_node_t *k, const yaml_node_t *v, GHashTable *taken)
 {
+    const char *key = scalar(k);
     (void) taken;
     if (strcmp(key, "failures") == 0)
         read_uint(ctx, v, key, 1, 1000, &p->soft_failures);
@@ -156,12 +158,13 @@ read_soft(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, 
     else if (strcmp(key, "once-per-day") == 0)
         read_bool(ctx, v, key, &p->once_per_day);
     else
-        problem(ctx, v, "unknown key '%s' in 'soft' (failures, days, once-per-day)", key);
+        problem(ctx, k, "unknown key '%s' in 'soft' (failures, days, once-per-day)", key);
 }
 
 static void
-read_top(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, GHashTable *taken)
+read_top(Ctx *ctx, BtSuppressPolicy *p, const yaml_node_t *k, const yaml_node_t *v, GHashTable *taken)
 {
+    const char *key = scalar(k);
     if (strcmp(key, "hard") == 0)
         read_mapping(ctx, p, v, "'hard'", read_hard, taken);
     else if (strcmp(key, "complaint") == 0)
@@ -173,7 +176,7 @@ read_top(Ctx *ctx, BtSuppressPolicy *p, const char *key, const yaml_node_t *v, G
     else if (strcmp(key, "success") == 0)
         read_words(ctx, v, "success", TRUE, p->success, taken);
     else
-        problem(ctx, v, "unknown key '%s' (hard, complaint, soft, never, success)", key);
+        problem(ctx, k, "unknown key '%s' (hard, complaint, soft, never, success)", key);
 }
 
 static GHashTable *
