@@ -9,13 +9,16 @@ export DEBIAN_FRONTEND=noninteractive
 # Build: compiler, autotools and the libraries of DESIGN.md.
 BUILD="build-essential autoconf automake libtool pkg-config
        libgmime-3.0-dev libglib2.0-dev libpcre2-dev libyaml-dev libjson-glib-dev
-       libc-ares-dev libcurl4-openssl-dev libpsl-dev libsqlite3-dev"
+       libc-ares-dev libcurl4-openssl-dev libpsl-dev libsqlite3-dev
+       libjs-chart.js"
 # Tests: python3 runs the shared conformance scorer; dnsmasq serves the DNS
 # checks' fixture zone (dnsmasq-base: the program, without a system service).
 # procmail, sieve-test (dovecot-sieve, with the extprograms plugin, needs
-# dovecot-core), Postfix and swaks run the contrib/ mail recipes.
+# dovecot-core), Postfix and swaks run the contrib/ mail recipes.  Chromium
+# renders the --report page headless (Chart.js, above, is inlined into it).
 TEST="python3 python3-yaml dnsmasq-base
-      procmail dovecot-core dovecot-sieve postfix swaks"
+      procmail dovecot-core dovecot-sieve postfix swaks
+      chromium"
 
 # Postfix asks how to configure itself: not at all, the tests bring their
 # own configuration.  And no mail daemon should start during the install:

@@ -59,6 +59,12 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
           "Parallel workers for batch input; output keeps the input order", "N" },
         { "summary", 0, 0, G_OPTION_ARG_NONE, &opt->summary,
           "Print a table of reasons, causes and destination domains at the end", NULL },
+        { "report", 0, 0, G_OPTION_ARG_FILENAME, &opt->report,
+          "Write a self-contained HTML report of the run, with charts", "FILE.html" },
+        { "suppress", 0, 0, G_OPTION_ARG_FILENAME, &opt->suppress,
+          "Write the suppression list (CSV) under the policy in rules/suppress.yaml", "FILE" },
+        { "from-store", 0, 0, G_OPTION_ARG_FILENAME, &opt->from_store,
+          "With --report/--suppress: read the records of a hook's store (JSONL or SQLite)", "PATH" },
         { "all", 0, 0, G_OPTION_ARG_NONE, &opt->all,
           "Also emit a record for messages that are not bounces", NULL },
         { "explain", 0, 0, G_OPTION_ARG_NONE, &opt->explain,
@@ -113,6 +119,14 @@ bt_options_parse(BtOptions *opt, int *argc, char ***argv)
         g_printerr("bouncetriage: --hook needs --output FILE and/or --maildir DIR\n");
         return FALSE;
     }
+    if ((opt->report || opt->suppress || opt->from_store) && opt->mode != BT_MODE_TRIAGE) {
+        g_printerr("bouncetriage: --report, --suppress and --from-store go with a batch run\n");
+        return FALSE;
+    }
+    if (opt->from_store && ((!opt->report && !opt->suppress) || (opt->paths && opt->paths[0]))) {
+        g_printerr("bouncetriage: --from-store reads records for --report and/or --suppress, without PATH\n");
+        return FALSE;
+    }
     if (opt->jobs < 1 || opt->jobs > 256) {
         g_printerr("bouncetriage: --jobs wants a number from 1 to 256\n");
         return FALSE;
@@ -131,6 +145,9 @@ bt_options_clear(BtOptions *opt)
     g_free(opt->output);
     g_free(opt->maildir);
     g_free(opt->export_path);
+    g_free(opt->report);
+    g_free(opt->suppress);
+    g_free(opt->from_store);
     g_strfreev(opt->paths);
     memset(opt, 0, sizeof *opt);
 }

@@ -30,6 +30,9 @@ typedef struct {
     gboolean explain;
     gboolean progress;
     gboolean quiet;
+    char *report;           /* --report=FILE.html */
+    char *suppress;         /* --suppress=FILE */
+    char *from_store;       /* --from-store=PATH: records from a hook's store, not messages */
     char **paths;           /* remaining arguments: paths, or domains for --check-domain */
 } BtOptions;
 

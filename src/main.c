@@ -42,6 +42,28 @@ load_config(const BtOptions *opt, BtExtractor **ex, BtRuleSet **rules)
     return FALSE;
 }
 
+/* The suppression policy, for --suppress and --lint-rules (which checks
+ * it like the rules); FALSE after printing its problems. */
+static gboolean
+load_policy(const BtOptions *opt, BtSuppressPolicy **policy)
+{
+    *policy = NULL;
+    if (!opt->suppress && opt->mode != BT_MODE_LINT)
+        return TRUE;
+    g_auto(GStrv) rule_dirs = bt_rule_dirs(opt);
+    g_autofree char *file = bt_suppress_policy_find((const char *const *) rule_dirs);
+    if (!file) {
+        if (!opt->suppress)
+            return TRUE;
+        g_printerr("bouncetriage: --suppress: no suppress.yaml in the rule directories\n");
+        return FALSE;
+    }
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    *policy = bt_suppress_policy_load(file, errors);
+    print_errors(errors);
+    return *policy != NULL;
+}
+
 static int
 finish_output(int status)
 {
@@ -96,6 +118,28 @@ run_triage(const BtOptions *opt, const BtTriage *t)
     BtTriage checked = *t;
     checked.checker = ck;
     return bt_pipeline_run(opt, &checked);
+}
+
+static void
+feed_stored(const char *messagedigest, const BtRecord *rec, gpointer digest)
+{
+    bt_digest_add_stored(digest, messagedigest, rec);
+}
+
+/* --from-store: the records a hook stored, into --report/--suppress. */
+static int
+run_from_store(const BtOptions *opt, const BtTriage *t)
+{
+    int status;
+    g_autoptr(BtDigest) digest = bt_pipeline_digest_new(opt, t, &status);
+    if (!digest)
+        return status;
+    g_autoptr(GError) error = NULL;
+    if (!bt_store_foreach(opt->from_store, feed_stored, digest, &error)) {
+        g_printerr("bouncetriage: --from-store: %s\n", error->message);
+        return error->code == BT_ERROR_IO ? BT_EXIT_NOINPUT : BT_EXIT_SKIPPED;
+    }
+    return bt_pipeline_digest_finish(digest, BT_EXIT_OK);
 }
 
 static int
@@ -201,14 +245,17 @@ main(int argc, char **argv)
     g_mime_init();
     BtExtractor *ex = NULL;
     BtRuleSet *rules = NULL;
+    BtSuppressPolicy *policy = NULL;
     int status;
-    if (!load_config(&opt, &ex, &rules)) {
+    if (!load_config(&opt, &ex, &rules) || !load_policy(&opt, &policy)) {
         status = BT_EXIT_CONFIG;   /* 75 for the hook, below */
     } else {
-        BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain, .quiet = opt.quiet };
+        BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain, .quiet = opt.quiet,
+                       .policy = policy };
         switch (opt.mode) {
         case BT_MODE_LINT:
-            g_printerr("bouncetriage: %u rules and the layouts are valid\n", bt_ruleset_size(rules));
+            g_printerr("bouncetriage: %u rules, the layouts%s are valid\n", bt_ruleset_size(rules),
+                       policy ? " and the suppression policy" : "");
             status = BT_EXIT_OK;
             break;
         case BT_MODE_CHECK_DOMAIN:
@@ -222,12 +269,13 @@ main(int argc, char **argv)
             break;
         case BT_MODE_TRIAGE:
         default:
-            status = finish_output(run_triage(&opt, &t));
+            status = finish_output(opt.from_store ? run_from_store(&opt, &t) : run_triage(&opt, &t));
             break;
         }
     }
     g_clear_pointer(&ex, bt_extractor_free);
     g_clear_pointer(&rules, bt_ruleset_free);
+    g_clear_pointer(&policy, bt_suppress_policy_free);
     g_mime_shutdown();
     bt_options_clear(&opt);
     return hook_status(hook, status);

@@ -240,6 +240,12 @@ run_inline(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sink,
     }
 }
 
+static void
+observe_bounce(const BtBounce *bounce, gpointer digest)
+{
+    bt_digest_add_bounce(digest, bounce);
+}
+
 int
 bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
 {
@@ -251,6 +257,12 @@ bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
     g_autoptr(BtSource) src = bt_source_new((const char *const *) opt->paths, on_problem, &rep);
     g_autoptr(BtSink) sink = bt_sink_new(stdout, opt->format,
                                          opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    int status = BT_EXIT_OK;
+    g_autoptr(BtDigest) digest = bt_pipeline_digest_new(opt, t, &status);
+    if (status != BT_EXIT_OK)
+        return status;
+    if (digest)
+        bt_sink_set_observer(sink, observe_bounce, digest);
     if (opt->jobs > 1)
         run_parallel(opt, t, src, sink, &rep);
     else
@@ -260,5 +272,55 @@ bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
     if (opt->summary)
         bt_sink_write_summary(sink, opt->format == BT_FORMAT_TEXT ? stdout : stderr);
     fflush(stdout);
-    return exit_status(bt_source_stats(src));
+    return bt_pipeline_digest_finish(digest, exit_status(bt_source_stats(src)));
+}
+
+/* What the report's title says was read. */
+static char *
+describe_source(const BtOptions *opt)
+{
+    if (opt->from_store)
+        return g_strdup_printf("store %s", opt->from_store);
+    guint n = opt->paths ? g_strv_length(opt->paths) : 0;
+    if (n == 0)
+        return g_strdup("standard input");
+    if (n > 3)
+        return g_strdup_printf("%s, %s and %u more paths", opt->paths[0], opt->paths[1], n - 2);
+    return g_strjoinv(", ", opt->paths);
+}
+
+BtDigest *
+bt_pipeline_digest_new(const BtOptions *opt, const BtTriage *t, int *status)
+{
+    *status = BT_EXIT_OK;
+    if (!opt->report && !opt->suppress)
+        return NULL;
+    const char *chartjs = g_getenv("BOUNCETRIAGE_CHARTJS");
+    g_autofree char *source = describe_source(opt);
+    BtDigestOptions o = {
+        .report_path = opt->report,
+        .suppress_path = opt->suppress,
+        .policy = t->policy,
+        .chartjs_path = chartjs ? chartjs : BT_CHARTJS,
+        .checks_ran = opt->checks != NULL,
+        .source = source,
+    };
+    g_autoptr(GError) error = NULL;
+    BtDigest *digest = bt_digest_new(&o, &error);
+    if (!digest) {
+        g_printerr("bouncetriage: %s\n", error->message);
+        *status = 74;   /* EX_IOERR: the output cannot be created */
+    }
+    return digest;
+}
+
+int
+bt_pipeline_digest_finish(BtDigest *digest, int status)
+{
+    g_autoptr(GError) error = NULL;
+    if (digest && !bt_digest_finish(digest, &error)) {
+        g_printerr("bouncetriage: %s\n", error->message);
+        return 74;      /* EX_IOERR */
+    }
+    return status;
 }

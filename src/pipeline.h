@@ -6,6 +6,7 @@
 #include "checks/checks.h"
 #include "extract/extract.h"
 #include "rules/rules.h"
+#include "sink/digest.h"
 
 typedef struct {
     BtExtractor *extractor;   /* borrowed */
@@ -13,6 +14,7 @@ typedef struct {
     gboolean explain;
     gboolean quiet;           /* -q: no notes on stderr */
     BtChecker *checker;       /* borrowed; NULL: no --check, nothing touches the network */
+    const BtSuppressPolicy *policy;   /* borrowed; with --suppress */
 } BtTriage;
 
 /* One message through extract and rules. */
@@ -21,3 +23,9 @@ BtBounce *bt_triage_message(const BtTriage *t, const BtMessage *msg);
 /* Runs the batch over opt->paths (stdin when none), writing to stdout.
  * Returns the exit status. */
 int bt_pipeline_run(const BtOptions *opt, const BtTriage *t);
+
+/* The --report/--suppress digest of a run (NULL when neither is asked
+ * for, or after printing why it cannot be created: `*status` says which). */
+BtDigest *bt_pipeline_digest_new(const BtOptions *opt, const BtTriage *t, int *status);
+/* Writes it; the exit status (74 when an output cannot be written). */
+int bt_pipeline_digest_finish(BtDigest *digest, int status);

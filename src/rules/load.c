@@ -262,7 +262,8 @@ list_dir(const char *dir, guint dir_index, GPtrArray *files, GPtrArray *errors)
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *name;
     while ((name = g_dir_read_name(d)))
-        if (g_str_has_suffix(name, ".yaml") && name[0] != '.')
+        /* suppress.yaml beside the packs is the suppression policy (sink/digest.h) */
+        if (g_str_has_suffix(name, ".yaml") && name[0] != '.' && strcmp(name, "suppress.yaml") != 0)
             g_ptr_array_add(names, g_strdup(name));
     g_ptr_array_sort(names, compare_names);
     for (guint i = 0; i < names->len; i++) {

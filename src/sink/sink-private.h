@@ -23,6 +23,8 @@ struct _BtSink {
     gboolean csv_header_done;
     gboolean text_started;    /* text: a blank line goes between blocks */
     BtSummary summary;
+    BtSinkObserver observer;  /* --report, --suppress */
+    gpointer observer_data;
 };
 
 /* JSON: strings are escaped so the output is always valid UTF-8 JSON, even

@@ -90,7 +90,16 @@ bt_sink_write(BtSink *sink, const BtBounce *bounce, gboolean all)
     }
     if (n_records == 0 && all)
         append_placeholder(sink, bounce);
+    if (sink->observer)
+        sink->observer(bounce, sink->observer_data);
     fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+}
+
+void
+bt_sink_set_observer(BtSink *sink, BtSinkObserver observer, gpointer data)
+{
+    sink->observer = observer;
+    sink->observer_data = data;
 }
 
 void

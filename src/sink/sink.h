@@ -27,5 +27,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtSink, bt_sink_free)
  * "publish" argument); jsonl (and csv): one {"domain", "checks"} object. */
 void bt_sink_write_domain(BtSink *sink, const char *domain, GPtrArray *checks);
 
+/* Called with every bounce written from now on (--report and --suppress
+ * take their records this way, see sink/digest.h); NULL detaches. */
+typedef void (*BtSinkObserver)(const BtBounce *bounce, gpointer data);
+void bt_sink_set_observer(BtSink *sink, BtSinkObserver observer, gpointer data);
+
 /* One record as a JSON object (no newline), for jsonl and for --hook. */
 char *bt_record_to_json(const BtRecord *rec);
