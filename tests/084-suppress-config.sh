@@ -51,7 +51,9 @@ ok "a run without --suppress does not need the policy" test "$status" -eq 0
 usage() { s=0; "$BT_BIN" "$@" >/dev/null 2>&1 </dev/null || s=$?; test "$s" -eq 64; }
 ok "--from-store alone is a usage error" usage --from-store="$TMP/x.jsonl"
 ok "--from-store with a PATH is a usage error" usage --from-store="$TMP/x.jsonl" --report="$TMP/r.html" "$mail"
-ok "--report with --hook is a usage error" usage --hook --output="$TMP/h.jsonl" --report="$TMP/r.html"
+# the hook answers the MTA 0 or 75 only: a usage error defers the mail
+hook_usage() { s=0; "$BT_BIN" "$@" >/dev/null 2>"$TMP/hook.err" </dev/null || s=$?; test "$s" -eq 75 && grep -q report "$TMP/hook.err"; }
+ok "--report with --hook is a usage error, answered 75" hook_usage --hook --output="$TMP/h.jsonl" --report="$TMP/r.html"
 status=0
 "$BT_BIN" --report="$TMP/no/such/dir/r.html" "$mail" >/dev/null 2>&1 || status=$?
 ok "an output that cannot be created exits 74" test "$status" -eq 74
