@@ -60,6 +60,11 @@ gboolean bt_decode_dsn(const BtMsgView *view, GPtrArray *records);
 void bt_dsn_complete_unaddressed(const BtMsgView *view, GPtrArray *records);
 /* RFC 3834 auto-replies: one record, the auto-replier. */
 gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
+/* The last resort after the layouts (generic.c): a message that announces
+ * itself as a bounce, read by evidence (failure wording near addresses,
+ * X-Failed-Recipients, the returned message's To:).  May supply
+ * view->returned_headers from an inline copy of the original. */
+gboolean bt_decode_generic(BtMsgView *view, GPtrArray *records);
 
 /* The paragraph of the bounce text that speaks about `recipient`, without
  * the address itself; NULL when the text does not name it. */

@@ -143,8 +143,11 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
     gsize original_at = G_MAXSIZE;
-    if (!bt_layouts_extract(ex->layouts, view, found, &original_at))
+    if (!bt_layouts_extract(ex->layouts, view, found, &original_at)) {
+        if (!dsn)
+            bt_decode_generic(view, records);
         return;
+    }
     if (!view->returned_headers && original_at != G_MAXSIZE)
         view->returned_headers = inline_headers(view->body, original_at);
     if (dsn) {

@@ -159,6 +159,31 @@ address_token(const char *s)
     return NULL;
 }
 
+/* Address types and transports that gateways glue before an address
+ * ("SMTP:a@b" from Exchange, "RFC822;a@b" without a space, "X400:",
+ * "mailto:"): RFC 3464 §2.1.2 address types, Exchange proxy address
+ * prefixes. */
+static char *
+strip_transport_prefix(char *a)
+{
+    static const char *const prefixes[] = { "mailto:", "smtp:", "esmtp:", "x400:", "rfc822:", "rfc822;",
+                                            "smtp;", "utf-8;", "x-local:", "ex:", "sip:", NULL };
+    gboolean again = TRUE;
+    while (again) {
+        again = FALSE;
+        while (*a == ' ' || *a == '<' || *a == '"')
+            a++;
+        for (int i = 0; prefixes[i]; i++) {
+            gsize n = strlen(prefixes[i]);
+            if (g_ascii_strncasecmp(a, prefixes[i], n) == 0 && strchr(a + n, '@')) {
+                a += n;
+                again = TRUE;
+            }
+        }
+    }
+    return a;
+}
+
 static gboolean
 valid_domain(const char *d)
 {
@@ -193,9 +218,7 @@ bt_address_clean(const char *value)
     g_autofree char *token = address_token(text);
     if (!token)
         return NULL;
-    char *a = token;
-    if (g_ascii_strncasecmp(a, "mailto:", 7) == 0)
-        a += 7;
+    char *a = strip_transport_prefix(token);
     g_strstrip(a);
     gsize n = strlen(a);
     while (n > 0 && strchr(".,;:>]\"'", a[n - 1]) && !(a[n - 1] == ']' && strchr(a, '[')))
