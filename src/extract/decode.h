@@ -65,6 +65,11 @@ gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
  * X-Failed-Recipients, the returned message's To:).  May supply
  * view->returned_headers from an inline copy of the original. */
 gboolean bt_decode_generic(BtMsgView *view, GPtrArray *records);
+/* A warning that delivery is only delayed (Postfix "delayed mail", Exim
+ * "Warning: message … delayed", Sendmail "could not send message for past
+ * 4 hours", Gmail "Delivery incomplete"): records from `from` on that
+ * state no action (and no permanent status) get action "delayed". */
+void bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from);
 
 /* The paragraph of the bounce text that speaks about `recipient`, without
  * the address itself; NULL when the text does not name it. */

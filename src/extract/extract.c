@@ -155,6 +155,7 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
         return;
     }
     bt_dsn_complete_unaddressed(view, found);
+    bt_mark_delay_warning(view, found, 0);
     for (guint i = 0; i < found->len; i++)
         g_ptr_array_add(records, g_steal_pointer(&found->pdata[i]));
 }

@@ -116,9 +116,9 @@ static const char *const gen_delay_words[] = {
 /* Words that say the failure is final: with these a notice is a failure
  * even if it also talks about earlier delays. */
 static const char *const gen_final_words[] = {
-    "permanent", "giving up", "gave up", "retry timeout exceeded", "could not be delivered",
-    "couldn't be delivered", "failed permanently", "has been returned", "returned to sender",
-    "will not be retried", "undeliverable", "no further attempts", NULL
+    "permanent error", "permanent failure", "permanent fatal", "failed permanently", "giving up",
+    "gave up", "retry timeout exceeded", "has been returned", "returned to sender",
+    "will not be retried", "no further attempts", "all deliveries failed", NULL
 };
 
 /* Labels that introduce a failed recipient on its own line ("Recipient:

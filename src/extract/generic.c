@@ -755,6 +755,22 @@ is_delay_warning(const char *subject, char **lines, int n)
     return has_word(f, gen_delay_words) && !has_word(f, gen_final_words);
 }
 
+void
+bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
+{
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
+    int n = copy_at >= 0 ? copy_at : (int) g_strv_length(lines);
+    if (from >= records->len || !is_delay_warning(subject, lines, n))
+        return;
+    for (guint i = from; i < records->len; i++) {
+        BtRecord *rec = records->pdata[i];
+        if (!rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5'))
+            rec->action = g_strdup("delayed");
+    }
+}
+
 /* ---- the decoder ------------------------------------------------------------ */
 
 static void
@@ -869,7 +885,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
         apply_status_part(view, rec);
         if (delayed && !rec->action)
             rec->action = g_strdup("delayed");
-        rec->decodedby = g_strdup("generic");
+        rec->decodedby = g_strdup("generic-text");
         g_ptr_array_add(records, rec);
     }
     return TRUE;

@@ -141,3 +141,22 @@ bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
     bt_match_input_free(in);
     bt_subject_free(&text);
 }
+
+GPtrArray *
+bt_ruleset_rules_holding(const BtRuleSet *rs, const char *text, const BtRecord *rec)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    BtSubject subject;
+    bt_subject_init(&subject);
+    bt_subject_set(&subject, text, text ? strlen(text) : 0);
+    BtMatchInput *in = bt_match_input_new(&subject);
+    bt_match_input_set_record(in, rec);
+    for (guint i = 0; i < rs->rules->len; i++) {
+        const BtRule *r = rs->rules->pdata[i];
+        if (bt_cond_match(r->when, in, NULL))
+            g_ptr_array_add(out, g_strdup_printf("%s\t%s", r->id, r->reason));
+    }
+    bt_match_input_free(in);
+    bt_subject_free(&subject);
+    return out;
+}

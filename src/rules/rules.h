@@ -25,6 +25,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtRuleSet, bt_ruleset_free)
  * `explain` says which rule matched and on which text. */
 void bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain);
 
+/* Every rule whose `when` holds for `rec` against the bounce text `text`
+ * (not only the first): "id\treason" strings in matching order.  For the
+ * boilerplate test, which asks what fires on text every notice shares. */
+GPtrArray *bt_ruleset_rules_holding(const BtRuleSet *rs, const char *text, const BtRecord *rec);
+
 /* The closed vocabulary (sisimai's reasons) and check names. */
 gboolean bt_reason_is_valid(const char *reason);
 gboolean bt_check_name_is_valid(const char *name);
