@@ -30,9 +30,10 @@ void bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain);
  * wording rule having recognised the diagnostic. */
 #define BT_CLASS_FALLBACK_PREFIX "rfc3463."
 
-/* Is the record's verdict a fallback: no rule, the status-class layer, or
- * a reason that decides nothing (onhold, undefined)?  *undecided (may be
- * NULL) tells the last case apart. */
+/* Is the record's verdict a fallback: the status-class layer, or a reason
+ * that decides nothing (onhold, undefined)?  *undecided (may be NULL)
+ * tells the second case apart.  With no rule at all, extract's hint (a
+ * layout's word) stands: that is no fallback. */
 static inline gboolean
 bt_verdict_is_fallback(const BtRecord *rec, gboolean *undecided)
 {
@@ -40,7 +41,7 @@ bt_verdict_is_fallback(const BtRecord *rec, gboolean *undecided)
         || !rec->reason || !*rec->reason;
     if (undecided)
         *undecided = none;
-    return none || !rec->rule || g_str_has_prefix(rec->rule, BT_CLASS_FALLBACK_PREFIX);
+    return none || (rec->rule && g_str_has_prefix(rec->rule, BT_CLASS_FALLBACK_PREFIX));
 }
 
 /* Every rule whose `when` holds for `rec` against the bounce text `text`
