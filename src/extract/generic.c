@@ -798,8 +798,8 @@ add_header_candidates(GPtrArray *found, const char *value, GHashTable *excluded,
 }
 
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then
- * the addresses the text shows failing; failing both, the returned
- * message's To: when it names one address. */
+ * the addresses the text shows failing; failing both, the To: of a
+ * message returned as a MIME part, when it names one address. */
 static GPtrArray *
 pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure)
 {
@@ -807,6 +807,8 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     scan_candidates(lines, n, excluded, found);
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    /* the To: of a message returned as a MIME part only: where an inline
+     * copy starts is a guess, and a guessed "To:" line may be anyone's */
     g_autofree char *to = bt_header_block_get(view->returned_headers, "To");
     if (failed) {
         g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
@@ -821,15 +823,15 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
             return g_steal_pointer(&listed);
         }
     }
-    add_header_candidates(found, to, excluded, 1);
+    if (view->returned)
+        add_header_candidates(found, to, excluded, 1);
     for (guint i = found->len; i-- > 0;) {
         Candidate *c = found->pdata[i];
         if (c->score < MIN_SCORE)
             g_ptr_array_remove_index(found, i);
     }
-    if (found->len == 0 && has_failure && to && !strchr(to, ',')) {
+    if (found->len == 0 && has_failure && view->returned && to && !strchr(to, ','))
         add_header_candidates(found, to, excluded, MIN_SCORE);
-    }
     return found;
 }
 
