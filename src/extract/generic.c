@@ -493,7 +493,8 @@ says_something(const char *text)
 {
     if (!text)
         return FALSE;
-    if (is_failure_line(text))
+    g_autofree char *label = line_label(text);
+    if (is_failure_line(text) || label_in(label, gen_reason_labels))
         return TRUE;
     int words = 0;
     gboolean in_word = FALSE;
