@@ -550,7 +550,8 @@ line_without(const char *line, const char *address)
 /* Appends line i and the lines that continue it (indented, or the rest
  * of its paragraph while no other recipient starts a line). */
 static int
-take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, gboolean whole)
+take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, const char *self,
+               gboolean whole)
 {
     int k = i + 1;
     for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
@@ -561,8 +562,10 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
         if (!indented && !whole)
             break;
         gboolean other = FALSE;
-        for (guint r = 0; r < recipients->len && !other; r++)
-            other = strstr(l, ((Candidate *) recipients->pdata[r])->address) != NULL;
+        for (guint r = 0; r < recipients->len && !other; r++) {
+            const char *a = ((Candidate *) recipients->pdata[r])->address;
+            other = g_ascii_strcasecmp(a, self) != 0 && strstr(l, a) != NULL;
+        }
         if (other && !indented)
             break;
         g_string_append_c(out, ' ');
@@ -571,13 +574,15 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
     return k;
 }
 
+/* Does the line name a recipient other than `self`? */
 static gboolean
-names_recipient(const char *line, GPtrArray *recipients)
+names_other_recipient(const char *line, GPtrArray *recipients, const char *self)
 {
     g_autofree char *f = g_ascii_strdown(line, -1);
     for (guint r = 0; r < recipients->len; r++) {
-        g_autofree char *a = g_ascii_strdown(((Candidate *) recipients->pdata[r])->address, -1);
-        if (strstr(f, a))
+        const char *address = ((Candidate *) recipients->pdata[r])->address;
+        g_autofree char *a = g_ascii_strdown(address, -1);
+        if (g_ascii_strcasecmp(address, self) != 0 && strstr(f, a))
             return TRUE;
     }
     return FALSE;
@@ -587,13 +592,13 @@ names_recipient(const char *line, GPtrArray *recipients)
  * lines, separators and blank lines; -1 when another recipient's line or
  * an end comes first. */
 static int
-explaining_line_after(char **lines, int from, int n, GPtrArray *recipients)
+explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, const char *self)
 {
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
         if (is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
             continue;
-        if (names_recipient(l, recipients))
+        if (names_other_recipient(l, recipients, self))
             return -1;
         return says_something(l) ? k : -1;
     }
@@ -663,15 +668,32 @@ static gboolean
 take_explanation_after(char **lines, int from, int n, const char *address, GPtrArray *recipients,
                        GString *out)
 {
-    int k = explaining_line_after(lines, from, n, recipients);
+    int k = explaining_line_after(lines, from, n, recipients, address);
     if (k < 0)
         return FALSE;
     g_autofree char *text = line_without(lines[k], address);
     if (!text)
         return FALSE;
     g_string_assign(out, text);
-    take_paragraph(lines, k, n, out, recipients, TRUE);
+    take_paragraph(lines, k, n, out, recipients, address, TRUE);
     return TRUE;
+}
+
+/* The explaining paragraph after `from` when it is a server's reply (it
+ * carries a code) or a labelled reason; NULL otherwise. */
+static char *
+reply_after(char **lines, int from, int n, const char *address, GPtrArray *recipients)
+{
+    int k = explaining_line_after(lines, from, n, recipients, address);
+    if (k < 0)
+        return NULL;
+    g_autofree char *label = line_label(lines[k]);
+    if (!has_code(lines[k]) && !label_in(label, gen_reason_labels))
+        return NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!take_explanation_after(lines, from, n, address, recipients, out))
+        return NULL;
+    return g_strdup(out->str);
 }
 
 static char *
@@ -681,12 +703,18 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
     g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
     if (own && says_something(own) && !is_lead_in(own)) {
         g_string_append(out, own);
-        int end = take_paragraph(lines, at, n, out, recipients, TRUE);
-        /* "… was rejected / for the following reason:": the reason follows */
+        int end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
+        g_autofree char *keep = g_strdup(out->str);
         if (ends_with_colon(out)) {
-            g_autofree char *keep = g_strdup(out->str);
+            /* "… was rejected / for the following reason:": the reason follows */
             if (!take_explanation_after(lines, end - 1, n, address, recipients, out))
                 g_string_assign(out, keep);
+        } else if (!has_code(out->str)) {
+            /* a sentence without codes, then the server's reply or a
+             * "Reason:" line: both say something */
+            g_autofree char *reply = reply_after(lines, end - 1, n, address, recipients);
+            if (reply)
+                g_string_append_printf(out, " %s", reply);
         }
     } else if (!(at >= 0 && take_explanation_after(lines, at, n, address, recipients, out))) {
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
