@@ -145,6 +145,14 @@ static const char *const gen_header_labels[] = {
     "主题", "objet", "betreff", "asunto", NULL
 };
 
+/* Labels of a sender (whatever words come before them: "Blocked sender:",
+ * "Envelope sender:"): a quarantine digest or a policy notice lists
+ * senders, and a sender is never a failed recipient. */
+static const char *const gen_sender_words[] = {
+    "sender", "absender", "expéditeur", "expediteur", "remitente", "mittente", "差出人", "发件人",
+    "寄件者", "送信者", NULL
+};
+
 /* Lines that introduce the diagnostic without being it (they end with a
  * colon, or are one of these sentences): Exchange "for the following
  * reason", Postfix "The mail system", Gmail "Technical details of

@@ -389,6 +389,8 @@ label_score(const char *line)
         return 0;
     if (label_in(label, gen_recipient_labels))
         return 3;
+    if (has_word(label, gen_sender_words))
+        return -1;
     if (!strcmp(label, "to") || !strcmp(label, "cc") || !strcmp(label, "an") || !strcmp(label, "à")
         || !strcmp(label, "para") || !strcmp(label, "a"))
         return 1;
