@@ -174,6 +174,20 @@ is_routable(const char *address)
     return g_ascii_strncasecmp(address, "IMCEA", 5) != 0;
 }
 
+/* The one routable address the bounce's X-Failed-Recipients names (Exim
+ * and others list the addresses as the sender wrote them), or NULL. */
+static char *
+failed_recipient_header(const BtMsgView *view)
+{
+    g_autofree char *value = bt_view_header(view, "X-Failed-Recipients");
+    if (!value || strchr(value, ','))
+        return NULL;
+    char *address = bt_address_clean(value);
+    if (address && !is_routable(address))
+        g_clear_pointer(&address, g_free);
+    return address;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -186,6 +200,11 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     g_autofree char *written = bt_address_clean(original);
     if (recipient && written && !is_routable(recipient) && is_routable(written))
         bt_set_str(&recipient, written);
+    if (recipient && !written && !is_routable(recipient)) {
+        g_autofree char *listed = failed_recipient_header(view);
+        if (listed)
+            bt_set_str(&recipient, listed);
+    }
     if (!recipient)
         recipient = g_steal_pointer(&written);
     if (!recipient)
