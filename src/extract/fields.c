@@ -335,11 +335,23 @@ paragraph_end(const char *hit)
     return hit + strlen(hit);
 }
 
-char *
-bt_body_text_about(const char *body, const char *recipient)
+/* What a notice says about a recipient is near its top: the search for
+ * it reads this much of the text at most, so that a notice with many
+ * recipients and a huge text costs recipients × this, not × its size. */
+#define BODY_SCAN_BYTES (128 * 1024)
+
+static char *
+body_head(const char *body)
 {
-    if (!body || !recipient)
+    return g_strndup(body, strnlen(body, BODY_SCAN_BYTES));
+}
+
+char *
+bt_body_text_about(const char *full, const char *recipient)
+{
+    if (!full || !recipient)
         return NULL;
+    g_autofree char *body = body_head(full);
     /* the first mention outside a header or DSN field line ("To: …",
      * "Final-Recipient: …"), which name the address without explaining */
     const char *hit = find_caseless(body, recipient);
@@ -363,10 +375,11 @@ bt_body_text_about(const char *body, const char *recipient)
 /* Every paragraph of the bounce text that names `recipient`, joined by a
  * space (addresses left in); NULL when the text never names it. */
 char *
-bt_body_texts_about(const char *body, const char *recipient)
+bt_body_texts_about(const char *full, const char *recipient)
 {
-    if (!body || !recipient || !*recipient)
+    if (!full || !recipient || !*recipient)
         return NULL;
+    g_autofree char *body = body_head(full);
     GString *all = g_string_new(NULL);
     const char *from = body;
     for (const char *hit = find_caseless(from, recipient); hit; hit = find_caseless(from, recipient)) {

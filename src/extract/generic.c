@@ -32,6 +32,11 @@
 /* Lines read after (or before) a recipient's line for its diagnostic. */
 #define DIAG_LOOKAHEAD 10
 #define DIAG_MAX_CHARS 1000
+/* A notice's own text is short: lines past this many are not read (a
+ * hostile message must not cost time in proportion to its size). */
+#define MAX_NOTICE_LINES 2000
+/* The header block of an inline copy: no real one is longer. */
+#define MAX_HEADER_LINES 500
 
 /* ---- words ---------------------------------------------------------------- */
 
@@ -220,7 +225,8 @@ starts_header_block(char **lines, int i)
             continue;
         }
         g_autofree char *label = line_label(lines[k]);
-        if (!label || strchr(lines[k], ':')[1] != ' ' || lines[k][0] == ' ')
+        const char *colon = strchr(lines[k], ':');
+        if (!label || !colon || colon[1] != ' ')
             break;
         core = core || !g_strcmp0(label, "received") || !g_strcmp0(label, "return-path")
             || !g_strcmp0(label, "message-id") || !g_strcmp0(label, "from");
@@ -237,12 +243,27 @@ notice_lines(const char *body, int *copy_at)
     char **lines = g_strsplit(body ? body : "", "\n", -1);
     *copy_at = -1;
     for (int i = 0; lines[i]; i++) {
+        if (i >= MAX_NOTICE_LINES)
+            break;
         if (is_original_marker(lines[i]) || (i > 0 && starts_header_block(lines, i))) {
             *copy_at = i;
             break;
         }
     }
     return lines;
+}
+
+/* How many lines of the notice are read: up to the copy, at most
+ * MAX_NOTICE_LINES. */
+static int
+notice_length(char **lines, int copy_at)
+{
+    if (copy_at >= 0)
+        return copy_at;
+    int n = 0;
+    while (lines[n] && n < MAX_NOTICE_LINES)
+        n++;
+    return n;
 }
 
 /* ---- candidates ------------------------------------------------------------ */
@@ -792,7 +813,7 @@ bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
     g_autofree char *subject = bt_view_header(view, "Subject");
     int copy_at;
     g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
-    int n = copy_at >= 0 ? copy_at : (int) g_strv_length(lines);
+    int n = notice_length(lines, copy_at);
     if (from >= records->len || !is_delay_warning(subject, lines, n))
         return;
     for (guint i = from; i < records->len; i++) {
@@ -879,7 +900,7 @@ inline_copy_headers(char **lines, int copy_at)
     while (lines[i] && is_blank(lines[i]))
         i++;
     GString *block = g_string_new(NULL);
-    for (; lines[i] && !is_blank(lines[i]); i++) {
+    for (int limit = i + MAX_HEADER_LINES; lines[i] && i < limit && !is_blank(lines[i]); i++) {
         g_string_append(block, lines[i]);
         g_string_append_c(block, '\n');
     }
@@ -896,7 +917,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
         return FALSE;
     int copy_at;
     g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
-    int n = copy_at >= 0 ? copy_at : (int) g_strv_length(lines);
+    int n = notice_length(lines, copy_at);
     if (!view->returned_headers)
         view->returned_headers = inline_copy_headers(lines, copy_at);
 
