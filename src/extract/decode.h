@@ -65,6 +65,13 @@ gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
  * X-Failed-Recipients, the returned message's To:).  May supply
  * view->returned_headers from an inline copy of the original. */
 gboolean bt_decode_generic(BtMsgView *view, GPtrArray *records);
+/* The sentence of the bounce text that explains the failure of
+ * `recipient`, read the way the generic decoder reads it (lead-ins and
+ * header lines skipped); NULL when the text does not name it. */
+char *bt_text_diagnostic(const char *body, const char *recipient);
+/* Is this text a header line ("To: …", "Subject: …") or a lead-in ("for
+ * the following reason:") rather than a diagnostic? */
+gboolean bt_text_is_lead_in(const char *text);
 /* A warning that delivery is only delayed (Postfix "delayed mail", Exim
  * "Warning: message … delayed", Sendmail "could not send message for past
  * 4 hours", Gmail "Delivery incomplete"): records from `from` on that

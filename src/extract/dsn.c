@@ -226,6 +226,13 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     set_diagnostic(rec, bt_field_group_get(block, "Diagnostic-Code"));
     if (!rec->diagnosticcode)
         rec->diagnosticcode = bt_body_text_about(view->body, recipient);
+    if (rec->diagnosticcode && bt_text_is_lead_in(rec->diagnosticcode)) {
+        /* "To: Subject: …" or "… for the following reason:": the sentence
+         * that explains is further on */
+        g_autofree char *better = bt_text_diagnostic(view->body, recipient);
+        if (better)
+            bt_set_str(&rec->diagnosticcode, better);
+    }
     if (!bt_record_set_date(rec, bt_field_group_get(block, "Last-Attempt-Date")))
         bt_record_set_date(rec, field(block, message, "Arrival-Date"));
     rec->decodedby = g_strdup(is_utf8_report(block) ? "RFC6533" : "RFC3464");

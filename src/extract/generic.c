@@ -807,6 +807,35 @@ is_delay_warning(const char *subject, char **lines, int n)
     return has_word(f, gen_delay_words) && !has_word(f, gen_final_words);
 }
 
+gboolean
+bt_text_is_lead_in(const char *text)
+{
+    return text && (is_header_like(text) || is_lead_in(text));
+}
+
+char *
+bt_text_diagnostic(const char *body, const char *recipient)
+{
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(body, &copy_at);
+    int n = notice_length(lines, copy_at);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    c->line = -1;
+    g_ptr_array_add(one, c);
+    /* its best line: the first that names it outside the header lines */
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    for (int i = 0; i < n && c->line < 0; i++) {
+        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
+        if (strstr(lower, want) && !is_header_like(lines[i]))
+            c->line = i;
+    }
+    if (c->line < 0)
+        return NULL;
+    return diagnostic_for(lines, n, c->line, recipient, one);
+}
+
 void
 bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
 {
