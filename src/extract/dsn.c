@@ -188,6 +188,23 @@ failed_recipient_header(const BtMsgView *view)
     return address;
 }
 
+/* What the bounce text says about a recipient whose block has no
+ * Diagnostic-Code: the paragraph that names it, unless that is header
+ * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
+ * reason:"); then the sentence that explains, further on. */
+static char *
+text_diagnostic(const BtMsgView *view, const char *recipient)
+{
+    char *about = bt_body_text_about(view->body, recipient);
+    if (!about || !bt_text_is_lead_in(about))
+        return about;
+    char *better = bt_text_diagnostic(view->body, recipient);
+    if (!better)
+        return about;
+    g_free(about);
+    return better;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -225,14 +242,7 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     rec->lhost = bt_host_value(field(block, message, "Reporting-MTA"));
     set_diagnostic(rec, bt_field_group_get(block, "Diagnostic-Code"));
     if (!rec->diagnosticcode)
-        rec->diagnosticcode = bt_body_text_about(view->body, recipient);
-    if (rec->diagnosticcode && bt_text_is_lead_in(rec->diagnosticcode)) {
-        /* "To: Subject: …" or "… for the following reason:": the sentence
-         * that explains is further on */
-        g_autofree char *better = bt_text_diagnostic(view->body, recipient);
-        if (better)
-            bt_set_str(&rec->diagnosticcode, better);
-    }
+        rec->diagnosticcode = text_diagnostic(view, recipient);
     if (!bt_record_set_date(rec, bt_field_group_get(block, "Last-Attempt-Date")))
         bt_record_set_date(rec, field(block, message, "Arrival-Date"));
     rec->decodedby = g_strdup(is_utf8_report(block) ? "RFC6533" : "RFC3464");

@@ -494,7 +494,14 @@ is_lead_in(const char *line)
     gsize n = strlen(trimmed);
     if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !has_code(trimmed))
         return TRUE;
-    return text_has_word(trimmed, gen_lead_ins) && !has_code(trimmed);
+    if (has_code(trimmed))
+        return FALSE;
+    /* a sentence that starts like one ("For the following reason …") */
+    g_autofree char *f = fold(trimmed);
+    for (int i = 0; gen_lead_ins[i]; i++)
+        if (g_str_has_prefix(f, gen_lead_ins[i]))
+            return TRUE;
+    return FALSE;
 }
 
 static gboolean
