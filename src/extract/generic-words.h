@@ -134,6 +134,12 @@ static const char *const gen_recipient_labels[] = {
     "收件人", "收件者", "받는 사람", NULL
 };
 
+/* The original's To:/Cc: as notices repeat it, in a few languages: the
+ * address there is who the message was for, weak evidence of a failure. */
+static const char *const gen_to_labels[] = {
+    "to", "cc", "an", "à", "a", "para", "宛先", "收件人", NULL
+};
+
 /* Header fields of a message's header block; a text line that starts with
  * one of them names an address without explaining a failure (RFC 5322
  * §3.6).  "To:" and "Cc:" are not here: Exchange's old NDRs name the

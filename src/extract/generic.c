@@ -78,9 +78,31 @@ has_code(const char *line)
     return FALSE;
 }
 
+/* The line with every word holding an '@' blanked: an address such as
+ * failed@example.org or a domain of words says nothing about a failure. */
+static char *
+without_addresses(const char *line)
+{
+    char *out = g_strdup(line);
+    for (char *at = strchr(out, '@'); at; at = strchr(at + 1, '@')) {
+        char *start = at, *end = at;
+        while (start > out && !g_ascii_isspace(start[-1]))
+            start--;
+        while (*end && !g_ascii_isspace(*end))
+            end++;
+        memset(start, ' ', end - start);
+        at = end > at ? end - 1 : at;
+    }
+    return out;
+}
+
 static gboolean
 is_failure_line(const char *line)
 {
+    if (strchr(line, '@')) {
+        g_autofree char *words = without_addresses(line);
+        return text_has_word(words, gen_failure_words) || has_code(words);
+    }
     return text_has_word(line, gen_failure_words) || has_code(line);
 }
 
@@ -412,8 +434,7 @@ label_score(const char *line)
         return 3;
     if (has_word(label, gen_sender_words))
         return -1;
-    if (!strcmp(label, "to") || !strcmp(label, "cc") || !strcmp(label, "an") || !strcmp(label, "à")
-        || !strcmp(label, "para") || !strcmp(label, "a"))
+    if (label_in(label, gen_to_labels))
         return 1;
     /* another header field: its address explains nothing */
     return label_in(label, gen_header_labels) ? -1 : 0;
