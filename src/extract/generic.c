@@ -156,6 +156,10 @@ announces_bounce(const BtMsgView *view, const char *from, const char *subject)
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
     if (failed)
         return TRUE;
+    /* a machine's message (RFC 3834 Auto-Submitted) that returns one */
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
+        return TRUE;
     /* a person's mail about a bounce is a conversation, not a bounce */
     g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
     if (!subject || is_reply_subject(subject) || unsubscribe)
