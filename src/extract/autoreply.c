@@ -85,6 +85,23 @@ looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
     return contains_any(from, daemons) || contains_any(subject, subjects);
 }
 
+/* Challenge-response systems (TMDA, ASK, Spam Arrest, Boxbe and the
+ * like) answer with RFC 3834 fields too, but they hold the message until
+ * the sender proves to be a person: neither an absence nor a failure.
+ * Their requests say so in words like these. */
+static gboolean
+is_challenge(const BtMsgView *view)
+{
+    static const char *const words[] = { "challenge-response", "challenge/response",
+                                         "confirm that you are a person", "confirm that you are human",
+                                         "verify that you are a person", "verify that you are human",
+                                         "prove that you are", "held until you confirm",
+                                         "is being held until", "until you confirm",
+                                         "unconfirmed messages", "sender verification",
+                                         "to confirm, simply reply", "approved sender list", NULL };
+    return contains_any(view->body, words);
+}
+
 gboolean
 bt_decode_autoreply(const BtMsgView *view, GPtrArray *records)
 {
@@ -93,6 +110,8 @@ bt_decode_autoreply(const BtMsgView *view, GPtrArray *records)
     if (!from || looks_like_bounce(view, from, subject))
         return FALSE;
     if (!has_autoreply_fields(view) && !has_autoreply_subject(subject))
+        return FALSE;
+    if (is_challenge(view))
         return FALSE;
     g_autofree char *replier = bt_address_clean(from);
     if (!replier)

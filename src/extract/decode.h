@@ -60,6 +60,23 @@ gboolean bt_decode_dsn(const BtMsgView *view, GPtrArray *records);
 void bt_dsn_complete_unaddressed(const BtMsgView *view, GPtrArray *records);
 /* RFC 3834 auto-replies: one record, the auto-replier. */
 gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
+/* The last resort after the layouts (generic.c): a message that announces
+ * itself as a bounce, read by evidence (failure wording near addresses,
+ * X-Failed-Recipients, the returned message's To:).  May supply
+ * view->returned_headers from an inline copy of the original. */
+gboolean bt_decode_generic(BtMsgView *view, GPtrArray *records);
+/* The sentence of the bounce text that explains the failure of
+ * `recipient`, read the way the generic decoder reads it (lead-ins and
+ * header lines skipped); NULL when the text does not name it. */
+char *bt_text_diagnostic(const char *body, const char *recipient);
+/* Is this text a header line ("To: …", "Subject: …") or a lead-in ("for
+ * the following reason:") rather than a diagnostic? */
+gboolean bt_text_is_lead_in(const char *text);
+/* A warning that delivery is only delayed (Postfix "delayed mail", Exim
+ * "Warning: message … delayed", Sendmail "could not send message for past
+ * 4 hours", Gmail "Delivery incomplete"): records from `from` on that
+ * state no action (and no permanent status) get action "delayed". */
+void bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from);
 
 /* The paragraph of the bounce text that speaks about `recipient`, without
  * the address itself; NULL when the text does not name it. */

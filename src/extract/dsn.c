@@ -156,6 +156,55 @@ is_utf8_report(const BtFieldGroup *block)
         || (original && g_ascii_strncasecmp(original, "utf-8", 5) == 0);
 }
 
+/* Could the Internet route mail to this address?  Not to a bare host, a
+ * private pseudo-domain (RFC 6762 .local, RFC 8375 home.arpa, the .lan,
+ * .internal, .localdomain of internal networks) or an Exchange
+ * encapsulated address (IMCEA…-, "Exchange address encapsulation"). */
+static gboolean
+is_routable(const char *address)
+{
+    static const char *const private[] = { ".local", ".localdomain", ".lan", ".internal", ".intranet",
+                                           ".localhost", ".home.arpa", ".corp", ".invalid", NULL };
+    const char *domain = bt_address_domain(address);
+    if (!domain || !strchr(domain, '.') || *domain == '[')
+        return FALSE;
+    for (int i = 0; private[i]; i++)
+        if (g_str_has_suffix(domain, private[i]))
+            return FALSE;
+    return g_ascii_strncasecmp(address, "IMCEA", 5) != 0;
+}
+
+/* The one routable address the bounce's X-Failed-Recipients names (Exim
+ * and others list the addresses as the sender wrote them), or NULL. */
+static char *
+failed_recipient_header(const BtMsgView *view)
+{
+    g_autofree char *value = bt_view_header(view, "X-Failed-Recipients");
+    if (!value || strchr(value, ','))
+        return NULL;
+    char *address = bt_address_clean(value);
+    if (address && !is_routable(address))
+        g_clear_pointer(&address, g_free);
+    return address;
+}
+
+/* What the bounce text says about a recipient whose block has no
+ * Diagnostic-Code: the paragraph that names it, unless that is header
+ * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
+ * reason:"); then the sentence that explains, further on. */
+static char *
+text_diagnostic(const BtMsgView *view, const char *recipient)
+{
+    char *about = bt_body_text_about(view->body, recipient);
+    if (!about || !bt_text_is_lead_in(about))
+        return about;
+    char *better = bt_text_diagnostic(view->body, recipient);
+    if (!better)
+        return about;
+    g_free(about);
+    return better;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -163,8 +212,18 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     const char *original = bt_field_group_get(block, "Original-Recipient");
     const char *actual = bt_field_group_get(block, "X-Actual-Recipient");
     g_autofree char *recipient = bt_address_clean(final);
+    /* a gateway's internal routing address in Final-Recipient: the
+     * address the sender wrote is the one to report */
+    g_autofree char *written = bt_address_clean(original);
+    if (recipient && written && !is_routable(recipient) && is_routable(written))
+        bt_set_str(&recipient, written);
+    if (recipient && !written && !is_routable(recipient)) {
+        g_autofree char *listed = failed_recipient_header(view);
+        if (listed)
+            bt_set_str(&recipient, listed);
+    }
     if (!recipient)
-        recipient = bt_address_clean(original);
+        recipient = g_steal_pointer(&written);
     if (!recipient)
         recipient = bt_address_clean(actual);
     if (!recipient)
@@ -183,7 +242,7 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     rec->lhost = bt_host_value(field(block, message, "Reporting-MTA"));
     set_diagnostic(rec, bt_field_group_get(block, "Diagnostic-Code"));
     if (!rec->diagnosticcode)
-        rec->diagnosticcode = bt_body_text_about(view->body, recipient);
+        rec->diagnosticcode = text_diagnostic(view, recipient);
     if (!bt_record_set_date(rec, bt_field_group_get(block, "Last-Attempt-Date")))
         bt_record_set_date(rec, field(block, message, "Arrival-Date"));
     rec->decodedby = g_strdup(is_utf8_report(block) ? "RFC6533" : "RFC3464");
@@ -286,6 +345,33 @@ apply_transcript(const BtMsgView *view, BtRecord *rec)
     g_free(t.first_reply);
 }
 
+static void
+fill(char **slot, const char *from)
+{
+    if ((!*slot || !**slot) && from && *from)
+        bt_set_str(slot, from);
+}
+
+/* A block repeating a recipient already read (an alias loop or a
+ * forwarding chain writes the same block again): one record, the later
+ * copy only filling what the first lacked.  TRUE when `rec` was merged. */
+static gboolean
+merge_repeated(GPtrArray *records, guint from, const BtRecord *rec)
+{
+    for (guint i = from; i < records->len; i++) {
+        BtRecord *r = records->pdata[i];
+        if (g_ascii_strcasecmp(r->recipient, rec->recipient) != 0)
+            continue;
+        fill(&r->deliverystatus, rec->deliverystatus);
+        fill(&r->diagnosticcode, rec->diagnosticcode);
+        fill(&r->action, rec->action);
+        fill(&r->rhost, rec->rhost);
+        fill(&r->alias, rec->alias);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 gboolean
 bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
 {
@@ -301,7 +387,10 @@ bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
             continue;
         if (blocks->len == 1)
             apply_transcript(view, rec);
-        g_ptr_array_add(records, rec);
+        if (merge_repeated(records, before, rec))
+            bt_record_free(rec);
+        else
+            g_ptr_array_add(records, rec);
     }
     return records->len > before;
 }

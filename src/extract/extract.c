@@ -143,8 +143,11 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
     gsize original_at = G_MAXSIZE;
-    if (!bt_layouts_extract(ex->layouts, view, found, &original_at))
+    if (!bt_layouts_extract(ex->layouts, view, found, &original_at)) {
+        if (!dsn)
+            bt_decode_generic(view, records);
         return;
+    }
     if (!view->returned_headers && original_at != G_MAXSIZE)
         view->returned_headers = inline_headers(view->body, original_at);
     if (dsn) {
@@ -152,6 +155,7 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
         return;
     }
     bt_dsn_complete_unaddressed(view, found);
+    bt_mark_delay_warning(view, found, 0);
     for (guint i = 0; i < found->len; i++)
         g_ptr_array_add(records, g_steal_pointer(&found->pdata[i]));
 }

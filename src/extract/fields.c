@@ -159,6 +159,31 @@ address_token(const char *s)
     return NULL;
 }
 
+/* Address types and transports that gateways glue before an address
+ * ("SMTP:a@b" from Exchange, "RFC822;a@b" without a space, "X400:",
+ * "mailto:"): RFC 3464 §2.1.2 address types, Exchange proxy address
+ * prefixes. */
+static char *
+strip_transport_prefix(char *a)
+{
+    static const char *const prefixes[] = { "mailto:", "smtp:", "esmtp:", "x400:", "rfc822:", "rfc822;",
+                                            "smtp;", "utf-8;", "x-local:", "ex:", "sip:", NULL };
+    gboolean again = TRUE;
+    while (again) {
+        again = FALSE;
+        while (*a == ' ' || *a == '<' || *a == '"')
+            a++;
+        for (int i = 0; prefixes[i]; i++) {
+            gsize n = strlen(prefixes[i]);
+            if (g_ascii_strncasecmp(a, prefixes[i], n) == 0 && strchr(a + n, '@')) {
+                a += n;
+                again = TRUE;
+            }
+        }
+    }
+    return a;
+}
+
 static gboolean
 valid_domain(const char *d)
 {
@@ -193,9 +218,7 @@ bt_address_clean(const char *value)
     g_autofree char *token = address_token(text);
     if (!token)
         return NULL;
-    char *a = token;
-    if (g_ascii_strncasecmp(a, "mailto:", 7) == 0)
-        a += 7;
+    char *a = strip_transport_prefix(token);
     g_strstrip(a);
     gsize n = strlen(a);
     while (n > 0 && strchr(".,;:>]\"'", a[n - 1]) && !(a[n - 1] == ']' && strchr(a, '[')))
@@ -312,11 +335,23 @@ paragraph_end(const char *hit)
     return hit + strlen(hit);
 }
 
-char *
-bt_body_text_about(const char *body, const char *recipient)
+/* What a notice says about a recipient is near its top: the search for
+ * it reads this much of the text at most, so that a notice with many
+ * recipients and a huge text costs recipients × this, not × its size. */
+#define BODY_SCAN_BYTES (128 * 1024)
+
+static char *
+body_head(const char *body)
 {
-    if (!body || !recipient)
+    return g_strndup(body, strnlen(body, BODY_SCAN_BYTES));
+}
+
+char *
+bt_body_text_about(const char *full, const char *recipient)
+{
+    if (!full || !recipient)
         return NULL;
+    g_autofree char *body = body_head(full);
     /* the first mention outside a header or DSN field line ("To: …",
      * "Final-Recipient: …"), which name the address without explaining */
     const char *hit = find_caseless(body, recipient);
@@ -340,10 +375,11 @@ bt_body_text_about(const char *body, const char *recipient)
 /* Every paragraph of the bounce text that names `recipient`, joined by a
  * space (addresses left in); NULL when the text never names it. */
 char *
-bt_body_texts_about(const char *body, const char *recipient)
+bt_body_texts_about(const char *full, const char *recipient)
 {
-    if (!body || !recipient || !*recipient)
+    if (!full || !recipient || !*recipient)
         return NULL;
+    g_autofree char *body = body_head(full);
     GString *all = g_string_new(NULL);
     const char *from = body;
     for (const char *hit = find_caseless(from, recipient); hit; hit = find_caseless(from, recipient)) {

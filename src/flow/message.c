@@ -11,6 +11,7 @@
 #include "flow/flow-private.h"
 
 #include "source/eol-filter.h"
+#include "core/headstart.h"
 
 #include <errno.h>
 #include <string.h>
@@ -186,11 +187,14 @@ parse(BtAnnotated *a)
 {
     GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(a->data);
     g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-    GMimeStream *stream = g_mime_stream_substream(mem, (gint64) a->header_at, (gint64) a->data->len);
+    /* blank-looking lines before the header are skipped, as the source does */
+    gsize at = a->header_at + bt_header_junk_length((const char *) a->data->data + a->header_at,
+                                                    MIN(a->data->len - a->header_at, SNIFF_SIZE));
+    GMimeStream *stream = g_mime_stream_substream(mem, (gint64) at, (gint64) a->data->len);
     g_object_unref(mem);
 
-    gsize sniff = MIN(a->data->len - a->header_at, SNIFF_SIZE);
-    if (memchr(a->data->data + a->header_at, '\r', sniff)) {
+    gsize sniff = MIN(a->data->len - at, SNIFF_SIZE);
+    if (memchr(a->data->data + at, '\r', sniff)) {
         GMimeStream *filtered = g_mime_stream_filter_new(stream);
         GMimeFilter *eol = bt_eol_filter_new();
         g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), eol);

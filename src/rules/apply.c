@@ -93,13 +93,30 @@ quote_match(const BtMatchNote *note)
 /* `quote` is the matched text, taken before the verdict rewrote the record
  * (a rule may match on the very field it then sets, e.g. reason). */
 static char *
-explain_text(const BtRule *r, const BtMatchNote *note, const char *quote, const BtRecord *rec)
+explain_match(const BtRule *r, const BtMatchNote *note, const char *quote, const BtRecord *rec)
 {
     if (!r)
         return g_strdup_printf("no rule matched; reason %s", rec->reason);
     if (!note->field)
         return g_strdup_printf("rule %s (%s:%zu) matched", r->id, r->file, r->line);
     return g_strdup_printf("rule %s (%s:%zu) matched %s: «%s»", r->id, r->file, r->line, note->field, quote);
+}
+
+/* What the reader of --explain must know about a verdict nobody decided
+ * from the wording: that it is a guess from the status class, or none. */
+static char *
+explain_text(const BtRule *r, const BtMatchNote *note, const char *quote, const BtRecord *rec)
+{
+    g_autofree char *match = explain_match(r, note, quote, rec);
+    gboolean undecided;
+    if (!bt_verdict_is_fallback(rec, &undecided))
+        return g_steal_pointer(&match);
+    if (undecided)
+        return g_strdup_printf("%s; undecided: no rule recognised the diagnostic and the status code "
+                               "gives no reason (%s)", match, rec->reason);
+    return g_strdup_printf("%s; class fallback: no wording rule recognised the diagnostic, the reason "
+                           "comes from the status code %s alone", match,
+                           rec->deliverystatus && *rec->deliverystatus ? rec->deliverystatus : "(none)");
 }
 
 static void
@@ -140,4 +157,23 @@ bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
         apply_record(rs, bounce->records->pdata[i], in, explain);
     bt_match_input_free(in);
     bt_subject_free(&text);
+}
+
+GPtrArray *
+bt_ruleset_rules_holding(const BtRuleSet *rs, const char *text, const BtRecord *rec)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    BtSubject subject;
+    bt_subject_init(&subject);
+    bt_subject_set(&subject, text, text ? strlen(text) : 0);
+    BtMatchInput *in = bt_match_input_new(&subject);
+    bt_match_input_set_record(in, rec);
+    for (guint i = 0; i < rs->rules->len; i++) {
+        const BtRule *r = rs->rules->pdata[i];
+        if (bt_cond_match(r->when, in, NULL))
+            g_ptr_array_add(out, g_strdup_printf("%s\t%s", r->id, r->reason));
+    }
+    bt_match_input_free(in);
+    bt_subject_free(&subject);
+    return out;
 }

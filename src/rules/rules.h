@@ -25,6 +25,30 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtRuleSet, bt_ruleset_free)
  * `explain` says which rule matched and on which text. */
 void bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain);
 
+/* Rules whose id starts with this are the status-class layer
+ * (rules/rfc3463.yaml): their verdict comes from the status code alone, no
+ * wording rule having recognised the diagnostic. */
+#define BT_CLASS_FALLBACK_PREFIX "rfc3463."
+
+/* Is the record's verdict a fallback: the status-class layer, or a reason
+ * that decides nothing (onhold, undefined)?  *undecided (may be NULL)
+ * tells the second case apart.  With no rule at all, extract's hint (a
+ * layout's word) stands: that is no fallback. */
+static inline gboolean
+bt_verdict_is_fallback(const BtRecord *rec, gboolean *undecided)
+{
+    gboolean none = g_strcmp0(rec->reason, "onhold") == 0 || g_strcmp0(rec->reason, "undefined") == 0
+        || !rec->reason || !*rec->reason;
+    if (undecided)
+        *undecided = none;
+    return none || (rec->rule && g_str_has_prefix(rec->rule, BT_CLASS_FALLBACK_PREFIX));
+}
+
+/* Every rule whose `when` holds for `rec` against the bounce text `text`
+ * (not only the first): "id\treason" strings in matching order.  For the
+ * boilerplate test, which asks what fires on text every notice shares. */
+GPtrArray *bt_ruleset_rules_holding(const BtRuleSet *rs, const char *text, const BtRecord *rec);
+
 /* The closed vocabulary (sisimai's reasons) and check names. */
 gboolean bt_reason_is_valid(const char *reason);
 gboolean bt_check_name_is_valid(const char *name);

@@ -13,6 +13,8 @@ typedef struct {
     GHashTable *reasons;      /* char* -> guint64* */
     GHashTable *destinations;
     GHashTable *causes;
+    guint64 class_fallback;   /* verdicts from the status class alone (rules/rfc3463.yaml) */
+    guint64 undecided;        /* onhold, undefined: no reason at all */
 } BtSummary;
 
 struct _BtSink {

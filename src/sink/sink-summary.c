@@ -1,9 +1,11 @@
 /* sink-summary — the --summary counts: records by reason, by destination
- * domain (the top 20, the rest as "others") and by cause, and the totals.
+ * domain (the top 20, the rest as "others") and by cause, the totals, and
+ * how many verdicts are fallbacks (the status class alone, or no reason).
  * Written as a table with percentages for the text format, and as plain
  * aligned lines when the records themselves are JSON Lines or CSV (the
  * summary then goes to stderr, beside the data). */
 #include "sink/sink-private.h"
+#include "rules/rules.h"
 
 #include <string.h>
 
@@ -63,6 +65,13 @@ bt_summary_add_record(BtSummary *sum, const BtRecord *rec)
     sum->records++;
     count(sum->reasons, rec->reason && *rec->reason ? rec->reason : "undefined");
     count(sum->causes, rec->cause_id && *rec->cause_id ? rec->cause_id : "(none)");
+    gboolean undecided;
+    if (bt_verdict_is_fallback(rec, &undecided)) {
+        if (undecided)
+            sum->undecided++;
+        else
+            sum->class_fallback++;
+    }
     /* Domains are case-insensitive: count Example.COM with example.com. */
     g_autofree char *domain = rec->destination && *rec->destination
                                   ? g_ascii_strdown(rec->destination, -1)
@@ -202,12 +211,16 @@ bt_summary_write(const BtSummary *sum, FILE *out, gboolean table, gboolean color
         write_table_section(out, "reason", sum->reasons, 0, sum->records, color);
         write_table_section(out, "destination", sum->destinations, TOP_DESTINATIONS, sum->records, color);
         write_table_section(out, "cause", sum->causes, 0, sum->records, color);
+        fprintf(out, "\n  Fallback verdicts: %" G_GUINT64_FORMAT " from the status class alone, %"
+                G_GUINT64_FORMAT " undecided (onhold, undefined)\n", sum->class_fallback, sum->undecided);
     } else {
         fprintf(out, "messages: %" G_GUINT64_FORMAT "\nbounces:  %" G_GUINT64_FORMAT
                 "\nrecords:  %" G_GUINT64_FORMAT "\n", sum->messages, sum->bounces, sum->records);
         write_plain_section(out, "reason", sum->reasons, 0);
         write_plain_section(out, "destination", sum->destinations, TOP_DESTINATIONS);
         write_plain_section(out, "cause", sum->causes, 0);
+        fprintf(out, "class fallback: %" G_GUINT64_FORMAT "\nundecided: %" G_GUINT64_FORMAT "\n",
+                sum->class_fallback, sum->undecided);
     }
     fflush(out);
 }

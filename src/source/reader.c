@@ -14,6 +14,7 @@
 
 #include "source/eol-filter.h"
 #include "source/replay-stream.h"
+#include "core/headstart.h"
 
 #include <errno.h>
 #include <string.h>
@@ -205,8 +206,10 @@ open_input(BtReader *r)
         return FALSE;
     }
 
-    r->mbox = n >= 5 && memcmp(block, "From ", 5) == 0;
-    bt_replay_stream_rewind(BT_REPLAY_STREAM(r->raw), 0);
+    /* blank-looking lines or a ">From " residue before the header: skipped */
+    gsize junk = bt_header_junk_length(block, (gsize) n);
+    r->mbox = n - (gssize) junk >= 5 && memcmp(block + junk, "From ", 5) == 0;
+    bt_replay_stream_rewind(BT_REPLAY_STREAM(r->raw), (gint64) junk);
     if (memchr(block, '\r', (gsize) n))
         add_eol_filter(r);
     else

@@ -1,0 +1,68 @@
+/* headstart — the bytes before a message's first header field that no
+ * header can start with (see headstart.h). */
+#include "core/headstart.h"
+
+#include <string.h>
+
+/* At most this many junk lines are skipped: a real header follows within
+ * a few lines, or the input is no message. */
+#define MAX_JUNK_LINES 8
+
+/* The end of the line at `p` (its terminator excluded) and, in *next, the
+ * start of the following line; NULL when the block ends inside the line. */
+static const char *
+line_end(const char *p, const char *limit, const char **next)
+{
+    for (const char *q = p; q < limit; q++) {
+        if (*q == '\n') {
+            *next = q + 1;
+            return q;
+        }
+        if (*q == '\r') {
+            *next = q + 1 < limit && q[1] == '\n' ? q + 2 : q + 1;
+            return q;
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+is_white_line(const char *p, const char *end)
+{
+    for (; p < end; p++)
+        if (*p != ' ' && *p != '\t')
+            return FALSE;
+    return TRUE;
+}
+
+/* "Name:" with a printable field name (RFC 5322 §2.2), or an mbox "From ". */
+static gboolean
+starts_header(const char *p, const char *end)
+{
+    if (end - p >= 5 && memcmp(p, "From ", 5) == 0)
+        return TRUE;
+    const char *q = p;
+    while (q < end && *q > ' ' && *q < 127 && *q != ':')
+        q++;
+    return q > p && q < end && *q == ':';
+}
+
+gsize
+bt_header_junk_length(const char *block, gsize len)
+{
+    const char *limit = block + len;
+    const char *p = block;
+    for (int n = 0; n < MAX_JUNK_LINES && p < limit; n++) {
+        const char *next = NULL;
+        const char *end = line_end(p, limit, &next);
+        if (!end)
+            return 0;
+        if (starts_header(p, end))
+            return (gsize) (p - block);
+        gboolean residue = end - p > 6 && memcmp(p, ">From ", 6) == 0;
+        if (!residue && !is_white_line(p, end))
+            return 0;
+        p = next;
+    }
+    return 0;
+}

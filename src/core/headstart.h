@@ -1,0 +1,14 @@
+/* headstart — where a message's header really starts.  Some writers put
+ * lines GMime refuses before the first header field: lines of white space
+ * only (a stray CR, spaces), or the ">From " residue of an mbox separator.
+ * Every other mail reader skips them; so do we.  Used by the source stage
+ * before it hands the input to GMime. */
+#pragma once
+
+#include <glib.h>
+
+/* The number of bytes at the start of `block` (the first `len` bytes of a
+ * message) that come before its header: 0 unless skipping them leaves a
+ * header field line (or an mbox "From " line) at the start.  Line ends may
+ * be LF, CRLF or bare CR. */
+gsize bt_header_junk_length(const char *block, gsize len);

@@ -1,0 +1,205 @@
+/* Internal to generic.c: the words by which the generic finder recognises
+ * a bounce it has no layout for.  Tables, not code, so that a language or
+ * a wording is a one-line addition; each group says where the wording is
+ * documented.  Everything is compared case-insensitively (UTF-8 case
+ * folding) as a substring unless the table says "prefix". */
+#pragma once
+
+#include <glib.h>
+
+/* Senders that announce a notice from the mail system itself: RFC 5321
+ * §4.5.1 (postmaster), RFC 3834 §3.1.1 and the MTAs' own defaults
+ * (Sendmail "Mail Delivery Subsystem", Postfix "Mail Delivery System",
+ * Exim "Mail Delivery System", qmail MAILER-DAEMON, MMDF, Exchange
+ * "postmaster@", Lotus Notes/Domino "Mail Router", MDaemon). */
+static const char *const gen_daemon_senders[] = {
+    "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "mail delivery",
+    "maildelivery", "mail administrator", "mail router", "mmdf", "mdaemon", "mail system",
+    "delivery subsystem", "nicht zustellbar", "non remis", NULL
+};
+
+/* Subject wording of delivery failure notices.  English: Sendmail
+ * ("Returned mail: see transcript for details"), Postfix ("Undelivered Mail
+ * Returned to Sender", "Delayed Mail (still being retried)"), Exim ("Mail
+ * delivery failed: returning message to sender", "Warning: message …
+ * delayed"), qmail ("failure notice"), Exchange ("Undeliverable:",
+ * "Delivery Status Notification (Failure|Delay)"), Notes ("DELIVERY
+ * FAILURE:", "DELIVERY REPORT"), Gmail ("Delivery Status Notification",
+ * "Delivery incomplete"); other languages from Exchange's localised NDR
+ * subjects (Microsoft Learn, "Non-delivery reports in Exchange Online")
+ * and the webmail/carrier notices of the German, French, Japanese and
+ * Chinese providers. */
+static const char *const gen_bounce_subjects[] = {
+    "undeliver", "undelivered", "delivery status notification", "delivery failure", "delivery failed",
+    "delivery has failed", "delivery notification", "delivery report", "delivery problem",
+    "delivery incomplete", "delayed mail", "returned mail", "returning message", "failure notice",
+    "mail delivery failed", "non-delivery", "nondelivery", "non delivery", "could not be delivered",
+    "couldn't be delivered", "not delivered", "message not delivered", "mail failure",
+    "warning: message", "delivery error", "delivery delayed", "undeliverable",
+    /* German */
+    "unzustellbar", "nicht zustellbar", "zustellung fehlgeschlagen", "fehler bei der zustellung",
+    "nicht zugestellt", "zustellungsbericht", "unzustellbare",
+    /* French */
+    "non remis", "non distribuable", "échec de la remise", "echec de la remise", "échec de remise",
+    "non délivré", "non delivre", "rapport de non-remise", "message non remis", "erreur de distribution",
+    /* Spanish, Portuguese, Italian, Dutch */
+    "no se puede entregar", "no entregado", "error de entrega", "não entregue", "não foi possível entregar",
+    "mancato recapito", "non recapitabile", "onbestelbaar", "niet bezorgd",
+    /* Japanese, Chinese, Korean */
+    "配信エラー", "配送エラー", "不達", "未配達", "エラーメール", "送信できませんでした", "配信不能",
+    "退信", "投递失败", "未能送达", "无法投递", "發送失敗", "전달되지", "반송",
+    /* Russian, Polish */
+    "не доставлено", "недоставленное", "niedostarczon",
+    NULL
+};
+
+/* Prefixes of a person's reply or forward ("Re: Undelivered Mail …"):
+ * such a subject is a conversation about a bounce, not a bounce.  RFC 5322
+ * §3.6.5 ("Re:") and the localised forms mail clients write. */
+static const char *const gen_reply_prefixes[] = {
+    "re:", "re :", "fwd:", "fw:", "fwd :", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "odp:",
+    "antw:", "res:", "enc:", "回复:", "答复:", "转发:", "転送:", "返信:", NULL
+};
+
+/* Words that say a delivery failed, on the line that names a recipient or
+ * next to it.  From the MTAs' notice templates (Postfix bounce.cf,
+ * Sendmail's "Deferred:"/"... User unknown" lines, Exim's "all
+ * deliveries failed" / "retry timeout exceeded", qmail-send's "Sorry, I
+ * couldn't deliver", Exchange's NDR texts, Notes' "was not delivered to"),
+ * RFC 3463's subject descriptions and the localised NDR texts. */
+static const char *const gen_failure_words[] = {
+    "could not be delivered", "couldn't be delivered", "could not deliver", "couldn't deliver",
+    "cannot be delivered", "can't be delivered", "could not be sent", "unable to deliver",
+    "was not delivered", "not be delivered", "delivery failed", "delivery has failed",
+    "delivery to the following", "failed permanently", "permanent error", "permanent failure",
+    "fatal error", "undeliverable", "undelivered", "did not reach", "failed to deliver",
+    "failed recipient", "failed", "delivery error", "delivery failure", "rejected", "refused", "denied",
+    "does not exist", "doesn't exist", "no such user", "no such mailbox", "user unknown",
+    "unknown user", "unknown recipient", "invalid recipient", "invalid address", "address not found",
+    "mailbox unavailable", "mailbox not found", "mailbox is full", "mailbox full", "over quota",
+    "quota exceeded", "exceeded the quota", "not found", "not known", "is unavailable",
+    "retry timeout", "giving up", "gave up", "could not be reached", "was not accepted",
+    "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
+    "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
+    /* German */
+    "konnte nicht zugestellt", "zugestellt werden", "nicht zugestellt", "unzustellbar", "zustellung fehlgeschlagen",
+    "existiert nicht", "unbekannt", "postfach ist voll", "abgelehnt", "verzögert",
+    /* French */
+    "n'a pas pu être remis", "n'a pas pu être distribué", "n'a pas pu etre remis", "non remis",
+    "impossible de remettre", "impossible de distribuer", "échec", "n'existe pas", "introuvable",
+    "inconnu", "refusé", "boîte aux lettres pleine", "retardé",
+    /* Spanish, Portuguese, Italian */
+    "no se pudo entregar", "no pudo ser entregado", "no existe", "não foi possível entregar",
+    "não existe", "impossibile recapitare", "non esiste",
+    /* Japanese, Chinese */
+    "配信できません", "配信できませんでした", "送信できませんでした", "届きませんでした", "存在しません",
+    "宛先不明", "宛先が見つかりません", "受信拒否", "容量", "無効", "エラー",
+    "无法投递", "投递失败", "不存在", "退回", "失败", "無法傳送",
+    NULL
+};
+
+/* Words of a warning about a delayed delivery, which is no failure yet:
+ * Postfix's "delayed mail" notice ("THIS IS A WARNING ONLY.  YOU DO NOT
+ * NEED TO RESEND YOUR MESSAGE"), Sendmail's "Warning: could not send
+ * message for past 4 hours", Exim's "has not yet been delivered … will
+ * keep trying", Exchange's "Delivery Status Notification (Delay)",
+ * Gmail's "Delivery incomplete … will retry". */
+static const char *const gen_delay_words[] = {
+    "warning only", "do not need to resend", "don't need to resend", "no action is required",
+    "not yet been delivered", "has not been delivered yet", "still being retried", "will retry",
+    "will be retried", "will keep trying", "will continue trying", "will try again", "still trying",
+    "could not send message for past", "delivery delayed", "delivery has been delayed",
+    "delay", "temporarily deferred", "verzögert", "retardé", "遅延", "延迟",
+    NULL
+};
+
+/* Words that say the failure is final: with these a notice is a failure
+ * even if it also talks about earlier delays. */
+static const char *const gen_final_words[] = {
+    "permanent error", "permanent failure", "permanent fatal", "failed permanently", "giving up",
+    "gave up", "retry timeout exceeded", "has been returned", "returned to sender",
+    "will not be retried", "no further attempts", "all deliveries failed", NULL
+};
+
+/* Labels that introduce a failed recipient on its own line ("Recipient:
+ * a@b"): RFC 3464 field names written in the text, Exchange and Notes
+ * ("Recipient address:", "Failed Recipient:", "Intended recipient:"),
+ * Alibaba-like notices, German/French/Japanese/Chinese webmail notices. */
+static const char *const gen_recipient_labels[] = {
+    "recipient", "recipients", "recipient address", "failed recipient", "failed recipients",
+    "failed address", "failed addresses", "original recipient", "final recipient",
+    "intended recipient", "invalid recipient", "unknown recipient", "address", "addressee",
+    "original-recipient", "final-recipient", "x-failed-recipients", "empfänger", "empfaenger",
+    "adresse", "destinataire", "destinatario", "destinatário", "宛先", "受信者", "送信先",
+    "收件人", "收件者", "받는 사람", NULL
+};
+
+/* The original's To:/Cc: as notices repeat it, in a few languages: the
+ * address there is who the message was for, weak evidence of a failure. */
+static const char *const gen_to_labels[] = {
+    "to", "cc", "an", "à", "a", "para", "宛先", "收件人", NULL
+};
+
+/* Header fields of a message's header block; a text line that starts with
+ * one of them names an address without explaining a failure (RFC 5322
+ * §3.6).  "To:" and "Cc:" are not here: Exchange's old NDRs name the
+ * failed recipient on a "To:" line. */
+static const char *const gen_header_labels[] = {
+    "from", "reply-to", "sender", "return-path", "message-id", "in-reply-to", "references",
+    "received", "date", "subject", "sent", "dkim-signature", "list-id", "list-unsubscribe",
+    "envelope-from", "x-original-sender", "mail from", "von", "de", "差出人", "发件人", "件名",
+    "主题", "objet", "betreff", "asunto", NULL
+};
+
+/* Labels of a sender (whatever words come before them: "Blocked sender:",
+ * "Envelope sender:"): a quarantine digest or a policy notice lists
+ * senders, and a sender is never a failed recipient. */
+static const char *const gen_sender_words[] = {
+    "sender", "absender", "expéditeur", "expediteur", "remitente", "mittente", "差出人", "发件人",
+    "寄件者", "送信者", NULL
+};
+
+/* Lines that introduce the diagnostic without being it (they end with a
+ * colon, or are one of these sentences): Exchange "for the following
+ * reason", Postfix "The mail system", Gmail "Technical details of
+ * permanent failure", Exim "The following address(es) failed", Notes
+ * "was not delivered to:", Exchange "Diagnostic information for
+ * administrators". */
+static const char *const gen_lead_ins[] = {
+    "for the following reason", "the following reason", "for this reason", "the mail system",
+    "technical details of", "the error that the other server returned", "diagnostic information",
+    "the following address", "the following recipient", "the following message", "remote server said",
+    "remote server returned", "reporting-mta", "generating server", "this is the mail system",
+    "this message was created automatically", "this is an automatically generated",
+    "i'm sorry to have to inform you", "i'm afraid i wasn't able", "hi. this is the",
+    "please do not reply", "if you need help", "for further assistance", "for more information",
+    "original message", "original recipient", "do not reply", "see the attached",
+    NULL
+};
+
+/* Role mailboxes of a mail system: never a failed recipient here (RFC 2142). */
+static const char *const gen_role_locals[] = {
+    "mailer-daemon", "mailer_daemon", "postmaster", "hostmaster", "abuse", "noreply", "no-reply",
+    "do-not-reply", "donotreply", "bounce", "bounces", NULL
+};
+
+/* Lines after which the text is a copy of the original message (the
+ * notices of Postfix, Exim, qmail, Exchange, Notes, Gmail and others;
+ * compared as a prefix after leading dashes and spaces). */
+static const char *const gen_original_markers[] = {
+    "original message", "below this line is a copy", "this is a copy of the message",
+    "unsent message", "returned message", "message headers follow", "included is a copy",
+    "the original message", "a copy of the original message", "undelivered message",
+    "ursprüngliche nachricht", "message d'origine", "message original", "mensaje original",
+    "元のメッセージ", "原始邮件", NULL
+};
+
+/* Labels whose value is the diagnostic itself ("Reason: …"); the label
+ * goes, the value stays.  Exchange/Notes "Reason:", Alibaba-like
+ * "Reason:"/"Reply:", German "Grund:", French "Raison :", Spanish/Italian
+ * "Motivo:", Japanese/Chinese "理由:"/"原因:". */
+static const char *const gen_reason_labels[] = {
+    "reason", "error", "diagnostic", "diagnostic-code", "details", "reply", "remote server said",
+    "grund", "fehler", "raison", "motif", "erreur", "motivo", "errore", "理由", "原因", "エラー内容",
+    "错误", NULL
+};

@@ -1,0 +1,1007 @@
+/* generic — the last resort for notices that neither a delivery-status
+ * part nor any layout explains: older Exchange and Notes gateways, small
+ * MTAs that write "could not deliver to ADDR because …", webmail and
+ * carrier notices in other languages.  It works by evidence, the way a
+ * person reads such a notice:
+ *
+ *   1. the message must announce itself as a bounce (a mail-system sender,
+ *      a bounce subject in one of several languages, X-Failed-Recipients,
+ *      a delivery-status part) and not be a read receipt or a reply;
+ *   2. every address in the notice's own text is a candidate; it scores
+ *      for failure wording on or next to its line, for a "Recipient:" label,
+ *      for angle brackets or quotes, for X-Failed-Recipients, for being the
+ *      returned message's To:; addresses of the sender, of the notice
+ *      itself and role mailboxes (postmaster@…) never count;
+ *   3. each recipient's diagnostic is the sentence that explains it: its own
+ *      line when that says something, else the next line that is not a
+ *      lead-in ("for the following reason:"), a header line or boilerplate,
+ *      else the failure sentence before it.
+ *
+ * The words are tables in generic-words.h. */
+#include "extract/decode.h"
+#include "extract/text.h"
+#include "extract/generic-words.h"
+
+#include <string.h>
+
+/* The score an address needs to be taken as a failed recipient: failure
+ * wording on its line, or a recipient label, or X-Failed-Recipients. */
+#define MIN_SCORE 3
+/* How far from an address failure wording still speaks about it. */
+#define NEAR_LINES 3
+/* Lines read after (or before) a recipient's line for its diagnostic. */
+#define DIAG_LOOKAHEAD 10
+#define DIAG_MAX_CHARS 1000
+/* A notice's own text is short: lines past this many are not read (a
+ * hostile message must not cost time in proportion to its size). */
+#define MAX_NOTICE_LINES 2000
+/* The header block of an inline copy: no real one is longer. */
+#define MAX_HEADER_LINES 500
+
+/* ---- words ---------------------------------------------------------------- */
+
+static gboolean
+has_word(const char *folded, const char *const *words)
+{
+    for (int i = 0; words[i]; i++)
+        if (strstr(folded, words[i]))
+            return TRUE;
+    return FALSE;
+}
+
+/* `s` case-folded, for has_word (the tables are in lower case). */
+static char *
+fold(const char *s)
+{
+    return s ? g_utf8_casefold(s, -1) : g_strdup("");
+}
+
+static gboolean
+text_has_word(const char *s, const char *const *words)
+{
+    g_autofree char *f = fold(s);
+    return has_word(f, words);
+}
+
+/* "550 …", "550-…", "#5.1.1", "5.1.1": an SMTP reply or status code. */
+static gboolean
+has_code(const char *line)
+{
+    g_autofree char *status = bt_status_first(line);
+    if (status && status[0] != '2')
+        return TRUE;
+    for (const char *p = line; *p; p++) {
+        if ((*p == '4' || *p == '5') && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
+            && (p[3] == ' ' || p[3] == '-') && (p == line || !g_ascii_isalnum(p[-1])))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The line with every word holding an '@' blanked: an address such as
+ * failed@example.org or a domain of words says nothing about a failure. */
+static char *
+without_addresses(const char *line)
+{
+    char *out = g_strdup(line);
+    for (char *at = strchr(out, '@'); at; at = strchr(at + 1, '@')) {
+        char *start = at, *end = at;
+        while (start > out && !g_ascii_isspace(start[-1]))
+            start--;
+        while (*end && !g_ascii_isspace(*end))
+            end++;
+        memset(start, ' ', end - start);
+        at = end > at ? end - 1 : at;
+    }
+    return out;
+}
+
+static gboolean
+is_failure_line(const char *line)
+{
+    if (strchr(line, '@')) {
+        g_autofree char *words = without_addresses(line);
+        return text_has_word(words, gen_failure_words) || has_code(words);
+    }
+    return text_has_word(line, gen_failure_words) || has_code(line);
+}
+
+/* ---- is it a bounce at all? ------------------------------------------------ */
+
+static gboolean
+is_reply_subject(const char *subject)
+{
+    g_autofree char *f = fold(subject);
+    const char *s = f;
+    while (*s == ' ' || *s == '[')
+        s++;
+    for (int i = 0; gen_reply_prefixes[i]; i++)
+        if (g_str_has_prefix(s, gen_reply_prefixes[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean
+content_type_is(GMimeObject *obj, const char *type, const char *subtype)
+{
+    GMimeContentType *ct = obj ? g_mime_object_get_content_type(obj) : NULL;
+    return ct && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+/* A read receipt (RFC 8098) or another report that is no delivery status. */
+static gboolean
+is_other_report(const BtMsgView *view)
+{
+    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
+    if (!content_type_is(top, "multipart", "report"))
+        return FALSE;
+    const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
+    return type && g_ascii_strcasecmp(type, "delivery-status") != 0
+        && g_ascii_strcasecmp(type, "global-delivery-status") != 0;
+}
+
+static gboolean
+is_daemon_sender(const char *from)
+{
+    return from && text_has_word(from, gen_daemon_senders);
+}
+
+static gboolean
+announces_bounce(const BtMsgView *view, const char *from, const char *subject)
+{
+    if (is_other_report(view))
+        return FALSE;
+    if (view->dsn || is_daemon_sender(from))
+        return TRUE;
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    if (failed)
+        return TRUE;
+    /* a machine's message (RFC 3834 Auto-Submitted) that returns one */
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
+        return TRUE;
+    /* a person's mail about a bounce is a conversation, not a bounce */
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    if (!subject || is_reply_subject(subject) || unsubscribe)
+        return FALSE;
+    return text_has_word(subject, gen_bounce_subjects);
+}
+
+/* ---- the notice's own text ---------------------------------------------- */
+
+/* The field name of a "Name: value" line (lower case, without the colon),
+ * or NULL when the line is none.  Names may hold spaces ("Recipient
+ * address:") but not many. */
+static char *
+line_label(const char *line)
+{
+    const char *s = line;
+    while (*s == ' ' || *s == '\t' || *s == '-' || *s == '*')
+        s++;
+    const char *colon = strstr(s, ":");
+    const char *wide = strstr(s, "：");   /* the full-width colon of CJK notices */
+    if (wide && (!colon || wide < colon))
+        colon = wide;
+    if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
+        return NULL;
+    g_autofree char *name = g_strndup(s, colon - s);
+    g_strchomp(name);
+    int spaces = 0;
+    for (const char *p = name; *p; p++)
+        spaces += *p == ' ';
+    if (!*name || spaces > 3)
+        return NULL;
+    /* "(s)" as in "Recipient(s):" */
+    char *paren = strstr(name, "(s)");
+    if (paren)
+        memmove(paren, paren + 3, strlen(paren + 3) + 1);
+    return fold(name);
+}
+
+static gboolean
+label_in(const char *label, const char *const *labels)
+{
+    for (int i = 0; label && labels[i]; i++)
+        if (strcmp(label, labels[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean
+is_header_line(const char *line)
+{
+    g_autofree char *label = line_label(line);
+    return label_in(label, gen_header_labels)
+        || (label && (g_str_has_prefix(label, "x-") || g_str_has_prefix(label, "content-")));
+}
+
+static gboolean
+is_blank(const char *line)
+{
+    for (const char *p = line; *p; p++)
+        if (!g_ascii_isspace(*p))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+is_original_marker(const char *line)
+{
+    const char *s = line;
+    while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
+        s++;
+    g_autofree char *f = fold(s);
+    for (int i = 0; gen_original_markers[i]; i++)
+        if (g_str_has_prefix(f, gen_original_markers[i]))
+            return TRUE;
+    return FALSE;
+}
+
+/* Does the header block of a message start at line i (three header fields
+ * in a row, one of them Received, Return-Path, From or Message-ID)? */
+static gboolean
+starts_header_block(char **lines, int i)
+{
+    int fields = 0;
+    gboolean core = FALSE;
+    for (int k = i; lines[k] && k < i + 6; k++) {
+        if (lines[k][0] == ' ' || lines[k][0] == '\t') {
+            if (k == i)
+                return FALSE;
+            continue;
+        }
+        g_autofree char *label = line_label(lines[k]);
+        const char *colon = strchr(lines[k], ':');
+        if (!label || !colon || colon[1] != ' ')
+            break;
+        core = core || !g_strcmp0(label, "received") || !g_strcmp0(label, "return-path")
+            || !g_strcmp0(label, "message-id") || !g_strcmp0(label, "from");
+        fields++;
+    }
+    return fields >= 3 && core;
+}
+
+/* The lines of the notice's own text, up to an inline copy of the
+ * original; *copy_at gets the index of the copy's first line (or -1). */
+static char **
+notice_lines(const char *body, int *copy_at)
+{
+    char **lines = g_strsplit(body ? body : "", "\n", -1);
+    *copy_at = -1;
+    for (int i = 0; lines[i]; i++) {
+        if (i >= MAX_NOTICE_LINES)
+            break;
+        if (is_original_marker(lines[i]) || (i > 0 && starts_header_block(lines, i))) {
+            *copy_at = i;
+            break;
+        }
+    }
+    return lines;
+}
+
+/* How many lines of the notice are read: up to the copy, at most
+ * MAX_NOTICE_LINES. */
+static int
+notice_length(char **lines, int copy_at)
+{
+    if (copy_at >= 0)
+        return copy_at;
+    int n = 0;
+    while (lines[n] && n < MAX_NOTICE_LINES)
+        n++;
+    return n;
+}
+
+/* ---- candidates ------------------------------------------------------------ */
+
+typedef struct {
+    char *address;     /* clean */
+    int score;
+    int line;          /* the line of its best mention */
+    int line_score;    /* the score of that mention alone */
+} Candidate;
+
+static void
+candidate_free(Candidate *c)
+{
+    g_free(c->address);
+    g_free(c);
+}
+
+static gboolean
+is_local_char(guchar c)
+{
+    return g_ascii_isalnum(c) || c >= 0x80 || strchr(".!#$%&'*+/=?^_`{|}~-", c);
+}
+
+static gboolean
+is_domain_char(guchar c)
+{
+    return g_ascii_isalnum(c) || c >= 0x80 || c == '.' || c == '-' || c == '_';
+}
+
+/* Calls `fn` for each address-looking token of `line`, with whether it
+ * stood in <…> or quotes. */
+typedef void (*TokenFn)(const char *address, gboolean bracketed, gpointer data);
+
+static void
+each_address(const char *line, TokenFn fn, gpointer data)
+{
+    for (const char *at = strchr(line, '@'); at; at = strchr(at + 1, '@')) {
+        const char *start = at;
+        while (start > line && is_local_char((guchar) start[-1]) && start[-1] != '\'')
+            start--;
+        const char *end = at + 1;
+        while (is_domain_char((guchar) *end))
+            end++;
+        while (end > at + 1 && (end[-1] == '.' || end[-1] == '-'))
+            end--;
+        if (start == at || end == at + 1)
+            continue;
+        /* a transport prefix glued on ("SMTP:a@b") is stripped by the cleaner */
+        const char *prefix = start;
+        while (prefix > line && (g_ascii_isalnum(prefix[-1]) || prefix[-1] == ':') && prefix[-1] != ' ')
+            prefix--;
+        g_autofree char *raw = g_strndup(prefix, end - prefix);
+        g_autofree char *clean = bt_address_clean(raw);
+        if (!clean)
+            continue;
+        char before = start > line ? start[-1] : ' ';
+        gboolean bracketed = before == '<' || before == '"' || before == '\'' || *end == '>'
+            || (prefix > line && prefix[-1] == '<');
+        fn(clean, bracketed, data);
+        at = end - 1;
+    }
+}
+
+typedef struct {
+    GPtrArray *found;          /* Candidate* */
+    GHashTable *excluded;      /* addresses that are never a recipient */
+    int line;
+    int score;                 /* the line's own score for an address on it */
+} Scan;
+
+static gboolean
+is_role_address(const char *address)
+{
+    const char *at = strrchr(address, '@');
+    g_autofree char *local = g_ascii_strdown(address, at - address);
+    return label_in(local, gen_role_locals);
+}
+
+static Candidate *
+find_candidate(GPtrArray *found, const char *address)
+{
+    for (guint i = 0; i < found->len; i++) {
+        Candidate *c = found->pdata[i];
+        if (g_ascii_strcasecmp(c->address, address) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+static void
+note_address(const char *address, gboolean bracketed, gpointer data)
+{
+    Scan *s = data;
+    g_autofree char *key = g_ascii_strdown(address, -1);
+    if (g_hash_table_contains(s->excluded, key) || is_role_address(address))
+        return;
+    int score = s->score + (bracketed ? 1 : 0);
+    Candidate *c = find_candidate(s->found, address);
+    if (!c) {
+        if (s->found->len > BT_MAX_RECIPIENTS)
+            return;
+        c = g_new0(Candidate, 1);
+        c->address = g_strdup(address);
+        c->line = s->line;
+        c->line_score = score;
+        g_ptr_array_add(s->found, c);
+    } else if (score > c->line_score) {
+        c->line = s->line;
+        c->line_score = score;
+    }
+    c->score = MAX(c->score, score);
+}
+
+/* Failure wording near line i: on it (3), within NEAR_LINES lines of the
+ * same paragraph, or on the lead-in line that introduces its paragraph
+ * ("The following recipients could not be reached:" and a blank line). */
+static int
+failure_score(char **lines, int i, int n)
+{
+    if (is_failure_line(lines[i]))
+        return 3;
+    for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES; k--) {
+        if (is_blank(lines[k])) {
+            /* one blank line between a lead-in and its list */
+            if (k > 0 && !is_blank(lines[k - 1]) && is_failure_line(lines[k - 1]))
+                return 2;
+            break;
+        }
+        if (is_failure_line(lines[k]))
+            return 2;
+    }
+    for (int k = i + 1; k < n && k <= i + NEAR_LINES && !is_blank(lines[k]); k++)
+        if (is_failure_line(lines[k]))
+            return 2;
+    return 0;
+}
+
+static int
+label_score(const char *line)
+{
+    g_autofree char *label = line_label(line);
+    if (!label)
+        return 0;
+    if (label_in(label, gen_recipient_labels))
+        return 3;
+    if (has_word(label, gen_sender_words))
+        return -1;
+    if (label_in(label, gen_to_labels))
+        return 1;
+    /* another header field: its address explains nothing */
+    return label_in(label, gen_header_labels) ? -1 : 0;
+}
+
+/* A line that holds one address and nothing else: an item of a list of
+ * failed recipients. */
+static gboolean
+is_bare_address(const char *line)
+{
+    g_autofree char *t = g_strstrip(g_strdup(line));
+    return *t && !strpbrk(t, " \t") && strchr(t, '@');
+}
+
+static void
+scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
+{
+    Scan s = { found, excluded, 0, 0 };
+    for (int i = 0; i < n; i++) {
+        if (!strchr(lines[i], '@'))
+            continue;
+        int label = label_score(lines[i]);
+        if (label < 0 || is_header_line(lines[i]))
+            continue;
+        s.line = i;
+        s.score = label + failure_score(lines, i, n) + (is_bare_address(lines[i]) ? 1 : 0);
+        each_address(lines[i], note_address, &s);
+    }
+}
+
+/* ---- who is not a recipient --------------------------------------------- */
+
+static void
+exclude_addresses(GHashTable *excluded, const char *value)
+{
+    if (!value)
+        return;
+    g_auto(GStrv) parts = g_strsplit(value, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        g_autofree char *a = bt_address_clean(parts[i]);
+        if (a)
+            g_hash_table_add(excluded, g_ascii_strdown(a, -1));
+    }
+}
+
+/* The sender (the bounce's To, the returned message's From, Sender,
+ * Reply-To and Return-Path) and the notice's own From. */
+static GHashTable *
+excluded_addresses(const BtMsgView *view)
+{
+    GHashTable *ex = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    static const char *const own[] = { "From", "To", "Reply-To", "Sender", "Return-Path", NULL };
+    for (int i = 0; own[i]; i++) {
+        g_autofree char *v = bt_view_header(view, own[i]);
+        exclude_addresses(ex, v);
+    }
+    static const char *const returned[] = { "From", "Sender", "Reply-To", "Return-Path", NULL };
+    for (int i = 0; view->returned_headers && returned[i]; i++) {
+        g_autofree char *v = bt_header_block_get(view->returned_headers, returned[i]);
+        exclude_addresses(ex, v);
+    }
+    return ex;
+}
+
+/* ---- diagnostics ------------------------------------------------------------ */
+
+/* A line that only repeats the header of the original (To:, Subject:, …). */
+static gboolean
+is_header_like(const char *line)
+{
+    return is_header_line(line) || label_score(line) == 1;
+}
+
+static gboolean
+is_lead_in(const char *line)
+{
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
+    gsize n = strlen(trimmed);
+    if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !has_code(trimmed))
+        return TRUE;
+    if (has_code(trimmed))
+        return FALSE;
+    /* a sentence that starts like one ("For the following reason …") */
+    g_autofree char *f = fold(trimmed);
+    for (int i = 0; gen_lead_ins[i]; i++)
+        if (g_str_has_prefix(f, gen_lead_ins[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean
+is_separator(const char *line)
+{
+    int marks = 0, other = 0;
+    for (const char *p = line; *p; p++) {
+        if (strchr("-=_*#~", *p))
+            marks++;
+        else if (!g_ascii_isspace(*p))
+            other++;
+    }
+    return marks >= 3 && other < marks;
+}
+
+/* Does a line (the address already removed) explain something? */
+static gboolean
+says_something(const char *text)
+{
+    if (!text)
+        return FALSE;
+    g_autofree char *label = line_label(text);
+    if (is_failure_line(text) || label_in(label, gen_reason_labels))
+        return TRUE;
+    int words = 0;
+    gboolean in_word = FALSE;
+    for (const char *p = text; *p; p++) {
+        gboolean letter = g_ascii_isalpha(*p) || (guchar) *p >= 0x80;
+        if (letter && !in_word)
+            words++;
+        in_word = letter || (in_word && !g_ascii_isspace(*p));
+    }
+    return words >= 5;
+}
+
+/* Line i without `address` (and its brackets, a label before it and
+ * the punctuation around it). */
+static char *
+line_without(const char *line, const char *address)
+{
+    GString *out = g_string_new(NULL);
+    /* ASCII lower case keeps the byte offsets */
+    g_autofree char *lower = g_ascii_strdown(line, -1);
+    g_autofree char *want = g_ascii_strdown(address, -1);
+    const char *hit = strstr(lower, want);
+    if (hit) {
+        gsize at = hit - lower, len = strlen(want);
+        while (at > 0 && strchr("<\"':", line[at - 1]))
+            at--, len++;
+        /* a transport prefix glued before it */
+        while (at > 0 && g_ascii_isalnum(line[at - 1]))
+            at--, len++;
+        g_string_append_len(out, line, at);
+        const char *rest = line + at + len;
+        while (*rest && strchr(">\"':;,", *rest))
+            rest++;
+        g_string_append_c(out, ' ');
+        g_string_append(out, rest);
+    } else {
+        g_string_append(out, line);
+    }
+    g_autofree char *text = g_string_free(out, FALSE);
+    g_autofree char *label = line_label(text);
+    const char *body = text;
+    if (label && (label_score(text) > 0 || label_in(label, gen_reason_labels))) {
+        const char *colon = strchr(text, ':');
+        const char *wide = strstr(text, "：");
+        body = wide && (!colon || wide < colon) ? wide + strlen("：") : colon ? colon + 1 : text;
+    }
+    char *trimmed = g_strstrip(g_strdup(body));
+    if (!*trimmed)
+        g_clear_pointer(&trimmed, g_free);
+    return trimmed;
+}
+
+/* Appends line i and the lines that continue it (indented, or the rest
+ * of its paragraph while no other recipient starts a line). */
+static int
+take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, const char *self,
+               gboolean whole)
+{
+    int k = i + 1;
+    for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
+        const char *l = lines[k];
+        if (is_blank(l) || is_separator(l) || is_header_like(l))
+            break;
+        gboolean indented = l[0] == ' ' || l[0] == '\t';
+        if (!indented && !whole)
+            break;
+        gboolean other = FALSE;
+        for (guint r = 0; r < recipients->len && !other; r++) {
+            const char *a = ((Candidate *) recipients->pdata[r])->address;
+            other = g_ascii_strcasecmp(a, self) != 0 && strstr(l, a) != NULL;
+        }
+        if (other && !indented)
+            break;
+        g_string_append_c(out, ' ');
+        g_string_append(out, l);
+    }
+    return k;
+}
+
+/* Does the line name a recipient other than `self`? */
+static gboolean
+names_other_recipient(const char *line, GPtrArray *recipients, const char *self)
+{
+    g_autofree char *f = g_ascii_strdown(line, -1);
+    for (guint r = 0; r < recipients->len; r++) {
+        const char *address = ((Candidate *) recipients->pdata[r])->address;
+        g_autofree char *a = g_ascii_strdown(address, -1);
+        if (g_ascii_strcasecmp(address, self) != 0 && strstr(f, a))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The first line after `from` that explains, skipping lead-ins, header
+ * lines, separators and blank lines; -1 when another recipient's line or
+ * an end comes first. */
+static int
+explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, const char *self)
+{
+    for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
+        const char *l = lines[k];
+        if (is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
+            continue;
+        if (names_other_recipient(l, recipients, self))
+            return -1;
+        return says_something(l) ? k : -1;
+    }
+    return -1;
+}
+
+/* The failure sentence before line i (a lead-in that names the failure:
+ * "could not be delivered because the mailbox is full:"). */
+static int
+explaining_line_before(char **lines, int i)
+{
+    for (int k = i - 1; k >= 0 && k >= i - DIAG_LOOKAHEAD; k--) {
+        if (is_blank(lines[k]) || is_separator(lines[k]))
+            continue;
+        if (is_failure_line(lines[k]) && !is_header_line(lines[k]))
+            return k;
+    }
+    return -1;
+}
+
+/* The first line of the notice carrying a reply code, else the first
+ * with failure wording. */
+static int
+first_failure_line(char **lines, int n)
+{
+    int worded = -1;
+    for (int k = 0; k < n; k++) {
+        if (is_header_line(lines[k]) || is_blank(lines[k]))
+            continue;
+        if (has_code(lines[k]) && !strchr(lines[k], '@'))
+            return k;
+        if (worded < 0 && is_failure_line(lines[k]))
+            worded = k;
+    }
+    return worded;
+}
+
+static char *
+squeezed(const char *s)
+{
+    GString *out = g_string_new(NULL);
+    for (const char *p = s; *p; p++) {
+        if (g_ascii_isspace(*p)) {
+            if (out->len && out->str[out->len - 1] != ' ')
+                g_string_append_c(out, ' ');
+        } else {
+            g_string_append_c(out, *p);
+        }
+    }
+    char *text = g_strstrip(g_string_free(out, FALSE));
+    if (!*text)
+        g_clear_pointer(&text, g_free);
+    return text;
+}
+
+static gboolean
+ends_with_colon(const GString *s)
+{
+    gsize n = s->len;
+    while (n > 0 && g_ascii_isspace(s->str[n - 1]))
+        n--;
+    return n > 0 && (s->str[n - 1] == ':' || (n >= 3 && memcmp(s->str + n - 3, "：", 3) == 0));
+}
+
+/* The explaining line after `from` and its paragraph into `out`. */
+static gboolean
+take_explanation_after(char **lines, int from, int n, const char *address, GPtrArray *recipients,
+                       GString *out)
+{
+    int k = explaining_line_after(lines, from, n, recipients, address);
+    if (k < 0)
+        return FALSE;
+    g_autofree char *text = line_without(lines[k], address);
+    if (!text)
+        return FALSE;
+    g_string_assign(out, text);
+    take_paragraph(lines, k, n, out, recipients, address, TRUE);
+    return TRUE;
+}
+
+/* The explaining paragraph after `from` when it is a server's reply (it
+ * carries a code) or a labelled reason; NULL otherwise. */
+static char *
+reply_after(char **lines, int from, int n, const char *address, GPtrArray *recipients)
+{
+    int k = explaining_line_after(lines, from, n, recipients, address);
+    if (k < 0)
+        return NULL;
+    g_autofree char *label = line_label(lines[k]);
+    if (!has_code(lines[k]) && !label_in(label, gen_reason_labels))
+        return NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!take_explanation_after(lines, from, n, address, recipients, out))
+        return NULL;
+    return g_strdup(out->str);
+}
+
+static char *
+diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *recipients)
+{
+    GString *out = g_string_new(NULL);
+    g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
+    if (own && says_something(own) && !is_lead_in(own)) {
+        g_string_append(out, own);
+        int end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
+        g_autofree char *keep = g_strdup(out->str);
+        if (ends_with_colon(out)) {
+            /* "… was rejected / for the following reason:": the reason follows */
+            if (!take_explanation_after(lines, end - 1, n, address, recipients, out))
+                g_string_assign(out, keep);
+        } else if (!has_code(out->str)) {
+            /* a sentence without codes, then the server's reply or a
+             * "Reason:" line: both say something */
+            g_autofree char *reply = reply_after(lines, end - 1, n, address, recipients);
+            if (reply)
+                g_string_append_printf(out, " %s", reply);
+        }
+    } else if (!(at >= 0 && take_explanation_after(lines, at, n, address, recipients, out))) {
+        int k = at >= 0 ? explaining_line_before(lines, at) : -1;
+        if (k < 0)
+            k = first_failure_line(lines, n);
+        g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
+        if (text)
+            g_string_append(out, text);
+    }
+    while (ends_with_colon(out))
+        g_string_truncate(out, out->str[out->len - 1] == ':' ? out->len - 1 : out->len - 3);
+    g_autofree char *raw = g_string_free(out, FALSE);
+    return squeezed(raw);
+}
+
+/* ---- delivery-status fields without recipients ------------------------------ */
+
+/* A delivery-status part that names no recipient still states the
+ * outcome: its Status, Action, Diagnostic-Code and MTAs apply to every
+ * recipient the text names. */
+static void
+apply_status_part(const BtMsgView *view, BtRecord *rec)
+{
+    if (!view->dsn)
+        return;
+    g_autoptr(GPtrArray) groups = bt_field_groups_parse(view->dsn);
+    for (guint i = 0; i < groups->len; i++) {
+        const BtFieldGroup *g = groups->pdata[i];
+        const char *status = bt_field_group_get(g, "Status");
+        const char *action = bt_field_group_get(g, "Action");
+        const char *diag = bt_field_group_get(g, "Diagnostic-Code");
+        const char *remote = bt_field_group_get(g, "Remote-MTA");
+        const char *reporting = bt_field_group_get(g, "Reporting-MTA");
+        if (status && !rec->deliverystatus)
+            rec->deliverystatus = bt_status_first(status);
+        if (action && !rec->action) {
+            g_autofree char *a = g_ascii_strdown(action, -1);
+            rec->action = g_strdup(g_str_has_prefix(a, "delay") ? "delayed"
+                                   : g_str_has_prefix(a, "fail") ? "failed" : NULL);
+        }
+        if (diag) {
+            const char *semi = strchr(diag, ';');
+            g_autofree char *text = bt_strdup_trimmed(semi && semi - diag < 16 ? semi + 1 : diag);
+            if (text && (!rec->diagnosticcode || !has_code(rec->diagnosticcode)))
+                bt_set_str(&rec->diagnosticcode, text);
+        }
+        if (remote && !rec->rhost)
+            rec->rhost = bt_host_value(remote);
+        if (reporting && !rec->lhost)
+            rec->lhost = bt_host_value(reporting);
+    }
+}
+
+/* ---- delays ------------------------------------------------------------------ */
+
+/* A warning that delivery is delayed (and will be retried), not a failure. */
+static gboolean
+is_delay_warning(const char *subject, char **lines, int n)
+{
+    GString *all = g_string_new(subject);
+    for (int i = 0; i < n; i++) {
+        g_string_append_c(all, '\n');
+        g_string_append(all, lines[i]);
+    }
+    g_autofree char *text = g_string_free(all, FALSE);
+    g_autofree char *f = fold(text);
+    return has_word(f, gen_delay_words) && !has_word(f, gen_final_words);
+}
+
+gboolean
+bt_text_is_lead_in(const char *text)
+{
+    return text && (is_header_like(text) || is_lead_in(text));
+}
+
+char *
+bt_text_diagnostic(const char *body, const char *recipient)
+{
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(body, &copy_at);
+    int n = notice_length(lines, copy_at);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    c->line = -1;
+    g_ptr_array_add(one, c);
+    /* its best line: the first that names it outside the header lines */
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    for (int i = 0; i < n && c->line < 0; i++) {
+        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
+        if (strstr(lower, want) && !is_header_like(lines[i]))
+            c->line = i;
+    }
+    if (c->line < 0)
+        return NULL;
+    return diagnostic_for(lines, n, c->line, recipient, one);
+}
+
+void
+bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
+{
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
+    int n = notice_length(lines, copy_at);
+    if (from >= records->len || !is_delay_warning(subject, lines, n))
+        return;
+    for (guint i = from; i < records->len; i++) {
+        BtRecord *rec = records->pdata[i];
+        if (!rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5'))
+            rec->action = g_strdup("delayed");
+    }
+}
+
+/* ---- the decoder ------------------------------------------------------------ */
+
+static void
+add_header_candidates(GPtrArray *found, const char *value, GHashTable *excluded, int score)
+{
+    if (!value)
+        return;
+    g_auto(GStrv) parts = g_strsplit_set(value, ",;", -1);
+    for (int i = 0; parts[i]; i++) {
+        g_autofree char *a = bt_address_clean(parts[i]);
+        if (!a)
+            continue;
+        g_autofree char *key = g_ascii_strdown(a, -1);
+        if (g_hash_table_contains(excluded, key))
+            continue;
+        Candidate *c = find_candidate(found, a);
+        if (!c) {
+            c = g_new0(Candidate, 1);
+            c->address = g_steal_pointer(&a);
+            c->line = -1;
+            g_ptr_array_add(found, c);
+        }
+        c->score += score;
+    }
+}
+
+/* The recipients: X-Failed-Recipients first (the MTA's own list), then
+ * the addresses the text shows failing; failing both, the To: of a
+ * message returned as a MIME part, when it names one address. */
+static GPtrArray *
+pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure)
+{
+    g_autoptr(GHashTable) excluded = excluded_addresses(view);
+    GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    scan_candidates(lines, n, excluded, found);
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    /* the To: of a message returned as a MIME part only: where an inline
+     * copy starts is a guess, and a guessed "To:" line may be anyone's */
+    g_autofree char *to = bt_header_block_get(view->returned_headers, "To");
+    if (failed) {
+        g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+        add_header_candidates(listed, failed, excluded, MIN_SCORE);
+        for (guint i = 0; i < listed->len; i++) {
+            Candidate *l = listed->pdata[i];
+            Candidate *c = find_candidate(found, l->address);
+            l->line = c ? c->line : -1;
+        }
+        if (listed->len) {
+            g_ptr_array_unref(found);
+            return g_steal_pointer(&listed);
+        }
+    }
+    if (view->returned)
+        add_header_candidates(found, to, excluded, 1);
+    for (guint i = found->len; i-- > 0;) {
+        Candidate *c = found->pdata[i];
+        if (c->score < MIN_SCORE)
+            g_ptr_array_remove_index(found, i);
+    }
+    if (found->len == 0 && has_failure && view->returned && to && !strchr(to, ','))
+        add_header_candidates(found, to, excluded, MIN_SCORE);
+    return found;
+}
+
+/* Lines of the inline copy's header block give the returned To: when no
+ * part carried the original. */
+static char *
+inline_copy_headers(char **lines, int copy_at)
+{
+    if (copy_at < 0)
+        return NULL;
+    int i = copy_at;
+    if (!starts_header_block(lines, i))
+        i++;
+    while (lines[i] && is_blank(lines[i]))
+        i++;
+    GString *block = g_string_new(NULL);
+    for (int limit = i + MAX_HEADER_LINES; lines[i] && i < limit && !is_blank(lines[i]); i++) {
+        g_string_append(block, lines[i]);
+        g_string_append_c(block, '\n');
+    }
+    g_autofree char *raw = g_string_free(block, FALSE);
+    return *raw ? bt_header_block_unfold(raw) : NULL;
+}
+
+gboolean
+bt_decode_generic(BtMsgView *view, GPtrArray *records)
+{
+    g_autofree char *from = bt_view_header(view, "From");
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    if (!announces_bounce(view, from, subject))
+        return FALSE;
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
+    int n = notice_length(lines, copy_at);
+    if (!view->returned_headers)
+        view->returned_headers = inline_copy_headers(lines, copy_at);
+
+    gboolean has_failure = view->dsn != NULL;
+    for (int i = 0; i < n && !has_failure; i++)
+        has_failure = is_failure_line(lines[i]);
+    if (!has_failure)
+        return FALSE;
+
+    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure);
+    if (!recipients->len)
+        return FALSE;
+    gboolean delayed = is_delay_warning(subject, lines, n);
+    for (guint i = 0; i < recipients->len && i <= BT_MAX_RECIPIENTS; i++) {
+        const Candidate *c = recipients->pdata[i];
+        BtRecord *rec = bt_record_new();
+        rec->recipient = g_strdup(c->address);
+        rec->diagnosticcode = diagnostic_for(lines, n, c->line, c->address, recipients);
+        apply_status_part(view, rec);
+        if (delayed && !rec->action)
+            rec->action = g_strdup("delayed");
+        rec->decodedby = g_strdup("generic-text");
+        g_ptr_array_add(records, rec);
+    }
+    return TRUE;
+}

@@ -1,0 +1,750 @@
+/* layout-load — reads the free-text layouts (rules/layouts/ *.yaml, schema
+ * in rules/layouts/README.md) with libyaml, validates them completely
+ * (every problem as "file:line:col: message"), compiles every regex once
+ * with PCRE2 and merges the directories: a later directory's layout
+ * replaces an earlier one with the same id, in place. */
+#include "extract/layout-private.h"
+#include "extract/extract.h"
+
+#include <yaml.h>
+
+#include <stdarg.h>
+#include <string.h>
+
+#define DEFAULT_ORDER 500
+/* PCRE2_UCP for the reasons given in rules/regex.c: Unicode classes, and
+ * the JIT agreeing with the interpreter on non-ASCII text. */
+#define COMPILE_OPTIONS (PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_MULTILINE | PCRE2_DUPNAMES)
+
+const char *const bt_layout_field_names[N_FIELDS] = {
+    "recipient", "diagnosticcode", "status", "replycode", "command", "rhost",
+    "lhost", "action", "alias", "reason", "diagnostictype",
+};
+
+/* "deliverystatus" is accepted as another name for "status". */
+int
+bt_layout_field_by_name(const char *name)
+{
+    if (g_strcmp0(name, "deliverystatus") == 0)
+        return F_STATUS;
+    for (int f = 0; f < N_FIELDS; f++)
+        if (g_strcmp0(name, bt_layout_field_names[f]) == 0)
+            return f;
+    return -1;
+}
+
+void
+bt_layout_values_clear(Values *vals)
+{
+    for (int f = 0; f < N_FIELDS; f++)
+        g_clear_pointer(&vals->v[f], g_free);
+}
+
+static void
+regex_free(Regex *re)
+{
+    if (!re)
+        return;
+    pcre2_code_free(re->code);
+    bt_lazy_jit_clear(&re->lazy);
+    g_free(re);
+}
+
+static void
+pattern_free(Pattern *p)
+{
+    if (!p)
+        return;
+    regex_free(p->re);
+    bt_layout_values_clear(&p->set);
+    g_free(p);
+}
+
+static void
+cond_free(Cond *c)
+{
+    if (!c)
+        return;
+    g_free(c->header);
+    if (c->regexes)
+        g_ptr_array_unref(c->regexes);
+    if (c->kids)
+        g_ptr_array_unref(c->kids);
+    g_free(c);
+}
+
+static void
+layout_free(Layout *lay)
+{
+    if (!lay)
+        return;
+    g_free(lay->id);
+    g_free(lay->where);
+    cond_free(lay->match);
+    regex_free(lay->begin);
+    regex_free(lay->original);
+    g_ptr_array_unref(lay->recipients);
+    g_ptr_array_unref(lay->stops);
+    g_ptr_array_unref(lay->befores);
+    g_ptr_array_unref(lay->fields);
+    g_ptr_array_unref(lay->common);
+    g_strfreev(lay->recipient_headers);
+    g_strfreev(lay->original_headers);
+    g_strfreev(lay->pseudo_temporary);
+    bt_layout_values_clear(&lay->set);
+    g_free(lay);
+}
+
+static Layout *
+layout_new(void)
+{
+    Layout *lay = g_new0(Layout, 1);
+    lay->recipients = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
+    lay->stops = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
+    lay->befores = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
+    lay->fields = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
+    lay->common = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
+    lay->skip_blank = TRUE;
+    return lay;
+}
+
+void
+bt_layouts_free(BtLayouts *lays)
+{
+    if (!lays)
+        return;
+    g_ptr_array_unref(lays->layouts);
+    pcre2_match_context_free(lays->mctx);
+    g_free(lays);
+}
+
+/* ==== loading ============================================================= */
+
+/* What one file's parse needs: where errors go and how to name places. */
+typedef struct {
+    const char *path;
+    yaml_document_t *doc;
+    GPtrArray *errors;
+    guint n_errors;
+} Loader;
+
+static void G_GNUC_PRINTF(3, 4)
+fail(Loader *ld, const yaml_node_t *node, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(ld->errors, g_strdup_printf("%s:%zu:%zu: %s", ld->path,
+                                                node->start_mark.line + 1,
+                                                node->start_mark.column + 1, msg));
+    ld->n_errors++;
+}
+
+static yaml_node_t *
+node_at(Loader *ld, int index)
+{
+    return yaml_document_get_node(ld->doc, index);
+}
+
+static const char *
+scalar(const yaml_node_t *node)
+{
+    return node->type == YAML_SCALAR_NODE ? (const char *) node->data.scalar.value : NULL;
+}
+
+static const char *
+expect_scalar(Loader *ld, const yaml_node_t *node, const char *what)
+{
+    const char *s = scalar(node);
+    if (!s)
+        fail(ld, node, "%s must be a string", what);
+    return s;
+}
+
+static gboolean
+expect_kind(Loader *ld, const yaml_node_t *node, yaml_node_type_t type, const char *what)
+{
+    if (node->type == type)
+        return TRUE;
+    fail(ld, node, "%s must be a %s", what,
+         type == YAML_MAPPING_NODE ? "map" : type == YAML_SEQUENCE_NODE ? "list" : "string");
+    return FALSE;
+}
+
+/* Compiles `node`'s text as a regex (JIT comes later, with use); reports
+ * a bad one with PCRE2's message and the offset of the error in the
+ * pattern. */
+static Regex *
+compile_regex(Loader *ld, const yaml_node_t *node, const char *what)
+{
+    const char *src = expect_scalar(ld, node, what);
+    if (!src)
+        return NULL;
+    Regex *re = g_new0(Regex, 1);
+    int err;
+    PCRE2_SIZE off;
+    re->code = pcre2_compile((PCRE2_SPTR) src, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS, &err, &off, NULL);
+    if (!re->code) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof msg);
+        fail(ld, node, "bad regex: %s at offset %zu", (const char *) msg, (gsize) off);
+        regex_free(re);
+        return NULL;
+    }
+    uint32_t groups;
+    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if (groups >= MAX_GROUPS) {
+        fail(ld, node, "too many groups (%u; at most %d)", groups, MAX_GROUPS - 1);
+        regex_free(re);
+        return NULL;
+    }
+    return re;
+}
+
+/* The set of field groups a regex names; an unknown group name is an error. */
+static gboolean
+regex_captures(Loader *ld, const yaml_node_t *node, const pcre2_code *re, guint *captures)
+{
+    uint32_t count, entry;
+    PCRE2_SPTR table;
+    pcre2_pattern_info(re, PCRE2_INFO_NAMECOUNT, &count);
+    pcre2_pattern_info(re, PCRE2_INFO_NAMEENTRYSIZE, &entry);
+    pcre2_pattern_info(re, PCRE2_INFO_NAMETABLE, &table);
+    *captures = 0;
+    gboolean ok = TRUE;
+    for (uint32_t i = 0; i < count; i++) {
+        const char *name = (const char *) table + i * entry + 2;
+        int f = bt_layout_field_by_name(name);
+        if (f < 0) {
+            fail(ld, node, "unknown capture group '%s'", name);
+            ok = FALSE;
+        } else {
+            *captures |= 1u << f;
+        }
+    }
+    return ok;
+}
+
+/* Iterates the pairs of a mapping node. */
+#define FOR_PAIRS(node, pair) \
+    for (yaml_node_pair_t *pair = (node)->data.mapping.pairs.start; \
+         pair < (node)->data.mapping.pairs.top; pair++)
+#define FOR_ITEMS(node, item) \
+    for (yaml_node_item_t *item = (node)->data.sequence.items.start; \
+         item < (node)->data.sequence.items.top; item++)
+
+/* A value that is one item or a list of items: calls `one` for each. */
+typedef gboolean (*ItemFn)(Loader *ld, yaml_node_t *node, gpointer out);
+
+static void
+one_or_list(Loader *ld, yaml_node_t *node, ItemFn one, gpointer out)
+{
+    if (node->type != YAML_SEQUENCE_NODE) {
+        one(ld, node, out);
+        return;
+    }
+    FOR_ITEMS(node, item)
+        one(ld, node_at(ld, *item), out);
+}
+
+static gboolean
+add_regex(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    Regex *re = compile_regex(ld, node, "a regex");
+    if (re)
+        g_ptr_array_add(out, re);
+    return re != NULL;
+}
+
+static gboolean
+add_header_name(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    const char *s = expect_scalar(ld, node, "a header name");
+    if (s)
+        g_ptr_array_add(out, g_strdup(s));
+    return s != NULL;
+}
+
+/* `set:` — a map of field → fixed value. */
+static void
+load_values(Loader *ld, yaml_node_t *node, Values *vals)
+{
+    if (!expect_kind(ld, node, YAML_MAPPING_NODE, "set"))
+        return;
+    FOR_PAIRS(node, pair) {
+        yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
+        const char *key = scalar(k);
+        int f = key ? bt_layout_field_by_name(key) : -1;
+        if (f < 0 || f == F_RECIPIENT) {
+            fail(ld, k, "unknown field '%s' in set", key ? key : "?");
+            continue;
+        }
+        const char *val = expect_scalar(ld, v, "a set value");
+        if (val && f == F_REPLYCODE && !g_regex_match_simple("^[245][0-9][0-9]$", val, 0, 0))
+            fail(ld, v, "replycode must be a three-digit SMTP reply code");
+        else if (val)
+            bt_set_str(&vals->v[f], val);
+    }
+}
+
+/* A pattern: a regex string, or {regex: R, set: {...}}.  *captures gets
+ * the set of field groups its regex names. */
+static Pattern *
+load_pattern(Loader *ld, yaml_node_t *node, const char *what, guint *captures)
+{
+    *captures = 0;
+    yaml_node_t *re_node = node;
+    Pattern *p = g_new0(Pattern, 1);
+    if (node->type == YAML_MAPPING_NODE) {
+        re_node = NULL;
+        FOR_PAIRS(node, pair) {
+            yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
+            const char *key = scalar(k);
+            if (g_strcmp0(key, "regex") == 0)
+                re_node = v;
+            else if (g_strcmp0(key, "set") == 0)
+                load_values(ld, v, &p->set);
+            else
+                fail(ld, k, "unknown key '%s' in %s", key ? key : "?", what);
+        }
+        if (!re_node) {
+            fail(ld, node, "%s needs a regex", what);
+            pattern_free(p);
+            return NULL;
+        }
+    }
+    p->re = compile_regex(ld, re_node, what);
+    if (!p->re || (!regex_captures(ld, re_node, p->re->code, captures))) {
+        pattern_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static gboolean
+add_recipient_pattern(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    guint captures;
+    Pattern *p = load_pattern(ld, node, "a recipient pattern", &captures);
+    if (p && !(captures & (1u << F_RECIPIENT))) {
+        fail(ld, node, "a recipient pattern needs a (?<recipient>...) group");
+        g_clear_pointer(&p, pattern_free);
+    }
+    if (p)
+        g_ptr_array_add(out, p);
+    return p != NULL;
+}
+
+static gboolean
+add_field_pattern(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    guint captures;
+    Pattern *p = load_pattern(ld, node, "a field pattern", &captures);
+    if (p)
+        g_ptr_array_add(out, p);
+    return p != NULL;
+}
+
+static Cond *load_cond(Loader *ld, yaml_node_t *node);
+
+static gboolean
+add_cond(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    Cond *c = load_cond(ld, node);
+    if (c)
+        g_ptr_array_add(out, c);
+    return c != NULL;
+}
+
+static Cond *
+cond_new(CondKind kind)
+{
+    Cond *c = g_new0(Cond, 1);
+    c->kind = kind;
+    if (kind == COND_HEADER || kind == COND_BODY)
+        c->regexes = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
+    else
+        c->kids = g_ptr_array_new_with_free_func((GDestroyNotify) cond_free);
+    return c;
+}
+
+static Cond *
+header_cond(Loader *ld, const char *name, yaml_node_t *v)
+{
+    Cond *c = cond_new(COND_HEADER);
+    c->header = g_strdup(name);
+    one_or_list(ld, v, add_regex, c->regexes);
+    return c;
+}
+
+/* One key of a condition map. */
+static Cond *
+load_cond_key(Loader *ld, yaml_node_t *k, yaml_node_t *v)
+{
+    const char *key = scalar(k);
+    Cond *c = NULL;
+    if (g_strcmp0(key, "any") == 0 || g_strcmp0(key, "all") == 0) {
+        c = cond_new(key[1] == 'n' ? COND_ANY : COND_ALL);
+        if (expect_kind(ld, v, YAML_SEQUENCE_NODE, key))
+            one_or_list(ld, v, add_cond, c->kids);
+    } else if (g_strcmp0(key, "not") == 0) {
+        c = cond_new(COND_NOT);
+        add_cond(ld, v, c->kids);
+    } else if (g_strcmp0(key, "body") == 0) {
+        c = cond_new(COND_BODY);
+        one_or_list(ld, v, add_regex, c->regexes);
+    } else if (g_strcmp0(key, "from") == 0 || g_strcmp0(key, "subject") == 0) {
+        c = header_cond(ld, key[0] == 'f' ? "From" : "Subject", v);
+    } else if (g_strcmp0(key, "headers") == 0) {
+        c = cond_new(COND_ALL);
+        if (expect_kind(ld, v, YAML_MAPPING_NODE, "headers"))
+            FOR_PAIRS(v, pair) {
+                const char *name = expect_scalar(ld, node_at(ld, pair->key), "a header name");
+                if (name)
+                    g_ptr_array_add(c->kids, header_cond(ld, name, node_at(ld, pair->value)));
+            }
+    } else {
+        fail(ld, k, "unknown key '%s' in match", key ? key : "?");
+    }
+    return c;
+}
+
+/* A condition map: every key must hold. */
+static Cond *
+load_cond(Loader *ld, yaml_node_t *node)
+{
+    if (!expect_kind(ld, node, YAML_MAPPING_NODE, "a condition"))
+        return NULL;
+    Cond *all = cond_new(COND_ALL);
+    FOR_PAIRS(node, pair) {
+        Cond *c = load_cond_key(ld, node_at(ld, pair->key), node_at(ld, pair->value));
+        if (c)
+            g_ptr_array_add(all->kids, c);
+    }
+    return all;
+}
+
+static gboolean
+parse_bool(Loader *ld, yaml_node_t *node, gboolean *out)
+{
+    const char *s = expect_scalar(ld, node, "a boolean");
+    if (s && (g_strcmp0(s, "true") == 0 || g_strcmp0(s, "false") == 0)) {
+        *out = s[0] == 't';
+        return TRUE;
+    }
+    if (s)
+        fail(ld, node, "expected true or false");
+    return FALSE;
+}
+
+/* `diagnostic: {until: blank|recipient, skip-blank: bool, stop: [regex]}` */
+static void
+load_diagnostic(Loader *ld, yaml_node_t *node, Layout *lay)
+{
+    if (!expect_kind(ld, node, YAML_MAPPING_NODE, "diagnostic"))
+        return;
+    FOR_PAIRS(node, pair) {
+        yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
+        const char *key = scalar(k);
+        if (g_strcmp0(key, "until") == 0) {
+            const char *s = expect_scalar(ld, v, "until");
+            if (s && g_strcmp0(s, "blank") != 0 && g_strcmp0(s, "recipient") != 0)
+                fail(ld, v, "until must be 'blank' or 'recipient'");
+            lay->until_recipient = g_strcmp0(s, "recipient") == 0;
+        } else if (g_strcmp0(key, "skip-blank") == 0) {
+            parse_bool(ld, v, &lay->skip_blank);
+        } else if (g_strcmp0(key, "stop") == 0) {
+            one_or_list(ld, v, add_regex, lay->stops);
+        } else if (g_strcmp0(key, "before") == 0) {
+            one_or_list(ld, v, add_regex, lay->befores);
+        } else {
+            fail(ld, k, "unknown key '%s' in diagnostic", key ? key : "?");
+        }
+    }
+}
+
+static char **
+load_header_names(Loader *ld, yaml_node_t *v)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+    one_or_list(ld, v, add_header_name, names);
+    g_ptr_array_add(names, NULL);
+    return (char **) g_ptr_array_steal(names, NULL);
+}
+
+static gboolean
+add_pseudo_reason(Loader *ld, yaml_node_t *node, gpointer out)
+{
+    const char *s = expect_scalar(ld, node, "a reason");
+    if (s && !bt_status_pseudo(s, TRUE)) {
+        fail(ld, node, "'%s' is not a reason with a temporary pseudo status", s);
+        return FALSE;
+    }
+    if (s)
+        g_ptr_array_add(out, g_strdup(s));
+    return s != NULL;
+}
+
+/* `pseudo-status: true`, or `pseudo-status: {temporary: [reason, …]}` */
+static void
+load_pseudo_status(Loader *ld, yaml_node_t *node, Layout *lay)
+{
+    if (node->type != YAML_MAPPING_NODE) {
+        parse_bool(ld, node, &lay->pseudo_status);
+        return;
+    }
+    lay->pseudo_status = TRUE;
+    FOR_PAIRS(node, pair) {
+        yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
+        const char *key = scalar(k);
+        if (g_strcmp0(key, "temporary") != 0) {
+            fail(ld, k, "unknown key '%s' in pseudo-status", key ? key : "?");
+            continue;
+        }
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        one_or_list(ld, v, add_pseudo_reason, names);
+        g_ptr_array_add(names, NULL);
+        g_strfreev(lay->pseudo_temporary);
+        lay->pseudo_temporary = (char **) g_ptr_array_steal(names, NULL);
+    }
+}
+
+/* One key of a layout. */
+static void
+load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
+{
+    const char *key = scalar(k);
+    if (g_strcmp0(key, "id") == 0) {
+        const char *id = expect_scalar(ld, v, "id");
+        if (id && !g_regex_match_simple("^[a-z0-9_.-]+$", id, 0, 0))
+            fail(ld, v, "id must be made of [a-z0-9_.-]");
+        else if (id) {
+            bt_set_str(&lay->id, id);
+            g_free(lay->where);
+            lay->where = g_strdup_printf("%s:%zu:%zu", ld->path, v->start_mark.line + 1,
+                                         v->start_mark.column + 1);
+        }
+    } else if (g_strcmp0(key, "description") == 0) {
+        expect_scalar(ld, v, "description");
+    } else if (g_strcmp0(key, "match") == 0) {
+        lay->match = load_cond(ld, v);
+    } else if (g_strcmp0(key, "begin") == 0) {
+        lay->begin = compile_regex(ld, v, "begin");
+    } else if (g_strcmp0(key, "original") == 0) {
+        lay->original = compile_regex(ld, v, "original");
+    } else if (g_strcmp0(key, "recipients") == 0) {
+        one_or_list(ld, v, add_recipient_pattern, lay->recipients);
+    } else if (g_strcmp0(key, "diagnostic") == 0) {
+        load_diagnostic(ld, v, lay);
+    } else if (g_strcmp0(key, "fields") == 0) {
+        one_or_list(ld, v, add_field_pattern, lay->fields);
+    } else if (g_strcmp0(key, "common") == 0) {
+        one_or_list(ld, v, add_field_pattern, lay->common);
+    } else if (g_strcmp0(key, "recipient-headers") == 0) {
+        g_strfreev(lay->recipient_headers);
+        lay->recipient_headers = load_header_names(ld, v);
+    } else if (g_strcmp0(key, "original-headers") == 0) {
+        g_strfreev(lay->original_headers);
+        lay->original_headers = load_header_names(ld, v);
+    } else if (g_strcmp0(key, "pseudo-status") == 0) {
+        load_pseudo_status(ld, v, lay);
+    } else if (g_strcmp0(key, "set") == 0) {
+        load_values(ld, v, &lay->set);
+    } else {
+        fail(ld, k, "unknown key '%s' in layout", key ? key : "?");
+    }
+}
+
+static Layout *
+load_layout(Loader *ld, yaml_node_t *node)
+{
+    if (!expect_kind(ld, node, YAML_MAPPING_NODE, "a layout"))
+        return NULL;
+    Layout *lay = layout_new();
+    guint before = ld->n_errors;
+    FOR_PAIRS(node, pair)
+        load_layout_key(ld, lay, node_at(ld, pair->key), node_at(ld, pair->value));
+    if (!lay->id)
+        fail(ld, node, "a layout needs an id");
+    /* a recipient pattern that failed to compile has been reported already */
+    if (ld->n_errors == before && lay->recipients->len == 0 && !lay->recipient_headers &&
+        !lay->original_headers)
+        fail(ld, node, "a layout needs recipients or recipient-headers");
+    if (ld->n_errors != before) {
+        layout_free(lay);
+        return NULL;
+    }
+    return lay;
+}
+
+/* A file's layouts and its `order:`. */
+typedef struct {
+    char *name;              /* file name, ties in order */
+    gint64 order;
+    GPtrArray *layouts;      /* Layout* */
+} LayoutFile;
+
+static void
+layout_file_free(LayoutFile *lf)
+{
+    g_free(lf->name);
+    g_ptr_array_unref(lf->layouts);
+    g_free(lf);
+}
+
+static void
+load_document(Loader *ld, LayoutFile *lf)
+{
+    yaml_node_t *root = yaml_document_get_root_node(ld->doc);
+    if (!root)
+        return;   /* an empty file holds no layouts */
+    if (!expect_kind(ld, root, YAML_MAPPING_NODE, "a layout file"))
+        return;
+    FOR_PAIRS(root, pair) {
+        yaml_node_t *k = node_at(ld, pair->key), *v = node_at(ld, pair->value);
+        const char *key = scalar(k);
+        if (g_strcmp0(key, "order") == 0) {
+            const char *s = expect_scalar(ld, v, "order");
+            char *end = NULL;
+            gint64 n = s ? g_ascii_strtoll(s, &end, 10) : 0;
+            if (s && (end == s || *end))
+                fail(ld, v, "order must be an integer");
+            lf->order = n;
+        } else if (g_strcmp0(key, "layouts") == 0) {
+            if (expect_kind(ld, v, YAML_SEQUENCE_NODE, "layouts"))
+                FOR_ITEMS(v, item) {
+                    Layout *lay = load_layout(ld, node_at(ld, *item));
+                    if (lay)
+                        g_ptr_array_add(lf->layouts, lay);
+                }
+        } else if (g_strcmp0(key, "description") != 0) {
+            fail(ld, k, "unknown key '%s' in layout file", key ? key : "?");
+        }
+    }
+}
+
+/* Parses one file; adds its errors and returns its layouts (maybe none). */
+static LayoutFile *
+load_file(const char *path, const char *name, GPtrArray *errors)
+{
+    LayoutFile *lf = g_new0(LayoutFile, 1);
+    lf->name = g_strdup(name);
+    lf->order = DEFAULT_ORDER;
+    lf->layouts = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
+
+    g_autofree char *text = NULL;
+    gsize len;
+    g_autoptr(GError) err = NULL;
+    if (!g_file_get_contents(path, &text, &len, &err)) {
+        g_ptr_array_add(errors, g_strdup_printf("%s:1:1: %s", path, err->message));
+        return lf;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        g_ptr_array_add(errors, g_strdup_printf("%s:%zu:%zu: %s", path,
+                                                parser.problem_mark.line + 1,
+                                                parser.problem_mark.column + 1,
+                                                parser.problem ? parser.problem : "YAML error"));
+        yaml_parser_delete(&parser);
+        return lf;
+    }
+    Loader ld = { .path = path, .doc = &doc, .errors = errors };
+    load_document(&ld, lf);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    return lf;
+}
+
+static gint
+file_cmp(gconstpointer a, gconstpointer b)
+{
+    const LayoutFile *x = *(LayoutFile *const *) a, *y = *(LayoutFile *const *) b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The *.yaml files of one directory, each loaded, sorted by (order, name). */
+static GPtrArray *
+load_dir(const char *dir, GPtrArray *errors)
+{
+    GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify) layout_file_free);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, &err);
+    if (!d) {
+        g_ptr_array_add(errors, g_strdup_printf("%s:1:1: %s", dir, err->message));
+        return files;
+    }
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        if (!g_str_has_suffix(name, ".yaml"))
+            continue;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        g_ptr_array_add(files, load_file(path, name, errors));
+    }
+    g_ptr_array_sort(files, file_cmp);
+    return files;
+}
+
+/* Adds one directory's layouts: a new id is appended, an id known from an
+ * earlier directory is replaced in place, and an id seen twice in this
+ * directory is an error. */
+static void
+merge_dir(GPtrArray *all, GHashTable *index, GPtrArray *files, GPtrArray *errors)
+{
+    g_autoptr(GHashTable) here = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < files->len; i++) {
+        GPtrArray *lays = ((LayoutFile *) files->pdata[i])->layouts;
+        while (lays->len) {
+            Layout *lay = g_ptr_array_steal_index(lays, 0);
+            Layout *twin = g_hash_table_lookup(here, lay->id);
+            if (twin) {
+                g_ptr_array_add(errors, g_strdup_printf("%s: duplicate id '%s' (first at %s)",
+                                                        lay->where, lay->id, twin->where));
+                layout_free(lay);
+                continue;
+            }
+            gpointer pos;
+            if (g_hash_table_lookup_extended(index, lay->id, NULL, &pos)) {
+                /* the index's key is the old layout's id: re-key it to the
+                 * new layout before the old one (and its id) is freed */
+                guint at = GPOINTER_TO_UINT(pos);
+                Layout *old = all->pdata[at];
+                all->pdata[at] = lay;
+                g_hash_table_replace(index, lay->id, pos);
+                layout_free(old);
+            } else {
+                g_ptr_array_add(all, lay);
+                g_hash_table_insert(index, lay->id, GUINT_TO_POINTER(all->len - 1));
+            }
+            g_hash_table_insert(here, lay->id, lay);
+        }
+    }
+}
+
+BtLayouts *
+bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
+    g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
+    guint errors_before = errors->len;
+    for (gsize i = 0; dirs && dirs[i]; i++) {
+        g_autoptr(GPtrArray) files = load_dir(dirs[i], errors);
+        merge_dir(all, index, files, errors);
+    }
+    if (errors->len != errors_before) {
+        g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u error(s) in layout files",
+                    errors->len - errors_before);
+        return NULL;
+    }
+    BtLayouts *lays = g_new0(BtLayouts, 1);
+    lays->layouts = g_steal_pointer(&all);
+    lays->mctx = pcre2_match_context_create(NULL);
+    pcre2_set_match_limit(lays->mctx, MATCH_LIMIT);
+    pcre2_set_depth_limit(lays->mctx, DEPTH_LIMIT);
+    return lays;
+}
