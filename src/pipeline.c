@@ -1,9 +1,10 @@
 /* Batch triage.  With one job everything runs inline.  With N jobs the
  * main thread reads messages, N workers triage them, and a writer thread
- * prints results strictly in input order; a fixed number of tokens bounds
- * the messages in flight, so memory stays flat however big the input. */
+ * prints results strictly in input order; a budget bounds the batches and
+ * the bytes in flight, so memory stays flat however big the input. */
 #include "config.h"
 #include "pipeline.h"
+#include "source/cap-filter.h"
 #include "source/source.h"
 
 #include <stdio.h>
@@ -83,13 +84,67 @@ print_note(const BtTriage *t, const BtBounce *b)
 
 /* ---- the parallel machinery -------------------------------------------- */
 
+/* What may be in flight (read, not yet written): at most 2 batches per
+ * worker, and at most BYTES_IN_FLIGHT of messages as weighed by
+ * message_weight — though always one batch, whatever its weight.  The
+ * bytes matter as much as the count: 64 messages of a thousand parts
+ * each are 64 times what one job holds. */
+#define BYTES_IN_FLIGHT (4 * 1024 * 1024)
+
+typedef struct {
+    GMutex lock;
+    GCond freed;
+    guint batches, max_batches;
+    gsize bytes;
+} Budget;
+
+static void
+budget_take(Budget *b, gsize bytes)
+{
+    g_mutex_lock(&b->lock);
+    while (b->batches >= b->max_batches || (b->batches > 0 && b->bytes + bytes > BYTES_IN_FLIGHT))
+        g_cond_wait(&b->freed, &b->lock);
+    b->batches++;
+    b->bytes += bytes;
+    g_mutex_unlock(&b->lock);
+}
+
+static void
+budget_give(Budget *b, gsize bytes)
+{
+    g_mutex_lock(&b->lock);
+    b->batches--;
+    b->bytes -= bytes;
+    g_cond_signal(&b->freed);
+    g_mutex_unlock(&b->lock);
+}
+
+/* GMime's objects for one part (header list, content type, stream)
+ * take about this much; a message's weight counts them with its bytes. */
+#define PART_WEIGHT 2048
+
+static void
+count_part(GMimeObject *parent G_GNUC_UNUSED, GMimeObject *part G_GNUC_UNUSED, gpointer data)
+{
+    (*(gsize *) data)++;
+}
+
+static gsize
+message_weight(const BtMessage *msg)
+{
+    gsize parts = 1;
+    if (msg->mime)
+        g_mime_message_foreach(msg->mime, count_part, &parts);
+    return MIN(msg->size, (gsize) BT_MAX_MESSAGE_BYTES) + parts * PART_WEIGHT;
+}
+
 typedef struct {
     const BtTriage *triage;
     BtSink *sink;
     gboolean all;
     GAsyncQueue *work;       /* Batch* of messages, or the `stop` sentinel */
     GAsyncQueue *done;       /* Batch* of bounces */
-    GAsyncQueue *tokens;     /* one item per free slot in flight */
+    Budget budget;
     guint64 total;           /* set once reading ends; G_MAXUINT64 until then */
     GMutex lock;
 } Pool;
@@ -102,6 +157,7 @@ static gpointer stop_marker = &stop_marker;
 
 typedef struct {
     guint64 seq;             /* batch number, in input order */
+    gsize weight;            /* of its messages, for the budget */
     GPtrArray *items;        /* BtMessage* on the way in, BtBounce* on the way out */
 } Batch;
 
@@ -161,27 +217,30 @@ writer_main(gpointer data)
                 bt_bounce_free(b);
             }
             g_ptr_array_unref(batch->items);
+            budget_give(&p->budget, batch->weight);
             g_free(batch);
             next++;
-            g_async_queue_push(p->tokens, GINT_TO_POINTER(1));
         }
     }
     return NULL;
 }
 
-/* The next batch of up to BATCH_SIZE messages, or NULL at the end. */
+/* The next batch of up to BATCH_SIZE messages, and no heavier than a
+ * share of the budget, or NULL at the end. */
 static Batch *
-read_batch(BtSource *src, guint64 seq, Report *rep)
+read_batch(BtSource *src, guint64 seq, gsize max_weight, Report *rep)
 {
     Batch *batch = NULL;
     BtMessage *msg;
-    while ((!batch || batch->items->len < BATCH_SIZE) && (msg = bt_source_next(src))) {
+    while ((!batch || (batch->items->len < BATCH_SIZE && batch->weight < max_weight))
+           && (msg = bt_source_next(src))) {
         if (!batch) {
             batch = g_new0(Batch, 1);
             batch->seq = seq;
             batch->items = g_ptr_array_sized_new(BATCH_SIZE);
         }
         g_ptr_array_add(batch->items, msg);
+        batch->weight += message_weight(msg);
         show_progress(rep, bt_source_stats(src), FALSE);
     }
     return batch;
@@ -194,9 +253,10 @@ run_parallel(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sin
     g_mutex_init(&p.lock);
     p.work = g_async_queue_new();
     p.done = g_async_queue_new();
-    p.tokens = g_async_queue_new();
-    for (int i = 0; i < opt->jobs * 2; i++)    /* batches in flight: memory stays bounded */
-        g_async_queue_push(p.tokens, GINT_TO_POINTER(1));
+    g_mutex_init(&p.budget.lock);
+    g_cond_init(&p.budget.freed);
+    p.budget.max_batches = (guint) opt->jobs * 2;
+    gsize max_weight = BYTES_IN_FLIGHT / p.budget.max_batches;
 
     GThread **workers = g_new(GThread *, opt->jobs);
     for (int i = 0; i < opt->jobs; i++)
@@ -205,10 +265,8 @@ run_parallel(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sin
 
     Batch *batch;
     guint64 n = 0;
-    for (;;) {
-        g_async_queue_pop(p.tokens);           /* wait for a free slot */
-        if (!(batch = read_batch(src, n, rep)))
-            break;
+    while ((batch = read_batch(src, n, max_weight, rep))) {
+        budget_take(&p.budget, batch->weight);  /* wait until it fits */
         n++;
         g_async_queue_push(p.work, batch);
     }
@@ -224,7 +282,8 @@ run_parallel(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sin
     g_free(workers);
     g_async_queue_unref(p.work);
     g_async_queue_unref(p.done);
-    g_async_queue_unref(p.tokens);
+    g_mutex_clear(&p.budget.lock);
+    g_cond_clear(&p.budget.freed);
     g_mutex_clear(&p.lock);
 }
 
