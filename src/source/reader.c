@@ -93,30 +93,37 @@ finish(BtReader *r)
 }
 
 BtReader *
-bt_reader_new(int fd, gboolean owns_fd, const char *origin, BtReaderReport report_fn,
-              gpointer data)
+bt_reader_new_for_stream(GMimeStream *input, const char *origin, BtReaderReport report_fn,
+                         gpointer data)
 {
     BtReader *r = g_new0(BtReader, 1);
     r->origin = g_strdup(origin);
-    r->is_file = owns_fd;
     r->report = report_fn;
     r->report_data = data;
     r->state = READER_START;
+    r->file_size = -1;
     r->last_marker = -1;
     r->last_restart = -1;
     r->next_from = -1;
+    r->raw = bt_replay_stream_new(input, HISTORY_SIZE);
+    r->options = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(r->options, parser_warning, NULL);
+    return r;
+}
 
-    struct stat st;
-    r->file_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (gint64) st.st_size : -1;
-
+BtReader *
+bt_reader_new(int fd, gboolean owns_fd, const char *origin, BtReaderReport report_fn,
+              gpointer data)
+{
     /* a pipe stream only reads on: it works for files and pipes alike */
     GMimeStream *input = g_mime_stream_pipe_new(fd);
     g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(input), owns_fd);
-    r->raw = bt_replay_stream_new(input, HISTORY_SIZE);
+    BtReader *r = bt_reader_new_for_stream(input, origin, report_fn, data);
     g_object_unref(input);
 
-    r->options = g_mime_parser_options_new();
-    g_mime_parser_options_set_warning_callback(r->options, parser_warning, NULL);
+    struct stat st;
+    r->is_file = owns_fd;
+    r->file_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (gint64) st.st_size : -1;
     return r;
 }
 
