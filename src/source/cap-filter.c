@@ -298,30 +298,22 @@ bt_cap_filter_take_note(BtCapFilter *self, gint64 start)
     return cut_note(parts);
 }
 
-gsize
-bt_cap_length(const char *data, gsize len, char **note)
+GByteArray *
+bt_cap_copy(const char *data, gsize len, char **note)
 {
     Scan s;
     scan_init(&s, FALSE);
-    Sink k = { 0 };
-    const char *p = data, *end = data + len;
-    /* only the message caps: stop where the first of them is reached */
-    while (p < end && !k.cut) {
-        if (s.line_start)
-            start_line(&s, &k, p, (gsize) (end - p));
-        if (k.cut)
-            break;
-        const char *q = line_end(p, end);
-        gsize n = (gsize) (q - p);
-        if (s.message_bytes + n > BT_MAX_MESSAGE_BYTES) {
-            p += BT_MAX_MESSAGE_BYTES - s.message_bytes;
-            k.cut = TRUE;
-            break;
-        }
-        s.message_bytes += n;
-        s.line_start = q[-1] == '\n' || q[-1] == '\r';
-        p = q;
-    }
+    /* the output is at most the message cap and one line end per part */
+    gsize room = MIN(len, (gsize) BT_MAX_MESSAGE_BYTES + BT_MAX_PARTS + 2);
+    GByteArray *out = g_byte_array_sized_new((guint) room);
+    g_byte_array_set_size(out, (guint) room);
+    Sink k = { .out = (char *) out->data };
+    scan(&s, &k, data, data + len, TRUE);
     *note = k.cut ? cut_note(k.cut_parts) : NULL;
-    return (gsize) (p - data);
+    if ((gint64) len == s.out_pos) {       /* nothing dropped: parse in place */
+        g_byte_array_unref(out);
+        return NULL;
+    }
+    g_byte_array_set_size(out, (guint) s.out_pos);
+    return out;
 }

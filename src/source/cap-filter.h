@@ -42,8 +42,7 @@ gint64 bt_cap_filter_input_offset(BtCapFilter *filter, gint64 output);
  * increasing order. */
 char *bt_cap_filter_take_note(BtCapFilter *filter, gint64 start);
 
-/* For a message held whole in memory (--annotate, --hook): how many of its
- * `len` bytes to give the parser so that the same caps hold, and in *note
- * why it was cut (NULL if not).  A part's tail cannot be skipped in a
- * buffer parsed in place, so only the message caps apply. */
-gsize bt_cap_length(const char *data, gsize len, char **note);
+/* For a message held whole in memory (--annotate, --hook): the bytes to
+ * give the parser under the same caps, or NULL when that is all of them;
+ * *note says why the message was cut (NULL if it was not). */
+GByteArray *bt_cap_copy(const char *data, gsize len, char **note);
