@@ -242,11 +242,12 @@ read_one(Run *run, BtSource *src, guint64 next)
 /* ---- the parallel machinery -------------------------------------------- */
 
 /* What may be in flight (read, not yet written): at most 2 batches per
- * worker, and at most BYTES_IN_FLIGHT of messages as weighed by
- * message_weight — though always one batch, whatever its weight.  The
- * bytes matter as much as the count: 64 messages of a thousand parts
- * each are 64 times what one job holds. */
-#define BYTES_IN_FLIGHT (4 * 1024 * 1024)
+ * worker, and messages as weighed by message_weight: the reader reads a
+ * batch only while less than BYTES_IN_FLIGHT is in flight.  The bytes
+ * matter as much as the count: 64 messages of a thousand parts each are
+ * 64 times what one job holds, and a message over the budget is the only
+ * one in flight, as with one job. */
+#define BYTES_IN_FLIGHT (2 * 1024 * 1024)
 
 typedef struct {
     GMutex lock;
@@ -255,12 +256,20 @@ typedef struct {
     gsize bytes;
 } Budget;
 
+/* Wait until there is room for one more batch. */
+static void
+budget_wait(Budget *b)
+{
+    g_mutex_lock(&b->lock);
+    while (b->batches >= b->max_batches || b->bytes >= BYTES_IN_FLIGHT)
+        g_cond_wait(&b->freed, &b->lock);
+    g_mutex_unlock(&b->lock);
+}
+
 static void
 budget_take(Budget *b, gsize bytes)
 {
     g_mutex_lock(&b->lock);
-    while (b->batches >= b->max_batches || (b->batches > 0 && b->bytes + bytes > BYTES_IN_FLIGHT))
-        g_cond_wait(&b->freed, &b->lock);
     b->batches++;
     b->bytes += bytes;
     g_mutex_unlock(&b->lock);
@@ -411,8 +420,11 @@ run_parallel(Run *run, BtSource *src, guint64 next)
 
     Batch *batch;
     guint64 n = 0;
-    while ((batch = read_batch(run, src, n, &next, max_weight))) {
-        budget_take(&p.budget, batch->weight);  /* wait until it fits */
+    for (;;) {
+        budget_wait(&p.budget);
+        if (!(batch = read_batch(run, src, n, &next, max_weight)))
+            break;
+        budget_take(&p.budget, batch->weight);
         n++;
         g_async_queue_push(p.work, batch);
     }
