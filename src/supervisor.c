@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -90,6 +91,17 @@ reads_stdin(const BtOptions *opt)
         if (strcmp(*p, "-") == 0)
             return TRUE;
     return FALSE;
+}
+
+/* Where stdin starts when it is a regular file (each child seeks back
+ * there: no spool needed), else -1. */
+static off_t
+stdin_start(void)
+{
+    struct stat st;
+    if (fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    return lseek(STDIN_FILENO, 0, SEEK_CUR);
 }
 
 /* An unlinked temporary file for stdin's bytes, or -1. */
@@ -215,12 +227,16 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
         return batch(&r, data);
 
     r.board = board;
-    r.spool_fd = reads_stdin(opt) ? open_spool() : -1;
+    gboolean from_stdin = reads_stdin(opt);
+    off_t stdin_at = from_stdin ? stdin_start() : -1;
+    r.spool_fd = from_stdin && stdin_at < 0 ? open_spool() : -1;
     r.crashed = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     guint blind = 0;
     int status;
     for (;;) {
         board_reset(board, r.written);
+        if (stdin_at >= 0)
+            lseek(STDIN_FILENO, stdin_at, SEEK_SET);
         fflush(stdout);
         fflush(stderr);
         pid_t pid = fork();
@@ -249,6 +265,12 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
             break;
         }
         if (!after_crash(board, &r, sig, &blind)) {
+            status = EXIT_SOFTWARE;
+            break;
+        }
+        if (from_stdin && stdin_at < 0 && r.spool_fd < 0) {
+            g_printerr("bouncetriage: stdin could not be spooled to a temporary file, so the run "
+                       "cannot go on after the crash\n");
             status = EXIT_SOFTWARE;
             break;
         }

@@ -19,6 +19,11 @@ for kind in segv abort; do
     done
 done
 
+# redirected from a file: read again by seeking back, no spool
+crash_run segv 2 "$TMP/out" "$TMP/err" <"$TMP/batch.mbox"
+ok "stdin from a file, --jobs 2: the other 999 records" cmp "$TMP/expected" "$TMP/out"
+ok "stdin from a file: exit 65" test "$(cat "$TMP/out.rc")" -eq 65
+
 cat "$TMP/batch.d/msg-0999.eml" | crash_run segv 1 "$TMP/out" "$TMP/err"
 ok "one crashing message on stdin: no record" test ! -s "$TMP/out"
 ok "one crashing message on stdin: exit 65" test "$(cat "$TMP/out.rc")" -eq 65
