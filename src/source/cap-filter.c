@@ -17,9 +17,10 @@ typedef struct {
     gboolean parts;          /* cut at the part cap (else at the byte cap) */
 } Cut;
 
-/* The scanning state, shared by the streaming filter and bt_cap_length. */
+/* The scanning state, shared by the streaming filter and bt_cap_copy. */
 typedef struct {
     gboolean mbox;
+    gboolean cr;             /* a bare CR ends a line too (else only LF: memchr) */
     gboolean line_start;     /* the next byte starts a line */
     gboolean open_line;      /* the last byte passed on was not a line end */
     gboolean multipart;      /* a "--" line was seen: the part cap applies */
@@ -41,18 +42,25 @@ struct _BtCapFilter {
 G_DEFINE_TYPE(BtCapFilter, bt_cap_filter, GMIME_TYPE_FILTER)
 
 static void
-scan_init(Scan *s, gboolean mbox)
+scan_init(Scan *s, gboolean mbox, gboolean cr)
 {
     memset(s, 0, sizeof *s);
     s->mbox = mbox;
+    s->cr = cr;
     s->line_start = TRUE;
 }
 
-/* Where a scan records what it did: the filter, or nothing (buffer mode). */
+/* Where a scan puts what it passes on.  As long as that is the input
+ * itself from its start, nothing is copied (`direct` counts it); the
+ * first byte dropped or added switches to copying into `out`. */
 typedef struct {
     BtCapFilter *filter;     /* NULL in buffer mode */
-    char *out;               /* output cursor; NULL in buffer mode */
-    gboolean cut;            /* buffer mode: the message was cut */
+    const char *in;          /* the input block */
+    char *out;               /* where output goes once copied */
+    gsize direct;            /* bytes passed on in place, from `in` */
+    gsize copied;            /* bytes in `out` */
+    gboolean copying;
+    gboolean cut;            /* the message was cut */
     gboolean cut_parts;
 } Sink;
 
@@ -61,9 +69,16 @@ emit(Scan *s, Sink *k, const char *p, gsize n)
 {
     if (n == 0)
         return;
-    if (k->out) {
-        memcpy(k->out, p, n);
-        k->out += n;
+    if (!k->copying && p == k->in + k->direct) {
+        k->direct += n;
+    } else {
+        if (!k->copying) {
+            memcpy(k->out, k->in, k->direct);
+            k->copied = k->direct;
+            k->copying = TRUE;
+        }
+        memcpy(k->out + k->copied, p, n);
+        k->copied += n;
     }
     s->out_pos += (gint64) n;
     char last = p[n - 1];
@@ -125,8 +140,12 @@ start_line(Scan *s, Sink *k, const char *p, gsize avail)
 }
 
 static const char *
-line_end(const char *p, const char *end)
+line_end(const Scan *s, const char *p, const char *end)
 {
+    if (!s->cr) {
+        const char *nl = memchr(p, '\n', (gsize) (end - p));
+        return nl ? nl + 1 : end;
+    }
     while (p < end && *p != '\n' && *p != '\r')
         p++;
     return p < end ? p + 1 : end;
@@ -167,7 +186,7 @@ scan(Scan *s, Sink *k, const char *p, const char *end, gboolean last)
                 return avail;
             start_line(s, k, p, avail);
         }
-        const char *q = line_end(p, end);
+        const char *q = line_end(s, p, end);
         take(s, k, p, q);
         if (q[-1] == '\n' || q[-1] == '\r')
             s->line_start = TRUE;
@@ -177,19 +196,25 @@ scan(Scan *s, Sink *k, const char *p, const char *end, gboolean last)
 }
 
 static void
-cap_filter(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace G_GNUC_UNUSED,
+cap_filter(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace,
            char **outbuf, size_t *outlen, size_t *outprespace, gboolean last)
 {
     BtCapFilter *self = BT_CAP_FILTER(filter);
     /* one line end may be added where passing resumes */
     g_mime_filter_set_size(filter, inlen + 1, FALSE);
-    Sink k = { .filter = self, .out = filter->outbuf };
+    Sink k = { .filter = self, .in = inbuf, .out = filter->outbuf };
     gsize held = scan(&self->scan, &k, inbuf, inbuf + inlen, last);
     if (held)
         g_mime_filter_backup(filter, inbuf + inlen - held, held);
-    *outbuf = filter->outbuf;
-    *outlen = (size_t) (k.out - filter->outbuf);
-    *outprespace = filter->outpre;
+    if (k.copying) {
+        *outbuf = filter->outbuf;
+        *outlen = k.copied;
+        *outprespace = filter->outpre;
+    } else {
+        *outbuf = inbuf;
+        *outlen = k.direct;
+        *outprespace = prespace;
+    }
 }
 
 static void
@@ -210,7 +235,7 @@ static void
 cap_reset(GMimeFilter *filter)
 {
     BtCapFilter *self = BT_CAP_FILTER(filter);
-    scan_init(&self->scan, self->scan.mbox);
+    scan_init(&self->scan, self->scan.mbox, self->scan.cr);
     g_array_set_size(self->mappings, 0);
     g_array_set_size(self->cuts, 0);
 }
@@ -218,7 +243,8 @@ cap_reset(GMimeFilter *filter)
 static GMimeFilter *
 cap_copy(GMimeFilter *filter)
 {
-    return bt_cap_filter_new(BT_CAP_FILTER(filter)->scan.mbox);
+    BtCapFilter *self = BT_CAP_FILTER(filter);
+    return bt_cap_filter_new(self->scan.mbox, self->scan.cr);
 }
 
 static void
@@ -246,14 +272,15 @@ bt_cap_filter_init(BtCapFilter *self)
 {
     self->mappings = g_array_new(FALSE, FALSE, sizeof(Mapping));
     self->cuts = g_array_new(FALSE, FALSE, sizeof(Cut));
-    scan_init(&self->scan, FALSE);
+    scan_init(&self->scan, FALSE, TRUE);
 }
 
 GMimeFilter *
-bt_cap_filter_new(gboolean mbox)
+bt_cap_filter_new(gboolean mbox, gboolean cr)
 {
     BtCapFilter *self = g_object_new(BT_TYPE_CAP_FILTER, NULL);
     self->scan.mbox = mbox;
+    self->scan.cr = cr;
     return GMIME_FILTER(self);
 }
 
@@ -302,18 +329,20 @@ GByteArray *
 bt_cap_copy(const char *data, gsize len, char **note)
 {
     Scan s;
-    scan_init(&s, FALSE);
+    scan_init(&s, FALSE, TRUE);
     /* the output is at most the message cap and one line end per part */
     gsize room = MIN(len, (gsize) BT_MAX_MESSAGE_BYTES + BT_MAX_PARTS + 2);
     GByteArray *out = g_byte_array_sized_new((guint) room);
     g_byte_array_set_size(out, (guint) room);
-    Sink k = { .out = (char *) out->data };
+    Sink k = { .in = data, .out = (char *) out->data };
     scan(&s, &k, data, data + len, TRUE);
     *note = k.cut ? cut_note(k.cut_parts) : NULL;
-    if ((gint64) len == s.out_pos) {       /* nothing dropped: parse in place */
+    if (!k.copying && k.direct == len) {   /* nothing dropped: parse in place */
         g_byte_array_unref(out);
         return NULL;
     }
-    g_byte_array_set_size(out, (guint) s.out_pos);
+    if (!k.copying)                        /* only the end was dropped */
+        memcpy(out->data, data, k.direct);
+    g_byte_array_set_size(out, (guint) (k.copying ? k.copied : k.direct));
     return out;
 }

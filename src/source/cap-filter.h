@@ -30,8 +30,10 @@ GType bt_cap_filter_get_type(void);
 #define BT_TYPE_CAP_FILTER (bt_cap_filter_get_type())
 #define BT_CAP_FILTER(o) (G_TYPE_CHECK_INSTANCE_CAST((o), BT_TYPE_CAP_FILTER, BtCapFilter))
 
-/* mbox: a line starting with "From " starts a new message. */
-GMimeFilter *bt_cap_filter_new(gboolean mbox);
+/* mbox: a line starting with "From " starts a new message.  cr: a bare
+ * CR ends a line (input with CRs, as the eol filter will read it); else
+ * only LF does, as for GMime itself. */
+GMimeFilter *bt_cap_filter_new(gboolean mbox, gboolean cr);
 
 /* The input offset of output offset `output`.  Ask in increasing order:
  * older mappings are forgotten. */

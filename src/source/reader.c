@@ -185,7 +185,7 @@ static void
 add_filters(BtReader *r, gboolean cr)
 {
     GMimeStream *filtered = g_mime_stream_filter_new(r->raw);
-    r->cap = BT_CAP_FILTER(bt_cap_filter_new(r->mbox));
+    r->cap = BT_CAP_FILTER(bt_cap_filter_new(r->mbox, cr));
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), GMIME_FILTER(r->cap));
     if (cr) {
         r->eol = BT_EOL_FILTER(bt_eol_filter_new());
