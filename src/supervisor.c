@@ -178,7 +178,7 @@ after_crash(BtBoard *b, BtResume *r, int sig, guint *blind)
         guint64 *key = g_new(guint64, 1);
         *key = seq;
         g_hash_table_add(r->crashed, key);
-        r->written = b->written;
+        r->written = MAX(r->written, b->written);
         *blind = 0;
         return TRUE;
     }
@@ -188,20 +188,20 @@ after_crash(BtBoard *b, BtResume *r, int sig, guint *blind)
         for (guint i = 0; i < seqs->len; i++)
             last = MAX(last, g_array_index(seqs, guint64, i));
         r->careful_until = MAX(r->careful_until, last + 1);
-        r->written = b->written;
+        r->written = MAX(r->written, b->written);
         *blind = 0;
         return TRUE;
     }
     /* nothing to blame: the reader itself (GMime's parser), or between
      * messages.  Once more from where it was; twice at the same point
      * is not chance. */
-    if (*blind > 0 && b->written == r->written) {
+    if (*blind > 0 && b->written <= r->written) {
         g_printerr("bouncetriage: reading the input crashed (%s) after %" G_GUINT64_FORMAT
                    " messages, twice; the rest of the input was not read\n", g_strsignal(sig), b->started);
         return FALSE;
     }
     (*blind)++;
-    r->written = b->written;
+    r->written = MAX(r->written, b->written);
     return TRUE;
 }
 
