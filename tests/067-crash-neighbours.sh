@@ -14,6 +14,16 @@ for jobs in 1 2 4; do
     ok "--jobs $jobs: exit 65" test "$(cat "$TMP/out.rc")" -eq 65
 done
 
+# with --summary the messages already written are replayed in silence
+# after each crash: the counts are those of the 194 written, once each
+for jobs in 1 2; do
+    BOUNCETRIAGE_TEST_FAULT=abort:BT-POISON "$BT_BIN" --format=jsonl --summary --jobs $jobs \
+        "$TMP/batch.mbox" >"$TMP/out" 2>"$TMP/err"
+    ok "--summary, --jobs $jobs: the other 194 records, in order" cmp "$TMP/expected" "$TMP/out"
+    ok "--summary, --jobs $jobs: the summary counts 194" \
+        sh -c "grep -qx 'messages: 194' '$TMP/err' && grep -qx 'records:  194' '$TMP/err'"
+done
+
 make_batch 5 1 2 3 4 5
 crash_run segv 2 "$TMP/out" "$TMP/err" "$TMP/batch.mbox"
 ok "every message crashes: no record" test ! -s "$TMP/out"
