@@ -1,11 +1,20 @@
 /* Batch triage.  With one job everything runs inline.  With N jobs the
  * main thread reads messages, N workers triage them, and a writer thread
- * prints results strictly in input order; a fixed number of tokens bounds
- * the messages in flight, so memory stays flat however big the input. */
+ * prints results strictly in input order; a budget bounds the batches and
+ * the bytes in flight, so memory stays flat however big the input.
+ *
+ * The batch runs under the supervisor (supervisor.h): every thread says on
+ * the board which message it is on, and output reaches stdout only in
+ * whole messages, so that a crash costs one message and a new run can go
+ * on exactly after the last message written. */
+#define _GNU_SOURCE   /* fopencookie */
 #include "config.h"
 #include "pipeline.h"
+#include "source/cap-filter.h"
 #include "source/source.h"
+#include "supervisor.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -26,12 +35,18 @@ typedef struct {
     gint64 started;          /* monotonic µs */
     gint64 last_shown;
     gboolean shown;
+    BtBoard *board;
+    guint64 problems;        /* reported so far, in input order */
+    guint64 mute_problems;   /* the first ones an earlier run already reported */
 } Report;
 
 static void
 on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *what, gpointer data)
 {
     Report *r = data;
+    bt_board_problem(r->board);
+    if (r->problems++ < r->mute_problems)
+        return;
     if (r->quiet && kind == BT_PROBLEM_SKIPPED)
         return;
     if (r->shown) {               /* keep the message off the progress line */
@@ -58,16 +73,6 @@ show_progress(Report *r, const BtSourceStats *st, gboolean last)
     r->shown = !last;
 }
 
-static int
-exit_status(const BtSourceStats *st)
-{
-    if (st->unreadable)
-        return BT_EXIT_NOINPUT;
-    if (st->skipped)
-        return BT_EXIT_SKIPPED;
-    return BT_EXIT_OK;
-}
-
 /* What extract could not read in full (MIME nested too deep, too many
  * recipients): said once per message, in output order. */
 static void
@@ -81,16 +86,232 @@ print_note(const BtTriage *t, const BtBounce *b)
         g_printerr("bouncetriage: %s: %s\n", b->origin, b->note);
 }
 
-/* ---- the parallel machinery -------------------------------------------- */
+/* ---- output in whole messages ------------------------------------------- */
+
+/* Supervised, the sink writes into `pending` (a stdio stream over it) and
+ * commit() puts whole messages on stdout, some KiB at a time, then says
+ * on the board how many messages are out.  Unsupervised, the sink writes
+ * to stdout itself. */
+#define COMMIT_SIZE 8192
 
 typedef struct {
+    FILE *file;              /* what the sink writes to */
+    GString *pending;        /* NULL: unsupervised */
+    gboolean muted;          /* written by an earlier run: replayed in silence */
+    gboolean failed;         /* stdout could not be written */
+    BtBoard *board;
+} Out;
+
+static ssize_t
+out_cookie_write(void *cookie, const char *buf, size_t n)
+{
+    Out *o = cookie;
+    if (!o->muted)
+        g_string_append_len(o->pending, buf, n);
+    return (ssize_t) n;
+}
+
+static void
+out_open(Out *o, BtBoard *board)
+{
+    *o = (Out) { .file = stdout, .board = board };
+    if (!board)
+        return;
+    cookie_io_functions_t io = { .write = out_cookie_write };
+    FILE *f = fopencookie(o, "w", io);
+    if (!f)
+        return;
+    setvbuf(f, NULL, _IOFBF, 65536);
+    o->file = f;
+    o->pending = g_string_sized_new(2 * COMMIT_SIZE);
+}
+
+static gboolean
+write_all(int fd, const char *p, gsize n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return FALSE;
+        p += w;
+        n -= (gsize) w;
+    }
+    return TRUE;
+}
+
+/* Messages [0, done) are through the sink: put their output on stdout
+ * when enough is pending (or `force`), and say so on the board. */
+static void
+out_commit(Out *o, guint64 done, gboolean force)
+{
+    if (!o->pending)
+        return;
+    fflush(o->file);
+    if (o->pending->len > 0 && (force || o->pending->len >= COMMIT_SIZE)) {
+        if (!o->failed && !write_all(STDOUT_FILENO, o->pending->str, o->pending->len)) {
+            g_printerr("bouncetriage: writing the output failed: %s\n", g_strerror(errno));
+            o->failed = TRUE;
+        }
+        g_string_truncate(o->pending, 0);
+    }
+    if (o->pending->len == 0)
+        bt_board_written(o->board, done);
+}
+
+static void
+out_close(Out *o)
+{
+    if (o->pending) {
+        fclose(o->file);
+        g_string_free(o->pending, TRUE);
+    }
+}
+
+/* ---- one message -------------------------------------------------------- */
+
+typedef struct {
+    const BtOptions *opt;
     const BtTriage *triage;
+    const BtResume *resume;
+    gboolean replay;         /* messages an earlier run wrote are triaged again, in silence */
     BtSink *sink;
-    gboolean all;
+    Out out;
+    Report *report;
+} Run;
+
+/* NULL when the message is not to be triaged: it crashed an earlier run,
+ * or an earlier run wrote it and nothing depends on it. */
+static BtBounce *
+triage_one(Run *run, BtMessage *msg, int thread)
+{
+    const BtResume *r = run->resume;
+    guint64 seq = msg->seq;
+    BtBounce *b = NULL;
+    gboolean crashed = r->crashed && g_hash_table_contains(r->crashed, &seq);
+    if (!crashed && (seq >= r->written || run->replay)) {
+        bt_board_busy(r->board, thread, (gint64) seq);
+        b = bt_triage_message(run->triage, msg);
+        bt_board_busy(r->board, thread, -1);
+    }
+    bt_message_free(msg);
+    return b;
+}
+
+/* What every bounce goes through on its way out, on one thread: the
+ * checks (their caches are not thread-safe), the note, the sink.  A
+ * replayed message goes through the checks and the sink too, so that
+ * their state (the checks' cache, --summary, csv's header) is what it
+ * was, but nothing of it is shown. */
+static void
+write_one(Run *run, guint64 seq, BtBounce *b)
+{
+    if (b) {
+        gboolean muted = seq < run->resume->written;
+        bt_board_busy(run->resume->board, BT_BOARD_WRITER, (gint64) seq);
+        if (run->triage->checker)
+            bt_checker_run(run->triage->checker, b);
+        if (!muted)
+            print_note(run->triage, b);
+        run->out.muted = muted;
+        bt_sink_write(run->sink, b, run->opt->all);
+        out_commit(&run->out, seq + 1, FALSE);
+        run->out.muted = FALSE;
+        bt_board_busy(run->resume->board, BT_BOARD_WRITER, -1);
+        bt_bounce_free(b);
+    } else {
+        out_commit(&run->out, seq + 1, FALSE);
+    }
+}
+
+/* The next message, with the board told that the reader is on it. */
+static BtMessage *
+read_one(Run *run, BtSource *src, guint64 next)
+{
+    BtBoard *board = run->resume->board;
+    bt_board_busy(board, BT_BOARD_READER, (gint64) next);
+    BtMessage *msg = bt_source_next(src);
+    bt_board_busy(board, BT_BOARD_READER, -1);
+    if (msg)
+        bt_board_started(board, msg);
+    show_progress(run->report, bt_source_stats(src), FALSE);
+    return msg;
+}
+
+/* ---- the parallel machinery -------------------------------------------- */
+
+/* What may be in flight (read, not yet written): at most 2 batches per
+ * worker, and messages as weighed by message_weight: the reader reads a
+ * batch only while less than BYTES_IN_FLIGHT is in flight.  The bytes
+ * matter as much as the count: 64 messages of a thousand parts each are
+ * 64 times what one job holds, and a message over the budget is the only
+ * one in flight, as with one job. */
+#define BYTES_IN_FLIGHT (2 * 1024 * 1024)
+
+typedef struct {
+    GMutex lock;
+    GCond freed;
+    guint batches, max_batches;
+    gsize bytes;
+} Budget;
+
+/* Wait until there is room for one more batch. */
+static void
+budget_wait(Budget *b)
+{
+    g_mutex_lock(&b->lock);
+    while (b->batches >= b->max_batches || b->bytes >= BYTES_IN_FLIGHT)
+        g_cond_wait(&b->freed, &b->lock);
+    g_mutex_unlock(&b->lock);
+}
+
+static void
+budget_take(Budget *b, gsize bytes)
+{
+    g_mutex_lock(&b->lock);
+    b->batches++;
+    b->bytes += bytes;
+    g_mutex_unlock(&b->lock);
+}
+
+static void
+budget_give(Budget *b, gsize bytes)
+{
+    g_mutex_lock(&b->lock);
+    b->batches--;
+    b->bytes -= bytes;
+    g_cond_signal(&b->freed);
+    g_mutex_unlock(&b->lock);
+}
+
+/* GMime's objects for one part (header list, content type, stream)
+ * take about this much; a message's weight counts them with its bytes. */
+#define PART_WEIGHT 2048
+
+static void
+count_part(GMimeObject *parent G_GNUC_UNUSED, GMimeObject *part G_GNUC_UNUSED, gpointer data)
+{
+    (*(gsize *) data)++;
+}
+
+static gsize
+message_weight(const BtMessage *msg)
+{
+    gsize parts = 1;
+    if (msg->mime)
+        g_mime_message_foreach(msg->mime, count_part, &parts);
+    return MIN(msg->size, (gsize) BT_MAX_MESSAGE_BYTES) + parts * PART_WEIGHT;
+}
+
+typedef struct {
+    Run *run;
     GAsyncQueue *work;       /* Batch* of messages, or the `stop` sentinel */
     GAsyncQueue *done;       /* Batch* of bounces */
-    GAsyncQueue *tokens;     /* one item per free slot in flight */
+    Budget budget;
     guint64 total;           /* set once reading ends; G_MAXUINT64 until then */
+    guint64 first_batch;     /* seq of the first batch */
+    gint next_worker;
     GMutex lock;
 } Pool;
 
@@ -102,33 +323,22 @@ static gpointer stop_marker = &stop_marker;
 
 typedef struct {
     guint64 seq;             /* batch number, in input order */
-    GPtrArray *items;        /* BtMessage* on the way in, BtBounce* on the way out */
+    guint64 first;           /* seq of its first message; the others follow */
+    gsize weight;            /* of its messages, for the budget */
+    GPtrArray *items;        /* BtMessage* on the way in, BtBounce* (or NULL) on the way out */
 } Batch;
-
-/* What every bounce goes through on its way out, on one thread: the
- * checks (their caches are not thread-safe), the note, the sink. */
-static void
-write_bounce(const BtTriage *t, BtSink *sink, BtBounce *b, gboolean all)
-{
-    if (t->checker)
-        bt_checker_run(t->checker, b);
-    print_note(t, b);
-    bt_sink_write(sink, b, all);
-}
 
 static gpointer
 worker_main(gpointer data)
 {
     Pool *p = data;
+    int thread = BT_BOARD_WORKER0 + g_atomic_int_add(&p->next_worker, 1);
     for (;;) {
         Batch *batch = g_async_queue_pop(p->work);
         if ((gpointer) batch == stop_marker)
             return NULL;
-        for (guint i = 0; i < batch->items->len; i++) {
-            BtMessage *msg = batch->items->pdata[i];
-            batch->items->pdata[i] = bt_triage_message(p->triage, msg);
-            bt_message_free(msg);
-        }
+        for (guint i = 0; i < batch->items->len; i++)
+            batch->items->pdata[i] = triage_one(p->run, batch->items->pdata[i], thread);
         g_async_queue_push(p->done, batch);
     }
 }
@@ -155,60 +365,66 @@ writer_main(gpointer data)
             g_hash_table_insert(pending, &batch->seq, batch);
         while ((batch = g_hash_table_lookup(pending, &next))) {
             g_hash_table_remove(pending, &next);
-            for (guint i = 0; i < batch->items->len; i++) {
-                BtBounce *b = batch->items->pdata[i];
-                write_bounce(p->triage, p->sink, b, p->all);
-                bt_bounce_free(b);
-            }
+            for (guint i = 0; i < batch->items->len; i++)
+                write_one(p->run, batch->first + i, batch->items->pdata[i]);
             g_ptr_array_unref(batch->items);
+            budget_give(&p->budget, batch->weight);
             g_free(batch);
             next++;
-            g_async_queue_push(p->tokens, GINT_TO_POINTER(1));
         }
     }
     return NULL;
 }
 
-/* The next batch of up to BATCH_SIZE messages, or NULL at the end. */
+/* The next batch of up to BATCH_SIZE messages, and no heavier than a
+ * share of the budget, or NULL at the end. */
 static Batch *
-read_batch(BtSource *src, guint64 seq, Report *rep)
+read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight)
 {
     Batch *batch = NULL;
     BtMessage *msg;
-    while ((!batch || batch->items->len < BATCH_SIZE) && (msg = bt_source_next(src))) {
+    while ((!batch || (batch->items->len < BATCH_SIZE && batch->weight < max_weight))
+           && (msg = read_one(run, src, *next))) {
         if (!batch) {
             batch = g_new0(Batch, 1);
             batch->seq = seq;
+            batch->first = msg->seq;
             batch->items = g_ptr_array_sized_new(BATCH_SIZE);
         }
+        *next = msg->seq + 1;
         g_ptr_array_add(batch->items, msg);
-        show_progress(rep, bt_source_stats(src), FALSE);
+        batch->weight += message_weight(msg);
     }
     return batch;
 }
 
 static void
-run_parallel(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sink, Report *rep)
+run_parallel(Run *run, BtSource *src, guint64 next)
 {
-    Pool p = { .triage = t, .sink = sink, .all = opt->all, .total = G_MAXUINT64 };
+    int jobs = run->opt->jobs;
+    Pool p = { .run = run, .total = G_MAXUINT64 };
     g_mutex_init(&p.lock);
     p.work = g_async_queue_new();
     p.done = g_async_queue_new();
-    p.tokens = g_async_queue_new();
-    for (int i = 0; i < opt->jobs * 2; i++)    /* batches in flight: memory stays bounded */
-        g_async_queue_push(p.tokens, GINT_TO_POINTER(1));
+    g_mutex_init(&p.budget.lock);
+    g_cond_init(&p.budget.freed);
+    p.budget.max_batches = (guint) jobs * 2;
+    if (run->resume->board)   /* the board names so many messages in flight, no more */
+        p.budget.max_batches = MIN(p.budget.max_batches, BT_BOARD_RING / BATCH_SIZE - 1);
+    gsize max_weight = BYTES_IN_FLIGHT / p.budget.max_batches;
 
-    GThread **workers = g_new(GThread *, opt->jobs);
-    for (int i = 0; i < opt->jobs; i++)
+    GThread **workers = g_new(GThread *, jobs);
+    for (int i = 0; i < jobs; i++)
         workers[i] = g_thread_new("worker", worker_main, &p);
     GThread *writer = g_thread_new("writer", writer_main, &p);
 
     Batch *batch;
     guint64 n = 0;
     for (;;) {
-        g_async_queue_pop(p.tokens);           /* wait for a free slot */
-        if (!(batch = read_batch(src, n, rep)))
+        budget_wait(&p.budget);
+        if (!(batch = read_batch(run, src, n, &next, max_weight)))
             break;
+        budget_take(&p.budget, batch->weight);
         n++;
         g_async_queue_push(p.work, batch);
     }
@@ -216,29 +432,36 @@ run_parallel(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sin
     p.total = n;
     g_mutex_unlock(&p.lock);
 
-    for (int i = 0; i < opt->jobs; i++)
+    for (int i = 0; i < jobs; i++)
         g_async_queue_push(p.work, stop_marker);
-    for (int i = 0; i < opt->jobs; i++)
+    for (int i = 0; i < jobs; i++)
         g_thread_join(workers[i]);
     g_thread_join(writer);
     g_free(workers);
     g_async_queue_unref(p.work);
     g_async_queue_unref(p.done);
-    g_async_queue_unref(p.tokens);
+    g_mutex_clear(&p.budget.lock);
+    g_cond_clear(&p.budget.freed);
     g_mutex_clear(&p.lock);
 }
 
-static void
-run_inline(const BtOptions *opt, const BtTriage *t, BtSource *src, BtSink *sink, Report *rep)
+/* One message at a time while the next is before `until`; FALSE when the
+ * input is done.  *next: the seq of the next message. */
+static gboolean
+run_inline(Run *run, BtSource *src, guint64 *next, guint64 until)
 {
-    BtMessage *msg;
-    while ((msg = bt_source_next(src))) {
-        g_autoptr(BtBounce) b = bt_triage_message(t, msg);
-        bt_message_free(msg);
-        write_bounce(t, sink, b, opt->all);
-        show_progress(rep, bt_source_stats(src), FALSE);
+    while (*next < until) {
+        BtMessage *msg = read_one(run, src, *next);
+        if (!msg)
+            return FALSE;
+        guint64 seq = msg->seq;
+        *next = seq + 1;
+        write_one(run, seq, triage_one(run, msg, BT_BOARD_WORKER0));
     }
+    return TRUE;
 }
+
+/* ---- the batch ---------------------------------------------------------- */
 
 static void
 observe_bounce(const BtBounce *bounce, gpointer digest)
@@ -246,33 +469,81 @@ observe_bounce(const BtBounce *bounce, gpointer digest)
     bt_digest_add_bounce(digest, bounce);
 }
 
-int
-bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
+static int
+exit_status(const BtSourceStats *st, const BtResume *r)
 {
+    if (st->unreadable)
+        return BT_EXIT_NOINPUT;
+    if (st->skipped || (r->crashed && g_hash_table_size(r->crashed) > 0))
+        return BT_EXIT_SKIPPED;
+    return BT_EXIT_OK;
+}
+
+typedef struct {
+    const BtOptions *opt;
+    const BtTriage *triage;
+} Batchwork;
+
+static int
+run_batch(const BtResume *resume, gpointer data)
+{
+    const Batchwork *w = data;
+    const BtOptions *opt = w->opt;
     Report rep = {
         .quiet = opt->quiet,
         .progress = opt->progress && isatty(STDERR_FILENO),
         .started = g_get_monotonic_time(),
+        .board = resume->board,
+        .mute_problems = resume->mute_problems,
     };
+    Run run = {
+        .opt = opt,
+        .triage = w->triage,
+        .resume = resume,
+        .replay = opt->summary || opt->format != BT_FORMAT_JSONL || w->triage->checker
+                  || opt->report || opt->suppress,
+        .report = &rep,
+    };
+    out_open(&run.out, resume->board);
     g_autoptr(BtSource) src = bt_source_new((const char *const *) opt->paths, on_problem, &rep);
-    g_autoptr(BtSink) sink = bt_sink_new(stdout, opt->format,
-                                         opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    if (resume->spool_fd >= 0)
+        bt_source_spool_stdin(src, resume->spool_fd);
+    run.sink = bt_sink_new(run.out.file, opt->format,
+                           opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    /* the report and the suppression list see every bounce the sink writes,
+     * the ones a restarted run replays in silence too */
     int status = BT_EXIT_OK;
-    g_autoptr(BtDigest) digest = bt_pipeline_digest_new(opt, t, &status);
-    if (status != BT_EXIT_OK)
+    g_autoptr(BtDigest) digest = bt_pipeline_digest_new(opt, w->triage, &status);
+    if (status != BT_EXIT_OK) {      /* the report or the list cannot be created */
+        bt_sink_free(run.sink);
+        out_close(&run.out);
         return status;
+    }
     if (digest)
-        bt_sink_set_observer(sink, observe_bounce, digest);
-    if (opt->jobs > 1)
-        run_parallel(opt, t, src, sink, &rep);
-    else
-        run_inline(opt, t, src, sink, &rep);
+        bt_sink_set_observer(run.sink, observe_bounce, digest);
+    guint64 next = 0;
+    gboolean more = run_inline(&run, src, &next, opt->jobs > 1 ? resume->careful_until : G_MAXUINT64);
+    if (more && opt->jobs > 1)
+        run_parallel(&run, src, next);
     show_progress(&rep, bt_source_stats(src), TRUE);
-    bt_sink_finish(sink);
+    bt_sink_finish(run.sink);
     if (opt->summary)
-        bt_sink_write_summary(sink, opt->format == BT_FORMAT_TEXT ? stdout : stderr);
-    fflush(stdout);
-    return bt_pipeline_digest_finish(digest, exit_status(bt_source_stats(src)));
+        bt_sink_write_summary(run.sink, opt->format == BT_FORMAT_TEXT ? run.out.file : stderr);
+    out_commit(&run.out, next, TRUE);
+    fflush(run.out.file);
+    bt_sink_free(run.sink);
+    gboolean failed = run.out.failed;
+    out_close(&run.out);
+    if (failed)
+        return 74;   /* EX_IOERR, as main says for stdout */
+    return bt_pipeline_digest_finish(digest, exit_status(bt_source_stats(src), resume));
+}
+
+int
+bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
+{
+    Batchwork w = { opt, t };
+    return bt_supervise(opt, run_batch, &w);
 }
 
 /* What the report's title says was read. */

@@ -21,6 +21,7 @@ bt_message_free(BtMessage *msg)
     if (!msg)
         return;
     g_free(msg->origin);
+    g_free(msg->note);
     g_clear_object(&msg->mime);
     g_free(msg);
 }

@@ -33,6 +33,7 @@ typedef struct {
     guint64 seq;           /* 0, 1, 2 … in input order (output ordering with --jobs) */
     gsize size;            /* bytes of the message as read (approximate for mbox) */
     GMimeMessage *mime;    /* owned */
+    char *note;            /* what the source did not read of it (a cap), or NULL */
 } BtMessage;
 
 BtMessage *bt_message_new(const char *origin, gint64 offset, GMimeMessage *mime);

@@ -288,6 +288,9 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     g_autoptr(BtMsgView) view = bt_view_new(msg);
     if (view->too_deep)
         add_note(b, "MIME parts nested more than " G_STRINGIFY(BT_VIEW_MAX_DEPTH) " levels deep were not read");
+    if (view->too_many_parts)
+        add_note(b, "more than " G_STRINGIFY(BT_VIEW_MAX_PARTS) " MIME parts: only the first "
+                    G_STRINGIFY(BT_VIEW_MAX_PARTS) " were read");
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
     decode_view(ex, view, found);
     bound_recipients(found, b);
@@ -315,6 +318,8 @@ bt_extract(BtExtractor *ex, const BtMessage *msg)
     b->offset = msg->offset;
     b->seq = msg->seq;
     b->records = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    if (msg->note)
+        add_note(b, msg->note);
 
     extract_records(ex, msg, b->records, 0, b);
     b->is_bounce = b->records->len > 0;

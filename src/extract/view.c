@@ -7,18 +7,35 @@
 
 #include <string.h>
 
-/* Bytes of a leaf part after its transfer encoding is undone. */
+/* The first BT_VIEW_MAX_PART_TEXT bytes of a leaf part, its transfer
+ * encoding undone; the rest is neither decoded nor read. */
 static GByteArray *
 part_bytes(GMimePart *part)
 {
     GMimeDataWrapper *content = g_mime_part_get_content(part);
-    if (!content)
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    if (!raw)
         return NULL;
-    GMimeStream *mem = g_mime_stream_mem_new();
-    g_mime_data_wrapper_write_to_stream(content, mem);
-    GByteArray *array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-    g_object_unref(mem);
+    g_mime_stream_reset(raw);
+    GMimeStream *decoded = g_mime_stream_filter_new(raw);
+    GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+    if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+        || encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
+        GMimeFilter *decoder = g_mime_filter_basic_new(encoding, FALSE);
+        g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), decoder);
+        g_object_unref(decoder);
+    }
+    GByteArray *array = g_byte_array_sized_new(4096);
+    while (array->len < BT_VIEW_MAX_PART_TEXT) {
+        guint8 buf[16384];
+        ssize_t n = g_mime_stream_read(decoded, (char *) buf,
+                                       MIN(sizeof buf, (gsize) (BT_VIEW_MAX_PART_TEXT - array->len)));
+        if (n <= 0)
+            break;
+        g_byte_array_append(array, buf, (guint) n);
+    }
+    g_object_unref(decoded);
+    g_mime_stream_reset(raw);
     return array;
 }
 
@@ -139,17 +156,21 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
             walk_object(v, pick_alternative(mp), w, depth + 1);
             return;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n && !v->too_many_parts; i++)
             walk_object(v, g_mime_multipart_get_part(mp, i), w, depth + 1);
         /* no part at all: the boundary is wrong, and the whole report is
          * the text before the first (missing) boundary */
         const char *prologue = g_mime_multipart_get_prologue(mp);
         if (n == 0 && prologue) {
-            g_autofree char *text = bt_text_to_utf8(prologue, strlen(prologue), NULL);
+            gsize len = MIN(strlen(prologue), (gsize) BT_VIEW_MAX_PART_TEXT);
+            g_autofree char *text = bt_text_to_utf8(prologue, len, NULL);
             append_text(w->body, bt_text_lf(text));
         }
     } else if (GMIME_IS_PART(obj)) {
-        walk_leaf(v, obj, w);
+        if (++v->parts > BT_VIEW_MAX_PARTS)
+            v->too_many_parts = TRUE;
+        else
+            walk_leaf(v, obj, w);
     }
 }
 

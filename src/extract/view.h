@@ -18,11 +18,19 @@ typedef struct {
     char *returned_headers;      /* the returned message's header block as text (unfolded), NULL if
                                   * not found yet; layouts may supply it from an inline copy */
     gboolean too_deep;           /* MIME parts nested deeper than BT_VIEW_MAX_DEPTH were not read */
+    gboolean too_many_parts;     /* parts past the first BT_VIEW_MAX_PARTS were not read */
+    guint parts;                 /* leaf parts walked */
 } BtMsgView;
 
 /* Multiparts nested deeper than this are not read: no bounce needs more,
  * and a hostile message must not make the walk recurse without bound. */
 #define BT_VIEW_MAX_DEPTH 64
+/* The diagnostic is always near the start of a bounce's text: of each
+ * part only the first BT_VIEW_MAX_PART_TEXT bytes are decoded and
+ * searched, and only the first BT_VIEW_MAX_PARTS parts are walked, so
+ * that time and memory do not grow with what the message carries. */
+#define BT_VIEW_MAX_PART_TEXT (256 * 1024)
+#define BT_VIEW_MAX_PARTS 1000
 
 BtMsgView *bt_view_new(const BtMessage *msg);
 void bt_view_free(BtMsgView *view);

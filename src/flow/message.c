@@ -10,6 +10,7 @@
  * X-Bounce-* field it sees to be ours. */
 #include "flow/flow-private.h"
 
+#include "source/cap-filter.h"
 #include "source/eol-filter.h"
 #include "core/headstart.h"
 
@@ -181,17 +182,26 @@ map_header(BtAnnotated *a)
 
 /* GMime over the buffer itself (no copy), past the From_ line; CR line
  * ends go through the source's eol filter, as in batch mode, so extract
- * sees the same text either way. */
+ * sees the same text either way.  A message over the source's caps
+ * (cap-filter.h) is parsed from a capped copy instead, *note saying why;
+ * the output still splices every original byte. */
 static GMimeMessage *
-parse(BtAnnotated *a)
+parse(BtAnnotated *a, char **note)
 {
-    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(a->data);
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
     /* blank-looking lines before the header are skipped, as the source does */
     gsize at = a->header_at + bt_header_junk_length((const char *) a->data->data + a->header_at,
                                                     MIN(a->data->len - a->header_at, SNIFF_SIZE));
-    GMimeStream *stream = g_mime_stream_substream(mem, (gint64) at, (gint64) a->data->len);
-    g_object_unref(mem);
+    g_autoptr(GByteArray) capped = bt_cap_copy((const char *) a->data->data + at, a->data->len - at, note);
+    GMimeStream *stream;
+    if (capped) {
+        /* the stream owns the copy: the parsed parts point into it */
+        stream = g_mime_stream_mem_new_with_byte_array(g_steal_pointer(&capped));
+    } else {
+        GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(a->data);
+        g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+        stream = g_mime_stream_substream(mem, (gint64) at, (gint64) a->data->len);
+        g_object_unref(mem);
+    }
 
     gsize sniff = MIN(a->data->len - at, SNIFF_SIZE);
     if (memchr(a->data->data + at, '\r', sniff)) {
@@ -233,12 +243,14 @@ triage(BtAnnotated *a, const BtFlowConfig *cfg)
     a->error = unparsable_because(a);
     if (a->error)
         return;
-    GMimeMessage *mime = parse(a);
+    g_autofree char *note = NULL;
+    GMimeMessage *mime = parse(a, &note);
     if (!mime) {
         a->error = g_strdup("not a mail message: GMime could not parse it");
         return;
     }
     g_autoptr(BtMessage) msg = bt_message_new("-", -1, mime);
+    msg->note = g_steal_pointer(&note);
     msg->size = a->data->len;
     a->bounce = bt_extract(cfg->extractor, msg);
     if (a->bounce->is_bounce)

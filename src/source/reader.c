@@ -2,8 +2,9 @@
  * "From " at the very start means an mbox, anything else one message; a CR
  * in it puts the eol filter between the input and the parser.  The layers:
  *
- *   fd → GMimeStreamPipe → replay (sniff) [→ filter(eol) → replay (tell)] → parser
+ *   fd → GMimeStreamPipe → replay (sniff) → filter(cap [, eol]) → replay (tell) → parser
  *
+ * The cap filter (cap-filter.h) bounds what GMime builds of each message.
  * The replay layers let the reader read the first block of a pipe and then
  * parse it from the start, give the parser a position to report mbox
  * markers in (a filter stream has none), and restart the parser just after
@@ -12,6 +13,7 @@
  * owns its bytes and outlives the reader. */
 #include "source/reader.h"
 
+#include "source/cap-filter.h"
 #include "source/eol-filter.h"
 #include "source/replay-stream.h"
 #include "core/headstart.h"
@@ -45,7 +47,8 @@ struct _BtReader {
     ReaderState state;
 
     GMimeStream *raw;        /* replay stream straight over the input */
-    GMimeStream *parsed;     /* what the parser reads: raw, or a replay over the eol filter */
+    GMimeStream *parsed;     /* what the parser reads: a replay over the filters */
+    BtCapFilter *cap;
     BtEolFilter *eol;        /* NULL for LF input */
     GMimeParser *parser;
     GMimeParserOptions *options;
@@ -91,30 +94,37 @@ finish(BtReader *r)
 }
 
 BtReader *
-bt_reader_new(int fd, gboolean owns_fd, const char *origin, BtReaderReport report_fn,
-              gpointer data)
+bt_reader_new_for_stream(GMimeStream *input, const char *origin, BtReaderReport report_fn,
+                         gpointer data)
 {
     BtReader *r = g_new0(BtReader, 1);
     r->origin = g_strdup(origin);
-    r->is_file = owns_fd;
     r->report = report_fn;
     r->report_data = data;
     r->state = READER_START;
+    r->file_size = -1;
     r->last_marker = -1;
     r->last_restart = -1;
     r->next_from = -1;
+    r->raw = bt_replay_stream_new(input, HISTORY_SIZE);
+    r->options = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(r->options, parser_warning, NULL);
+    return r;
+}
 
-    struct stat st;
-    r->file_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (gint64) st.st_size : -1;
-
+BtReader *
+bt_reader_new(int fd, gboolean owns_fd, const char *origin, BtReaderReport report_fn,
+              gpointer data)
+{
     /* a pipe stream only reads on: it works for files and pipes alike */
     GMimeStream *input = g_mime_stream_pipe_new(fd);
     g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(input), owns_fd);
-    r->raw = bt_replay_stream_new(input, HISTORY_SIZE);
+    BtReader *r = bt_reader_new_for_stream(input, origin, report_fn, data);
     g_object_unref(input);
 
-    r->options = g_mime_parser_options_new();
-    g_mime_parser_options_set_warning_callback(r->options, parser_warning, NULL);
+    struct stat st;
+    r->is_file = owns_fd;
+    r->file_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (gint64) st.st_size : -1;
     return r;
 }
 
@@ -126,6 +136,7 @@ bt_reader_free(BtReader *r)
     g_clear_object(&r->parser);
     g_clear_object(&r->parsed);
     g_clear_object(&r->eol);
+    g_clear_object(&r->cap);
     g_clear_object(&r->raw);
     g_mime_parser_options_free(r->options);
     g_free(r->origin);
@@ -169,13 +180,18 @@ start_parser(BtReader *r)
     g_mime_parser_set_persist_stream(r->parser, FALSE);
 }
 
-/* Put the eol filter between the input and the parser. */
+/* Put the cap filter, and the eol filter for CR line ends, between the
+ * input and the parser.  The cap sees the input's own line ends. */
 static void
-add_eol_filter(BtReader *r)
+add_filters(BtReader *r, gboolean cr)
 {
     GMimeStream *filtered = g_mime_stream_filter_new(r->raw);
-    r->eol = BT_EOL_FILTER(bt_eol_filter_new());
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), GMIME_FILTER(r->eol));
+    r->cap = BT_CAP_FILTER(bt_cap_filter_new(r->mbox, cr));
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), GMIME_FILTER(r->cap));
+    if (cr) {
+        r->eol = BT_EOL_FILTER(bt_eol_filter_new());
+        g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), GMIME_FILTER(r->eol));
+    }
     r->parsed = bt_replay_stream_new(filtered, HISTORY_SIZE);
     g_object_unref(filtered);
 }
@@ -210,10 +226,7 @@ open_input(BtReader *r)
     gsize junk = bt_header_junk_length(block, (gsize) n);
     r->mbox = n - (gssize) junk >= 5 && memcmp(block + junk, "From ", 5) == 0;
     bt_replay_stream_rewind(BT_REPLAY_STREAM(r->raw), (gint64) junk);
-    if (memchr(block, '\r', (gsize) n))
-        add_eol_filter(r);
-    else
-        r->parsed = g_object_ref(r->raw);
+    add_filters(r, memchr(block, '\r', (gsize) n) != NULL);
     start_parser(r);
     r->state = r->mbox ? READER_MBOX : READER_SINGLE;
     return TRUE;
@@ -309,16 +322,25 @@ next_single(BtReader *r)
     }
     BtMessage *msg = bt_message_new(r->origin, -1, mime);
     msg->size = (gsize) bt_reader_bytes(r);
+    msg->note = bt_cap_filter_take_note(r->cap, 0);
     return msg;
+}
+
+/* Where a From line the parser reported is in the cap filter's output. */
+static gint64
+capped_offset(BtReader *r, gint64 marker)
+{
+    if (marker < 0 || !r->eol)
+        return marker;
+    return bt_eol_filter_input_offset(r->eol, marker);
 }
 
 /* The offset in the original input of a From line the parser reported. */
 static gint64
 original_offset(BtReader *r, gint64 marker)
 {
-    if (marker < 0 || !r->eol)
-        return marker;
-    return bt_eol_filter_input_offset(r->eol, marker);
+    gint64 capped = capped_offset(r, marker);
+    return capped < 0 ? capped : bt_cap_filter_input_offset(r->cap, capped);
 }
 
 /* Restart the parser where it stopped, so that it looks for the next From
@@ -367,8 +389,11 @@ static BtMessage *
 accept_entry(BtReader *r, GMimeMessage *mime, gint64 marker, gint64 offset, gboolean at_end)
 {
     g_autofree char *why = message_problem(mime);
+    /* a message the cap filter cut looks truncated to GMime: it is not */
+    g_autofree char *note = bt_cap_filter_take_note(r->cap, MAX(0, capped_offset(r, marker)));
+    gboolean cut = at_end && !note && input_was_cut(r);
     if (why) {
-        if (at_end && input_was_cut(r))
+        if (cut)
             bt_set_str(&why, "the mbox ends in the middle of a message; the message was skipped");
         report(r, BT_PROBLEM_SKIPPED, offset, why);
         g_object_unref(mime);
@@ -377,7 +402,8 @@ accept_entry(BtReader *r, GMimeMessage *mime, gint64 marker, gint64 offset, gboo
 
     BtMessage *msg = bt_message_new(r->origin, offset, mime);
     msg->size = (gsize) MAX(0, g_mime_parser_tell(r->parser) - marker);
-    if (at_end && input_was_cut(r))
+    msg->note = g_steal_pointer(&note);
+    if (cut)
         report(r, BT_PROBLEM_SKIPPED, offset,
                "the mbox ends in the middle of this message; the part before the cut is passed on");
     return msg;

@@ -15,6 +15,9 @@ typedef void (*BtReaderReport)(BtProblemKind kind, const char *origin, gint64 of
  * the reader does not own is called "input" rather than "file" in reports. */
 BtReader *bt_reader_new(int fd, gboolean owns_fd, const char *origin,
                         BtReaderReport report, gpointer data);
+/* The same over a stream already open (a spooled stdin); not a file. */
+BtReader *bt_reader_new_for_stream(GMimeStream *input, const char *origin,
+                                   BtReaderReport report, gpointer data);
 /* The next message (offset, size and mime set; seq left to the caller), or
  * NULL when the input is done.  Problems are reported on the way. */
 BtMessage *bt_reader_next(BtReader *reader);

@@ -66,7 +66,12 @@ replay_read(GMimeStream *stream, char *buf, size_t len)
     if (self->error)
         return -1;
 
-    ssize_t n = g_mime_stream_read(self->source, buf, len);
+    /* a filter may give nothing for a whole block (the cap filter dropping
+     * a part's tail): only the end of the source is the end */
+    ssize_t n;
+    do
+        n = g_mime_stream_read(self->source, buf, len);
+    while (n == 0 && !g_mime_stream_eos(self->source));
     if (n < 0) {
         self->error = errno ? errno : EIO;
         return -1;

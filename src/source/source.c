@@ -7,6 +7,7 @@
 #include "source/source-private.h"
 
 #include "source/reader.h"
+#include "source/spool-stream.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +35,7 @@ struct _BtSource {
     BtReader *reader;       /* the input being read, if any */
     guint64 seq;
     guint64 bytes_done;     /* bytes of the inputs already finished */
+    int spool_fd;           /* stdin's spool, -1: none (or used) */
     BtSourceStats stats;
 };
 
@@ -82,6 +84,7 @@ source_new(BtProblemFunc problem, gpointer user_data)
     BtSource *src = g_new0(BtSource, 1);
     src->problem = problem;
     src->user_data = user_data;
+    src->spool_fd = -1;
     g_queue_init(&src->pending);
     return src;
 }
@@ -119,6 +122,12 @@ bt_source_free(BtSource *src)
     bt_reader_free(src->reader);
     g_queue_clear_full(&src->pending, input_free);
     g_free(src);
+}
+
+void
+bt_source_spool_stdin(BtSource *src, int spool_fd)
+{
+    src->spool_fd = spool_fd;
 }
 
 const BtSourceStats *
@@ -219,6 +228,13 @@ open_input(BtSource *src, Input *in)
 {
     struct stat st;
 
+    if (in->kind == INPUT_FD && in->fd == STDIN_FILENO && src->spool_fd >= 0) {
+        GMimeStream *spooled = bt_spool_stream_new(in->fd, src->spool_fd);
+        src->reader = bt_reader_new_for_stream(spooled, in->path, source_report, src);
+        g_object_unref(spooled);
+        src->spool_fd = -1;    /* stdin named twice: the second time it is empty */
+        return;
+    }
     if (in->kind == INPUT_FD) {
         src->reader = bt_reader_new(in->fd, FALSE, in->path, source_report, src);
         return;

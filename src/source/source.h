@@ -31,5 +31,9 @@ BtSource *bt_source_new(const char *const *paths, BtProblemFunc problem, gpointe
 /* The next message (owned by the caller), or NULL when every input is done. */
 BtMessage *bt_source_next(BtSource *src);
 const BtSourceStats *bt_source_stats(BtSource *src);
+/* Read stdin (its first appearance in paths) through this spool file, so
+ * that a later source over the same spool reads it again from the start
+ * (see spool-stream.h).  Call before the first bt_source_next. */
+void bt_source_spool_stdin(BtSource *src, int spool_fd);
 void bt_source_free(BtSource *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtSource, bt_source_free)

@@ -1,0 +1,51 @@
+/* supervisor — a crash in triage costs one message, never the batch.
+ *
+ * The parent process only supervises: the batch runs in a child, which
+ * publishes on a shared board which message each of its threads is on and
+ * how many messages' output it has written (stdout is written only in
+ * whole messages).  When the child dies of a signal (a crash, an abort, an
+ * allocation failure), the parent names the message it died on, reports it
+ * as skipped (exit 65), and starts a new child that goes on after it.
+ * When several messages were in flight, the new child takes them one at a
+ * time until the culprit shows itself.
+ *
+ * A new child reads the input again from the start (stdin from a spool
+ * file the first child filled as it read): messages already written are
+ * not written again, but when their state matters (--summary, --check,
+ * the csv header, text spacing) they are triaged again in silence so that
+ * the end of the run is what one uninterrupted run would give. */
+#pragma once
+
+#include "cli.h"
+#include "core/core.h"
+
+typedef struct _BtBoard BtBoard;
+
+/* Threads that publish what they are on: the reader, the writer, workers. */
+enum { BT_BOARD_READER = 0, BT_BOARD_WRITER = 1, BT_BOARD_WORKER0 = 2 };
+/* The most messages in flight that the board can name. */
+#define BT_BOARD_RING 1024
+
+/* Where a child starts: what earlier children did.  All zero for the first. */
+typedef struct {
+    BtBoard *board;          /* NULL: not supervised */
+    int spool_fd;            /* stdin's spool, or -1 */
+    guint64 written;         /* messages [0, written) were written by an earlier child */
+    guint64 careful_until;   /* messages before this are taken one at a time */
+    GHashTable *crashed;     /* seq (guint64*) -> TRUE: messages that crashed a child */
+    guint64 mute_problems;   /* input problems already reported by an earlier child */
+} BtResume;
+
+/* One run of the batch from `resume`; returns its exit status. */
+typedef int (*BtBatchFunc)(const BtResume *resume, gpointer data);
+
+/* Runs `batch` under supervision over opt->paths; returns the exit
+ * status.  BOUNCETRIAGE_SUPERVISE=0 runs it in this process instead (to
+ * measure what supervision costs). */
+int bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data);
+
+/* Called by the batch (NULL board: nothing happens). */
+void bt_board_started(BtBoard *board, const BtMessage *msg);
+void bt_board_busy(BtBoard *board, int thread, gint64 seq);
+void bt_board_written(BtBoard *board, guint64 messages);
+void bt_board_problem(BtBoard *board);
