@@ -691,6 +691,18 @@ test_defaults(void)
     rec = finish(rs, b, "explicit", "5.1.1", 550);
     g_assert_false(rec->hardbounce);
     g_assert_cmpstr(rec->severity, ==, "high");
+
+    /* a delay notice is never a hard bounce, whatever the words say: the
+     * MTA is still trying */
+    BtRecord *delayed = b->records->pdata[0];
+    bt_set_str(&delayed->diagnosticcode, "550 5.1.1 nouser here");
+    bt_set_str(&delayed->deliverystatus, "5.1.1");
+    bt_set_str(&delayed->action, "delayed");
+    delayed->replycode = 550;
+    bt_ruleset_apply(rs, b, FALSE);
+    g_assert_cmpstr(delayed->reason, ==, "userunknown");
+    g_assert_cmpstr(delayed->action, ==, "delayed");
+    g_assert_false(delayed->hardbounce);
     bounce_free(b);
 }
 

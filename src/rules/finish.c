@@ -189,4 +189,8 @@ bt_verdict_finish(BtRecord *rec, gboolean hardbounce_given)
         set_pseudo_status(rec);
     reconcile_reply_code(rec);
     set_implied_action(rec);
+    /* a delay notice says the MTA is still trying: whatever the words or a
+     * rule say, nothing is permanent yet */
+    if (g_strcmp0(rec->action, "delayed") == 0)
+        rec->hardbounce = FALSE;
 }
