@@ -454,10 +454,53 @@ bt_subject_init(BtSubject *subj)
     memset(subj, 0, offsetof(BtSubject, pairs));
 }
 
+/* The ASCII stand-in for the typographic quote whose UTF-8 is E2 80 c, or 0. */
+static char
+ascii_quote(guchar c)
+{
+    switch (c) {
+    case 0x98: case 0x99: case 0x9B: case 0xB2:    /* ‘ ’ ‛ ′ */
+        return '\'';
+    case 0x9C: case 0x9D:                           /* “ ” */
+        return '"';
+    default:
+        return 0;
+    }
+}
+
+/* `str` with its typographic quotes made ASCII, or NULL when it has none. */
+static char *
+plain_quotes(const char *str, gsize len, gsize *out_len)
+{
+    const char *p = str ? memchr(str, 0xE2, len) : NULL;
+    gboolean found = FALSE;
+    for (; p && p + 2 < str + len && !found; p = memchr(p + 1, 0xE2, str + len - p - 1))
+        found = (guchar) p[1] == 0x80 && ascii_quote((guchar) p[2]);
+    if (!found)
+        return NULL;
+    char *out = g_malloc(len + 1);
+    gsize n = 0;
+    for (gsize i = 0; i < len; i++) {
+        char q = i + 2 < len && (guchar) str[i] == 0xE2 && (guchar) str[i + 1] == 0x80
+                     ? ascii_quote((guchar) str[i + 2]) : 0;
+        if (q) {
+            out[n++] = q;
+            i += 2;
+        } else {
+            out[n++] = str[i];
+        }
+    }
+    out[n] = '\0';
+    *out_len = n;
+    return out;
+}
+
 void
 bt_subject_set(BtSubject *subj, const char *str, gsize len)
 {
-    subj->str = str;
+    g_clear_pointer(&subj->plain, g_free);
+    subj->plain = plain_quotes(str, len, &len);
+    subj->str = subj->plain ? subj->plain : str;
     subj->len = len;
     subj->prepared = FALSE;
 }
@@ -466,6 +509,7 @@ void
 bt_subject_free(BtSubject *subj)
 {
     g_free(subj->lower);
+    g_free(subj->plain);
     bt_subject_init(subj);
 }
 

@@ -48,10 +48,14 @@ typedef struct {
     int odd_fold;               /* str holds U+212A or U+017F; -1: not looked yet */
     char *lower;                /* ASCII lower-case copy (a buffer kept from subject to subject) */
     gsize lower_size;
+    char *plain;                /* str with typographic quotes made ASCII, when it had any; owned */
     guint64 pairs[BT_SUBJECT_PAIR_BITS / 64];   /* hashed byte pairs of str, in lower case */
 } BtSubject;
 
 void bt_subject_init(BtSubject *subj);     /* unset, owning no buffer */
+/* Patterns see typographic quotes (U+2018/2019/201B/2032 and U+201C/201D)
+ * as ASCII ' and ", so "wasn't" in a rule matches the "wasn’t" that
+ * Exchange and Gmail print. */
 void bt_subject_set(BtSubject *subj, const char *str, gsize len);
 void bt_subject_free(BtSubject *subj);     /* its buffer; the subject is unset again */
 
