@@ -6,6 +6,28 @@
 #include <errno.h>
 #include <string.h>
 
+/* A NUL byte (invalid quoted-printable such as "=00" decodes to one) would
+ * end the C string and lose the rest of the text: it becomes a space. */
+static void
+blank_nuls(char *s, gsize len)
+{
+    for (char *p = memchr(s, '\0', len); p; p = memchr(p + 1, '\0', s + len - p - 1))
+        *p = ' ';
+}
+
+/* ISO-2022-JP is 7-bit, so Japanese notices often send it with no charset
+ * (or as us-ascii); its escape sequences cannot occur in other text. */
+static gboolean
+looks_iso2022jp(const char *data, gsize len)
+{
+    for (const char *p = memchr(data, 0x1B, len); p && p + 2 < data + len;
+         p = memchr(p + 1, 0x1B, data + len - p - 1)) {
+        if ((p[1] == '$' && (p[2] == 'B' || p[2] == '@')) || (p[1] == '(' && (p[2] == 'J' || p[2] == 'I')))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Converts with iconv, putting U+FFFD for each byte that does not convert,
  * so that one bad byte never loses the rest of the text. */
 static char *
@@ -36,6 +58,7 @@ iconv_lossy(const char *data, gsize len, const char *charset)
     g_iconv(cd, NULL, NULL, &o, &o_left);
     g_string_append_len(out, buf, o - buf);
     g_iconv_close(cd);
+    blank_nuls(out->str, out->len);
     return g_string_free(out, FALSE);
 }
 
@@ -66,8 +89,13 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
         if (text && is_mislabelled_utf8(data, len, text))
             g_clear_pointer(&text, g_free);
     }
+    if (!text && looks_iso2022jp(data, len))
+        text = iconv_lossy(data, len, "ISO-2022-JP");
     if (!text) {
-        g_autofree char *copy = g_strndup(data, len);
+        g_autofree char *copy = g_malloc(len + 1);
+        memcpy(copy, data, len);
+        copy[len] = '\0';
+        blank_nuls(copy, len);
         /* an unknown or missing charset: keep what is valid UTF-8 */
         text = g_utf8_make_valid(copy, -1);
     } else if (!g_utf8_validate(text, -1, NULL)) {
