@@ -278,6 +278,12 @@ add_fields(BtAnnotated *a)
         bt_field_append(a->added, "X-Bounce-Error", a->error, a->eol);
         return;
     }
+    /* what triage could not read (the per-message caps), even when what it
+     * read is not a bounce: the reader should know the verdict saw part */
+    if (a->bounce && a->bounce->note) {
+        g_autofree char *why = g_strconcat("read in part: ", a->bounce->note, NULL);
+        bt_field_append(a->added, "X-Bounce-Error", why, a->eol);
+    }
     GPtrArray *records = bt_annotated_records(a);
     if (!records)
         return;
