@@ -171,6 +171,20 @@ timeline_of(const BtReport *r)
     return tl;
 }
 
+/* The rows of a reason × column grid of counts, as JSON arrays, and the
+ * closing of the chart object they belong to. */
+static void
+append_grid_json(GString *out, const guint64 *grid, guint rows, guint cols)
+{
+    for (guint i = 0; i < rows; i++) {
+        g_string_append(out, i ? ",[" : "[");
+        for (guint c = 0; c < cols; c++)
+            g_string_append_printf(out, "%s%" G_GUINT64_FORMAT, c ? "," : "", grid[(gsize) i * cols + c]);
+        g_string_append_c(out, ']');
+    }
+    g_string_append(out, "]}");
+}
+
 static void
 append_timeline_json(GString *out, const BtReport *r, GPtrArray *reasons)
 {
@@ -195,13 +209,7 @@ append_timeline_json(GString *out, const BtReport *r, GPtrArray *reasons)
         g_string_append_printf(out, "%s\"%s\"", c ? "," : "", d);
     }
     g_string_append(out, "],\"series\":[");
-    for (guint i = 0; i < reasons->len; i++) {
-        g_string_append(out, i ? ",[" : "[");
-        for (guint c = 0; c < n; c++)
-            g_string_append_printf(out, "%s%" G_GUINT64_FORMAT, c ? "," : "", grid[(gsize) i * n + c]);
-        g_string_append_c(out, ']');
-    }
-    g_string_append(out, "]}");
+    append_grid_json(out, grid, reasons->len, n);
 }
 
 /* ---- the chart data ------------------------------------------------------------ */
@@ -249,13 +257,7 @@ append_destinations_json(GString *out, const BtReport *r, GPtrArray *reasons)
         for (guint i = 0; i < reasons->len; i++)
             grid[(gsize) i * n + c] = slots[i];
     }
-    for (guint i = 0; i < reasons->len; i++) {
-        g_string_append(out, i ? ",[" : "[");
-        for (guint c = 0; c < n; c++)
-            g_string_append_printf(out, "%s%" G_GUINT64_FORMAT, c ? "," : "", grid[(gsize) i * n + c]);
-        g_string_append_c(out, ']');
-    }
-    g_string_append(out, "]}");
+    append_grid_json(out, grid, reasons->len, n);
 }
 
 static void
