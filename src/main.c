@@ -42,6 +42,25 @@ load_config(const BtOptions *opt, BtExtractor **ex, BtRuleSet **rules)
     return FALSE;
 }
 
+/* Rule and layout directories others can write to: a warning, and in
+ * --hook a refusal (75: the MTA keeps the mail and retries once the
+ * permissions are fixed).  FALSE when the run must stop. */
+static gboolean
+config_dirs_trusted(const BtOptions *opt)
+{
+    g_auto(GStrv) rule_dirs = bt_rule_dirs(opt);
+    g_auto(GStrv) layout_dirs = bt_layout_dirs(opt);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    bt_rule_dirs_check((const char *const *) rule_dirs, problems);
+    bt_rule_dirs_check((const char *const *) layout_dirs, problems);
+    gboolean hook = opt->mode == BT_MODE_HOOK;
+    for (guint i = 0; i < problems->len; i++) {
+        g_autofree char *text = bt_text_escape_controls(problems->pdata[i]);
+        g_printerr("bouncetriage: %s: %s\n", hook ? "refusing untrusted rules" : "warning", text);
+    }
+    return !hook || problems->len == 0;
+}
+
 static int
 finish_output(int status)
 {
@@ -172,7 +191,9 @@ main(int argc, char **argv)
     BtExtractor *ex = NULL;
     BtRuleSet *rules = NULL;
     int status;
-    if (!load_config(&opt, &ex, &rules)) {
+    if (!config_dirs_trusted(&opt)) {
+        status = BT_EXIT_TEMPFAIL;
+    } else if (!load_config(&opt, &ex, &rules)) {
         /* every mode, the hook too, as DESIGN.md says.  Postfix's pipe(8)
          * bounces on 78 (5.3.5) where it would retry on 75: a deployment
          * can set soft_bounce while it changes its rules */
