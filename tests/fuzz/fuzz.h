@@ -36,6 +36,37 @@ fuzz_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *message, g
     (void) domain; (void) level; (void) message; (void) data;
 }
 
+/* The private directories a process made (fuzz_cleanup removes them). */
+static char *fuzz_cache_dir, *fuzz_tmp_dir;
+
+static inline void
+fuzz_remove_tree(const char *path)
+{
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        if (g_file_test(child, G_FILE_TEST_IS_DIR) && !g_file_test(child, G_FILE_TEST_IS_SYMLINK))
+            fuzz_remove_tree(child);
+        else
+            g_unlink(child);
+    }
+    if (d)
+        g_dir_close(d);
+    g_rmdir(path);
+}
+
+/* Removes the private directories, at exit. */
+static inline void
+fuzz_cleanup(void)
+{
+    if (fuzz_cache_dir)
+        fuzz_remove_tree(fuzz_cache_dir);
+    if (fuzz_tmp_dir)
+        fuzz_remove_tree(fuzz_tmp_dir);
+}
+
+
 static inline void
 fuzz_init_glib(void)
 {
@@ -44,10 +75,11 @@ fuzz_init_glib(void)
         return;
     done = TRUE;
     g_log_set_default_handler(fuzz_drop_log, NULL);
+    atexit(fuzz_cleanup);
     /* the rule loader keeps a cache of valid rule sets: keep it private */
-    g_autofree char *cache = g_build_filename(g_get_tmp_dir(), "bt-fuzz-cache-XXXXXX", NULL);
-    if (g_mkdtemp(cache))
-        g_setenv("XDG_CACHE_HOME", cache, TRUE);
+    fuzz_cache_dir = g_build_filename(g_get_tmp_dir(), "bt-fuzz-cache-XXXXXX", NULL);
+    if (g_mkdtemp(fuzz_cache_dir))
+        g_setenv("XDG_CACHE_HOME", fuzz_cache_dir, TRUE);
     g_mime_init();
 }
 
@@ -90,12 +122,12 @@ fuzz_rules(void)
 static inline const char *
 fuzz_tmpdir(void)
 {
-    static char *dir;
-    if (!dir) {
-        dir = g_build_filename(g_get_tmp_dir(), "bt-fuzz-XXXXXX", NULL);
-        if (!g_mkdtemp(dir))
+    if (!fuzz_tmp_dir) {
+        fuzz_tmp_dir = g_build_filename(g_get_tmp_dir(), "bt-fuzz-XXXXXX", NULL);
+        if (!g_mkdtemp(fuzz_tmp_dir))
             abort();
     }
+    const char *dir = fuzz_tmp_dir;
     GDir *d = g_dir_open(dir, 0, NULL);
     const char *name;
     while (d && (name = g_dir_read_name(d))) {
