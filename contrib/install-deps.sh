@@ -16,9 +16,10 @@ BUILD="build-essential autoconf automake libtool pkg-config
 # procmail, sieve-test (dovecot-sieve, with the extprograms plugin, needs
 # dovecot-core), Postfix and swaks run the contrib/ mail recipes.  Chromium
 # renders the --report page headless (Chart.js, above, is inlined into it).
+# clang with libFuzzer (libclang-rt-14-dev) builds the fuzz targets (make fuzz).
 TEST="python3 python3-yaml dnsmasq-base
       procmail dovecot-core dovecot-sieve postfix swaks
-      chromium"
+      chromium clang libclang-rt-14-dev"
 
 # Postfix asks how to configure itself: not at all, the tests bring their
 # own configuration.  And no mail daemon should start during the install:

@@ -64,6 +64,25 @@ load_policy(const BtOptions *opt, BtSuppressPolicy **policy)
     return *policy != NULL;
 }
 
+/* Rule and layout directories others can write to: a warning, and in
+ * --hook a refusal (75: the MTA keeps the mail and retries once the
+ * permissions are fixed).  FALSE when the run must stop. */
+static gboolean
+config_dirs_trusted(const BtOptions *opt)
+{
+    g_auto(GStrv) rule_dirs = bt_rule_dirs(opt);
+    g_auto(GStrv) layout_dirs = bt_layout_dirs(opt);
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    bt_rule_dirs_check((const char *const *) rule_dirs, problems);
+    bt_rule_dirs_check((const char *const *) layout_dirs, problems);
+    gboolean hook = opt->mode == BT_MODE_HOOK;
+    for (guint i = 0; i < problems->len; i++) {
+        g_autofree char *text = bt_text_escape_controls(problems->pdata[i]);
+        g_printerr("bouncetriage: %s: %s\n", hook ? "refusing untrusted rules" : "warning", text);
+    }
+    return !hook || problems->len == 0;
+}
+
 static int
 finish_output(int status)
 {
@@ -247,7 +266,9 @@ main(int argc, char **argv)
     BtRuleSet *rules = NULL;
     BtSuppressPolicy *policy = NULL;
     int status;
-    if (!load_config(&opt, &ex, &rules) || !load_policy(&opt, &policy)) {
+    if (!config_dirs_trusted(&opt)) {
+        status = BT_EXIT_TEMPFAIL;
+    } else if (!load_config(&opt, &ex, &rules) || !load_policy(&opt, &policy)) {
         status = BT_EXIT_CONFIG;   /* 75 for the hook, below */
     } else {
         BtTriage t = { .extractor = ex, .rules = rules, .explain = opt.explain, .quiet = opt.quiet,

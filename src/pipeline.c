@@ -53,10 +53,13 @@ on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *wh
         fputs("\r\033[K", stderr);
         r->shown = FALSE;
     }
+    /* a file name may hold ESC sequences; the terminal must not run them */
+    g_autofree char *name = bt_text_escape_controls(origin);
+    g_autofree char *why = bt_text_escape_controls(what);
     if (offset >= 0)
-        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", origin, offset, what);
+        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, offset, why);
     else
-        g_printerr("bouncetriage: %s: %s\n", origin, what);
+        g_printerr("bouncetriage: %s: %s\n", name, why);
 }
 
 static void
@@ -80,10 +83,11 @@ print_note(const BtTriage *t, const BtBounce *b)
 {
     if (!b->note || t->quiet)
         return;
+    g_autofree char *name = bt_text_escape_controls(b->origin);
     if (b->offset >= 0)
-        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", b->origin, b->offset, b->note);
+        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, b->offset, b->note);
     else
-        g_printerr("bouncetriage: %s: %s\n", b->origin, b->note);
+        g_printerr("bouncetriage: %s: %s\n", name, b->note);
 }
 
 /* ---- output in whole messages ------------------------------------------- */

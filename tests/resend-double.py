@@ -19,6 +19,9 @@ The API key picks the behaviour, so one server serves every test case:
   re_429long…        429 with Retry-After: 60
   re_500…            500 internal_server_error
   re_slow…           answers after 30 s
+  re_echo…           the fixture account, with the key echoed in every
+                     record value and in each domain's region (a careless
+                     or hostile API: clients must not repeat it)
 Requests without a bearer key get 401 missing_api_key.
 
 Usage: resend-double.py --spec resend-openapi.yaml [--log FILE]
@@ -272,11 +275,11 @@ def make_handler(double):
                                             "An unexpected error occurred")
             if key.startswith("re_slow"):
                 time.sleep(30)
-            elif not key.startswith(("re_ok", "re_429once")):
+            elif not key.startswith(("re_ok", "re_429once", "re_echo")):
                 return self.send_error_body(403, "invalid_api_key", "API key is invalid")
-            self.serve_domains()
+            self.serve_domains(key if key.startswith("re_echo") else None)
 
-        def serve_domains(self):
+        def serve_domains(self, echo=None):
             url = urllib.parse.urlsplit(self.path)
             parts = url.path.strip("/").split("/")
             if parts == ["domains"]:
@@ -289,6 +292,11 @@ def make_handler(double):
             if len(parts) == 2 and parts[0] == "domains":
                 d = double.by_id.get(urllib.parse.unquote(parts[1]))
                 if d and d["name"] not in GONE:
+                    if echo:
+                        d = json.loads(json.dumps(d))
+                        d["region"] = echo
+                        for r in d.get("records", []):
+                            r["value"] = f"{r['value']} {echo}"
                     return self.send_json(200, d)
             self.send_error_body(404, "not_found", "Domain not found")
 

@@ -31,8 +31,8 @@ record_free(BtDnsRecord *rr)
     g_free(rr);
 }
 
-static void
-answer_free(BtDnsAnswer *a)
+void
+bt_dns_answer_free(BtDnsAnswer *a)
 {
     g_free(a->error);
     g_ptr_array_unref(a->records);
@@ -110,7 +110,7 @@ bt_resolver_new(const char *nameserver, double timeout, int tries, GError **erro
         g_free(r);
         return NULL;
     }
-    r->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) answer_free);
+    r->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify) bt_dns_answer_free);
     return r;
 }
 
@@ -241,14 +241,14 @@ typedef struct {
     BtDnsAnswer *answer;
 } Pending;
 
-static BtDnsAnswer *
-answer_for_status(int status, const unsigned char *buf, int len)
+BtDnsAnswer *
+bt_dns_answer_from_wire(int status, const unsigned char *buf, int len)
 {
     switch (status) {
     case ARES_SUCCESS: {
         BtDnsAnswer *a = answer_new(BT_DNS_OK, NULL);
         if (!parse_answer(buf, len, a)) {
-            answer_free(a);
+            bt_dns_answer_free(a);
             return answer_new(BT_DNS_FAIL, "a malformed answer");
         }
         if (a->records->len == 0)
@@ -279,7 +279,7 @@ on_answer(void *data, int status, int timeouts, unsigned char *buf, int len)
 {
     (void) timeouts;
     Pending *p = data;
-    p->answer = answer_for_status(status, buf, len);
+    p->answer = bt_dns_answer_from_wire(status, buf, len);
     p->done = TRUE;
 }
 
@@ -336,11 +336,22 @@ bt_resolver_query(BtResolver *r, const char *name, int type)
     g_autofree char *lower = g_ascii_strdown(name, -1);
     g_autofree char *key = g_strdup_printf("%d/%s", type, lower);
     BtDnsAnswer *a = g_hash_table_lookup(r->cache, key);
+    if (!a) {
+        g_autofree char *any = g_strdup_printf("%d/*", type);
+        a = g_hash_table_lookup(r->cache, any);
+    }
     if (a)
         return a;
     a = ask(r, lower, type);
     g_hash_table_insert(r->cache, g_steal_pointer(&key), a);
     return a;
+}
+
+void
+bt_resolver_preload(BtResolver *r, const char *name, int type, BtDnsAnswer *answer)
+{
+    g_autofree char *lower = name ? g_ascii_strdown(name, -1) : g_strdup("*");
+    g_hash_table_insert(r->cache, g_strdup_printf("%d/%s", type, lower), answer);
 }
 
 /* ---- helpers for the checks ---------------------------------------------- */
@@ -395,6 +406,13 @@ bt_dns_set_result(BtCheck *check, BtCheckStatus status, char *detail)
 {
     check->status = status;
     g_free(check->detail);
+    /* details quote what DNS served, and DNS data is bytes: records and
+     * every output format promise UTF-8 */
+    if (detail && !g_utf8_validate(detail, -1, NULL)) {
+        char *valid = g_utf8_make_valid(detail, -1);
+        g_free(detail);
+        detail = valid;
+    }
     check->detail = detail;
 }
 
@@ -402,7 +420,8 @@ void
 bt_dns_add_publish(BtCheck *check, const char *record)
 {
     const char *had = g_hash_table_lookup(check->args, "publish");
-    char *now = had ? g_strconcat(had, "\n", record, NULL) : g_strdup(record);
+    g_autofree char *valid = g_utf8_make_valid(record, -1);   /* may quote DNS bytes */
+    char *now = had ? g_strconcat(had, "\n", valid, NULL) : g_strdup(valid);
     g_hash_table_insert(check->args, g_strdup("publish"), now);
 }
 

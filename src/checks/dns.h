@@ -45,6 +45,16 @@ void bt_resolver_set_deadline(BtResolver *r, gint64 deadline);
  * freed.  Asked on the network only the first time. */
 const BtDnsAnswer *bt_resolver_query(BtResolver *r, const char *name, int type);
 
+/* The answer for c-ares' `status` and DNS message `buf` (ARES_SUCCESS: its
+ * answer section parsed; malformed: BT_DNS_FAIL), as the resolver caches
+ * it.  Public so that the parsing can be tested and fuzzed without a server. */
+BtDnsAnswer *bt_dns_answer_from_wire(int status, const unsigned char *buf, int len);
+void bt_dns_answer_free(BtDnsAnswer *a);
+/* Caches `answer` (taken) as the answer to (name, type); name NULL: to every
+ * name of that type not cached otherwise.  With a deadline in the past, the
+ * checks then run on given answers only, without a network (the fuzzer). */
+void bt_resolver_preload(BtResolver *r, const char *name, int type, BtDnsAnswer *answer);
+
 /* Questions actually sent (for tests of the cache). */
 guint bt_resolver_sent(const BtResolver *r);
 

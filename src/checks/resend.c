@@ -31,6 +31,7 @@ struct _BtResend {
     char *key;                   /* NULL: checks are skipped */
     char *base_url;              /* no trailing slash */
     gboolean loopback;
+    char *resolve;               /* "localhost:PORT:127.0.0.1,::1" for curl, or NULL */
     double timeout;              /* seconds per request */
     CURL *curl;                  /* reused: keeps the connection alive */
     GHashTable *ids;             /* lower-case domain name -> Resend id */
@@ -95,10 +96,14 @@ domain_result_free(DomainResult *res)
 
 /* ---- configuration ------------------------------------------------------ */
 
+/* Literal loopback addresses and the name "localhost" only.  "localhost."
+ * is a fully qualified name that DNS, not this host, answers for, and curl
+ * is told where "localhost" is (see loopback_resolve) so that no resolver
+ * is asked for it either. */
 static gboolean
 host_is_loopback(const char *host)
 {
-    if (g_ascii_strcasecmp(host, "localhost") == 0 || g_ascii_strcasecmp(host, "localhost.") == 0)
+    if (g_ascii_strcasecmp(host, "localhost") == 0)
         return TRUE;
     g_autoptr(GInetAddress) addr = g_inet_address_new_from_string(host);
     return addr && g_inet_address_get_is_loopback(addr);
@@ -126,6 +131,12 @@ parse_base_url(BtResend *rs, const char *url, GError **error)
         return FALSE;
     }
     rs->loopback = host_is_loopback(host);
+    if (rs->loopback && g_ascii_strcasecmp(host, "localhost") == 0) {
+        int port = g_uri_get_port(uri);
+        if (port < 0)
+            port = g_ascii_strcasecmp(scheme, "https") == 0 ? 443 : 80;
+        rs->resolve = g_strdup_printf("%s:%d:127.0.0.1,::1", host, port);
+    }
     if (g_ascii_strcasecmp(scheme, "http") == 0 && !rs->loopback) {
         g_set_error(error, BT_ERROR, BT_ERROR_USAGE,
                     "RESEND_BASE_URL: plain http:// is allowed only to loopback hosts "
@@ -192,6 +203,7 @@ bt_resend_free(BtResend *rs)
         memset(rs->key, 0, strlen(rs->key));
     g_free(rs->key);
     g_free(rs->base_url);
+    g_free(rs->resolve);
     g_hash_table_unref(rs->ids);
     g_free(rs->after);
     g_free(rs->list_error);
@@ -209,6 +221,23 @@ void
 bt_resend_set_timeout(BtResend *rs, double seconds)
 {
     rs->timeout = seconds > 0 ? seconds : TOTAL_TIMEOUT_S;
+}
+
+/* ---- text from the network ---------------------------------------------- */
+
+/* Anything the server sends may echo the key (a misbehaving proxy, an
+ * error page quoting the request): every string taken from an answer goes
+ * through here before it is shortened or stored, so no prefix of the key
+ * survives a cut either.  NULL stays NULL. */
+static char *
+redact(const BtResend *rs, const char *text)
+{
+    if (!text)
+        return NULL;
+    if (!rs->key || !strstr(text, rs->key))
+        return g_strdup(text);
+    g_auto(GStrv) parts = g_strsplit(text, rs->key, -1);
+    return g_strjoinv("[redacted]", parts);
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -259,6 +288,9 @@ http_get_once(BtResend *rs, const char *path, Response *resp)
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp->body);
     if (rs->loopback)
         curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");   /* plain http stays on this host */
+    struct curl_slist *resolve = rs->resolve ? curl_slist_append(NULL, rs->resolve) : NULL;
+    if (resolve)
+        curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);   /* "localhost" never goes to DNS */
 
     resp->curl_code = curl_easy_perform(curl);
     resp->code = 0;
@@ -268,7 +300,9 @@ http_get_once(BtResend *rs, const char *path, Response *resp)
         curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &resp->retry_after);
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, NULL);
     curl_slist_free_all(headers);
+    curl_slist_free_all(resolve);
 }
 
 /* GET with one retry after a 429, waiting what Retry-After asks (1 s when
@@ -286,7 +320,7 @@ http_get(BtResend *rs, const char *path, Response *resp)
 /* The "message" of the API's error body ({"statusCode", "name",
  * "message"}), on one line and of bounded length; NULL if none. */
 static char *
-api_message(const Response *resp)
+api_message(const BtResend *rs, const Response *resp)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     if (!json_parser_load_from_data(parser, (const char *) resp->body->data,
@@ -298,7 +332,8 @@ api_message(const Response *resp)
     JsonNode *msg = json_object_get_member(json_node_get_object(root), "message");
     if (!msg || json_node_get_value_type(msg) != G_TYPE_STRING)
         return NULL;
-    g_autofree char *text = g_utf8_make_valid(json_node_get_string(msg), -1);
+    g_autofree char *valid = g_utf8_make_valid(json_node_get_string(msg), -1);
+    g_autofree char *text = redact(rs, valid);
     g_strdelimit(text, "\r\n\t", ' ');
     if (g_utf8_strlen(text, -1) > 200)
         *g_utf8_offset_to_pointer(text, 200) = '\0';
@@ -318,7 +353,7 @@ set_http_error(GError **error, const BtResend *rs, const char *what, const Respo
                     resp->curl_error[0] ? resp->curl_error : curl_easy_strerror(resp->curl_code));
         return;
     }
-    g_autofree char *msg = api_message(resp);
+    g_autofree char *msg = api_message(rs, resp);
     const char *sep = msg ? ": " : "";
     if (resp->code == 401 || resp->code == 403)
         g_set_error(error, BT_ERROR, BT_ERROR_IO,
@@ -336,26 +371,29 @@ set_http_error(GError **error, const BtResend *rs, const char *what, const Respo
 /* GETs `path` and returns its JSON object (NULL with `error` otherwise);
  * *code is the HTTP status (0: none), so callers can tell 404 apart. */
 static JsonNode *
+object_from_response(const BtResend *rs, const Response *resp, const char *what, GError **error)
+{
+    if (resp->curl_code != CURLE_OK || resp->code < 200 || resp->code > 299) {
+        set_http_error(error, rs, what, resp);
+        return NULL;
+    }
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root = NULL;
+    if (json_parser_load_from_data(parser, (const char *) resp->body->data, resp->body->len, NULL))
+        root = json_parser_get_root(parser);
+    if (root && JSON_NODE_HOLDS_OBJECT(root))
+        return json_node_copy(root);
+    g_set_error(error, BT_ERROR, BT_ERROR_IO, "Resend API gave an unreadable answer to %s", what);
+    return NULL;
+}
+
+static JsonNode *
 api_get_object(BtResend *rs, const char *path, const char *what, long *code, GError **error)
 {
     Response resp = { .body = g_byte_array_new() };
     http_get(rs, path, &resp);
     *code = resp.code;
-    JsonNode *result = NULL;
-    if (resp.curl_code != CURLE_OK || resp.code < 200 || resp.code > 299) {
-        set_http_error(error, rs, what, &resp);
-    } else {
-        g_autoptr(JsonParser) parser = json_parser_new();
-        JsonNode *root = NULL;
-        if (json_parser_load_from_data(parser, (const char *) resp.body->data,
-                                       resp.body->len, NULL))
-            root = json_parser_get_root(parser);
-        if (root && JSON_NODE_HOLDS_OBJECT(root))
-            result = json_node_copy(root);
-        else
-            g_set_error(error, BT_ERROR, BT_ERROR_IO,
-                        "Resend API gave an unreadable answer to %s", what);
-    }
+    JsonNode *result = object_from_response(rs, &resp, what, error);
     g_byte_array_unref(resp.body);
     return result;
 }
@@ -387,19 +425,8 @@ normalise_domain(const char *domain)
 /* Reads one page of GET /domains into rs->ids and moves the cursor: the id
  * of the page's last domain, as the API's `after` expects. */
 static gboolean
-read_domain_page(BtResend *rs, GError **error)
+read_page_json(BtResend *rs, JsonNode *root, GError **error)
 {
-    g_autofree char *path = NULL;
-    if (rs->after) {
-        g_autofree char *after = g_uri_escape_string(rs->after, NULL, FALSE);
-        path = g_strdup_printf("/domains?limit=%d&after=%s", PAGE_LIMIT, after);
-    } else {
-        path = g_strdup_printf("/domains?limit=%d", PAGE_LIMIT);
-    }
-    long code;
-    g_autoptr(JsonNode) root = api_get_object(rs, path, "listing domains", &code, error);
-    if (!root)
-        return FALSE;
     JsonObject *page = json_node_get_object(root);
     JsonNode *data = json_object_get_member(page, "data");
     if (!data || !JSON_NODE_HOLDS_ARRAY(data)) {
@@ -429,6 +456,21 @@ read_domain_page(BtResend *rs, GError **error)
         rs->after = g_strdup(last_id);
     }
     return TRUE;
+}
+
+static gboolean
+read_domain_page(BtResend *rs, GError **error)
+{
+    g_autofree char *path = NULL;
+    if (rs->after) {
+        g_autofree char *after = g_uri_escape_string(rs->after, NULL, FALSE);
+        path = g_strdup_printf("/domains?limit=%d&after=%s", PAGE_LIMIT, after);
+    } else {
+        path = g_strdup_printf("/domains?limit=%d", PAGE_LIMIT);
+    }
+    long code;
+    g_autoptr(JsonNode) root = api_get_object(rs, path, "listing domains", &code, error);
+    return root && read_page_json(rs, root, error);
 }
 
 /* The Resend id of `name`, reading further pages only as needed; NULL
@@ -484,15 +526,27 @@ unquote_txt(const char *type, const char *value)
     return g_strdup(value);
 }
 
-static BtResendRecord *
-record_from_json(JsonObject *obj, const char *domain)
+/* A member's string with the key redacted; NULL when it is not a string. */
+static char *
+member_text(const BtResend *rs, JsonObject *obj, const char *name)
 {
+    return redact(rs, member_string(obj, name));
+}
+
+static BtResendRecord *
+record_from_json(const BtResend *rs, JsonObject *obj, const char *domain)
+{
+    g_autofree char *type = member_text(rs, obj, "type");
+    g_autofree char *name = member_text(rs, obj, "name");
+    g_autofree char *value = member_text(rs, obj, "value");
     BtResendRecord *rec = g_new0(BtResendRecord, 1);
-    rec->record = g_strdup(member_string(obj, "record"));
-    rec->type = g_ascii_strup(member_string(obj, "type") ? member_string(obj, "type") : "", -1);
-    rec->name = qualify_name(member_string(obj, "name"), domain);
-    rec->value = unquote_txt(rec->type, member_string(obj, "value"));
-    rec->status = g_strdup(member_string(obj, "status") ? member_string(obj, "status") : "unknown");
+    rec->record = member_text(rs, obj, "record");
+    rec->type = g_ascii_strup(type ? type : "", -1);
+    rec->name = qualify_name(name, domain);
+    rec->value = unquote_txt(rec->type, value);
+    rec->status = member_text(rs, obj, "status");
+    if (!rec->status)
+        rec->status = g_strdup("unknown");
     JsonNode *prio = json_object_get_member(obj, "priority");
     if (prio && json_node_get_value_type(prio) == G_TYPE_INT64)
         rec->priority = (int) json_node_get_int(prio);
@@ -556,23 +610,10 @@ set_not_in_account(DomainResult *res, const char *domain)
                                   "publish its records before sending from it", domain);
 }
 
+/* GET /domains/{id}'s object: its records and its verification state. */
 static void
-read_domain(BtResend *rs, const char *domain, const char *id, DomainResult *res)
+read_domain_json(const BtResend *rs, JsonNode *root, const char *domain, DomainResult *res)
 {
-    g_autofree char *escaped = g_uri_escape_string(id, NULL, FALSE);
-    g_autofree char *path = g_strconcat("/domains/", escaped, NULL);
-    g_autoptr(GError) error = NULL;
-    long code;
-    g_autoptr(JsonNode) root = api_get_object(rs, path, "reading the domain", &code, &error);
-    if (code == 404) {
-        set_not_in_account(res, domain);
-        return;
-    }
-    if (!root) {
-        res->status = BT_CHECK_ERROR;
-        res->detail = g_strdup(error->message);
-        return;
-    }
     JsonObject *obj = json_node_get_object(root);
     JsonNode *records = json_object_get_member(obj, "records");
     if (records && JSON_NODE_HOLDS_ARRAY(records)) {
@@ -580,10 +621,43 @@ read_domain(BtResend *rs, const char *domain, const char *id, DomainResult *res)
         for (guint i = 0; i < json_array_get_length(arr); i++) {
             JsonNode *item = json_array_get_element(arr, i);
             if (JSON_NODE_HOLDS_OBJECT(item))
-                g_ptr_array_add(res->records, record_from_json(json_node_get_object(item), domain));
+                g_ptr_array_add(res->records, record_from_json(rs, json_node_get_object(item), domain));
         }
     }
-    judge_domain(res, domain, member_string(obj, "status"), member_string(obj, "region"));
+    g_autofree char *status = member_text(rs, obj, "status");
+    g_autofree char *region = member_text(rs, obj, "region");
+    judge_domain(res, domain, status, region);
+}
+
+/* The answer to GET /domains/{id}: 404 is a domain removed since the
+ * listing. */
+static void
+domain_from_response(const BtResend *rs, const Response *resp, const char *domain,
+                     DomainResult *res)
+{
+    if (resp->code == 404) {
+        set_not_in_account(res, domain);
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) root = object_from_response(rs, resp, "reading the domain", &error);
+    if (!root) {
+        res->status = BT_CHECK_ERROR;
+        res->detail = g_strdup(error->message);
+        return;
+    }
+    read_domain_json(rs, root, domain, res);
+}
+
+static void
+read_domain(BtResend *rs, const char *domain, const char *id, DomainResult *res)
+{
+    g_autofree char *escaped = g_uri_escape_string(id, NULL, FALSE);
+    g_autofree char *path = g_strconcat("/domains/", escaped, NULL);
+    Response resp = { .body = g_byte_array_new() };
+    http_get(rs, path, &resp);
+    domain_from_response(rs, &resp, domain, res);
+    g_byte_array_unref(resp.body);
 }
 
 static DomainResult *
@@ -601,16 +675,6 @@ look_up_domain(BtResend *rs, const char *domain)
         read_domain(rs, domain, id, res);
     }
     return res;
-}
-
-/* Belt and braces: the API could echo the key in a message. */
-static char *
-redact(const BtResend *rs, const char *text)
-{
-    if (!rs->key || !strstr(text, rs->key))
-        return g_strdup(text);
-    g_auto(GStrv) parts = g_strsplit(text, rs->key, -1);
-    return g_strjoinv("[redacted]", parts);
 }
 
 void
@@ -632,4 +696,36 @@ bt_resend_check_domain(BtResend *rs, const char *domain, BtCheck *check, GPtrArr
     check->detail = redact(rs, res->detail);
     for (guint i = 0; records && i < res->records->len; i++)
         g_ptr_array_add(records, record_copy(res->records->pdata[i]));
+}
+
+void
+bt_resend_check_answers(BtResend *rs, const char *domain,
+                        long list_code, const guint8 *list_body, gsize list_len,
+                        long domain_code, const guint8 *domain_body, gsize domain_len,
+                        BtCheck *check, GPtrArray *records)
+{
+    g_autofree char *name = normalise_domain(domain);
+    if (name && !g_hash_table_contains(rs->results, name)) {
+        DomainResult *res = domain_result_new();
+        Response list = { .code = list_code, .body = g_byte_array_new() };
+        g_byte_array_append(list.body, list_body, (guint) list_len);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) page = object_from_response(rs, &list, "listing domains", &error);
+        const char *id = page && read_page_json(rs, page, &error)
+            ? g_hash_table_lookup(rs->ids, name) : NULL;
+        if (error) {
+            res->status = BT_CHECK_ERROR;
+            res->detail = g_strdup(error->message);
+        } else if (!id) {
+            set_not_in_account(res, name);
+        } else {
+            Response one = { .code = domain_code, .body = g_byte_array_new() };
+            g_byte_array_append(one.body, domain_body, (guint) domain_len);
+            domain_from_response(rs, &one, name, res);
+            g_byte_array_unref(one.body);
+        }
+        g_byte_array_unref(list.body);
+        g_hash_table_insert(rs->results, g_strdup(name), res);
+    }
+    bt_resend_check_domain(rs, domain, check, records);
 }

@@ -48,3 +48,12 @@ void bt_resend_set_timeout(BtResend *rs, double seconds);
  * Resend expects for the domain, verified or not. */
 void bt_resend_check_domain(BtResend *rs, const char *domain, BtCheck *check,
                             GPtrArray *records);
+
+/* The same check with the two answers given instead of asked over HTTP:
+ * `list_body` (HTTP `list_code`) as the one page of GET /domains, then
+ * `domain_body` as GET /domains/{id} if the list names the domain.  For
+ * tests and the fuzzer: everything after the transfer is the same code. */
+void bt_resend_check_answers(BtResend *rs, const char *domain,
+                             long list_code, const guint8 *list_body, gsize list_len,
+                             long domain_code, const guint8 *domain_body, gsize domain_len,
+                             BtCheck *check, GPtrArray *records);

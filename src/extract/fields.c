@@ -105,6 +105,17 @@ bt_field_groups_parse(const char *text)
     return groups;
 }
 
+/* A code point an \x{HHHH} escape may stand for: a control character is
+ * never part of an address (RFC 6533's utf-8-addr-xtext escapes only
+ * printable characters), and decoding ESC or BEL would hand terminal
+ * sequences to every output; such an escape stays as written. */
+static gboolean
+escapable(guint64 cp)
+{
+    return cp >= 0x20 && cp <= 0x10FFFF && !(cp >= 0x7f && cp < 0xa0)
+        && g_unichar_validate((gunichar) cp);
+}
+
 /* RFC 6533 writes non-ASCII characters of utf-8 addresses as \x{HHHH}. */
 static char *
 unescape_unicode(const char *s)
@@ -114,7 +125,7 @@ unescape_unicode(const char *s)
         if (s[0] == '\\' && s[1] == 'x' && s[2] == '{') {
             char *end = NULL;
             guint64 cp = g_ascii_strtoull(s + 3, &end, 16);
-            if (end && *end == '}' && cp > 0 && g_unichar_validate((gunichar) cp)) {
+            if (end && end > s + 3 && *end == '}' && escapable(cp)) {
                 g_string_append_unichar(out, (gunichar) cp);
                 s = end + 1;
                 continue;

@@ -18,6 +18,13 @@ typedef struct _BtRuleSet BtRuleSet;
  * with BT_ERROR_CONFIG. */
 BtRuleSet *bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error);
 guint bt_ruleset_size(const BtRuleSet *rs);
+
+/* Whether only root and this user can change `dirs` (NULL-terminated) and
+ * the *.yaml files in them: each directory or file that a group or anyone
+ * can write, or that another user owns, adds a sentence to `problems`.
+ * Returns FALSE when there is any; callers warn, and the delivery hook
+ * refuses to run (75) on rules a stranger may have written. */
+gboolean bt_rule_dirs_check(const char *const *dirs, GPtrArray *problems);
 void bt_ruleset_free(BtRuleSet *rs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtRuleSet, bt_ruleset_free)
 

@@ -1,5 +1,7 @@
 /* sink-csv — records as RFC 4180 CSV: a header row, CRLF line ends, a field
- * quoted when it holds a comma, a quote, CR or LF (quotes doubled).  The
+ * quoted when it holds a comma or a quote (quotes doubled).  Cells are safe
+ * to open: control characters are written out (\x1B), and a cell that
+ * starts like a formula gets a leading apostrophe.  The
  * columns follow the JSON key order; the nested parts are flattened:
  * cause → cause_id, cause_summary; remediation steps joined with " | ";
  * checks as "name:status" joined with " ".  An unknown value is an empty
@@ -14,20 +16,31 @@ static const char *const triage_columns[] = {
     "cause_id", "cause_summary", "severity", "remediation", "rule", "checks", "explain",
 };
 
+/* A cell a spreadsheet would run as a formula (OWASP's CSV injection
+ * list: = + - @, and TAB or CR, which some spreadsheets skip before
+ * looking): a leading apostrophe makes it text. */
+static gboolean
+looks_like_formula(const char *value)
+{
+    return value[0] != '\0' && strchr("=+-@\t\r", value[0]) != NULL;
+}
+
 static void
 append_field(GString *out, const char *value)
 {
     if (!value)
         return;
-    g_autofree char *valid = g_utf8_validate(value, -1, NULL) ? NULL : g_utf8_make_valid(value, -1);
-    if (valid)
-        value = valid;
-    if (!strpbrk(value, ",\"\r\n")) {
-        g_string_append(out, value);
+    /* no raw control byte in a cell: a terminal or a spreadsheet would act
+     * on an ESC or a BEL that a hostile bounce put in a field */
+    g_autofree char *escaped = bt_text_escape_controls(value);
+    g_autofree char *text = looks_like_formula(value) ? g_strconcat("'", escaped, NULL)
+                                                      : g_steal_pointer(&escaped);
+    if (!strpbrk(text, ",\"")) {
+        g_string_append(out, text);
         return;
     }
     g_string_append_c(out, '"');
-    for (const char *p = value; *p; p++) {
+    for (const char *p = text; *p; p++) {
         if (*p == '"')
             g_string_append_c(out, '"');
         g_string_append_c(out, *p);

@@ -119,8 +119,10 @@ bt_sink_write_domain(BtSink *sink, const char *domain, GPtrArray *checks)
         sink->text_started = TRUE;
         append_text_headline(out, domain, checks, sink->color);
         guint name_width = 0;
-        for (guint i = 0; i < checks->len; i++)
-            name_width = MAX(name_width, strlen(((BtCheck *) checks->pdata[i])->name));
+        for (guint i = 0; i < checks->len; i++) {
+            const char *name = ((BtCheck *) checks->pdata[i])->name;
+            name_width = MAX(name_width, name ? strlen(name) : 0);
+        }
         for (guint i = 0; i < checks->len; i++)
             append_text_check(out, checks->pdata[i], domain, name_width);
     } else {

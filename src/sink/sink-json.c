@@ -15,7 +15,9 @@
 #include <string.h>
 
 /* Escapes one valid UTF-8 string.  U+2028/U+2029 are escaped too: they are
- * legal JSON but end a line in JavaScript, which trips some consumers. */
+ * legal JSON but end a line in JavaScript, which trips some consumers; and
+ * so are DEL and the C1 controls (U+0080–U+009F: CSI is one), legal JSON
+ * too, but acted on by a terminal that shows the file. */
 static void
 append_escaped_utf8(GString *out, const char *s)
 {
@@ -26,7 +28,8 @@ append_escaped_utf8(GString *out, const char *s)
     for (; *p; p++) {
         unsigned char c = *p;
         gboolean line_sep = c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9);
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F && !line_sep)
+        gboolean c1 = c == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F && !line_sep && !c1)
             continue;
         g_string_append_len(out, (const char *) run, p - run);
         switch (c) {
@@ -41,6 +44,10 @@ append_escaped_utf8(GString *out, const char *s)
             if (line_sep) {
                 g_string_append(out, p[2] == 0xA8 ? "\\u2028" : "\\u2029");
                 p += 2;
+            } else if (c1) {
+                char esc[7] = { '\\', 'u', '0', '0', hex[p[1] >> 4], hex[p[1] & 15], 0 };
+                g_string_append(out, esc);
+                p += 1;
             } else {
                 char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
                 g_string_append(out, esc);
