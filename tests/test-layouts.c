@@ -418,6 +418,16 @@ static const struct {
         "Danke, ich schaue nach.\n"
         "\n"
         "Could not deliver to karl@example.net because the mailbox is full.\n" },
+    { /* tr-user-list: a French forward of a notice naming bare user names */
+        "From: Luc Example <luc@example.org>\n"
+        "Subject: TR: Undeliverable mail\n",
+        "Pour info.\n"
+        "\n"
+        "Message not delivered to the following:\n"
+        "\n"
+        "    mlefort      Mailbox unknown\n"
+        "\n"
+        "Error Detail:\n" },
 };
 
 static void

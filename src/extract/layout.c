@@ -699,6 +699,19 @@ values_free(Values *v)
     g_free(v);
 }
 
+/* Where the address list ends (`end`): at the first line after `start`
+ * that matches it (the begin line is the list's heading, not its end);
+ * else at `limit`. */
+static const char *
+list_end_at(Matcher *m, const Layout *lay, const char *start, const char *limit)
+{
+    Line first, mark;
+    if (!lay->end || !line_at(start, limit, &first))
+        return limit;
+    const char *from = lay->begin ? first.next : start;
+    return find_line(m, lay->end, from, limit, &mark) ? mark.start : limit;
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -717,9 +730,7 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
             copy = mark.next;
     }
 
-    const char *list_end = limit;
-    if (lay->end && find_line(m, lay->end, start, limit, &mark))
-        list_end = mark.start;
+    const char *list_end = list_end_at(m, lay, start, limit);
     g_autoptr(GPtrArray) blocks = scan_blocks(m, lay, start, list_end);
     if (!blocks->len)
         header_blocks(m, lay, start, limit - start, copy, blocks);
