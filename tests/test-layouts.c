@@ -428,6 +428,17 @@ static const struct {
         "    mlefort      Mailbox unknown\n"
         "\n"
         "Error Detail:\n" },
+    { /* fwd-qmail: a forwarded qmail-send notice */
+        "From: Mia Example <mia@example.net>\n"
+        "Subject: Fwd: failure notice\n",
+        "This bounced, any idea?\n"
+        "\n"
+        "Hi. This is the qmail-send program at mail.example.net.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n"
+        "\n"
+        "<noel@example.com>:\n"
+        "Sorry, no mailbox here by that name. (#5.1.1)\n" },
 };
 
 static void
