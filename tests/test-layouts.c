@@ -439,6 +439,17 @@ static const struct {
         "\n"
         "<noel@example.com>:\n"
         "Sorry, no mailbox here by that name. (#5.1.1)\n" },
+    { /* vs-sendmail: a Swedish forward of a Sendmail notice */
+        "From: Olle Example <olle@example.org>\n"
+        "Subject: VS: Returned mail: see transcript for details\n",
+        "Vad betyder detta?\n"
+        "\n"
+        "   ----- The following addresses had permanent fatal errors -----\n"
+        "<pia@example.com>\n"
+        "    (reason: 550 5.1.1 User unknown)\n"
+        "\n"
+        "   ----- Transcript of session follows -----\n"
+        "550 5.1.1 <pia@example.com>... User unknown\n" },
 };
 
 static void
