@@ -707,6 +707,16 @@ test_features(void)
     g_assert_false(bt_layouts_extract(lays, reply, recs, &original_at));
     free_view(reply);
 
+    /* a translated "Undeliverable:" from a sender that is no mail system,
+     * and a German reply to it */
+    BtMsgView *de = make_view("From: Outlook <ndr@mx.example.org>\nSubject: Unzustellbar: Angebot\n", features_body);
+    g_assert_true(bt_layouts_extract(lays, de, recs, &original_at));
+    free_view(de);
+    g_ptr_array_set_size(recs, 0);
+    BtMsgView *aw = make_view("From: Ann <ann@example.org>\nSubject: AW: Unzustellbar: Angebot\n", features_body);
+    g_assert_false(bt_layouts_extract(lays, aw, recs, &original_at));
+    free_view(aw);
+
     BtMsgView *view = make_view("From: MAILER-DAEMON@mx.example.org\nSubject: failure\n", features_body);
     g_assert_true(bt_layouts_extract(lays, view, recs, &original_at));
     free_view(view);

@@ -446,9 +446,9 @@ header_cond(Loader *ld, const char *name, yaml_node_t *v)
 
 /* The built-in `bounce-notice: true` (rules/layouts/README.md): the
  * notice's own sender is a mail system, or its Subject says a delivery
- * failed and is not a person's reply or forward of one ("Re:", "Fwd:"
- * and their German, French, Spanish, Italian, Nordic and Dutch forms,
- * RFC 5322 §3.6.5).  Defined once here so every layout file shares it. */
+ * failed (also in Outlook's translations) and is not a person's reply or
+ * forward of one ("Re:", "Fwd:" and their German, French, Spanish,
+ * Italian, Nordic and Dutch forms, RFC 5322 §3.6.5).  Defined once here so every layout file shares it. */
 static const char bounce_notice_from[] =
     "(?i)\\b(?:mailer-daemon|postmaster|mail delivery (?:system|subsystem|module|service)"
     "|mdaemon|mmdf|mail administrator|mail ?daemon|mailer)\\b";
@@ -456,7 +456,10 @@ static const char bounce_notice_subject[] =
     "(?i)^(?!\\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|rif|enc|antw)\\s*:)\\s*.*"
     "(?:undeliver|delivery (?:status|fail|failure|notification|problem)|returned mail"
     "|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
-    "|mail (?:system )?error|^rejected:)";
+    "|mail (?:system )?error|^rejected:"
+    /* Outlook/Exchange's translated "Undeliverable:" prefixes */
+    "|unzustellbar|nicht zustellbar|non remis|onbestelbaar|no se puede entregar"
+    "|non recapitabile|olevererbart|kan ikke leveres|não é possível entregar)";
 
 static Cond *
 builtin_header_cond(const char *header, const char *src)
