@@ -1,7 +1,8 @@
 /* test-layouts — the free-text layout engine: matching hand-built views
  * (qmail, Alibaba-style labelled fields, a non-bounce, letters quoting a
  * notice, pseudo status codes,
- * recipients from the returned message, transcript lines before a recipient),
+ * recipients from the returned message, transcript lines before a recipient,
+ * bounce-notice, local-domain, in-block aliases, end and sections),
  * the shipped layout files, and the exact "file:line:col: message" of broken
  * layout files, and the same results once regexes are JIT-compiled. */
 #include "extract/layout.h"
@@ -399,6 +400,56 @@ static const struct {
         "(Just kidding - this is a newsletter about email deliverability.)\n"
         "Failed to deliver to '<someone@example.net>'\n"
         "Your message to <x@example.org> was automatically rejected:\n" },
+    { /* fwd-exim: a person forwards Exim's notice to the helpdesk */
+        "From: Hana Example <hana@example.org>\n"
+        "Subject: Fwd: Mail delivery failed: returning message to sender\n",
+        "Can you look at this?\n"
+        "\n"
+        "This message was created automatically by mail delivery software.\n"
+        "\n"
+        "A message that you sent could not be delivered to one or more of its\n"
+        "recipients. This is a permanent error. The following address(es) failed:\n"
+        "\n"
+        "  ivan@example.net\n"
+        "    Unrouteable address\n" },
+    { /* aw-small-mta: a German reply quoting a one-line notice */
+        "From: Jana Example <jana@example.com>\n"
+        "Subject: AW: Undelivered Mail Returned to Sender\n",
+        "Danke, ich schaue nach.\n"
+        "\n"
+        "Could not deliver to karl@example.net because the mailbox is full.\n" },
+    { /* tr-user-list: a French forward of a notice naming bare user names */
+        "From: Luc Example <luc@example.org>\n"
+        "Subject: TR: Undeliverable mail\n",
+        "Pour info.\n"
+        "\n"
+        "Message not delivered to the following:\n"
+        "\n"
+        "    mlefort      Mailbox unknown\n"
+        "\n"
+        "Error Detail:\n" },
+    { /* fwd-qmail: a forwarded qmail-send notice */
+        "From: Mia Example <mia@example.net>\n"
+        "Subject: Fwd: failure notice\n",
+        "This bounced, any idea?\n"
+        "\n"
+        "Hi. This is the qmail-send program at mail.example.net.\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\n"
+        "\n"
+        "<noel@example.com>:\n"
+        "Sorry, no mailbox here by that name. (#5.1.1)\n" },
+    { /* vs-sendmail: a Swedish forward of a Sendmail notice */
+        "From: Olle Example <olle@example.org>\n"
+        "Subject: VS: Returned mail: see transcript for details\n",
+        "Vad betyder detta?\n"
+        "\n"
+        "   ----- The following addresses had permanent fatal errors -----\n"
+        "<pia@example.com>\n"
+        "    (reason: 550 5.1.1 User unknown)\n"
+        "\n"
+        "   ----- Transcript of session follows -----\n"
+        "550 5.1.1 <pia@example.com>... User unknown\n" },
 };
 
 static void
@@ -580,6 +631,106 @@ test_error_pseudo_reason(void)
                       "4:34: 'userunknown' is not a reason with a temporary pseudo status");
 }
 
+static void
+test_error_local_domain(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+)'\n"
+                      "    local-domain: [from-sender, from-moon]\n",
+                      "4:33: local-domain must be from-original-to, from-sender or from-reporting-host");
+}
+
+static void
+test_error_in_block_field(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    recipients: '(?<recipient>\\S+)'\n"
+                      "    fields: [{ regex: 'x', in-block: alias }]\n",
+                      "4:14: in-block is only for recipient patterns");
+}
+
+static void
+test_error_bounce_notice(void)
+{
+    assert_load_error("layouts:\n"
+                      "  - id: a\n"
+                      "    match: { bounce-notice: yes }\n"
+                      "    recipients: '(?<recipient>\\S+)'\n",
+                      "3:29: expected true or false");
+}
+
+/* `bounce-notice`, `local-domain`, `in-block: alias`, `end` and `sections`
+ * on one hand-built notice. */
+static const char *features_yaml =
+    "layouts:\n"
+    "  - id: feat\n"
+    "    match: { bounce-notice: true }\n"
+    "    end: '^Transcripts:'\n"
+    "    recipients:\n"
+    "      - '^  (?<recipient>[\\w.@-]+)$'\n"
+    "      - { regex: '^    via (?<recipient>\\S+@\\S+)$', in-block: alias }\n"
+    "    sections: '^== (?<recipient>\\S+@\\S+) ==$'\n"
+    "    local-domain: [from-original-to, from-sender]\n"
+    "    original: '^--- original'\n"
+    "    fields: '(?<replycode>[45]\\d\\d) '\n";
+static const char *features_body =
+    "Failed:\n"
+    "  lee@example.net\n"
+    "    via team@example.net\n"
+    "  mo\n"
+    "  pat\n"
+    "\n"
+    "Transcripts:\n"
+    "  not-a-recipient@example.net\n"
+    "== pat@example.com ==\n"
+    "\n"
+    "550 no such user\n"
+    "--- original\n"
+    "To: Pat <pat@example.com>\n"
+    "\n"
+    "hello\n";
+
+static void
+test_features(void)
+{
+    g_autofree char *dir = temp_layout_dir("f.yaml", features_yaml);
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(BtLayouts) lays = load_one(dir, errors, NULL);
+    remove_dir(dir);
+    g_assert_nonnull(lays);
+    g_autoptr(GPtrArray) recs = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize original_at;
+
+    BtMsgView *reply = make_view("From: Ann <ann@example.org>\nSubject: Re: Undeliverable mail\n", features_body);
+    g_assert_false(bt_layouts_extract(lays, reply, recs, &original_at));
+    free_view(reply);
+
+    /* a translated "Undeliverable:" from a sender that is no mail system,
+     * and a German reply to it */
+    BtMsgView *de = make_view("From: Outlook <ndr@mx.example.org>\nSubject: Unzustellbar: Angebot\n", features_body);
+    g_assert_true(bt_layouts_extract(lays, de, recs, &original_at));
+    free_view(de);
+    g_ptr_array_set_size(recs, 0);
+    BtMsgView *aw = make_view("From: Ann <ann@example.org>\nSubject: AW: Unzustellbar: Angebot\n", features_body);
+    g_assert_false(bt_layouts_extract(lays, aw, recs, &original_at));
+    free_view(aw);
+
+    BtMsgView *view = make_view("From: MAILER-DAEMON@mx.example.org\nSubject: failure\n", features_body);
+    g_assert_true(bt_layouts_extract(lays, view, recs, &original_at));
+    free_view(view);
+    g_assert_cmpuint(recs->len, ==, 3);
+    const BtRecord *lee = recs->pdata[0], *mo = recs->pdata[1], *pat = recs->pdata[2];
+    g_assert_cmpstr(lee->recipient, ==, "lee@example.net");
+    g_assert_cmpstr(lee->alias, ==, "team@example.net");
+    g_assert_cmpstr(mo->recipient, ==, "mo@mx.example.org");     /* from the sender */
+    g_assert_cmpstr(pat->recipient, ==, "pat@example.com");      /* from the original's To */
+    g_assert_cmpstr(pat->diagnosticcode, ==, "550 no such user"); /* its section */
+    g_assert_cmpint(pat->replycode, ==, 550);
+    g_assert_cmpint(mo->replycode, ==, 0);
+}
+
 /* A later directory's layout with the same id replaces the earlier one. */
 static void
 test_later_dir_replaces(void)
@@ -630,5 +781,9 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/original-headers-returned", test_original_headers_returned);
     g_test_add_func("/layouts/before-lines", test_before_lines);
     g_test_add_func("/layouts/errors/pseudo-reason", test_error_pseudo_reason);
+    g_test_add_func("/layouts/errors/local-domain", test_error_local_domain);
+    g_test_add_func("/layouts/errors/in-block-field", test_error_in_block_field);
+    g_test_add_func("/layouts/errors/bounce-notice", test_error_bounce_notice);
+    g_test_add_func("/layouts/features", test_features);
     return g_test_run();
 }

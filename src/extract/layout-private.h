@@ -60,7 +60,18 @@ typedef struct {
 typedef struct {
     Regex *re;
     Values set;
+    gboolean in_block_alias; /* recipient pattern: inside a recipient's block its
+                              * capture is that recipient's alias, not a new one */
 } Pattern;
+
+/* Where a bare local part ("john") finds its domain. */
+typedef enum {
+    LOCAL_DOMAIN_NONE,
+    LOCAL_DOMAIN_ORIGINAL_TO,    /* the original's To/Cc address with that local part */
+    LOCAL_DOMAIN_SENDER,         /* the domain of the notice's From */
+    LOCAL_DOMAIN_REPORTING_HOST, /* the domain of the notice's Message-ID */
+    N_LOCAL_DOMAINS = LOCAL_DOMAIN_REPORTING_HOST
+} LocalDomain;
 
 typedef enum { COND_ALL, COND_ANY, COND_NOT, COND_HEADER, COND_BODY } CondKind;
 
@@ -77,6 +88,8 @@ typedef struct {
     Cond *match;             /* NULL: always */
     Regex *begin;            /* line pattern: scanning starts at this line */
     Regex *original;         /* line pattern: the inline copy of the original starts after it */
+    Regex *end;              /* line pattern: the address list ends before it */
+    GPtrArray *sections;     /* Pattern*: titles of per-recipient sections (a recipient group) */
     GPtrArray *recipients;   /* Pattern*: line patterns with a `recipient` group */
     gboolean until_recipient;/* diagnostic lines run to the next recipient, not a blank line */
     gboolean skip_blank;     /* blank lines right after a recipient line are skipped */
@@ -86,6 +99,8 @@ typedef struct {
     GPtrArray *common;       /* Pattern*: run on the whole scanned region, for every recipient */
     char **recipient_headers;/* headers listing recipients when the body names none */
     char **original_headers; /* headers of the inline original naming them, as a last resort */
+    LocalDomain local_domain[N_LOCAL_DOMAINS + 1]; /* how to complete a bare local part,
+                              * in order, LOCAL_DOMAIN_NONE-terminated */
     gboolean pseudo_status;  /* state sisimai's pseudo status code for the reason hint */
     char **pseudo_temporary; /* hints whose pseudo code is temporary whatever the reply */
     Values set;

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+static char *clean_address(const char *s);
+
 /* Copies into `dst` every field of `src` that `dst` lacks. */
 static void
 values_fill(Values *dst, const Values *src)
@@ -239,6 +241,19 @@ is_stop_line(Matcher *m, const Layout *lay, const Line *line)
     return FALSE;
 }
 
+/* A recipient-like line inside a block that names the block recipient's
+ * alias (`in-block: alias`): the alias is kept, and the line joins the
+ * block's text but not its diagnostic. */
+static void
+note_alias_line(Matcher *m, Block *cur, const Line *line)
+{
+    g_autofree char *alias = group_value(m, "recipient");
+    if (!cur->got.v[F_ALIAS])
+        cur->got.v[F_ALIAS] = clean_address(alias);
+    g_string_append_c(cur->block, '\n');
+    g_string_append_len(cur->block, line->start, line->len);
+}
+
 /* Walks [p, limit) line by line: a recipient line opens a block, the lines
  * after it are its diagnostic until a blank line (or the next recipient)
  * or a stop line; `before` lines outside a diagnostic wait for the next
@@ -253,6 +268,10 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, lay, &line);
+        if (rp && rp->in_block_alias && collecting) {
+            note_alias_line(m, cur, &line);
+            continue;
+        }
         if (rp) {
             if (blocks->len > BT_MAX_RECIPIENTS)
                 break;
@@ -280,6 +299,59 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
         }
     }
     return blocks;
+}
+
+static void
+string_free_all(GString *s)
+{
+    g_string_free(s, TRUE);
+}
+
+static const Pattern *
+match_section_title(Matcher *m, const Layout *lay, const Line *line)
+{
+    for (guint i = 0; i < lay->sections->len; i++) {
+        const Pattern *p = lay->sections->pdata[i];
+        if (re_match(m, p->re, line->start, line->len))
+            return p;
+    }
+    return NULL;
+}
+
+/* The per-recipient sections of [p, limit) (`sections`), by lower-cased
+ * address: a title line names the recipient (a title may wrap: its text
+ * starts after the first blank line), the text runs to the next title or
+ * stop line.  Exim's "------ ADDR ------" transcripts are such sections. */
+static GHashTable *
+scan_sections(Matcher *m, const Layout *lay, const char *p, const char *limit)
+{
+    GHashTable *sections = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                 (GDestroyNotify) string_free_all);
+    GString *cur = NULL;
+    gboolean in_title = FALSE;
+    Line line;
+    for (; lay->sections->len && line_at(p, limit, &line); p = line.next) {
+        if (match_section_title(m, lay, &line)) {
+            g_autofree char *raw = group_value(m, "recipient");
+            g_autofree char *addr = clean_address(raw);
+            char *key = addr ? g_ascii_strdown(addr, -1) : NULL;
+            cur = NULL;
+            in_title = TRUE;
+            if (key && !g_hash_table_contains(sections, key)) {
+                cur = g_string_new(NULL);
+                g_hash_table_insert(sections, g_steal_pointer(&key), cur);
+            }
+            g_free(key);
+        } else if (in_title) {
+            in_title = !line_is_blank(&line);
+        } else if (is_stop_line(m, lay, &line)) {
+            cur = NULL;
+        } else if (cur && (cur->len || !line_is_blank(&line))) {
+            g_string_append_len(cur, line.start, line.len);
+            g_string_append_c(cur, '\n');
+        }
+    }
+    return sections;
 }
 
 /* Runs field patterns over `text`: the first capture of each field wins,
@@ -345,13 +417,20 @@ clean_address(const char *s)
 }
 
 /* The final values of one block: captures beat fixed values; the block's
- * own captures beat `fields`, which beat `common`. */
+ * own captures beat `fields`, which beat `common`.  The recipient's
+ * section, if any, is read by `fields` with the block and gives the
+ * diagnostic when the block has none. */
 static void
-block_values(Matcher *m, const Layout *lay, Block *b, const Values *common_caught,
-             const Values *common_fixed, Values *out)
+block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
+             const Values *common_caught, const Values *common_fixed, Values *out)
 {
     Values caught = { 0 }, fixed = { 0 };
-    run_fields(m, lay->fields, b->block->str, b->block->len, &caught, &fixed);
+    if (section) {
+        g_autofree char *text = g_strjoin("\n", b->block->str, section->str, NULL);
+        run_fields(m, lay->fields, text, strlen(text), &caught, &fixed);
+    } else {
+        run_fields(m, lay->fields, b->block->str, b->block->len, &caught, &fixed);
+    }
 
     g_autofree char *diag = NULL;
     if (b->got.v[F_DIAGNOSTICCODE])
@@ -360,6 +439,8 @@ block_values(Matcher *m, const Layout *lay, Block *b, const Values *common_caugh
         diag = g_strdup(caught.v[F_DIAGNOSTICCODE]);
     else if (b->diag->len)
         diag = g_strdup(b->diag->str);
+    else if (section && section->len)
+        diag = g_strdup(section->str);
     else
         diag = g_strdup(common_caught->v[F_DIAGNOSTICCODE]);
     if (b->lead->len) {
@@ -465,6 +546,77 @@ complete_from_headers(Matcher *m, const Layout *lay, const char *local)
     return NULL;
 }
 
+/* The domain of the (last) address in a header value, if it has a dot. */
+static char *
+domain_of(const char *value)
+{
+    const char *at = value ? strrchr(value, '@') : NULL;
+    if (!at)
+        return NULL;
+    gsize n = strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+    g_autofree char *d = g_strndup(at + 1, n);
+    while (n && d[n - 1] == '.')
+        d[--n] = '\0';
+    return n && strchr(d, '.') ? g_steal_pointer(&d) : NULL;
+}
+
+/* The address of the original's To or Cc whose local part is `local`. */
+static char *
+original_address_for(Matcher *m, const char *local, const char *copy)
+{
+    static const char *const names[] = { "To", "Cc" };
+    const char *returned = m->view->returned_headers;
+    for (gsize i = 0; i < G_N_ELEMENTS(names) && (copy || returned); i++) {
+        g_autofree char *value = copy ? inline_header(copy, names[i]) : bt_header_block_get(returned, names[i]);
+        g_auto(GStrv) parts = value ? g_strsplit_set(value, ",;", -1) : NULL;
+        for (char **part = parts; part && *part; part++) {
+            const char *lt = strchr(*part, '<');
+            char *addr = clean_address(lt ? lt : *part);
+            gsize n = strlen(local);
+            if (addr && g_ascii_strncasecmp(addr, local, n) == 0 && addr[n] == '@')
+                return addr;
+            g_free(addr);
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+is_local_part(const char *s)
+{
+    if (!s || !*s || *s == '.')
+        return FALSE;
+    for (; *s; s++)
+        if (!g_ascii_isalnum(*s) && !strchr("._+-=", *s))
+            return FALSE;
+    return TRUE;
+}
+
+/* A recipient captured as a bare local part, completed the ways the
+ * layout's `local-domain` lists, in order: the original's To/Cc address
+ * with that local part, or the domain of the notice's From or Message-ID
+ * (the host that reports on its own users). */
+static char *
+complete_local_part(Matcher *m, const Layout *lay, const char *local, const char *copy)
+{
+    if (!is_local_part(local))
+        return NULL;
+    for (const LocalDomain *way = lay->local_domain; *way != LOCAL_DOMAIN_NONE; way++) {
+        g_autofree char *domain = NULL;
+        GMimeObject *top = m->view->mime ? GMIME_OBJECT(m->view->mime) : NULL;
+        if (*way == LOCAL_DOMAIN_ORIGINAL_TO) {
+            char *addr = original_address_for(m, local, copy);
+            if (addr)
+                return addr;
+        } else if (top) {
+            domain = domain_of(g_mime_object_get_header(top, *way == LOCAL_DOMAIN_SENDER ? "From" : "Message-ID"));
+        }
+        if (domain)
+            return g_strdup_printf("%s@%s", local, domain);
+    }
+    return NULL;
+}
+
 static void
 set_record_field(BtRecord *rec, int f, const char *v)
 {
@@ -547,6 +699,19 @@ values_free(Values *v)
     g_free(v);
 }
 
+/* Where the address list ends (`end`): at the first line after `start`
+ * that matches it (the begin line is the list's heading, not its end);
+ * else at `limit`. */
+static const char *
+list_end_at(Matcher *m, const Layout *lay, const char *start, const char *limit)
+{
+    Line first, mark;
+    if (!lay->end || !line_at(start, limit, &first))
+        return limit;
+    const char *from = lay->begin ? first.next : start;
+    return find_line(m, lay->end, from, limit, &mark) ? mark.start : limit;
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -565,9 +730,11 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
             copy = mark.next;
     }
 
-    g_autoptr(GPtrArray) blocks = scan_blocks(m, lay, start, limit);
+    const char *list_end = list_end_at(m, lay, start, limit);
+    g_autoptr(GPtrArray) blocks = scan_blocks(m, lay, start, list_end);
     if (!blocks->len)
         header_blocks(m, lay, start, limit - start, copy, blocks);
+    g_autoptr(GHashTable) sections = scan_sections(m, lay, start, limit);
 
     Values common_caught = { 0 }, common_fixed = { 0 };
     run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
@@ -578,11 +745,14 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
         if (!rcpt)
             rcpt = complete_from_headers(m, lay, b->got.v[F_RECIPIENT]);
         if (!rcpt)
+            rcpt = complete_local_part(m, lay, b->got.v[F_RECIPIENT], copy);
+        if (!rcpt)
             continue;
         g_free(b->got.v[F_RECIPIENT]);
         b->got.v[F_RECIPIENT] = rcpt;
+        g_autofree char *key = g_ascii_strdown(rcpt, -1);
         Values *v = g_new0(Values, 1);
-        block_values(m, lay, b, &common_caught, &common_fixed, v);
+        block_values(m, lay, b, g_hash_table_lookup(sections, key), &common_caught, &common_fixed, v);
         g_ptr_array_add(all_vals, v);
     }
     bt_layout_values_clear(&common_caught);
