@@ -20,6 +20,9 @@ BUILD="build-essential autoconf automake libtool pkg-config
 TEST="python3 python3-yaml dnsmasq-base
       procmail dovecot-core dovecot-sieve postfix swaks
       chromium clang libclang-rt-14-dev"
+# Benchmark only (bench/speed.sh, bench/run.sh compare with Perl sisimai);
+# no test needs it.
+BENCH="libsisimai-perl"
 
 # Postfix asks how to configure itself: not at all, the tests bring their
 # own configuration.  And no mail daemon should start during the install:
@@ -34,5 +37,5 @@ fi
 
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $BUILD $TEST >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends $BUILD $TEST $BENCH >/dev/null
 echo "install-deps: build and test packages are installed"

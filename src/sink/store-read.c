@@ -5,8 +5,9 @@
  * of sink-json.c. */
 #include "sink/digest-private.h"
 
+#include "sink/json-read.h"
+
 #include <errno.h>
-#include <json-glib/json-glib.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,31 +15,27 @@
 /* ---- JSON to record -------------------------------------------------------------- */
 
 static const char *
-member_string(JsonObject *o, const char *name)
+member_string(const BtJson *o, const char *name)
 {
-    JsonNode *n = json_object_get_member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-               ? json_node_get_string(n) : NULL;
+    const BtJson *n = bt_json_member(o, name);
+    return n && n->type == BT_JSON_STRING ? n->string : NULL;
 }
 
 static gboolean
-member_int(JsonObject *o, const char *name, gint64 *value)
+member_int(const BtJson *o, const char *name, gint64 *value)
 {
-    JsonNode *n = json_object_get_member(o, name);
-    if (!n || !JSON_NODE_HOLDS_VALUE(n))
-        return FALSE;
-    GType t = json_node_get_value_type(n);
-    if (t == G_TYPE_INT64)
-        *value = json_node_get_int(n);
-    else if (t == G_TYPE_DOUBLE)
-        *value = (gint64) json_node_get_double(n);
+    const BtJson *n = bt_json_member(o, name);
+    if (n && n->type == BT_JSON_INT)
+        *value = n->integer;
+    else if (n && n->type == BT_JSON_DOUBLE)
+        *value = (gint64) n->number;
     else
         return FALSE;
     return TRUE;
 }
 
 static void
-read_facts(JsonObject *o, BtRecord *rec)
+read_facts(const BtJson *o, BtRecord *rec)
 {
     gsize n_fields;
     const BtFieldInfo *fields = bt_record_fields(&n_fields);
@@ -52,9 +49,8 @@ read_facts(JsonObject *o, BtRecord *rec)
         rec->timestamp = v;
     if (member_int(o, "replycode", &v))
         rec->replycode = (int) v;
-    JsonNode *hard = json_object_get_member(o, "hardbounce");
-    rec->hardbounce = hard && JSON_NODE_HOLDS_VALUE(hard) && json_node_get_value_type(hard) == G_TYPE_BOOLEAN
-                      && json_node_get_boolean(hard);
+    const BtJson *hard = bt_json_member(o, "hardbounce");
+    rec->hardbounce = hard && hard->type == BT_JSON_BOOL && hard->boolean;
 }
 
 static BtCheckStatus
@@ -67,52 +63,43 @@ status_from_name(const char *name)
 }
 
 static void
-read_triage(JsonObject *o, BtRecord *rec)
+read_triage(const BtJson *o, BtRecord *rec)
 {
-    JsonNode *cause = json_object_get_member(o, "cause");
-    if (cause && JSON_NODE_HOLDS_OBJECT(cause)) {
-        rec->cause_id = g_strdup(member_string(json_node_get_object(cause), "id"));
-        rec->cause_summary = g_strdup(member_string(json_node_get_object(cause), "summary"));
+    const BtJson *cause = bt_json_member(o, "cause");
+    if (cause && cause->type == BT_JSON_OBJECT) {
+        rec->cause_id = g_strdup(member_string(cause, "id"));
+        rec->cause_summary = g_strdup(member_string(cause, "summary"));
     }
     rec->severity = g_strdup(member_string(o, "severity"));
     rec->rule = g_strdup(member_string(o, "rule"));
-    JsonNode *steps = json_object_get_member(o, "remediation");
-    if (steps && JSON_NODE_HOLDS_ARRAY(steps)) {
-        JsonArray *a = json_node_get_array(steps);
-        for (guint i = 0; i < json_array_get_length(a); i++) {
-            JsonNode *s = json_array_get_element(a, i);
-            if (JSON_NODE_HOLDS_VALUE(s) && json_node_get_value_type(s) == G_TYPE_STRING)
-                g_ptr_array_add(rec->remediation, g_strdup(json_node_get_string(s)));
-        }
+    const BtJson *steps = bt_json_member(o, "remediation");
+    for (guint i = 0; steps && steps->type == BT_JSON_ARRAY && i < steps->items->len; i++) {
+        const BtJson *s = steps->items->pdata[i];
+        if (s->type == BT_JSON_STRING)
+            g_ptr_array_add(rec->remediation, g_strdup(s->string));
     }
-    JsonNode *checks = json_object_get_member(o, "checks");
-    if (checks && JSON_NODE_HOLDS_ARRAY(checks)) {
-        JsonArray *a = json_node_get_array(checks);
-        for (guint i = 0; i < json_array_get_length(a); i++) {
-            JsonNode *c = json_array_get_element(a, i);
-            if (!JSON_NODE_HOLDS_OBJECT(c))
-                continue;
-            JsonObject *co = json_node_get_object(c);
-            BtCheck *ck = bt_check_new(member_string(co, "name"), member_string(co, "target"));
-            ck->status = status_from_name(member_string(co, "status"));
-            ck->detail = g_strdup(member_string(co, "detail"));
-            g_ptr_array_add(rec->checks, ck);
-        }
+    const BtJson *checks = bt_json_member(o, "checks");
+    for (guint i = 0; checks && checks->type == BT_JSON_ARRAY && i < checks->items->len; i++) {
+        const BtJson *co = checks->items->pdata[i];
+        if (co->type != BT_JSON_OBJECT)
+            continue;
+        BtCheck *ck = bt_check_new(member_string(co, "name"), member_string(co, "target"));
+        ck->status = status_from_name(member_string(co, "status"));
+        ck->detail = g_strdup(member_string(co, "detail"));
+        g_ptr_array_add(rec->checks, ck);
     }
 }
 
 BtRecord *
 bt_record_from_json(const char *json, gssize len, char **messagedigest, GError **error)
 {
-    g_autoptr(JsonParser) parser = json_parser_new_immutable();
-    if (!json_parser_load_from_data(parser, json, len, error))
+    g_autoptr(BtJson) o = bt_json_parse(json, len, error);
+    if (!o)
         return NULL;
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    if (o->type != BT_JSON_OBJECT) {
         g_set_error(error, BT_ERROR, BT_ERROR_PARSE, "not a JSON object");
         return NULL;
     }
-    JsonObject *o = json_node_get_object(root);
     BtRecord *rec = bt_record_new();
     read_facts(o, rec);
     read_triage(o, rec);
