@@ -27,6 +27,8 @@ typedef struct {
     const BtLayouts *lays;
     const BtMsgView *view;
     pcre2_match_data *md;
+    char *lower_body;        /* ASCII lower case, for needles; made on first use */
+    gboolean no_needles;     /* the body has letters needles cannot see */
 } Matcher;
 
 static const pcre2_code *
@@ -39,6 +41,34 @@ static gboolean
 re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
     return pcre2_match(code_for_match(re), (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
+}
+
+/* Caseless matching (UTF + UCP) lets "k" match KELVIN SIGN and "s" LONG
+ * S; a body with either is always given to the regex. */
+static void
+prepare_needles(Matcher *m)
+{
+    const char *body = m->view->body;
+    m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
+    if (!m->no_needles)
+        m->lower_body = g_ascii_strdown(body, -1);
+}
+
+/* FALSE when `re` cannot match anywhere in the body: the body lacks every
+ * literal that each of its matches contains. */
+static gboolean
+body_may_match(Matcher *m, const Regex *re)
+{
+    if (!re->needles)
+        return TRUE;
+    if (!m->lower_body && !m->no_needles)
+        prepare_needles(m);
+    if (m->no_needles)
+        return TRUE;
+    for (char **n = re->needles; *n; n++)
+        if (strstr(m->lower_body, *n))
+            return TRUE;
+    return FALSE;
 }
 
 /* The value of a named group after a successful match, or NULL. */
@@ -109,7 +139,8 @@ cond_holds(Matcher *m, const Cond *c)
         return header_holds(m, c);
     case COND_BODY:
         for (guint r = 0; r < c->regexes->len; r++)
-            if (re_match(m, c->regexes->pdata[r], m->view->body, strlen(m->view->body)))
+            if (body_may_match(m, c->regexes->pdata[r])
+                && re_match(m, c->regexes->pdata[r], m->view->body, strlen(m->view->body)))
                 return TRUE;
         return FALSE;
     }
@@ -152,6 +183,8 @@ static const char *
 find_line(Matcher *m, Regex *re, const char *p, const char *limit, Line *found)
 {
     Line line;
+    if (!body_may_match(m, re))
+        return NULL;
     for (; line_at(p, limit, &line); p = line.next)
         if (re_match(m, re, line.start, line.len)) {
             *found = line;
@@ -290,7 +323,7 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
 {
     for (guint i = 0; i < pats->len; i++) {
         const Pattern *p = pats->pdata[i];
-        if (!re_match(m, p->re, text, len))
+        if (!body_may_match(m, p->re) || !re_match(m, p->re, text, len))
             continue;
         take_captures(m, caught);
         values_fill(fixed, &p->set);
@@ -601,10 +634,11 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL) };
+    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, FALSE };
     gboolean found = FALSE;
     for (guint i = 0; i < lays->layouts->len && !found; i++)
         found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     pcre2_match_data_free(m.md);
+    g_free(m.lower_body);
     return found;
 }
