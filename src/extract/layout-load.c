@@ -646,6 +646,38 @@ header_cond(Loader *ld, const char *name, yaml_node_t *v)
     return c;
 }
 
+/* What a condition costs to test, roughly: a header regex runs over one
+ * short value, a body regex over the whole text. */
+static guint
+cond_cost(const Cond *c)
+{
+    if (c->kind == COND_HEADER)
+        return c->regexes->len;
+    if (c->kind == COND_BODY)
+        return 20 * c->regexes->len;
+    guint cost = 0;
+    for (guint i = 0; i < c->kids->len; i++)
+        cost += cond_cost(c->kids->pdata[i]);
+    return cost;
+}
+
+static gint
+cheaper_first(gconstpointer a, gconstpointer b)
+{
+    guint x = cond_cost(*(Cond *const *) a), y = cond_cost(*(Cond *const *) b);
+    return x < y ? -1 : x > y;
+}
+
+/* The parts of `all` or `any` have no side effects, so testing the cheap
+ * ones (From, Subject, header presence) first gives the same answer and
+ * often spares the body regexes.  The sort is stable: equal costs keep
+ * the file's order. */
+static void
+order_kids(Cond *c)
+{
+    g_ptr_array_sort(c->kids, cheaper_first);
+}
+
 /* One key of a condition map. */
 static Cond *
 load_cond_key(Loader *ld, yaml_node_t *k, yaml_node_t *v)
@@ -656,6 +688,7 @@ load_cond_key(Loader *ld, yaml_node_t *k, yaml_node_t *v)
         c = cond_new(key[1] == 'n' ? COND_ANY : COND_ALL);
         if (expect_kind(ld, v, YAML_SEQUENCE_NODE, key))
             one_or_list(ld, v, add_cond, c->kids);
+        order_kids(c);
     } else if (g_strcmp0(key, "not") == 0) {
         c = cond_new(COND_NOT);
         add_cond(ld, v, c->kids);
@@ -690,6 +723,7 @@ load_cond(Loader *ld, yaml_node_t *node)
         if (c)
             g_ptr_array_add(all->kids, c);
     }
+    order_kids(all);
     return all;
 }
 
