@@ -230,22 +230,38 @@ block_new(Matcher *m, const Pattern *p, const Line *line, GString *lead)
     return b;
 }
 
-static gboolean
-is_before_line(Matcher *m, const Layout *lay, const Line *line)
+/* A layout's line patterns, with which of them can match anywhere in the
+ * body (body_may_match), asked once per scan rather than per line. */
+typedef struct {
+    const Layout *lay;
+    gboolean *recipient_may, *stop_may, *before_may;
+} Scan;
+
+static gboolean *
+may_match_each(Matcher *m, const GPtrArray *items, gboolean patterns)
 {
-    for (guint i = 0; i < lay->befores->len; i++)
-        if (re_match(m, lay->befores->pdata[i], line->start, line->len))
+    gboolean *may = g_new(gboolean, items->len + 1);
+    for (guint i = 0; i < items->len; i++)
+        may[i] = body_may_match(m, patterns ? ((const Pattern *) items->pdata[i])->re : items->pdata[i]);
+    return may;
+}
+
+static gboolean
+is_before_line(Matcher *m, const Scan *sc, const Line *line)
+{
+    for (guint i = 0; i < sc->lay->befores->len; i++)
+        if (sc->before_may[i] && re_match(m, sc->lay->befores->pdata[i], line->start, line->len))
             return TRUE;
     return FALSE;
 }
 
 /* Keeps a `before` line for the next recipient; a blank line drops them. */
 static void
-note_before_line(Matcher *m, const Layout *lay, const Line *line, GString *lead)
+note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead)
 {
     if (line_is_blank(line)) {
         g_string_truncate(lead, 0);
-    } else if (is_before_line(m, lay, line)) {
+    } else if (is_before_line(m, sc, line)) {
         if (lead->len)
             g_string_append_c(lead, '\n');
         g_string_append_len(lead, line->start, line->len);
@@ -253,21 +269,21 @@ note_before_line(Matcher *m, const Layout *lay, const Line *line, GString *lead)
 }
 
 static const Pattern *
-match_recipient_line(Matcher *m, const Layout *lay, const Line *line)
+match_recipient_line(Matcher *m, const Scan *sc, const Line *line)
 {
-    for (guint i = 0; i < lay->recipients->len; i++) {
-        const Pattern *p = lay->recipients->pdata[i];
-        if (re_match(m, p->re, line->start, line->len))
+    for (guint i = 0; i < sc->lay->recipients->len; i++) {
+        const Pattern *p = sc->lay->recipients->pdata[i];
+        if (sc->recipient_may[i] && re_match(m, p->re, line->start, line->len))
             return p;
     }
     return NULL;
 }
 
 static gboolean
-is_stop_line(Matcher *m, const Layout *lay, const Line *line)
+is_stop_line(Matcher *m, const Scan *sc, const Line *line)
 {
-    for (guint i = 0; i < lay->stops->len; i++)
-        if (re_match(m, lay->stops->pdata[i], line->start, line->len))
+    for (guint i = 0; i < sc->lay->stops->len; i++)
+        if (sc->stop_may[i] && re_match(m, sc->lay->stops->pdata[i], line->start, line->len))
             return TRUE;
     return FALSE;
 }
@@ -281,11 +297,15 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
 {
     GPtrArray *blocks = g_ptr_array_new_with_free_func((GDestroyNotify) block_free);
     g_autoptr(GString) lead = g_string_new(NULL);
+    g_autofree gboolean *recipient_may = may_match_each(m, lay->recipients, TRUE);
+    g_autofree gboolean *stop_may = may_match_each(m, lay->stops, FALSE);
+    g_autofree gboolean *before_may = may_match_each(m, lay->befores, FALSE);
+    const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
-        const Pattern *rp = match_recipient_line(m, lay, &line);
+        const Pattern *rp = match_recipient_line(m, &sc, &line);
         if (rp) {
             if (blocks->len > BT_MAX_RECIPIENTS)
                 break;
@@ -295,12 +315,12 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             continue;
         }
         if (!collecting) {
-            note_before_line(m, lay, &line, lead);
+            note_before_line(m, &sc, &line, lead);
             continue;
         }
-        if (is_stop_line(m, lay, &line)) {
+        if (is_stop_line(m, &sc, &line)) {
             collecting = FALSE;
-            note_before_line(m, lay, &line, lead);
+            note_before_line(m, &sc, &line, lead);
         } else if (line_is_blank(&line)) {
             if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank))
                 collecting = FALSE;
