@@ -47,6 +47,7 @@ regex_free(Regex *re)
         return;
     pcre2_code_free(re->code);
     bt_lazy_jit_clear(&re->lazy);
+    g_strfreev(re->needles);
     g_free(re);
 }
 
@@ -175,6 +176,272 @@ expect_kind(Loader *ld, const yaml_node_t *node, yaml_node_type_t type, const ch
     return FALSE;
 }
 
+/* ==== literal needles ====================================================
+ *
+ * Most layout regexes need some fixed text ("The following addresses did
+ * NOT receive"); a body without it cannot match, and one strstr() over a
+ * lower-cased copy of the body says so for far less than a regex scan.
+ * The reader below understands the common part of PCRE2's syntax and gives
+ * up (no needles) on anything else, so a needle is only ever text every
+ * match contains. Non-ASCII is never part of a needle: Unicode caseless
+ * matching makes "é" match "É" (layout.c handles the two non-ASCII
+ * letters that match ASCII ones, KELVIN SIGN and LONG S). */
+
+#define MIN_NEEDLE 3
+
+/* A branch needs one of `set`; `score` is the length of its shortest. */
+typedef struct {
+    GPtrArray *set;
+    gsize score;
+} Choice;
+
+typedef struct {
+    GString *run;            /* the literal text being read */
+    Choice best;             /* the branch's best choice so far */
+    GPtrArray *needles;      /* the best choices of the finished branches */
+    gboolean failed;
+} Needles;
+
+static void
+choice_offer(Choice *c, GPtrArray *set, gsize score)
+{
+    if (score > c->score || !c->set) {
+        g_clear_pointer(&c->set, g_ptr_array_unref);
+        c->set = set;
+        c->score = score;
+    } else {
+        g_ptr_array_unref(set);
+    }
+}
+
+static void
+needle_break(Needles *n)
+{
+    if (n->run->len) {
+        GPtrArray *one = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(one, g_strdup(n->run->str));
+        choice_offer(&n->best, one, n->run->len);
+    }
+    g_string_truncate(n->run, 0);
+}
+
+static void
+needle_branch_end(Needles *n)
+{
+    needle_break(n);
+    if (!n->best.set || n->best.score < MIN_NEEDLE)
+        n->failed = TRUE;
+    else
+        for (guint i = 0; i < n->best.set->len; i++)
+            g_ptr_array_add(n->needles, g_strdup(n->best.set->pdata[i]));
+    g_clear_pointer(&n->best.set, g_ptr_array_unref);
+    n->best.score = 0;
+}
+
+/* Past a character class starting at `p` ('['); NULL for what is not read. */
+static const char *
+skip_class(const char *p)
+{
+    p++;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    for (; *p && *p != ']'; p++) {
+        if (*p == '[' && p[1] == ':')
+            return NULL;
+        if (*p == '\\' && !*++p)
+            return NULL;
+    }
+    return *p ? p + 1 : NULL;
+}
+
+/* Past the argument of escape letter `e` (at p[-1]): \x{..} \p{..} \g<..>
+ * \k'..' \12; NULL for what is not read. */
+static const char *
+skip_escape_argument(char e, const char *p)
+{
+    if (!strchr("xoNpPgk0123456789", e))
+        return p;
+    if (*p == '{' || *p == '<' || *p == '\'') {
+        const char *end = strchr(p + 1, *p == '{' ? '}' : *p == '<' ? '>' : '\'');
+        return end ? end + 1 : NULL;
+    }
+    if (e == 'g' && (*p == '-' || *p == '+'))
+        p++;
+    while (g_ascii_isalnum(*p))
+        p++;
+    return p;
+}
+
+/* Past a group starting at `p` ('('); NULL for what is not read. */
+static const char *
+skip_group(const char *p)
+{
+    int depth = 0;
+    while (*p) {
+        if (*p == '\\') {
+            if (!p[1] || p[1] == 'Q' || p[1] == 'c')
+                return NULL;
+            p += 2;
+        } else if (*p == '[') {
+            if (!(p = skip_class(p)))
+                return NULL;
+        } else {
+            if (*p == '(')
+                depth++;
+            else if (*p == ')' && --depth == 0)
+                return p + 1;
+            p++;
+        }
+    }
+    return NULL;
+}
+
+/* Past a counted quantifier {n}, {n,}, {n,m} or {,m} at `p`; NULL if it is not one. */
+static const char *
+skip_counted(const char *p)
+{
+    const char *q = p + 1;
+    while (g_ascii_isdigit(*q))
+        q++;
+    if (*q == ',')
+        for (q++; g_ascii_isdigit(*q); q++)
+            ;
+    return *q == '}' && q > p + 1 ? q + 1 : NULL;
+}
+
+/* Where the alternatives of a group at `p` ('(') start, for a group that
+ * must match text: plain, named or non-capturing; NULL for lookarounds,
+ * option settings and the rest. */
+static const char *
+group_body(const char *p)
+{
+    p++;
+    if (*p != '?')
+        return p;
+    p++;
+    if (*p == ':' || *p == '|' || *p == '>')
+        return p + 1;
+    if ((*p == '<' && g_ascii_isalpha(p[1])) || (*p == 'P' && p[1] == '<') || *p == '\'') {
+        const char *end = strchr(p + 1, *p == '\'' ? '\'' : '>');
+        return end ? end + 1 : NULL;
+    }
+    p += strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ^-");
+    return *p == ':' ? p + 1 : NULL;
+}
+
+static char **needles_of(const char *pattern);
+
+/* A group that must match (no ?, * or {0…} after it) offers its own
+ * alternatives' needles as the branch's choice. */
+static void
+offer_group(Needles *n, const char *open, const char *after)
+{
+    const char *inner = group_body(open);
+    if (!inner || inner >= after || *after == '?' || *after == '*' || *after == '{')
+        return;
+    g_autofree char *text = g_strndup(inner, after - 1 - inner);
+    char **found = needles_of(text);
+    if (!found)
+        return;
+    GPtrArray *set = g_ptr_array_new_with_free_func(g_free);
+    gsize score = G_MAXSIZE;
+    for (char **f = found; *f; f++) {
+        score = MIN(score, strlen(*f));
+        g_ptr_array_add(set, *f);
+    }
+    g_free(found);   /* the strings now belong to `set` */
+    choice_offer(&n->best, set, score);
+}
+
+/* Extended mode (x), comments, \Q…\E and verbs change what text means. */
+static gboolean
+needles_unreadable(const char *pattern)
+{
+    if (strstr(pattern, "(?#") || strstr(pattern, "\\Q") || strstr(pattern, "(*"))
+        return TRUE;
+    for (const char *p = strstr(pattern, "(?"); p; p = strstr(p + 2, "(?")) {
+        gsize n = strspn(p + 2, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ^-");
+        if (memchr(p + 2, 'x', n))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static const char *
+needle_step(Needles *n, const char *p)
+{
+    guchar c = (guchar) *p;
+    if (c == '\\') {
+        char e = p[1];
+        if (!e || e == 'c')
+            return NULL;
+        if (!g_ascii_isalnum(e) && (guchar) e < 0x80) {
+            g_string_append_c(n->run, g_ascii_tolower(e));
+            return p + 2;
+        }
+        needle_break(n);
+        return (guchar) e < 0x80 ? skip_escape_argument(e, p + 2) : p + 1;
+    }
+    if (c == '?' || c == '*' || c == '+' || c == '{') {
+        /* the character before is optional or repeated: not text in a row */
+        if (n->run->len)
+            g_string_truncate(n->run, n->run->len - 1);
+        needle_break(n);
+        return c == '{' ? skip_counted(p) : p + 1;
+    }
+    if (c == '[') {
+        needle_break(n);
+        return skip_class(p);
+    }
+    if (c == '(') {
+        needle_break(n);
+        const char *after = skip_group(p);
+        if (after)
+            offer_group(n, p, after);
+        return after;
+    }
+    if (c == ')')
+        return NULL;
+    if (c == '|') {
+        needle_branch_end(n);
+        return p + 1;
+    }
+    if (c == '.' || c == '^' || c == '$' || c >= 0x80 || c < 0x20)
+        needle_break(n);
+    else
+        g_string_append_c(n->run, g_ascii_tolower(c));
+    return p + 1;
+}
+
+static char **
+needles_of(const char *pattern)
+{
+    Needles n = { g_string_new(NULL), { NULL, 0 }, g_ptr_array_new_with_free_func(g_free), FALSE };
+    const char *p = pattern;
+    while (p && *p && !n.failed)
+        p = needle_step(&n, p);
+    if (p && !n.failed)
+        needle_branch_end(&n);
+    char **out = NULL;
+    if (p && !n.failed) {
+        g_ptr_array_add(n.needles, NULL);
+        out = (char **) g_ptr_array_free(g_steal_pointer(&n.needles), FALSE);
+    }
+    if (n.needles)
+        g_ptr_array_unref(n.needles);
+    g_clear_pointer(&n.best.set, g_ptr_array_unref);
+    g_string_free(n.run, TRUE);
+    return out;
+}
+
+char **
+bt_layout_needles(const char *pattern)
+{
+    return needles_unreadable(pattern) ? NULL : needles_of(pattern);
+}
+
 /* Compiles `node`'s text as a regex (JIT comes later, with use); reports
  * a bad one with PCRE2's message and the offset of the error in the
  * pattern. */
@@ -202,6 +469,7 @@ compile_regex(Loader *ld, const yaml_node_t *node, const char *what)
         regex_free(re);
         return NULL;
     }
+    re->needles = bt_layout_needles(src);
     return re;
 }
 
@@ -491,6 +759,38 @@ bounce_notice_cond(Loader *ld, yaml_node_t *v)
     return not;
 }
 
+/* What a condition costs to test, roughly: a header regex runs over one
+ * short value, a body regex over the whole text. */
+static guint
+cond_cost(const Cond *c)
+{
+    if (c->kind == COND_HEADER)
+        return c->regexes->len;
+    if (c->kind == COND_BODY)
+        return 20 * c->regexes->len;
+    guint cost = 0;
+    for (guint i = 0; i < c->kids->len; i++)
+        cost += cond_cost(c->kids->pdata[i]);
+    return cost;
+}
+
+static gint
+cheaper_first(gconstpointer a, gconstpointer b)
+{
+    guint x = cond_cost(*(Cond *const *) a), y = cond_cost(*(Cond *const *) b);
+    return x < y ? -1 : x > y;
+}
+
+/* The parts of `all` or `any` have no side effects, so testing the cheap
+ * ones (From, Subject, header presence) first gives the same answer and
+ * often spares the body regexes.  The sort is stable: equal costs keep
+ * the file's order. */
+static void
+order_kids(Cond *c)
+{
+    g_ptr_array_sort(c->kids, cheaper_first);
+}
+
 /* One key of a condition map. */
 static Cond *
 load_cond_key(Loader *ld, yaml_node_t *k, yaml_node_t *v)
@@ -501,6 +801,7 @@ load_cond_key(Loader *ld, yaml_node_t *k, yaml_node_t *v)
         c = cond_new(key[1] == 'n' ? COND_ANY : COND_ALL);
         if (expect_kind(ld, v, YAML_SEQUENCE_NODE, key))
             one_or_list(ld, v, add_cond, c->kids);
+        order_kids(c);
     } else if (g_strcmp0(key, "not") == 0) {
         c = cond_new(COND_NOT);
         add_cond(ld, v, c->kids);
@@ -537,6 +838,7 @@ load_cond(Loader *ld, yaml_node_t *node)
         if (c)
             g_ptr_array_add(all->kids, c);
     }
+    order_kids(all);
     return all;
 }
 

@@ -54,7 +54,13 @@ void bt_layout_values_clear(Values *vals);
 typedef struct {
     pcre2_code *code;        /* interpreted */
     BtLazyJit lazy;          /* the JIT-compiled copy, once used often */
+    char **needles;          /* lower-case ASCII literals, one of which every
+                              * match contains; NULL: none known (layout-load.c) */
 } Regex;
+
+/* The literals one of which every match of `pattern` must contain (ASCII,
+ * lower case, three bytes or more), or NULL when that cannot be told. */
+char **bt_layout_needles(const char *pattern);
 
 /* A regex, optionally with fixed values to set when it matches. */
 typedef struct {

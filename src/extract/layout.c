@@ -29,6 +29,8 @@ typedef struct {
     const BtLayouts *lays;
     const BtMsgView *view;
     pcre2_match_data *md;
+    char *lower_body;        /* ASCII lower case, for needles; made on first use */
+    gboolean no_needles;     /* the body has letters needles cannot see */
 } Matcher;
 
 static const pcre2_code *
@@ -41,6 +43,34 @@ static gboolean
 re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
     return pcre2_match(code_for_match(re), (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
+}
+
+/* Caseless matching (UTF + UCP) lets "k" match KELVIN SIGN and "s" LONG
+ * S; a body with either is always given to the regex. */
+static void
+prepare_needles(Matcher *m)
+{
+    const char *body = m->view->body;
+    m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
+    if (!m->no_needles)
+        m->lower_body = g_ascii_strdown(body, -1);
+}
+
+/* FALSE when `re` cannot match anywhere in the body: the body lacks every
+ * literal that each of its matches contains. */
+static gboolean
+body_may_match(Matcher *m, const Regex *re)
+{
+    if (!re->needles)
+        return TRUE;
+    if (!m->lower_body && !m->no_needles)
+        prepare_needles(m);
+    if (m->no_needles)
+        return TRUE;
+    for (char **n = re->needles; *n; n++)
+        if (strstr(m->lower_body, *n))
+            return TRUE;
+    return FALSE;
 }
 
 /* The value of a named group after a successful match, or NULL. */
@@ -111,7 +141,8 @@ cond_holds(Matcher *m, const Cond *c)
         return header_holds(m, c);
     case COND_BODY:
         for (guint r = 0; r < c->regexes->len; r++)
-            if (re_match(m, c->regexes->pdata[r], m->view->body, strlen(m->view->body)))
+            if (body_may_match(m, c->regexes->pdata[r])
+                && re_match(m, c->regexes->pdata[r], m->view->body, strlen(m->view->body)))
                 return TRUE;
         return FALSE;
     }
@@ -154,6 +185,8 @@ static const char *
 find_line(Matcher *m, Regex *re, const char *p, const char *limit, Line *found)
 {
     Line line;
+    if (!body_may_match(m, re))
+        return NULL;
     for (; line_at(p, limit, &line); p = line.next)
         if (re_match(m, re, line.start, line.len)) {
             *found = line;
@@ -199,22 +232,38 @@ block_new(Matcher *m, const Pattern *p, const Line *line, GString *lead)
     return b;
 }
 
-static gboolean
-is_before_line(Matcher *m, const Layout *lay, const Line *line)
+/* A layout's line patterns, with which of them can match anywhere in the
+ * body (body_may_match), asked once per scan rather than per line. */
+typedef struct {
+    const Layout *lay;
+    gboolean *recipient_may, *stop_may, *before_may;
+} Scan;
+
+static gboolean *
+may_match_each(Matcher *m, const GPtrArray *items, gboolean patterns)
 {
-    for (guint i = 0; i < lay->befores->len; i++)
-        if (re_match(m, lay->befores->pdata[i], line->start, line->len))
+    gboolean *may = g_new(gboolean, items->len + 1);
+    for (guint i = 0; i < items->len; i++)
+        may[i] = body_may_match(m, patterns ? ((const Pattern *) items->pdata[i])->re : items->pdata[i]);
+    return may;
+}
+
+static gboolean
+is_before_line(Matcher *m, const Scan *sc, const Line *line)
+{
+    for (guint i = 0; i < sc->lay->befores->len; i++)
+        if (sc->before_may[i] && re_match(m, sc->lay->befores->pdata[i], line->start, line->len))
             return TRUE;
     return FALSE;
 }
 
 /* Keeps a `before` line for the next recipient; a blank line drops them. */
 static void
-note_before_line(Matcher *m, const Layout *lay, const Line *line, GString *lead)
+note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead)
 {
     if (line_is_blank(line)) {
         g_string_truncate(lead, 0);
-    } else if (is_before_line(m, lay, line)) {
+    } else if (is_before_line(m, sc, line)) {
         if (lead->len)
             g_string_append_c(lead, '\n');
         g_string_append_len(lead, line->start, line->len);
@@ -222,21 +271,21 @@ note_before_line(Matcher *m, const Layout *lay, const Line *line, GString *lead)
 }
 
 static const Pattern *
-match_recipient_line(Matcher *m, const Layout *lay, const Line *line)
+match_recipient_line(Matcher *m, const Scan *sc, const Line *line)
 {
-    for (guint i = 0; i < lay->recipients->len; i++) {
-        const Pattern *p = lay->recipients->pdata[i];
-        if (re_match(m, p->re, line->start, line->len))
+    for (guint i = 0; i < sc->lay->recipients->len; i++) {
+        const Pattern *p = sc->lay->recipients->pdata[i];
+        if (sc->recipient_may[i] && re_match(m, p->re, line->start, line->len))
             return p;
     }
     return NULL;
 }
 
 static gboolean
-is_stop_line(Matcher *m, const Layout *lay, const Line *line)
+is_stop_line(Matcher *m, const Scan *sc, const Line *line)
 {
-    for (guint i = 0; i < lay->stops->len; i++)
-        if (re_match(m, lay->stops->pdata[i], line->start, line->len))
+    for (guint i = 0; i < sc->lay->stops->len; i++)
+        if (sc->stop_may[i] && re_match(m, sc->lay->stops->pdata[i], line->start, line->len))
             return TRUE;
     return FALSE;
 }
@@ -263,11 +312,15 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
 {
     GPtrArray *blocks = g_ptr_array_new_with_free_func((GDestroyNotify) block_free);
     g_autoptr(GString) lead = g_string_new(NULL);
+    g_autofree gboolean *recipient_may = may_match_each(m, lay->recipients, TRUE);
+    g_autofree gboolean *stop_may = may_match_each(m, lay->stops, FALSE);
+    g_autofree gboolean *before_may = may_match_each(m, lay->befores, FALSE);
+    const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
-        const Pattern *rp = match_recipient_line(m, lay, &line);
+        const Pattern *rp = match_recipient_line(m, &sc, &line);
         if (rp && rp->in_block_alias && collecting) {
             note_alias_line(m, cur, &line);
             continue;
@@ -281,12 +334,12 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             continue;
         }
         if (!collecting) {
-            note_before_line(m, lay, &line, lead);
+            note_before_line(m, &sc, &line, lead);
             continue;
         }
-        if (is_stop_line(m, lay, &line)) {
+        if (is_stop_line(m, &sc, &line)) {
             collecting = FALSE;
-            note_before_line(m, lay, &line, lead);
+            note_before_line(m, &sc, &line, lead);
         } else if (line_is_blank(&line)) {
             if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank))
                 collecting = FALSE;
@@ -329,6 +382,8 @@ scan_sections(Matcher *m, const Layout *lay, const char *p, const char *limit)
                                                  (GDestroyNotify) string_free_all);
     GString *cur = NULL;
     gboolean in_title = FALSE;
+    g_autofree gboolean *stop_may = may_match_each(m, lay->stops, FALSE);
+    const Scan sc = { lay, NULL, stop_may, NULL };
     Line line;
     for (; lay->sections->len && line_at(p, limit, &line); p = line.next) {
         if (match_section_title(m, lay, &line)) {
@@ -344,7 +399,7 @@ scan_sections(Matcher *m, const Layout *lay, const char *p, const char *limit)
             g_free(key);
         } else if (in_title) {
             in_title = !line_is_blank(&line);
-        } else if (is_stop_line(m, lay, &line)) {
+        } else if (is_stop_line(m, &sc, &line)) {
             cur = NULL;
         } else if (cur && (cur->len || !line_is_blank(&line))) {
             g_string_append_len(cur, line.start, line.len);
@@ -362,7 +417,7 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
 {
     for (guint i = 0; i < pats->len; i++) {
         const Pattern *p = pats->pdata[i];
-        if (!re_match(m, p->re, text, len))
+        if (!body_may_match(m, p->re) || !re_match(m, p->re, text, len))
             continue;
         take_captures(m, caught);
         values_fill(fixed, &p->set);
@@ -771,10 +826,11 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL) };
+    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, FALSE };
     gboolean found = FALSE;
     for (guint i = 0; i < lays->layouts->len && !found; i++)
         found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     pcre2_match_data_free(m.md);
+    g_free(m.lower_body);
     return found;
 }
