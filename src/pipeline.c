@@ -130,21 +130,6 @@ out_open(Out *o, BtBoard *board)
     o->pending = g_string_sized_new(2 * COMMIT_SIZE);
 }
 
-static gboolean
-write_all(int fd, const char *p, gsize n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return FALSE;
-        p += w;
-        n -= (gsize) w;
-    }
-    return TRUE;
-}
-
 /* Messages [0, done) are through the sink: put their output on stdout
  * when enough is pending (or `force`), and say so on the board. */
 static void
@@ -154,7 +139,7 @@ out_commit(Out *o, guint64 done, gboolean force)
         return;
     fflush(o->file);
     if (o->pending->len > 0 && (force || o->pending->len >= COMMIT_SIZE)) {
-        if (!o->failed && !write_all(STDOUT_FILENO, o->pending->str, o->pending->len)) {
+        if (!o->failed && !bt_write_all(STDOUT_FILENO, o->pending->str, o->pending->len)) {
             g_printerr("bouncetriage: writing the output failed: %s\n", g_strerror(errno));
             o->failed = TRUE;
         }

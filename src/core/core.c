@@ -1,5 +1,8 @@
 #include "core/core.h"
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <stddef.h>
 #include <string.h>
 
@@ -245,4 +248,24 @@ bt_set_str(char **slot, const char *value)
     char *old = *slot;
     *slot = g_strdup(value);
     g_free(old);
+}
+
+/* write() until all of buf is written; FALSE with errno set otherwise. */
+gboolean
+bt_write_all(int fd, const void *buf, gsize len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return FALSE;
+        }
+        p += n;
+        len -= (gsize) n;
+    }
+    return TRUE;
 }

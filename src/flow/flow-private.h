@@ -59,8 +59,6 @@ void bt_field_append_param(GString *out, const char *key, const char *value);
 
 /* ---- io helpers ------------------------------------------------------- */
 
-/* write() until all of buf is written; FALSE with errno set otherwise. */
-gboolean bt_write_all(int fd, const void *buf, gsize len);
 /* fsync a directory by path. */
 gboolean bt_fsync_dir(const char *path, GError **error);
 

@@ -371,24 +371,6 @@ bt_annotated_size(const BtAnnotated *a, gboolean with_from_line)
     return size;
 }
 
-gboolean
-bt_write_all(int fd, const void *buf, gsize len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = EIO;
-            return FALSE;
-        }
-        p += n;
-        len -= (gsize) n;
-    }
-    return TRUE;
-}
 
 gboolean
 bt_annotated_write(const BtAnnotated *a, int fd, gboolean with_from_line, GError **error)
