@@ -6,6 +6,7 @@
  * recipients, domains and causes, not the number of messages.  The keys
  * are counted as --summary counts them, so the two always agree. */
 #include "sink/report-private.h"
+#include "rules/rules.h"
 
 #include <string.h>
 
@@ -100,15 +101,6 @@ bt_report_add_message(BtReport *r, gboolean is_bounce)
     r->messages++;
     if (is_bounce)
         r->bounces++;
-}
-
-/* The status-class fallback decided the record when no specific rule did:
- * a rule of the rfc3463 pack, or the reasons that mean "nothing known". */
-static gboolean
-decided_by_fallback(const BtRecord *rec)
-{
-    return !rec->rule || !*rec->rule || g_str_has_prefix(rec->rule, "rfc3463.")
-        || g_strcmp0(rec->reason, "onhold") == 0 || g_strcmp0(rec->reason, "undefined") == 0;
 }
 
 static const char *
@@ -243,7 +235,8 @@ bt_report_add_record(BtReport *r, const BtRecord *rec)
     r->records++;
     if (rec->hardbounce)
         r->hard++;
-    if (decided_by_fallback(rec))
+    /* the same test as --summary's, so the page and the table agree */
+    if (bt_verdict_is_fallback(rec, NULL))
         r->fallback++;
     (*counter_slot(r->reasons, reason_of(rec)))++;
     add_to_timeline(r, rec);
