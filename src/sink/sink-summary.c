@@ -5,17 +5,13 @@
  * aligned lines when the records themselves are JSON Lines or CSV (the
  * summary then goes to stderr, beside the data). */
 #include "sink/sink-private.h"
+#include "sink/report-private.h"
 #include "rules/rules.h"
 
 #include <string.h>
 
 #define TOP_DESTINATIONS 20
 #define MAX_KEY_WIDTH 48
-
-typedef struct {
-    const char *key;
-    guint64 count;
-} Entry;
 
 static GHashTable *
 counter_new(void)
@@ -79,31 +75,6 @@ bt_summary_add_record(BtSummary *sum, const BtRecord *rec)
     count(sum->destinations, domain);
 }
 
-/* Most records first; ties in name order so the output is stable. */
-static gint
-compare_entries(gconstpointer a, gconstpointer b)
-{
-    const Entry *x = a, *y = b;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return strcmp(x->key, y->key);
-}
-
-static GArray *
-sorted_entries(GHashTable *counter)
-{
-    GArray *entries = g_array_sized_new(FALSE, FALSE, sizeof(Entry), g_hash_table_size(counter));
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, counter);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        Entry e = { key, *(guint64 *) value };
-        g_array_append_val(entries, e);
-    }
-    g_array_sort(entries, compare_entries);
-    return entries;
-}
-
 /* The rows one section prints: keys sanitised (they come from bounces),
  * at most `limit` of them, the rest summed into "others". */
 typedef struct {
@@ -121,13 +92,14 @@ rows_add(Rows *rows, char *key, guint64 n)
 static Rows
 collect_rows(GHashTable *counter, guint limit)
 {
-    g_autoptr(GArray) entries = sorted_entries(counter);
+    /* most records first, ties in name order, so the output is stable */
+    g_autoptr(GArray) entries = bt_report_sorted_counter(counter);
     Rows rows = { g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(guint64)) };
     guint64 others = 0;
     guint n_others = 0;
 
     for (guint i = 0; i < entries->len; i++) {
-        const Entry *e = &g_array_index(entries, Entry, i);
+        const BtReportEntry *e = &g_array_index(entries, BtReportEntry, i);
         if (limit && i >= limit) {
             others += e->count;
             n_others++;
