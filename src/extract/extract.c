@@ -46,6 +46,8 @@ bt_bounce_free(BtBounce *b)
     g_free(b->note);
     g_free(b->dkim_signature);
     g_free(b->return_path);
+    g_free(b->headers);
+    g_free(b->dsn);
     if (b->records)
         g_ptr_array_unref(b->records);
     g_free(b);
@@ -282,6 +284,21 @@ extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GP
 
 /* Decodes and finishes the records of `msg` into `out`; any note goes to
  * `b`, and so does the bounce text of the outermost message. */
+/* The bounce's own header and its delivery-status report as unfolded
+ * text: some notices put their verdict in a field there (au's X-SPASIGN,
+ * PowerMTA's X-PowerMTA-BounceCategory), which rules test with `header`. */
+static void
+take_category_fields(BtMsgView *view, BtBounce *b)
+{
+    if (view->mime) {
+        g_autofree char *block = g_mime_object_get_headers(GMIME_OBJECT(view->mime), NULL);
+        if (block)
+            b->headers = bt_header_block_unfold(block);
+    }
+    if (view->dsn)
+        b->dsn = bt_header_block_unfold(view->dsn);
+}
+
 static void
 extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b)
 {
@@ -302,8 +319,10 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
             g_ptr_array_add(out, g_steal_pointer(&found->pdata[i]));
     }
     take_sending_identities(view, b);
-    if (depth == 0)
+    if (depth == 0) {
         b->text = g_steal_pointer(&view->body);
+        take_category_fields(view, b);
+    }
     GMimeMessage *inner = out->len == 0 && depth < 2 ? forwarded_bounce(view) : NULL;
     if (inner)
         extract_forwarded(ex, msg, inner, out, depth, b);

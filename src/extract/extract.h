@@ -24,6 +24,10 @@ typedef struct {
     /* what the returned message shows about how it was sent, for the checks */
     char *dkim_signature;    /* its first DKIM-Signature field value (s=, d=), or NULL */
     char *return_path;       /* its Return-Path address (the envelope sender SPF checks), or NULL */
+    /* where a notice may state its category in a field of its own, for rule
+     * conditions on `header` (X-SPASIGN, X-PowerMTA-BounceCategory) */
+    char *headers;           /* the bounce's own header block, unfolded, or NULL */
+    char *dsn;               /* its delivery-status report, unfolded, or NULL */
 } BtBounce;
 
 void bt_bounce_free(BtBounce *b);

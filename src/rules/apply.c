@@ -153,6 +153,8 @@ bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
     bt_subject_init(&text);
     bt_subject_set(&text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
     BtMatchInput *in = bt_match_input_new(&text);
+    in->headers = bounce->headers;
+    in->dsn = bounce->dsn;
     for (guint i = 0; i < bounce->records->len; i++)
         apply_record(rs, bounce->records->pdata[i], in, explain);
     bt_match_input_free(in);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { C_ANY, C_ALL, C_NOT, C_FIELD, C_TEXT, C_STATUS, C_REPLY, C_HARDBOUNCE } CondKind;
+typedef enum { C_ANY, C_ALL, C_NOT, C_FIELD, C_TEXT, C_STATUS, C_REPLY, C_HARDBOUNCE, C_HEADER } CondKind;
 typedef enum { T_REGEX, T_EQUALS, T_IN, T_PRESENT } TextKind;
 typedef enum { S_EXACT, S_GLOB, S_PREFIX } StatusKind;
 
@@ -34,7 +34,8 @@ struct _BtCond {
     guint cost;
     const BtFieldInfo *field;   /* C_FIELD */
     gsize field_index;          /* C_FIELD: its place in bt_record_fields() */
-    TextPattern text;           /* C_FIELD, C_TEXT */
+    TextPattern text;           /* C_FIELD, C_TEXT, C_HEADER */
+    char *header;               /* C_HEADER: the field's name */
     GArray *statuses;           /* C_STATUS: StatusPattern, any of them */
     GArray *replies;            /* C_REPLY: ReplyRange, any of them */
     gboolean hardbounce;        /* C_HARDBOUNCE */
@@ -75,6 +76,7 @@ bt_cond_free(BtCond *c)
         return;
     bt_regex_free(c->text.re);
     g_strfreev(c->text.words);
+    g_free(c->header);
     if (c->statuses)
         g_array_unref(c->statuses);
     if (c->replies)
@@ -413,6 +415,43 @@ parse_text_cond(BtLoadCtx *ctx, const char *key, const BtFieldInfo *field, const
     return c;
 }
 
+/* header: {FIELD: pattern, …} — each field (of the recipient's report
+ * group, the report, or the bounce's header; see header.c) must match. */
+static BtCond *
+parse_header(BtLoadCtx *ctx, const yaml_node_t *v)
+{
+    if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.top == v->data.mapping.pairs.start) {
+        bt_load_error(ctx, v, "'header' must be a map of field names to text patterns, not %s",
+                      bt_yaml_kind_name(v));
+        return NULL;
+    }
+    GPtrArray *parts = g_ptr_array_new_with_free_func((GDestroyNotify) bt_cond_free);
+    gboolean ok = TRUE;
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        const yaml_node_t *k = bt_yaml_node(ctx, p->key);
+        const char *name = bt_yaml_scalar(k);
+        if (!name || !*name || name[strcspn(name, ": \t")] != '\0') {
+            bt_load_error(ctx, k, "a header field name must be a word like X-Spam-Flag");
+            ok = FALSE;
+            continue;
+        }
+        BtCond *c = parse_text_cond(ctx, name, NULL, bt_yaml_node(ctx, p->value));
+        if (!c) {
+            ok = FALSE;
+            continue;
+        }
+        c->kind = C_HEADER;
+        c->header = g_strdup(name);
+        c->cost = text_cost(&c->text, FALSE);
+        g_ptr_array_add(parts, c);
+    }
+    if (!ok) {
+        g_ptr_array_unref(parts);
+        return NULL;
+    }
+    return combine(C_ALL, parts);
+}
+
 static BtCond *
 parse_key(BtLoadCtx *ctx, const yaml_node_t *k, const yaml_node_t *v)
 {
@@ -436,6 +475,8 @@ parse_key(BtLoadCtx *ctx, const yaml_node_t *k, const yaml_node_t *v)
     }
     if (strcmp(key, "text") == 0)
         return parse_text_cond(ctx, key, NULL, v);
+    if (strcmp(key, "header") == 0)
+        return parse_header(ctx, v);
     if (strcmp(key, "deliverystatus") == 0)
         return parse_status(ctx, v);
     if (strcmp(key, "replycode") == 0)
@@ -481,11 +522,28 @@ bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node)
 
 /* ---- matching ------------------------------------------------------------- */
 
+/* A header field's value for the current record, kept while the record's
+ * rules are tried (--explain quotes it afterwards). */
+typedef struct {
+    char *value;
+    BtSubject subj;
+} HeaderValue;
+
+static void
+header_value_free(HeaderValue *hv)
+{
+    bt_subject_free(&hv->subj);
+    g_free(hv->value);
+    g_free(hv);
+}
+
 BtMatchInput *
 bt_match_input_new(BtSubject *text)
 {
     BtMatchInput *in = g_new0(BtMatchInput, 1);
     in->text = text;
+    in->header_values = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                              (GDestroyNotify) header_value_free);
     bt_record_fields(&in->n_fields);
     in->fields = g_new(BtFieldSubject, in->n_fields);     /* not zeroed: the pair sets are large */
     for (gsize i = 0; i < in->n_fields; i++) {
@@ -501,6 +559,7 @@ bt_match_input_set_record(BtMatchInput *in, const BtRecord *rec)
     in->rec = rec;
     for (gsize i = 0; i < in->n_fields; i++)
         in->fields[i].ready = FALSE;
+    g_hash_table_remove_all(in->header_values);
 }
 
 void
@@ -511,6 +570,7 @@ bt_match_input_free(BtMatchInput *in)
     for (gsize i = 0; i < in->n_fields; i++)
         bt_subject_free(&in->fields[i].subj);
     g_free(in->fields);
+    g_hash_table_unref(in->header_values);
     g_free(in);
 }
 
@@ -524,6 +584,21 @@ field_subject(BtMatchInput *in, const BtCond *c)
         fs->ready = TRUE;
     }
     return fs;
+}
+
+/* Keyed by the condition's own copy of the name, which outlives the input. */
+static BtSubject *
+header_subject(BtMatchInput *in, const BtCond *c)
+{
+    HeaderValue *hv = g_hash_table_lookup(in->header_values, c->header);
+    if (!hv) {
+        hv = g_new0(HeaderValue, 1);
+        hv->value = bt_header_lookup(in->headers, in->dsn, in->rec ? in->rec->recipient : NULL, c->header);
+        bt_subject_init(&hv->subj);
+        bt_subject_set(&hv->subj, hv->value, hv->value ? strlen(hv->value) : 0);
+        g_hash_table_insert(in->header_values, c->header, hv);
+    }
+    return &hv->subj;
 }
 
 static void
@@ -673,6 +748,8 @@ bt_cond_match(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
         return !bt_cond_match(c->children->pdata[0], in, NULL);
     case C_TEXT:
         return match_text(&c->text, "text", in->text, NULL, note);
+    case C_HEADER:
+        return match_text(&c->text, c->header, header_subject(in, c), NULL, note);
     case C_FIELD: {
         BtFieldSubject *fs = field_subject(in, c);
         return match_text(&c->text, c->field->name, &fs->subj, fs->buf, note);

@@ -98,6 +98,9 @@ typedef struct {
 typedef struct {
     const BtRecord *rec;
     BtSubject *text;            /* str NULL: no text */
+    const char *headers;        /* the bounce's header and report for `header` (BtBounce); may be NULL */
+    const char *dsn;
+    GHashTable *header_values;  /* field name → HeaderValue, for the current record */
     BtFieldSubject *fields;     /* bt_record_fields() order */
     gsize n_fields;
 } BtMatchInput;
@@ -105,6 +108,11 @@ typedef struct {
 BtMatchInput *bt_match_input_new(BtSubject *text);
 void bt_match_input_set_record(BtMatchInput *in, const BtRecord *rec);
 void bt_match_input_free(BtMatchInput *in);
+
+/* header.c: the value of field `name` for `recipient`: its group of the
+ * delivery-status report, the report's per-message group, or the bounce's
+ * header, the first that has it; NULL when none does. */
+char *bt_header_lookup(const char *headers, const char *dsn, const char *recipient, const char *name);
 
 BtCond *bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node);
 gboolean bt_cond_match(const BtCond *cond, BtMatchInput *in, BtMatchNote *note);
