@@ -282,8 +282,6 @@ extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GP
     extract_records(ex, &fwd, out, depth + 1, b);
 }
 
-/* Decodes and finishes the records of `msg` into `out`; any note goes to
- * `b`, and so does the bounce text of the outermost message. */
 /* The bounce's own header and its delivery-status report as unfolded
  * text: some notices put their verdict in a field there (au's X-SPASIGN,
  * PowerMTA's X-PowerMTA-BounceCategory), which rules test with `header`. */
@@ -299,6 +297,9 @@ take_category_fields(BtMsgView *view, BtBounce *b)
         b->dsn = bt_header_block_unfold(view->dsn);
 }
 
+/* Decodes and finishes the records of `msg` into `out`; any note goes to
+ * `b`, and so do the bounce text, header and report of the outermost
+ * message. */
 static void
 extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b)
 {
