@@ -50,13 +50,24 @@ void bt_layout_values_clear(Values *vals);
  * what a run on one message spends matching, so a regex is interpreted
  * until it has been used JIT_AFTER_USES times; then a JIT-compiled copy,
  * published atomically since many threads match with the same layouts,
- * takes over. */
+ * takes over.  A regex read from the layouts cache was validated when it
+ * was stored, and one message touches few of them, so its interpreted code
+ * and its needles are made on first use (bt_layout_regex_code,
+ * bt_layout_regex_needles). */
 typedef struct {
-    pcre2_code *code;        /* interpreted */
+    char *pattern;
+    pcre2_code *code;        /* atomic: interpreted; NULL until first use */
     BtLazyJit lazy;          /* the JIT-compiled copy, once used often */
+    gsize needles_ready;     /* g_once: `needles` is worked out */
     char **needles;          /* lower-case ASCII literals, one of which every
                               * match contains; NULL: none known (layout-load.c) */
 } Regex;
+
+/* The code to match with (interpreted or its JIT copy); NULL only if the
+ * pattern does not compile, which validation when loading rules out. */
+const pcre2_code *bt_layout_regex_code(Regex *re);
+/* The regex's needles (see below), or NULL: none known. */
+char *const *bt_layout_regex_needles(Regex *re);
 
 /* The literals one of which every match of `pattern` must contain (ASCII,
  * lower case, three bytes or more), or NULL when that cannot be told. */
@@ -114,5 +125,7 @@ typedef struct {
 
 struct _BtLayouts {
     GPtrArray *layouts;      /* Layout*, in the order they are tried */
+    Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
+    Regex *notice_subject;
     pcre2_match_context *mctx;
 };
