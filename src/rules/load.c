@@ -47,7 +47,9 @@ static void
 read_pack_rules(BtLoadCtx *ctx, const yaml_node_t *seq, Pack *pack)
 {
     for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
-        BtRule *rule = bt_rule_parse(ctx, bt_yaml_node(ctx, *it), pack->dir_index);
+        const yaml_node_t *node = bt_yaml_node(ctx, *it);
+        BtRule *rule = ctx->trusted ? bt_rule_stub(ctx, node, pack->dir_index)
+                                    : bt_rule_parse(ctx, node, pack->dir_index);
         if (rule)
             g_ptr_array_add(pack->rules, rule);
     }
@@ -190,7 +192,7 @@ pack_new(const PackFile *f)
 }
 
 /* The pack from the document the cache gave: it was valid when stored, so
- * its patterns are not compiled again until used. */
+ * its rules are parsed, and their patterns compiled, only when used. */
 static Pack *
 read_cached_pack(const PackFile *f, yaml_document_t *cached, GPtrArray *errors)
 {
@@ -310,10 +312,11 @@ collect_rules(GPtrArray *packs, GHashTable *ids, GPtrArray *out)
     }
 }
 
-/* Every pack, from the cache when it holds this very set of files; a
- * clean set read from the files is stored by the caller. */
-static gboolean
-read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCache **cache)
+/* Every pack, from the cache when it holds this very set of files (then
+ * `*docs` are the documents its rules point into); a clean set read from
+ * the files is stored by the caller. */
+static void
+read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCache **cache, GPtrArray **docs)
 {
     guint before = errs->len;
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) pack_file_free);
@@ -325,14 +328,13 @@ read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCach
             paths[i] = ((PackFile *) files->pdata[i])->file;
         *cache = bt_doc_cache_new("rules", dirs, paths, files->len);
     }
-    g_autoptr(GPtrArray) docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
+    *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
     for (guint i = 0; i < files->len; i++) {
-        Pack *pack = docs ? read_cached_pack(files->pdata[i], docs->pdata[i], errs)
-                          : parse_pack(files->pdata[i], *cache, errs);
+        Pack *pack = *docs ? read_cached_pack(files->pdata[i], (*docs)->pdata[i], errs)
+                           : parse_pack(files->pdata[i], *cache, errs);
         if (pack)
             g_ptr_array_add(packs, pack);
     }
-    return docs != NULL;
 }
 
 BtRuleSet *
@@ -344,7 +346,8 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
 
     g_autoptr(GPtrArray) packs = g_ptr_array_new_with_free_func((GDestroyNotify) pack_free);
     g_autoptr(BtDocCache) cache = NULL;
-    gboolean from_cache = read_packs(dirs, packs, errs, &cache);
+    g_autoptr(GPtrArray) docs = NULL;
+    read_packs(dirs, packs, errs, &cache, &docs);
     g_ptr_array_sort(packs, compare_packs);
 
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
@@ -353,13 +356,25 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u problem(s) in the rule files", errs->len - before);
         return NULL;
     }
-    if (cache && !from_cache)
+    if (cache && !docs)
         bt_doc_cache_store(cache);
     BtRuleSet *rs = g_new0(BtRuleSet, 1);
     rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify) bt_rule_free);
-    rs->from_cache = from_cache;
+    rs->from_cache = docs != NULL;
     collect_rules(packs, ids, rs->rules);
+    if (docs) {
+        rs->docs = g_steal_pointer(&docs);
+        rs->cache = g_steal_pointer(&cache);
+    }
     return rs;
+}
+
+const BtRule *
+bt_ruleset_rule(const BtRuleSet *rs, guint i)
+{
+    BtRule *r = rs->rules->pdata[i];
+    bt_rule_complete(r);
+    return r->when ? r : NULL;
 }
 
 guint
@@ -374,5 +389,8 @@ bt_ruleset_free(BtRuleSet *rs)
     if (!rs)
         return;
     g_ptr_array_unref(rs->rules);
+    if (rs->docs)
+        g_ptr_array_unref(rs->docs);
+    bt_doc_cache_free(rs->cache);
     g_free(rs);
 }
