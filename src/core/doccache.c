@@ -15,7 +15,7 @@ struct _BtDocCache {
     char *path;             /* the entry's file */
     GString *key;           /* what the stored documents were made from */
     gboolean uncertain;     /* a file may change unseen: store nothing */
-    char *bytes;            /* the entry as read; the documents point into it */
+    GMappedFile *map;       /* the entry as read; the documents point into it */
     GByteArray *out;        /* documents added to be stored */
     guint n_out;
 };
@@ -126,6 +126,7 @@ static void
 get_node(Reader *r, yaml_node_t *node, guint32 n)
 {
     node->type = get_u32(r);
+    node->tag = NULL;
     get_mark(r, &node->start_mark);
     get_mark(r, &node->end_mark);
     guint32 style = get_u32(r), len = get_u32(r);
@@ -163,7 +164,7 @@ get_document(Reader *r)
     if (!r->ok || n > (gsize) (r->end - r->p) / 32)    /* a node takes at least 32 bytes */
         return NULL;
     yaml_document_t *doc = g_new0(yaml_document_t, 1);
-    doc->nodes.start = g_new0(yaml_node_t, MAX(n, 1));
+    doc->nodes.start = g_new(yaml_node_t, MAX(n, 1));     /* get_node sets what is read */
     doc->nodes.top = doc->nodes.end = doc->nodes.start + n;
     for (guint32 i = 0; i < n && r->ok; i++)
         get_node(r, &doc->nodes.start[i], n);
@@ -239,14 +240,18 @@ add_program_identity(BtDocCache *c)
     return add_stat(c, 'x', "/proc/self/exe");
 }
 
-/* One file per kind and list of directories, so editing a file replaces
- * its entry rather than adding one. */
+/* One file per program, kind and list of directories, so that editing a
+ * file replaces its entry rather than adding one, and two programs reading
+ * the same directories (the tests and the installed one) do not keep
+ * replacing each other's. */
 static char *
 entry_path(const char *kind, const char *const *dirs)
 {
     const char *xdg = g_getenv("XDG_CACHE_HOME");
     const char *base = xdg && g_path_is_absolute(xdg) ? xdg : g_get_user_cache_dir();
     g_autoptr(GString) joined = g_string_new(NULL);
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_string_append_printf(joined, "%s\n", exe ? exe : "");
     for (guint i = 0; dirs && dirs[i]; i++)
         g_string_append_printf(joined, "%s\n", dirs[i]);
     g_autofree char *name = g_compute_checksum_for_string(G_CHECKSUM_SHA1, joined->str, joined->len);
@@ -286,24 +291,30 @@ header_size(const BtDocCache *c)
     return n + 4 - n % 4;
 }
 
+/* The entry is mapped, not read: only the pages walked are touched, and
+ * nothing is copied.  The writer replaces an entry by renaming a new file
+ * over it, never by rewriting it in place, so the mapping stays valid. */
 GPtrArray *
 bt_doc_cache_lookup(BtDocCache *c)
 {
-    gsize len, head = header_size(c), magic = strlen(MAGIC);
-    g_clear_pointer(&c->bytes, g_free);
-    if (!g_file_get_contents(c->path, &c->bytes, &len, NULL))
+    gsize head = header_size(c), magic = strlen(MAGIC);
+    g_clear_pointer(&c->map, g_mapped_file_unref);
+    c->map = g_mapped_file_new(c->path, FALSE, NULL);
+    if (!c->map)
         return NULL;
+    const char *bytes = g_mapped_file_get_contents(c->map);
+    gsize len = g_mapped_file_get_length(c->map);
     guint32 key_len;
-    if (len < head + sizeof(guint32) || memcmp(c->bytes, MAGIC, magic) != 0)
+    if (!bytes || len < head + sizeof(guint32) || memcmp(bytes, MAGIC, magic) != 0)
         return NULL;
-    memcpy(&key_len, c->bytes + magic, sizeof key_len);
-    if (key_len != c->key->len || memcmp(c->bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
+    memcpy(&key_len, bytes + magic, sizeof key_len);
+    if (key_len != c->key->len || memcmp(bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
         return NULL;
     guint32 n;
-    memcpy(&n, c->bytes + head, sizeof n);
+    memcpy(&n, bytes + head, sizeof n);
     if (n != c->n_files)
         return NULL;
-    return get_documents(c->bytes + head + sizeof n, len - head - sizeof n, n);
+    return get_documents(bytes + head + sizeof n, len - head - sizeof n, n);
 }
 
 void
@@ -343,7 +354,8 @@ bt_doc_cache_free(BtDocCache *c)
     g_free(c->path);
     if (c->key)
         g_string_free(c->key, TRUE);
-    g_free(c->bytes);
+    if (c->map)
+        g_mapped_file_unref(c->map);
     if (c->out)
         g_byte_array_unref(c->out);
     g_free(c);
