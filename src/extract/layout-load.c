@@ -558,6 +558,25 @@ regex_captures(Loader *ld, const yaml_node_t *node, const pcre2_code *re, guint 
     return ok;
 }
 
+/* [245][0-9][0-9] */
+static gboolean
+is_reply_code(const char *s)
+{
+    return strlen(s) == 3 && strchr("245", s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]);
+}
+
+/* [a-z0-9_.-]+ */
+static gboolean
+is_layout_id(const char *s)
+{
+    if (!*s)
+        return FALSE;
+    for (; *s; s++)
+        if (!g_ascii_islower(*s) && !g_ascii_isdigit(*s) && !strchr("_.-", *s))
+            return FALSE;
+    return TRUE;
+}
+
 /* Iterates the pairs of a mapping node. */
 #define FOR_PAIRS(node, pair) \
     for (yaml_node_pair_t *pair = (node)->data.mapping.pairs.start; \
@@ -613,7 +632,7 @@ load_values(Loader *ld, yaml_node_t *node, Values *vals)
             continue;
         }
         const char *val = expect_scalar(ld, v, "a set value");
-        if (val && f == F_REPLYCODE && !g_regex_match_simple("^[245][0-9][0-9]$", val, 0, 0))
+        if (val && f == F_REPLYCODE && !is_reply_code(val))
             fail(ld, v, "replycode must be a three-digit SMTP reply code");
         else if (val)
             bt_set_str(&vals->v[f], val);
@@ -995,7 +1014,7 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
     const char *key = scalar(k);
     if (g_strcmp0(key, "id") == 0) {
         const char *id = expect_scalar(ld, v, "id");
-        if (id && !g_regex_match_simple("^[a-z0-9_.-]+$", id, 0, 0))
+        if (id && !is_layout_id(id))
             fail(ld, v, "id must be made of [a-z0-9_.-]");
         else if (id) {
             bt_set_str(&lay->id, id);
