@@ -280,15 +280,34 @@ bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *f
 
 /* ---- the entry -------------------------------------------------------------- */
 
-#define MAGIC "bouncetriage document cache 1\n"
+#define MAGIC "bouncetriage document cache 2\n"
 
 /* The header: the magic line, the key's length and the key, padded with
- * NULs to 4 bytes; then the number of documents and the documents. */
+ * NULs to 4 bytes; then the body's check value (8 bytes) and the body: the
+ * number of documents and the documents. */
 static gsize
 header_size(const BtDocCache *c)
 {
     gsize n = strlen(MAGIC) + sizeof(guint32) + c->key->len;
     return n + 4 - n % 4;
+}
+
+/* The body's check value.  The structure is checked as it is read, but a
+ * changed byte inside a scalar (a pattern, a reason) would pass that, so
+ * the whole body is summed too: 64-bit words folded in FNV-1a fashion,
+ * where any one changed word always changes the sum, at a few
+ * instructions per 8 bytes. */
+static guint64
+body_sum(const guint8 *p, gsize len)
+{
+    guint64 h = 0xcbf29ce484222325ull, w;
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x100000001b3ull;
+    }
+    for (; len; p++, len--)
+        h = (h ^ *p) * 0x100000001b3ull;
+    return h;
 }
 
 /* The entry is mapped, not read: only the pages walked are touched, and
@@ -305,16 +324,22 @@ bt_doc_cache_lookup(BtDocCache *c)
     const char *bytes = g_mapped_file_get_contents(c->map);
     gsize len = g_mapped_file_get_length(c->map);
     guint32 key_len;
-    if (!bytes || len < head + sizeof(guint32) || memcmp(bytes, MAGIC, magic) != 0)
+    if (!bytes || len < head || memcmp(bytes, MAGIC, magic) != 0)
         return NULL;
     memcpy(&key_len, bytes + magic, sizeof key_len);
     if (key_len != c->key->len || memcmp(bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
         return NULL;
+    guint64 sum;
     guint32 n;
-    memcpy(&n, bytes + head, sizeof n);
-    if (n != c->n_files)
+    if (len < head + sizeof sum + sizeof n)
         return NULL;
-    return get_documents(bytes + head + sizeof n, len - head - sizeof n, n);
+    memcpy(&sum, bytes + head, sizeof sum);
+    const char *body = bytes + head + sizeof sum;
+    gsize body_len = len - head - sizeof sum;
+    memcpy(&n, body, sizeof n);
+    if (n != c->n_files || sum != body_sum((const guint8 *) body, body_len))
+        return NULL;
+    return get_documents(body + sizeof n, body_len - sizeof n, n);
 }
 
 void
@@ -342,6 +367,8 @@ bt_doc_cache_store(BtDocCache *c)
     g_byte_array_append(data, (const guint8 *) c->key->str, c->key->len);
     static const guint8 zeros[4];
     g_byte_array_append(data, zeros, header_size(c) - data->len);   /* NUL padding */
+    guint64 sum = body_sum(c->out->data, c->out->len);
+    g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
     g_byte_array_append(data, c->out->data, c->out->len);
     g_file_set_contents(c->path, (const char *) data->data, data->len, NULL);
 }
