@@ -240,9 +240,15 @@ rule_new(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
     r->file = g_strdup(ctx->file);
     r->dir_index = dir_index;
     r->hardbounce = -1;
+    return r;
+}
+
+/* What parsing the body fills; a stub goes without until completed. */
+static void
+rule_body_new(BtRule *r)
+{
     r->remediation = g_ptr_array_new_with_free_func((GDestroyNotify) bt_template_free);
     r->checks = g_ptr_array_new_with_free_func((GDestroyNotify) check_spec_free);
-    return r;
 }
 
 /* The keys of the rule's mapping; the id only when `id_only`. */
@@ -287,6 +293,7 @@ bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
     BtRule *r = rule_new(ctx, node, dir_index);
     if (!r)
         return NULL;
+    rule_body_new(r);
     parse_keys(ctx, node, r, FALSE);
     r->parsed = 1;
     if (!r->id) {
@@ -322,6 +329,7 @@ bt_rule_complete(BtRule *r)
         return;
     g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
     BtLoadCtx ctx = { .errors = errors, .file = r->file, .doc = r->doc, .trusted = TRUE };
+    rule_body_new(r);
     parse_keys(&ctx, r->node, r, FALSE);
     if (errors->len)
         g_clear_pointer(&r->when, bt_cond_free);
@@ -341,7 +349,9 @@ bt_rule_free(BtRule *r)
     g_free(r->severity);
     g_free(r->cause_id);
     bt_template_free(r->summary);
-    g_ptr_array_unref(r->remediation);
-    g_ptr_array_unref(r->checks);
+    if (r->remediation)
+        g_ptr_array_unref(r->remediation);
+    if (r->checks)
+        g_ptr_array_unref(r->checks);
     g_free(r);
 }
