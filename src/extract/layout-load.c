@@ -4,8 +4,9 @@
  * PCRE2, and merges the directories: a later directory's layout replaces
  * an earlier one with the same id, in place.  A clean load keeps the
  * parsed documents in the user's cache (core/doccache.h); a run whose
- * files are unchanged reads them from there and compiles a regex only when
- * a message first needs it. */
+ * files are unchanged reads them from there, reads a layout beyond its id
+ * and `match` only once a message matches it, and compiles a regex only
+ * when a message first needs it. */
 #include "extract/layout-private.h"
 #include "extract/extract.h"
 #include "core/doccache.h"
@@ -126,6 +127,9 @@ bt_layouts_free(BtLayouts *lays)
         g_ptr_array_unref(lays->layouts);
     regex_free(lays->notice_from);
     regex_free(lays->notice_subject);
+    if (lays->docs)
+        g_ptr_array_unref(lays->docs);
+    bt_doc_cache_free(lays->cache);
     pcre2_match_context_free(lays->mctx);
     g_free(lays);
 }
@@ -1059,12 +1063,59 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
     }
 }
 
+/* The keys a layout from the cache reads at load; the rest waits for
+ * bt_layout_complete. */
+static gboolean
+is_stub_key(const char *key)
+{
+    return g_strcmp0(key, "id") == 0 || g_strcmp0(key, "match") == 0;
+}
+
+/* A trusted layout's id and match; the rest on first use. */
+static Layout *
+load_layout_stub(Loader *ld, yaml_node_t *node)
+{
+    Layout *lay = layout_new();
+    FOR_PAIRS(node, pair) {
+        yaml_node_t *k = node_at(ld, pair->key);
+        if (is_stub_key(scalar(k)))
+            load_layout_key(ld, lay, k, node_at(ld, pair->value));
+    }
+    lay->node = node;
+    lay->doc = ld->doc;
+    lay->path = g_intern_string(ld->path);
+    return lay;
+}
+
+void
+bt_layout_complete(Layout *lay)
+{
+    if (!g_once_init_enter(&lay->complete))
+        return;
+    if (lay->node) {
+        g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+        /* valid when stored: no error, and no `match` (the only place for
+         * a built-in regex) is read here */
+        Loader ld = { .path = lay->path, .doc = lay->doc, .trusted = TRUE, .errors = errors };
+        FOR_PAIRS(lay->node, pair) {
+            yaml_node_t *k = node_at(&ld, pair->key);
+            if (!is_stub_key(scalar(k)))
+                load_layout_key(&ld, lay, k, node_at(&ld, pair->value));
+        }
+        lay->node = NULL;
+    }
+    g_once_init_leave(&lay->complete, 1);
+}
+
 static Layout *
 load_layout(Loader *ld, yaml_node_t *node)
 {
     if (!expect_kind(ld, node, YAML_MAPPING_NODE, "a layout"))
         return NULL;
+    if (ld->trusted)
+        return load_layout_stub(ld, node);
     Layout *lay = layout_new();
+    lay->complete = 1;
     guint before = ld->n_errors;
     FOR_PAIRS(node, pair)
         load_layout_key(ld, lay, node_at(ld, pair->key), node_at(ld, pair->value));
@@ -1213,8 +1264,9 @@ list_dir(const char *dir, guint index, GPtrArray *files, GPtrArray *errors)
     }
 }
 
-/* Loads every file, from the cache when it holds this very set of files;
- * TRUE when it did.  `*cache` is the entry to store a clean load in. */
+/* Loads every file, from the cache when it holds this very set of files
+ * (then the layouts keep the entry and its documents); TRUE when it did.
+ * `*cache` is the entry to store a clean load in. */
 static gboolean
 load_files(const char *const *dirs, GPtrArray *files, BtLayouts *lays, BtDocCache **cache, GPtrArray *errors)
 {
@@ -1227,14 +1279,18 @@ load_files(const char *const *dirs, GPtrArray *files, BtLayouts *lays, BtDocCach
             paths[i] = ((LayoutFile *) files->pdata[i])->path;
         *cache = bt_doc_cache_new("layouts", dirs, paths, files->len);
     }
-    g_autoptr(GPtrArray) docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
+    GPtrArray *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
     for (guint i = 0; i < files->len; i++) {
         if (docs)
             load_cached_file(files->pdata[i], docs->pdata[i], lays, errors);
         else
             load_file(files->pdata[i], lays, *cache, errors);
     }
-    return docs != NULL;
+    if (!docs)
+        return FALSE;
+    lays->docs = docs;
+    lays->cache = g_steal_pointer(cache);
+    return TRUE;
 }
 
 /* The files of directory `dir`, sorted by (order, name). */
@@ -1308,7 +1364,7 @@ bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
                     errors->len - errors_before);
         return NULL;
     }
-    if (cache && !from_cache)
+    if (!from_cache && cache)
         bt_doc_cache_store(cache);
     lays->layouts = g_steal_pointer(&all);
     lays->mctx = pcre2_match_context_create(NULL);

@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include "core/lazyjit.h"
+#include <yaml.h>
 
 /* Bounds on every match, so no input can stall a worker. */
 #define MATCH_LIMIT 200000
@@ -99,10 +100,19 @@ typedef struct Cond {
     GPtrArray *kids;         /* COND_ALL, COND_ANY, COND_NOT: Cond* */
 } Cond;
 
+/* A layout read from the layouts cache was valid when it was stored, and
+ * a message reads the rest of a layout only once its `match` holds, so
+ * such a layout starts with its id and `match` alone: bt_layout_complete
+ * reads the rest, from `node` of `doc` (which the layouts keep), on first
+ * use. */
 typedef struct {
     char *id;
     char *where;             /* "file:line:col" of the id, for messages */
     Cond *match;             /* NULL: always */
+    gsize complete;          /* g_once: every field below is read */
+    const yaml_node_t *node; /* not complete yet: the layout's mapping */
+    yaml_document_t *doc;
+    const char *path;        /* interned */
     Regex *begin;            /* line pattern: scanning starts at this line */
     Regex *original;         /* line pattern: the inline copy of the original starts after it */
     Regex *end;              /* line pattern: the address list ends before it */
@@ -123,8 +133,14 @@ typedef struct {
     Values set;
 } Layout;
 
+/* Reads the rest of a layout that came from the cache (safe from any
+ * number of threads); nothing for one that is complete. */
+void bt_layout_complete(Layout *lay);
+
 struct _BtLayouts {
     GPtrArray *layouts;      /* Layout*, in the order they are tried */
+    GPtrArray *docs;         /* the cached documents incomplete layouts point into */
+    struct _BtDocCache *cache; /* the memory they live in */
     Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
     Regex *notice_subject;
     pcre2_match_context *mctx;

@@ -775,6 +775,7 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
 {
     if (lay->match && !cond_holds(m, lay->match))
         return FALSE;
+    bt_layout_complete((Layout *) lay);
     const char *body = m->view->body;
     const char *start = body, *limit = body + strlen(body);
     Line mark;
