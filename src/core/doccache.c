@@ -302,15 +302,15 @@ header_size(const BtDocCache *c)
 static guint64
 body_sum(const guint8 *p, gsize len)
 {
-    guint64 h[4] = { 0xcbf29ce484222325ull, 1, 2, 3 }, w[4];
+    guint64 a = 0xcbf29ce484222325ull, b = 1, c = 2, d = 3, w[4];
     for (; len >= sizeof w; p += sizeof w, len -= sizeof w) {
         memcpy(w, p, sizeof w);
-        for (int i = 0; i < 4; i++)
-            h[i] = (h[i] ^ w[i]) * SUM_PRIME;
+        a = (a ^ w[0]) * SUM_PRIME;
+        b = (b ^ w[1]) * SUM_PRIME;
+        c = (c ^ w[2]) * SUM_PRIME;
+        d = (d ^ w[3]) * SUM_PRIME;
     }
-    guint64 sum = h[0];
-    for (int i = 1; i < 4; i++)
-        sum = (sum ^ h[i]) * SUM_PRIME;
+    guint64 sum = (((a ^ b) * SUM_PRIME ^ c) * SUM_PRIME ^ d) * SUM_PRIME;
     for (; len; p++, len--)
         sum = (sum ^ *p) * SUM_PRIME;
     return sum;
