@@ -10,7 +10,9 @@
  * that parse and compile — so that a hit reads no configuration file.  Any
  * write to a file changes its change time, which no one can set back, so a
  * changed file is never served from the cache.  A damaged entry is refused,
- * never trusted: every length and node id is checked on reading. */
+ * never trusted: every length and node id is checked on reading, and a
+ * check value over the entry's body catches a changed byte inside a scalar.
+ * An entry is replaced only by renaming a whole new file over it. */
 #pragma once
 
 #include <glib.h>
