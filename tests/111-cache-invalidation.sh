@@ -23,9 +23,10 @@ ok "... and gives the same record" same_record
 
 ok "a pack edited with its size and modification time kept" same_stat_edit "$EXTRA/probe.yaml" rejected filtered
 ok "... is seen on the next run" is reason filtered
-rewritten() { [ "$(inode "$1")" != "$2" ]; }
+rewritten() { probe >/dev/null; [ "$(inode "$1")" != "$2" ]; }
 ok "... which rewrote the rules entry" rewritten rules "$rules_ino"
 unchanged_layouts() { [ "$(inode layouts)" = "$layouts_ino" ]; }
+unchanged_layouts_ino() { probe >/dev/null; [ "$(inode layouts)" = "$ino" ]; }
 ok "... and kept the layouts entry" unchanged_layouts
 same_stat_edit "$EXTRA/probe.yaml" filtered rejected >/dev/null
 
@@ -55,6 +56,19 @@ reported() { ! probe 2>"$TMP/err" >/dev/null && grep -q "broken.yaml" "$TMP/err"
 ok "a broken pack is reported" reported
 ok "... and again on the next run (a broken set is never cached)" reported
 rm -f "$EXTRA/broken.yaml"
+
+# An entry someone else could have written is not used, and is replaced
+# by a private one.
+chmod g+w "$(entry rules)"
+ino=$(inode rules)
+ok "a group-writable entry is not used (the run rewrites it)" rewritten rules "$ino"
+private_entry() { [ "$(stat -c %a "$(entry rules)")" = 600 ]; }
+ok "... with a private one" private_entry
+chmod g+w "$XDG_CACHE_HOME/bouncetriage"
+ino=$(inode layouts)
+ok "in a group-writable cache directory the run gives the same record" same_record
+ok "... and writes no entry there" unchanged_layouts_ino
+chmod g-w "$XDG_CACHE_HOME/bouncetriage"
 
 # Another program reading the same directories keeps its own entries.
 cp "$BT_BIN" "$TMP/bouncetriage-copy"

@@ -52,7 +52,8 @@ probe() { "$BT_BIN" --rules "$EXTRA" -f jsonl <"$TMP/probe.eml"; }
 # field NAME: that field of the probe's record.
 field() { probe | "$PYTHON3" -c 'import json, sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"; }
 
-# entry KIND: the cache entry of KIND (rules, layouts) for the extra directory's run.
+# entry KIND: the cache entry of KIND (rules, layouts) for the extra
+# directory's run (while $BT_BIN is the only program that made entries).
 entry() { ls "$XDG_CACHE_HOME/bouncetriage/$1"-*.cache 2>/dev/null | head -n 1; }
 
 # same_stat_edit FILE FROM TO: replaces FROM by TO (same length) keeping

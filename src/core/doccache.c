@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct _BtDocCache {
     guint n_files;
@@ -316,6 +317,25 @@ body_sum(const guint8 *p, gsize len)
     return sum;
 }
 
+/* An entry decides verdicts as much as the rule files it was made from,
+ * so, as for those (rules/dirs.c), one that someone else could have
+ * written is not used: the entry and its directory must belong to this
+ * user (or root) and be writable by no group or other. */
+static gboolean
+is_private(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (st.st_uid == getuid() || st.st_uid == 0)
+           && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static gboolean
+entry_is_private(const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    return is_private(dir) && is_private(path);
+}
+
 /* The entry is mapped, not read: only the pages walked are touched, and
  * nothing is copied.  The writer replaces an entry by renaming a new file
  * over it, never by rewriting it in place, so the mapping stays valid. */
@@ -324,6 +344,8 @@ bt_doc_cache_lookup(BtDocCache *c)
 {
     gsize head = header_size(c), magic = strlen(MAGIC);
     g_clear_pointer(&c->map, g_mapped_file_unref);
+    if (!entry_is_private(c->path))
+        return NULL;
     c->map = g_mapped_file_new(c->path, FALSE, NULL);
     if (!c->map)
         return NULL;
@@ -365,7 +387,7 @@ bt_doc_cache_store(BtDocCache *c)
     if (c->uncertain || c->n_out != c->n_files || !c->out)
         return;
     g_autofree char *dir = g_path_get_dirname(c->path);
-    if (g_mkdir_with_parents(dir, 0700) != 0)
+    if (g_mkdir_with_parents(dir, 0700) != 0 || !is_private(dir))
         return;
     g_autoptr(GByteArray) data = g_byte_array_new();
     g_byte_array_append(data, (const guint8 *) MAGIC, strlen(MAGIC));
@@ -376,7 +398,8 @@ bt_doc_cache_store(BtDocCache *c)
     guint64 sum = body_sum(c->out->data, c->out->len);
     g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
     g_byte_array_append(data, c->out->data, c->out->len);
-    g_file_set_contents(c->path, (const char *) data->data, data->len, NULL);
+    g_file_set_contents_full(c->path, (const char *) data->data, data->len,
+                             G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
 }
 
 void
