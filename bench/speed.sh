@@ -222,4 +222,6 @@ for name in plain check sisimai; do
     printf '%-44s %9s %9s\n' "$label" "$(median_ms "${walls[$name]}")" "$(median_ms "${cpus[$name]}")" | tee -a "$results"
 done
 say ""
+"$here/startup.sh" "$builddir" | tee -a "$results"
+say ""
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg); written to $results"

@@ -1,10 +1,15 @@
 /* layout-load — reads the free-text layouts (rules/layouts/ *.yaml, schema
  * in rules/layouts/README.md) with libyaml, validates them completely
- * (every problem as "file:line:col: message"), compiles every regex once
- * with PCRE2 and merges the directories: a later directory's layout
- * replaces an earlier one with the same id, in place. */
+ * (every problem as "file:line:col: message"), compiling every regex with
+ * PCRE2, and merges the directories: a later directory's layout replaces
+ * an earlier one with the same id, in place.  A clean load keeps the
+ * parsed documents in the user's cache (core/doccache.h); a run whose
+ * files are unchanged reads them from there, reads a layout beyond its id
+ * and `match` only once a message matches it, and compiles a regex only
+ * when a message first needs it. */
 #include "extract/layout-private.h"
 #include "extract/extract.h"
+#include "core/doccache.h"
 
 #include <yaml.h>
 
@@ -45,6 +50,7 @@ regex_free(Regex *re)
 {
     if (!re)
         return;
+    g_free(re->pattern);
     pcre2_code_free(re->code);
     bt_lazy_jit_clear(&re->lazy);
     g_strfreev(re->needles);
@@ -117,7 +123,13 @@ bt_layouts_free(BtLayouts *lays)
 {
     if (!lays)
         return;
-    g_ptr_array_unref(lays->layouts);
+    if (lays->layouts)
+        g_ptr_array_unref(lays->layouts);
+    regex_free(lays->notice_from);
+    regex_free(lays->notice_subject);
+    if (lays->docs)
+        g_ptr_array_unref(lays->docs);
+    bt_doc_cache_free(lays->cache);
     pcre2_match_context_free(lays->mctx);
     g_free(lays);
 }
@@ -128,8 +140,10 @@ bt_layouts_free(BtLayouts *lays)
 typedef struct {
     const char *path;
     yaml_document_t *doc;
+    gboolean trusted;        /* from the cache: valid when stored, regexes compile */
     GPtrArray *errors;
     guint n_errors;
+    BtLayouts *lays;         /* the regexes every layout shares */
 } Loader;
 
 static void G_GNUC_PRINTF(3, 4)
@@ -442,19 +456,35 @@ bt_layout_needles(const char *pattern)
     return needles_unreadable(pattern) ? NULL : needles_of(pattern);
 }
 
-/* Compiles `node`'s text as a regex (JIT comes later, with use); reports
- * a bad one with PCRE2's message and the offset of the error in the
- * pattern. */
+static pcre2_code *
+compile_pattern(const char *src, int *err, PCRE2_SIZE *off)
+{
+    return pcre2_compile((PCRE2_SPTR) src, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS, err, off, NULL);
+}
+
+static Regex *
+regex_new(const char *src)
+{
+    Regex *re = g_new0(Regex, 1);
+    re->pattern = g_strdup(src);
+    return re;
+}
+
+/* `node`'s text as a regex: compiled now to validate it (JIT comes later,
+ * with use), or on first use when it comes from the cache.  A bad one is
+ * reported with PCRE2's message and the offset of the error. */
 static Regex *
 compile_regex(Loader *ld, const yaml_node_t *node, const char *what)
 {
     const char *src = expect_scalar(ld, node, what);
     if (!src)
         return NULL;
-    Regex *re = g_new0(Regex, 1);
+    Regex *re = regex_new(src);
+    if (ld->trusted)
+        return re;
     int err;
     PCRE2_SIZE off;
-    re->code = pcre2_compile((PCRE2_SPTR) src, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS, &err, &off, NULL);
+    re->code = compile_pattern(src, &err, &off);
     if (!re->code) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
@@ -469,8 +499,43 @@ compile_regex(Loader *ld, const yaml_node_t *node, const char *what)
         regex_free(re);
         return NULL;
     }
-    re->needles = bt_layout_needles(src);
     return re;
+}
+
+/* Threads that race to compile both do, and one code is kept. */
+static const pcre2_code *
+interpreted_code(Regex *re)
+{
+    pcre2_code *code = g_atomic_pointer_get(&re->code);
+    if (code)
+        return code;
+    int err;
+    PCRE2_SIZE off;
+    code = compile_pattern(re->pattern, &err, &off);
+    if (!code)
+        return NULL;
+    if (!g_atomic_pointer_compare_and_exchange(&re->code, NULL, code)) {
+        pcre2_code_free(code);
+        code = g_atomic_pointer_get(&re->code);
+    }
+    return code;
+}
+
+const pcre2_code *
+bt_layout_regex_code(Regex *re)
+{
+    const pcre2_code *code = interpreted_code(re);
+    return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES) : NULL;
+}
+
+char *const *
+bt_layout_regex_needles(Regex *re)
+{
+    if (g_once_init_enter(&re->needles_ready)) {
+        re->needles = bt_layout_needles(re->pattern);
+        g_once_init_leave(&re->needles_ready, 1);
+    }
+    return re->needles;
 }
 
 /* The set of field groups a regex names; an unknown group name is an error. */
@@ -495,6 +560,25 @@ regex_captures(Loader *ld, const yaml_node_t *node, const pcre2_code *re, guint 
         }
     }
     return ok;
+}
+
+/* [245][0-9][0-9] */
+static gboolean
+is_reply_code(const char *s)
+{
+    return strlen(s) == 3 && strchr("245", s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]);
+}
+
+/* [a-z0-9_.-]+ */
+static gboolean
+is_layout_id(const char *s)
+{
+    if (!*s)
+        return FALSE;
+    for (; *s; s++)
+        if (!g_ascii_islower(*s) && !g_ascii_isdigit(*s) && !strchr("_.-", *s))
+            return FALSE;
+    return TRUE;
 }
 
 /* Iterates the pairs of a mapping node. */
@@ -552,7 +636,7 @@ load_values(Loader *ld, yaml_node_t *node, Values *vals)
             continue;
         }
         const char *val = expect_scalar(ld, v, "a set value");
-        if (val && f == F_REPLYCODE && !g_regex_match_simple("^[245][0-9][0-9]$", val, 0, 0))
+        if (val && f == F_REPLYCODE && !is_reply_code(val))
             fail(ld, v, "replycode must be a three-digit SMTP reply code");
         else if (val)
             bt_set_str(&vals->v[f], val);
@@ -572,7 +656,8 @@ load_in_block(Loader *ld, yaml_node_t *node, Pattern *p)
 }
 
 /* A pattern: a regex string, or {regex: R, set: {...}, in-block: alias}.  *captures gets
- * the set of field groups its regex names. */
+ * the set of field groups its regex names (not worked out for a trusted
+ * pattern, whose groups were checked when it was stored). */
 static Pattern *
 load_pattern(Loader *ld, yaml_node_t *node, const char *what, guint *captures)
 {
@@ -600,7 +685,7 @@ load_pattern(Loader *ld, yaml_node_t *node, const char *what, guint *captures)
         }
     }
     p->re = compile_regex(ld, re_node, what);
-    if (!p->re || (!regex_captures(ld, re_node, p->re->code, captures))) {
+    if (!p->re || (!ld->trusted && !regex_captures(ld, re_node, p->re->code, captures))) {
         pattern_free(p);
         return NULL;
     }
@@ -612,7 +697,7 @@ add_recipient_pattern(Loader *ld, yaml_node_t *node, gpointer out)
 {
     guint captures;
     Pattern *p = load_pattern(ld, node, "a recipient pattern", &captures);
-    if (p && !(captures & (1u << F_RECIPIENT))) {
+    if (p && !ld->trusted && !(captures & (1u << F_RECIPIENT))) {
         fail(ld, node, "a recipient pattern needs a (?<recipient>...) group");
         g_clear_pointer(&p, pattern_free);
     }
@@ -729,16 +814,15 @@ static const char bounce_notice_subject[] =
     "|unzustellbar|nicht zustellbar|non remis|onbestelbaar|no se puede entregar"
     "|non recapitabile|olevererbart|kan ikke leveres|não é possível entregar)";
 
+/* A header condition on one of the shared built-in regexes: the
+ * condition does not own it. */
 static Cond *
-builtin_header_cond(const char *header, const char *src)
+builtin_header_cond(const char *header, Regex *re)
 {
-    Cond *c = cond_new(COND_HEADER);
+    Cond *c = g_new0(Cond, 1);
+    c->kind = COND_HEADER;
     c->header = g_strdup(header);
-    Regex *re = g_new0(Regex, 1);
-    int err;
-    PCRE2_SIZE off;
-    re->code = pcre2_compile((PCRE2_SPTR) src, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS, &err, &off, NULL);
-    g_assert(re->code);   /* a constant above */
+    c->regexes = g_ptr_array_new();
     g_ptr_array_add(c->regexes, re);
     return c;
 }
@@ -750,8 +834,8 @@ bounce_notice_cond(Loader *ld, yaml_node_t *v)
     if (!parse_bool(ld, v, &want))
         return NULL;
     Cond *any = cond_new(COND_ANY);
-    g_ptr_array_add(any->kids, builtin_header_cond("From", bounce_notice_from));
-    g_ptr_array_add(any->kids, builtin_header_cond("Subject", bounce_notice_subject));
+    g_ptr_array_add(any->kids, builtin_header_cond("From", ld->lays->notice_from));
+    g_ptr_array_add(any->kids, builtin_header_cond("Subject", ld->lays->notice_subject));
     if (want)
         return any;
     Cond *not = cond_new(COND_NOT);
@@ -934,7 +1018,7 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
     const char *key = scalar(k);
     if (g_strcmp0(key, "id") == 0) {
         const char *id = expect_scalar(ld, v, "id");
-        if (id && !g_regex_match_simple("^[a-z0-9_.-]+$", id, 0, 0))
+        if (id && !is_layout_id(id))
             fail(ld, v, "id must be made of [a-z0-9_.-]");
         else if (id) {
             bt_set_str(&lay->id, id);
@@ -979,12 +1063,59 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
     }
 }
 
+/* The keys a layout from the cache reads at load; the rest waits for
+ * bt_layout_complete. */
+static gboolean
+is_stub_key(const char *key)
+{
+    return g_strcmp0(key, "id") == 0 || g_strcmp0(key, "match") == 0;
+}
+
+/* A trusted layout's id and match; the rest on first use. */
+static Layout *
+load_layout_stub(Loader *ld, yaml_node_t *node)
+{
+    Layout *lay = layout_new();
+    FOR_PAIRS(node, pair) {
+        yaml_node_t *k = node_at(ld, pair->key);
+        if (is_stub_key(scalar(k)))
+            load_layout_key(ld, lay, k, node_at(ld, pair->value));
+    }
+    lay->node = node;
+    lay->doc = ld->doc;
+    lay->path = g_intern_string(ld->path);
+    return lay;
+}
+
+void
+bt_layout_complete(Layout *lay)
+{
+    if (!g_once_init_enter(&lay->complete))
+        return;
+    if (lay->node) {
+        g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+        /* valid when stored: no error, and no `match` (the only place for
+         * a built-in regex) is read here */
+        Loader ld = { .path = lay->path, .doc = lay->doc, .trusted = TRUE, .errors = errors };
+        FOR_PAIRS(lay->node, pair) {
+            yaml_node_t *k = node_at(&ld, pair->key);
+            if (!is_stub_key(scalar(k)))
+                load_layout_key(&ld, lay, k, node_at(&ld, pair->value));
+        }
+        lay->node = NULL;
+    }
+    g_once_init_leave(&lay->complete, 1);
+}
+
 static Layout *
 load_layout(Loader *ld, yaml_node_t *node)
 {
     if (!expect_kind(ld, node, YAML_MAPPING_NODE, "a layout"))
         return NULL;
+    if (ld->trusted)
+        return load_layout_stub(ld, node);
     Layout *lay = layout_new();
+    lay->complete = 1;
     guint before = ld->n_errors;
     FOR_PAIRS(node, pair)
         load_layout_key(ld, lay, node_at(ld, pair->key), node_at(ld, pair->value));
@@ -1003,7 +1134,9 @@ load_layout(Loader *ld, yaml_node_t *node)
 
 /* A file's layouts and its `order:`. */
 typedef struct {
+    char *path;
     char *name;              /* file name, ties in order */
+    guint dir;               /* index of its directory */
     gint64 order;
     GPtrArray *layouts;      /* Layout* */
 } LayoutFile;
@@ -1011,6 +1144,7 @@ typedef struct {
 static void
 layout_file_free(LayoutFile *lf)
 {
+    g_free(lf->path);
     g_free(lf->name);
     g_ptr_array_unref(lf->layouts);
     g_free(lf);
@@ -1047,39 +1181,44 @@ load_document(Loader *ld, LayoutFile *lf)
     }
 }
 
-/* Parses one file; adds its errors and returns its layouts (maybe none). */
-static LayoutFile *
-load_file(const char *path, const char *name, GPtrArray *errors)
+/* Reads and parses one file into `lf`, adding its errors; `cache` gets
+ * the parsed document. */
+static void
+load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
 {
-    LayoutFile *lf = g_new0(LayoutFile, 1);
-    lf->name = g_strdup(name);
-    lf->order = DEFAULT_ORDER;
-    lf->layouts = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
-
     g_autofree char *text = NULL;
     gsize len;
     g_autoptr(GError) err = NULL;
-    if (!g_file_get_contents(path, &text, &len, &err)) {
-        g_ptr_array_add(errors, g_strdup_printf("%s:1:1: %s", path, err->message));
-        return lf;
+    if (!g_file_get_contents(lf->path, &text, &len, &err)) {
+        g_ptr_array_add(errors, g_strdup_printf("%s:1:1: %s", lf->path, err->message));
+        return;
     }
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *) text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        g_ptr_array_add(errors, g_strdup_printf("%s:%zu:%zu: %s", path,
+        g_ptr_array_add(errors, g_strdup_printf("%s:%zu:%zu: %s", lf->path,
                                                 parser.problem_mark.line + 1,
                                                 parser.problem_mark.column + 1,
                                                 parser.problem ? parser.problem : "YAML error"));
         yaml_parser_delete(&parser);
-        return lf;
+        return;
     }
-    Loader ld = { .path = path, .doc = &doc, .errors = errors };
+    Loader ld = { .path = lf->path, .doc = &doc, .errors = errors, .lays = lays };
     load_document(&ld, lf);
+    if (cache)
+        bt_doc_cache_add(cache, &doc);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    return lf;
+}
+
+/* `lf` from the document the cache kept for it. */
+static void
+load_cached_file(LayoutFile *lf, yaml_document_t *doc, BtLayouts *lays, GPtrArray *errors)
+{
+    Loader ld = { .path = lf->path, .doc = doc, .trusted = TRUE, .errors = errors, .lays = lays };
+    load_document(&ld, lf);
 }
 
 static gint
@@ -1091,26 +1230,79 @@ file_cmp(gconstpointer a, gconstpointer b)
     return strcmp(x->name, y->name);
 }
 
-/* The *.yaml files of one directory, each loaded, sorted by (order, name). */
-static GPtrArray *
-load_dir(const char *dir, GPtrArray *errors)
+static gint
+name_cmp(gconstpointer a, gconstpointer b)
 {
-    GPtrArray *files = g_ptr_array_new_with_free_func((GDestroyNotify) layout_file_free);
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The *.yaml files of one directory, in name order (that of the cache's
+ * key), not read yet. */
+static void
+list_dir(const char *dir, guint index, GPtrArray *files, GPtrArray *errors)
+{
     g_autoptr(GError) err = NULL;
     g_autoptr(GDir) d = g_dir_open(dir, 0, &err);
     if (!d) {
         g_ptr_array_add(errors, g_strdup_printf("%s:1:1: %s", dir, err->message));
-        return files;
+        return;
     }
+    g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *name;
-    while ((name = g_dir_read_name(d))) {
-        if (!g_str_has_suffix(name, ".yaml"))
-            continue;
-        g_autofree char *path = g_build_filename(dir, name, NULL);
-        g_ptr_array_add(files, load_file(path, name, errors));
+    while ((name = g_dir_read_name(d)))
+        if (g_str_has_suffix(name, ".yaml"))
+            g_ptr_array_add(names, g_strdup(name));
+    g_ptr_array_sort(names, name_cmp);
+    for (guint i = 0; i < names->len; i++) {
+        LayoutFile *lf = g_new0(LayoutFile, 1);
+        lf->path = g_build_filename(dir, names->pdata[i], NULL);
+        lf->name = g_strdup(names->pdata[i]);
+        lf->dir = index;
+        lf->order = DEFAULT_ORDER;
+        lf->layouts = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
+        g_ptr_array_add(files, lf);
     }
-    g_ptr_array_sort(files, file_cmp);
-    return files;
+}
+
+/* Loads every file, from the cache when it holds this very set of files
+ * (then the layouts keep the entry and its documents); TRUE when it did.
+ * `*cache` is the entry to store a clean load in. */
+static gboolean
+load_files(const char *const *dirs, GPtrArray *files, BtLayouts *lays, BtDocCache **cache, GPtrArray *errors)
+{
+    guint before = errors->len;
+    for (guint i = 0; dirs[i]; i++)
+        list_dir(dirs[i], i, files, errors);
+    if (errors->len == before) {
+        g_autofree const char **paths = g_new0(const char *, files->len + 1);
+        for (guint i = 0; i < files->len; i++)
+            paths[i] = ((LayoutFile *) files->pdata[i])->path;
+        *cache = bt_doc_cache_new("layouts", dirs, paths, files->len);
+    }
+    GPtrArray *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
+    for (guint i = 0; i < files->len; i++) {
+        if (docs)
+            load_cached_file(files->pdata[i], docs->pdata[i], lays, errors);
+        else
+            load_file(files->pdata[i], lays, *cache, errors);
+    }
+    if (!docs)
+        return FALSE;
+    lays->docs = docs;
+    lays->cache = g_steal_pointer(cache);
+    return TRUE;
+}
+
+/* The files of directory `dir`, sorted by (order, name). */
+static GPtrArray *
+dir_files(GPtrArray *files, guint dir)
+{
+    GPtrArray *mine = g_ptr_array_new();
+    for (guint i = 0; i < files->len; i++)
+        if (((LayoutFile *) files->pdata[i])->dir == dir)
+            g_ptr_array_add(mine, files->pdata[i]);
+    g_ptr_array_sort(mine, file_cmp);
+    return mine;
 }
 
 /* Adds one directory's layouts: a new id is appended, an id known from an
@@ -1152,22 +1344,31 @@ merge_dir(GPtrArray *all, GHashTable *index, GPtrArray *files, GPtrArray *errors
 BtLayouts *
 bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
 {
+    static const char *const no_dirs[] = { NULL };
+    dirs = dirs ? dirs : no_dirs;
+    g_autoptr(BtLayouts) lays = g_new0(BtLayouts, 1);
+    lays->notice_from = regex_new(bounce_notice_from);
+    lays->notice_subject = regex_new(bounce_notice_subject);
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
     g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) layout_file_free);
+    g_autoptr(BtDocCache) cache = NULL;
     guint errors_before = errors->len;
-    for (gsize i = 0; dirs && dirs[i]; i++) {
-        g_autoptr(GPtrArray) files = load_dir(dirs[i], errors);
-        merge_dir(all, index, files, errors);
+    gboolean from_cache = load_files(dirs, files, lays, &cache, errors);
+    for (guint i = 0; dirs[i]; i++) {
+        g_autoptr(GPtrArray) mine = dir_files(files, i);
+        merge_dir(all, index, mine, errors);
     }
     if (errors->len != errors_before) {
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u error(s) in layout files",
                     errors->len - errors_before);
         return NULL;
     }
-    BtLayouts *lays = g_new0(BtLayouts, 1);
+    if (!from_cache && cache)
+        bt_doc_cache_store(cache);
     lays->layouts = g_steal_pointer(&all);
     lays->mctx = pcre2_match_context_create(NULL);
     pcre2_set_match_limit(lays->mctx, MATCH_LIMIT);
     pcre2_set_depth_limit(lays->mctx, DEPTH_LIMIT);
-    return lays;
+    return g_steal_pointer(&lays);
 }

@@ -8,6 +8,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include "core/lazyjit.h"
+#include <yaml.h>
 
 /* Bounds on every match, so no input can stall a worker. */
 #define MATCH_LIMIT 200000
@@ -50,13 +51,24 @@ void bt_layout_values_clear(Values *vals);
  * what a run on one message spends matching, so a regex is interpreted
  * until it has been used JIT_AFTER_USES times; then a JIT-compiled copy,
  * published atomically since many threads match with the same layouts,
- * takes over. */
+ * takes over.  A regex read from the layouts cache was validated when it
+ * was stored, and one message touches few of them, so its interpreted code
+ * and its needles are made on first use (bt_layout_regex_code,
+ * bt_layout_regex_needles). */
 typedef struct {
-    pcre2_code *code;        /* interpreted */
+    char *pattern;
+    pcre2_code *code;        /* atomic: interpreted; NULL until first use */
     BtLazyJit lazy;          /* the JIT-compiled copy, once used often */
+    gsize needles_ready;     /* g_once: `needles` is worked out */
     char **needles;          /* lower-case ASCII literals, one of which every
                               * match contains; NULL: none known (layout-load.c) */
 } Regex;
+
+/* The code to match with (interpreted or its JIT copy); NULL only if the
+ * pattern does not compile, which validation when loading rules out. */
+const pcre2_code *bt_layout_regex_code(Regex *re);
+/* The regex's needles (see below), or NULL: none known. */
+char *const *bt_layout_regex_needles(Regex *re);
 
 /* The literals one of which every match of `pattern` must contain (ASCII,
  * lower case, three bytes or more), or NULL when that cannot be told. */
@@ -88,10 +100,19 @@ typedef struct Cond {
     GPtrArray *kids;         /* COND_ALL, COND_ANY, COND_NOT: Cond* */
 } Cond;
 
+/* A layout read from the layouts cache was valid when it was stored, and
+ * a message reads the rest of a layout only once its `match` holds, so
+ * such a layout starts with its id and `match` alone: bt_layout_complete
+ * reads the rest, from `node` of `doc` (which the layouts keep), on first
+ * use. */
 typedef struct {
     char *id;
     char *where;             /* "file:line:col" of the id, for messages */
     Cond *match;             /* NULL: always */
+    gsize complete;          /* g_once: every field below is read */
+    const yaml_node_t *node; /* not complete yet: the layout's mapping */
+    yaml_document_t *doc;
+    const char *path;        /* interned */
     Regex *begin;            /* line pattern: scanning starts at this line */
     Regex *original;         /* line pattern: the inline copy of the original starts after it */
     Regex *end;              /* line pattern: the address list ends before it */
@@ -112,7 +133,15 @@ typedef struct {
     Values set;
 } Layout;
 
+/* Reads the rest of a layout that came from the cache (safe from any
+ * number of threads); nothing for one that is complete. */
+void bt_layout_complete(Layout *lay);
+
 struct _BtLayouts {
     GPtrArray *layouts;      /* Layout*, in the order they are tried */
+    GPtrArray *docs;         /* the cached documents incomplete layouts point into */
+    struct _BtDocCache *cache; /* the memory they live in */
+    Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
+    Regex *notice_subject;
     pcre2_match_context *mctx;
 };

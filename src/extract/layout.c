@@ -36,13 +36,14 @@ typedef struct {
 static const pcre2_code *
 code_for_match(Regex *re)
 {
-    return bt_lazy_jit_pick(&re->lazy, re->code, JIT_AFTER_USES);
+    return bt_layout_regex_code(re);
 }
 
 static gboolean
 re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
-    return pcre2_match(code_for_match(re), (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
+    const pcre2_code *code = code_for_match(re);
+    return code && pcre2_match(code, (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
 }
 
 /* Caseless matching (UTF + UCP) lets "k" match KELVIN SIGN and "s" LONG
@@ -59,15 +60,16 @@ prepare_needles(Matcher *m)
 /* FALSE when `re` cannot match anywhere in the body: the body lacks every
  * literal that each of its matches contains. */
 static gboolean
-body_may_match(Matcher *m, const Regex *re)
+body_may_match(Matcher *m, Regex *re)
 {
-    if (!re->needles)
+    char *const *needles = bt_layout_regex_needles(re);
+    if (!needles)
         return TRUE;
     if (!m->lower_body && !m->no_needles)
         prepare_needles(m);
     if (m->no_needles)
         return TRUE;
-    for (char **n = re->needles; *n; n++)
+    for (char *const *n = needles; *n; n++)
         if (strstr(m->lower_body, *n))
             return TRUE;
     return FALSE;
@@ -773,6 +775,7 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
 {
     if (lay->match && !cond_holds(m, lay->match))
         return FALSE;
+    bt_layout_complete((Layout *) lay);
     const char *body = m->view->body;
     const char *start = body, *limit = body + strlen(body);
     Line mark;

@@ -16,11 +16,11 @@
  * key on (messagedigest, recipient) and INSERT OR IGNORE: exactly once. */
 #define _GNU_SOURCE   /* memmem */
 #include "flow/flow-private.h"
+#include "core/sqlite-lazy.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>

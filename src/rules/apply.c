@@ -14,8 +14,8 @@ static const BtRule *
 first_match(const BtRuleSet *rs, BtMatchInput *in, BtMatchNote *note)
 {
     for (guint i = 0; i < rs->rules->len; i++) {
-        const BtRule *r = rs->rules->pdata[i];
-        if (bt_cond_match(r->when, in, note))
+        const BtRule *r = bt_ruleset_rule(rs, i);
+        if (r && bt_cond_match(r->when, in, note))
             return r;
     }
     return NULL;
@@ -171,8 +171,8 @@ bt_ruleset_rules_holding(const BtRuleSet *rs, const char *text, const BtRecord *
     BtMatchInput *in = bt_match_input_new(&subject);
     bt_match_input_set_record(in, rec);
     for (guint i = 0; i < rs->rules->len; i++) {
-        const BtRule *r = rs->rules->pdata[i];
-        if (bt_cond_match(r->when, in, NULL))
+        const BtRule *r = bt_ruleset_rule(rs, i);
+        if (r && bt_cond_match(r->when, in, NULL))
             g_ptr_array_add(out, g_strdup_printf("%s\t%s", r->id, r->reason));
     }
     bt_match_input_free(in);

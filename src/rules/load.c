@@ -5,14 +5,16 @@
  *
  * Parsing YAML and compiling a few hundred patterns costs more than a
  * filter run on one message can afford, so a rule set that loaded without
- * a problem is remembered in the user's cache directory: the YAML
- * documents as parsed, under a key hashed from the bytes of every pack, the
- * directories, this program's binary and the library versions.  A later
- * run with the same key rebuilds the documents from the cache and reads
- * them with the same code, compiling each pattern only when first used;
- * any other run parses the files.  A changed file changes the key, and a
- * broken set is never cached, so its problems are reported on every run. */
+ * a problem is remembered in the user's cache directory (core/doccache.h):
+ * the YAML documents as parsed, under a key made from stat() of the packs
+ * and directories, this program's binary and the library versions.  A
+ * later run with the same key reads the documents from the cache — no pack
+ * is opened — and walks them with the same code, compiling each pattern
+ * only when first used; any other run parses the files.  A changed file
+ * changes the key, and a broken set is never cached, so its problems are
+ * reported on every run. */
 #include "rules/rules-private.h"
+#include "core/doccache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +47,9 @@ static void
 read_pack_rules(BtLoadCtx *ctx, const yaml_node_t *seq, Pack *pack)
 {
     for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
-        BtRule *rule = bt_rule_parse(ctx, bt_yaml_node(ctx, *it), pack->dir_index);
+        const yaml_node_t *node = bt_yaml_node(ctx, *it);
+        BtRule *rule = ctx->trusted ? bt_rule_stub(ctx, node, pack->dir_index)
+                                    : bt_rule_parse(ctx, node, pack->dir_index);
         if (rule)
             g_ptr_array_add(pack->rules, rule);
     }
@@ -100,14 +104,12 @@ report_syntax_error(BtLoadCtx *ctx, const yaml_parser_t *parser)
 
 /* ---- pack files ------------------------------------------------------------ */
 
-/* A *.yaml file of a rule directory, read whole, or the problem reading it. */
+/* A *.yaml file of a rule directory; its bytes are read only when the
+ * cache cannot give its document. */
 typedef struct {
     char *file;
     char *basename;
     guint dir_index;
-    char *bytes;            /* NULL: `error` says why */
-    gsize len;
-    char *error;
 } PackFile;
 
 static void
@@ -115,8 +117,6 @@ pack_file_free(PackFile *f)
 {
     g_free(f->file);
     g_free(f->basename);
-    g_free(f->bytes);
-    g_free(f->error);
     g_free(f);
 }
 
@@ -173,327 +173,64 @@ list_dir(const char *dir, guint dir_index, GPtrArray *files, GPtrArray *errors)
         f->file = g_steal_pointer(&file);
         f->basename = g_strdup(names->pdata[i]);
         f->dir_index = dir_index;
-        int errnum;
-        f->bytes = read_bytes(f->file, &f->len, &errnum);
-        if (!f->bytes)
-            f->error = g_strdup_printf("cannot read: %s", g_strerror(errnum));
         g_ptr_array_add(files, f);
     }
 }
 
-/* ---- documents in the cache ------------------------------------------------ */
-
-/* A parsed document in native byte order (the cache never leaves the
- * machine), laid out so that it is read in place: the node count, then for
- * each node its type, style and marks followed by its scalar text
- * (NUL-terminated), its sequence items or its mapping pairs, as libyaml
- * holds them, every part aligned to 4 bytes.  Reading builds only the node
- * table, pointing into the file's bytes; it checks every length and node
- * id, so a damaged cache is refused, never trusted. */
-
-static void
-put_u32(GByteArray *out, guint32 v)
-{
-    g_byte_array_append(out, (const guint8 *) &v, sizeof v);
-}
-
-static void
-put_mark(GByteArray *out, const yaml_mark_t *m)
-{
-    put_u32(out, (guint32) m->index);
-    put_u32(out, (guint32) m->line);
-    put_u32(out, (guint32) m->column);
-}
-
-static void
-put_padded(GByteArray *out, const void *bytes, gsize len)
-{
-    static const guint8 zeros[4];
-    g_byte_array_append(out, bytes, len);
-    g_byte_array_append(out, zeros, 4 - len % 4);     /* at least one NUL */
-}
-
-static void
-put_document(GByteArray *out, yaml_document_t *doc)
-{
-    put_u32(out, (guint32) (doc->nodes.top - doc->nodes.start));
-    for (yaml_node_t *node = doc->nodes.start; node < doc->nodes.top; node++) {
-        put_u32(out, node->type);
-        put_mark(out, &node->start_mark);
-        put_mark(out, &node->end_mark);
-        if (node->type == YAML_SCALAR_NODE) {
-            put_u32(out, node->data.scalar.style);
-            put_u32(out, (guint32) node->data.scalar.length);
-            put_padded(out, node->data.scalar.value, node->data.scalar.length);
-        } else if (node->type == YAML_SEQUENCE_NODE) {
-            put_u32(out, node->data.sequence.style);
-            put_u32(out, (guint32) (node->data.sequence.items.top - node->data.sequence.items.start));
-            for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++)
-                put_u32(out, (guint32) *it);
-        } else {
-            put_u32(out, node->data.mapping.style);
-            put_u32(out, (guint32) (node->data.mapping.pairs.top - node->data.mapping.pairs.start));
-            for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-                put_u32(out, (guint32) p->key);
-                put_u32(out, (guint32) p->value);
-            }
-        }
-    }
-}
-
-typedef struct {
-    const guint8 *p, *end;
-    gboolean ok;
-} Reader;
-
-static guint32
-get_u32(Reader *r)
-{
-    guint32 v = 0;
-    if (r->ok && (gsize) (r->end - r->p) >= sizeof v) {
-        memcpy(&v, r->p, sizeof v);
-        r->p += sizeof v;
-    } else {
-        r->ok = FALSE;
-    }
-    return v;
-}
-
-static void
-get_mark(Reader *r, yaml_mark_t *m)
-{
-    m->index = get_u32(r);
-    m->line = get_u32(r);
-    m->column = get_u32(r);
-}
-
-/* `count` ints of node ids, each within 1..n, in place. */
-static const int *
-get_ids(Reader *r, gsize count, guint32 n)
-{
-    const int *ids = (const int *) r->p;
-    if (!r->ok || (gsize) (r->end - r->p) / sizeof(int) < count) {
-        r->ok = FALSE;
-        return NULL;
-    }
-    for (gsize i = 0; i < count; i++)
-        if (ids[i] < 1 || (guint32) ids[i] > n)
-            r->ok = FALSE;
-    r->p += count * sizeof(int);
-    return ids;
-}
-
-static void
-get_node(Reader *r, yaml_node_t *node, guint32 n)
-{
-    node->type = get_u32(r);
-    get_mark(r, &node->start_mark);
-    get_mark(r, &node->end_mark);
-    guint32 style = get_u32(r), len = get_u32(r);
-    if (!r->ok)
-        return;
-    if (node->type == YAML_SCALAR_NODE && style <= YAML_FOLDED_SCALAR_STYLE) {
-        gsize padded = len + 4 - len % 4;
-        if ((gsize) (r->end - r->p) < padded || r->p[len] != '\0') {
-            r->ok = FALSE;
-            return;
-        }
-        node->data.scalar.style = style;
-        node->data.scalar.length = len;
-        node->data.scalar.value = (yaml_char_t *) r->p;
-        r->p += padded;
-    } else if (node->type == YAML_SEQUENCE_NODE && style <= YAML_FLOW_SEQUENCE_STYLE) {
-        node->data.sequence.style = style;
-        node->data.sequence.items.start = (yaml_node_item_t *) get_ids(r, len, n);
-        node->data.sequence.items.top = node->data.sequence.items.end = node->data.sequence.items.start + len;
-    } else if (node->type == YAML_MAPPING_NODE && style <= YAML_FLOW_MAPPING_STYLE) {
-        node->data.mapping.style = style;
-        node->data.mapping.pairs.start = (yaml_node_pair_t *) get_ids(r, (gsize) len * 2, n);
-        node->data.mapping.pairs.top = node->data.mapping.pairs.end = node->data.mapping.pairs.start + len;
-    } else {
-        r->ok = FALSE;
-    }
-}
-
-/* A document whose nodes point into the cache's bytes: only its node
- * table is its own (free_cached_document). */
-static yaml_document_t *
-get_document(Reader *r)
-{
-    guint32 n = get_u32(r);
-    if (!r->ok || n > (gsize) (r->end - r->p) / 32)    /* a node takes at least 32 bytes */
-        return NULL;
-    yaml_document_t *doc = g_new0(yaml_document_t, 1);
-    doc->nodes.start = g_new0(yaml_node_t, MAX(n, 1));
-    doc->nodes.top = doc->nodes.end = doc->nodes.start + n;
-    for (guint32 i = 0; i < n && r->ok; i++)
-        get_node(r, &doc->nodes.start[i], n);
-    if (!r->ok) {
-        g_free(doc->nodes.start);
-        g_free(doc);
-        return NULL;
-    }
-    return doc;
-}
-
-static void
-free_cached_document(yaml_document_t *doc)
-{
-    g_free(doc->nodes.start);
-    g_free(doc);
-}
-
-/* The n documents of a cache's body, or NULL if it is not exactly that. */
-static GPtrArray *
-get_documents(const char *data, gsize len, guint n)
-{
-    Reader r = { (const guint8 *) data, (const guint8 *) data + len, TRUE };
-    g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func((GDestroyNotify) free_cached_document);
-    for (guint i = 0; i < n; i++) {
-        yaml_document_t *doc = get_document(&r);
-        if (!doc)
-            return NULL;
-        g_ptr_array_add(docs, doc);
-    }
-    return r.p == r.end ? g_steal_pointer(&docs) : NULL;
-}
-
 /* ---- reading a pack --------------------------------------------------------- */
 
-/* Reads the pack from `doc` when the cache gave one, else parses its bytes;
- * `cache_out`, when not NULL, gets the parsed document for the cache. */
 static Pack *
-read_pack(const PackFile *f, yaml_document_t *cached, GByteArray *cache_out, GPtrArray *errors)
+pack_new(const PackFile *f)
 {
-    BtLoadCtx ctx = { .errors = errors, .file = f->file, .trusted = cached != NULL };
-    if (!f->bytes) {
-        bt_load_error_at(&ctx, 1, 1, "%s", f->error);
-        return NULL;
-    }
     Pack *pack = g_new0(Pack, 1);
     pack->file = g_strdup(f->file);
     pack->basename = g_strdup(f->basename);
     pack->dir_index = f->dir_index;
     pack->order = DEFAULT_ORDER;
     pack->rules = g_ptr_array_new_with_free_func((GDestroyNotify) bt_rule_free);
-    if (cached) {
-        ctx.doc = cached;
-        read_pack_root(&ctx, yaml_document_get_root_node(cached), pack);
-        return pack;
+    return pack;
+}
+
+/* The pack from the document the cache gave: it was valid when stored, so
+ * its rules are parsed, and their patterns compiled, only when used. */
+static Pack *
+read_cached_pack(const PackFile *f, yaml_document_t *cached, GPtrArray *errors)
+{
+    BtLoadCtx ctx = { .errors = errors, .file = f->file, .doc = cached, .trusted = TRUE };
+    Pack *pack = pack_new(f);
+    read_pack_root(&ctx, yaml_document_get_root_node(cached), pack);
+    return pack;
+}
+
+/* Reads and parses the pack's file; `cache`, when not NULL, gets the
+ * parsed document. */
+static Pack *
+parse_pack(const PackFile *f, BtDocCache *cache, GPtrArray *errors)
+{
+    BtLoadCtx ctx = { .errors = errors, .file = f->file };
+    g_autofree char *bytes = NULL;
+    gsize len;
+    int errnum;
+    if (!(bytes = read_bytes(f->file, &len, &errnum))) {
+        bt_load_error_at(&ctx, 1, 1, "cannot read: %s", g_strerror(errnum));
+        return NULL;
     }
+    Pack *pack = pack_new(f);
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *) f->bytes, f->len);
+    yaml_parser_set_input_string(&parser, (const unsigned char *) bytes, len);
     if (yaml_parser_load(&parser, &doc)) {
         ctx.doc = &doc;
         read_pack_root(&ctx, yaml_document_get_root_node(&doc), pack);
-        if (cache_out)
-            put_document(cache_out, &doc);
+        if (cache)
+            bt_doc_cache_add(cache, &doc);
         yaml_document_delete(&doc);
     } else {
         report_syntax_error(&ctx, &parser);
     }
     yaml_parser_delete(&parser);
     return pack;
-}
-
-/* ---- the cache -------------------------------------------------------------- */
-
-/* What the cached documents depend on besides the packs: this binary (a
- * rebuilt program may validate differently) and the libraries that parse
- * and compile.  NULL when the binary cannot be identified: no cache then. */
-static char *
-program_identity(void)
-{
-    struct stat st;
-    if (stat("/proc/self/exe", &st) != 0)
-        return NULL;
-    char pcre2_version[64] = "";
-    pcre2_config(PCRE2_CONFIG_VERSION, pcre2_version);
-    return g_strdup_printf("exe %ju %ju %jd %ld.%09ld pcre2 %s yaml %s glib %u.%u.%u",
-                           (uintmax_t) st.st_dev, (uintmax_t) st.st_ino, (intmax_t) st.st_size,
-                           (long) st.st_mtim.tv_sec, st.st_mtim.tv_nsec, pcre2_version, yaml_get_version_string(),
-                           glib_major_version, glib_minor_version, glib_micro_version);
-}
-
-/* The key: a digest of everything the loaded rule set is made from.  SHA-1
- * is no security boundary here (the cache is the user's own); it notices
- * any change to a byte, a name or a directory. */
-static char *
-cache_key(const char *const *dirs, GPtrArray *files)
-{
-    g_autofree char *identity = program_identity();
-    if (!identity)
-        return NULL;
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA1);
-    g_checksum_update(sum, (const guchar *) identity, strlen(identity) + 1);
-    for (guint i = 0; dirs[i]; i++)
-        g_checksum_update(sum, (const guchar *) dirs[i], strlen(dirs[i]) + 1);
-    for (guint i = 0; i < files->len; i++) {
-        const PackFile *f = files->pdata[i];
-        g_autofree char *head = g_strdup_printf("%u %s %zu", f->dir_index, f->file, f->len);
-        g_checksum_update(sum, (const guchar *) head, strlen(head) + 1);
-        g_checksum_update(sum, (const guchar *) f->bytes, f->len);
-    }
-    return g_strdup(g_checksum_get_string(sum));
-}
-
-/* One file per list of directories, so editing a pack replaces its entry. */
-static char *
-cache_path(const char *const *dirs)
-{
-    const char *xdg = g_getenv("XDG_CACHE_HOME");
-    const char *base = xdg && g_path_is_absolute(xdg) ? xdg : g_get_user_cache_dir();
-    g_autoptr(GString) joined = g_string_new(NULL);
-    for (guint i = 0; dirs[i]; i++)
-        g_string_append_printf(joined, "%s\n", dirs[i]);
-    g_autofree char *name = g_compute_checksum_for_string(G_CHECKSUM_SHA1, joined->str, joined->len);
-    g_autofree char *file = g_strdup_printf("rules-%.16s.cache", name);
-    return g_build_filename(base, "bouncetriage", file, NULL);
-}
-
-#define CACHE_MAGIC "bouncetriage rules cache 2\n"
-
-/* The header: the magic line and the key line, padded with NULs to 4 bytes. */
-static gsize
-cache_header_size(const char *key)
-{
-    gsize n = strlen(CACHE_MAGIC) + strlen(key) + 1;
-    return n + 4 - n % 4;
-}
-
-/* The cached documents, pointing into `*data`, which the caller frees
- * after them; NULL when there is no cache for `key` or it is damaged. */
-static GPtrArray *
-cache_read(const char *path, const char *key, guint n_files, char **data)
-{
-    gsize len;
-    if (!g_file_get_contents(path, data, &len, NULL))
-        return NULL;
-    gsize magic = strlen(CACHE_MAGIC), head = cache_header_size(key);
-    if (len < head || memcmp(*data, CACHE_MAGIC, magic) != 0 || memcmp(*data + magic, key, strlen(key)) != 0
-        || (*data)[magic + strlen(key)] != '\n')
-        return NULL;
-    return get_documents(*data + head, len - head, n_files);
-}
-
-/* Written whole to a temporary file and renamed, so a reader never sees
- * half of it; a cache that cannot be written is simply not kept. */
-static void
-cache_write(const char *path, const char *key, GByteArray *docs)
-{
-    g_autofree char *dir = g_path_get_dirname(path);
-    if (g_mkdir_with_parents(dir, 0700) != 0)
-        return;
-    g_autoptr(GByteArray) data = g_byte_array_new();
-    g_byte_array_append(data, (const guint8 *) CACHE_MAGIC, strlen(CACHE_MAGIC));
-    g_byte_array_append(data, (const guint8 *) key, strlen(key));
-    g_byte_array_append(data, (const guint8 *) "\n", 1);
-    static const guint8 zeros[4];
-    g_byte_array_append(data, zeros, cache_header_size(key) - data->len);   /* NUL padding */
-    g_byte_array_append(data, docs->data, docs->len);
-    g_file_set_contents(path, (const char *) data->data, data->len, NULL);
 }
 
 /* ---- pack order ------------------------------------------------------------ */
@@ -575,46 +312,29 @@ collect_rules(GPtrArray *packs, GHashTable *ids, GPtrArray *out)
     }
 }
 
-/* The cache entry this load may read or write. */
-typedef struct {
-    char *key;
-    char *path;
-    GByteArray *out;        /* documents parsed now, to be cached if the set loads cleanly */
-} CacheUse;
-
+/* Every pack, from the cache when it holds this very set of files (then
+ * `*docs` are the documents its rules point into); a clean set read from
+ * the files is stored by the caller. */
 static void
-cache_use_clear(CacheUse *c)
-{
-    g_free(c->key);
-    g_free(c->path);
-    if (c->out)
-        g_byte_array_unref(c->out);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CacheUse, cache_use_clear)
-
-/* Every pack, from the cache when it holds this very set of files. */
-static gboolean
-read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, CacheUse *cache)
+read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCache **cache, GPtrArray **docs)
 {
     guint before = errs->len;
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) pack_file_free);
     for (guint i = 0; dirs && dirs[i]; i++)
         list_dir(dirs[i], i, files, errs);
-    gboolean readable = dirs && errs->len == before;
-    for (guint i = 0; i < files->len && readable; i++)
-        readable = ((PackFile *) files->pdata[i])->bytes != NULL;
-    cache->key = readable ? cache_key(dirs, files) : NULL;
-    cache->path = cache->key ? cache_path(dirs) : NULL;
-    g_autofree char *cached_bytes = NULL;      /* freed after the documents pointing into it */
-    g_autoptr(GPtrArray) docs = cache->path ? cache_read(cache->path, cache->key, files->len, &cached_bytes) : NULL;
-    cache->out = cache->path && !docs ? g_byte_array_new() : NULL;
+    if (dirs && errs->len == before) {
+        g_autofree const char **paths = g_new0(const char *, files->len + 1);
+        for (guint i = 0; i < files->len; i++)
+            paths[i] = ((PackFile *) files->pdata[i])->file;
+        *cache = bt_doc_cache_new("rules", dirs, paths, files->len);
+    }
+    *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
     for (guint i = 0; i < files->len; i++) {
-        Pack *pack = read_pack(files->pdata[i], docs ? docs->pdata[i] : NULL, cache->out, errs);
+        Pack *pack = *docs ? read_cached_pack(files->pdata[i], (*docs)->pdata[i], errs)
+                           : parse_pack(files->pdata[i], *cache, errs);
         if (pack)
             g_ptr_array_add(packs, pack);
     }
-    return docs != NULL;
 }
 
 BtRuleSet *
@@ -625,8 +345,9 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     guint before = errs->len;
 
     g_autoptr(GPtrArray) packs = g_ptr_array_new_with_free_func((GDestroyNotify) pack_free);
-    g_auto(CacheUse) cache = { 0 };
-    gboolean from_cache = read_packs(dirs, packs, errs, &cache);
+    g_autoptr(BtDocCache) cache = NULL;
+    g_autoptr(GPtrArray) docs = NULL;
+    read_packs(dirs, packs, errs, &cache, &docs);
     g_ptr_array_sort(packs, compare_packs);
 
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
@@ -635,13 +356,25 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u problem(s) in the rule files", errs->len - before);
         return NULL;
     }
-    if (cache.out)
-        cache_write(cache.path, cache.key, cache.out);
+    if (cache && !docs)
+        bt_doc_cache_store(cache);
     BtRuleSet *rs = g_new0(BtRuleSet, 1);
     rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify) bt_rule_free);
-    rs->from_cache = from_cache;
+    rs->from_cache = docs != NULL;
     collect_rules(packs, ids, rs->rules);
+    if (docs) {
+        rs->docs = g_steal_pointer(&docs);
+        rs->cache = g_steal_pointer(&cache);
+    }
     return rs;
+}
+
+const BtRule *
+bt_ruleset_rule(const BtRuleSet *rs, guint i)
+{
+    BtRule *r = rs->rules->pdata[i];
+    bt_rule_complete(r);
+    return r->when ? r : NULL;
 }
 
 guint
@@ -656,5 +389,8 @@ bt_ruleset_free(BtRuleSet *rs)
     if (!rs)
         return;
     g_ptr_array_unref(rs->rules);
+    if (rs->docs)
+        g_ptr_array_unref(rs->docs);
+    bt_doc_cache_free(rs->cache);
     g_free(rs);
 }

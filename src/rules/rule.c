@@ -229,8 +229,8 @@ parse_id(BtLoadCtx *ctx, const yaml_node_t *v, BtRule *r)
     r->col = v->start_mark.column + 1;
 }
 
-BtRule *
-bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
+static BtRule *
+rule_new(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
 {
     if (node->type != YAML_MAPPING_NODE) {
         bt_load_error(ctx, node, "a rule must be a mapping, not %s", bt_yaml_kind_name(node));
@@ -240,15 +240,31 @@ bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
     r->file = g_strdup(ctx->file);
     r->dir_index = dir_index;
     r->hardbounce = -1;
+    return r;
+}
+
+/* What parsing the body fills; a stub goes without until completed. */
+static void
+rule_body_new(BtRule *r)
+{
     r->remediation = g_ptr_array_new_with_free_func((GDestroyNotify) bt_template_free);
     r->checks = g_ptr_array_new_with_free_func((GDestroyNotify) check_spec_free);
+}
+
+/* The keys of the rule's mapping; the id only when `id_only`. */
+static void
+parse_keys(BtLoadCtx *ctx, const yaml_node_t *node, BtRule *r, gboolean id_only)
+{
     gboolean seen_id = FALSE, seen_when = FALSE, seen_then = FALSE;
     PAIRS_FOREACH(node, p) {
         const yaml_node_t *k = bt_yaml_node(ctx, p->key), *v = bt_yaml_node(ctx, p->value);
         const char *key = bt_yaml_scalar(k);
         if (g_strcmp0(key, "id") == 0) {
             seen_id = TRUE;
-            parse_id(ctx, v, r);
+            if (!r->id)
+                parse_id(ctx, v, r);
+        } else if (id_only) {
+            continue;
         } else if (g_strcmp0(key, "description") == 0) {
             want_string(ctx, v, "description");
         } else if (g_strcmp0(key, "when") == 0) {
@@ -263,15 +279,62 @@ bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
     }
     if (!seen_id)
         bt_load_error(ctx, node, "missing required key 'id' in rule");
+    if (id_only)
+        return;
     if (!seen_when)
         bt_load_error(ctx, node, "missing required key 'when' in rule");
     if (!seen_then)
         bt_load_error(ctx, node, "missing required key 'then' in rule");
+}
+
+BtRule *
+bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
+{
+    BtRule *r = rule_new(ctx, node, dir_index);
+    if (!r)
+        return NULL;
+    rule_body_new(r);
+    parse_keys(ctx, node, r, FALSE);
+    r->parsed = 1;
     if (!r->id) {
         bt_rule_free(r);
         return NULL;
     }
     return r;
+}
+
+BtRule *
+bt_rule_stub(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
+{
+    g_assert(ctx->trusted);
+    BtRule *r = rule_new(ctx, node, dir_index);
+    if (!r)
+        return NULL;
+    parse_keys(ctx, node, r, TRUE);
+    if (!r->id) {
+        bt_rule_free(r);
+        return NULL;
+    }
+    r->node = node;
+    r->doc = ctx->doc;
+    return r;
+}
+
+/* A stub's problems cannot happen (it was valid when stored); should one
+ * all the same, its `when` is missing and the rule never matches. */
+void
+bt_rule_complete(BtRule *r)
+{
+    if (!g_once_init_enter(&r->parsed))
+        return;
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    BtLoadCtx ctx = { .errors = errors, .file = r->file, .doc = r->doc, .trusted = TRUE };
+    rule_body_new(r);
+    parse_keys(&ctx, r->node, r, FALSE);
+    if (errors->len)
+        g_clear_pointer(&r->when, bt_cond_free);
+    r->node = NULL;
+    g_once_init_leave(&r->parsed, 1);
 }
 
 void
@@ -286,7 +349,9 @@ bt_rule_free(BtRule *r)
     g_free(r->severity);
     g_free(r->cause_id);
     bt_template_free(r->summary);
-    g_ptr_array_unref(r->remediation);
-    g_ptr_array_unref(r->checks);
+    if (r->remediation)
+        g_ptr_array_unref(r->remediation);
+    if (r->checks)
+        g_ptr_array_unref(r->checks);
     g_free(r);
 }

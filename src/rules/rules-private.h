@@ -136,11 +136,19 @@ typedef struct {
     GPtrArray *arg_values;      /* BtTemplate* */
 } BtCheckSpec;
 
+/* A rule read from the rules cache was valid when it was stored, and one
+ * message is decided by the first few dozen rules it reaches, so such a
+ * rule is parsed only when first tried (bt_ruleset_rule): until then only
+ * id, file, position and dir_index are set, and `node` of `doc` (which
+ * the rule set keeps) holds the rest. */
 typedef struct {
     char *id;
     char *file;
     gsize line, col;            /* 1-based position of the rule */
     guint dir_index;            /* which of the loaded directories */
+    gsize parsed;               /* g_once: the fields below are set */
+    const yaml_node_t *node;    /* not parsed yet: the rule's mapping */
+    yaml_document_t *doc;
     BtCond *when;
     char *reason;
     int hardbounce;             /* -1: follow sisimai's default */
@@ -152,12 +160,21 @@ typedef struct {
 } BtRule;
 
 BtRule *bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
+/* A trusted rule (ctx->trusted) with only its id read; the rest when
+ * bt_rule_complete is first called.  ctx->doc must outlive it. */
+BtRule *bt_rule_stub(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
+void bt_rule_complete(BtRule *rule);
 void bt_rule_free(BtRule *rule);
 
 struct _BtRuleSet {
-    GPtrArray *rules;           /* BtRule*, in matching order */
+    GPtrArray *rules;           /* BtRule*, in matching order; use bt_ruleset_rule */
+    GPtrArray *docs;            /* the cached documents unparsed rules point into */
+    struct _BtDocCache *cache;  /* the memory they live in */
     gboolean from_cache;        /* for tests */
 };
+
+/* Rule i of the set, parsed (safe from any number of threads). */
+const BtRule *bt_ruleset_rule(const BtRuleSet *rs, guint i);
 
 /* ---- vocabulary and sisimai's finishing --------------------------------- */
 

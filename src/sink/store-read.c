@@ -4,11 +4,11 @@
  * order they were stored.  The JSON goes back into a BtRecord, the inverse
  * of sink-json.c. */
 #include "sink/digest-private.h"
+#include "core/sqlite-lazy.h"
 
 #include "sink/json-read.h"
 
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 

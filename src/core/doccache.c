@@ -1,0 +1,418 @@
+/* doccache — see doccache.h. */
+#include "core/doccache.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct _BtDocCache {
+    guint n_files;
+    char *path;             /* the entry's file */
+    GString *key;           /* what the stored documents were made from */
+    gboolean uncertain;     /* a file may change unseen: store nothing */
+    GMappedFile *map;       /* the entry as read; the documents point into it */
+    GByteArray *out;        /* documents added to be stored */
+    guint n_out;
+};
+
+/* ---- documents ------------------------------------------------------------ */
+
+/* A parsed document in native byte order (the cache never leaves the
+ * machine), laid out so that it is read in place: the node count, then for
+ * each node its type, style and marks followed by its scalar text
+ * (NUL-terminated), its sequence items or its mapping pairs, as libyaml
+ * holds them, every part aligned to 4 bytes.  Reading builds only the node
+ * table, pointing into the file's bytes; it checks every length and node
+ * id, so a damaged cache is refused, never trusted. */
+
+static void
+put_u32(GByteArray *out, guint32 v)
+{
+    g_byte_array_append(out, (const guint8 *) &v, sizeof v);
+}
+
+static void
+put_mark(GByteArray *out, const yaml_mark_t *m)
+{
+    put_u32(out, (guint32) m->index);
+    put_u32(out, (guint32) m->line);
+    put_u32(out, (guint32) m->column);
+}
+
+static void
+put_padded(GByteArray *out, const void *bytes, gsize len)
+{
+    static const guint8 zeros[4];
+    g_byte_array_append(out, bytes, len);
+    g_byte_array_append(out, zeros, 4 - len % 4);     /* at least one NUL */
+}
+
+static void
+put_document(GByteArray *out, yaml_document_t *doc)
+{
+    put_u32(out, (guint32) (doc->nodes.top - doc->nodes.start));
+    for (yaml_node_t *node = doc->nodes.start; node < doc->nodes.top; node++) {
+        put_u32(out, node->type);
+        put_mark(out, &node->start_mark);
+        put_mark(out, &node->end_mark);
+        if (node->type == YAML_SCALAR_NODE) {
+            put_u32(out, node->data.scalar.style);
+            put_u32(out, (guint32) node->data.scalar.length);
+            put_padded(out, node->data.scalar.value, node->data.scalar.length);
+        } else if (node->type == YAML_SEQUENCE_NODE) {
+            put_u32(out, node->data.sequence.style);
+            put_u32(out, (guint32) (node->data.sequence.items.top - node->data.sequence.items.start));
+            for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++)
+                put_u32(out, (guint32) *it);
+        } else {
+            put_u32(out, node->data.mapping.style);
+            put_u32(out, (guint32) (node->data.mapping.pairs.top - node->data.mapping.pairs.start));
+            for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+                put_u32(out, (guint32) p->key);
+                put_u32(out, (guint32) p->value);
+            }
+        }
+    }
+}
+
+typedef struct {
+    const guint8 *p, *end;
+    gboolean ok;
+} Reader;
+
+static guint32
+get_u32(Reader *r)
+{
+    guint32 v = 0;
+    if (r->ok && (gsize) (r->end - r->p) >= sizeof v) {
+        memcpy(&v, r->p, sizeof v);
+        r->p += sizeof v;
+    } else {
+        r->ok = FALSE;
+    }
+    return v;
+}
+
+static void
+get_mark(Reader *r, yaml_mark_t *m)
+{
+    m->index = get_u32(r);
+    m->line = get_u32(r);
+    m->column = get_u32(r);
+}
+
+/* `count` ints of node ids, each within 1..n, in place. */
+static const int *
+get_ids(Reader *r, gsize count, guint32 n)
+{
+    const int *ids = (const int *) r->p;
+    if (!r->ok || (gsize) (r->end - r->p) / sizeof(int) < count) {
+        r->ok = FALSE;
+        return NULL;
+    }
+    for (gsize i = 0; i < count; i++)
+        if (ids[i] < 1 || (guint32) ids[i] > n)
+            r->ok = FALSE;
+    r->p += count * sizeof(int);
+    return ids;
+}
+
+static void
+get_node(Reader *r, yaml_node_t *node, guint32 n)
+{
+    node->type = get_u32(r);
+    node->tag = NULL;
+    get_mark(r, &node->start_mark);
+    get_mark(r, &node->end_mark);
+    guint32 style = get_u32(r), len = get_u32(r);
+    if (!r->ok)
+        return;
+    if (node->type == YAML_SCALAR_NODE && style <= YAML_FOLDED_SCALAR_STYLE) {
+        gsize padded = len + 4 - len % 4;
+        if ((gsize) (r->end - r->p) < padded || r->p[len] != '\0') {
+            r->ok = FALSE;
+            return;
+        }
+        node->data.scalar.style = style;
+        node->data.scalar.length = len;
+        node->data.scalar.value = (yaml_char_t *) r->p;
+        r->p += padded;
+    } else if (node->type == YAML_SEQUENCE_NODE && style <= YAML_FLOW_SEQUENCE_STYLE) {
+        node->data.sequence.style = style;
+        node->data.sequence.items.start = (yaml_node_item_t *) get_ids(r, len, n);
+        node->data.sequence.items.top = node->data.sequence.items.end = node->data.sequence.items.start + len;
+    } else if (node->type == YAML_MAPPING_NODE && style <= YAML_FLOW_MAPPING_STYLE) {
+        node->data.mapping.style = style;
+        node->data.mapping.pairs.start = (yaml_node_pair_t *) get_ids(r, (gsize) len * 2, n);
+        node->data.mapping.pairs.top = node->data.mapping.pairs.end = node->data.mapping.pairs.start + len;
+    } else {
+        r->ok = FALSE;
+    }
+}
+
+/* A document whose nodes point into the cache's bytes: only its node
+ * table is its own (free_cached_document). */
+static yaml_document_t *
+get_document(Reader *r)
+{
+    guint32 n = get_u32(r);
+    if (!r->ok || n > (gsize) (r->end - r->p) / 32)    /* a node takes at least 32 bytes */
+        return NULL;
+    yaml_document_t *doc = g_new0(yaml_document_t, 1);
+    doc->nodes.start = g_new(yaml_node_t, MAX(n, 1));     /* get_node sets what is read */
+    doc->nodes.top = doc->nodes.end = doc->nodes.start + n;
+    for (guint32 i = 0; i < n && r->ok; i++)
+        get_node(r, &doc->nodes.start[i], n);
+    if (!r->ok) {
+        g_free(doc->nodes.start);
+        g_free(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static void
+free_cached_document(yaml_document_t *doc)
+{
+    g_free(doc->nodes.start);
+    g_free(doc);
+}
+
+/* The n documents of a cache's body, or NULL if it is not exactly that. */
+static GPtrArray *
+get_documents(const char *data, gsize len, guint n)
+{
+    Reader r = { (const guint8 *) data, (const guint8 *) data + len, TRUE };
+    g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func((GDestroyNotify) free_cached_document);
+    for (guint i = 0; i < n; i++) {
+        yaml_document_t *doc = get_document(&r);
+        if (!doc)
+            return NULL;
+        g_ptr_array_add(docs, doc);
+    }
+    return r.p == r.end ? g_steal_pointer(&docs) : NULL;
+}
+
+/* ---- the key ----------------------------------------------------------------- */
+
+/* A file system whose times have no nanoseconds (FAT, some network file
+ * systems) cannot tell two writes within its granularity apart: a file
+ * written in the same second as the entry might change unseen, so such a
+ * recent file is not cached (the "racy" case git knows too). */
+static gboolean
+times_are_coarse_and_recent(const struct stat *st)
+{
+    if (st->st_mtim.tv_nsec != 0 || st->st_ctim.tv_nsec != 0)
+        return FALSE;
+    return time(NULL) - st->st_ctim.tv_sec < 3;
+}
+
+/* One line of the key: what identifies the contents of `path`.  FALSE when
+ * it cannot be stat'ed. */
+static gboolean
+add_stat(BtDocCache *c, char tag, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return FALSE;
+    c->uncertain |= times_are_coarse_and_recent(&st);
+    g_string_append_printf(c->key, "%c %s\t%ju %ju %jd %jd.%09ld %jd.%09ld\n", tag, path, (uintmax_t) st.st_dev,
+                           (uintmax_t) st.st_ino, (intmax_t) st.st_size, (intmax_t) st.st_mtim.tv_sec,
+                           st.st_mtim.tv_nsec, (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    return TRUE;
+}
+
+/* What the documents depend on besides the files: this binary (a rebuilt
+ * program may validate differently) and the libraries that parse and
+ * compile (serialised structures must match their versions). */
+static gboolean
+add_program_identity(BtDocCache *c)
+{
+    char pcre2_version[64] = "";
+    pcre2_config(PCRE2_CONFIG_VERSION, pcre2_version);
+    g_string_append_printf(c->key, "pcre2 %s yaml %s glib %u.%u.%u\n", pcre2_version, yaml_get_version_string(),
+                           glib_major_version, glib_minor_version, glib_micro_version);
+    return add_stat(c, 'x', "/proc/self/exe");
+}
+
+/* One file per program, kind and list of directories, so that editing a
+ * file replaces its entry rather than adding one, and two programs reading
+ * the same directories (the tests and the installed one) do not keep
+ * replacing each other's. */
+static char *
+entry_path(const char *kind, const char *const *dirs)
+{
+    const char *xdg = g_getenv("XDG_CACHE_HOME");
+    const char *base = xdg && g_path_is_absolute(xdg) ? xdg : g_get_user_cache_dir();
+    g_autoptr(GString) joined = g_string_new(NULL);
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_string_append_printf(joined, "%s\n", exe ? exe : "");
+    for (guint i = 0; dirs && dirs[i]; i++)
+        g_string_append_printf(joined, "%s\n", dirs[i]);
+    g_autofree char *name = g_compute_checksum_for_string(G_CHECKSUM_SHA1, joined->str, joined->len);
+    g_autofree char *file = g_strdup_printf("%s-%.16s.cache", kind, name);
+    return g_build_filename(base, "bouncetriage", file, NULL);
+}
+
+BtDocCache *
+bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *files, guint n_files)
+{
+    g_autoptr(BtDocCache) c = g_new0(BtDocCache, 1);
+    c->n_files = n_files;
+    c->key = g_string_new(kind);
+    g_string_append_c(c->key, '\n');
+    if (!add_program_identity(c))
+        return NULL;
+    for (guint i = 0; dirs && dirs[i]; i++)
+        if (!add_stat(c, 'd', dirs[i]))   /* adding or removing a file changes its directory */
+            return NULL;
+    for (guint i = 0; i < n_files; i++)
+        if (!add_stat(c, 'f', files[i]))
+            return NULL;
+    c->path = entry_path(kind, dirs);
+    return g_steal_pointer(&c);
+}
+
+/* ---- the entry -------------------------------------------------------------- */
+
+#define MAGIC "bouncetriage document cache 2\n"
+
+/* The header: the magic line, the key's length and the key, padded with
+ * NULs to 4 bytes; then the body's check value (8 bytes) and the body: the
+ * number of documents and the documents. */
+static gsize
+header_size(const BtDocCache *c)
+{
+    gsize n = strlen(MAGIC) + sizeof(guint32) + c->key->len;
+    return n + 4 - n % 4;
+}
+
+/* The body's check value.  The structure is checked as it is read, but a
+ * changed byte inside a scalar (a pattern, a reason) would pass that, so
+ * the whole body is summed too: 64-bit words folded in FNV-1a fashion
+ * into four lanes (so that the multiplications overlap), where any one
+ * changed word always changes the sum, at about a cycle per 8 bytes. */
+#define SUM_PRIME 0x100000001b3ull
+
+static guint64
+body_sum(const guint8 *p, gsize len)
+{
+    guint64 a = 0xcbf29ce484222325ull, b = 1, c = 2, d = 3, w[4];
+    for (; len >= sizeof w; p += sizeof w, len -= sizeof w) {
+        memcpy(w, p, sizeof w);
+        a = (a ^ w[0]) * SUM_PRIME;
+        b = (b ^ w[1]) * SUM_PRIME;
+        c = (c ^ w[2]) * SUM_PRIME;
+        d = (d ^ w[3]) * SUM_PRIME;
+    }
+    guint64 sum = (((a ^ b) * SUM_PRIME ^ c) * SUM_PRIME ^ d) * SUM_PRIME;
+    for (; len; p++, len--)
+        sum = (sum ^ *p) * SUM_PRIME;
+    return sum;
+}
+
+/* An entry decides verdicts as much as the rule files it was made from,
+ * so, as for those (rules/dirs.c), one that someone else could have
+ * written is not used: the entry and its directory must belong to this
+ * user (or root) and be writable by no group or other. */
+static gboolean
+is_private(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (st.st_uid == getuid() || st.st_uid == 0)
+           && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+static gboolean
+entry_is_private(const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    return is_private(dir) && is_private(path);
+}
+
+/* The entry is mapped, not read: only the pages walked are touched, and
+ * nothing is copied.  The writer replaces an entry by renaming a new file
+ * over it, never by rewriting it in place, so the mapping stays valid. */
+GPtrArray *
+bt_doc_cache_lookup(BtDocCache *c)
+{
+    gsize head = header_size(c), magic = strlen(MAGIC);
+    g_clear_pointer(&c->map, g_mapped_file_unref);
+    if (!entry_is_private(c->path))
+        return NULL;
+    c->map = g_mapped_file_new(c->path, FALSE, NULL);
+    if (!c->map)
+        return NULL;
+    const char *bytes = g_mapped_file_get_contents(c->map);
+    gsize len = g_mapped_file_get_length(c->map);
+    guint32 key_len;
+    if (!bytes || len < head || memcmp(bytes, MAGIC, magic) != 0)
+        return NULL;
+    memcpy(&key_len, bytes + magic, sizeof key_len);
+    if (key_len != c->key->len || memcmp(bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
+        return NULL;
+    guint64 sum;
+    guint32 n;
+    if (len < head + sizeof sum + sizeof n)
+        return NULL;
+    memcpy(&sum, bytes + head, sizeof sum);
+    const char *body = bytes + head + sizeof sum;
+    gsize body_len = len - head - sizeof sum;
+    memcpy(&n, body, sizeof n);
+    if (n != c->n_files || sum != body_sum((const guint8 *) body, body_len))
+        return NULL;
+    return get_documents(body + sizeof n, body_len - sizeof n, n);
+}
+
+void
+bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc)
+{
+    if (!c->out) {
+        c->out = g_byte_array_new();
+        put_u32(c->out, c->n_files);
+    }
+    put_document(c->out, doc);
+    c->n_out++;
+}
+
+void
+bt_doc_cache_store(BtDocCache *c)
+{
+    if (c->uncertain || c->n_out != c->n_files || !c->out)
+        return;
+    g_autofree char *dir = g_path_get_dirname(c->path);
+    if (g_mkdir_with_parents(dir, 0700) != 0 || !is_private(dir))
+        return;
+    g_autoptr(GByteArray) data = g_byte_array_new();
+    g_byte_array_append(data, (const guint8 *) MAGIC, strlen(MAGIC));
+    put_u32(data, (guint32) c->key->len);
+    g_byte_array_append(data, (const guint8 *) c->key->str, c->key->len);
+    static const guint8 zeros[4];
+    g_byte_array_append(data, zeros, header_size(c) - data->len);   /* NUL padding */
+    guint64 sum = body_sum(c->out->data, c->out->len);
+    g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
+    g_byte_array_append(data, c->out->data, c->out->len);
+    g_file_set_contents_full(c->path, (const char *) data->data, data->len,
+                             G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+}
+
+void
+bt_doc_cache_free(BtDocCache *c)
+{
+    if (!c)
+        return;
+    g_free(c->path);
+    if (c->key)
+        g_string_free(c->key, TRUE);
+    if (c->map)
+        g_mapped_file_unref(c->map);
+    if (c->out)
+        g_byte_array_unref(c->out);
+    g_free(c);
+}

@@ -1,0 +1,40 @@
+/* doccache — YAML documents parsed once and kept in the user's cache
+ * directory, for the configuration that every run reads (rule packs,
+ * layouts).  Parsing ~400 kB of YAML costs more than triaging one message,
+ * so a clean load stores the parsed documents; a later run whose files are
+ * unchanged reads them back instead of parsing.
+ *
+ * An entry is found by a key made from stat() alone — of every directory
+ * and file (device, inode, size, modification and change times to the
+ * nanosecond), of this program's binary, and the versions of the libraries
+ * that parse and compile — so that a hit reads no configuration file.  Any
+ * write to a file changes its change time, which no one can set back, so a
+ * changed file is never served from the cache.  A damaged entry is refused,
+ * never trusted: every length and node id is checked on reading, and a
+ * check value over the entry's body catches a changed byte inside a scalar.
+ * An entry is replaced only by renaming a whole new file over it. */
+#pragma once
+
+#include <glib.h>
+#include <yaml.h>
+
+typedef struct _BtDocCache BtDocCache;
+
+/* The entry of `kind` ("rules", "layouts") for `files` (in this order) of
+ * `dirs`.  NULL when the binary or a file cannot be identified: no cache. */
+BtDocCache *bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *files, guint n_files);
+
+/* The stored documents, one per file in order, or NULL when there is no
+ * valid entry.  They point into memory the cache owns: read them only,
+ * and free the array before the cache. */
+GPtrArray *bt_doc_cache_lookup(BtDocCache *c);
+
+/* Adds the next file's parsed document to the entry to be stored. */
+void bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc);
+/* Stores the entry when a document was added for every file (written
+ * whole and renamed into place; a cache that cannot be written is simply
+ * not kept). */
+void bt_doc_cache_store(BtDocCache *c);
+
+void bt_doc_cache_free(BtDocCache *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtDocCache, bt_doc_cache_free)
