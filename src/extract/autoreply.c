@@ -48,7 +48,10 @@ has_autoreply_fields(const BtMsgView *view)
     return FALSE;
 }
 
-/* Subjects of out-of-office and vacation notices, in a few languages. */
+/* Subjects of out-of-office and vacation notices, in a few languages.
+ * The bracketed, "auto-response", "I am away" and "Eingangsbestätigung"
+ * forms are from PHP-Bounce-Handler's autorespond list and bounce_email's
+ * auto-reply subjects. */
 static gboolean
 has_autoreply_subject(const char *subject)
 {
@@ -56,6 +59,11 @@ has_autoreply_subject(const char *subject)
                                           "automatic reply", "automatische antwort",
                                           "réponse automatique", "respuesta automática",
                                           "risposta automatica", "autoresponse", "autorespons",
+                                          "auto-response", "auto response", "[auto reply",
+                                          "[auto-reply", "[autoreply", "[auto response",
+                                          "i am away", "i'm away", "i am on vacation",
+                                          "i'm on vacation", "i am out of the office",
+                                          "i'm out of the office", "eingangsbestätigung",
                                           "out of office", "out of the office", "vacation",
                                           "abwesenheitsnotiz", "absence", NULL };
     if (!subject)
