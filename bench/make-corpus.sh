@@ -3,6 +3,7 @@
 #
 #   bench/make-corpus.sh          bench/out/corpus-1x.mbox   (~110 MB)
 #   bench/make-corpus.sh --big    also bench/out/corpus-10x.mbox (~1.1 GB)
+#   bench/make-corpus.sh --unit   only bench/out/unit.mbox (one unit, ~1.9 MB)
 #
 # One "unit" is every bounce of the shared corpus as an mbox: each
 # maildir/bsd/*.eml gets a "From MAILER-DAEMON <date>" envelope line (unless
@@ -23,11 +24,13 @@ shared=${BT_SHARED:-/work/shared}
 corpus="$shared/corpus/set-of-emails"
 target_mb=${BT_BENCH_MB:-110}
 big=no
+unit_only=no
 
 for arg in "$@"; do
     case "$arg" in
         --big) big=yes ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --unit) unit_only=yes ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "make-corpus.sh: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
@@ -83,6 +86,13 @@ make_10x() {
     awk '$1 == "copies" || $1 == "messages" { $2 = $2 * 10 } { print }' \
         "$1.info" | sed "s/^bytes .*/bytes $(wc -c < "$2")/" > "$2.info"
 }
+
+if [ "$unit_only" = yes ]; then
+    write_unit > "$out/unit.mbox.tmp"
+    mv "$out/unit.mbox.tmp" "$out/unit.mbox"
+    echo "$out/unit.mbox: messages $(grep -c '^From ' "$out/unit.mbox") bytes $(wc -c < "$out/unit.mbox")"
+    exit 0
+fi
 
 one="$out/corpus-1x.mbox"
 if [ ! -f "$one" ] || [ ! -f "$one.info" ]; then

@@ -367,7 +367,13 @@ static const NeedleCase needle_cases[] = {
     { "(?x) a b c", NULL, FALSE },             /* options other than i, m, s, n: give up */
     { "\\x41BC", NULL, FALSE },                /* escapes it does not read: give up */
     { "[)|]abc", "abc", FALSE },
-    { "caf\u00e9 closed", " closed", FALSE },  /* non-ASCII ends a literal */
+    /* non-ASCII: literal in a case-sensitive pattern; in a caseless one
+     * when the lower-case copy folds its case partners, else it ends a run */
+    { "caf\u00e9 closed", "caf\u00e9 closed", FALSE },
+    { "(?i)CAF\u00c9 closed", "caf\u00e9 closed", TRUE },
+    { "(?i)\u0421\u041f\u0410\u041c|\u5783\u573e\u90ae\u4ef6", "\u0441\u043f\u0430\u043c|\u5783\u573e\u90ae\u4ef6", TRUE },
+    { "(?i)stra\u00dfe x", "stra", TRUE },       /* ß also matches U+1E9E */
+    { "(?i)\u03a3\u03c0\u03b1\u03bc", NULL, TRUE },  /* Greek: not folded */
 };
 
 static void
@@ -400,6 +406,16 @@ test_prefilter_agrees(void)
         "550 5.7.26 Unauthenticated email from example.com is not accepted due to DMARC policy",
         "mx.google.com", "gmail-smtp-in.l.google.com.", "mta7.am0.yahoodns.net", "example.org",
         "550 un\u212Anown user; \u017Fpam detected; mailbox unavailable", "", "5.1.1", "smtp",
+        /* capitals, and the letters caseless matching equates with others */
+        "550 \u041F\u041E\u041B\u042C\u0417\u041E\u0412\u0410\u0422\u0415\u041B\u042C \u041D\u0415 "
+        "\u041D\u0410\u0419\u0414\u0415\u041D; \u0421\u041B\u0418\u0428\u041A\u041E\u041C \u041C\u041D\u041E\u0413\u041E "
+        "\u041F\u0418\u0421\u0415\u041C; \u041E\u0411\u041D\u0410\u0420\u0423\u0416\u0415\u041D \u0412\u0418\u0420\u0423\u0421",
+        "552 \u043f\u0440\u0435\u0432\u044b\u0448\u0435\u043d\u0430 \u043a\u0432\u043e\u0442\u0430; "
+        "\u0441\u043b\u0438\u0448\u043a\u043e\u043c \u043c\u043d\u043e\u0433\u043e \u043f\u0438\u0441\u0435\u043c",
+        "554 \u1C83\u043f\u0430\u043c; \u0441\u043b\u0438\u0448\u043a\u1C82\u043c \u043c\u043d\u1C82\u0433\u1C82 \u043f\u0438\u1C83\u0435\u043c",
+        "550 BO\u00CETE PLEINE; DESTINATAIRE INCONNU; CONSID\u00C9R\u00C9 COMME SPAM; QUOTA \u00DCBERSCHRITTEN",
+        "550 5.7.1 \u5783\u573e\u90ae\u4ef6; \u8ff7\u60d1\u30e1\u30fc\u30eb; \u7528\u6237\u4e0d\u5b58\u5728",
+        "550 Stra\u1E9Ee; \u212Bngstr\u00F6m; \u0178; \u00B5",
     };
     const char *src = g_getenv("BT_SRCDIR");
     g_autofree char *dir = g_build_filename(src ? src : BT_ABS_SRCDIR, "rules", NULL);

@@ -92,12 +92,16 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
     if (!text && looks_iso2022jp(data, len))
         text = iconv_lossy(data, len, "ISO-2022-JP");
     if (!text) {
-        g_autofree char *copy = g_malloc(len + 1);
+        char *copy = g_malloc(len + 1);
         memcpy(copy, data, len);
         copy[len] = '\0';
         blank_nuls(copy, len);
-        /* an unknown or missing charset: keep what is valid UTF-8 */
-        text = g_utf8_make_valid(copy, -1);
+        /* an unknown or missing charset: keep what is valid UTF-8 (most
+         * text is, and then the copy is the text) */
+        if (g_utf8_validate_len(copy, len, NULL))
+            return copy;
+        text = g_utf8_make_valid(copy, len);
+        g_free(copy);
     } else if (!g_utf8_validate(text, -1, NULL)) {
         char *valid = g_utf8_make_valid(text, -1);
         g_free(text);
@@ -111,8 +115,11 @@ bt_text_lf(char *text)
 {
     if (!text)
         return g_strdup("");
-    char *w = text;
-    for (const char *r = text; *r; r++) {
+    /* most text has no CR at all: nothing to rewrite before the first */
+    char *w = strchr(text, '\r');
+    if (!w)
+        return text;
+    for (const char *r = w; *r; r++) {
         if (*r == '\r') {
             *w++ = '\n';
             if (r[1] == '\n')
@@ -236,19 +243,28 @@ bt_html_to_text(const char *html)
 char *
 bt_header_block_unfold(const char *block)
 {
-    GString *out = g_string_sized_new(strlen(block));
+    gsize len = strlen(block);
+    char *out = g_malloc(len + 1), *w = out;
     for (const char *s = block; *s; s++) {
+        /* copy the run up to the next CR or LF whole */
+        gsize run = strcspn(s, "\r\n");
+        memcpy(w, s, run);
+        w += run;
+        s += run;
+        if (!*s)
+            break;
         if (*s == '\r')
             continue;
-        if (*s == '\n' && (s[1] == ' ' || s[1] == '\t')) {
+        if (s[1] == ' ' || s[1] == '\t') {
             while (s[1] == ' ' || s[1] == '\t')
                 s++;
-            g_string_append_c(out, ' ');
+            *w++ = ' ';
             continue;
         }
-        g_string_append_c(out, *s);
+        *w++ = '\n';
     }
-    return g_string_free(out, FALSE);
+    *w = '\0';
+    return out;
 }
 
 

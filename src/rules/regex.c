@@ -81,8 +81,11 @@ match_data_for_thread(void)
  * characters in a sequence, the union over the branches of an alternation.
  * It is conservative: whatever it does not understand (inline options other
  * than a leading (?i), \x escapes, \Q…\E, (?x) …) makes it give up, and the
- * pattern then always runs.  Non-ASCII characters end a run, so the
- * literals are plain ASCII. */
+ * pattern then always runs.  Non-ASCII characters are literals too (the
+ * rules' wording in other languages would otherwise leave whole
+ * alternations without any): all of them in a case-sensitive pattern; in
+ * a caseless one only those whose caseless partners the subject's
+ * lower-case copy folds together (see fold_char), the others end a run. */
 
 #define MAX_NEEDLES 64
 
@@ -96,7 +99,8 @@ typedef enum { ATOM_CHAR, ATOM_GROUP, ATOM_OTHER } AtomKind;
 
 typedef struct {
     AtomKind kind;
-    char ch;                    /* ATOM_CHAR */
+    char ch[4];                 /* ATOM_CHAR: one character, UTF-8, lower case when caseless */
+    guint n;                    /* ATOM_CHAR: its bytes */
     GPtrArray *req;             /* ATOM_GROUP: what the group requires, NULL: nothing known */
 } Atom;
 
@@ -254,7 +258,48 @@ read_escape(LitReader *lr)
         fail(lr);               /* \x41, \1, \p{L}, \Q, \N …: give up */
     else if (!g_ascii_isalnum(c)) {
         a.kind = ATOM_CHAR;     /* \. \- \/ …: the character itself */
-        a.ch = c;
+        a.ch[0] = c;
+        a.n = 1;
+    }
+    return a;
+}
+
+/* The lower-case form under which a caseless needle may hold `c`, or 0
+ * when it may not.  PCRE2's caseless matching (UTF + UCP) equates a
+ * character with its case partners, and subject_prepare folds only some
+ * of them: Latin-1 letters (but not å, ß, ÿ, µ, whose partners lie outside
+ * Latin-1: U+212B, U+1E9E, U+0178, U+039C) and the basic Cyrillic block
+ * U+0400-U+045F (whose old letter forms U+1C80-U+1C88 a subject is checked
+ * for, like KELVIN SIGN).  Characters without case (CJK, kana, Hangul) are
+ * taken as they are. */
+static gunichar
+fold_char(gunichar c)
+{
+    if ((c >= 0x3000 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3))
+        return c;
+    if (c >= 0xC0 && c <= 0xFE && c != 0xD7 && c != 0xF7 && c != 0xC5 && c != 0xE5 && c != 0xDF)
+        return c <= 0xDE ? c + 0x20 : c;
+    if (c >= 0x400 && c <= 0x45F)
+        return c <= 0x40F ? c + 0x50 : c <= 0x42F ? c + 0x20 : c;
+    return 0;
+}
+
+/* One UTF-8 character, whole: a literal when fold_char allows it. */
+static Atom
+read_utf8_char(LitReader *lr)
+{
+    Atom a = { .kind = ATOM_OTHER };
+    const char *start = lr->p;
+    lr->p++;
+    while (lr->p < lr->end && ((guchar) *lr->p & 0xC0) == 0x80)
+        lr->p++;
+    gunichar c = g_utf8_get_char_validated(start, lr->p - start);
+    if (c == (gunichar) -1 || c == (gunichar) -2)
+        return a;
+    gunichar lit = lr->caseless ? fold_char(c) : c;
+    if (lit) {
+        a.kind = ATOM_CHAR;
+        a.n = (guint) g_unichar_to_utf8(lit, a.ch);
     }
     return a;
 }
@@ -272,12 +317,8 @@ read_atom(LitReader *lr)
         skip_class(lr);
         return a;
     }
-    if (c >= 0x80) {            /* one UTF-8 character, whole */
-        lr->p++;
-        while (lr->p < lr->end && ((guchar) *lr->p & 0xC0) == 0x80)
-            lr->p++;
-        return a;
-    }
+    if (c >= 0x80)
+        return read_utf8_char(lr);
     if (strchr("*+?{}]", c)) {
         fail(lr);
         return a;
@@ -285,7 +326,8 @@ read_atom(LitReader *lr)
     lr->p++;
     if (c != '.' && c != '^' && c != '$') {
         a.kind = ATOM_CHAR;
-        a.ch = (char) c;
+        a.ch[0] = lr->caseless ? g_ascii_tolower((char) c) : (char) c;
+        a.n = 1;
     }
     return a;
 }
@@ -356,7 +398,7 @@ read_sequence(LitReader *lr)
             break;
         }
         if (a.kind == ATOM_CHAR && min >= 1) {
-            g_string_append_c(run, lr->caseless ? g_ascii_tolower(a.ch) : a.ch);
+            g_string_append_len(run, a.ch, a.n);
             if (!repeated)
                 continue;
         }
@@ -434,7 +476,9 @@ required_literals(const char *pattern, gboolean *caseless)
  * whose pairs is missing is ruled out without searching the text (most
  * are); and whether it holds KELVIN SIGN or LATIN SMALL LETTER LONG S, the
  * only non-ASCII characters PCRE2's caseless matching equates with ASCII
- * letters (k and s). */
+ * letters (k and s), or the old Cyrillic letter forms equated with basic
+ * Cyrillic ones.  The copy also folds Latin-1 and basic Cyrillic capitals
+ * (fold_two_byte_letters), the non-ASCII letters needles may hold. */
 
 static inline guchar
 lower(guchar c)
@@ -513,6 +557,33 @@ bt_subject_free(BtSubject *subj)
     bt_subject_init(subj);
 }
 
+/* Lower-cases, in place, the two-byte letters fold_char lets needles hold:
+ * Latin-1 capitals U+00C0-U+00DE (C3 80-9E, not U+00D7) and Cyrillic
+ * capitals U+0400-U+042F; the byte length never changes.  A lead byte
+ * followed by a continuation byte is a whole character whatever comes
+ * before it, so invalid UTF-8 elsewhere does not matter. */
+static void
+fold_two_byte_letters(guchar *s, gsize len)
+{
+    for (gsize i = 0; i + 1 < len; i++) {
+        guchar b = s[i + 1];
+        if (s[i] == 0xC3 && b >= 0x80 && b <= 0x9E && b != 0x97) {
+            s[i + 1] = b + 0x20;
+        } else if (s[i] == 0xD0 && b >= 0x80 && b <= 0xAF) {
+            /* U+0400-040F -> U+0450-045F; 0410-041F -> 0430-043F; 0420-042F -> 0440-044F */
+            if (b <= 0x8F) {
+                s[i] = 0xD1;
+                s[i + 1] = b + 0x10;
+            } else if (b <= 0x9F) {
+                s[i + 1] = b + 0x20;
+            } else {
+                s[i] = 0xD1;
+                s[i + 1] = b - 0x20;
+            }
+        }
+    }
+}
+
 static void
 subject_prepare(BtSubject *subj)
 {
@@ -531,6 +602,8 @@ subject_prepare(BtSubject *subj)
         out[i] = lower(s[i]);
         seen |= s[i];
     }
+    if (seen & 0x80)
+        fold_two_byte_letters(out, subj->len);
     for (gsize i = 1; i < subj->len; i++) {
         guint h = pair_hash(out[i - 1], out[i]);
         subj->pairs[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
@@ -540,14 +613,20 @@ subject_prepare(BtSubject *subj)
     subj->prepared = TRUE;
 }
 
+/* The pairs are hashed from the needle folded as subject_prepare folds the
+ * subject, whatever case the needle itself is compared in. */
 static void
 needle_init(BtNeedle *n, char *text)
 {
     n->text = text;
     n->len = strlen(text);
     n->n_pairs = 0;
+    g_autofree guchar *folded = g_malloc(n->len + 1);
+    for (gsize i = 0; i < n->len; i++)
+        folded[i] = lower(text[i]);
+    fold_two_byte_letters(folded, n->len);
     for (gsize i = 1; i < n->len && n->n_pairs < G_N_ELEMENTS(n->pairs); i++)
-        n->pairs[n->n_pairs++] = (guint16) pair_hash(lower(text[i - 1]), lower(text[i]));
+        n->pairs[n->n_pairs++] = (guint16) pair_hash(folded[i - 1], folded[i]);
 }
 
 /* The literals are worked out on the first test, not at load: a run on one
@@ -566,7 +645,7 @@ ensure_needles(BtRegex *re)
             re->needles = g_new(BtNeedle, re->n_needles);
             for (guint i = 0; i < re->n_needles; i++) {
                 needle_init(&re->needles[i], texts[i]);     /* takes the string */
-                re->odd_fold |= re->caseless && strpbrk(texts[i], "ks");
+                re->odd_fold |= re->caseless && strpbrk(texts[i], "ks\xD0\xD1");
             }
         }
         g_atomic_int_set(&re->needles_ready, TRUE);
@@ -574,12 +653,24 @@ ensure_needles(BtRegex *re)
     G_UNLOCK(needles);
 }
 
+/* U+1C80-U+1C88 (E1 B2 80-88), old forms of в д о с т ъ ѣ ꙋ that caseless
+ * matching equates with them. */
+static gboolean
+has_old_cyrillic(const BtSubject *subj)
+{
+    for (const char *p = memmem(subj->str, subj->len, "\xE1\xB2", 2); p;
+         p = memmem(p + 1, subj->str + subj->len - p - 1, "\xE1\xB2", 2))
+        if (p + 2 < subj->str + subj->len && (guchar) p[2] >= 0x80 && (guchar) p[2] <= 0x88)
+            return TRUE;
+    return FALSE;
+}
+
 static gboolean
 subject_has_odd_fold(BtSubject *subj)
 {
     if (subj->odd_fold < 0)
         subj->odd_fold = memmem(subj->str, subj->len, "\xE2\x84\xAA", 3)
-                         || memmem(subj->str, subj->len, "\xC5\xBF", 2);
+                         || memmem(subj->str, subj->len, "\xC5\xBF", 2) || has_old_cyrillic(subj);
     return subj->odd_fold;
 }
 

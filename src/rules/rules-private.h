@@ -35,7 +35,8 @@ typedef struct {
     BtNeedle *needles;          /* every match contains one of them; NULL: nothing known */
     guint n_needles;
     gboolean caseless;          /* the needles are lower case and compared ignoring ASCII case */
-    gboolean odd_fold;          /* a caseless needle holds k or s, which also match U+212A, U+017F */
+    gboolean odd_fold;          /* a caseless needle holds k or s, which also match U+212A, U+017F,
+                                 * or Cyrillic, whose в д о с т ъ also match U+1C80-U+1C86 */
 } BtRegex;
 
 /* A text a pattern is tried on, with what the literal test derives from it
@@ -45,8 +46,9 @@ typedef struct {
     const char *str;            /* NULL: unset */
     gsize len;
     gboolean prepared;          /* the rest describes str */
-    int odd_fold;               /* str holds U+212A or U+017F; -1: not looked yet */
-    char *lower;                /* ASCII lower-case copy (a buffer kept from subject to subject) */
+    int odd_fold;               /* str holds U+212A, U+017F or U+1C80-1C88; -1: not looked yet */
+    char *lower;                /* lower-case copy: ASCII, Latin-1 and basic Cyrillic letters
+                                 * (a buffer kept from subject to subject) */
     gsize lower_size;
     char *plain;                /* str with typographic quotes made ASCII, when it had any; owned */
     guint64 pairs[BT_SUBJECT_PAIR_BITS / 64];   /* hashed byte pairs of str, in lower case */
