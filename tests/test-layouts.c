@@ -2,7 +2,8 @@
  * (qmail, Alibaba-style labelled fields, a non-bounce, letters quoting a
  * notice, pseudo status codes,
  * recipients from the returned message, transcript lines before a recipient,
- * bounce-notice, local-domain, in-block aliases, end and sections),
+ * bounce-notice, local-domain, in-block aliases, end and sections,
+ * split-before),
  * the shipped layout files, and the exact "file:line:col: message" of broken
  * layout files, and the same results once regexes are JIT-compiled. */
 #include "extract/layout.h"
