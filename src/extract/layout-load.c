@@ -18,7 +18,7 @@
 
 const char *const bt_layout_field_names[N_FIELDS] = {
     "recipient", "diagnosticcode", "status", "replycode", "command", "rhost",
-    "lhost", "action", "alias", "reason", "diagnostictype",
+    "lhost", "action", "alias", "reason", "diagnostictype", "feedbacktype",
 };
 
 /* "deliverystatus" is accepted as another name for "status". */

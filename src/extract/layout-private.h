@@ -30,6 +30,7 @@ typedef enum {
     F_ALIAS,
     F_REASON,
     F_DIAGNOSTICTYPE,
+    F_FEEDBACKTYPE,
     N_FIELDS
 } LayField;
 

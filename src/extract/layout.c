@@ -680,7 +680,7 @@ set_record_field(BtRecord *rec, int f, const char *v)
         [F_STATUS] = &rec->deliverystatus, [F_COMMAND] = &rec->command,
         [F_RHOST] = &rec->rhost, [F_LHOST] = &rec->lhost, [F_ACTION] = &rec->action,
         [F_ALIAS] = &rec->alias, [F_REASON] = &rec->reason,
-        [F_DIAGNOSTICTYPE] = &rec->diagnostictype,
+        [F_DIAGNOSTICTYPE] = &rec->diagnostictype, [F_FEEDBACKTYPE] = &rec->feedbacktype,
     };
     if (f == F_REPLYCODE) {
         int code = atoi(v);
