@@ -2,7 +2,8 @@
  * (qmail, Alibaba-style labelled fields, a non-bounce, letters quoting a
  * notice, pseudo status codes,
  * recipients from the returned message, transcript lines before a recipient,
- * bounce-notice, local-domain, in-block aliases, end and sections),
+ * bounce-notice, local-domain, in-block aliases, end and sections,
+ * split-before),
  * the shipped layout files, and the exact "file:line:col: message" of broken
  * layout files, and the same results once regexes are JIT-compiled. */
 #include "extract/layout.h"
@@ -550,6 +551,31 @@ test_before_lines(void)
     free_view(view);
 }
 
+/* `split-before`: records written on one line (a JSON array) each open
+ * their own block, with their own fields; a match at a line's start adds
+ * no empty line. */
+static void
+test_split_before(void)
+{
+    static const char *yaml =
+        "layouts:\n"
+        "  - id: test-json\n"
+        "    split-before: '\\{\"addr\"'\n"
+        "    recipients: '\"addr\":\"(?<recipient>[^\"]+)\"'\n"
+        "    diagnostic: { stop: '' }\n"
+        "    fields: '\"code\":\"(?<status>[245]\\.\\d\\.\\d)\"'\n";
+    BtMsgView *view = make_view("From: MAILER-DAEMON@example.org\n",
+                                "{\"addr\":\"a@example.jp\",\"code\":\"5.1.1\"},"
+                                "{\"addr\":\"b@example.jp\",\"code\":\"4.2.2\"}]}\n");
+    g_autoptr(GPtrArray) recs = extract_with(yaml, view);
+    g_assert_cmpuint(recs->len, ==, 2);
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->recipient, ==, "a@example.jp");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->deliverystatus, ==, "5.1.1");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[1])->recipient, ==, "b@example.jp");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[1])->deliverystatus, ==, "4.2.2");
+    free_view(view);
+}
+
 /* ---- broken layout files --------------------------------------------------- */
 
 /* Loads `yaml` as broken.yaml and checks the single error line; "@PATH@"
@@ -785,5 +811,6 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/errors/in-block-field", test_error_in_block_field);
     g_test_add_func("/layouts/errors/bounce-notice", test_error_bounce_notice);
     g_test_add_func("/layouts/features", test_features);
+    g_test_add_func("/layouts/split-before", test_split_before);
     return g_test_run();
 }

@@ -23,7 +23,7 @@
 
 const char *const bt_layout_field_names[N_FIELDS] = {
     "recipient", "diagnosticcode", "status", "replycode", "command", "rhost",
-    "lhost", "action", "alias", "reason", "diagnostictype",
+    "lhost", "action", "alias", "reason", "diagnostictype", "feedbacktype",
 };
 
 /* "deliverystatus" is accepted as another name for "status". */
@@ -91,6 +91,7 @@ layout_free(Layout *lay)
     regex_free(lay->begin);
     regex_free(lay->original);
     regex_free(lay->end);
+    regex_free(lay->split_before);
     g_ptr_array_unref(lay->sections);
     g_ptr_array_unref(lay->recipients);
     g_ptr_array_unref(lay->stops);
@@ -1036,6 +1037,8 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
         lay->original = compile_regex(ld, v, "original");
     } else if (g_strcmp0(key, "end") == 0) {
         lay->end = compile_regex(ld, v, "end");
+    } else if (g_strcmp0(key, "split-before") == 0) {
+        lay->split_before = compile_regex(ld, v, "split-before");
     } else if (g_strcmp0(key, "sections") == 0) {
         one_or_list(ld, v, add_section_pattern, lay->sections);
     } else if (g_strcmp0(key, "local-domain") == 0) {

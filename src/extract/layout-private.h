@@ -31,6 +31,7 @@ typedef enum {
     F_ALIAS,
     F_REASON,
     F_DIAGNOSTICTYPE,
+    F_FEEDBACKTYPE,
     N_FIELDS
 } LayField;
 
@@ -116,6 +117,7 @@ typedef struct {
     Regex *begin;            /* line pattern: scanning starts at this line */
     Regex *original;         /* line pattern: the inline copy of the original starts after it */
     Regex *end;              /* line pattern: the address list ends before it */
+    Regex *split_before;     /* a line break is put before each match (one-line records) */
     GPtrArray *sections;     /* Pattern*: titles of per-recipient sections (a recipient group) */
     GPtrArray *recipients;   /* Pattern*: line patterns with a `recipient` group */
     gboolean until_recipient;/* diagnostic lines run to the next recipient, not a blank line */

@@ -682,7 +682,7 @@ set_record_field(BtRecord *rec, int f, const char *v)
         [F_STATUS] = &rec->deliverystatus, [F_COMMAND] = &rec->command,
         [F_RHOST] = &rec->rhost, [F_LHOST] = &rec->lhost, [F_ACTION] = &rec->action,
         [F_ALIAS] = &rec->alias, [F_REASON] = &rec->reason,
-        [F_DIAGNOSTICTYPE] = &rec->diagnostictype,
+        [F_DIAGNOSTICTYPE] = &rec->diagnostictype, [F_FEEDBACKTYPE] = &rec->feedbacktype,
     };
     if (f == F_REPLYCODE) {
         int code = atoi(v);
@@ -769,6 +769,32 @@ list_end_at(Matcher *m, const Layout *lay, const char *start, const char *limit)
     return find_line(m, lay->end, from, limit, &mark) ? mark.start : limit;
 }
 
+/* `split-before`: a copy of [start, limit) with a line break before each
+ * match of `re`, for notices that put every recipient's record on one line
+ * (a JSON array).  Empty matches advance by one byte. */
+static char *
+split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit)
+{
+    GString *out = g_string_sized_new(limit - start + 64);
+    const gsize len = limit - start;
+    gsize at = 0;
+    while (at < len && pcre2_match(code_for_match(re), (PCRE2_SPTR) start, len, at, 0,
+                                   m->md, m->lays->mctx) >= 0) {
+        const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+        gsize from = ov[0], to = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+        if (from >= len)
+            break;
+        g_string_append_len(out, start + at, from - at);
+        if (out->len && out->str[out->len - 1] != '\n')
+            g_string_append_c(out, '\n');
+        g_string_append_len(out, start + from, to - from);
+        at = to;
+    }
+    if (at < len)
+        g_string_append_len(out, start + at, len - at);
+    return g_string_free(out, FALSE);
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -788,6 +814,12 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
             copy = mark.next;
     }
 
+    g_autofree char *split = NULL;
+    if (lay->split_before) {
+        split = split_lines_before(m, lay->split_before, start, limit);
+        start = split;
+        limit = split + strlen(split);
+    }
     const char *list_end = list_end_at(m, lay, start, limit);
     g_autoptr(GPtrArray) blocks = scan_blocks(m, lay, start, list_end);
     if (!blocks->len)
