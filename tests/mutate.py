@@ -216,10 +216,12 @@ def internal_final(kind):
             fr = g.get("Final-Recipient")
             if not fr:
                 continue
-            addr = ADDR.search(fr)
-            if not addr:
+            # the address the reference reports for this block
+            found = [a.group(0) for a in (ADDR.search(fr), ADDR.search(g.get("Original-Recipient") or ""))
+                     if a and a.group(0).lower() in recipients_of(ref)]
+            if not found:
                 continue
-            local, domain = addr.group(0).rsplit("@", 1)
+            local, domain = found[0].rsplit("@", 1)
             internal = {
                 "percent": "rfc822; %s%%%s@relay.example.net" % (local, domain),
                 "x400": "x400; /C=ZZ/ADMD= /PRMD=example/O=mail/S=%s/" % local,
@@ -227,7 +229,7 @@ def internal_final(kind):
                 "bare": "rfc822; %s" % local,
             }[kind]
             del g["Original-Recipient"]
-            g["Original-Recipient"] = "rfc822;" + addr.group(0)
+            g["Original-Recipient"] = "rfc822;" + found[0]
             g.replace_header("Final-Recipient", internal)
             changed = True
         return serialise(msg) if changed else None
