@@ -243,6 +243,21 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         rec->diagnostictype = g_strdup("SMTP");
 }
 
+/* Whichever decoder read it, a diagnostic that is only a lead-in ("For
+ * the following reason:", "The error that the other server returned
+ * was:") or the original's header lines ("To: … Subject: …") is not the
+ * reason: other MTAs and versions put one above the reply, and the
+ * sentence that explains follows it. */
+static void
+finish_lead_in(const BtMsgView *view, BtRecord *rec)
+{
+    if (!rec->diagnosticcode || !view->body)
+        return;
+    g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
+    if (better)
+        bt_set_str(&rec->diagnosticcode, better);
+}
+
 gboolean
 bt_finish_record(const BtMsgView *view, BtRecord *rec)
 {
@@ -253,6 +268,7 @@ bt_finish_record(const BtMsgView *view, BtRecord *rec)
     finish_addresses(view, rec);
     finish_date(view, rec);
     finish_returned_headers(view, rec);
+    finish_lead_in(view, rec);
     if (!is_report_without_codes(rec))
         finish_codes(view, rec);
     else if (rec->diagnosticcode) {

@@ -643,6 +643,21 @@ names_other_recipient(const char *line, GPtrArray *recipients, const char *self)
     return FALSE;
 }
 
+/* Does the paragraph that line i opens go on to a server's reply?  Exim
+ * and Postfix put the host ("host mx.example.org [192.0.2.1]") above the
+ * "SMTP error from remote mail server" line and its code. */
+static gboolean
+reply_continues(char **lines, int i, int n)
+{
+    for (int k = i + 1; k < n && k <= i + 3; k++) {
+        if (is_blank(lines[k]) || is_separator(lines[k]))
+            return FALSE;
+        if (has_code(lines[k]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* The first line after `from` that explains, skipping lead-ins, header
  * lines, separators and blank lines; -1 when another recipient's line or
  * an end comes first. */
@@ -655,7 +670,7 @@ explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, cons
             continue;
         if (names_other_recipient(l, recipients, self))
             return -1;
-        return says_something(l) ? k : -1;
+        return says_something(l) || reply_continues(lines, k, n) ? k : -1;
     }
     return -1;
 }
@@ -843,6 +858,47 @@ gboolean
 bt_text_is_lead_in(const char *text)
 {
     return text && (is_header_like(text) || is_lead_in(text));
+}
+
+/* The notice line the joined text `diagnostic` starts with, or -1. */
+static int
+line_starting(char **lines, int n, const char *diagnostic)
+{
+    g_autofree char *want = squeezed(diagnostic);
+    for (int i = 0; want && i < n; i++) {
+        g_autofree char *line = squeezed(lines[i]);
+        if (line && g_str_has_prefix(want, line))
+            return i;
+    }
+    return -1;
+}
+
+/* A decoder that took a lead-in for the diagnostic took the line where
+ * the explanation starts: what follows that line explains, else what
+ * follows the recipient's own line. */
+char *
+bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *diagnostic)
+{
+    if (!bt_text_is_lead_in(diagnostic) || has_code(diagnostic))
+        return NULL;
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(body, &copy_at);
+    int n = notice_length(lines, copy_at);
+    int at = line_starting(lines, n, diagnostic);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    g_ptr_array_add(one, c);
+    g_autoptr(GString) out = g_string_new(NULL);
+    char *better = NULL;
+    if (at >= 0 && take_explanation_after(lines, at, n, recipient, one, out))
+        better = squeezed(out->str);
+    else
+        better = bt_text_diagnostic(body, recipient);
+    if (better && !bt_text_is_lead_in(better) && (has_code(better) || is_failure_line(better)))
+        return better;
+    g_free(better);
+    return NULL;
 }
 
 char *
