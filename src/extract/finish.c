@@ -247,7 +247,8 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
  * the following reason:", "The error that the other server returned
  * was:") or the original's header lines ("To: … Subject: …") is not the
  * reason: other MTAs and versions put one above the reply, and the
- * sentence that explains follows it. */
+ * sentence that explains follows it.  A reply wrapped over indented lines
+ * is read whole. */
 static void
 finish_lead_in(const BtMsgView *view, BtRecord *rec)
 {
@@ -256,6 +257,9 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
     g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
     if (better)
         bt_set_str(&rec->diagnosticcode, better);
+    g_autofree char *whole = bt_text_continued(view->body, rec->diagnosticcode);
+    if (whole)
+        bt_set_str(&rec->diagnosticcode, whole);
 }
 
 gboolean

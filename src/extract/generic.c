@@ -791,8 +791,10 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
         if (k < 0)
             k = first_failure_line(lines, n);
         g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
-        if (text)
+        if (text) {
             g_string_append(out, text);
+            take_paragraph(lines, k, n, out, recipients, address, FALSE);
+        }
     }
     while (ends_with_colon(out))
         g_string_truncate(out, out->str[out->len - 1] == ':' ? out->len - 1 : out->len - 3);
@@ -898,6 +900,52 @@ bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *
     if (better && !bt_text_is_lead_in(better) && (has_code(better) || is_failure_line(better)))
         return better;
     g_free(better);
+    return NULL;
+}
+
+static int
+indent_of(const char *line)
+{
+    int n = 0;
+    for (; *line == ' ' || *line == '\t'; line++)
+        n += *line == '\t' ? 8 : 1;
+    return n;
+}
+
+/* Does `l` continue a wrapped line indented by `indent`: indented deeper,
+ * and no blank, separator, header line, lead-in or another address? */
+static gboolean
+is_continuation(const char *l, int indent)
+{
+    return !is_blank(l) && indent_of(l) > indent && !is_separator(l) && !is_header_like(l)
+        && !is_lead_in(l) && !strchr(l, '@');
+}
+
+char *
+bt_text_continued(const char *body, const char *diagnostic)
+{
+    int copy_at;
+    g_auto(GStrv) lines = notice_lines(body, &copy_at);
+    int n = notice_length(lines, copy_at);
+    g_autofree char *want = squeezed(diagnostic);
+    if (!want)
+        return NULL;
+    for (int i = 0; i < n - 1; i++) {
+        g_autofree char *line = squeezed(lines[i]);
+        if (!line || strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
+            continue;
+        GString *out = g_string_new(want);
+        for (int k = i + 1; k < n && k <= i + 4 && is_continuation(lines[k], indent_of(lines[i])); k++) {
+            g_autofree char *more = squeezed(lines[k]);
+            if (strstr(want, more))
+                break;
+            g_string_append_printf(out, " %s", more);
+        }
+        if (out->len > strlen(want))
+            return g_string_free(out, FALSE);
+        g_string_free(out, TRUE);
+        return NULL;
+    }
     return NULL;
 }
 
