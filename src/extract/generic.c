@@ -733,20 +733,20 @@ ends_with_colon(const GString *s)
     return n > 0 && (s->str[n - 1] == ':' || (n >= 3 && memcmp(s->str + n - 3, "：", 3) == 0));
 }
 
-/* The explaining line after `from` and its paragraph into `out`. */
-static gboolean
+/* The explaining line after `from` and its paragraph into `out`; the
+ * line after the paragraph, or 0 when nothing explains. */
+static int
 take_explanation_after(char **lines, int from, int n, const char *address, GPtrArray *recipients,
                        GString *out)
 {
     int k = explaining_line_after(lines, from, n, recipients, address);
     if (k < 0)
-        return FALSE;
+        return 0;
     g_autofree char *text = line_without(lines[k], address);
     if (!text)
-        return FALSE;
+        return 0;
     g_string_assign(out, text);
-    take_paragraph(lines, k, n, out, recipients, address, TRUE);
-    return TRUE;
+    return take_paragraph(lines, k, n, out, recipients, address, TRUE);
 }
 
 /* The explaining paragraph after `from` when it is a server's reply (it
@@ -766,27 +766,40 @@ reply_after(char **lines, int from, int n, const char *address, GPtrArray *recip
     return g_strdup(out->str);
 }
 
+/* A sentence without codes, then the server's reply or a "Reason:" line
+ * after its paragraph (which ends before line `end`): both say something. */
+static void
+append_reply_after(char **lines, int end, int n, const char *address, GPtrArray *recipients, GString *out)
+{
+    if (has_code(out->str))
+        return;
+    g_autofree char *reply = reply_after(lines, end - 1, n, address, recipients);
+    if (reply)
+        g_string_append_printf(out, " %s", reply);
+}
+
 static char *
 diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *recipients)
 {
     GString *out = g_string_new(NULL);
+    int end;
     g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
     if (own && says_something(own) && !is_lead_in(own)) {
         g_string_append(out, own);
-        int end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
+        end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
         g_autofree char *keep = g_strdup(out->str);
         if (ends_with_colon(out)) {
             /* "… was rejected / for the following reason:": the reason follows */
             if (!take_explanation_after(lines, end - 1, n, address, recipients, out))
                 g_string_assign(out, keep);
-        } else if (!has_code(out->str)) {
-            /* a sentence without codes, then the server's reply or a
-             * "Reason:" line: both say something */
-            g_autofree char *reply = reply_after(lines, end - 1, n, address, recipients);
-            if (reply)
-                g_string_append_printf(out, " %s", reply);
+        } else {
+            append_reply_after(lines, end, n, address, recipients, out);
         }
-    } else if (!(at >= 0 && take_explanation_after(lines, at, n, address, recipients, out))) {
+    } else if (at >= 0 && (end = take_explanation_after(lines, at, n, address, recipients, out)) > 0) {
+        /* the notice's own sentence ("Google tried to deliver your
+         * message, but …") below the address */
+        append_reply_after(lines, end, n, address, recipients, out);
+    } else {
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
             k = first_failure_line(lines, n);
