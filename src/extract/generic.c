@@ -453,6 +453,29 @@ is_bare_address(const char *line)
     return *t && !strpbrk(t, " \t") && strchr(t, '@');
 }
 
+/* The line past an address type or transport prefix that starts it:
+ * gateways list recipients the way Final-Recipient writes them
+ * ("RFC822; a@b", "smtp;a@b", "SMTP:a@b" in Exchange's proxy notation). */
+static const char *
+past_address_type(const char *line)
+{
+    static const char *const types[] = { "rfc822;", "rfc822:", "smtp;", "smtp:", "utf-8;", "x400;", "mailto:",
+                                         NULL };
+    const char *s = line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (int i = 0; types[i]; i++) {
+        gsize len = strlen(types[i]);
+        if (g_ascii_strncasecmp(s, types[i], len) == 0) {
+            s += len;
+            while (*s == ' ' || *s == '\t')
+                s++;
+            return strchr(s, '@') ? s : line;
+        }
+    }
+    return line;
+}
+
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
@@ -460,11 +483,12 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
     for (int i = 0; i < n; i++) {
         if (!strchr(lines[i], '@'))
             continue;
-        int label = label_score(lines[i]);
-        if (label < 0 || is_header_line(lines[i]))
+        const char *line = past_address_type(lines[i]);
+        int label = label_score(line);
+        if (label < 0 || is_header_line(line))
             continue;
         s.line = i;
-        s.score = label + failure_score(lines, i, n) + (is_bare_address(lines[i]) ? 1 : 0);
+        s.score = label + failure_score(lines, i, n) + (is_bare_address(line) ? 1 : 0);
         each_address(lines[i], note_address, &s);
     }
 }
