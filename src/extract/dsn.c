@@ -390,13 +390,15 @@ bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
         BtRecord *rec = record_from_block(view, blocks->pdata[i], message);
         if (!rec)
             continue;
-        if (blocks->len == 1)
-            apply_transcript(view, rec);
         if (merge_repeated(records, before, rec))
             bt_record_free(rec);
         else
             g_ptr_array_add(records, rec);
     }
+    /* one recipient (however many copies of its block): the transcript
+     * is about it */
+    if (records->len == before + 1)
+        apply_transcript(view, records->pdata[before]);
     return records->len > before;
 }
 

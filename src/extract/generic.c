@@ -714,20 +714,27 @@ explaining_line_before(char **lines, int i)
 }
 
 /* The first line of the notice carrying a reply code, else the first
- * with failure wording. */
+ * with failure wording, preferring one that names no address (a line
+ * about the sender's message or the postmaster explains nothing about
+ * the recipient). */
 static int
 first_failure_line(char **lines, int n)
 {
-    int worded = -1;
+    int worded = -1, addressed = -1;
     for (int k = 0; k < n; k++) {
         if (is_header_line(lines[k]) || is_blank(lines[k]))
             continue;
-        if (has_code(lines[k]) && !strchr(lines[k], '@'))
+        gboolean address = strchr(lines[k], '@') != NULL;
+        if (has_code(lines[k]) && !address)
             return k;
-        if (worded < 0 && is_failure_line(lines[k]))
-            worded = k;
+        if (is_failure_line(lines[k])) {
+            if (!address && worded < 0)
+                worded = k;
+            else if (address && addressed < 0)
+                addressed = k;
+        }
     }
-    return worded;
+    return worded >= 0 ? worded : addressed;
 }
 
 static char *
