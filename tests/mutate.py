@@ -12,8 +12,8 @@ notice.  Each variant is triaged (one batch per mutation) and compared with
 the fixture's own result: the same recipients must come out, and for
 mutations that do not touch the wording, the same reason.
 
-Usage: mutate.py BIN FIXTURES_DIR [--floor FILE] [--tap] [--keep DIR]
-           [--only NAME] [--show-failures]
+Usage: mutate.py BIN FIXTURES_DIR [--floor FILE] [--keep DIR] [--only NAME]
+           [--show-failures] [--write-floor FILE]
 Without --floor it prints a table of pass rates per mutation; with --floor
 it is a TAP test: each mutation's passes must reach its floor.
 """
@@ -470,6 +470,7 @@ def main():
     ap.add_argument("--only")
     ap.add_argument("--keep")
     ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--write-floor", help="write today's passes as the floors to FILE")
     args = ap.parse_args()
 
     cases = load_cases(args.fixtures)
@@ -485,6 +486,7 @@ def main():
                     floors[line[0]] = int(line[1])
 
     mutations = [m for m in MUTATIONS if not args.only or m[0] == args.only]
+    measured = []
     if args.floor:
         print("1..%d" % len(mutations))
     for n, (name, fn, compare_reason) in enumerate(mutations, 1):
@@ -506,6 +508,7 @@ def main():
             if why:
                 failures.append((vn, why))
         passed = len(variants) - len(failures)
+        measured.append((name, passed, len(variants)))
         if args.floor:
             floor = floors.get(name)
             ok = floor is not None and passed >= floor
@@ -520,6 +523,12 @@ def main():
             if args.show_failures:
                 for vn, why in failures:
                     print("    %s: %s" % (vn, why))
+    if args.write_floor:
+        with open(args.write_floor, "w", encoding="utf-8") as f:
+            f.write("# mutation  passes-that-must-not-drop  (of variants when written)\n"
+                    "# rewrite with: tests/mutate.py BIN fixtures --write-floor tests/mutation-floors.txt\n")
+            for name, passed, total in measured:
+                f.write("%-26s %4d  # of %d\n" % (name, passed, total))
     return 0
 
 
