@@ -32,6 +32,8 @@
 /* Lines read after (or before) a recipient's line for its diagnostic. */
 #define DIAG_LOOKAHEAD 10
 #define DIAG_MAX_CHARS 1000
+/* "The error that the other server returned was:" and its kin are short */
+#define MAX_LEAD_IN_CHARS 80
 /* A notice's own text is short: lines past this many are not read (a
  * hostile message must not cost time in proportion to its size). */
 #define MAX_NOTICE_LINES 2000
@@ -927,6 +929,9 @@ bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *
 {
     if (!bt_text_is_lead_in(diagnostic) || has_code(diagnostic))
         return NULL;
+    /* a long sentence ending in a colon already explains */
+    if (!is_header_like(diagnostic) && strlen(diagnostic) > MAX_LEAD_IN_CHARS)
+        return NULL;
     int copy_at;
     g_auto(GStrv) lines = notice_lines(body, &copy_at);
     int n = notice_length(lines, copy_at);
@@ -936,11 +941,15 @@ bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *
     c->address = g_strdup(recipient);
     g_ptr_array_add(one, c);
     g_autoptr(GString) out = g_string_new(NULL);
-    char *better = NULL;
-    if (at >= 0 && take_explanation_after(lines, at, n, recipient, one, out))
-        better = squeezed(out->str);
-    else
-        better = bt_text_diagnostic(body, recipient);
+    /* what the lead-in introduces is the reason by its own words */
+    if (at >= 0 && take_explanation_after(lines, at, n, recipient, one, out)) {
+        char *better = squeezed(out->str);
+        if (better && !bt_text_is_lead_in(better))
+            return better;
+        g_free(better);
+    }
+    /* else the recipient's own explanation, if it reads as a failure */
+    char *better = bt_text_diagnostic(body, recipient);
     if (better && !bt_text_is_lead_in(better) && (has_code(better) || is_failure_line(better)))
         return better;
     g_free(better);
