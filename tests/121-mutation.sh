@@ -4,7 +4,8 @@
 # recipient fields, internal Final-Recipients, repeated blocks, decorated
 # addresses, lead-ins above the reply, wrapped replies, odd header starts,
 # other transfer encodings, HTML-only notices), must still give the same
-# recipients (and reason, where the wording is untouched).  Each mutation
+# recipients (and reason, where the wording is untouched); the fixtures
+# that are no bounce must stay without a record in every form.  Each mutation
 # must keep at least the passes tests/mutation-floors.txt records, so a
 # change that makes extraction more brittle fails here.
 . "$BT_SRCDIR/tests/lib.sh"
