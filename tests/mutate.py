@@ -410,6 +410,93 @@ def m_html_only(raw, ref):
     return serialise(msg)
 
 
+def m_dsn_removed(raw, ref):
+    """A small MTA sends the text alone: the delivery-status part goes."""
+    msg = parse(raw)
+    part = dsn_part(msg)
+    if part is None or not msg.is_multipart() or not recipient_elsewhere(msg, recipients_of(ref)):
+        return None
+    container = next((m for m in msg.walk() if m.is_multipart() and part in m.get_payload()), None)
+    if container is None:
+        return None
+    container.set_payload([p for p in container.get_payload() if p is not part])
+    return serialise(msg)
+
+
+def m_neutral_intro(raw, ref):
+    """An MTA nobody wrote a layout for: the notice's opening paragraph,
+    where layouts find their product's wording, becomes a neutral one."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text:
+        return None
+    paras = re.split(r"(\n\s*\n)", text.lstrip("\n"))
+    first = paras[0]
+    if ADDR.search(first) or re.search(r"\b[245]\d\d\b|\b[245]\.\d", first):
+        return None   # the first paragraph carries the evidence itself
+    paras[0] = "This is an automatically generated Delivery Status Notification."
+    set_text(part, "".join(paras))
+    return serialise(msg)
+
+
+def m_subject_encoded(raw, ref):
+    """The Subject as an RFC 2047 encoded word, as many MTAs write it."""
+    msg = parse(raw)
+    subject = msg.get("Subject")
+    if not subject or "=?" in subject:
+        return None
+    word = base64.b64encode(str(subject).encode("utf-8", "surrogateescape")).decode("ascii")
+    msg.replace_header("Subject", "=?UTF-8?B?%s?=" % word)
+    return serialise(msg)
+
+
+def m_returned_removed(raw, ref):
+    """No copy of the original comes back (message/rfc822 or headers part)."""
+    msg = parse(raw)
+    kinds = ("message/rfc822", "text/rfc822-headers")
+    changed = False
+    for m in msg.walk():
+        if m.is_multipart() and m.get_content_type() != "message/rfc822":
+            parts = m.get_payload()
+            keep = [p for p in parts if p.get_content_type() not in kinds]
+            if len(keep) != len(parts) and keep:
+                m.set_payload(keep)
+                changed = True
+    return serialise(msg) if changed else None
+
+
+def drop_headers(*names):
+    """Another MTA does not add these fields (an auto-reply's marker stays:
+    it is the only evidence one has)."""
+    def mutate(raw, ref):
+        if any(r.get("reason") == "vacation" for r in ref):
+            return None
+        msg = parse(raw)
+        if not any(msg.get(n) for n in names):
+            return None
+        for n in names:
+            del msg[n]
+        return serialise(msg)
+    return mutate
+
+
+def m_from_postmaster(raw, ref):
+    """Another MTA signs its notices as the postmaster."""
+    msg = parse(raw)
+    if msg.get("From") is None:
+        return None
+    # an auto-reply's recipient is its sender, and bare local parts take
+    # the sender's domain: there the From is the evidence itself
+    sender = ADDR.search(msg.get("From") or "")
+    domain = sender.group(0).rsplit("@", 1)[1].lower() if sender else ""
+    if any(r.get("reason") == "vacation" or r["recipient"].lower().endswith("@" + domain)
+           for r in ref):
+        return None
+    msg.replace_header("From", "Postmaster <postmaster@mail.example.net>")
+    return serialise(msg)
+
+
 def m_identity(raw, ref):
     """Parse and serialise only: the control every other mutation builds on."""
     return serialise(parse(raw))
@@ -428,6 +515,13 @@ MUTATIONS = [
     ("final-recipient-local", internal_final("local"), True),
     ("final-recipient-bare", internal_final("bare"), True),
     ("dsn-duplicate-block", m_dsn_duplicate_block, True),
+    ("dsn-removed", m_dsn_removed, False),
+    ("subject-encoded-word", m_subject_encoded, True),
+    ("returned-removed", m_returned_removed, False),
+    ("x-failed-recipients-removed", drop_headers("X-Failed-Recipients"), False),
+    ("auto-submitted-removed", drop_headers("Auto-Submitted"), True),
+    ("from-postmaster", m_from_postmaster, True),
+    ("neutral-intro", m_neutral_intro, False),
     ("addr-smtp-prefix", decorate("SMTP:%s"), True),
     ("addr-rfc822-prefix", decorate("RFC822; %s"), True),
     ("addr-mailto", decorate("mailto:%s"), True),
@@ -449,7 +543,8 @@ MUTATIONS = [
 
 
 NEGATIVE_MUTATIONS = {"crlf", "leading-white-line", "from-residue", "mbox-from-line",
-                      "text-quoted-printable", "text-base64", "html-only"}
+                      "text-quoted-printable", "text-base64", "html-only", "neutral-intro",
+                      "subject-encoded-word", "from-postmaster", "auto-submitted-removed"}
 
 
 def judge(ref, got, compare_reason):

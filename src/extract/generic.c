@@ -148,25 +148,33 @@ is_daemon_sender(const char *from)
     return from && text_has_word(from, gen_daemon_senders);
 }
 
+/* A reply or a forward (a person's mail about a bounce) or a list's
+ * newsletter: a conversation, whoever signs it — a postmaster answering
+ * a user quotes the bounce too. */
+static gboolean
+is_conversation(const BtMsgView *view, const char *subject)
+{
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    return unsubscribe || (subject && is_reply_subject(subject));
+}
+
 static gboolean
 announces_bounce(const BtMsgView *view, const char *from, const char *subject)
 {
     if (is_other_report(view))
         return FALSE;
-    if (view->dsn || is_daemon_sender(from))
-        return TRUE;
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    if (failed)
+    if (view->dsn || failed)
+        return TRUE;
+    if (is_conversation(view, subject))
+        return FALSE;
+    if (is_daemon_sender(from))
         return TRUE;
     /* a machine's message (RFC 3834 Auto-Submitted) that returns one */
     g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
     if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
         return TRUE;
-    /* a person's mail about a bounce is a conversation, not a bounce */
-    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
-    if (!subject || is_reply_subject(subject) || unsubscribe)
-        return FALSE;
-    return text_has_word(subject, gen_bounce_subjects);
+    return subject && text_has_word(subject, gen_bounce_subjects);
 }
 
 /* ---- the notice's own text ---------------------------------------------- */
