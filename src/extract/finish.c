@@ -252,8 +252,15 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
 static void
 finish_lead_in(const BtMsgView *view, BtRecord *rec)
 {
-    if (!rec->diagnosticcode || !view->body)
+    if (!view->body)
         return;
+    if (!rec->diagnosticcode || !*rec->diagnosticcode) {
+        /* a layout's block that ended at a lead-in under the address */
+        g_autofree char *after = rec->reason ? NULL : bt_text_after_lead_in(view->body, rec->recipient);
+        if (after)
+            bt_set_str(&rec->diagnosticcode, after);
+        return;
+    }
     g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
     if (better)
         bt_set_str(&rec->diagnosticcode, better);

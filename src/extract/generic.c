@@ -747,6 +747,19 @@ bt_text_continued(const char *body, const char *diagnostic)
     return NULL;
 }
 
+/* The first line that names `address` outside the header lines, or -1. */
+static int
+line_naming(char **lines, int n, const char *address)
+{
+    g_autofree char *want = g_ascii_strdown(address, -1);
+    for (int i = 0; i < n; i++) {
+        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
+        if (strstr(lower, want) && !is_header_like(lines[i]))
+            return i;
+    }
+    return -1;
+}
+
 char *
 bt_text_diagnostic(const char *body, const char *recipient)
 {
@@ -756,18 +769,34 @@ bt_text_diagnostic(const char *body, const char *recipient)
     g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     Candidate *c = g_new0(Candidate, 1);
     c->address = g_strdup(recipient);
-    c->line = -1;
+    c->line = line_naming(lines, n, recipient);
     g_ptr_array_add(one, c);
-    /* its best line: the first that names it outside the header lines */
-    g_autofree char *want = g_ascii_strdown(recipient, -1);
-    for (int i = 0; i < n && c->line < 0; i++) {
-        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
-        if (strstr(lower, want) && !is_header_like(lines[i]))
-            c->line = i;
-    }
     if (c->line < 0)
         return NULL;
     return diagnostic_for(lines, n, c->line, recipient, one);
+}
+
+char *
+bt_text_after_lead_in(const char *body, const char *recipient)
+{
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    int at = line_naming(lines, n, recipient);
+    int k = at + 1;
+    while (at >= 0 && k < n && gen_is_blank(lines[k]))
+        k++;
+    if (at < 0 || k >= n || !is_lead_in(lines[k]) || gen_has_code(lines[k]))
+        return NULL;
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    c->line = at;
+    g_ptr_array_add(one, c);
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!take_explanation_after(lines, k, n, recipient, one, out))
+        return NULL;
+    return squeezed(out->str);
 }
 
 void
