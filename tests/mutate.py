@@ -164,6 +164,13 @@ def m_crlf(raw, ref):
     return raw.replace(b"\n", b"\r\n")
 
 
+def m_bare_cr(raw, ref):
+    """Classic Mac OS line ends: bare CRs only."""
+    if b"\r" in raw:
+        return None
+    return raw.replace(b"\n", b"\r")
+
+
 def m_leading_white_line(raw, ref):
     return b" \t\n" + raw
 
@@ -250,6 +257,24 @@ def m_dsn_duplicate_block(raw, ref):
         doubled += [g, copy.deepcopy(g)]
     part.set_payload(doubled)
     return serialise(msg)
+
+
+def m_text_duplicate_block(raw, ref):
+    """An alias loop in a text notice: the paragraph naming a recipient
+    (with its reply) printed twice."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or dsn_part(msg) is not None:
+        return None
+    paras = re.split(r"(\n\s*\n)", text)
+    recips = recipients_of(ref)
+    for i in range(0, len(paras), 2):
+        if any(r in paras[i].lower() for r in recips) and not re.search(r"^\S+:", paras[i], re.M):
+            paras[i:i + 1] = [paras[i], "\n\n", paras[i]]
+            set_text(part, "".join(paras))
+            return serialise(msg)
+    return None
 
 
 def decorate(template):
@@ -506,6 +531,7 @@ def m_identity(raw, ref):
 MUTATIONS = [
     ("identity", m_identity, True),
     ("crlf", m_crlf, True),
+    ("bare-cr", m_bare_cr, True),
     ("leading-white-line", m_leading_white_line, True),
     ("from-residue", m_from_residue, True),
     ("mbox-from-line", m_mbox_from_line, True),
@@ -515,6 +541,7 @@ MUTATIONS = [
     ("final-recipient-local", internal_final("local"), True),
     ("final-recipient-bare", internal_final("bare"), True),
     ("dsn-duplicate-block", m_dsn_duplicate_block, True),
+    ("text-duplicate-block", m_text_duplicate_block, True),
     ("dsn-removed", m_dsn_removed, False),
     ("subject-encoded-word", m_subject_encoded, True),
     ("returned-removed", m_returned_removed, False),
@@ -542,7 +569,7 @@ MUTATIONS = [
 ]
 
 
-NEGATIVE_MUTATIONS = {"crlf", "leading-white-line", "from-residue", "mbox-from-line",
+NEGATIVE_MUTATIONS = {"crlf", "bare-cr", "leading-white-line", "from-residue", "mbox-from-line",
                       "text-quoted-printable", "text-base64", "html-only", "neutral-intro",
                       "subject-encoded-word", "from-postmaster", "auto-submitted-removed"}
 

@@ -247,6 +247,47 @@ gen_starts_header_block(char **lines, int i)
 
 /* The lines of the notice's own text, up to an inline copy of the
  * original; *copy_at gets the index of the copy's first line (or -1). */
+/* Do the paragraphs of `len` lines at a and b hold the same text? */
+static gboolean
+same_paragraph(char **lines, int a, int b, int len)
+{
+    for (int k = 0; k < len; k++) {
+        g_autofree char *x = g_strstrip(g_strdup(lines[a + k]));
+        g_autofree char *y = g_strstrip(g_strdup(lines[b + k]));
+        if (strcmp(x, y) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* An alias loop or a retrying MTA prints a recipient's paragraph twice in
+ * a row: the repeat is blanked, so it is read once (and the line after a
+ * lead-in is not the lead-in's copy). */
+static void
+blank_repeated_paragraphs(char **lines, int n)
+{
+    int prev = -1, prev_len = 0;
+    for (int i = 0; i < n; ) {
+        if (gen_is_blank(lines[i])) {
+            i++;
+            continue;
+        }
+        int len = 0;
+        while (i + len < n && !gen_is_blank(lines[i + len]))
+            len++;
+        if (prev >= 0 && len == prev_len && same_paragraph(lines, prev, i, len)) {
+            for (int k = i; k < i + len; k++) {
+                g_free(lines[k]);
+                lines[k] = g_strdup("");
+            }
+        } else {
+            prev = i;
+            prev_len = len;
+        }
+        i += len;
+    }
+}
+
 char **
 gen_notice_lines(const char *body, int *copy_at)
 {
@@ -260,6 +301,7 @@ gen_notice_lines(const char *body, int *copy_at)
             break;
         }
     }
+    blank_repeated_paragraphs(lines, gen_notice_length(lines, *copy_at));
     return lines;
 }
 
