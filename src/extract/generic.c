@@ -686,8 +686,12 @@ bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *
     c->address = g_strdup(recipient);
     g_ptr_array_add(one, c);
     g_autoptr(GString) out = g_string_new(NULL);
-    /* what the lead-in introduces is the reason by its own words */
-    if (at >= 0 && take_explanation_after(lines, at, n, recipient, one, out)) {
+    /* what the lead-in introduces is the reason by its own words; when
+     * nothing follows it, it was the reason after all (a sentence that
+     * ends in a colon) */
+    if (at >= 0) {
+        if (!take_explanation_after(lines, at, n, recipient, one, out))
+            return NULL;
         char *better = squeezed(out->str);
         if (better && !bt_text_is_lead_in(better))
             return better;
