@@ -297,12 +297,13 @@ def decorate(template):
                 set_text(part, new)
                 changed = True
         dsn = dsn_part(msg)
-        if dsn is not None and isinstance(dsn.get_payload(), list) and template.startswith("SMTP:"):
+        if dsn is not None and isinstance(dsn.get_payload(), list):
             for g in dsn.get_payload()[1:]:
                 fr = g.get("Final-Recipient")
                 a = ADDR.search(fr or "")
                 if a:
-                    g.replace_header("Final-Recipient", "smtp; " + template % a.group(0))
+                    kind = "smtp; " if template.startswith("SMTP:") else "rfc822; "
+                    g.replace_header("Final-Recipient", kind + template % a.group(0))
                     changed = True
         return serialise(msg) if changed else None
     return mutate
