@@ -47,6 +47,19 @@ starts_header(const char *p, const char *end)
     return q > p && q < end && *q == ':';
 }
 
+/* An mbox "From " line followed by a white-space-only line is the
+ * separator's residue of a message saved on its own, not the start of an
+ * mbox: no header field follows it, and GMime would refuse the entry. */
+static gboolean
+is_separator_before_junk(const char *p, const char *end, const char *next, const char *limit)
+{
+    if (end - p < 5 || memcmp(p, "From ", 5) != 0)
+        return FALSE;
+    const char *after = NULL;
+    const char *next_end = line_end(next, limit, &after);
+    return next_end && next_end > next && is_white_line(next, next_end);
+}
+
 gsize
 bt_header_junk_length(const char *block, gsize len)
 {
@@ -57,9 +70,10 @@ bt_header_junk_length(const char *block, gsize len)
         const char *end = line_end(p, limit, &next);
         if (!end)
             return 0;
-        if (starts_header(p, end))
+        if (starts_header(p, end) && !is_separator_before_junk(p, end, next, limit))
             return (gsize) (p - block);
-        gboolean residue = end - p > 6 && memcmp(p, ">From ", 6) == 0;
+        gboolean residue = (end - p > 6 && memcmp(p, ">From ", 6) == 0)
+            || (end - p > 5 && memcmp(p, "From ", 5) == 0);
         if (!residue && !is_white_line(p, end))
             return 0;
         p = next;

@@ -9,6 +9,7 @@
 
 /* The number of bytes at the start of `block` (the first `len` bytes of a
  * message) that come before its header: 0 unless skipping them leaves a
- * header field line (or an mbox "From " line) at the start.  Line ends may
- * be LF, CRLF or bare CR. */
+ * header field line (or an mbox "From " line) at the start.  A "From "
+ * line followed by a white-space-only line is skipped with it (the residue
+ * of a saved message, not an mbox).  Line ends may be LF, CRLF or bare CR. */
 gsize bt_header_junk_length(const char *block, gsize len);

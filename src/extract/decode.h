@@ -72,6 +72,16 @@ char *bt_text_diagnostic(const char *body, const char *recipient);
 /* Is this text a header line ("To: …", "Subject: …") or a lead-in ("for
  * the following reason:") rather than a diagnostic? */
 gboolean bt_text_is_lead_in(const char *text);
+/* When `diagnostic` is only a lead-in or header lines without a code, the
+ * bounce text's explanation for `recipient` if that carries a code or
+ * failure wording; else NULL (keep what the decoder found). */
+/* `diagnostic` with the indented lines that continue it in the bounce
+ * text (Postfix and gateways wrap long replies), or NULL when none does. */
+char *bt_text_continued(const char *body, const char *diagnostic);
+/* When the line after the one naming `recipient` is a lead-in ("Reason:",
+ * "For the following reason:"), what that lead-in introduces; else NULL. */
+char *bt_text_after_lead_in(const char *body, const char *recipient);
+char *bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *diagnostic);
 /* A warning that delivery is only delayed (Postfix "delayed mail", Exim
  * "Warning: message … delayed", Sendmail "could not send message for past
  * 4 hours", Gmail "Delivery incomplete"): records from `from` on that

@@ -158,8 +158,11 @@ is_utf8_report(const BtFieldGroup *block)
 
 /* Could the Internet route mail to this address?  Not to a bare host, a
  * private pseudo-domain (RFC 6762 .local, RFC 8375 home.arpa, the .lan,
- * .internal, .localdomain of internal networks) or an Exchange
- * encapsulated address (IMCEA…-, "Exchange address encapsulation"). */
+ * .internal, .localdomain of internal networks), an Exchange
+ * encapsulated address (IMCEA…-, "Exchange address encapsulation") or a
+ * relay's source route: the "percent hack" user%host@relay (RFC 1123
+ * §5.2.16) and UUCP bang paths, which gateways write into Final-Recipient
+ * while Original-Recipient keeps the address the sender wrote. */
 static gboolean
 is_routable(const char *address)
 {
@@ -167,6 +170,8 @@ is_routable(const char *address)
                                            ".localhost", ".home.arpa", ".corp", ".invalid", NULL };
     const char *domain = bt_address_domain(address);
     if (!domain || !strchr(domain, '.') || *domain == '[')
+        return FALSE;
+    if (memchr(address, '%', domain - address) || memchr(address, '!', domain - address))
         return FALSE;
     for (int i = 0; private[i]; i++)
         if (g_str_has_suffix(domain, private[i]))
@@ -385,13 +390,15 @@ bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
         BtRecord *rec = record_from_block(view, blocks->pdata[i], message);
         if (!rec)
             continue;
-        if (blocks->len == 1)
-            apply_transcript(view, rec);
         if (merge_repeated(records, before, rec))
             bt_record_free(rec);
         else
             g_ptr_array_add(records, rec);
     }
+    /* one recipient (however many copies of its block): the transcript
+     * is about it */
+    if (records->len == before + 1)
+        apply_transcript(view, records->pdata[before]);
     return records->len > before;
 }
 

@@ -243,6 +243,32 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         rec->diagnostictype = g_strdup("SMTP");
 }
 
+/* Whichever decoder read it, a diagnostic that is only a lead-in ("For
+ * the following reason:", "The error that the other server returned
+ * was:") or the original's header lines ("To: … Subject: …") is not the
+ * reason: other MTAs and versions put one above the reply, and the
+ * sentence that explains follows it.  A reply wrapped over indented lines
+ * is read whole. */
+static void
+finish_lead_in(const BtMsgView *view, BtRecord *rec)
+{
+    if (!view->body)
+        return;
+    if (!rec->diagnosticcode || !*rec->diagnosticcode) {
+        /* a layout's block that ended at a lead-in under the address */
+        g_autofree char *after = rec->reason ? NULL : bt_text_after_lead_in(view->body, rec->recipient);
+        if (after)
+            bt_set_str(&rec->diagnosticcode, after);
+        return;
+    }
+    g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
+    if (better)
+        bt_set_str(&rec->diagnosticcode, better);
+    g_autofree char *whole = bt_text_continued(view->body, rec->diagnosticcode);
+    if (whole)
+        bt_set_str(&rec->diagnosticcode, whole);
+}
+
 gboolean
 bt_finish_record(const BtMsgView *view, BtRecord *rec)
 {
@@ -253,6 +279,7 @@ bt_finish_record(const BtMsgView *view, BtRecord *rec)
     finish_addresses(view, rec);
     finish_date(view, rec);
     finish_returned_headers(view, rec);
+    finish_lead_in(view, rec);
     if (!is_report_without_codes(rec))
         finish_codes(view, rec);
     else if (rec->diagnosticcode) {

@@ -81,6 +81,9 @@ static const char *const gen_failure_words[] = {
     "retry timeout", "giving up", "gave up", "could not be reached", "was not accepted",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
+    /* Lotus Notes/Domino router notices: a "Failure Reasons" section with
+     * "User not listed in public Name & Address Book", "… hop count" */
+    "failure reason", "not listed in", "hop count",
     /* German */
     "konnte nicht zugestellt", "zugestellt werden", "nicht zugestellt", "unzustellbar", "zustellung fehlgeschlagen",
     "existiert nicht", "unbekannt", "postfach ist voll", "abgelehnt", "verzögert",

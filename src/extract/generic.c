@@ -17,10 +17,12 @@
  *      lead-in ("for the following reason:"), a header line or boilerplate,
  *      else the failure sentence before it.
  *
- * The words are tables in generic-words.h. */
+ * The words are tables in generic-words.h; reading the notice's lines and
+ * deciding whether it is a bounce at all are in generic-lines.c. */
 #include "extract/decode.h"
 #include "extract/text.h"
 #include "extract/generic-words.h"
+#include "extract/generic-lines.h"
 
 #include <string.h>
 
@@ -32,265 +34,10 @@
 /* Lines read after (or before) a recipient's line for its diagnostic. */
 #define DIAG_LOOKAHEAD 10
 #define DIAG_MAX_CHARS 1000
-/* A notice's own text is short: lines past this many are not read (a
- * hostile message must not cost time in proportion to its size). */
-#define MAX_NOTICE_LINES 2000
+/* "The error that the other server returned was:" and its kin are short */
+#define MAX_LEAD_IN_CHARS 80
 /* The header block of an inline copy: no real one is longer. */
 #define MAX_HEADER_LINES 500
-
-/* ---- words ---------------------------------------------------------------- */
-
-static gboolean
-has_word(const char *folded, const char *const *words)
-{
-    for (int i = 0; words[i]; i++)
-        if (strstr(folded, words[i]))
-            return TRUE;
-    return FALSE;
-}
-
-/* `s` case-folded, for has_word (the tables are in lower case). */
-static char *
-fold(const char *s)
-{
-    return s ? g_utf8_casefold(s, -1) : g_strdup("");
-}
-
-static gboolean
-text_has_word(const char *s, const char *const *words)
-{
-    g_autofree char *f = fold(s);
-    return has_word(f, words);
-}
-
-/* "550 …", "550-…", "#5.1.1", "5.1.1": an SMTP reply or status code. */
-static gboolean
-has_code(const char *line)
-{
-    g_autofree char *status = bt_status_first(line);
-    if (status && status[0] != '2')
-        return TRUE;
-    for (const char *p = line; *p; p++) {
-        if ((*p == '4' || *p == '5') && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
-            && (p[3] == ' ' || p[3] == '-') && (p == line || !g_ascii_isalnum(p[-1])))
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* The line with every word holding an '@' blanked: an address such as
- * failed@example.org or a domain of words says nothing about a failure. */
-static char *
-without_addresses(const char *line)
-{
-    char *out = g_strdup(line);
-    for (char *at = strchr(out, '@'); at; at = strchr(at + 1, '@')) {
-        char *start = at, *end = at;
-        while (start > out && !g_ascii_isspace(start[-1]))
-            start--;
-        while (*end && !g_ascii_isspace(*end))
-            end++;
-        memset(start, ' ', end - start);
-        at = end > at ? end - 1 : at;
-    }
-    return out;
-}
-
-static gboolean
-is_failure_line(const char *line)
-{
-    if (strchr(line, '@')) {
-        g_autofree char *words = without_addresses(line);
-        return text_has_word(words, gen_failure_words) || has_code(words);
-    }
-    return text_has_word(line, gen_failure_words) || has_code(line);
-}
-
-/* ---- is it a bounce at all? ------------------------------------------------ */
-
-static gboolean
-is_reply_subject(const char *subject)
-{
-    g_autofree char *f = fold(subject);
-    const char *s = f;
-    while (*s == ' ' || *s == '[')
-        s++;
-    for (int i = 0; gen_reply_prefixes[i]; i++)
-        if (g_str_has_prefix(s, gen_reply_prefixes[i]))
-            return TRUE;
-    return FALSE;
-}
-
-static gboolean
-content_type_is(GMimeObject *obj, const char *type, const char *subtype)
-{
-    GMimeContentType *ct = obj ? g_mime_object_get_content_type(obj) : NULL;
-    return ct && g_mime_content_type_is_type(ct, type, subtype);
-}
-
-/* A read receipt (RFC 8098) or another report that is no delivery status. */
-static gboolean
-is_other_report(const BtMsgView *view)
-{
-    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
-    if (!content_type_is(top, "multipart", "report"))
-        return FALSE;
-    const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
-    return type && g_ascii_strcasecmp(type, "delivery-status") != 0
-        && g_ascii_strcasecmp(type, "global-delivery-status") != 0;
-}
-
-static gboolean
-is_daemon_sender(const char *from)
-{
-    return from && text_has_word(from, gen_daemon_senders);
-}
-
-static gboolean
-announces_bounce(const BtMsgView *view, const char *from, const char *subject)
-{
-    if (is_other_report(view))
-        return FALSE;
-    if (view->dsn || is_daemon_sender(from))
-        return TRUE;
-    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    if (failed)
-        return TRUE;
-    /* a machine's message (RFC 3834 Auto-Submitted) that returns one */
-    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
-    if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
-        return TRUE;
-    /* a person's mail about a bounce is a conversation, not a bounce */
-    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
-    if (!subject || is_reply_subject(subject) || unsubscribe)
-        return FALSE;
-    return text_has_word(subject, gen_bounce_subjects);
-}
-
-/* ---- the notice's own text ---------------------------------------------- */
-
-/* The field name of a "Name: value" line (lower case, without the colon),
- * or NULL when the line is none.  Names may hold spaces ("Recipient
- * address:") but not many. */
-static char *
-line_label(const char *line)
-{
-    const char *s = line;
-    while (*s == ' ' || *s == '\t' || *s == '-' || *s == '*')
-        s++;
-    const char *colon = strstr(s, ":");
-    const char *wide = strstr(s, "：");   /* the full-width colon of CJK notices */
-    if (wide && (!colon || wide < colon))
-        colon = wide;
-    if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
-        return NULL;
-    g_autofree char *name = g_strndup(s, colon - s);
-    g_strchomp(name);
-    int spaces = 0;
-    for (const char *p = name; *p; p++)
-        spaces += *p == ' ';
-    if (!*name || spaces > 3)
-        return NULL;
-    /* "(s)" as in "Recipient(s):" */
-    char *paren = strstr(name, "(s)");
-    if (paren)
-        memmove(paren, paren + 3, strlen(paren + 3) + 1);
-    return fold(name);
-}
-
-static gboolean
-label_in(const char *label, const char *const *labels)
-{
-    for (int i = 0; label && labels[i]; i++)
-        if (strcmp(label, labels[i]) == 0)
-            return TRUE;
-    return FALSE;
-}
-
-static gboolean
-is_header_line(const char *line)
-{
-    g_autofree char *label = line_label(line);
-    return label_in(label, gen_header_labels)
-        || (label && (g_str_has_prefix(label, "x-") || g_str_has_prefix(label, "content-")));
-}
-
-static gboolean
-is_blank(const char *line)
-{
-    for (const char *p = line; *p; p++)
-        if (!g_ascii_isspace(*p))
-            return FALSE;
-    return TRUE;
-}
-
-static gboolean
-is_original_marker(const char *line)
-{
-    const char *s = line;
-    while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
-        s++;
-    g_autofree char *f = fold(s);
-    for (int i = 0; gen_original_markers[i]; i++)
-        if (g_str_has_prefix(f, gen_original_markers[i]))
-            return TRUE;
-    return FALSE;
-}
-
-/* Does the header block of a message start at line i (three header fields
- * in a row, one of them Received, Return-Path, From or Message-ID)? */
-static gboolean
-starts_header_block(char **lines, int i)
-{
-    int fields = 0;
-    gboolean core = FALSE;
-    for (int k = i; lines[k] && k < i + 6; k++) {
-        if (lines[k][0] == ' ' || lines[k][0] == '\t') {
-            if (k == i)
-                return FALSE;
-            continue;
-        }
-        g_autofree char *label = line_label(lines[k]);
-        const char *colon = strchr(lines[k], ':');
-        if (!label || !colon || colon[1] != ' ')
-            break;
-        core = core || !g_strcmp0(label, "received") || !g_strcmp0(label, "return-path")
-            || !g_strcmp0(label, "message-id") || !g_strcmp0(label, "from");
-        fields++;
-    }
-    return fields >= 3 && core;
-}
-
-/* The lines of the notice's own text, up to an inline copy of the
- * original; *copy_at gets the index of the copy's first line (or -1). */
-static char **
-notice_lines(const char *body, int *copy_at)
-{
-    char **lines = g_strsplit(body ? body : "", "\n", -1);
-    *copy_at = -1;
-    for (int i = 0; lines[i]; i++) {
-        if (i >= MAX_NOTICE_LINES)
-            break;
-        if (is_original_marker(lines[i]) || (i > 0 && starts_header_block(lines, i))) {
-            *copy_at = i;
-            break;
-        }
-    }
-    return lines;
-}
-
-/* How many lines of the notice are read: up to the copy, at most
- * MAX_NOTICE_LINES. */
-static int
-notice_length(char **lines, int copy_at)
-{
-    if (copy_at >= 0)
-        return copy_at;
-    int n = 0;
-    while (lines[n] && n < MAX_NOTICE_LINES)
-        n++;
-    return n;
-}
 
 /* ---- candidates ------------------------------------------------------------ */
 
@@ -366,7 +113,7 @@ is_role_address(const char *address)
 {
     const char *at = strrchr(address, '@');
     g_autofree char *local = g_ascii_strdown(address, at - address);
-    return label_in(local, gen_role_locals);
+    return gen_label_in(local, gen_role_locals);
 }
 
 static Candidate *
@@ -410,20 +157,20 @@ note_address(const char *address, gboolean bracketed, gpointer data)
 static int
 failure_score(char **lines, int i, int n)
 {
-    if (is_failure_line(lines[i]))
+    if (gen_is_failure_line(lines[i]))
         return 3;
     for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES; k--) {
-        if (is_blank(lines[k])) {
+        if (gen_is_blank(lines[k])) {
             /* one blank line between a lead-in and its list */
-            if (k > 0 && !is_blank(lines[k - 1]) && is_failure_line(lines[k - 1]))
+            if (k > 0 && !gen_is_blank(lines[k - 1]) && gen_is_failure_line(lines[k - 1]))
                 return 2;
             break;
         }
-        if (is_failure_line(lines[k]))
+        if (gen_is_failure_line(lines[k]))
             return 2;
     }
-    for (int k = i + 1; k < n && k <= i + NEAR_LINES && !is_blank(lines[k]); k++)
-        if (is_failure_line(lines[k]))
+    for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
+        if (gen_is_failure_line(lines[k]))
             return 2;
     return 0;
 }
@@ -431,17 +178,17 @@ failure_score(char **lines, int i, int n)
 static int
 label_score(const char *line)
 {
-    g_autofree char *label = line_label(line);
+    g_autofree char *label = gen_line_label(line);
     if (!label)
         return 0;
-    if (label_in(label, gen_recipient_labels))
+    if (gen_label_in(label, gen_recipient_labels))
         return 3;
-    if (has_word(label, gen_sender_words))
+    if (gen_has_word(label, gen_sender_words))
         return -1;
-    if (label_in(label, gen_to_labels))
+    if (gen_label_in(label, gen_to_labels))
         return 1;
     /* another header field: its address explains nothing */
-    return label_in(label, gen_header_labels) ? -1 : 0;
+    return gen_label_in(label, gen_header_labels) ? -1 : 0;
 }
 
 /* A line that holds one address and nothing else: an item of a list of
@@ -453,6 +200,29 @@ is_bare_address(const char *line)
     return *t && !strpbrk(t, " \t") && strchr(t, '@');
 }
 
+/* The line past an address type or transport prefix that starts it:
+ * gateways list recipients the way Final-Recipient writes them
+ * ("RFC822; a@b", "smtp;a@b", "SMTP:a@b" in Exchange's proxy notation). */
+static const char *
+past_address_type(const char *line)
+{
+    static const char *const types[] = { "rfc822;", "rfc822:", "smtp;", "smtp:", "utf-8;", "x400;", "mailto:",
+                                         NULL };
+    const char *s = line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (int i = 0; types[i]; i++) {
+        gsize len = strlen(types[i]);
+        if (g_ascii_strncasecmp(s, types[i], len) == 0) {
+            s += len;
+            while (*s == ' ' || *s == '\t')
+                s++;
+            return strchr(s, '@') ? s : line;
+        }
+    }
+    return line;
+}
+
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
@@ -460,11 +230,12 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
     for (int i = 0; i < n; i++) {
         if (!strchr(lines[i], '@'))
             continue;
-        int label = label_score(lines[i]);
-        if (label < 0 || is_header_line(lines[i]))
+        const char *line = past_address_type(lines[i]);
+        int label = label_score(line);
+        if (label < 0 || gen_is_header_line(line))
             continue;
         s.line = i;
-        s.score = label + failure_score(lines, i, n) + (is_bare_address(lines[i]) ? 1 : 0);
+        s.score = label + failure_score(lines, i, n) + (is_bare_address(line) ? 1 : 0);
         each_address(lines[i], note_address, &s);
     }
 }
@@ -509,7 +280,7 @@ excluded_addresses(const BtMsgView *view)
 static gboolean
 is_header_like(const char *line)
 {
-    return is_header_line(line) || label_score(line) == 1;
+    return gen_is_header_line(line) || label_score(line) == 1;
 }
 
 static gboolean
@@ -517,12 +288,12 @@ is_lead_in(const char *line)
 {
     g_autofree char *trimmed = g_strstrip(g_strdup(line));
     gsize n = strlen(trimmed);
-    if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !has_code(trimmed))
+    if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !gen_has_code(trimmed))
         return TRUE;
-    if (has_code(trimmed))
+    if (gen_has_code(trimmed))
         return FALSE;
     /* a sentence that starts like one ("For the following reason …") */
-    g_autofree char *f = fold(trimmed);
+    g_autofree char *f = gen_fold(trimmed);
     for (int i = 0; gen_lead_ins[i]; i++)
         if (g_str_has_prefix(f, gen_lead_ins[i]))
             return TRUE;
@@ -548,8 +319,8 @@ says_something(const char *text)
 {
     if (!text)
         return FALSE;
-    g_autofree char *label = line_label(text);
-    if (is_failure_line(text) || label_in(label, gen_reason_labels))
+    g_autofree char *label = gen_line_label(text);
+    if (gen_is_failure_line(text) || gen_label_in(label, gen_reason_labels))
         return TRUE;
     int words = 0;
     gboolean in_word = FALSE;
@@ -589,9 +360,9 @@ line_without(const char *line, const char *address)
         g_string_append(out, line);
     }
     g_autofree char *text = g_string_free(out, FALSE);
-    g_autofree char *label = line_label(text);
+    g_autofree char *label = gen_line_label(text);
     const char *body = text;
-    if (label && (label_score(text) > 0 || label_in(label, gen_reason_labels))) {
+    if (label && (label_score(text) > 0 || gen_label_in(label, gen_reason_labels))) {
         const char *colon = strchr(text, ':');
         const char *wide = strstr(text, "：");
         body = wide && (!colon || wide < colon) ? wide + strlen("：") : colon ? colon + 1 : text;
@@ -611,7 +382,7 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
     int k = i + 1;
     for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
         const char *l = lines[k];
-        if (is_blank(l) || is_separator(l) || is_header_like(l))
+        if (gen_is_blank(l) || is_separator(l) || is_header_like(l))
             break;
         gboolean indented = l[0] == ' ' || l[0] == '\t';
         if (!indented && !whole)
@@ -643,6 +414,21 @@ names_other_recipient(const char *line, GPtrArray *recipients, const char *self)
     return FALSE;
 }
 
+/* Does the paragraph that line i opens go on to a server's reply?  Exim
+ * and Postfix put the host ("host mx.example.org [192.0.2.1]") above the
+ * "SMTP error from remote mail server" line and its code. */
+static gboolean
+reply_continues(char **lines, int i, int n)
+{
+    for (int k = i + 1; k < n && k <= i + 3; k++) {
+        if (gen_is_blank(lines[k]) || is_separator(lines[k]))
+            return FALSE;
+        if (gen_has_code(lines[k]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* The first line after `from` that explains, skipping lead-ins, header
  * lines, separators and blank lines; -1 when another recipient's line or
  * an end comes first. */
@@ -651,11 +437,11 @@ explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, cons
 {
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
-        if (is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
+        if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
             continue;
         if (names_other_recipient(l, recipients, self))
             return -1;
-        return says_something(l) ? k : -1;
+        return says_something(l) || reply_continues(lines, k, n) ? k : -1;
     }
     return -1;
 }
@@ -666,29 +452,36 @@ static int
 explaining_line_before(char **lines, int i)
 {
     for (int k = i - 1; k >= 0 && k >= i - DIAG_LOOKAHEAD; k--) {
-        if (is_blank(lines[k]) || is_separator(lines[k]))
+        if (gen_is_blank(lines[k]) || is_separator(lines[k]))
             continue;
-        if (is_failure_line(lines[k]) && !is_header_line(lines[k]))
+        if (gen_is_failure_line(lines[k]) && !gen_is_header_line(lines[k]))
             return k;
     }
     return -1;
 }
 
 /* The first line of the notice carrying a reply code, else the first
- * with failure wording. */
+ * with failure wording, preferring one that names no address (a line
+ * about the sender's message or the postmaster explains nothing about
+ * the recipient). */
 static int
 first_failure_line(char **lines, int n)
 {
-    int worded = -1;
+    int worded = -1, addressed = -1;
     for (int k = 0; k < n; k++) {
-        if (is_header_line(lines[k]) || is_blank(lines[k]))
+        if (gen_is_header_line(lines[k]) || gen_is_blank(lines[k]))
             continue;
-        if (has_code(lines[k]) && !strchr(lines[k], '@'))
+        gboolean address = strchr(lines[k], '@') != NULL;
+        if (gen_has_code(lines[k]) && !address)
             return k;
-        if (worded < 0 && is_failure_line(lines[k]))
-            worded = k;
+        if (gen_is_failure_line(lines[k])) {
+            if (!address && worded < 0)
+                worded = k;
+            else if (address && addressed < 0)
+                addressed = k;
+        }
     }
-    return worded;
+    return worded >= 0 ? worded : addressed;
 }
 
 static char *
@@ -718,20 +511,20 @@ ends_with_colon(const GString *s)
     return n > 0 && (s->str[n - 1] == ':' || (n >= 3 && memcmp(s->str + n - 3, "：", 3) == 0));
 }
 
-/* The explaining line after `from` and its paragraph into `out`. */
-static gboolean
+/* The explaining line after `from` and its paragraph into `out`; the
+ * line after the paragraph, or 0 when nothing explains. */
+static int
 take_explanation_after(char **lines, int from, int n, const char *address, GPtrArray *recipients,
                        GString *out)
 {
     int k = explaining_line_after(lines, from, n, recipients, address);
     if (k < 0)
-        return FALSE;
+        return 0;
     g_autofree char *text = line_without(lines[k], address);
     if (!text)
-        return FALSE;
+        return 0;
     g_string_assign(out, text);
-    take_paragraph(lines, k, n, out, recipients, address, TRUE);
-    return TRUE;
+    return take_paragraph(lines, k, n, out, recipients, address, TRUE);
 }
 
 /* The explaining paragraph after `from` when it is a server's reply (it
@@ -742,8 +535,8 @@ reply_after(char **lines, int from, int n, const char *address, GPtrArray *recip
     int k = explaining_line_after(lines, from, n, recipients, address);
     if (k < 0)
         return NULL;
-    g_autofree char *label = line_label(lines[k]);
-    if (!has_code(lines[k]) && !label_in(label, gen_reason_labels))
+    g_autofree char *label = gen_line_label(lines[k]);
+    if (!gen_has_code(lines[k]) && !gen_label_in(label, gen_reason_labels))
         return NULL;
     g_autoptr(GString) out = g_string_new(NULL);
     if (!take_explanation_after(lines, from, n, address, recipients, out))
@@ -751,33 +544,48 @@ reply_after(char **lines, int from, int n, const char *address, GPtrArray *recip
     return g_strdup(out->str);
 }
 
+/* A sentence without codes, then the server's reply or a "Reason:" line
+ * after its paragraph (which ends before line `end`): both say something. */
+static void
+append_reply_after(char **lines, int end, int n, const char *address, GPtrArray *recipients, GString *out)
+{
+    if (gen_has_code(out->str))
+        return;
+    g_autofree char *reply = reply_after(lines, end - 1, n, address, recipients);
+    if (reply)
+        g_string_append_printf(out, " %s", reply);
+}
+
 static char *
 diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *recipients)
 {
     GString *out = g_string_new(NULL);
+    int end;
     g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
     if (own && says_something(own) && !is_lead_in(own)) {
         g_string_append(out, own);
-        int end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
+        end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
         g_autofree char *keep = g_strdup(out->str);
         if (ends_with_colon(out)) {
             /* "… was rejected / for the following reason:": the reason follows */
             if (!take_explanation_after(lines, end - 1, n, address, recipients, out))
                 g_string_assign(out, keep);
-        } else if (!has_code(out->str)) {
-            /* a sentence without codes, then the server's reply or a
-             * "Reason:" line: both say something */
-            g_autofree char *reply = reply_after(lines, end - 1, n, address, recipients);
-            if (reply)
-                g_string_append_printf(out, " %s", reply);
+        } else {
+            append_reply_after(lines, end, n, address, recipients, out);
         }
-    } else if (!(at >= 0 && take_explanation_after(lines, at, n, address, recipients, out))) {
+    } else if (at >= 0 && (end = take_explanation_after(lines, at, n, address, recipients, out)) > 0) {
+        /* the notice's own sentence ("Google tried to deliver your
+         * message, but …") below the address */
+        append_reply_after(lines, end, n, address, recipients, out);
+    } else {
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
             k = first_failure_line(lines, n);
         g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
-        if (text)
+        if (text) {
             g_string_append(out, text);
+            take_paragraph(lines, k, n, out, recipients, address, FALSE);
+        }
     }
     while (ends_with_colon(out))
         g_string_truncate(out, out->str[out->len - 1] == ':' ? out->len - 1 : out->len - 3);
@@ -813,7 +621,7 @@ apply_status_part(const BtMsgView *view, BtRecord *rec)
         if (diag) {
             const char *semi = strchr(diag, ';');
             g_autofree char *text = bt_strdup_trimmed(semi && semi - diag < 16 ? semi + 1 : diag);
-            if (text && (!rec->diagnosticcode || !has_code(rec->diagnosticcode)))
+            if (text && (!rec->diagnosticcode || !gen_has_code(rec->diagnosticcode)))
                 bt_set_str(&rec->diagnosticcode, text);
         }
         if (remote && !rec->rhost)
@@ -835,8 +643,8 @@ is_delay_warning(const char *subject, char **lines, int n)
         g_string_append(all, lines[i]);
     }
     g_autofree char *text = g_string_free(all, FALSE);
-    g_autofree char *f = fold(text);
-    return has_word(f, gen_delay_words) && !has_word(f, gen_final_words);
+    g_autofree char *f = gen_fold(text);
+    return gen_has_word(f, gen_delay_words) && !gen_has_word(f, gen_final_words);
 }
 
 gboolean
@@ -845,27 +653,154 @@ bt_text_is_lead_in(const char *text)
     return text && (is_header_like(text) || is_lead_in(text));
 }
 
+/* The notice line the joined text `diagnostic` starts with, or -1. */
+static int
+line_starting(char **lines, int n, const char *diagnostic)
+{
+    g_autofree char *want = squeezed(diagnostic);
+    for (int i = 0; want && i < n; i++) {
+        g_autofree char *line = squeezed(lines[i]);
+        if (line && g_str_has_prefix(want, line))
+            return i;
+    }
+    return -1;
+}
+
+/* A decoder that took a lead-in for the diagnostic took the line where
+ * the explanation starts: what follows that line explains, else what
+ * follows the recipient's own line. */
+char *
+bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *diagnostic)
+{
+    if (!bt_text_is_lead_in(diagnostic) || gen_has_code(diagnostic))
+        return NULL;
+    /* a long sentence ending in a colon already explains */
+    if (!is_header_like(diagnostic) && strlen(diagnostic) > MAX_LEAD_IN_CHARS)
+        return NULL;
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    int at = line_starting(lines, n, diagnostic);
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    g_ptr_array_add(one, c);
+    g_autoptr(GString) out = g_string_new(NULL);
+    /* what the lead-in introduces is the reason by its own words; when
+     * nothing follows it, it was the reason after all (a sentence that
+     * ends in a colon) */
+    if (at >= 0) {
+        if (!take_explanation_after(lines, at, n, recipient, one, out))
+            return NULL;
+        char *better = squeezed(out->str);
+        if (better && !bt_text_is_lead_in(better))
+            return better;
+        g_free(better);
+    }
+    /* else the recipient's own explanation, if it reads as a failure */
+    char *better = bt_text_diagnostic(body, recipient);
+    if (better && !bt_text_is_lead_in(better) && (gen_has_code(better) || gen_is_failure_line(better)))
+        return better;
+    g_free(better);
+    return NULL;
+}
+
+static int
+indent_of(const char *line)
+{
+    int n = 0;
+    for (; *line == ' ' || *line == '\t'; line++)
+        n += *line == '\t' ? 8 : 1;
+    return n;
+}
+
+/* Does `l` continue a wrapped line indented by `indent`: indented deeper,
+ * and no blank, separator, header line, lead-in or another address? */
+static gboolean
+is_continuation(const char *l, int indent)
+{
+    return !gen_is_blank(l) && indent_of(l) > indent && !is_separator(l) && !is_header_like(l)
+        && !is_lead_in(l) && !strchr(l, '@');
+}
+
+char *
+bt_text_continued(const char *body, const char *diagnostic)
+{
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    g_autofree char *want = squeezed(diagnostic);
+    if (!want)
+        return NULL;
+    for (int i = 0; i < n - 1; i++) {
+        g_autofree char *line = squeezed(lines[i]);
+        if (!line || strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
+            continue;
+        GString *out = g_string_new(want);
+        for (int k = i + 1; k < n && k <= i + 4 && is_continuation(lines[k], indent_of(lines[i])); k++) {
+            g_autofree char *more = squeezed(lines[k]);
+            if (strstr(want, more))
+                break;
+            g_string_append_printf(out, " %s", more);
+        }
+        if (out->len > strlen(want))
+            return g_string_free(out, FALSE);
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return NULL;
+}
+
+/* The first line that names `address` outside the header lines, or -1. */
+static int
+line_naming(char **lines, int n, const char *address)
+{
+    g_autofree char *want = g_ascii_strdown(address, -1);
+    for (int i = 0; i < n; i++) {
+        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
+        if (strstr(lower, want) && !is_header_like(lines[i]))
+            return i;
+    }
+    return -1;
+}
+
 char *
 bt_text_diagnostic(const char *body, const char *recipient)
 {
     int copy_at;
-    g_auto(GStrv) lines = notice_lines(body, &copy_at);
-    int n = notice_length(lines, copy_at);
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
     g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     Candidate *c = g_new0(Candidate, 1);
     c->address = g_strdup(recipient);
-    c->line = -1;
+    c->line = line_naming(lines, n, recipient);
     g_ptr_array_add(one, c);
-    /* its best line: the first that names it outside the header lines */
-    g_autofree char *want = g_ascii_strdown(recipient, -1);
-    for (int i = 0; i < n && c->line < 0; i++) {
-        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
-        if (strstr(lower, want) && !is_header_like(lines[i]))
-            c->line = i;
-    }
     if (c->line < 0)
         return NULL;
     return diagnostic_for(lines, n, c->line, recipient, one);
+}
+
+char *
+bt_text_after_lead_in(const char *body, const char *recipient)
+{
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    int at = line_naming(lines, n, recipient);
+    int k = at + 1;
+    while (at >= 0 && k < n && gen_is_blank(lines[k]))
+        k++;
+    if (at < 0 || k >= n || !is_lead_in(lines[k]) || gen_has_code(lines[k]))
+        return NULL;
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    c->line = at;
+    g_ptr_array_add(one, c);
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!take_explanation_after(lines, k, n, recipient, one, out))
+        return NULL;
+    return squeezed(out->str);
 }
 
 void
@@ -873,8 +808,8 @@ bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
 {
     g_autofree char *subject = bt_view_header(view, "Subject");
     int copy_at;
-    g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
-    int n = notice_length(lines, copy_at);
+    g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
     if (from >= records->len || !is_delay_warning(subject, lines, n))
         return;
     for (guint i = from; i < records->len; i++) {
@@ -956,12 +891,12 @@ inline_copy_headers(char **lines, int copy_at)
     if (copy_at < 0)
         return NULL;
     int i = copy_at;
-    if (!starts_header_block(lines, i))
+    if (!gen_starts_header_block(lines, i))
         i++;
-    while (lines[i] && is_blank(lines[i]))
+    while (lines[i] && gen_is_blank(lines[i]))
         i++;
     GString *block = g_string_new(NULL);
-    for (int limit = i + MAX_HEADER_LINES; lines[i] && i < limit && !is_blank(lines[i]); i++) {
+    for (int limit = i + MAX_HEADER_LINES; lines[i] && i < limit && !gen_is_blank(lines[i]); i++) {
         g_string_append(block, lines[i]);
         g_string_append_c(block, '\n');
     }
@@ -974,17 +909,17 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
 {
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *subject = bt_view_header(view, "Subject");
-    if (!announces_bounce(view, from, subject))
+    if (!gen_announces_bounce(view, from, subject))
         return FALSE;
     int copy_at;
-    g_auto(GStrv) lines = notice_lines(view->body, &copy_at);
-    int n = notice_length(lines, copy_at);
+    g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
     if (!view->returned_headers)
         view->returned_headers = inline_copy_headers(lines, copy_at);
 
     gboolean has_failure = view->dsn != NULL;
     for (int i = 0; i < n && !has_failure; i++)
-        has_failure = is_failure_line(lines[i]);
+        has_failure = gen_is_failure_line(lines[i]);
     if (!has_failure)
         return FALSE;
 

@@ -1,0 +1,319 @@
+/* generic-lines — how the generic decoder (generic.c) reads a notice's
+ * own text: its words (failure wording, reply and status codes), whether
+ * the message announces itself as a bounce at all, and its lines (labels,
+ * header lines, where an inline copy of the original starts).  Pure
+ * functions over strings and the message view. */
+#include "extract/decode.h"
+#include "extract/text.h"
+#include "extract/generic-words.h"
+#include "extract/generic-lines.h"
+
+#include <string.h>
+
+/* A notice's own text is short: lines past this many are not read (a
+ * hostile message must not cost time in proportion to its size). */
+#define MAX_NOTICE_LINES 2000
+
+/* ---- words ---------------------------------------------------------------- */
+
+gboolean
+gen_has_word(const char *folded, const char *const *words)
+{
+    for (int i = 0; words[i]; i++)
+        if (strstr(folded, words[i]))
+            return TRUE;
+    return FALSE;
+}
+
+/* `s` case-folded, for has_word (the tables are in lower case). */
+char *
+gen_fold(const char *s)
+{
+    return s ? g_utf8_casefold(s, -1) : g_strdup("");
+}
+
+static gboolean
+text_has_word(const char *s, const char *const *words)
+{
+    g_autofree char *f = gen_fold(s);
+    return gen_has_word(f, words);
+}
+
+/* "550 …", "550-…", "#5.1.1", "5.1.1": an SMTP reply or status code. */
+gboolean
+gen_has_code(const char *line)
+{
+    g_autofree char *status = bt_status_first(line);
+    if (status && status[0] != '2')
+        return TRUE;
+    for (const char *p = line; *p; p++) {
+        if ((*p == '4' || *p == '5') && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
+            && (p[3] == ' ' || p[3] == '-') && (p == line || !g_ascii_isalnum(p[-1])))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The line with every word holding an '@' blanked: an address such as
+ * failed@example.org or a domain of words says nothing about a failure. */
+static char *
+without_addresses(const char *line)
+{
+    char *out = g_strdup(line);
+    for (char *at = strchr(out, '@'); at; at = strchr(at + 1, '@')) {
+        char *start = at, *end = at;
+        while (start > out && !g_ascii_isspace(start[-1]))
+            start--;
+        while (*end && !g_ascii_isspace(*end))
+            end++;
+        memset(start, ' ', end - start);
+        at = end > at ? end - 1 : at;
+    }
+    return out;
+}
+
+gboolean
+gen_is_failure_line(const char *line)
+{
+    if (strchr(line, '@')) {
+        g_autofree char *words = without_addresses(line);
+        return text_has_word(words, gen_failure_words) || gen_has_code(words);
+    }
+    return text_has_word(line, gen_failure_words) || gen_has_code(line);
+}
+
+/* ---- is it a bounce at all? ------------------------------------------------ */
+
+static gboolean
+is_reply_subject(const char *subject)
+{
+    g_autofree char *f = gen_fold(subject);
+    const char *s = f;
+    while (*s == ' ' || *s == '[')
+        s++;
+    for (int i = 0; gen_reply_prefixes[i]; i++)
+        if (g_str_has_prefix(s, gen_reply_prefixes[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean
+content_type_is(GMimeObject *obj, const char *type, const char *subtype)
+{
+    GMimeContentType *ct = obj ? g_mime_object_get_content_type(obj) : NULL;
+    return ct && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+/* A read receipt (RFC 8098) or another report that is no delivery status. */
+static gboolean
+is_other_report(const BtMsgView *view)
+{
+    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
+    if (!content_type_is(top, "multipart", "report"))
+        return FALSE;
+    const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
+    return type && g_ascii_strcasecmp(type, "delivery-status") != 0
+        && g_ascii_strcasecmp(type, "global-delivery-status") != 0;
+}
+
+static gboolean
+is_daemon_sender(const char *from)
+{
+    return from && text_has_word(from, gen_daemon_senders);
+}
+
+/* A reply or a forward (a person's mail about a bounce) or a list's
+ * newsletter: a conversation, whoever signs it — a postmaster answering
+ * a user quotes the bounce too. */
+static gboolean
+is_conversation(const BtMsgView *view, const char *subject)
+{
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    return unsubscribe || (subject && is_reply_subject(subject));
+}
+
+gboolean
+gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject)
+{
+    if (is_other_report(view))
+        return FALSE;
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    if (view->dsn || failed)
+        return TRUE;
+    if (is_conversation(view, subject))
+        return FALSE;
+    if (is_daemon_sender(from))
+        return TRUE;
+    /* a machine's message (RFC 3834 Auto-Submitted) that returns one */
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
+        return TRUE;
+    return subject && text_has_word(subject, gen_bounce_subjects);
+}
+
+/* ---- the notice's own text ---------------------------------------------- */
+
+/* The field name of a "Name: value" line (lower case, without the colon),
+ * or NULL when the line is none.  Names may hold spaces ("Recipient
+ * address:") but not many. */
+char *
+gen_line_label(const char *line)
+{
+    const char *s = line;
+    while (*s == ' ' || *s == '\t' || *s == '-' || *s == '*')
+        s++;
+    const char *colon = strstr(s, ":");
+    const char *wide = strstr(s, "：");   /* the full-width colon of CJK notices */
+    if (wide && (!colon || wide < colon))
+        colon = wide;
+    if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
+        return NULL;
+    g_autofree char *name = g_strndup(s, colon - s);
+    g_strchomp(name);
+    int spaces = 0;
+    for (const char *p = name; *p; p++)
+        spaces += *p == ' ';
+    if (!*name || spaces > 3)
+        return NULL;
+    /* "(s)" as in "Recipient(s):" */
+    char *paren = strstr(name, "(s)");
+    if (paren)
+        memmove(paren, paren + 3, strlen(paren + 3) + 1);
+    return gen_fold(name);
+}
+
+gboolean
+gen_label_in(const char *label, const char *const *labels)
+{
+    for (int i = 0; label && labels[i]; i++)
+        if (strcmp(label, labels[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+gboolean
+gen_is_header_line(const char *line)
+{
+    g_autofree char *label = gen_line_label(line);
+    return gen_label_in(label, gen_header_labels)
+        || (label && (g_str_has_prefix(label, "x-") || g_str_has_prefix(label, "content-")));
+}
+
+gboolean
+gen_is_blank(const char *line)
+{
+    for (const char *p = line; *p; p++)
+        if (!g_ascii_isspace(*p))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+is_original_marker(const char *line)
+{
+    const char *s = line;
+    while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
+        s++;
+    g_autofree char *f = gen_fold(s);
+    for (int i = 0; gen_original_markers[i]; i++)
+        if (g_str_has_prefix(f, gen_original_markers[i]))
+            return TRUE;
+    return FALSE;
+}
+
+/* Does the header block of a message start at line i (three header fields
+ * in a row, one of them Received, Return-Path, From or Message-ID)? */
+gboolean
+gen_starts_header_block(char **lines, int i)
+{
+    int fields = 0;
+    gboolean core = FALSE;
+    for (int k = i; lines[k] && k < i + 6; k++) {
+        if (lines[k][0] == ' ' || lines[k][0] == '\t') {
+            if (k == i)
+                return FALSE;
+            continue;
+        }
+        g_autofree char *label = gen_line_label(lines[k]);
+        const char *colon = strchr(lines[k], ':');
+        if (!label || !colon || colon[1] != ' ')
+            break;
+        core = core || !g_strcmp0(label, "received") || !g_strcmp0(label, "return-path")
+            || !g_strcmp0(label, "message-id") || !g_strcmp0(label, "from");
+        fields++;
+    }
+    return fields >= 3 && core;
+}
+
+/* The lines of the notice's own text, up to an inline copy of the
+ * original; *copy_at gets the index of the copy's first line (or -1). */
+/* Do the paragraphs of `len` lines at a and b hold the same text? */
+static gboolean
+same_paragraph(char **lines, int a, int b, int len)
+{
+    for (int k = 0; k < len; k++) {
+        g_autofree char *x = g_strstrip(g_strdup(lines[a + k]));
+        g_autofree char *y = g_strstrip(g_strdup(lines[b + k]));
+        if (strcmp(x, y) != 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* An alias loop or a retrying MTA prints a recipient's paragraph twice in
+ * a row: the repeat is blanked, so it is read once (and the line after a
+ * lead-in is not the lead-in's copy). */
+static void
+blank_repeated_paragraphs(char **lines, int n)
+{
+    int prev = -1, prev_len = 0;
+    for (int i = 0; i < n; ) {
+        if (gen_is_blank(lines[i])) {
+            i++;
+            continue;
+        }
+        int len = 0;
+        while (i + len < n && !gen_is_blank(lines[i + len]))
+            len++;
+        if (prev >= 0 && len == prev_len && same_paragraph(lines, prev, i, len)) {
+            for (int k = i; k < i + len; k++) {
+                g_free(lines[k]);
+                lines[k] = g_strdup("");
+            }
+        } else {
+            prev = i;
+            prev_len = len;
+        }
+        i += len;
+    }
+}
+
+char **
+gen_notice_lines(const char *body, int *copy_at)
+{
+    char **lines = g_strsplit(body ? body : "", "\n", -1);
+    *copy_at = -1;
+    for (int i = 0; lines[i]; i++) {
+        if (i >= MAX_NOTICE_LINES)
+            break;
+        if (is_original_marker(lines[i]) || (i > 0 && gen_starts_header_block(lines, i))) {
+            *copy_at = i;
+            break;
+        }
+    }
+    blank_repeated_paragraphs(lines, gen_notice_length(lines, *copy_at));
+    return lines;
+}
+
+/* How many lines of the notice are read: up to the copy, at most
+ * MAX_NOTICE_LINES. */
+int
+gen_notice_length(char **lines, int copy_at)
+{
+    if (copy_at >= 0)
+        return copy_at;
+    int n = 0;
+    while (lines[n] && n < MAX_NOTICE_LINES)
+        n++;
+    return n;
+}

@@ -1,0 +1,32 @@
+/* generic-lines — the generic decoder's reading of a notice's own text
+ * (generic-lines.c), shared by generic.c.  Private to src/extract. */
+#pragma once
+
+#include "extract/decode.h"
+
+/* Does case-folded text hold one of the (lower-case) words? */
+gboolean gen_has_word(const char *folded, const char *const *words);
+/* `s` case-folded for gen_has_word; "" for NULL. */
+char *gen_fold(const char *s);
+/* An SMTP reply or enhanced status code that is no success ("550 ",
+ * "#5.1.1", "4.2.2"). */
+gboolean gen_has_code(const char *line);
+/* Failure wording or a code, outside the addresses on the line. */
+gboolean gen_is_failure_line(const char *line);
+/* Is the message a bounce by its own account (sender, subject,
+ * X-Failed-Recipients, a delivery-status part), and no reply, forward,
+ * newsletter or other report? */
+gboolean gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject);
+/* The folded name of a "Name: value" line, or NULL. */
+char *gen_line_label(const char *line);
+gboolean gen_label_in(const char *label, const char *const *labels);
+/* A header field line (To:, Subject:, X-…, Content-…). */
+gboolean gen_is_header_line(const char *line);
+gboolean gen_is_blank(const char *line);
+/* Does a header block (an inline copy of the original) start at line i? */
+gboolean gen_starts_header_block(char **lines, int i);
+/* The body's lines; *copy_at gets the first line of an inline copy of the
+ * original, or -1.  Free with g_strfreev. */
+char **gen_notice_lines(const char *body, int *copy_at);
+/* How many of those lines are the notice's own (bounded). */
+int gen_notice_length(char **lines, int copy_at);

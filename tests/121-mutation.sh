@@ -1,0 +1,14 @@
+#!/bin/sh
+# Generalisation: every fixture with a recipient, rewritten into the
+# variants other MTAs and versions print (tests/mutate.py: DSNs without
+# recipient fields, internal Final-Recipients, repeated blocks, decorated
+# addresses, lead-ins above the reply, wrapped replies, odd header starts,
+# other transfer encodings, HTML-only notices), must still give the same
+# recipients (and reason, where the wording is untouched); the fixtures
+# that are no bounce must stay without a record in every form.  Each mutation
+# must keep at least the passes tests/mutation-floors.txt records, so a
+# change that makes extraction more brittle fails here.
+. "$BT_SRCDIR/tests/lib.sh"
+[ -n "$PYTHON3" ] || skip_all "python3 is needed to mutate the fixtures"
+exec "$PYTHON3" "$BT_SRCDIR/tests/mutate.py" --floor "$BT_SRCDIR/tests/mutation-floors.txt" \
+    "$BT_BIN" "$BT_SRCDIR/fixtures"

@@ -1,0 +1,670 @@
+#!/usr/bin/env python3
+"""Mutation harness: does extraction generalise beyond the layouts it was
+written for?
+
+Every fixture whose expected records name a recipient is rewritten into the
+variants another MTA, gateway or version would plausibly print (issue 12's
+failure classes): DSNs without the per-recipient group, internal
+Final-Recipients, repeated blocks, decorated addresses, diagnostics below a
+lead-in or wrapped over indented lines, odd line endings and header starts,
+the sender's own address in the text, other transfer encodings, an HTML-only
+notice.  Each variant is triaged (one batch per mutation) and compared with
+the fixture's own result: the same recipients must come out, and for
+mutations that do not touch the wording, the same reason.
+
+Usage: mutate.py BIN FIXTURES_DIR [--floor FILE] [--keep DIR] [--only NAME]
+           [--show-failures] [--write-floor FILE]
+Without --floor it prints a table of pass rates per mutation; with --floor
+it is a TAP test: each mutation's passes must reach its floor.
+"""
+
+import argparse
+import base64
+import copy
+import email
+import email.policy
+import json
+import os
+import quopri
+import re
+import subprocess
+import sys
+import tempfile
+
+ADDR = re.compile(r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+# --- reading fixtures ----------------------------------------------------
+
+def load_cases(fixtures):
+    cases = []
+    for root, _dirs, files in os.walk(fixtures):
+        for name in sorted(files):
+            if not name.endswith(".json"):
+                continue
+            eml = os.path.join(root, name[:-5] + ".eml")
+            if not os.path.exists(eml):
+                continue
+            with open(os.path.join(root, name), encoding="utf-8") as f:
+                expected = json.load(f)
+            recips = [r.get("recipient", "") for r in expected]
+            if recips and not all(recips):
+                continue
+            with open(eml, "rb") as f:
+                raw = f.read()
+            cases.append({"name": os.path.relpath(eml, fixtures), "raw": raw,
+                          "negative": not recips})
+    cases.sort(key=lambda c: c["name"])
+    return cases
+
+
+def triage(binary, messages):
+    """messages: {name: bytes}.  Returns {name: [records]}."""
+    out = {name: [] for name in messages}
+    with tempfile.TemporaryDirectory(prefix="bt-mutate-") as tmp:
+        index = {}
+        for i, (name, raw) in enumerate(sorted(messages.items())):
+            path = os.path.join(tmp, "m%05d.eml" % i)
+            with open(path, "wb") as f:
+                f.write(raw)
+            index[path] = name
+        proc = subprocess.run([binary, "--format=jsonl", "--quiet", tmp],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              check=False)
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            rec = json.loads(line)
+            name = index.get(rec.get("origin"))
+            if name is not None:
+                out[name].append(rec)
+    return out
+
+
+# --- helpers over raw messages --------------------------------------------
+
+def split_head(raw):
+    """(header bytes with its final newline, body bytes)."""
+    m = re.search(rb"\r?\n\r?\n", raw)
+    if not m:
+        return raw, b""
+    return raw[:m.end()], raw[m.end():]
+
+
+def parse(raw):
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def serialise(msg):
+    return msg.as_bytes(policy=email.policy.compat32)
+
+
+def dsn_part(msg):
+    for part in msg.walk():
+        if part.get_content_type() == "message/delivery-status":
+            return part
+    return None
+
+
+def notice_part(msg):
+    """The first text/plain part of the notice itself (not of a returned
+    message), or None."""
+    def walk(m):
+        if m.get_content_type() in ("message/rfc822", "text/rfc822-headers",
+                                    "message/delivery-status"):
+            return None
+        if m.is_multipart():
+            for sub in m.get_payload():
+                found = walk(sub)
+                if found is not None:
+                    return found
+            return None
+        return m if m.get_content_type() == "text/plain" else None
+    return walk(msg)
+
+
+def part_text(part):
+    data = part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def set_text(part, text, cte="8bit"):
+    """Replace a leaf part's text, keeping its charset, in encoding cte."""
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        data = text.encode(charset)
+    except (LookupError, UnicodeEncodeError):
+        data = text.encode("utf-8")
+        part.set_param("charset", "utf-8")
+    if cte == "base64":
+        body = base64.encodebytes(data).decode("ascii")
+    elif cte == "quoted-printable":
+        body = quopri.encodestring(data).decode("ascii")
+    else:
+        body = data.decode("ascii", "surrogateescape")
+        cte = "8bit" if any(b > 127 for b in data) else "7bit"
+    del part["Content-Transfer-Encoding"]
+    part["Content-Transfer-Encoding"] = cte
+    part.set_payload(body)
+
+
+def recipients_of(records):
+    return sorted({r["recipient"].lower() for r in records})
+
+
+# --- the mutations ------------------------------------------------------------
+# Each takes (raw, reference records) and returns the variant's bytes, or None
+# when it does not apply to that fixture.
+
+def m_crlf(raw, ref):
+    if b"\r\n" in raw:
+        return None
+    return raw.replace(b"\n", b"\r\n")
+
+
+def m_bare_cr(raw, ref):
+    """Classic Mac OS line ends: bare CRs only."""
+    if b"\r" in raw:
+        return None
+    return raw.replace(b"\n", b"\r")
+
+
+def m_leading_white_line(raw, ref):
+    return b" \t\n" + raw
+
+
+def m_from_residue(raw, ref):
+    return b">From MAILER-DAEMON  Tue Jul 23 12:00:00 2024\n" + raw
+
+
+def m_mbox_from_line(raw, ref):
+    return b"From MAILER-DAEMON Tue Jul 23 12:00:00 2024\n" + raw
+
+
+def recipient_elsewhere(msg, recips):
+    """Whether every recipient can be read outside the DSN part."""
+    seen = " ".join(msg.get_all("X-Failed-Recipients", []))
+    for part in msg.walk():
+        if part.get_content_type() == "message/delivery-status" or part.is_multipart():
+            continue
+        if part.get_content_type() == "message/rfc822":
+            continue
+        text = part_text(part)
+        if text:
+            seen += text
+    seen = seen.lower()
+    return all(r in seen for r in recips)
+
+
+def m_dsn_no_recipient_group(raw, ref):
+    msg = parse(raw)
+    part = dsn_part(msg)
+    if part is None or not recipient_elsewhere(msg, recipients_of(ref)):
+        return None
+    groups = part.get_payload()
+    if not isinstance(groups, list) or len(groups) < 2:
+        return None
+    part.set_payload(groups[:1])
+    return serialise(msg)
+
+
+def internal_final(kind):
+    def mutate(raw, ref):
+        msg = parse(raw)
+        part = dsn_part(msg)
+        if part is None:
+            return None
+        groups = part.get_payload()
+        if not isinstance(groups, list) or len(groups) < 2:
+            return None
+        changed = False
+        for g in groups[1:]:
+            fr = g.get("Final-Recipient")
+            if not fr:
+                continue
+            # the address the reference reports for this block
+            found = [a.group(0) for a in (ADDR.search(fr), ADDR.search(g.get("Original-Recipient") or ""))
+                     if a and a.group(0).lower() in recipients_of(ref)]
+            if not found:
+                continue
+            local, domain = found[0].rsplit("@", 1)
+            internal = {
+                "percent": "rfc822; %s%%%s@relay.example.net" % (local, domain),
+                "x400": "x400; /C=ZZ/ADMD= /PRMD=example/O=mail/S=%s/" % local,
+                "local": "LOCAL; %s" % local,
+                "bare": "rfc822; %s" % local,
+            }[kind]
+            del g["Original-Recipient"]
+            g["Original-Recipient"] = "rfc822;" + found[0]
+            g.replace_header("Final-Recipient", internal)
+            changed = True
+        return serialise(msg) if changed else None
+    return mutate
+
+
+def m_dsn_duplicate_block(raw, ref):
+    msg = parse(raw)
+    part = dsn_part(msg)
+    if part is None:
+        return None
+    groups = part.get_payload()
+    if not isinstance(groups, list) or len(groups) < 2:
+        return None
+    doubled = [groups[0]]
+    for g in groups[1:]:
+        doubled += [g, copy.deepcopy(g)]
+    part.set_payload(doubled)
+    return serialise(msg)
+
+
+def m_text_duplicate_block(raw, ref):
+    """An alias loop in a text notice: the paragraph naming a recipient
+    (with its reply) printed twice."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or dsn_part(msg) is not None:
+        return None
+    paras = re.split(r"(\n\s*\n)", text)
+    recips = recipients_of(ref)
+    for i in range(0, len(paras), 2):
+        if any(r in paras[i].lower() for r in recips) and not re.search(r"^\S+:", paras[i], re.M):
+            paras[i:i + 1] = [paras[i], "\n\n", paras[i]]
+            set_text(part, "".join(paras))
+            return serialise(msg)
+    return None
+
+
+def decorate(template):
+    """Rewrite the bare occurrences of each recipient in the notice's text
+    (and in Final-Recipient) with a transport prefix, brackets, quotes or
+    trailing punctuation."""
+    def mutate(raw, ref):
+        msg = parse(raw)
+        recips = recipients_of(ref)
+        changed = False
+        part = notice_part(msg)
+        text = part_text(part) if part is not None else None
+        if text:
+            new = text
+            for r in recips:
+                pat = re.compile(r"(?<![<\"'\w.:%+=-])" + re.escape(r) + r"(?![>\"'\w@-])(?!\.\w)",
+                                 re.I)
+                new = pat.sub(lambda m: template % m.group(0), new)
+            if new != text:
+                set_text(part, new)
+                changed = True
+        dsn = dsn_part(msg)
+        if dsn is not None and isinstance(dsn.get_payload(), list):
+            for g in dsn.get_payload()[1:]:
+                fr = g.get("Final-Recipient")
+                a = ADDR.search(fr or "")
+                if a:
+                    kind = "smtp; " if template.startswith("SMTP:") else "rfc822; "
+                    g.replace_header("Final-Recipient", kind + template % a.group(0))
+                    changed = True
+        return serialise(msg) if changed else None
+    return mutate
+
+
+def reference_diagnostic_line(text, ref):
+    """The index of the notice line holding the reference diagnostic."""
+    lines = text.split("\n")
+    for rec in ref:
+        diag = (rec.get("diagnosticcode") or "").strip()
+        if len(diag) < 12:
+            continue
+        probe = diag[:24]
+        for i, line in enumerate(lines):
+            if probe in line and not ADDR.search(line.replace(probe, "")):
+                return lines, i
+    return lines, None
+
+
+def below_heading(heading):
+    def mutate(raw, ref):
+        msg = parse(raw)
+        part = notice_part(msg)
+        text = part_text(part) if part is not None else None
+        if not text or dsn_part(msg) is not None:
+            return None
+        lines, i = reference_diagnostic_line(text, ref)
+        if i is None:
+            return None
+        diag = lines[i].strip()
+        lines[i:i + 1] = [heading, "", "    " + diag]
+        set_text(part, "\n".join(lines))
+        return serialise(msg)
+    return mutate
+
+
+def m_after_to_subject_line(raw, ref):
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or dsn_part(msg) is not None:
+        return None
+    lines, i = reference_diagnostic_line(text, ref)
+    if i is None:
+        return None
+    subject = msg.get("Subject", "your message")
+    recips = recipients_of(ref)
+    lines[i:i] = ["To: %s Subject: %s" % (recips[0], subject)]
+    set_text(part, "\n".join(lines))
+    return serialise(msg)
+
+
+def wrap(line, width, indent):
+    words, out, cur = line.split(" "), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            out.append(cur)
+            cur = indent + w
+        else:
+            cur = cur + " " + w if cur else w
+    out.append(cur)
+    return out
+
+
+def m_wrapped_diagnostic(raw, ref):
+    """Postfix-style: the long diagnostic folded over indented lines."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or dsn_part(msg) is not None:
+        return None
+    lines, i = reference_diagnostic_line(text, ref)
+    if i is None or len(lines[i]) < 50:
+        return None
+    lead = re.match(r"\s*", lines[i]).group(0)
+    lines[i:i + 1] = wrap(lines[i], 40, lead + "    ")
+    set_text(part, "\n".join(lines))
+    return serialise(msg)
+
+
+def m_sender_in_text(raw, ref):
+    """The sender's and the reporting postmaster's addresses in the text
+    must never become recipients."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text:
+        return None
+    sender = (ref[0].get("addresser") or "") if ref else ""
+    lhost = (ref[0].get("lhost") or "mail.example.net") if ref else "mail.example.net"
+    if "." not in lhost:
+        lhost = "mail.example.net"
+    lines = ["This report was generated by postmaster@%s." % lhost]
+    if sender:
+        lines.append("The message from <%s> could not be delivered." % sender)
+    lines.append("Questions: mailto:postmaster@%s" % lhost)
+    set_text(part, "\n".join(lines) + "\n\n" + text)
+    return serialise(msg)
+
+
+def reencode(cte):
+    def mutate(raw, ref):
+        msg = parse(raw)
+        part = notice_part(msg)
+        text = part_text(part) if part is not None else None
+        if not text:
+            return None
+        set_text(part, text, cte)
+        return serialise(msg)
+    return mutate
+
+
+def html_escape(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def m_html_only(raw, ref):
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or dsn_part(msg) is not None:
+        return None
+    paras = re.split(r"\n\s*\n", text)
+    html = "<html><body>\n" + "\n".join(
+        "<p>" + "<br>\n".join(html_escape(l) for l in p.split("\n")) + "</p>"
+        for p in paras if p.strip()) + "\n</body></html>\n"
+    del part["Content-Type"]
+    part["Content-Type"] = 'text/html; charset="utf-8"'
+    set_text(part, html)
+    return serialise(msg)
+
+
+def m_dsn_removed(raw, ref):
+    """A small MTA sends the text alone: the delivery-status part goes."""
+    msg = parse(raw)
+    part = dsn_part(msg)
+    if part is None or not msg.is_multipart() or not recipient_elsewhere(msg, recipients_of(ref)):
+        return None
+    container = next((m for m in msg.walk() if m.is_multipart() and part in m.get_payload()), None)
+    if container is None:
+        return None
+    container.set_payload([p for p in container.get_payload() if p is not part])
+    return serialise(msg)
+
+
+def m_neutral_intro(raw, ref):
+    """An MTA nobody wrote a layout for: the notice's opening paragraph,
+    where layouts find their product's wording, becomes a neutral one."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text:
+        return None
+    paras = re.split(r"(\n\s*\n)", text.lstrip("\n"))
+    first = paras[0]
+    if ADDR.search(first) or re.search(r"\b[245]\d\d\b|\b[245]\.\d", first):
+        return None   # the first paragraph carries the evidence itself
+    paras[0] = "This is an automatically generated Delivery Status Notification."
+    set_text(part, "".join(paras))
+    return serialise(msg)
+
+
+def m_subject_encoded(raw, ref):
+    """The Subject as an RFC 2047 encoded word, as many MTAs write it."""
+    msg = parse(raw)
+    subject = msg.get("Subject")
+    if not subject or "=?" in subject:
+        return None
+    word = base64.b64encode(str(subject).encode("utf-8", "surrogateescape")).decode("ascii")
+    msg.replace_header("Subject", "=?UTF-8?B?%s?=" % word)
+    return serialise(msg)
+
+
+def m_returned_removed(raw, ref):
+    """No copy of the original comes back (message/rfc822 or headers part)."""
+    msg = parse(raw)
+    kinds = ("message/rfc822", "text/rfc822-headers")
+    changed = False
+    for m in msg.walk():
+        if m.is_multipart() and m.get_content_type() != "message/rfc822":
+            parts = m.get_payload()
+            keep = [p for p in parts if p.get_content_type() not in kinds]
+            if len(keep) != len(parts) and keep:
+                m.set_payload(keep)
+                changed = True
+    return serialise(msg) if changed else None
+
+
+def drop_headers(*names):
+    """Another MTA does not add these fields (an auto-reply's marker stays:
+    it is the only evidence one has)."""
+    def mutate(raw, ref):
+        if any(r.get("reason") == "vacation" for r in ref):
+            return None
+        msg = parse(raw)
+        if not any(msg.get(n) for n in names):
+            return None
+        for n in names:
+            del msg[n]
+        return serialise(msg)
+    return mutate
+
+
+def m_from_postmaster(raw, ref):
+    """Another MTA signs its notices as the postmaster."""
+    msg = parse(raw)
+    if msg.get("From") is None:
+        return None
+    # an auto-reply's recipient is its sender, and bare local parts take
+    # the sender's domain: there the From is the evidence itself
+    sender = ADDR.search(msg.get("From") or "")
+    domain = sender.group(0).rsplit("@", 1)[1].lower() if sender else ""
+    if any(r.get("reason") == "vacation" or r["recipient"].lower().endswith("@" + domain)
+           for r in ref):
+        return None
+    msg.replace_header("From", "Postmaster <postmaster@mail.example.net>")
+    return serialise(msg)
+
+
+def m_identity(raw, ref):
+    """Parse and serialise only: the control every other mutation builds on."""
+    return serialise(parse(raw))
+
+
+# name -> (function, compare the reason too)
+MUTATIONS = [
+    ("identity", m_identity, True),
+    ("crlf", m_crlf, True),
+    ("bare-cr", m_bare_cr, True),
+    ("leading-white-line", m_leading_white_line, True),
+    ("from-residue", m_from_residue, True),
+    ("mbox-from-line", m_mbox_from_line, True),
+    ("dsn-no-recipient-group", m_dsn_no_recipient_group, False),
+    ("final-recipient-percent", internal_final("percent"), True),
+    ("final-recipient-x400", internal_final("x400"), True),
+    ("final-recipient-local", internal_final("local"), True),
+    ("final-recipient-bare", internal_final("bare"), True),
+    ("dsn-duplicate-block", m_dsn_duplicate_block, True),
+    ("text-duplicate-block", m_text_duplicate_block, True),
+    ("dsn-removed", m_dsn_removed, False),
+    ("subject-encoded-word", m_subject_encoded, True),
+    ("returned-removed", m_returned_removed, False),
+    ("x-failed-recipients-removed", drop_headers("X-Failed-Recipients"), False),
+    ("auto-submitted-removed", drop_headers("Auto-Submitted"), True),
+    ("from-postmaster", m_from_postmaster, True),
+    ("neutral-intro", m_neutral_intro, False),
+    ("addr-smtp-prefix", decorate("SMTP:%s"), True),
+    ("addr-rfc822-prefix", decorate("RFC822; %s"), True),
+    ("addr-mailto", decorate("mailto:%s"), True),
+    ("addr-angle", decorate("<%s>"), True),
+    ("addr-quoted", decorate('"%s"'), True),
+    ("addr-trailing-dot", decorate("%s."), True),
+    ("addr-trailing-colon", decorate("%s:"), True),
+    ("addr-trailing-comma", decorate("%s,"), True),
+    ("below-following-reason", below_heading("For the following reason:"), True),
+    ("below-other-server", below_heading("The error that the other server returned was:"), True),
+    ("below-reason", below_heading("Reason:"), True),
+    ("after-to-subject", m_after_to_subject_line, True),
+    ("wrapped-diagnostic", m_wrapped_diagnostic, True),
+    ("sender-in-text", m_sender_in_text, True),
+    ("text-quoted-printable", reencode("quoted-printable"), True),
+    ("text-base64", reencode("base64"), True),
+    ("html-only", m_html_only, False),
+]
+
+
+NEGATIVE_MUTATIONS = {"crlf", "bare-cr", "leading-white-line", "from-residue", "mbox-from-line",
+                      "text-quoted-printable", "text-base64", "html-only", "neutral-intro",
+                      "subject-encoded-word", "from-postmaster", "auto-submitted-removed"}
+
+
+def judge(ref, got, compare_reason):
+    """None when the variant keeps the reference's answer, else why not."""
+    want, have = recipients_of(ref), recipients_of(got)
+    if want != have:
+        return "recipients %s, expected %s" % (have, want)
+    if len(got) != len(ref):
+        return "%d records, expected %d" % (len(got), len(ref))
+    if compare_reason:
+        rr = sorted((r["recipient"].lower(), r["reason"]) for r in ref)
+        gr = sorted((r["recipient"].lower(), r["reason"]) for r in got)
+        if rr != gr:
+            return "reasons %s, expected %s" % (gr, rr)
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("binary")
+    ap.add_argument("fixtures")
+    ap.add_argument("--floor")
+    ap.add_argument("--only")
+    ap.add_argument("--keep")
+    ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--write-floor", help="write today's passes as the floors to FILE")
+    args = ap.parse_args()
+
+    cases = load_cases(args.fixtures)
+    reference = triage(args.binary, {c["name"]: c["raw"] for c in cases})
+    negatives = [c for c in cases if c["negative"] and not reference[c["name"]]]
+    cases = [c for c in cases if not c["negative"] and reference[c["name"]]]
+
+    floors = {}
+    if args.floor:
+        with open(args.floor, encoding="utf-8") as f:
+            for line in f:
+                line = line.split("#", 1)[0].split()
+                if len(line) == 2:
+                    floors[line[0]] = int(line[1])
+
+    # no bounce must become one by its form: the mutations that keep the
+    # wording, over the fixtures that give no record
+    runs = [(name, fn, reason, cases) for name, fn, reason in MUTATIONS]
+    runs += [("negative-" + name, fn, False, negatives) for name, fn, _ in MUTATIONS
+             if name in NEGATIVE_MUTATIONS]
+    mutations = [m for m in runs if not args.only or m[0] == args.only]
+    measured = []
+    if args.floor:
+        print("1..%d" % len(mutations))
+    for n, (name, fn, compare_reason, subjects) in enumerate(mutations, 1):
+        variants = {}
+        for c in subjects:
+            v = fn(c["raw"], reference[c["name"]])
+            if v is not None:
+                variants[c["name"]] = v
+        if args.keep:
+            d = os.path.join(args.keep, name)
+            os.makedirs(d, exist_ok=True)
+            for vn, raw in variants.items():
+                with open(os.path.join(d, vn.replace("/", "__")), "wb") as f:
+                    f.write(raw)
+        results = triage(args.binary, variants)
+        failures = []
+        for vn in sorted(variants):
+            why = judge(reference[vn], results[vn], compare_reason)
+            if why:
+                failures.append((vn, why))
+        passed = len(variants) - len(failures)
+        measured.append((name, passed, len(variants)))
+        if args.floor:
+            floor = floors.get(name)
+            ok = floor is not None and passed >= floor
+            print("%s %d - %s: %d/%d pass (floor %s)" % (
+                "ok" if ok else "not ok", n, name, passed, len(variants), floor))
+            if not ok or args.show_failures:
+                for vn, why in failures:
+                    print("#   %s: %s" % (vn, why))
+        else:
+            rate = 100.0 * passed / len(variants) if variants else 100.0
+            print("%-34s %4d/%-4d %6.1f %%" % (name, passed, len(variants), rate))
+            if args.show_failures:
+                for vn, why in failures:
+                    print("    %s: %s" % (vn, why))
+    if args.write_floor:
+        with open(args.write_floor, "w", encoding="utf-8") as f:
+            f.write("# mutation  passes-that-must-not-drop  (of variants when written)\n"
+                    "# rewrite with: tests/mutate.py BIN fixtures --write-floor tests/mutation-floors.txt\n")
+            for name, passed, total in measured:
+                f.write("%-34s %4d  # of %d\n" % (name, passed, total))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
