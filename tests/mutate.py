@@ -349,7 +349,7 @@ def m_after_to_subject_line(raw, ref):
     lines, i = reference_diagnostic_line(text, ref)
     if i is None:
         return None
-    subject = msg.get("Subject", "your message")
+    subject = str(msg.get("Subject", "your message"))
     recips = recipients_of(ref)
     lines[i:i] = ["To: %s Subject: %s" % (recips[0], subject)]
     set_text(part, "\n".join(lines))
@@ -470,9 +470,11 @@ def m_subject_encoded(raw, ref):
     """The Subject as an RFC 2047 encoded word, as many MTAs write it."""
     msg = parse(raw)
     subject = msg.get("Subject")
-    if not subject or "=?" in subject:
+    # a Subject with raw 8-bit bytes comes back as a Header object
+    subject = str(subject) if subject is not None else ""
+    if not subject or "=?" in subject or not subject.isascii():
         return None
-    word = base64.b64encode(str(subject).encode("utf-8", "surrogateescape")).decode("ascii")
+    word = base64.b64encode(subject.encode("utf-8", "surrogateescape")).decode("ascii")
     msg.replace_header("Subject", "=?UTF-8?B?%s?=" % word)
     return serialise(msg)
 
@@ -514,7 +516,7 @@ def m_from_postmaster(raw, ref):
         return None
     # an auto-reply's recipient is its sender, and bare local parts take
     # the sender's domain: there the From is the evidence itself
-    sender = ADDR.search(msg.get("From") or "")
+    sender = ADDR.search(str(msg.get("From") or ""))
     domain = sender.group(0).rsplit("@", 1)[1].lower() if sender else ""
     if any(r.get("reason") == "vacation" or r["recipient"].lower().endswith("@" + domain)
            for r in ref):
