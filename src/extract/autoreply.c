@@ -5,6 +5,7 @@
  * from a mailer daemon or with a bounce-like subject is never taken for
  * an auto-reply. */
 #include "extract/decode.h"
+#include "extract/generic-lines.h"
 #include "extract/text.h"
 
 #include <string.h>
@@ -77,7 +78,10 @@ has_autoreply_subject(const char *subject)
     return contains_any(subject, anywhere);
 }
 
-/* Signs that the message reports a delivery failure instead. */
+/* Signs that the message reports a delivery failure instead.  A subject
+ * that starts like an auto-reply's ("Automatic reply: Delivery report")
+ * quotes the original's words and decides nothing; any other subject that
+ * words a failure (the generic decoder's list) does. */
 static gboolean
 looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
 {
@@ -89,6 +93,8 @@ looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
                                             "not delivered", "could not be delivered",
                                             "bounce", "rejected", "delivery problem", NULL };
     if (view->dsn)
+        return TRUE;
+    if (subject && !has_autoreply_subject(subject) && gen_is_bounce_subject(subject))
         return TRUE;
     return contains_any(from, daemons) || contains_any(subject, subjects);
 }

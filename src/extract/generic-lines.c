@@ -148,6 +148,12 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
     g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
     if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
         return TRUE;
+    return gen_is_bounce_subject(subject);
+}
+
+gboolean
+gen_is_bounce_subject(const char *subject)
+{
     return subject && text_has_word(subject, gen_bounce_subjects);
 }
 

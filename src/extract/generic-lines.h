@@ -17,6 +17,9 @@ gboolean gen_is_failure_line(const char *line);
  * X-Failed-Recipients, a delivery-status part), and no reply, forward,
  * newsletter or other report? */
 gboolean gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject);
+/* Does the subject word a delivery failure or delay ("Undelivered Mail
+ * Returned to Sender", "Nondeliverable mail", "Unzustellbar: …")? */
+gboolean gen_is_bounce_subject(const char *subject);
 /* The folded name of a "Name: value" line, or NULL. */
 char *gen_line_label(const char *line);
 gboolean gen_label_in(const char *label, const char *const *labels);

@@ -36,6 +36,10 @@ static const char *const gen_bounce_subjects[] = {
     "mail delivery failed", "non-delivery", "nondelivery", "non delivery", "could not be delivered",
     "couldn't be delivered", "not delivered", "message not delivered", "mail failure",
     "warning: message", "delivery error", "delivery delayed", "undeliverable",
+    /* subjects of smaller MTAs that PHP-Bounce-Handler's bounce-subject list
+     * (bounce_driver.class.php) names */
+    "nondeliverable", "returned email", "returned e-mail", "returned to sender",
+    "mail transaction failed", "failure delivery", "message delayed",
     /* German */
     "unzustellbar", "nicht zustellbar", "zustellung fehlgeschlagen", "fehler bei der zustellung",
     "nicht zugestellt", "zustellungsbericht", "unzustellbare",

@@ -811,6 +811,8 @@ static const char bounce_notice_subject[] =
     "(?:undeliver|delivery (?:status|fail|failure|notification|problem)|returned mail"
     "|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
     "|mail (?:system )?error|^rejected:"
+    /* smaller MTAs' subjects (PHP-Bounce-Handler's bounce-subject list) */
+    "|nondeliverable|returned e-?mail|returned to sender|mail transaction failed|failure delivery"
     /* Outlook/Exchange's translated "Undeliverable:" prefixes */
     "|unzustellbar|nicht zustellbar|non remis|onbestelbaar|no se puede entregar"
     "|non recapitabile|olevererbart|kan ikke leveres|não é possível entregar)";
