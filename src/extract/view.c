@@ -117,8 +117,10 @@ static void walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth);
 static void
 walk_leaf(BtMsgView *v, GMimeObject *obj, Walk *w)
 {
+    /* XWall labels its RFC 3464 fields message/xdelivery-status
+     * (Mail::DeliveryStatus::BounceParser reads it the same way) */
     if (is_type(obj, "message", "delivery-status") || is_type(obj, "message", "global-delivery-status")
-        || is_type(obj, "message", "feedback-report")) {
+        || is_type(obj, "message", "xdelivery-status") || is_type(obj, "message", "feedback-report")) {
         g_autofree char *text = part_text(obj);
         append_text(w->dsn, text);
     } else if (is_type(obj, "text", "rfc822-headers") || is_type(obj, "text", "rfc822-header")
