@@ -128,6 +128,7 @@ bt_layouts_free(BtLayouts *lays)
         g_ptr_array_unref(lays->layouts);
     regex_free(lays->notice_from);
     regex_free(lays->notice_subject);
+    regex_free(lays->notice_reply);
     if (lays->docs)
         g_ptr_array_unref(lays->docs);
     bt_doc_cache_free(lays->cache);
@@ -817,6 +818,17 @@ static const char bounce_notice_subject[] =
     "|unzustellbar|nicht zustellbar|non remis|onbestelbaar|no se puede entregar"
     "|non recapitabile|olevererbart|kan ikke leveres|não é possível entregar)";
 
+/* A reply to or forward of a notice ("Re: Undelivered Mail Returned to
+ * Sender"): a letter about a bounce even when a postmaster writes it, so
+ * a mail-system From does not make it a notice either.  Only a reply
+ * prefix before failure wording counts: some MTAs title a notice with the
+ * original's own subject, which may be any "Re: …". */
+static const char bounce_notice_reply[] =
+    "(?i)^\\s*(?:(?:re|fwd?|aw|wg|tr|rv|sv|vs|rif|enc|antw)\\s*:\\s*)+"
+    "(?:undeliver|delivery (?:status|fail|failure|notification|problem)|returned mail"
+    "|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
+    "|nondeliverable|unzustellbar|non remis)";
+
 /* A header condition on one of the shared built-in regexes: the
  * condition does not own it. */
 static Cond *
@@ -839,10 +851,15 @@ bounce_notice_cond(Loader *ld, yaml_node_t *v)
     Cond *any = cond_new(COND_ANY);
     g_ptr_array_add(any->kids, builtin_header_cond("From", ld->lays->notice_from));
     g_ptr_array_add(any->kids, builtin_header_cond("Subject", ld->lays->notice_subject));
+    Cond *reply = cond_new(COND_NOT);
+    g_ptr_array_add(reply->kids, builtin_header_cond("Subject", ld->lays->notice_reply));
+    Cond *all = cond_new(COND_ALL);
+    g_ptr_array_add(all->kids, any);
+    g_ptr_array_add(all->kids, reply);
     if (want)
-        return any;
+        return all;
     Cond *not = cond_new(COND_NOT);
-    g_ptr_array_add(not->kids, any);
+    g_ptr_array_add(not->kids, all);
     return not;
 }
 
@@ -1354,6 +1371,7 @@ bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
     g_autoptr(BtLayouts) lays = g_new0(BtLayouts, 1);
     lays->notice_from = regex_new(bounce_notice_from);
     lays->notice_subject = regex_new(bounce_notice_subject);
+    lays->notice_reply = regex_new(bounce_notice_reply);
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
     g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) layout_file_free);

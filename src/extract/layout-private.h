@@ -145,5 +145,6 @@ struct _BtLayouts {
     struct _BtDocCache *cache; /* the memory they live in */
     Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
     Regex *notice_subject;
+    Regex *notice_reply;     /* a person's reply to or forward of a notice */
     pcre2_match_context *mctx;
 };
