@@ -31,6 +31,10 @@ bt_triage_message(const BtTriage *t, const BtMessage *msg)
 
 /* ---- problems and progress --------------------------------------------- */
 
+/* Problems (reported by the writer) and progress (shown by the reader)
+ * share stderr and the progress line. */
+static GMutex stderr_lock;
+
 typedef struct {
     gboolean quiet;
     gboolean progress;
@@ -38,6 +42,7 @@ typedef struct {
     gint64 last_shown;
     gboolean shown;
     BtBoard *board;
+    guint64 read;            /* entries the reader handed out */
     guint64 problems;        /* reported so far, in input order */
     guint64 mute_problems;   /* the first ones an earlier run already reported */
 } Report;
@@ -51,19 +56,23 @@ on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *wh
         return;
     if (r->quiet && kind == BT_PROBLEM_SKIPPED)
         return;
+    /* a file name may hold ESC sequences; the terminal must not run them */
+    g_autofree char *name = bt_text_escape_controls(origin);
+    g_autofree char *why = bt_text_escape_controls(what);
+    g_mutex_lock(&stderr_lock);
     if (r->shown) {               /* keep the message off the progress line */
         fputs("\r\033[K", stderr);
         r->shown = FALSE;
     }
-    /* a file name may hold ESC sequences; the terminal must not run them */
-    g_autofree char *name = bt_text_escape_controls(origin);
-    g_autofree char *why = bt_text_escape_controls(what);
     if (offset >= 0)
         g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, offset, why);
     else
         g_printerr("bouncetriage: %s: %s\n", name, why);
+    g_mutex_unlock(&stderr_lock);
 }
 
+/* On the way, the count is of messages read (the writer counts the ones
+ * parsed); at the end, of the messages parsed. */
 static void
 show_progress(Report *r, const BtSourceStats *st, gboolean last)
 {
@@ -73,9 +82,12 @@ show_progress(Report *r, const BtSourceStats *st, gboolean last)
     r->last_shown = now;
     double secs = MAX((now - r->started) / 1e6, 1e-3);
     double mb = st->bytes / 1e6;
+    guint64 messages = last ? st->messages : r->read;
+    g_mutex_lock(&stderr_lock);
     fprintf(stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %.1f MB, %.0f msg/s, %.1f MB/s%s",
-            st->messages, mb, st->messages / secs, mb / secs, last ? "\n" : "");
+            messages, mb, messages / secs, mb / secs, last ? "\n" : "");
     r->shown = !last;
+    g_mutex_unlock(&stderr_lock);
 }
 
 /* What extract could not read in full (MIME nested too deep, too many
@@ -241,8 +253,10 @@ read_one(Run *run, BtSource *src, guint64 next)
     bt_board_busy(board, BT_BOARD_READER, (gint64) next);
     BtEntry *e = bt_source_next_entry(src);
     bt_board_busy(board, BT_BOARD_READER, -1);
-    if (e)
+    if (e) {
         bt_board_started(board, e->seq, e->origin, e->offset);
+        run->report->read += e->bytes != NULL;
+    }
     show_progress(run->report, bt_source_stats(src), FALSE);
     return e;
 }
