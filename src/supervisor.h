@@ -1,4 +1,5 @@
-/* supervisor — a crash in triage costs one message, never the batch.
+/* supervisor — a crash while a message is parsed or triaged costs that one
+ * message, never the batch.
  *
  * The parent process only supervises: the batch runs in a child, which
  * publishes on a shared board which message each of its threads is on and
