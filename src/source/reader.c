@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 #define BLOCK_SIZE (64 * 1024)
-/* what the kind of input and its line ends are decided on */
+/* what the kind of input and its line ends are decided on: the first
+ * block is this long unless the input is shorter */
 #define SNIFF_SIZE 4096
 /* "a:b" and a line end: nothing shorter can hold a header field */
 #define MIN_MESSAGE_SIZE 4
@@ -107,26 +108,37 @@ bt_reader_bytes(BtReader *r)
     return (guint64) read;
 }
 
+/* One read of up to size bytes into buf: what the input has now, 0 at
+ * its end, -1 on error (r->error set). */
+static gssize
+read_some(BtReader *r, char *buf, gsize size)
+{
+    errno = 0;
+    ssize_t n = g_mime_stream_read(r->input, buf, size);
+    if (n < 0) {
+        r->error = errno ? errno : EIO;
+        return -1;
+    }
+    r->bytes += (guint64) n;
+    if (n > 0)
+        r->last_byte = (unsigned char) buf[n - 1];
+    return n;
+}
+
 /* Read up to size bytes into buf; fewer only at the end of the input; -1
- * on error (r->error set). */
+ * on error. */
 static gssize
 read_block(BtReader *r, char *buf, gsize size)
 {
     gsize got = 0;
     while (got < size) {
-        errno = 0;
-        ssize_t n = g_mime_stream_read(r->input, buf + got, size - got);
-        if (n < 0) {
-            r->error = errno ? errno : EIO;
+        gssize n = read_some(r, buf + got, size - got);
+        if (n < 0)
             return -1;
-        }
         if (n == 0)
             break;
         got += (gsize) n;
     }
-    r->bytes += got;
-    if (got > 0)
-        r->last_byte = (unsigned char) buf[got - 1];
     return (gssize) got;
 }
 
@@ -184,7 +196,7 @@ static gboolean
 open_input(BtReader *r)
 {
     r->block = g_malloc(HELD_MAX + BLOCK_SIZE);
-    gssize n = read_block(r, r->block, BLOCK_SIZE);
+    gssize n = read_block(r, r->block, SNIFF_SIZE);
 
     if (n < 0) {
         finish(r);
@@ -204,13 +216,12 @@ open_input(BtReader *r)
         return FALSE;
     }
 
-    gsize sniff = MIN((gsize) n, (gsize) SNIFF_SIZE);
     /* blank-looking lines or a ">From " residue before the header: skipped */
-    gsize junk = bt_header_junk_length(r->block, sniff);
-    r->mbox = sniff - junk >= 5 && memcmp(r->block + junk, "From ", 5) == 0;
-    r->cr = memchr(r->block, '\r', sniff) != NULL;
+    gsize junk = bt_header_junk_length(r->block, (gsize) n);
+    r->mbox = (gsize) n - junk >= 5 && memcmp(r->block + junk, "From ", 5) == 0;
+    r->cr = memchr(r->block, '\r', (gsize) n) != NULL;
     r->split = bt_cap_splitter_new(r->mbox, r->cr, on_piece, r);
-    gboolean last = (gsize) n < BLOCK_SIZE;
+    gboolean last = n < SNIFF_SIZE;
     feed(r, r->block + junk, (gsize) n - junk, last);
     if (last)
         finish(r);
@@ -219,12 +230,13 @@ open_input(BtReader *r)
     return TRUE;
 }
 
-/* The next block through the splitter. */
+/* What the input has now through the splitter: a message is handed out
+ * as soon as the next one starts, not when a block is full (a slow pipe). */
 static void
 read_more(BtReader *r)
 {
-    gssize n = read_block(r, r->block + r->held, BLOCK_SIZE);
-    gboolean last = n < (gssize) BLOCK_SIZE;
+    gssize n = read_some(r, r->block + r->held, BLOCK_SIZE);
+    gboolean last = n <= 0;
     feed(r, r->block, r->held + (gsize) MAX(n, 0), last);
     if (last)
         finish(r);
