@@ -264,7 +264,7 @@ read_one(Run *run, BtSource *src, guint64 next)
 /* ---- the parallel machinery -------------------------------------------- */
 
 /* What may be in flight (read, not yet written): at most 2 batches per
- * worker, and messages as weighed by message_weight: the reader reads a
+ * worker, and messages as weighed by entry_weight: the reader reads a
  * batch only while less than BYTES_IN_FLIGHT is in flight.  The bytes
  * matter as much as the count: 64 messages of a thousand parts each are
  * 64 times what one job holds, and a message over the budget is the only
