@@ -325,7 +325,6 @@ typedef struct {
     GAsyncQueue *done;       /* Batch* of bounces */
     Budget budget;
     guint64 total;           /* set once reading ends; G_MAXUINT64 until then */
-    guint64 first_batch;     /* seq of the first batch */
     gint next_worker;
     GMutex lock;
 } Pool;
@@ -338,7 +337,6 @@ static gpointer stop_marker = &stop_marker;
 
 typedef struct {
     guint64 seq;             /* batch number, in input order */
-    guint64 first;           /* seq of its first message; the others follow */
     gsize weight;            /* of its messages, for the budget */
     GArray *items;           /* Item */
 } Batch;
@@ -403,7 +401,6 @@ read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight
         if (!batch) {
             batch = g_new0(Batch, 1);
             batch->seq = seq;
-            batch->first = e->seq;
             batch->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), BATCH_SIZE);
         }
         *next = e->seq + 1;
