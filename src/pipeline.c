@@ -1,7 +1,10 @@
 /* Batch triage.  With one job everything runs inline.  With N jobs the
- * main thread reads messages, N workers triage them, and a writer thread
- * prints results strictly in input order; a budget bounds the batches and
- * the bytes in flight, so memory stays flat however big the input.
+ * main thread only finds where messages are and takes their bytes
+ * (source entries), N workers parse and triage them, and a writer thread
+ * reports problems and prints results strictly in input order; a budget
+ * bounds the batches and the bytes in flight, so memory stays flat
+ * however big the input.  A message's GMime objects are built, read and
+ * freed on the one worker that holds it.
  *
  * The batch runs under the supervisor (supervisor.h): every thread says on
  * the board which message it is on, and output reaches stdout only in
@@ -10,7 +13,6 @@
 #define _GNU_SOURCE   /* fopencookie */
 #include "config.h"
 #include "pipeline.h"
-#include "source/cap-filter.h"
 #include "source/source.h"
 #include "supervisor.h"
 
@@ -29,6 +31,10 @@ bt_triage_message(const BtTriage *t, const BtMessage *msg)
 
 /* ---- problems and progress --------------------------------------------- */
 
+/* Problems (reported by the writer) and progress (shown by the reader)
+ * share stderr and the progress line. */
+static GMutex stderr_lock;
+
 typedef struct {
     gboolean quiet;
     gboolean progress;
@@ -36,6 +42,7 @@ typedef struct {
     gint64 last_shown;
     gboolean shown;
     BtBoard *board;
+    guint64 read;            /* entries the reader handed out */
     guint64 problems;        /* reported so far, in input order */
     guint64 mute_problems;   /* the first ones an earlier run already reported */
 } Report;
@@ -49,19 +56,23 @@ on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *wh
         return;
     if (r->quiet && kind == BT_PROBLEM_SKIPPED)
         return;
+    /* a file name may hold ESC sequences; the terminal must not run them */
+    g_autofree char *name = bt_text_escape_controls(origin);
+    g_autofree char *why = bt_text_escape_controls(what);
+    g_mutex_lock(&stderr_lock);
     if (r->shown) {               /* keep the message off the progress line */
         fputs("\r\033[K", stderr);
         r->shown = FALSE;
     }
-    /* a file name may hold ESC sequences; the terminal must not run them */
-    g_autofree char *name = bt_text_escape_controls(origin);
-    g_autofree char *why = bt_text_escape_controls(what);
     if (offset >= 0)
         g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, offset, why);
     else
         g_printerr("bouncetriage: %s: %s\n", name, why);
+    g_mutex_unlock(&stderr_lock);
 }
 
+/* On the way, the count is of messages read (the writer counts the ones
+ * parsed); at the end, of the messages parsed. */
 static void
 show_progress(Report *r, const BtSourceStats *st, gboolean last)
 {
@@ -71,9 +82,12 @@ show_progress(Report *r, const BtSourceStats *st, gboolean last)
     r->last_shown = now;
     double secs = MAX((now - r->started) / 1e6, 1e-3);
     double mb = st->bytes / 1e6;
+    guint64 messages = last ? st->messages : r->read;
+    g_mutex_lock(&stderr_lock);
     fprintf(stderr, "\r\033[K%" G_GUINT64_FORMAT " messages, %.1f MB, %.0f msg/s, %.1f MB/s%s",
-            st->messages, mb, st->messages / secs, mb / secs, last ? "\n" : "");
+            messages, mb, messages / secs, mb / secs, last ? "\n" : "");
     r->shown = !last;
+    g_mutex_unlock(&stderr_lock);
 }
 
 /* What extract could not read in full (MIME nested too deep, too many
@@ -165,27 +179,40 @@ typedef struct {
     const BtTriage *triage;
     const BtResume *resume;
     gboolean replay;         /* messages an earlier run wrote are triaged again, in silence */
+    BtSource *src;
     BtSink *sink;
     Out out;
     Report *report;
 } Run;
 
-/* NULL when the message is not to be triaged: it crashed an earlier run,
- * or an earlier run wrote it and nothing depends on it. */
-static BtBounce *
-triage_one(Run *run, BtMessage *msg, int thread)
+/* An entry on its way through: what the reader found, then what triage
+ * made of it. */
+typedef struct {
+    BtEntry *entry;          /* its bytes are gone once parsed; its problems stay */
+    BtBounce *bounce;        /* NULL: not a message, or not to be triaged */
+} Item;
+
+/* Parse an entry and triage its message, unless it crashed an earlier run.
+ * A message an earlier run wrote is parsed again (its problems count
+ * towards the ones to mute) but triaged only when something depends on
+ * it.  Parse and triage are one span on the board: a crash in either is
+ * this message's. */
+static void
+triage_one(Run *run, Item *item, int thread)
 {
     const BtResume *r = run->resume;
-    guint64 seq = msg->seq;
-    BtBounce *b = NULL;
-    gboolean crashed = r->crashed && g_hash_table_contains(r->crashed, &seq);
-    if (!crashed && (seq >= r->written || run->replay)) {
-        bt_board_busy(r->board, thread, (gint64) seq);
-        b = bt_triage_message(run->triage, msg);
-        bt_board_busy(r->board, thread, -1);
+    guint64 seq = item->entry->seq;
+    if (r->crashed && g_hash_table_contains(r->crashed, &seq)) {
+        g_clear_pointer(&item->entry->bytes, g_byte_array_unref);
+        return;
     }
-    bt_message_free(msg);
-    return b;
+    if (!item->entry->bytes)
+        return;
+    bt_board_busy(r->board, thread, (gint64) seq);
+    g_autoptr(BtMessage) msg = bt_entry_parse(item->entry);
+    if (msg && (seq >= r->written || run->replay))
+        item->bounce = bt_triage_message(run->triage, msg);
+    bt_board_busy(r->board, thread, -1);
 }
 
 /* What every bounce goes through on its way out, on one thread: the
@@ -194,8 +221,12 @@ triage_one(Run *run, BtMessage *msg, int thread)
  * their state (the checks' cache, --summary, csv's header) is what it
  * was, but nothing of it is shown. */
 static void
-write_one(Run *run, guint64 seq, BtBounce *b)
+write_one(Run *run, Item *item)
 {
+    guint64 seq = item->entry->seq;
+    BtBounce *b = item->bounce;
+    bt_source_report(run->src, item->entry);
+    g_clear_pointer(&item->entry, bt_entry_free);
     if (b) {
         gboolean muted = seq < run->resume->written;
         bt_board_busy(run->resume->board, BT_BOARD_WRITER, (gint64) seq);
@@ -214,24 +245,26 @@ write_one(Run *run, guint64 seq, BtBounce *b)
     }
 }
 
-/* The next message, with the board told that the reader is on it. */
-static BtMessage *
+/* The next entry, with the board told that the reader is on it. */
+static BtEntry *
 read_one(Run *run, BtSource *src, guint64 next)
 {
     BtBoard *board = run->resume->board;
     bt_board_busy(board, BT_BOARD_READER, (gint64) next);
-    BtMessage *msg = bt_source_next(src);
+    BtEntry *e = bt_source_next_entry(src);
     bt_board_busy(board, BT_BOARD_READER, -1);
-    if (msg)
-        bt_board_started(board, msg);
+    if (e) {
+        bt_board_started(board, e->seq, e->origin, e->offset);
+        run->report->read += e->bytes != NULL;
+    }
     show_progress(run->report, bt_source_stats(src), FALSE);
-    return msg;
+    return e;
 }
 
 /* ---- the parallel machinery -------------------------------------------- */
 
 /* What may be in flight (read, not yet written): at most 2 batches per
- * worker, and messages as weighed by message_weight: the reader reads a
+ * worker, and messages as weighed by entry_weight: the reader reads a
  * batch only while less than BYTES_IN_FLIGHT is in flight.  The bytes
  * matter as much as the count: 64 messages of a thousand parts each are
  * 64 times what one job holds, and a message over the budget is the only
@@ -275,22 +308,15 @@ budget_give(Budget *b, gsize bytes)
 }
 
 /* GMime's objects for one part (header list, content type, stream)
- * take about this much; a message's weight counts them with its bytes. */
+ * take about this much while a worker holds the message; an entry's weight
+ * counts them, as many as it has boundary lines, with its bytes. */
 #define PART_WEIGHT 2048
 
-static void
-count_part(GMimeObject *parent G_GNUC_UNUSED, GMimeObject *part G_GNUC_UNUSED, gpointer data)
-{
-    (*(gsize *) data)++;
-}
-
 static gsize
-message_weight(const BtMessage *msg)
+entry_weight(const BtEntry *e)
 {
-    gsize parts = 1;
-    if (msg->mime)
-        g_mime_message_foreach(msg->mime, count_part, &parts);
-    return MIN(msg->size, (gsize) BT_MAX_MESSAGE_BYTES) + parts * PART_WEIGHT;
+    gsize bytes = e->bytes ? e->bytes->len : 0;
+    return bytes + (e->boundaries + 1) * PART_WEIGHT;
 }
 
 typedef struct {
@@ -299,7 +325,6 @@ typedef struct {
     GAsyncQueue *done;       /* Batch* of bounces */
     Budget budget;
     guint64 total;           /* set once reading ends; G_MAXUINT64 until then */
-    guint64 first_batch;     /* seq of the first batch */
     gint next_worker;
     GMutex lock;
 } Pool;
@@ -312,9 +337,8 @@ static gpointer stop_marker = &stop_marker;
 
 typedef struct {
     guint64 seq;             /* batch number, in input order */
-    guint64 first;           /* seq of its first message; the others follow */
     gsize weight;            /* of its messages, for the budget */
-    GPtrArray *items;        /* BtMessage* on the way in, BtBounce* (or NULL) on the way out */
+    GArray *items;           /* Item */
 } Batch;
 
 static gpointer
@@ -327,7 +351,7 @@ worker_main(gpointer data)
         if ((gpointer) batch == stop_marker)
             return NULL;
         for (guint i = 0; i < batch->items->len; i++)
-            batch->items->pdata[i] = triage_one(p->run, batch->items->pdata[i], thread);
+            triage_one(p->run, &g_array_index(batch->items, Item, i), thread);
         g_async_queue_push(p->done, batch);
     }
 }
@@ -355,8 +379,8 @@ writer_main(gpointer data)
         while ((batch = g_hash_table_lookup(pending, &next))) {
             g_hash_table_remove(pending, &next);
             for (guint i = 0; i < batch->items->len; i++)
-                write_one(p->run, batch->first + i, batch->items->pdata[i]);
-            g_ptr_array_unref(batch->items);
+                write_one(p->run, &g_array_index(batch->items, Item, i));
+            g_array_unref(batch->items);
             budget_give(&p->budget, batch->weight);
             g_free(batch);
             next++;
@@ -365,24 +389,24 @@ writer_main(gpointer data)
     return NULL;
 }
 
-/* The next batch of up to BATCH_SIZE messages, and no heavier than a
+/* The next batch of up to BATCH_SIZE entries, and no heavier than a
  * share of the budget, or NULL at the end. */
 static Batch *
 read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight)
 {
     Batch *batch = NULL;
-    BtMessage *msg;
+    BtEntry *e;
     while ((!batch || (batch->items->len < BATCH_SIZE && batch->weight < max_weight))
-           && (msg = read_one(run, src, *next))) {
+           && (e = read_one(run, src, *next))) {
         if (!batch) {
             batch = g_new0(Batch, 1);
             batch->seq = seq;
-            batch->first = msg->seq;
-            batch->items = g_ptr_array_sized_new(BATCH_SIZE);
+            batch->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), BATCH_SIZE);
         }
-        *next = msg->seq + 1;
-        g_ptr_array_add(batch->items, msg);
-        batch->weight += message_weight(msg);
+        *next = e->seq + 1;
+        batch->weight += entry_weight(e);
+        Item item = { .entry = e };
+        g_array_append_val(batch->items, item);
     }
     return batch;
 }
@@ -440,12 +464,13 @@ static gboolean
 run_inline(Run *run, BtSource *src, guint64 *next, guint64 until)
 {
     while (*next < until) {
-        BtMessage *msg = read_one(run, src, *next);
-        if (!msg)
+        BtEntry *e = read_one(run, src, *next);
+        if (!e)
             return FALSE;
-        guint64 seq = msg->seq;
-        *next = seq + 1;
-        write_one(run, seq, triage_one(run, msg, BT_BOARD_WORKER0));
+        *next = e->seq + 1;
+        Item item = { .entry = e };
+        triage_one(run, &item, BT_BOARD_WORKER0);
+        write_one(run, &item);
     }
     return TRUE;
 }
@@ -497,6 +522,7 @@ run_batch(const BtResume *resume, gpointer data)
     g_autoptr(BtSource) src = bt_source_new((const char *const *) opt->paths, on_problem, &rep);
     if (resume->spool_fd >= 0)
         bt_source_spool_stdin(src, resume->spool_fd);
+    run.src = src;
     run.sink = bt_sink_new(run.out.file, opt->format,
                            opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
     /* the report and the suppression list see every bounce the sink writes,

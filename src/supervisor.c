@@ -39,15 +39,15 @@ struct _BtBoard {
 /* ---- the child's side ---------------------------------------------------- */
 
 void
-bt_board_started(BtBoard *b, const BtMessage *msg)
+bt_board_started(BtBoard *b, guint64 seq, const char *origin, gint64 offset)
 {
     if (!b)
         return;
-    Slot *s = &b->ring[msg->seq % BT_BOARD_RING];
-    s->seq = msg->seq;
-    s->offset = msg->offset;
-    g_strlcpy(s->origin, msg->origin, sizeof s->origin);
-    b->started = msg->seq + 1;
+    Slot *s = &b->ring[seq % BT_BOARD_RING];
+    s->seq = seq;
+    s->offset = offset;
+    g_strlcpy(s->origin, origin, sizeof s->origin);
+    b->started = seq + 1;
 }
 
 void
@@ -192,8 +192,8 @@ after_crash(BtBoard *b, BtResume *r, int sig, guint *blind)
         *blind = 0;
         return TRUE;
     }
-    /* nothing to blame: the reader itself (GMime's parser), or between
-     * messages.  Once more from where it was; twice at the same point
+    /* nothing to blame: the reader itself (finding the messages; they
+     * are parsed by the workers, under their name), or between messages.  Once more from where it was; twice at the same point
      * is not chance. */
     if (*blind > 0 && b->written <= r->written) {
         g_printerr("bouncetriage: reading the input crashed (%s) after %" G_GUINT64_FORMAT

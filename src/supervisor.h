@@ -1,4 +1,5 @@
-/* supervisor — a crash in triage costs one message, never the batch.
+/* supervisor — a crash while a message is parsed or triaged costs that one
+ * message, never the batch.
  *
  * The parent process only supervises: the batch runs in a child, which
  * publishes on a shared board which message each of its threads is on and
@@ -45,7 +46,8 @@ typedef int (*BtBatchFunc)(const BtResume *resume, gpointer data);
 int bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data);
 
 /* Called by the batch (NULL board: nothing happens). */
-void bt_board_started(BtBoard *board, const BtMessage *msg);
+/* The reader handed out entry `seq` (offset: its mbox offset or -1). */
+void bt_board_started(BtBoard *board, guint64 seq, const char *origin, gint64 offset);
 void bt_board_busy(BtBoard *board, int thread, gint64 seq);
 void bt_board_written(BtBoard *board, guint64 messages);
 void bt_board_problem(BtBoard *board);

@@ -9,6 +9,7 @@ typedef enum { FAULT_NONE, FAULT_ABORT, FAULT_SEGV, FAULT_OOM } FaultKind;
 
 typedef struct {
     FaultKind kind;
+    gboolean parse;          /* in the parse step, not in extraction */
     char *marker;
 } Fault;
 
@@ -22,6 +23,11 @@ fault_parse(gpointer data)
     if (!colon || !colon[1])
         return &fault;
     gsize n = colon - spec;
+    if (n > 6 && strncmp(spec, "parse-", 6) == 0) {
+        fault.parse = TRUE;
+        spec += 6;
+        n -= 6;
+    }
     if (n == 5 && strncmp(spec, "abort", n) == 0)
         fault.kind = FAULT_ABORT;
     else if (n == 4 && strncmp(spec, "segv", n) == 0)
@@ -47,16 +53,16 @@ exhaust_memory(void)
     abort();
 }
 
-void
-bt_test_fault_maybe(GMimeMessage *mime)
+static const Fault *
+fault_get(void)
 {
     static GOnce once = G_ONCE_INIT;
-    const Fault *fault = g_once(&once, fault_parse, NULL);
-    if (fault->kind == FAULT_NONE || !mime)
-        return;
-    const char *subject = g_mime_object_get_header(GMIME_OBJECT(mime), "Subject");
-    if (!subject || !strstr(subject, fault->marker))
-        return;
+    return g_once(&once, fault_parse, NULL);
+}
+
+static void
+fault_fire(const Fault *fault)
+{
     switch (fault->kind) {
     case FAULT_ABORT:
         abort();
@@ -68,4 +74,44 @@ bt_test_fault_maybe(GMimeMessage *mime)
     case FAULT_NONE:
         break;
     }
+}
+
+void
+bt_test_fault_maybe(GMimeMessage *mime)
+{
+    const Fault *fault = fault_get();
+    if (fault->kind == FAULT_NONE || fault->parse || !mime)
+        return;
+    const char *subject = g_mime_object_get_header(GMIME_OBJECT(mime), "Subject");
+    if (subject && strstr(subject, fault->marker))
+        fault_fire(fault);
+}
+
+/* The Subject line of the raw header (up to the first empty line) holds
+ * the marker. */
+static gboolean
+raw_subject_has(const char *data, gsize len, const char *marker)
+{
+    const char *end = data + len;
+    for (const char *line = data; line < end;) {
+        const char *nl = memchr(line, '\n', (gsize) (end - line));
+        const char *stop = nl ? nl : end;
+        if (stop == line || (stop - line == 1 && *line == '\r'))
+            return FALSE;                /* the end of the header */
+        if (stop - line > 8 && g_ascii_strncasecmp(line, "Subject:", 8) == 0) {
+            g_autofree char *text = g_strndup(line, (gsize) (stop - line));
+            if (strstr(text, marker))
+                return TRUE;
+        }
+        line = nl ? nl + 1 : end;
+    }
+    return FALSE;
+}
+
+void
+bt_test_fault_parse(const char *data, gsize len)
+{
+    const Fault *fault = fault_get();
+    if (fault->kind != FAULT_NONE && fault->parse && raw_subject_has(data, len, fault->marker))
+        fault_fire(fault);
 }

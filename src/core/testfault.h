@@ -8,9 +8,16 @@
  * and touches memory until an allocation fails, then GLib aborts; capped
  * at 8 GiB so that a run without an address-space limit still ends).  The
  * fault fires when the message's top-level Subject contains MARKER.  Unset
- * or malformed: nothing happens; the cost is one getenv per process. */
+ * or malformed: nothing happens; the cost is one getenv per process.
+ *
+ * KIND `parse-abort`, `parse-segv` or `parse-oom` does the same one step
+ * earlier, where the source hands the message's bytes to GMime's parser
+ * (bt_entry_parse): MARKER is looked for on the Subject line of the raw
+ * header, since nothing is parsed yet. */
 #pragma once
 
 #include <gmime/gmime.h>
 
 void bt_test_fault_maybe(GMimeMessage *mime);
+/* The parse-KIND faults, on a message's raw bytes. */
+void bt_test_fault_parse(const char *data, gsize len);

@@ -32,6 +32,17 @@ typedef struct {
     gint64 message_start;    /* output offset */
 } Scan;
 
+struct _BtCapSplitter {
+    Scan scan;
+    gboolean started;        /* a message is being collected */
+    GByteArray *out;         /* its bytes so far */
+    gint64 offset;           /* input offset of its From line, -1 when not mbox */
+    gboolean cut, cut_parts;
+    guint boundaries;        /* its lines that start with "--" */
+    BtCapMessageFunc done;
+    gpointer data;
+};
+
 struct _BtCapFilter {
     GMimeFilter parent_instance;
     Scan scan;
@@ -54,7 +65,8 @@ scan_init(Scan *s, gboolean mbox, gboolean cr)
  * itself from its start, nothing is copied (`direct` counts it); the
  * first byte dropped or added switches to copying into `out`. */
 typedef struct {
-    BtCapFilter *filter;     /* NULL in buffer mode */
+    BtCapFilter *filter;     /* NULL in buffer and splitter mode */
+    BtCapSplitter *split;    /* splitter mode: output goes to split->out */
     const char *in;          /* the input block */
     char *out;               /* where output goes once copied */
     gsize direct;            /* bytes passed on in place, from `in` */
@@ -69,7 +81,9 @@ emit(Scan *s, Sink *k, const char *p, gsize n)
 {
     if (n == 0)
         return;
-    if (!k->copying && p == k->in + k->direct) {
+    if (k->split) {
+        g_byte_array_append(k->split->out, (const guint8 *) p, (guint) n);
+    } else if (!k->copying && p == k->in + k->direct) {
         k->direct += n;
     } else {
         if (!k->copying) {
@@ -104,11 +118,17 @@ cut_message(Scan *s, Sink *k, gboolean parts)
     s->drop_message = TRUE;
     k->cut = TRUE;
     k->cut_parts = parts;
+    if (k->split) {
+        k->split->cut = TRUE;
+        k->split->cut_parts = parts;
+    }
     if (k->filter) {
         Cut c = { s->message_start, parts };
         g_array_append_val(k->filter->cuts, c);
     }
 }
+
+static void split_boundary(BtCapSplitter *split, gint64 offset);
 
 /* A line begins at p; `avail` bytes of it are at hand. */
 static void
@@ -123,11 +143,15 @@ start_line(Scan *s, Sink *k, const char *p, gsize avail)
         if (dropping)
             resume(s, k);
         s->message_start = s->out_pos;
+        if (k->split)
+            split_boundary(k->split, s->in_pos);
         return;
     }
     if (s->drop_message || avail < 2 || p[0] != '-' || p[1] != '-')
         return;
     s->multipart = TRUE;
+    if (k->split)
+        k->split->boundaries++;
     if (++s->boundaries > BT_MAX_PARTS) {
         cut_message(s, k, TRUE);
         return;
@@ -345,4 +369,78 @@ bt_cap_copy(const char *data, gsize len, char **note)
         memcpy(out->data, data, k.direct);
     g_byte_array_set_size(out, (guint) (k.copying ? k.copied : k.direct));
     return out;
+}
+
+/* ---- the splitter ------------------------------------------------------- */
+
+/* A message's bytes start small: most bounces are a few KiB. */
+#define SPLIT_FIRST_SIZE 8192
+
+static void
+split_start(BtCapSplitter *split, gint64 offset)
+{
+    split->started = TRUE;
+    split->out = g_byte_array_sized_new(SPLIT_FIRST_SIZE);
+    split->offset = offset;
+    split->cut = split->cut_parts = FALSE;
+    split->boundaries = 0;
+}
+
+/* The message being collected is complete: hand it over. */
+static void
+split_deliver(BtCapSplitter *split)
+{
+    if (!split->started)
+        return;
+    BtCapPiece piece = {
+        .bytes = g_steal_pointer(&split->out),
+        .offset = split->offset,
+        .note = split->cut ? cut_note(split->cut_parts) : NULL,
+        .boundaries = split->boundaries,
+    };
+    split->started = FALSE;
+    split->done(&piece, split->data);
+}
+
+/* A From line at input offset `offset` starts a new message. */
+static void
+split_boundary(BtCapSplitter *split, gint64 offset)
+{
+    split_deliver(split);
+    split_start(split, offset);
+}
+
+BtCapSplitter *
+bt_cap_splitter_new(gboolean mbox, gboolean cr, BtCapMessageFunc done, gpointer data)
+{
+    BtCapSplitter *split = g_new0(BtCapSplitter, 1);
+    scan_init(&split->scan, mbox, cr);
+    split->done = done;
+    split->data = data;
+    if (!mbox)                 /* one message, from the first byte */
+        split_start(split, -1);
+    return split;
+}
+
+gsize
+bt_cap_splitter_feed(BtCapSplitter *split, const char *data, gsize len, gboolean last)
+{
+    Sink k = { .split = split, .in = data };
+    return scan(&split->scan, &k, data, data + len, last);
+}
+
+void
+bt_cap_splitter_finish(BtCapSplitter *split)
+{
+    split_deliver(split);
+}
+
+void
+bt_cap_splitter_free(BtCapSplitter *split)
+{
+    if (!split)
+        return;
+    if (split->out)
+        g_byte_array_unref(split->out);
+    g_free(split);
 }

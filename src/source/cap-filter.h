@@ -48,3 +48,29 @@ char *bt_cap_filter_take_note(BtCapFilter *filter, gint64 start);
  * give the parser under the same caps, or NULL when that is all of them;
  * *note says why the message was cut (NULL if it was not). */
 GByteArray *bt_cap_copy(const char *data, gsize len, char **note);
+
+/* The same caps for a reader that finds the mbox From lines itself and
+ * keeps each message's bytes for a parser elsewhere (another thread): the
+ * input is scanned as it streams by, and each message's capped bytes are
+ * handed over whole, as soon as the next From line (or the end) is seen. */
+typedef struct _BtCapSplitter BtCapSplitter;
+typedef struct {
+    GByteArray *bytes;       /* what the parser is to get of the message */
+    gint64 offset;           /* input offset of its From line; -1 when not mbox */
+    char *note;              /* why it was cut, or NULL */
+    guint boundaries;        /* its lines starting with "--": about its part count */
+} BtCapPiece;
+/* Takes over piece->bytes and piece->note. */
+typedef void (*BtCapMessageFunc)(BtCapPiece *piece, gpointer data);
+
+/* mbox and cr as for bt_cap_filter_new; without mbox, all the input is
+ * one message. */
+BtCapSplitter *bt_cap_splitter_new(gboolean mbox, gboolean cr, BtCapMessageFunc done,
+                                   gpointer data);
+/* Scans the next `len` bytes of input; returns how many bytes at their end
+ * were held back (a line start too short to tell), to be given again at
+ * the start of the next call.  0 when `last`. */
+gsize bt_cap_splitter_feed(BtCapSplitter *split, const char *data, gsize len, gboolean last);
+/* The input is done: hands over the last message. */
+void bt_cap_splitter_finish(BtCapSplitter *split);
+void bt_cap_splitter_free(BtCapSplitter *split);

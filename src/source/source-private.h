@@ -9,3 +9,9 @@
  * problems ("-" for stdin). */
 BtSource *bt_source_new_for_fd(int fd, const char *origin, BtProblemFunc problem,
                                gpointer user_data);
+
+/* Entries, for the reader and the source. */
+BtEntry *bt_entry_new(const char *origin);
+BtEntry *bt_entry_new_problem(const char *origin, BtProblemKind kind, gint64 offset,
+                              const char *what);
+void bt_entry_add_problem(BtEntry *entry, BtProblemKind kind, gint64 offset, const char *what);

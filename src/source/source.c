@@ -1,9 +1,11 @@
 /* source — walks the inputs named on the command line and hands out their
- * messages one at a time.  A queue holds what is left to visit, in order:
+ * entries one at a time.  A queue holds what is left to visit, in order:
  * a directory is replaced by its entries (sorted by name; a maildir gives
  * cur/ then new/), a file or descriptor becomes a reader (reader.c) that is
  * drained before the queue moves on.  Nothing is opened before
- * bt_source_next reaches it, so problems are reported in input order. */
+ * bt_source_next_entry reaches it, and a problem travels as an entry, so
+ * that problems are reported in input order however the entries are
+ * parsed. */
 #include "source/source-private.h"
 
 #include "source/reader.h"
@@ -33,7 +35,9 @@ struct _BtSource {
     gpointer user_data;
     GQueue pending;         /* Input *, in reading order */
     BtReader *reader;       /* the input being read, if any */
+    GQueue problems;        /* BtEntry* of problems met opening inputs */
     guint64 seq;
+    guint64 message_seq;    /* bt_source_next's count of messages */
     guint64 bytes_done;     /* bytes of the inputs already finished */
     int spool_fd;           /* stdin's spool, -1: none (or used) */
     BtSourceStats stats;
@@ -58,24 +62,27 @@ input_free(gpointer p)
 }
 
 /* Every problem goes through here to be counted. */
-static void
-source_report(BtProblemKind kind, const char *origin, gint64 offset, const char *what,
-              gpointer data)
+void
+bt_source_report(BtSource *src, const BtEntry *e)
 {
-    BtSource *src = data;
-    if (kind == BT_PROBLEM_UNREADABLE)
-        src->stats.unreadable++;
-    else
-        src->stats.skipped++;
-    if (src->problem)
-        src->problem(kind, origin, offset, what, src->user_data);
+    if (e->parsed)
+        src->stats.messages++;
+    for (guint i = 0; e->problems && i < e->problems->len; i++) {
+        const BtProblem *p = e->problems->pdata[i];
+        if (p->kind == BT_PROBLEM_UNREADABLE)
+            src->stats.unreadable++;
+        else
+            src->stats.skipped++;
+        if (src->problem)
+            src->problem(p->kind, e->origin, p->offset, p->what, src->user_data);
+    }
 }
 
 static void
 report_errno(BtSource *src, const char *path, const char *doing, int err)
 {
     g_autofree char *what = g_strdup_printf("%s: %s", doing, g_strerror(err));
-    source_report(BT_PROBLEM_UNREADABLE, path, -1, what, src);
+    g_queue_push_tail(&src->problems, bt_entry_new_problem(path, BT_PROBLEM_UNREADABLE, -1, what));
 }
 
 static BtSource *
@@ -86,6 +93,7 @@ source_new(BtProblemFunc problem, gpointer user_data)
     src->user_data = user_data;
     src->spool_fd = -1;
     g_queue_init(&src->pending);
+    g_queue_init(&src->problems);
     return src;
 }
 
@@ -121,6 +129,7 @@ bt_source_free(BtSource *src)
         return;
     bt_reader_free(src->reader);
     g_queue_clear_full(&src->pending, input_free);
+    g_queue_clear_full(&src->problems, (GDestroyNotify) bt_entry_free);
     g_free(src);
 }
 
@@ -218,7 +227,7 @@ open_file(BtSource *src, const char *path)
         report_errno(src, path, "cannot open", errno);
         return;
     }
-    src->reader = bt_reader_new(fd, TRUE, path, source_report, src);
+    src->reader = bt_reader_new(fd, TRUE, path);
 }
 
 /* Start on the next input: a reader for a file, more queue entries for a
@@ -230,13 +239,13 @@ open_input(BtSource *src, Input *in)
 
     if (in->kind == INPUT_FD && in->fd == STDIN_FILENO && src->spool_fd >= 0) {
         GMimeStream *spooled = bt_spool_stream_new(in->fd, src->spool_fd);
-        src->reader = bt_reader_new_for_stream(spooled, in->path, source_report, src);
+        src->reader = bt_reader_new_for_stream(spooled, in->path);
         g_object_unref(spooled);
         src->spool_fd = -1;    /* stdin named twice: the second time it is empty */
         return;
     }
     if (in->kind == INPUT_FD) {
-        src->reader = bt_reader_new(in->fd, FALSE, in->path, source_report, src);
+        src->reader = bt_reader_new(in->fd, FALSE, in->path);
         return;
     }
     if (stat(in->path, &st) != 0) {
@@ -257,17 +266,23 @@ open_input(BtSource *src, Input *in)
     open_file(src, in->path);
 }
 
-BtMessage *
-bt_source_next(BtSource *src)
+static BtEntry *
+numbered(BtSource *src, BtEntry *e)
+{
+    e->seq = src->seq++;
+    return e;
+}
+
+BtEntry *
+bt_source_next_entry(BtSource *src)
 {
     for (;;) {
+        BtEntry *e = g_queue_pop_head(&src->problems);
+        if (e)
+            return numbered(src, e);
         if (src->reader) {
-            BtMessage *msg = bt_reader_next(src->reader);
-            if (msg) {
-                msg->seq = src->seq++;
-                src->stats.messages++;
-                return msg;
-            }
+            if ((e = bt_reader_next(src->reader)))
+                return numbered(src, e);
             src->bytes_done += bt_reader_bytes(src->reader);
             g_clear_pointer(&src->reader, bt_reader_free);
         }
@@ -278,4 +293,20 @@ bt_source_next(BtSource *src)
         open_input(src, in);
         input_free(in);
     }
+}
+
+BtMessage *
+bt_source_next(BtSource *src)
+{
+    BtEntry *e;
+    while ((e = bt_source_next_entry(src))) {
+        BtMessage *msg = bt_entry_parse(e);
+        bt_source_report(src, e);
+        bt_entry_free(e);
+        if (msg) {
+            msg->seq = src->message_seq++;
+            return msg;
+        }
+    }
+    return NULL;
 }

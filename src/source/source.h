@@ -1,8 +1,15 @@
-/* source — yields one parsed message at a time, with its origin, from
- * stdin, .eml files, mbox files (streamed, constant memory), maildirs and
- * directory trees.  LF, CRLF and bare-CR input all work.  Problems (a path
- * that cannot be read, a message GMime cannot parse, an empty file) are
- * reported through the problem callback and skipped; the iteration goes on. */
+/* source — yields the messages of stdin, .eml files, mbox files
+ * (streamed, constant memory), maildirs and directory trees, with their
+ * origin.  LF, CRLF and bare-CR input all work.  Problems (a path that
+ * cannot be read, a message GMime cannot parse, an empty file) are
+ * reported through the problem callback and skipped; the iteration goes on.
+ *
+ * Finding the messages and parsing them are two steps, so that the parse
+ * can run on the thread that triages the message: bt_source_next_entry
+ * only finds where a message is and takes its bytes (capped, see
+ * cap-filter.h); bt_entry_parse, on any thread, makes it a BtMessage;
+ * bt_source_report, back in input order, reports what went wrong on the
+ * way.  bt_source_next does all three for a caller on one thread. */
 #pragma once
 
 #include "core/core.h"
@@ -19,16 +26,54 @@ typedef void (*BtProblemFunc)(BtProblemKind kind, const char *origin, gint64 off
                               const char *what, gpointer user_data);
 
 typedef struct {
-    guint64 messages;        /* yielded */
+    guint64 messages;        /* parsed into a message (counted by bt_source_report) */
     guint64 bytes;           /* input bytes consumed so far */
-    guint64 skipped;         /* BT_PROBLEM_SKIPPED reports */
+    guint64 skipped;         /* BT_PROBLEM_SKIPPED reports (counted by bt_source_report) */
     guint64 unreadable;      /* BT_PROBLEM_UNREADABLE reports */
 } BtSourceStats;
+
+typedef struct {
+    BtProblemKind kind;
+    gint64 offset;           /* mbox offset or -1 */
+    char *what;
+} BtProblem;
+
+/* One entry of the input, found but not parsed: a message's bytes, or
+ * nothing but problems to report (a path that cannot be opened, an empty
+ * file).  Owned by the caller of bt_source_next_entry. */
+typedef struct {
+    char *origin;            /* path, or "-" for stdin */
+    gint64 offset;           /* of its mbox "From " line; -1 otherwise */
+    guint64 seq;             /* 0, 1, 2 … over all entries, in input order */
+    GByteArray *bytes;       /* what the parser gets (capped); NULL: nothing to parse */
+    char *note;              /* what the caps left out of it, or NULL */
+    guint boundaries;        /* its lines starting with "--": about its part count */
+    gboolean mbox;           /* an mbox entry: bytes start with its From line */
+    gboolean cr;             /* the input has CRs: line ends to convert */
+    gboolean last;           /* the last entry of its input (or a read error followed) */
+    gboolean input_cut;      /* its input does not end with a line end */
+    gsize input_bytes;       /* bytes of input it stands for (a single message's whole input) */
+    gboolean parsed;         /* bt_entry_parse made a message of it */
+    GPtrArray *problems;     /* BtProblem*, in order, or NULL */
+} BtEntry;
 
 /* paths: NULL-terminated; NULL, empty or {"-"} means stdin.  Never fails:
  * bad paths are reported when the iteration reaches them. */
 BtSource *bt_source_new(const char *const *paths, BtProblemFunc problem, gpointer user_data);
-/* The next message (owned by the caller), or NULL when every input is done. */
+/* The next entry, or NULL when every input is done. */
+BtEntry *bt_source_next_entry(BtSource *src);
+/* The message in an entry, parsed (on any thread), or NULL when there is
+ * none: what is wrong with it is added to entry->problems.  Call once;
+ * the entry's bytes are released. */
+BtMessage *bt_entry_parse(BtEntry *entry);
+/* Counts an entry's problems and passes them to the problem callback:
+ * call on one thread, in input order, after bt_entry_parse. */
+void bt_source_report(BtSource *src, const BtEntry *entry);
+void bt_entry_free(BtEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtEntry, bt_entry_free)
+
+/* The next message (owned by the caller), or NULL when every input is
+ * done: the three steps above on the caller's thread. */
 BtMessage *bt_source_next(BtSource *src);
 const BtSourceStats *bt_source_stats(BtSource *src);
 /* Read stdin (its first appearance in paths) through this spool file, so

@@ -1,0 +1,301 @@
+/* parse — an entry's bytes to a BtMessage, with GMime, on whatever thread
+ * triages it, so that a message's objects are built, read and freed on
+ * one core.  The bytes are already capped (cap-filter.h); a CR input goes
+ * through the eol filter first.  An mbox entry is parsed as an mbox of one
+ * message followed by a From line, so that GMime sees its end exactly as
+ * it would in the whole file.  Each message owns its bytes, and frees
+ * them with its objects. */
+#include "source/source-private.h"
+
+#include "source/eol-filter.h"
+#include "core/testfault.h"
+
+#include <string.h>
+
+/* Header bytes past which a message is refused (see message_problem). */
+#define BT_MAX_HEADER_BYTES (1 << 20)
+/* where the next message would start: GMime only looks at "From " */
+#define NEXT_FROM "From -\n"
+
+/* ---- entries ------------------------------------------------------------ */
+
+BtEntry *
+bt_entry_new(const char *origin)
+{
+    BtEntry *e = g_new0(BtEntry, 1);
+    e->origin = g_strdup(origin);
+    e->offset = -1;
+    return e;
+}
+
+static void
+problem_free(gpointer p)
+{
+    BtProblem *problem = p;
+    g_free(problem->what);
+    g_free(problem);
+}
+
+void
+bt_entry_add_problem(BtEntry *e, BtProblemKind kind, gint64 offset, const char *what)
+{
+    BtProblem *p = g_new(BtProblem, 1);
+    p->kind = kind;
+    p->offset = offset;
+    p->what = g_strdup(what);
+    if (!e->problems)
+        e->problems = g_ptr_array_new_with_free_func(problem_free);
+    g_ptr_array_add(e->problems, p);
+}
+
+BtEntry *
+bt_entry_new_problem(const char *origin, BtProblemKind kind, gint64 offset, const char *what)
+{
+    BtEntry *e = bt_entry_new(origin);
+    bt_entry_add_problem(e, kind, offset, what);
+    return e;
+}
+
+void
+bt_entry_free(BtEntry *e)
+{
+    if (!e)
+        return;
+    g_free(e->origin);
+    if (e->bytes)
+        g_byte_array_unref(e->bytes);
+    g_free(e->note);
+    if (e->problems)
+        g_ptr_array_unref(e->problems);
+    g_free(e);
+}
+
+/* ---- GMime -------------------------------------------------------------- */
+
+/* GMime's warning callback has no per-parse context: the options (callback
+ * included) are shared by every parse and copied into every message.  So
+ * the callback notes on this thread that the parse running here saw its
+ * input end too soon. */
+static _Thread_local gboolean parse_truncated;
+
+static void
+parser_warning(gint64 offset G_GNUC_UNUSED, GMimeParserWarning code,
+               const gchar *item G_GNUC_UNUSED, gpointer unused G_GNUC_UNUSED)
+{
+    if (code == GMIME_WARN_TRUNCATED_MESSAGE)
+        parse_truncated = TRUE;
+}
+
+static gpointer
+options_new(gpointer unused G_GNUC_UNUSED)
+{
+    GMimeParserOptions *options = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(options, parser_warning, NULL);
+    return options;
+}
+
+static GMimeParserOptions *
+parser_options(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    return g_once(&once, options_new, NULL);
+}
+
+/* What GMime reads: the bytes (the stream owns them from here), with CR
+ * line ends made LF. */
+static GMimeStream *
+open_bytes(GByteArray *bytes, gboolean cr)
+{
+    GMimeStream *mem = g_mime_stream_mem_new_with_byte_array(bytes);
+    if (!cr)
+        return mem;
+    GMimeStream *filtered = g_mime_stream_filter_new(mem);
+    g_object_unref(mem);
+    GMimeFilter *eol = bt_eol_filter_new();
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), eol);
+    g_object_unref(eol);
+    return filtered;
+}
+
+/* A parser per thread, kept from message to message: making a GMime
+ * parser zeroes and allocates some 40,000 instructions' worth of buffers,
+ * as much as 4 % of what a whole bounce costs.  Between messages it is
+ * pointed at an empty stream, so that it holds no message's bytes. */
+static void
+parser_free(gpointer parser)
+{
+    g_object_unref(parser);
+}
+
+static GPrivate thread_parser = G_PRIVATE_INIT(parser_free);
+static GPrivate thread_empty = G_PRIVATE_INIT(parser_free);
+
+static GMimeParser *
+parser_on(GMimeStream *stream)
+{
+    GMimeParser *parser = g_private_get(&thread_parser);
+    if (!parser) {
+        parser = g_mime_parser_new();
+        g_private_set(&thread_parser, parser);
+        g_private_set(&thread_empty, g_mime_stream_mem_new());
+    }
+    g_mime_parser_init_with_stream(parser, stream);
+    return parser;
+}
+
+static void
+parser_release(GMimeParser *parser)
+{
+    g_mime_parser_init_with_stream(parser, g_private_get(&thread_empty));
+}
+
+/* LF bytes are parsed in place: GMime's parts then read their content
+ * from the message's own buffer (which they keep alive) instead of a
+ * copy, which halves the memory of a big message and spares the copy.
+ * Filtered (CR) bytes cannot be: a filter stream has no positions. */
+static GMimeMessage *
+parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean *truncated)
+{
+    GMimeStream *stream = open_bytes(bytes, cr);
+    GMimeParser *parser = parser_on(stream);
+    g_object_unref(stream);
+    g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
+    g_mime_parser_set_persist_stream(parser, !cr);
+    parse_truncated = FALSE;
+    GMimeMessage *mime = g_mime_parser_construct_message(parser, parser_options());
+    *truncated = parse_truncated;
+    parser_release(parser);
+    return mime;
+}
+
+/* ---- is it a message ---------------------------------------------------- */
+
+/* A header field as a mail system would write it: a printable US-ASCII
+ * name, and a value without control characters other than folding white
+ * space.  Random bytes that GMime happened to split at a colon fail this. */
+static gboolean
+header_is_well_formed(GMimeHeader *header)
+{
+    const char *name = g_mime_header_get_name(header);
+    const char *value = g_mime_header_get_raw_value(header);
+
+    if (!name || !*name)
+        return FALSE;
+    for (const char *p = name; *p; p++)
+        if (*p < '!' || *p > '~')
+            return FALSE;
+    for (const unsigned char *p = (const unsigned char *) (value ? value : ""); *p; p++)
+        if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7f)
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+has_well_formed_header(GMimeObject *object)
+{
+    GMimeHeaderList *headers = object ? g_mime_object_get_header_list(object) : NULL;
+    int count = headers ? g_mime_header_list_get_count(headers) : 0;
+    for (int i = 0; i < count; i++)
+        if (header_is_well_formed(g_mime_header_list_get_header_at(headers, i)))
+            return TRUE;
+    return FALSE;
+}
+
+static gsize
+header_bytes(GMimeObject *object)
+{
+    GMimeHeaderList *headers = object ? g_mime_object_get_header_list(object) : NULL;
+    int count = headers ? g_mime_header_list_get_count(headers) : 0;
+    gsize total = 0;
+    for (int i = 0; i < count; i++) {
+        const char *value = g_mime_header_get_raw_value(g_mime_header_list_get_header_at(headers, i));
+        total += value ? strlen(value) : 0;
+    }
+    return total;
+}
+
+/* Why this parse is not a message we can use, or NULL when it is one.
+ * GMime keeps Content-* fields on the top part, the rest on the message.
+ * No mail system writes a megabyte of header; such input is corrupt or
+ * hostile, and every later stage would pay for it. */
+static char *
+message_problem(GMimeMessage *mime)
+{
+    if (!mime)
+        return g_strdup("not a mail message: GMime could not parse it");
+    if (!has_well_formed_header(GMIME_OBJECT(mime)) &&
+        !has_well_formed_header(g_mime_message_get_mime_part(mime)))
+        return g_strdup("not a mail message: no well-formed header field");
+    gsize bytes = header_bytes(GMIME_OBJECT(mime)) + header_bytes(g_mime_message_get_mime_part(mime));
+    if (bytes > BT_MAX_HEADER_BYTES)
+        return g_strdup_printf("header of %.1f MB is over the %d MiB limit; message skipped",
+                               bytes / 1e6, BT_MAX_HEADER_BYTES >> 20);
+    return NULL;
+}
+
+/* ---- entries to messages ------------------------------------------------ */
+
+static BtMessage *
+message_new(BtEntry *e, GMimeMessage *mime, gsize size)
+{
+    BtMessage *msg = bt_message_new(e->origin, e->offset, mime);
+    msg->size = size;
+    msg->note = g_steal_pointer(&e->note);
+    return msg;
+}
+
+static BtMessage *
+accept_single(BtEntry *e, GMimeMessage *mime)
+{
+    g_autofree char *why = message_problem(mime);
+    if (why) {
+        bt_entry_add_problem(e, BT_PROBLEM_SKIPPED, -1, why);
+        g_clear_object(&mime);
+        return NULL;
+    }
+    return message_new(e, mime, e->input_bytes);
+}
+
+/* The last entry of an mbox may be cut short: GMime saw a header or a
+ * multipart end too soon, or the input's last line has no line end.  A
+ * message the caps cut looks truncated to GMime: it is not. */
+static BtMessage *
+accept_mbox(BtEntry *e, GMimeMessage *mime, gboolean truncated, gsize size)
+{
+    if (!mime) {
+        bt_entry_add_problem(e, BT_PROBLEM_SKIPPED, e->offset, e->last || truncated
+            ? "the mbox ends in the middle of a message header; the message was skipped"
+            : "the line after this From line is not a header field; the entry was skipped");
+        return NULL;
+    }
+    g_autofree char *why = message_problem(mime);
+    gboolean cut = e->last && !e->note && (truncated || e->input_cut);
+    if (why) {
+        if (cut)
+            bt_set_str(&why, "the mbox ends in the middle of a message; the message was skipped");
+        bt_entry_add_problem(e, BT_PROBLEM_SKIPPED, e->offset, why);
+        g_object_unref(mime);
+        return NULL;
+    }
+    if (cut)
+        bt_entry_add_problem(e, BT_PROBLEM_SKIPPED, e->offset,
+                             "the mbox ends in the middle of this message; the part before the cut is passed on");
+    return message_new(e, mime, size);
+}
+
+BtMessage *
+bt_entry_parse(BtEntry *e)
+{
+    if (!e->bytes)
+        return NULL;
+    GByteArray *bytes = g_steal_pointer(&e->bytes);   /* the stream's from here */
+    bt_test_fault_parse((const char *) bytes->data, bytes->len);
+    gsize size = bytes->len;
+    if (e->mbox && !e->last)
+        g_byte_array_append(bytes, (const guint8 *) NEXT_FROM, sizeof NEXT_FROM - 1);
+    gboolean truncated;
+    GMimeMessage *mime = parse_bytes(bytes, e->cr, e->mbox, &truncated);
+    BtMessage *msg = e->mbox ? accept_mbox(e, mime, truncated, size) : accept_single(e, mime);
+    e->parsed = msg != NULL;
+    return msg;
+}
