@@ -77,7 +77,7 @@ gboolean bt_text_is_lead_in(const char *text);
  * failure wording; else NULL (keep what the decoder found). */
 /* `diagnostic` with the indented lines that continue it in the bounce
  * text (Postfix and gateways wrap long replies), or NULL when none does. */
-char *bt_text_continued(const char *body, const char *diagnostic);
+char *bt_text_continued(const BtMsgView *view, const char *diagnostic);
 /* When the line after the one naming `recipient` is a lead-in ("Reason:",
  * "For the following reason:"), what that lead-in introduces; else NULL. */
 char *bt_text_after_lead_in(const char *body, const char *recipient);

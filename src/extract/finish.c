@@ -264,7 +264,7 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
     g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
     if (better)
         bt_set_str(&rec->diagnosticcode, better);
-    g_autofree char *whole = bt_text_continued(view->body, rec->diagnosticcode);
+    g_autofree char *whole = bt_text_continued(view, rec->diagnosticcode);
     if (whole)
         bt_set_str(&rec->diagnosticcode, whole);
 }

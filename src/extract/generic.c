@@ -723,18 +723,54 @@ is_continuation(const char *l, int indent)
         && !is_lead_in(l) && !strchr(l, '@');
 }
 
-char *
-bt_text_continued(const char *body, const char *diagnostic)
+/* The view's notice lines, split once per body: finishing asks for them
+ * for every record, and the delay check once more.  The view belongs to
+ * one thread, so filling its cache through the const pointer is safe. */
+static char **
+view_notice_lines(const BtMsgView *view, int *n)
 {
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    BtMsgView *v = (BtMsgView *) view;
+    if (v->notice_of != v->body || !v->notice_lines) {
+        g_strfreev(v->notice_lines);
+        g_strfreev(v->notice_squeezed);
+        v->notice_squeezed = NULL;
+        int copy_at;
+        v->notice_lines = gen_notice_lines(v->body, &copy_at);
+        v->notice_n = gen_notice_length(v->notice_lines, copy_at);
+        v->notice_of = v->body;
+    }
+    *n = v->notice_n;
+    return v->notice_lines;
+}
+
+/* The same lines squeezed ("" for a line with nothing to keep). */
+static char **
+view_notice_squeezed(const BtMsgView *view, int *n)
+{
+    char **lines = view_notice_lines(view, n);
+    BtMsgView *v = (BtMsgView *) view;
+    if (!v->notice_squeezed) {
+        v->notice_squeezed = g_new0(char *, *n + 1);
+        for (int i = 0; i < *n; i++) {
+            char *sq = squeezed(lines[i]);
+            v->notice_squeezed[i] = sq ? sq : g_strdup("");
+        }
+    }
+    return v->notice_squeezed;
+}
+
+char *
+bt_text_continued(const BtMsgView *view, const char *diagnostic)
+{
+    int n;
+    char **lines = view_notice_lines(view, &n);
+    char **flat = view_notice_squeezed(view, &n);
     g_autofree char *want = squeezed(diagnostic);
     if (!want)
         return NULL;
     for (int i = 0; i < n - 1; i++) {
-        g_autofree char *line = squeezed(lines[i]);
-        if (!line || strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
+        const char *line = flat[i];
+        if (strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
             continue;
         GString *out = g_string_new(want);
         for (int k = i + 1; k < n && k <= i + 4 && is_continuation(lines[k], indent_of(lines[i])); k++) {
@@ -806,11 +842,12 @@ bt_text_after_lead_in(const char *body, const char *recipient)
 void
 bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
 {
+    if (from >= records->len)
+        return;
     g_autofree char *subject = bt_view_header(view, "Subject");
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
-    if (from >= records->len || !is_delay_warning(subject, lines, n))
+    int n;
+    char **lines = view_notice_lines(view, &n);
+    if (!is_delay_warning(subject, lines, n))
         return;
     for (guint i = from; i < records->len; i++) {
         BtRecord *rec = records->pdata[i];

@@ -31,6 +31,8 @@ typedef struct {
     pcre2_match_data *md;
     char *lower_body;        /* ASCII lower case, for needles; made on first use */
     gboolean no_needles;     /* the body has letters needles cannot see */
+    GHashTable *header_memo; /* Regex* → 1 (no) / 2 (yes): the shared bounce-notice
+                              * regexes are asked once per layout otherwise */
 } Matcher;
 
 static const pcre2_code *
@@ -102,24 +104,41 @@ take_captures(Matcher *m, Values *vals)
     }
 }
 
+/* Does one instance of the named header match `re`?  A header regex is
+ * tied to one header name, so the answer is kept per regex for the
+ * message. */
+static gboolean
+header_regex_holds(Matcher *m, const char *header, Regex *re)
+{
+    if (!m->header_memo)
+        m->header_memo = g_hash_table_new(NULL, NULL);
+    gpointer known = g_hash_table_lookup(m->header_memo, re);
+    if (known)
+        return known == GINT_TO_POINTER(2);
+    gboolean holds = FALSE;
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m->view->mime));
+    int n = g_mime_header_list_get_count(hl);
+    for (int i = 0; i < n && !holds; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), header) != 0)
+            continue;
+        const char *value = g_mime_header_get_value(h);
+        if (!value)
+            value = "";
+        holds = re_match(m, re, value, strlen(value));
+    }
+    g_hash_table_insert(m->header_memo, re, GINT_TO_POINTER(holds ? 2 : 1));
+    return holds;
+}
+
 static gboolean
 header_holds(Matcher *m, const Cond *c)
 {
     if (!m->view->mime)
         return FALSE;
-    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m->view->mime));
-    int n = g_mime_header_list_get_count(hl);
-    for (int i = 0; i < n; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-        if (g_ascii_strcasecmp(g_mime_header_get_name(h), c->header) != 0)
-            continue;
-        const char *value = g_mime_header_get_value(h);
-        if (!value)
-            value = "";
-        for (guint r = 0; r < c->regexes->len; r++)
-            if (re_match(m, c->regexes->pdata[r], value, strlen(value)))
-                return TRUE;
-    }
+    for (guint r = 0; r < c->regexes->len; r++)
+        if (header_regex_holds(m, c->header, c->regexes->pdata[r]))
+            return TRUE;
     return FALSE;
 }
 
@@ -861,11 +880,13 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, FALSE };
+    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, FALSE, NULL };
     gboolean found = FALSE;
     for (guint i = 0; i < lays->layouts->len && !found; i++)
         found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     pcre2_match_data_free(m.md);
     g_free(m.lower_body);
+    if (m.header_memo)
+        g_hash_table_destroy(m.header_memo);
     return found;
 }

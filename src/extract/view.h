@@ -20,6 +20,12 @@ typedef struct {
     gboolean too_deep;           /* MIME parts nested deeper than BT_VIEW_MAX_DEPTH were not read */
     gboolean too_many_parts;     /* parts past the first BT_VIEW_MAX_PARTS were not read */
     guint parts;                 /* leaf parts walked */
+    /* the body's notice lines, split once (generic.c view_notice_lines):
+     * finishing asks for them per record; rebuilt when body changes */
+    const char *notice_of;
+    char **notice_lines;
+    char **notice_squeezed;      /* the same lines squeezed, made on first use */
+    int notice_n;
 } BtMsgView;
 
 /* Multiparts nested deeper than this are not read: no bounce needs more,
