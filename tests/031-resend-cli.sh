@@ -18,7 +18,7 @@ fi
 mkfifo "$TMP/stdin"
 "$PY" "$BT_SRCDIR/tests/resend-double.py" --spec "$SPEC" <"$TMP/stdin" >"$TMP/port" &
 exec 3>"$TMP/stdin"
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
     [ -s "$TMP/port" ] && break
     sleep 0.5
 done

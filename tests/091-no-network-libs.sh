@@ -34,7 +34,7 @@ mkfifo "$TMP/fifo"
 "$BT_BIN" -f jsonl <"$TMP/fifo" >"$TMP/held.out" 2>&1 &
 pid=$!
 exec 3>"$TMP/fifo"          # opening the writer end lets the program start
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
     grep -q libgmime "/proc/$pid/maps" 2>/dev/null && break
     sleep 0.1
 done

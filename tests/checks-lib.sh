@@ -27,7 +27,7 @@ start_dnsmasq() {
         --user="$(id -un)" --log-queries --log-facility="$QLOG" >"$TMP/dnsmasq.out" 2>&1 &
     _bt_pids="$_bt_pids $!"
     NS=127.0.0.1:$port
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
         grep -q "cleared cache\|using only locally-known" "$QLOG" 2>/dev/null && return 0
         sleep 0.25
     done
@@ -52,7 +52,7 @@ with open(sys.argv[1], "a") as log:
         log.flush()
 ' "$SILENT_LOG" >"$TMP/silent.port" &
     _bt_pids="$_bt_pids $!"
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+    for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
         [ -s "$TMP/silent.port" ] && break
         sleep 0.25
     done
