@@ -15,8 +15,11 @@
 #include "pipeline.h"
 #include "source/source.h"
 #include "supervisor.h"
+#include "core/testfault.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -118,6 +121,10 @@ typedef struct {
     gboolean muted;          /* written by an earlier run: replayed in silence */
     gboolean failed;         /* stdout could not be written */
     BtBoard *board;
+    guint64 at;              /* messages [0, at) are out (published on the board) */
+    guint64 bytes;           /* ... in so many bytes */
+    guint64 from;            /* an earlier child wrote messages [0, from) */
+    guint64 torn;            /* bytes of the output from `at` on that are out already */
 } Out;
 
 static ssize_t
@@ -130,9 +137,11 @@ out_cookie_write(void *cookie, const char *buf, size_t n)
 }
 
 static void
-out_open(Out *o, BtBoard *board)
+out_open(Out *o, const BtResume *resume)
 {
-    *o = (Out) { .file = stdout, .board = board };
+    BtBoard *board = resume->board;
+    *o = (Out) { .file = stdout, .board = board, .at = resume->written, .bytes = resume->bytes,
+                 .from = resume->written, .torn = resume->torn };
     if (!board)
         return;
     cookie_io_functions_t io = { .write = out_cookie_write };
@@ -144,8 +153,30 @@ out_open(Out *o, BtBoard *board)
     o->pending = g_string_sized_new(2 * COMMIT_SIZE);
 }
 
+/* Writes `len` bytes of the output that follows messages [0, o->at),
+ * `out` bytes of which are on stdout already, and tells the board after
+ * every write(): a crash in another thread can cut a write short, and the
+ * next child must not write that part again. */
+static gboolean
+out_write(Out *o, const char *buf, gsize len, gsize out)
+{
+    for (gsize off = 0; off < len;) {
+        /* at most PIPE_BUF at a time: into a pipe, each write is whole or
+         * not at all, so the board is never more than one write behind */
+        ssize_t n = write(STDOUT_FILENO, buf + off, MIN(len - off, (gsize) PIPE_BUF));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return FALSE;
+        off += (gsize) n;
+        bt_board_written(o->board, o->at, o->bytes, out + off);
+    }
+    return TRUE;
+}
+
 /* Messages [0, done) are through the sink: put their output on stdout
- * when enough is pending (or `force`), and say so on the board. */
+ * when enough is pending (or `force`), and say so on the board.  What a
+ * dead child put out of it already (o->torn) is skipped. */
 static void
 out_commit(Out *o, guint64 done, gboolean force)
 {
@@ -153,14 +184,29 @@ out_commit(Out *o, guint64 done, gboolean force)
         return;
     fflush(o->file);
     if (o->pending->len > 0 && (force || o->pending->len >= COMMIT_SIZE)) {
-        if (!o->failed && !bt_write_all(STDOUT_FILENO, o->pending->str, o->pending->len)) {
+        gsize out = MIN(o->torn, o->pending->len);
+        if (force && o->pending->len - out > 3 && bt_test_fault_torn_write()) {
+            /* half out and told, then into a file a quarter more that the
+             * board never hears of, as a write() the kernel cut short */
+            gsize half = (o->pending->len - out) / 2;
+            out_write(o, o->pending->str + out, half, out);
+            if (lseek(STDOUT_FILENO, 0, SEEK_CUR) >= 0)
+                bt_write_all(STDOUT_FILENO, o->pending->str + out + half, half / 2);
+            raise(SIGSEGV);
+        }
+        if (!o->failed && !out_write(o, o->pending->str + out, o->pending->len - out, out)) {
             g_printerr("bouncetriage: writing the output failed: %s\n", g_strerror(errno));
             o->failed = TRUE;
         }
+        o->torn -= out;
+        o->bytes += o->pending->len;
         g_string_truncate(o->pending, 0);
     }
-    if (o->pending->len == 0)
-        bt_board_written(o->board, done);
+    /* before `from` nothing is shown, and the mark stays where it was */
+    if (o->pending->len == 0 && done >= o->from) {
+        o->at = done;
+        bt_board_written(o->board, done, o->bytes, o->torn);
+    }
 }
 
 static void
@@ -518,7 +564,7 @@ run_batch(const BtResume *resume, gpointer data)
                   || opt->report || opt->suppress,
         .report = &rep,
     };
-    out_open(&run.out, resume->board);
+    out_open(&run.out, resume);
     g_autoptr(BtSource) src = bt_source_new((const char *const *) opt->paths, on_problem, &rep);
     if (resume->spool_fd >= 0)
         bt_source_spool_stdin(src, resume->spool_fd);

@@ -6,6 +6,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,9 +29,19 @@ typedef struct {
     char origin[ORIGIN_MAX];
 } Slot;
 
+/* How far stdout got: messages whose output is all out, and the bytes of
+ * the next ones' output already out (a write() cut short by the crash,
+ * which the kernel stops at a page boundary). */
+typedef struct {
+    guint64 written;
+    guint64 bytes;
+    guint64 torn;
+} Mark;
+
 struct _BtBoard {
     guint64 started;               /* messages the reader handed out */
-    guint64 written;               /* messages whose output is on stdout */
+    Mark marks[2];                 /* the child fills the idle one, then flips `mark` */
+    gint mark;
     guint64 problems;              /* input problems reported */
     gint64 busy[MAX_THREADS];      /* the message each thread is on, or -1 */
     Slot ring[BT_BOARD_RING];      /* the last messages handed out, by seq */
@@ -58,10 +69,19 @@ bt_board_busy(BtBoard *b, int thread, gint64 seq)
 }
 
 void
-bt_board_written(BtBoard *b, guint64 messages)
+bt_board_written(BtBoard *b, guint64 messages, guint64 bytes, guint64 torn)
 {
-    if (b)
-        b->written = messages;
+    if (!b)
+        return;
+    int idle = !g_atomic_int_get(&b->mark);
+    b->marks[idle] = (Mark) { messages, bytes, torn };
+    g_atomic_int_set(&b->mark, idle);   /* a full barrier: the mark is whole before it counts */
+}
+
+static Mark
+board_mark(BtBoard *b)
+{
+    return b->marks[g_atomic_int_get(&b->mark) ? 1 : 0];
 }
 
 void
@@ -74,9 +94,11 @@ bt_board_problem(BtBoard *b)
 /* ---- the parent's side --------------------------------------------------- */
 
 static void
-board_reset(BtBoard *b, guint64 written)
+board_reset(BtBoard *b, const BtResume *r)
 {
-    b->started = b->written = written;
+    b->started = r->written;
+    b->marks[0] = (Mark) { r->written, r->bytes, r->torn };
+    b->mark = 0;
     b->problems = 0;
     for (int i = 0; i < MAX_THREADS; i++)
         b->busy[i] = -1;
@@ -163,6 +185,44 @@ report_crash(const BtBoard *b, guint64 seq, int sig)
                    s->origin, g_strsignal(sig));
 }
 
+/* Where the dead child's output ended, if further than known. */
+static void
+take_mark(BtBoard *b, BtResume *r)
+{
+    Mark m = board_mark(b);
+    if (m.written > r->written || (m.written == r->written && m.torn > r->torn)) {
+        r->written = m.written;
+        r->bytes = m.bytes;
+        r->torn = m.torn;
+    }
+}
+
+/* Where stdout starts, when it is a file: after a crash, what a write()
+ * cut short left beyond the last byte the board knows of is cut off
+ * (the kernel stops a dying process's write at a page boundary, and the
+ * child cannot say how far it got).  -1 for a pipe or a terminal. */
+static off_t
+stdout_start(void)
+{
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    int flags = fcntl(STDOUT_FILENO, F_GETFL);
+    if (flags >= 0 && (flags & O_APPEND))
+        return st.st_size;
+    return lseek(STDOUT_FILENO, 0, SEEK_CUR);
+}
+
+static void
+stdout_cut(off_t start, const BtResume *r)
+{
+    if (start < 0)
+        return;
+    off_t end = start + (off_t) (r->bytes + r->torn);
+    if (ftruncate(STDOUT_FILENO, end) == 0)
+        lseek(STDOUT_FILENO, end, SEEK_SET);
+}
+
 /* The child died of `sig`: decide how the next one starts.  FALSE when
  * there is no way on (the same crash where no message can be blamed). */
 static gboolean
@@ -178,7 +238,7 @@ after_crash(BtBoard *b, BtResume *r, int sig, guint *blind)
         guint64 *key = g_new(guint64, 1);
         *key = seq;
         g_hash_table_add(r->crashed, key);
-        r->written = MAX(r->written, b->written);
+        take_mark(b, r);
         *blind = 0;
         return TRUE;
     }
@@ -188,20 +248,20 @@ after_crash(BtBoard *b, BtResume *r, int sig, guint *blind)
         for (guint i = 0; i < seqs->len; i++)
             last = MAX(last, g_array_index(seqs, guint64, i));
         r->careful_until = MAX(r->careful_until, last + 1);
-        r->written = MAX(r->written, b->written);
+        take_mark(b, r);
         *blind = 0;
         return TRUE;
     }
     /* nothing to blame: the reader itself (finding the messages; they
      * are parsed by the workers, under their name), or between messages.  Once more from where it was; twice at the same point
      * is not chance. */
-    if (*blind > 0 && b->written <= r->written) {
+    if (*blind > 0 && board_mark(b).written <= r->written) {
         g_printerr("bouncetriage: reading the input crashed (%s) after %" G_GUINT64_FORMAT
                    " messages, twice; the rest of the input was not read\n", g_strsignal(sig), b->started);
         return FALSE;
     }
     (*blind)++;
-    r->written = MAX(r->written, b->written);
+    take_mark(b, r);
     return TRUE;
 }
 
@@ -229,12 +289,13 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
     r.board = board;
     gboolean from_stdin = reads_stdin(opt);
     off_t stdin_at = from_stdin ? stdin_start() : -1;
+    off_t stdout_at = stdout_start();
     r.spool_fd = from_stdin && stdin_at < 0 ? open_spool() : -1;
     r.crashed = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     guint blind = 0;
     int status;
     for (;;) {
-        board_reset(board, r.written);
+        board_reset(board, &r);
         if (stdin_at >= 0)
             lseek(STDIN_FILENO, stdin_at, SEEK_SET);
         fflush(stdout);
@@ -268,6 +329,7 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
             status = EXIT_SOFTWARE;
             break;
         }
+        stdout_cut(stdout_at, &r);
         if (from_stdin && stdin_at < 0 && r.spool_fd < 0) {
             g_printerr("bouncetriage: stdin could not be spooled to a temporary file, so the run "
                        "cannot go on after the crash\n");

@@ -32,6 +32,9 @@ typedef struct {
     BtBoard *board;          /* NULL: not supervised */
     int spool_fd;            /* stdin's spool, or -1 */
     guint64 written;         /* messages [0, written) were written by an earlier child */
+    guint64 bytes;           /* the bytes of their output */
+    guint64 torn;            /* and the first `torn` bytes of the output that follows: a child
+                              * that died between two write()s put them out already */
     guint64 careful_until;   /* messages before this are taken one at a time */
     GHashTable *crashed;     /* seq (guint64*) -> TRUE: messages that crashed a child */
     guint64 mute_problems;   /* input problems already reported by an earlier child */
@@ -49,5 +52,8 @@ int bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data);
 /* The reader handed out entry `seq` (offset: its mbox offset or -1). */
 void bt_board_started(BtBoard *board, guint64 seq, const char *origin, gint64 offset);
 void bt_board_busy(BtBoard *board, int thread, gint64 seq);
-void bt_board_written(BtBoard *board, guint64 messages);
+/* The output of messages [0, messages), `bytes` long, is on stdout, and
+ * `torn` bytes of what follows them; published in one step, so a crash
+ * between two stores cannot make the parent believe half of it. */
+void bt_board_written(BtBoard *board, guint64 messages, guint64 bytes, guint64 torn);
 void bt_board_problem(BtBoard *board);

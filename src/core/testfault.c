@@ -1,11 +1,13 @@
 /* testfault — see testfault.h. */
 #include "core/testfault.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-typedef enum { FAULT_NONE, FAULT_ABORT, FAULT_SEGV, FAULT_OOM } FaultKind;
+typedef enum { FAULT_NONE, FAULT_ABORT, FAULT_SEGV, FAULT_OOM, FAULT_TORN_WRITE } FaultKind;
 
 typedef struct {
     FaultKind kind;
@@ -34,6 +36,8 @@ fault_parse(gpointer data)
         fault.kind = FAULT_SEGV;
     else if (n == 3 && strncmp(spec, "oom", n) == 0)
         fault.kind = FAULT_OOM;
+    else if (!fault.parse && n == 10 && strncmp(spec, "torn-write", n) == 0)
+        fault.kind = FAULT_TORN_WRITE;
     fault.marker = g_strdup(colon + 1);
     return &fault;
 }
@@ -71,6 +75,7 @@ fault_fire(const Fault *fault)
         abort();
     case FAULT_OOM:
         exhaust_memory();
+    case FAULT_TORN_WRITE:
     case FAULT_NONE:
         break;
     }
@@ -114,4 +119,18 @@ bt_test_fault_parse(const char *data, gsize len)
     const Fault *fault = fault_get();
     if (fault->kind != FAULT_NONE && fault->parse && raw_subject_has(data, len, fault->marker))
         fault_fire(fault);
+}
+
+gboolean
+bt_test_fault_torn_write(void)
+{
+    const Fault *fault = fault_get();
+    if (fault->kind != FAULT_TORN_WRITE)
+        return FALSE;
+    /* once: the first process to create the marker file fires */
+    int fd = open(fault->marker, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return FALSE;
+    close(fd);
+    return TRUE;
 }

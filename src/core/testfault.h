@@ -19,5 +19,10 @@
 #include <gmime/gmime.h>
 
 void bt_test_fault_maybe(GMimeMessage *mime);
+/* KIND `torn-write`, MARKER a file path: the first time (the file does not
+ * exist yet, and is made), the batch's last write to stdout puts out half
+ * of its bytes and the process dies of SIGSEGV, as when another thread
+ * crashes while the writer is inside write().  TRUE: fire now. */
+gboolean bt_test_fault_torn_write(void);
 /* The parse-KIND faults, on a message's raw bytes. */
 void bt_test_fault_parse(const char *data, gsize len);
