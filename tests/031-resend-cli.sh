@@ -18,10 +18,7 @@ fi
 mkfifo "$TMP/stdin"
 "$PY" "$BT_SRCDIR/tests/resend-double.py" --spec "$SPEC" <"$TMP/stdin" >"$TMP/port" &
 exec 3>"$TMP/stdin"
-for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
-    [ -s "$TMP/port" ] && break
-    sleep 0.5
-done
+wait_until test -s "$TMP/port"
 [ -s "$TMP/port" ] || { echo "Bail out! the Resend double did not start"; exit 1; }
 URL="http://127.0.0.1:$(cat "$TMP/port")"
 TAIL=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')

@@ -93,10 +93,7 @@ if "$PYTHON3" -c 'import yaml' 2>/dev/null && [ -f "$SPEC" ]; then
     mkfifo "$TMP/stdin"
     "$PYTHON3" "$BT_SRCDIR/tests/resend-double.py" --spec "$SPEC" <"$TMP/stdin" >"$TMP/port" &
     exec 3>"$TMP/stdin"
-    for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
-        [ -s "$TMP/port" ] && break
-        sleep 0.5
-    done
+    wait_until test -s "$TMP/port"
     PORT=$(cat "$TMP/port")
     TAIL=$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
     # resend KEY URL OUT ARGS…: stdout and stderr to OUT, status to OUT.rc

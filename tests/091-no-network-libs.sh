@@ -34,10 +34,7 @@ mkfifo "$TMP/fifo"
 "$BT_BIN" -f jsonl <"$TMP/fifo" >"$TMP/held.out" 2>&1 &
 pid=$!
 exec 3>"$TMP/fifo"          # opening the writer end lets the program start
-for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
-    grep -q libgmime "/proc/$pid/maps" 2>/dev/null && break
-    sleep 0.1
-done
+wait_until grep -qs libgmime "/proc/$pid/maps"
 cp "/proc/$pid/maps" "$TMP/maps" 2>/dev/null
 cat "$MSG" >&3
 exec 3>&-

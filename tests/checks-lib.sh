@@ -27,10 +27,7 @@ start_dnsmasq() {
         --user="$(id -un)" --log-queries --log-facility="$QLOG" >"$TMP/dnsmasq.out" 2>&1 &
     _bt_pids="$_bt_pids $!"
     NS=127.0.0.1:$port
-    for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
-        grep -q "cleared cache\|using only locally-known" "$QLOG" 2>/dev/null && return 0
-        sleep 0.25
-    done
+    wait_until grep -qs "cleared cache\|using only locally-known" "$QLOG" && return 0
     skip_all "dnsmasq did not start: $(cat "$TMP/dnsmasq.out")"
 }
 
@@ -52,10 +49,7 @@ with open(sys.argv[1], "a") as log:
         log.flush()
 ' "$SILENT_LOG" >"$TMP/silent.port" &
     _bt_pids="$_bt_pids $!"
-    for _ in $(seq 120); do  # up to 60 s: a loaded machine starts servers slowly
-        [ -s "$TMP/silent.port" ] && break
-        sleep 0.25
-    done
+    wait_until test -s "$TMP/silent.port"
     SILENT=127.0.0.1:$(cat "$TMP/silent.port")
 }
 

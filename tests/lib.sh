@@ -19,5 +19,15 @@ ok() {
         _bt_failed=$((_bt_failed + 1))
     fi
 }
+# wait_until CMD...: CMD every 0.25 s until it succeeds, for at most 60 s
+# (a loaded machine starts servers slowly); fails if it never does.
+wait_until() {
+    _bt_tries=0
+    until "$@"; do
+        _bt_tries=$((_bt_tries + 1))
+        [ "$_bt_tries" -lt 240 ] || return 1
+        sleep 0.25
+    done
+}
 skip_all() { echo "1..0 # SKIP $1"; exit 0; }
 done_testing() { echo "1..$_bt_n"; exit 0; }
