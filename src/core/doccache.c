@@ -17,8 +17,13 @@ struct _BtDocCache {
     GString *key;           /* what the stored documents were made from */
     gboolean uncertain;     /* a file may change unseen: store nothing */
     GMappedFile *map;       /* the entry as read; the documents point into it */
+    const char *body;       /* in map, after the check value: the table, notes and documents */
+    const guint32 *table;   /* per file: document offset and length, note offset and length */
+    gsize *decoded;         /* g_once per file: docs[i] is set (NULL: damaged) */
+    yaml_document_t **docs;
     GByteArray *out;        /* documents added to be stored */
-    guint n_out;
+    GByteArray *out_notes;
+    GArray *out_table;      /* guint32, as `table` but with offsets into out and out_notes */
 };
 
 /* ---- documents ------------------------------------------------------------ */
@@ -184,21 +189,6 @@ free_cached_document(yaml_document_t *doc)
     g_free(doc);
 }
 
-/* The n documents of a cache's body, or NULL if it is not exactly that. */
-static GPtrArray *
-get_documents(const char *data, gsize len, guint n)
-{
-    Reader r = { (const guint8 *) data, (const guint8 *) data + len, TRUE };
-    g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func((GDestroyNotify) free_cached_document);
-    for (guint i = 0; i < n; i++) {
-        yaml_document_t *doc = get_document(&r);
-        if (!doc)
-            return NULL;
-        g_ptr_array_add(docs, doc);
-    }
-    return r.p == r.end ? g_steal_pointer(&docs) : NULL;
-}
-
 /* ---- the key ----------------------------------------------------------------- */
 
 /* A file system whose times have no nanoseconds (FAT, some network file
@@ -281,11 +271,16 @@ bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *f
 
 /* ---- the entry -------------------------------------------------------------- */
 
-#define MAGIC "bouncetriage document cache 2\n"
+#define MAGIC "bouncetriage document cache 3\n"
 
 /* The header: the magic line, the key's length and the key, padded with
  * NULs to 4 bytes; then the body's check value (8 bytes) and the body: the
- * number of documents and the documents. */
+ * number of documents, a table giving for each the offset and length (from
+ * the body's start) of its document and of its note, then the notes and
+ * the documents, each aligned to 4 bytes.  The table lets a run decode
+ * only the documents it uses, and the notes (a few bytes the caller keeps
+ * per file, such as its rules' ids) let it start without any. */
+#define TABLE_COLUMNS 4
 static gsize
 header_size(const BtDocCache *c)
 {
@@ -336,68 +331,146 @@ entry_is_private(const char *path)
     return is_private(dir) && is_private(path);
 }
 
-/* The entry is mapped, not read: only the pages walked are touched, and
- * nothing is copied.  The writer replaces an entry by renaming a new file
- * over it, never by rewriting it in place, so the mapping stays valid. */
-GPtrArray *
+/* The table's every span lies in the body, aligned for reading in place. */
+static gboolean
+table_is_sound(const guint32 *table, guint n, gsize body_len)
+{
+    gsize first = sizeof(guint32) * (1 + (gsize) n * TABLE_COLUMNS);
+    for (guint i = 0; i < n * TABLE_COLUMNS; i += 2) {
+        gsize off = table[i], len = table[i + 1];
+        if (off % 4 || off < first || off > body_len || len > body_len - off)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The entry is mapped, not read: nothing is copied, and a document is
+ * decoded only when asked for.  The check value is still taken over the
+ * whole body here, so that a damaged entry is refused before anything
+ * from it is used (summing is about a cycle per 8 bytes; decoding, which
+ * allocates the node tables, is what costs).  The writer replaces an
+ * entry by renaming a new file over it, never by rewriting it in place,
+ * so the mapping stays valid. */
+gboolean
 bt_doc_cache_lookup(BtDocCache *c)
 {
     gsize head = header_size(c), magic = strlen(MAGIC);
     g_clear_pointer(&c->map, g_mapped_file_unref);
     if (!entry_is_private(c->path))
-        return NULL;
+        return FALSE;
     c->map = g_mapped_file_new(c->path, FALSE, NULL);
     if (!c->map)
-        return NULL;
+        return FALSE;
     const char *bytes = g_mapped_file_get_contents(c->map);
     gsize len = g_mapped_file_get_length(c->map);
     guint32 key_len;
     if (!bytes || len < head || memcmp(bytes, MAGIC, magic) != 0)
-        return NULL;
+        return FALSE;
     memcpy(&key_len, bytes + magic, sizeof key_len);
     if (key_len != c->key->len || memcmp(bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
-        return NULL;
+        return FALSE;
     guint64 sum;
     guint32 n;
     if (len < head + sizeof sum + sizeof n)
-        return NULL;
+        return FALSE;
     memcpy(&sum, bytes + head, sizeof sum);
-    const char *body = bytes + head + sizeof sum;
+    const char *body = bytes + head + sizeof sum;   /* 4-aligned: head is, and the sum is 8 bytes */
     gsize body_len = len - head - sizeof sum;
     memcpy(&n, body, sizeof n);
-    if (n != c->n_files || sum != body_sum((const guint8 *) body, body_len))
-        return NULL;
-    return get_documents(body + sizeof n, body_len - sizeof n, n);
+    if (n != c->n_files || (body_len - sizeof n) / (sizeof(guint32) * TABLE_COLUMNS) < n
+        || sum != body_sum((const guint8 *) body, body_len))
+        return FALSE;
+    const guint32 *table = (const guint32 *) (body + sizeof n);
+    if (!table_is_sound(table, n, body_len))
+        return FALSE;
+    c->body = body;
+    c->table = table;
+    c->decoded = g_new0(gsize, MAX(n, 1));
+    c->docs = g_new0(yaml_document_t *, MAX(n, 1));
+    return TRUE;
+}
+
+yaml_document_t *
+bt_doc_cache_document(BtDocCache *c, guint i)
+{
+    g_return_val_if_fail(c->table && i < c->n_files, NULL);
+    if (g_once_init_enter(&c->decoded[i])) {
+        const guint8 *p = (const guint8 *) c->body + c->table[i * TABLE_COLUMNS];
+        Reader r = { p, p + c->table[i * TABLE_COLUMNS + 1], TRUE };
+        yaml_document_t *doc = get_document(&r);
+        if (doc && r.p != r.end)
+            g_clear_pointer(&doc, free_cached_document);
+        c->docs[i] = doc;
+        g_once_init_leave(&c->decoded[i], 1);
+    }
+    return c->docs[i];
+}
+
+const void *
+bt_doc_cache_note(BtDocCache *c, guint i, gsize *len)
+{
+    g_return_val_if_fail(c->table && i < c->n_files, NULL);
+    *len = c->table[i * TABLE_COLUMNS + 3];
+    return c->body + c->table[i * TABLE_COLUMNS + 2];
 }
 
 void
-bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc)
+bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc, const void *note, gsize note_len)
 {
     if (!c->out) {
         c->out = g_byte_array_new();
-        put_u32(c->out, c->n_files);
+        c->out_notes = g_byte_array_new();
+        c->out_table = g_array_new(FALSE, FALSE, sizeof(guint32));
     }
+    guint32 row[TABLE_COLUMNS] = { c->out->len, 0, c->out_notes->len, (guint32) note_len };
     put_document(c->out, doc);
-    c->n_out++;
+    row[1] = c->out->len - row[0];
+    if (note_len)
+        g_byte_array_append(c->out_notes, note, note_len);
+    static const guint8 zeros[4];
+    g_byte_array_append(c->out_notes, zeros, (4 - note_len % 4) % 4);
+    g_array_append_vals(c->out_table, row, TABLE_COLUMNS);
+}
+
+/* The body: count, table (offsets made relative to the body), notes,
+ * documents. */
+static GByteArray *
+body_bytes(BtDocCache *c)
+{
+    GByteArray *body = g_byte_array_new();
+    guint n = c->out_table->len / TABLE_COLUMNS;
+    guint32 notes_at = sizeof(guint32) * (1 + n * TABLE_COLUMNS), docs_at = notes_at + c->out_notes->len;
+    put_u32(body, n);
+    for (guint i = 0; i < n; i++) {
+        const guint32 *row = &g_array_index(c->out_table, guint32, i * TABLE_COLUMNS);
+        put_u32(body, docs_at + row[0]);
+        put_u32(body, row[1]);
+        put_u32(body, notes_at + row[2]);
+        put_u32(body, row[3]);
+    }
+    g_byte_array_append(body, c->out_notes->data, c->out_notes->len);
+    g_byte_array_append(body, c->out->data, c->out->len);
+    return body;
 }
 
 void
 bt_doc_cache_store(BtDocCache *c)
 {
-    if (c->uncertain || c->n_out != c->n_files || !c->out)
+    if (c->uncertain || !c->out || c->out_table->len != c->n_files * TABLE_COLUMNS)
         return;
     g_autofree char *dir = g_path_get_dirname(c->path);
     if (g_mkdir_with_parents(dir, 0700) != 0 || !is_private(dir))
         return;
+    g_autoptr(GByteArray) body = body_bytes(c);
     g_autoptr(GByteArray) data = g_byte_array_new();
     g_byte_array_append(data, (const guint8 *) MAGIC, strlen(MAGIC));
     put_u32(data, (guint32) c->key->len);
     g_byte_array_append(data, (const guint8 *) c->key->str, c->key->len);
     static const guint8 zeros[4];
     g_byte_array_append(data, zeros, header_size(c) - data->len);   /* NUL padding */
-    guint64 sum = body_sum(c->out->data, c->out->len);
+    guint64 sum = body_sum(body->data, body->len);
     g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
-    g_byte_array_append(data, c->out->data, c->out->len);
+    g_byte_array_append(data, body->data, body->len);
     g_file_set_contents_full(c->path, (const char *) data->data, data->len,
                              G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
 }
@@ -410,9 +483,17 @@ bt_doc_cache_free(BtDocCache *c)
     g_free(c->path);
     if (c->key)
         g_string_free(c->key, TRUE);
+    for (guint i = 0; c->docs && i < c->n_files; i++)
+        if (c->docs[i])
+            free_cached_document(c->docs[i]);
+    g_free(c->docs);
+    g_free(c->decoded);
     if (c->map)
         g_mapped_file_unref(c->map);
-    if (c->out)
+    if (c->out) {
         g_byte_array_unref(c->out);
+        g_byte_array_unref(c->out_notes);
+        g_array_unref(c->out_table);
+    }
     g_free(c);
 }

@@ -10,8 +10,9 @@
  * that parse and compile — so that a hit reads no configuration file.  Any
  * write to a file changes its change time, which no one can set back, so a
  * changed file is never served from the cache.  A damaged entry is refused,
- * never trusted: every length and node id is checked on reading, and a
- * check value over the entry's body catches a changed byte inside a scalar.
+ * never trusted: a check value over the entry's body catches a changed
+ * byte (inside a scalar too) before anything is used, and every length and
+ * node id is checked again when a document is decoded.
  * An entry is replaced only by renaming a whole new file over it. */
 #pragma once
 
@@ -24,13 +25,21 @@ typedef struct _BtDocCache BtDocCache;
  * `dirs`.  NULL when the binary or a file cannot be identified: no cache. */
 BtDocCache *bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *files, guint n_files);
 
-/* The stored documents, one per file in order, or NULL when there is no
- * valid entry.  They point into memory the cache owns: read them only,
- * and free the array before the cache. */
-GPtrArray *bt_doc_cache_lookup(BtDocCache *c);
+/* TRUE when there is a valid entry for this very set of files (its check
+ * value is right); then its documents and notes can be read.  Nothing is
+ * decoded yet. */
+gboolean bt_doc_cache_lookup(BtDocCache *c);
+/* File i's stored document, decoded on the first call (safe from any
+ * number of threads), or NULL should it be damaged all the same.  It
+ * points into memory the cache owns: read it only, while the cache lives. */
+yaml_document_t *bt_doc_cache_document(BtDocCache *c, guint i);
+/* File i's note as it was added (`*len` bytes, 4-aligned, in place). */
+const void *bt_doc_cache_note(BtDocCache *c, guint i, gsize *len);
 
-/* Adds the next file's parsed document to the entry to be stored. */
-void bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc);
+/* Adds the next file's parsed document to the entry to be stored, with a
+ * note of what the caller needs to start without decoding it (may be
+ * empty). */
+void bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc, const void *note, gsize note_len);
 /* Stores the entry when a document was added for every file (written
  * whole and renamed into place; a cache that cannot be written is simply
  * not kept). */

@@ -129,8 +129,6 @@ bt_layouts_free(BtLayouts *lays)
     regex_free(lays->notice_from);
     regex_free(lays->notice_subject);
     regex_free(lays->notice_reply);
-    if (lays->docs)
-        g_ptr_array_unref(lays->docs);
     bt_doc_cache_free(lays->cache);
     pcre2_match_context_free(lays->mctx);
     g_free(lays);
@@ -1230,7 +1228,7 @@ load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
     Loader ld = { .path = lf->path, .doc = &doc, .errors = errors, .lays = lays };
     load_document(&ld, lf);
     if (cache)
-        bt_doc_cache_add(cache, &doc);
+        bt_doc_cache_add(cache, &doc, NULL, 0);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
 }
@@ -1301,16 +1299,18 @@ load_files(const char *const *dirs, GPtrArray *files, BtLayouts *lays, BtDocCach
             paths[i] = ((LayoutFile *) files->pdata[i])->path;
         *cache = bt_doc_cache_new("layouts", dirs, paths, files->len);
     }
-    GPtrArray *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
+    /* every layout's `match` is read at load, so every document is decoded */
+    gboolean cached = *cache && bt_doc_cache_lookup(*cache);
+    for (guint i = 0; cached && i < files->len; i++)
+        cached = bt_doc_cache_document(*cache, i) != NULL;
     for (guint i = 0; i < files->len; i++) {
-        if (docs)
-            load_cached_file(files->pdata[i], docs->pdata[i], lays, errors);
+        if (cached)
+            load_cached_file(files->pdata[i], bt_doc_cache_document(*cache, i), lays, errors);
         else
             load_file(files->pdata[i], lays, *cache, errors);
     }
-    if (!docs)
+    if (!cached)
         return FALSE;
-    lays->docs = docs;
     lays->cache = g_steal_pointer(cache);
     return TRUE;
 }

@@ -7,10 +7,12 @@
  * filter run on one message can afford, so a rule set that loaded without
  * a problem is remembered in the user's cache directory (core/doccache.h):
  * the YAML documents as parsed, under a key made from stat() of the packs
- * and directories, this program's binary and the library versions.  A
- * later run with the same key reads the documents from the cache — no pack
- * is opened — and walks them with the same code, compiling each pattern
- * only when first used; any other run parses the files.  A changed file
+ * and directories, this program's binary and the library versions, with a
+ * note per pack of its order and its rules' ids and positions.  A later
+ * run with the same key makes its rules from the notes alone — no pack is
+ * opened, no document decoded — and parses a rule from its cached document
+ * when the rule is first tried, compiling each pattern only when first
+ * used; any other run parses the files.  A changed file
  * changes the key, and a broken set is never cached, so its problems are
  * reported on every run. */
 #include "rules/rules-private.h"
@@ -29,6 +31,7 @@ typedef struct {
     guint dir_index;
     gint64 order;
     GPtrArray *rules;       /* BtRule* */
+    GArray *nodes;          /* int: each rule's node in the parsed document, for the cache's note */
 } Pack;
 
 static void
@@ -37,6 +40,7 @@ pack_free(Pack *p)
     g_free(p->file);
     g_free(p->basename);
     g_ptr_array_unref(p->rules);
+    g_array_unref(p->nodes);
     g_free(p);
 }
 
@@ -47,11 +51,11 @@ static void
 read_pack_rules(BtLoadCtx *ctx, const yaml_node_t *seq, Pack *pack)
 {
     for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
-        const yaml_node_t *node = bt_yaml_node(ctx, *it);
-        BtRule *rule = ctx->trusted ? bt_rule_stub(ctx, node, pack->dir_index)
-                                    : bt_rule_parse(ctx, node, pack->dir_index);
-        if (rule)
+        BtRule *rule = bt_rule_parse(ctx, bt_yaml_node(ctx, *it), pack->dir_index);
+        if (rule) {
             g_ptr_array_add(pack->rules, rule);
+            g_array_append_val(pack->nodes, *it);
+        }
     }
 }
 
@@ -188,18 +192,117 @@ pack_new(const PackFile *f)
     pack->dir_index = f->dir_index;
     pack->order = DEFAULT_ORDER;
     pack->rules = g_ptr_array_new_with_free_func((GDestroyNotify) bt_rule_free);
+    pack->nodes = g_array_new(FALSE, FALSE, sizeof(int));
     return pack;
 }
 
-/* The pack from the document the cache gave: it was valid when stored, so
- * its rules are parsed, and their patterns compiled, only when used. */
-static Pack *
-read_cached_pack(const PackFile *f, yaml_document_t *cached, GPtrArray *errors)
+/* ---- a pack's note in the cache ------------------------------------------ */
+
+/* What a run needs of a pack to start without its document: its order,
+ * then per rule its node id, line, column and id (NUL-terminated, padded
+ * to 4 bytes), in native byte order like the rest of the cache. */
+typedef struct {
+    gint64 order;
+    guint32 n_rules;
+} NoteHead;
+
+typedef struct {
+    guint32 node, line, col, id_len;
+} NoteRule;
+
+static GByteArray *
+pack_note(const Pack *pack)
 {
-    BtLoadCtx ctx = { .errors = errors, .file = f->file, .doc = cached, .trusted = TRUE };
+    GByteArray *note = g_byte_array_new();
+    NoteHead head = { pack->order, pack->rules->len };
+    g_byte_array_append(note, (const guint8 *) &head, sizeof head);
+    for (guint i = 0; i < pack->rules->len; i++) {
+        const BtRule *r = pack->rules->pdata[i];
+        NoteRule nr = { g_array_index(pack->nodes, int, i), r->line, r->col, strlen(r->id) };
+        static const guint8 zeros[4];
+        g_byte_array_append(note, (const guint8 *) &nr, sizeof nr);
+        g_byte_array_append(note, (const guint8 *) r->id, nr.id_len);
+        g_byte_array_append(note, zeros, 4 - nr.id_len % 4);    /* at least one NUL */
+    }
+    return note;
+}
+
+/* The pack from its note in the cache: stubs, parsed when first tried.
+ * NULL when the note is not what pack_note writes. */
+static Pack *
+read_cached_pack(const PackFile *f, const guint8 *note, gsize len, BtRuleDoc *doc)
+{
+    NoteHead head;
+    if (len < sizeof head)
+        return NULL;
+    memcpy(&head, note, sizeof head);
+    const guint8 *p = note + sizeof head, *end = note + len;
     Pack *pack = pack_new(f);
-    read_pack_root(&ctx, yaml_document_get_root_node(cached), pack);
+    pack->order = head.order;
+    for (guint32 i = 0; i < head.n_rules; i++) {
+        NoteRule nr;
+        if ((gsize) (end - p) < sizeof nr)
+            break;
+        memcpy(&nr, p, sizeof nr);
+        p += sizeof nr;
+        gsize padded = (gsize) nr.id_len + 4 - nr.id_len % 4;
+        if ((gsize) (end - p) < padded || p[nr.id_len] != '\0' || strlen((const char *) p) != nr.id_len)
+            break;
+        g_ptr_array_add(pack->rules, bt_rule_stub((const char *) p, f->file, nr.line, nr.col, f->dir_index,
+                                                  doc, (int) nr.node));
+        p += padded;
+    }
+    if (pack->rules->len != head.n_rules || p != end) {
+        pack_free(pack);
+        return NULL;
+    }
     return pack;
+}
+
+/* ---- a pack's document, for stubs ----------------------------------------- */
+
+static BtRuleDoc *
+rule_doc_new(BtDocCache *cache, guint index, const char *file)
+{
+    BtRuleDoc *d = g_new0(BtRuleDoc, 1);
+    d->cache = cache;
+    d->index = index;
+    d->file = g_strdup(file);
+    return d;
+}
+
+static void
+rule_doc_free(BtRuleDoc *d)
+{
+    if (d->has_parsed)
+        yaml_document_delete(&d->parsed);
+    g_free(d->file);
+    g_free(d);
+}
+
+/* The entry's check value was right, so its documents decode; should one
+ * not all the same, the pack's file (unchanged: the key said so) is
+ * parsed. */
+yaml_document_t *
+bt_rule_doc_get(BtRuleDoc *d)
+{
+    if (!d)
+        return NULL;
+    if (g_once_init_enter(&d->ready)) {
+        d->doc = bt_doc_cache_document(d->cache, d->index);
+        g_autofree char *bytes = NULL;
+        gsize len;
+        if (!d->doc && g_file_get_contents(d->file, &bytes, &len, NULL)) {
+            yaml_parser_t parser;
+            yaml_parser_initialize(&parser);
+            yaml_parser_set_input_string(&parser, (const unsigned char *) bytes, len);
+            d->has_parsed = yaml_parser_load(&parser, &d->parsed);
+            yaml_parser_delete(&parser);
+            d->doc = d->has_parsed ? &d->parsed : NULL;
+        }
+        g_once_init_leave(&d->ready, 1);
+    }
+    return d->doc;
 }
 
 /* Reads and parses the pack's file; `cache`, when not NULL, gets the
@@ -223,8 +326,10 @@ parse_pack(const PackFile *f, BtDocCache *cache, GPtrArray *errors)
     if (yaml_parser_load(&parser, &doc)) {
         ctx.doc = &doc;
         read_pack_root(&ctx, yaml_document_get_root_node(&doc), pack);
-        if (cache)
-            bt_doc_cache_add(cache, &doc);
+        if (cache) {
+            g_autoptr(GByteArray) note = pack_note(pack);
+            bt_doc_cache_add(cache, &doc, note->data, note->len);
+        }
         yaml_document_delete(&doc);
     } else {
         report_syntax_error(&ctx, &parser);
@@ -312,8 +417,30 @@ collect_rules(GPtrArray *packs, GHashTable *ids, GPtrArray *out)
     }
 }
 
+/* Every pack from its note in the cache, each with its BtRuleDoc added
+ * to `docs`; FALSE (and no pack) when a note is damaged. */
+static gboolean
+read_cached_packs(GPtrArray *files, BtDocCache *cache, GPtrArray *packs, GPtrArray *docs)
+{
+    for (guint i = 0; i < files->len; i++) {
+        const PackFile *f = files->pdata[i];
+        BtRuleDoc *doc = rule_doc_new(cache, i, f->file);
+        g_ptr_array_add(docs, doc);
+        gsize len;
+        const guint8 *note = bt_doc_cache_note(cache, i, &len);
+        Pack *pack = read_cached_pack(f, note, len, doc);
+        if (!pack) {
+            g_ptr_array_set_size(packs, 0);
+            g_ptr_array_set_size(docs, 0);
+            return FALSE;
+        }
+        g_ptr_array_add(packs, pack);
+    }
+    return TRUE;
+}
+
 /* Every pack, from the cache when it holds this very set of files (then
- * `*docs` are the documents its rules point into); a clean set read from
+ * `*docs` are the documents its stubs point into); a clean set read from
  * the files is stored by the caller. */
 static void
 read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCache **cache, GPtrArray **docs)
@@ -328,10 +455,14 @@ read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCach
             paths[i] = ((PackFile *) files->pdata[i])->file;
         *cache = bt_doc_cache_new("rules", dirs, paths, files->len);
     }
-    *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
+    if (*cache && bt_doc_cache_lookup(*cache)) {
+        *docs = g_ptr_array_new_with_free_func((GDestroyNotify) rule_doc_free);
+        if (read_cached_packs(files, *cache, packs, *docs))
+            return;
+        g_clear_pointer(docs, g_ptr_array_unref);
+    }
     for (guint i = 0; i < files->len; i++) {
-        Pack *pack = *docs ? read_cached_pack(files->pdata[i], (*docs)->pdata[i], errs)
-                           : parse_pack(files->pdata[i], *cache, errs);
+        Pack *pack = parse_pack(files->pdata[i], *cache, errs);
         if (pack)
             g_ptr_array_add(packs, pack);
     }
