@@ -203,8 +203,23 @@ times_are_coarse_and_recent(const struct stat *st)
     return time(NULL) - st->st_ctim.tv_sec < 3;
 }
 
-/* One line of the key: what identifies the contents of `path`.  FALSE when
- * it cannot be stat'ed. */
+/* ` ` and the number in hex: printf would cost more than the stat(). */
+static void
+append_hex(GString *key, guint64 v)
+{
+    char buf[17];
+    int i = sizeof buf;
+    do {
+        buf[--i] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    g_string_append_c(key, ' ');
+    g_string_append_len(key, buf + i, sizeof buf - i);
+}
+
+/* One line of the key: what identifies the contents of `path` (device,
+ * inode, size, modification and change times).  FALSE when it cannot be
+ * stat'ed. */
 static gboolean
 add_stat(BtDocCache *c, char tag, const char *path)
 {
@@ -212,9 +227,15 @@ add_stat(BtDocCache *c, char tag, const char *path)
     if (stat(path, &st) != 0)
         return FALSE;
     c->uncertain |= times_are_coarse_and_recent(&st);
-    g_string_append_printf(c->key, "%c %s\t%ju %ju %jd %jd.%09ld %jd.%09ld\n", tag, path, (uintmax_t) st.st_dev,
-                           (uintmax_t) st.st_ino, (intmax_t) st.st_size, (intmax_t) st.st_mtim.tv_sec,
-                           st.st_mtim.tv_nsec, (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    g_string_append_c(c->key, tag);
+    g_string_append_c(c->key, ' ');
+    g_string_append(c->key, path);
+    g_string_append_c(c->key, '\t');
+    const guint64 ids[] = { st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                            st.st_ctim.tv_sec, st.st_ctim.tv_nsec };
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++)
+        append_hex(c->key, ids[i]);
+    g_string_append_c(c->key, '\n');
     return TRUE;
 }
 

@@ -362,8 +362,10 @@ typedef struct {
     BtRule *winner;
 } IdSlot;
 
+/* `slots` gets each rule's slot, in pack order (NULL for a repeat), so
+ * that collect_rules need not look any id up again. */
 static void
-index_ids(GPtrArray *packs, GHashTable *ids, GPtrArray *errors)
+index_ids(GPtrArray *packs, GHashTable *ids, GPtrArray *slots, GPtrArray *errors)
 {
     for (guint i = 0; i < packs->len; i++) {
         Pack *pack = packs->pdata[i];
@@ -375,6 +377,7 @@ index_ids(GPtrArray *packs, GHashTable *ids, GPtrArray *errors)
                 slot = g_new0(IdSlot, 1);
                 slot->first = slot->winner = r;
                 g_hash_table_insert(ids, r->id, slot);
+                g_ptr_array_add(slots, slot);
                 continue;
             }
             BtRule *same_dir = slot->first->dir_index == r->dir_index ? slot->first
@@ -382,12 +385,14 @@ index_ids(GPtrArray *packs, GHashTable *ids, GPtrArray *errors)
             if (same_dir) {
                 bt_load_error_at(&ctx, r->line, r->col, "duplicate rule id '%s' (first defined at %s:%zu:%zu)",
                                  r->id, same_dir->file, same_dir->line, same_dir->col);
+                g_ptr_array_add(slots, NULL);
                 continue;
             }
             if (r->dir_index < slot->first->dir_index)
                 slot->first = r;
             if (r->dir_index > slot->winner->dir_index)
                 slot->winner = r;
+            g_ptr_array_add(slots, slot);
         }
     }
 }
@@ -395,22 +400,23 @@ index_ids(GPtrArray *packs, GHashTable *ids, GPtrArray *errors)
 /* Moves every winning rule, at the place of its id's first rule, from the
  * packs into `out`; the overridden rules are freed with their packs. */
 static void
-collect_rules(GPtrArray *packs, GHashTable *ids, GPtrArray *out)
+collect_rules(GPtrArray *packs, GPtrArray *slots, GPtrArray *out)
 {
+    guint k = 0;
     for (guint i = 0; i < packs->len; i++) {
         Pack *pack = packs->pdata[i];
         for (guint j = 0; j < pack->rules->len; j++) {
-            BtRule *r = pack->rules->pdata[j];
-            IdSlot *slot = g_hash_table_lookup(ids, r->id);
-            if (slot && slot->first == r)
+            IdSlot *slot = slots->pdata[k++];
+            if (slot && slot->first == pack->rules->pdata[j])
                 g_ptr_array_add(out, slot->winner);
         }
     }
     /* Detach the winners so freeing the packs leaves them alone. */
+    k = 0;
     for (guint i = 0; i < packs->len; i++) {
         Pack *pack = packs->pdata[i];
         for (guint j = 0; j < pack->rules->len; j++) {
-            IdSlot *slot = g_hash_table_lookup(ids, ((BtRule *) pack->rules->pdata[j])->id);
+            IdSlot *slot = slots->pdata[k++];
             if (slot && slot->winner == pack->rules->pdata[j])
                 pack->rules->pdata[j] = NULL;
         }
@@ -482,7 +488,8 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     g_ptr_array_sort(packs, compare_packs);
 
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
-    index_ids(packs, ids, errs);
+    g_autoptr(GPtrArray) slots = g_ptr_array_new();
+    index_ids(packs, ids, slots, errs);
     if (errs->len > before) {
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u problem(s) in the rule files", errs->len - before);
         return NULL;
@@ -492,7 +499,7 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     BtRuleSet *rs = g_new0(BtRuleSet, 1);
     rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify) bt_rule_free);
     rs->from_cache = docs != NULL;
-    collect_rules(packs, ids, rs->rules);
+    collect_rules(packs, slots, rs->rules);
     if (docs) {
         rs->docs = g_steal_pointer(&docs);
         rs->cache = g_steal_pointer(&cache);
