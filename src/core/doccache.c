@@ -30,11 +30,14 @@ struct _BtDocCache {
 
 /* A parsed document in native byte order (the cache never leaves the
  * machine), laid out so that it is read in place: the node count, then for
- * each node its type, style and marks followed by its scalar text
- * (NUL-terminated), its sequence items or its mapping pairs, as libyaml
- * holds them, every part aligned to 4 bytes.  Reading builds only the node
+ * each node its type and style, the line and column where it starts, and
+ * its length, followed by its scalar text (NUL-terminated), its sequence
+ * items or its mapping pairs, as libyaml holds them, every part aligned to
+ * 4 bytes.  Only the start's line and column are kept (end = start, no
+ * byte index): they are all a valid document's loaders cite, and the node
+ * headers are most of an entry's bytes.  Reading builds only the node
  * table, pointing into the file's bytes; it checks every length and node
- * id, so a damaged cache is refused, never trusted. */
+ * id, so a damaged document is refused, never trusted. */
 
 static void
 put_u32(GByteArray *out, guint32 v)
@@ -42,12 +45,15 @@ put_u32(GByteArray *out, guint32 v)
     g_byte_array_append(out, (const guint8 *) &v, sizeof v);
 }
 
+/* A node's header: its kind (type, and style << 8), where it starts, and
+ * its length (bytes of a scalar, items of a sequence, pairs of a mapping). */
 static void
-put_mark(GByteArray *out, const yaml_mark_t *m)
+put_head(GByteArray *out, const yaml_node_t *node, guint32 style, gsize len)
 {
-    put_u32(out, (guint32) m->index);
-    put_u32(out, (guint32) m->line);
-    put_u32(out, (guint32) m->column);
+    put_u32(out, node->type | style << 8);
+    put_u32(out, (guint32) node->start_mark.line);
+    put_u32(out, (guint32) node->start_mark.column);
+    put_u32(out, (guint32) len);
 }
 
 static void
@@ -63,21 +69,17 @@ put_document(GByteArray *out, yaml_document_t *doc)
 {
     put_u32(out, (guint32) (doc->nodes.top - doc->nodes.start));
     for (yaml_node_t *node = doc->nodes.start; node < doc->nodes.top; node++) {
-        put_u32(out, node->type);
-        put_mark(out, &node->start_mark);
-        put_mark(out, &node->end_mark);
         if (node->type == YAML_SCALAR_NODE) {
-            put_u32(out, node->data.scalar.style);
-            put_u32(out, (guint32) node->data.scalar.length);
+            put_head(out, node, node->data.scalar.style, node->data.scalar.length);
             put_padded(out, node->data.scalar.value, node->data.scalar.length);
         } else if (node->type == YAML_SEQUENCE_NODE) {
-            put_u32(out, node->data.sequence.style);
-            put_u32(out, (guint32) (node->data.sequence.items.top - node->data.sequence.items.start));
+            put_head(out, node, node->data.sequence.style,
+                     node->data.sequence.items.top - node->data.sequence.items.start);
             for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++)
                 put_u32(out, (guint32) *it);
         } else {
-            put_u32(out, node->data.mapping.style);
-            put_u32(out, (guint32) (node->data.mapping.pairs.top - node->data.mapping.pairs.start));
+            put_head(out, node, node->data.mapping.style,
+                     node->data.mapping.pairs.top - node->data.mapping.pairs.start);
             for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
                 put_u32(out, (guint32) p->key);
                 put_u32(out, (guint32) p->value);
@@ -104,14 +106,6 @@ get_u32(Reader *r)
     return v;
 }
 
-static void
-get_mark(Reader *r, yaml_mark_t *m)
-{
-    m->index = get_u32(r);
-    m->line = get_u32(r);
-    m->column = get_u32(r);
-}
-
 /* `count` ints of node ids, each within 1..n, in place. */
 static const int *
 get_ids(Reader *r, gsize count, guint32 n)
@@ -131,11 +125,14 @@ get_ids(Reader *r, gsize count, guint32 n)
 static void
 get_node(Reader *r, yaml_node_t *node, guint32 n)
 {
-    node->type = get_u32(r);
+    guint32 kind = get_u32(r);
+    node->type = kind & 0xff;
     node->tag = NULL;
-    get_mark(r, &node->start_mark);
-    get_mark(r, &node->end_mark);
-    guint32 style = get_u32(r), len = get_u32(r);
+    node->start_mark.index = 0;
+    node->start_mark.line = get_u32(r);
+    node->start_mark.column = get_u32(r);
+    node->end_mark = node->start_mark;
+    guint32 style = kind >> 8, len = get_u32(r);
     if (!r->ok)
         return;
     if (node->type == YAML_SCALAR_NODE && style <= YAML_FOLDED_SCALAR_STYLE) {
@@ -167,7 +164,7 @@ static yaml_document_t *
 get_document(Reader *r)
 {
     guint32 n = get_u32(r);
-    if (!r->ok || n > (gsize) (r->end - r->p) / 32)    /* a node takes at least 32 bytes */
+    if (!r->ok || n > (gsize) (r->end - r->p) / 16)    /* a node takes at least 16 bytes */
         return NULL;
     yaml_document_t *doc = g_new0(yaml_document_t, 1);
     doc->nodes.start = g_new(yaml_node_t, MAX(n, 1));     /* get_node sets what is read */
@@ -292,7 +289,7 @@ bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *f
 
 /* ---- the entry -------------------------------------------------------------- */
 
-#define MAGIC "bouncetriage document cache 3\n"
+#define MAGIC "bouncetriage document cache 4\n"
 
 /* The header: the magic line, the key's length and the key, padded with
  * NULs to 4 bytes; then the body's check value (8 bytes) and the body: the
