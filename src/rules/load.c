@@ -423,6 +423,17 @@ collect_rules(GPtrArray *packs, GPtrArray *slots, GPtrArray *out)
     }
 }
 
+/* Moves every rule, in pack order, from the packs into `out`. */
+static void
+take_rules(GPtrArray *packs, GPtrArray *out)
+{
+    for (guint i = 0; i < packs->len; i++) {
+        Pack *pack = packs->pdata[i];
+        for (guint j = 0; j < pack->rules->len; j++)
+            g_ptr_array_add(out, g_steal_pointer(&pack->rules->pdata[j]));
+    }
+}
+
 /* Every pack from its note in the cache, each with its BtRuleDoc added
  * to `docs`; FALSE (and no pack) when a note is damaged. */
 static gboolean
@@ -487,9 +498,13 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     read_packs(dirs, packs, errs, &cache, &docs);
     g_ptr_array_sort(packs, compare_packs);
 
+    /* From one directory, no rule can override another, and a cached set
+     * was stored without a problem, so without a repeated id: no index. */
+    gboolean plain = docs && dirs && dirs[0] && !dirs[1];
     g_autoptr(GHashTable) ids = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
     g_autoptr(GPtrArray) slots = g_ptr_array_new();
-    index_ids(packs, ids, slots, errs);
+    if (!plain)
+        index_ids(packs, ids, slots, errs);
     if (errs->len > before) {
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u problem(s) in the rule files", errs->len - before);
         return NULL;
@@ -499,7 +514,10 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     BtRuleSet *rs = g_new0(BtRuleSet, 1);
     rs->rules = g_ptr_array_new_with_free_func((GDestroyNotify) bt_rule_free);
     rs->from_cache = docs != NULL;
-    collect_rules(packs, slots, rs->rules);
+    if (plain)
+        take_rules(packs, rs->rules);
+    else
+        collect_rules(packs, slots, rs->rules);
     if (docs) {
         rs->docs = g_steal_pointer(&docs);
         rs->cache = g_steal_pointer(&cache);
