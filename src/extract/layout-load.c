@@ -1029,6 +1029,27 @@ load_pseudo_status(Loader *ld, yaml_node_t *node, Layout *lay)
     }
 }
 
+/* The decimal digits of n, ending at `end` (a buffer of 21 bytes or more). */
+static char *
+digits(char *end, gsize n)
+{
+    *--end = '\0';
+    do
+        *--end = '0' + n % 10;
+    while (n /= 10);
+    return end;
+}
+
+/* "path:line:col" of a node, for messages, without printf (which costs a
+ * start from the cache more than the rest of reading the layouts' ids). */
+static char *
+place(const char *path, const yaml_node_t *node)
+{
+    char line[24], col[24];
+    return g_strconcat(path, ":", digits(line + sizeof line, node->start_mark.line + 1), ":",
+                       digits(col + sizeof col, node->start_mark.column + 1), NULL);
+}
+
 /* One key of a layout. */
 static void
 load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
@@ -1041,8 +1062,7 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
         else if (id) {
             bt_set_str(&lay->id, id);
             g_free(lay->where);
-            lay->where = g_strdup_printf("%s:%zu:%zu", ld->path, v->start_mark.line + 1,
-                                         v->start_mark.column + 1);
+            lay->where = place(ld->path, v);
         }
     } else if (g_strcmp0(key, "description") == 0) {
         expect_scalar(ld, v, "description");
@@ -1103,7 +1123,7 @@ load_layout_stub(Loader *ld, yaml_node_t *node)
     }
     lay->node = node;
     lay->doc = ld->doc;
-    lay->path = g_intern_string(ld->path);
+    lay->path = ld->path;     /* interned by load_cached_file */
     return lay;
 }
 
@@ -1237,7 +1257,7 @@ load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
 static void
 load_cached_file(LayoutFile *lf, yaml_document_t *doc, BtLayouts *lays, GPtrArray *errors)
 {
-    Loader ld = { .path = lf->path, .doc = doc, .trusted = TRUE, .errors = errors, .lays = lays };
+    Loader ld = { .path = g_intern_string(lf->path), .doc = doc, .trusted = TRUE, .errors = errors, .lays = lays };
     load_document(&ld, lf);
 }
 
