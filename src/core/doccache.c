@@ -19,8 +19,7 @@ struct _BtDocCache {
     GMappedFile *map;       /* the entry as read; the documents point into it */
     const char *body;       /* in map, after the check value: the table, notes and documents */
     const guint32 *table;   /* per file: document offset and length, note offset and length */
-    gsize *decoded;         /* g_once per file: docs[i] is set (NULL: damaged) */
-    yaml_document_t **docs;
+    yaml_document_t **docs; /* decoded so far (atomic pointers) */
     GByteArray *out;        /* documents added to be stored */
     GByteArray *out_notes;
     GArray *out_table;      /* guint32, as `table` but with offsets into out and out_notes */
@@ -289,16 +288,22 @@ bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *f
 
 /* ---- the entry -------------------------------------------------------------- */
 
-#define MAGIC "bouncetriage document cache 4\n"
+#define MAGIC "bouncetriage document cache 5\n"
 
 /* The header: the magic line, the key's length and the key, padded with
- * NULs to 4 bytes; then the body's check value (8 bytes) and the body: the
- * number of documents, a table giving for each the offset and length (from
- * the body's start) of its document and of its note, then the notes and
- * the documents, each aligned to 4 bytes.  The table lets a run decode
- * only the documents it uses, and the notes (a few bytes the caller keeps
- * per file, such as its rules' ids) let it start without any. */
-#define TABLE_COLUMNS 4
+ * NULs to 4 bytes; then the index's check value (8 bytes) and the body.
+ * The body starts with the index: the number of documents, the index's
+ * length, a table giving for each document the offset and length (from
+ * the body's start) of its document and of its note and the document's
+ * own check value, then the notes; the documents follow, each aligned to
+ * 4 bytes.  The table lets a run decode only the documents it uses, and
+ * the notes (a few bytes the caller keeps per file, such as its rules'
+ * ids) let it start without any.  The index is checked whole at lookup,
+ * a document when it is decoded: no byte of the entry is used unchecked,
+ * and a run reads only what it uses. */
+#define TABLE_COLUMNS 6         /* doc offset, length; note offset, length; doc sum (2) */
+#define INDEX_HEAD (2 * sizeof(guint32))
+
 static gsize
 header_size(const BtDocCache *c)
 {
@@ -306,11 +311,11 @@ header_size(const BtDocCache *c)
     return n + 4 - n % 4;
 }
 
-/* The body's check value.  The structure is checked as it is read, but a
- * changed byte inside a scalar (a pattern, a reason) would pass that, so
- * the whole body is summed too: 64-bit words folded in FNV-1a fashion
- * into four lanes (so that the multiplications overlap), where any one
- * changed word always changes the sum, at about a cycle per 8 bytes. */
+/* A check value.  The structure is checked as it is read, but a changed
+ * byte inside a scalar (a pattern, a reason) would pass that, so the bytes
+ * are summed too: 64-bit words folded in FNV-1a fashion into four lanes
+ * (so that the multiplications overlap), where any one changed word
+ * always changes the sum, at about a cycle per 8 bytes. */
 #define SUM_PRIME 0x100000001b3ull
 
 static guint64
@@ -349,26 +354,27 @@ entry_is_private(const char *path)
     return is_private(dir) && is_private(path);
 }
 
-/* The table's every span lies in the body, aligned for reading in place. */
+/* Every note lies in the index and every document after it, aligned for
+ * reading in place. */
 static gboolean
-table_is_sound(const guint32 *table, guint n, gsize body_len)
+table_is_sound(const guint32 *table, guint n, gsize index_len, gsize body_len)
 {
-    gsize first = sizeof(guint32) * (1 + (gsize) n * TABLE_COLUMNS);
-    for (guint i = 0; i < n * TABLE_COLUMNS; i += 2) {
-        gsize off = table[i], len = table[i + 1];
-        if (off % 4 || off < first || off > body_len || len > body_len - off)
+    gsize first = INDEX_HEAD + sizeof(guint32) * (gsize) n * TABLE_COLUMNS;
+    for (guint i = 0; i < n; i++) {
+        const guint32 *row = table + (gsize) i * TABLE_COLUMNS;
+        gsize doc = row[0], doc_len = row[1], note = row[2], note_len = row[3];
+        if (doc % 4 || doc < index_len || doc > body_len || doc_len > body_len - doc)
+            return FALSE;
+        if (note % 4 || note < first || note > index_len || note_len > index_len - note)
             return FALSE;
     }
     return TRUE;
 }
 
-/* The entry is mapped, not read: nothing is copied, and a document is
- * decoded only when asked for.  The check value is still taken over the
- * whole body here, so that a damaged entry is refused before anything
- * from it is used (summing is about a cycle per 8 bytes; decoding, which
- * allocates the node tables, is what costs).  The writer replaces an
- * entry by renaming a new file over it, never by rewriting it in place,
- * so the mapping stays valid. */
+/* The entry is mapped, not read: nothing is copied, only the index is
+ * checked here, and a document is checked and decoded when asked for.
+ * The writer replaces an entry by renaming a new file over it, never by
+ * rewriting it in place, so the mapping stays valid. */
 gboolean
 bt_doc_cache_lookup(BtDocCache *c)
 {
@@ -388,40 +394,59 @@ bt_doc_cache_lookup(BtDocCache *c)
     if (key_len != c->key->len || memcmp(bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
         return FALSE;
     guint64 sum;
-    guint32 n;
-    if (len < head + sizeof sum + sizeof n)
+    guint32 n, index_len;
+    if (len < head + sizeof sum + INDEX_HEAD)
         return FALSE;
     memcpy(&sum, bytes + head, sizeof sum);
     const char *body = bytes + head + sizeof sum;   /* 4-aligned: head is, and the sum is 8 bytes */
     gsize body_len = len - head - sizeof sum;
     memcpy(&n, body, sizeof n);
-    if (n != c->n_files || (body_len - sizeof n) / (sizeof(guint32) * TABLE_COLUMNS) < n
-        || sum != body_sum((const guint8 *) body, body_len))
+    memcpy(&index_len, body + sizeof n, sizeof index_len);
+    if (n != c->n_files || index_len > body_len
+        || (index_len - INDEX_HEAD) / (sizeof(guint32) * TABLE_COLUMNS) < n
+        || sum != body_sum((const guint8 *) body, index_len))
         return FALSE;
-    const guint32 *table = (const guint32 *) (body + sizeof n);
-    if (!table_is_sound(table, n, body_len))
+    const guint32 *table = (const guint32 *) (body + INDEX_HEAD);
+    if (!table_is_sound(table, n, index_len, body_len))
         return FALSE;
     c->body = body;
     c->table = table;
-    c->decoded = g_new0(gsize, MAX(n, 1));
     c->docs = g_new0(yaml_document_t *, MAX(n, 1));
     return TRUE;
 }
 
+/* Document i, checked and decoded, or NULL. */
+static yaml_document_t *
+decode_document(BtDocCache *c, guint i)
+{
+    const guint32 *row = c->table + (gsize) i * TABLE_COLUMNS;
+    const guint8 *p = (const guint8 *) c->body + row[0];
+    guint64 sum;
+    memcpy(&sum, row + 4, sizeof sum);
+    if (sum != body_sum(p, row[1]))
+        return NULL;
+    Reader r = { p, p + row[1], TRUE };
+    yaml_document_t *doc = get_document(&r);
+    if (doc && r.p != r.end)
+        g_clear_pointer(&doc, free_cached_document);
+    return doc;
+}
+
+/* Threads may race to decode the same document: the first to finish
+ * publishes it, the others drop their copy (no lock, no futex call). */
 yaml_document_t *
 bt_doc_cache_document(BtDocCache *c, guint i)
 {
     g_return_val_if_fail(c->table && i < c->n_files, NULL);
-    if (g_once_init_enter(&c->decoded[i])) {
-        const guint8 *p = (const guint8 *) c->body + c->table[i * TABLE_COLUMNS];
-        Reader r = { p, p + c->table[i * TABLE_COLUMNS + 1], TRUE };
-        yaml_document_t *doc = get_document(&r);
-        if (doc && r.p != r.end)
-            g_clear_pointer(&doc, free_cached_document);
-        c->docs[i] = doc;
-        g_once_init_leave(&c->decoded[i], 1);
+    yaml_document_t *doc = g_atomic_pointer_get(&c->docs[i]);
+    if (doc)
+        return doc;
+    doc = decode_document(c, i);
+    if (doc && !g_atomic_pointer_compare_and_exchange(&c->docs[i], NULL, doc)) {
+        free_cached_document(doc);
+        doc = g_atomic_pointer_get(&c->docs[i]);
     }
-    return c->docs[i];
+    return doc;
 }
 
 const void *
@@ -440,9 +465,11 @@ bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc, const void *note, gsize no
         c->out_notes = g_byte_array_new();
         c->out_table = g_array_new(FALSE, FALSE, sizeof(guint32));
     }
-    guint32 row[TABLE_COLUMNS] = { c->out->len, 0, c->out_notes->len, (guint32) note_len };
+    guint32 row[TABLE_COLUMNS] = { c->out->len, 0, c->out_notes->len, (guint32) note_len, 0, 0 };
     put_document(c->out, doc);
     row[1] = c->out->len - row[0];
+    guint64 sum = body_sum(c->out->data + row[0], row[1]);
+    memcpy(row + 4, &sum, sizeof sum);
     if (note_len)
         g_byte_array_append(c->out_notes, note, note_len);
     static const guint8 zeros[4];
@@ -450,21 +477,20 @@ bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc, const void *note, gsize no
     g_array_append_vals(c->out_table, row, TABLE_COLUMNS);
 }
 
-/* The body: count, table (offsets made relative to the body), notes,
- * documents. */
+/* The body: the index (count, its length, table with offsets made
+ * relative to the body, notes), then the documents. */
 static GByteArray *
 body_bytes(BtDocCache *c)
 {
     GByteArray *body = g_byte_array_new();
     guint n = c->out_table->len / TABLE_COLUMNS;
-    guint32 notes_at = sizeof(guint32) * (1 + n * TABLE_COLUMNS), docs_at = notes_at + c->out_notes->len;
+    guint32 notes_at = INDEX_HEAD + sizeof(guint32) * n * TABLE_COLUMNS, docs_at = notes_at + c->out_notes->len;
     put_u32(body, n);
+    put_u32(body, docs_at);       /* the index's length */
     for (guint i = 0; i < n; i++) {
         const guint32 *row = &g_array_index(c->out_table, guint32, i * TABLE_COLUMNS);
-        put_u32(body, docs_at + row[0]);
-        put_u32(body, row[1]);
-        put_u32(body, notes_at + row[2]);
-        put_u32(body, row[3]);
+        const guint32 moved[TABLE_COLUMNS] = { docs_at + row[0], row[1], notes_at + row[2], row[3], row[4], row[5] };
+        g_byte_array_append(body, (const guint8 *) moved, sizeof moved);
     }
     g_byte_array_append(body, c->out_notes->data, c->out_notes->len);
     g_byte_array_append(body, c->out->data, c->out->len);
@@ -486,7 +512,9 @@ bt_doc_cache_store(BtDocCache *c)
     g_byte_array_append(data, (const guint8 *) c->key->str, c->key->len);
     static const guint8 zeros[4];
     g_byte_array_append(data, zeros, header_size(c) - data->len);   /* NUL padding */
-    guint64 sum = body_sum(body->data, body->len);
+    guint32 index_len;
+    memcpy(&index_len, body->data + sizeof(guint32), sizeof index_len);
+    guint64 sum = body_sum(body->data, index_len);
     g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
     g_byte_array_append(data, body->data, body->len);
     g_file_set_contents_full(c->path, (const char *) data->data, data->len,
@@ -505,7 +533,6 @@ bt_doc_cache_free(BtDocCache *c)
         if (c->docs[i])
             free_cached_document(c->docs[i]);
     g_free(c->docs);
-    g_free(c->decoded);
     if (c->map)
         g_mapped_file_unref(c->map);
     if (c->out) {

@@ -10,10 +10,11 @@
  * that parse and compile — so that a hit reads no configuration file.  Any
  * write to a file changes its change time, which no one can set back, so a
  * changed file is never served from the cache.  A damaged entry is refused,
- * never trusted: a check value over the entry's body catches a changed
- * byte (inside a scalar too) before anything is used, and every length and
- * node id is checked again when a document is decoded.
- * An entry is replaced only by renaming a whole new file over it. */
+ * never trusted: the entry's index (its table of documents and the
+ * callers' notes) has a check value tested at lookup, and each document
+ * one tested, with every length and node id, when it is decoded, so a run
+ * checks (and pages in) only what it uses.  An entry is replaced only by
+ * renaming a whole new file over it. */
 #pragma once
 
 #include <glib.h>
@@ -25,13 +26,14 @@ typedef struct _BtDocCache BtDocCache;
  * `dirs`.  NULL when the binary or a file cannot be identified: no cache. */
 BtDocCache *bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *files, guint n_files);
 
-/* TRUE when there is a valid entry for this very set of files (its check
- * value is right); then its documents and notes can be read.  Nothing is
- * decoded yet. */
+/* TRUE when there is an entry for this very set of files whose index is
+ * sound; then its notes can be read and its documents decoded.  Nothing
+ * is decoded yet. */
 gboolean bt_doc_cache_lookup(BtDocCache *c);
-/* File i's stored document, decoded on the first call (safe from any
- * number of threads), or NULL should it be damaged all the same.  It
- * points into memory the cache owns: read it only, while the cache lives. */
+/* File i's stored document, checked and decoded on the first call (safe
+ * from any number of threads), or NULL when it is damaged: the caller
+ * then parses the file (and may store a new entry).  It points into
+ * memory the cache owns: read it only, while the cache lives. */
 yaml_document_t *bt_doc_cache_document(BtDocCache *c, guint i);
 /* File i's note as it was added (`*len` bytes, 4-aligned, in place). */
 const void *bt_doc_cache_note(BtDocCache *c, guint i, gsize *len);

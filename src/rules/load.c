@@ -262,9 +262,10 @@ read_cached_pack(const PackFile *f, const guint8 *note, gsize len, BtRuleDoc *do
 /* ---- a pack's document, for stubs ----------------------------------------- */
 
 static BtRuleDoc *
-rule_doc_new(BtDocCache *cache, guint index, const char *file)
+rule_doc_new(BtRuleEntry *entry, BtDocCache *cache, guint index, const char *file)
 {
     BtRuleDoc *d = g_new0(BtRuleDoc, 1);
+    d->entry = entry;
     d->cache = cache;
     d->index = index;
     d->file = g_strdup(file);
@@ -280,9 +281,30 @@ rule_doc_free(BtRuleDoc *d)
     g_free(d);
 }
 
-/* The entry's check value was right, so its documents decode; should one
- * not all the same, the pack's file (unchanged: the key said so) is
- * parsed. */
+static BtRuleSet *load_set(const char *const *dirs, GPtrArray *errors, GError **error, gboolean lookup);
+
+/* Replaces an entry found damaged by one made from the files, once. */
+static void
+rewrite_entry(BtRuleEntry *e)
+{
+    if (!g_once_init_enter(&e->rewritten))
+        return;
+    bt_ruleset_free(load_set((const char *const *) e->dirs, NULL, NULL, FALSE));
+    g_once_init_leave(&e->rewritten, 1);
+}
+
+static void
+rule_entry_free(BtRuleEntry *e)
+{
+    if (!e)
+        return;
+    g_strfreev(e->dirs);
+    g_free(e);
+}
+
+/* The pack's document from the cache; should it be damaged, the pack's
+ * file (unchanged: the key said so) is parsed instead, and the entry
+ * rewritten for the next runs. */
 yaml_document_t *
 bt_rule_doc_get(BtRuleDoc *d)
 {
@@ -292,6 +314,8 @@ bt_rule_doc_get(BtRuleDoc *d)
         d->doc = bt_doc_cache_document(d->cache, d->index);
         g_autofree char *bytes = NULL;
         gsize len;
+        if (!d->doc)
+            rewrite_entry(d->entry);
         if (!d->doc && g_file_get_contents(d->file, &bytes, &len, NULL)) {
             yaml_parser_t parser;
             yaml_parser_initialize(&parser);
@@ -437,11 +461,11 @@ take_rules(GPtrArray *packs, GPtrArray *out)
 /* Every pack from its note in the cache, each with its BtRuleDoc added
  * to `docs`; FALSE (and no pack) when a note is damaged. */
 static gboolean
-read_cached_packs(GPtrArray *files, BtDocCache *cache, GPtrArray *packs, GPtrArray *docs)
+read_cached_packs(GPtrArray *files, BtRuleEntry *entry, BtDocCache *cache, GPtrArray *packs, GPtrArray *docs)
 {
     for (guint i = 0; i < files->len; i++) {
         const PackFile *f = files->pdata[i];
-        BtRuleDoc *doc = rule_doc_new(cache, i, f->file);
+        BtRuleDoc *doc = rule_doc_new(entry, cache, i, f->file);
         g_ptr_array_add(docs, doc);
         gsize len;
         const guint8 *note = bt_doc_cache_note(cache, i, &len);
@@ -460,7 +484,8 @@ read_cached_packs(GPtrArray *files, BtDocCache *cache, GPtrArray *packs, GPtrArr
  * `*docs` are the documents its stubs point into); a clean set read from
  * the files is stored by the caller. */
 static void
-read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCache **cache, GPtrArray **docs)
+read_packs(const char *const *dirs, gboolean lookup, GPtrArray *packs, GPtrArray *errs, BtDocCache **cache,
+           GPtrArray **docs, BtRuleEntry **entry)
 {
     guint before = errs->len;
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) pack_file_free);
@@ -472,11 +497,14 @@ read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCach
             paths[i] = ((PackFile *) files->pdata[i])->file;
         *cache = bt_doc_cache_new("rules", dirs, paths, files->len);
     }
-    if (*cache && bt_doc_cache_lookup(*cache)) {
+    if (lookup && *cache && bt_doc_cache_lookup(*cache)) {
         *docs = g_ptr_array_new_with_free_func((GDestroyNotify) rule_doc_free);
-        if (read_cached_packs(files, *cache, packs, *docs))
+        *entry = g_new0(BtRuleEntry, 1);
+        (*entry)->dirs = g_strdupv((char **) dirs);
+        if (read_cached_packs(files, *entry, *cache, packs, *docs))
             return;
         g_clear_pointer(docs, g_ptr_array_unref);
+        g_clear_pointer(entry, rule_entry_free);
     }
     for (guint i = 0; i < files->len; i++) {
         Pack *pack = parse_pack(files->pdata[i], *cache, errs);
@@ -488,6 +516,13 @@ read_packs(const char *const *dirs, GPtrArray *packs, GPtrArray *errs, BtDocCach
 BtRuleSet *
 bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
 {
+    return load_set(dirs, errors, error, TRUE);
+}
+
+/* Loads the rule set; from the cache only when `lookup`. */
+static BtRuleSet *
+load_set(const char *const *dirs, GPtrArray *errors, GError **error, gboolean lookup)
+{
     g_autoptr(GPtrArray) own_errors = errors ? NULL : g_ptr_array_new_with_free_func(g_free);
     GPtrArray *errs = errors ? errors : own_errors;
     guint before = errs->len;
@@ -495,7 +530,8 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     g_autoptr(GPtrArray) packs = g_ptr_array_new_with_free_func((GDestroyNotify) pack_free);
     g_autoptr(BtDocCache) cache = NULL;
     g_autoptr(GPtrArray) docs = NULL;
-    read_packs(dirs, packs, errs, &cache, &docs);
+    BtRuleEntry *entry = NULL;
+    read_packs(dirs, lookup, packs, errs, &cache, &docs, &entry);
     g_ptr_array_sort(packs, compare_packs);
 
     /* From one directory, no rule can override another, and a cached set
@@ -507,6 +543,7 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
         index_ids(packs, ids, slots, errs);
     if (errs->len > before) {
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u problem(s) in the rule files", errs->len - before);
+        rule_entry_free(entry);
         return NULL;
     }
     if (cache && !docs)
@@ -521,6 +558,7 @@ bt_ruleset_load(const char *const *dirs, GPtrArray *errors, GError **error)
     if (docs) {
         rs->docs = g_steal_pointer(&docs);
         rs->cache = g_steal_pointer(&cache);
+        rs->entry = entry;
     }
     return rs;
 }
@@ -548,5 +586,6 @@ bt_ruleset_free(BtRuleSet *rs)
     if (rs->docs)
         g_ptr_array_unref(rs->docs);
     bt_doc_cache_free(rs->cache);
+    rule_entry_free(rs->entry);
     g_free(rs);
 }

@@ -138,10 +138,18 @@ typedef struct {
     GPtrArray *arg_values;      /* BtTemplate* */
 } BtCheckSpec;
 
-/* The document of one pack in the rules cache, decoded on first use (by
- * the first rule of the pack that is tried); should the stored copy not
- * decode, the pack's file is parsed instead (load.c). */
+/* What replacing a rules cache entry found damaged needs (load.c). */
 typedef struct {
+    char **dirs;
+    gsize rewritten;            /* g_once: a new entry was written (or could not be) */
+} BtRuleEntry;
+
+/* The document of one pack in the rules cache, checked and decoded on
+ * first use (by the first rule of the pack that is tried); should the
+ * stored copy be damaged, the pack's file is parsed instead and the entry
+ * rewritten (load.c). */
+typedef struct {
+    BtRuleEntry *entry;
     struct _BtDocCache *cache;
     guint index;                /* the pack's place in the cache entry */
     char *file;
@@ -190,6 +198,7 @@ struct _BtRuleSet {
     GPtrArray *rules;           /* BtRule*, in matching order; use bt_ruleset_rule */
     GPtrArray *docs;            /* BtRuleDoc*, per pack, that unparsed rules point into */
     struct _BtDocCache *cache;  /* the memory they live in */
+    BtRuleEntry *entry;         /* with the cache */
     gboolean from_cache;        /* for tests */
 };
 
