@@ -1383,6 +1383,20 @@ merge_dir(GPtrArray *all, GHashTable *index, GPtrArray *files, GPtrArray *errors
     }
 }
 
+/* One directory from the cache: no layout replaces another, and a cached
+ * set was stored without a problem, so without a repeated id: the
+ * layouts are taken in order, with no id index. */
+static void
+take_layouts(GPtrArray *all, GPtrArray *files)
+{
+    for (guint i = 0; i < files->len; i++) {
+        GPtrArray *lays = ((LayoutFile *) files->pdata[i])->layouts;
+        for (guint j = 0; j < lays->len; j++)
+            g_ptr_array_add(all, g_steal_pointer(&lays->pdata[j]));
+        g_ptr_array_set_size(lays, 0);
+    }
+}
+
 BtLayouts *
 bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
 {
@@ -1400,7 +1414,10 @@ bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
     gboolean from_cache = load_files(dirs, files, lays, &cache, errors);
     for (guint i = 0; dirs[i]; i++) {
         g_autoptr(GPtrArray) mine = dir_files(files, i);
-        merge_dir(all, index, mine, errors);
+        if (from_cache && !dirs[1])
+            take_layouts(all, mine);
+        else
+            merge_dir(all, index, mine, errors);
     }
     if (errors->len != errors_before) {
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u error(s) in layout files",
