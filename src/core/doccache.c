@@ -17,8 +17,8 @@ struct _BtDocCache {
     GString *key;           /* what the stored documents were made from */
     gboolean uncertain;     /* a file may change unseen: store nothing */
     GMappedFile *map;       /* the entry as read; the documents point into it */
-    const char *body;       /* in map, after the check value: the table, notes and documents */
-    const guint32 *table;   /* per file: document offset and length, note offset and length */
+    const char *body;       /* in map, after the check value: the index (table, notes), documents */
+    const guint32 *table;   /* per file: document offset, length; note offset, length; document's sum */
     yaml_document_t **docs; /* decoded so far (atomic pointers) */
     GByteArray *out;        /* documents added to be stored */
     GByteArray *out_notes;
@@ -402,7 +402,7 @@ bt_doc_cache_lookup(BtDocCache *c)
     gsize body_len = len - head - sizeof sum;
     memcpy(&n, body, sizeof n);
     memcpy(&index_len, body + sizeof n, sizeof index_len);
-    if (n != c->n_files || index_len > body_len
+    if (n != c->n_files || index_len < INDEX_HEAD || index_len > body_len
         || (index_len - INDEX_HEAD) / (sizeof(guint32) * TABLE_COLUMNS) < n
         || sum != body_sum((const guint8 *) body, index_len))
         return FALSE;

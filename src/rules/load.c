@@ -204,6 +204,7 @@ pack_new(const PackFile *f)
 typedef struct {
     gint64 order;
     guint32 n_rules;
+    guint32 zero;           /* no padding of unset bytes */
 } NoteHead;
 
 typedef struct {
