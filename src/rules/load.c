@@ -215,7 +215,7 @@ static GByteArray *
 pack_note(const Pack *pack)
 {
     GByteArray *note = g_byte_array_new();
-    NoteHead head = { pack->order, pack->rules->len };
+    NoteHead head = { .order = pack->order, .n_rules = pack->rules->len };
     g_byte_array_append(note, (const guint8 *) &head, sizeof head);
     for (guint i = 0; i < pack->rules->len; i++) {
         const BtRule *r = pack->rules->pdata[i];
