@@ -142,17 +142,39 @@ new_checker(const BtOptions *opt, const char *list)
     return ck;
 }
 
+/* What a plain batch loaded, freed by main in the process that loaded it
+ * (the child under the crash supervisor never comes back to main). */
+typedef struct {
+    BtExtractor *ex;
+    BtRuleSet *rules;
+    BtSuppressPolicy *policy;
+    BtChecker *checker;
+} Loaded;
+
 static int
-run_triage(const BtOptions *opt, const BtTriage *t)
+load_triage(const BtOptions *opt, BtTriage *t, gpointer data)
 {
-    if (!opt->checks)
-        return bt_pipeline_run(opt, t);
-    g_autoptr(BtChecker) ck = new_checker(opt, opt->checks);
-    if (!ck)
+    Loaded *l = data;
+    if (!load_config(opt, &l->ex, &l->rules) || !load_policy(opt, &l->policy))
+        return BT_EXIT_CONFIG;
+    if (opt->checks && !(l->checker = new_checker(opt, opt->checks)))
         return BT_EXIT_USAGE;
-    BtTriage checked = *t;
-    checked.checker = ck;
-    return bt_pipeline_run(opt, &checked);
+    *t = (BtTriage) { .extractor = l->ex, .rules = l->rules, .explain = opt->explain, .quiet = opt->quiet,
+                      .policy = l->policy, .checker = l->checker };
+    return BT_EXIT_OK;
+}
+
+/* A plain batch: the configuration is loaded after the crash supervisor's
+ * fork, in the child, so that the fork copies a small process. */
+static int
+run_triage_loading(const BtOptions *opt)
+{
+    Loaded l = { 0 };
+    int status = bt_pipeline_run_loading(opt, load_triage, &l);
+    g_clear_pointer(&l.checker, bt_checker_free);
+    g_clear_pointer(&l.policy, bt_suppress_policy_free);
+    free_config(l.ex, l.rules);
+    return status;
 }
 
 static void
@@ -284,6 +306,8 @@ main(int argc, char **argv)
     int status;
     if (!config_dirs_trusted(&opt)) {
         status = BT_EXIT_TEMPFAIL;
+    } else if (opt.mode == BT_MODE_TRIAGE && !opt.from_store) {
+        status = finish_output(run_triage_loading(&opt));
     } else if (!load_config(&opt, &ex, &rules) || !load_policy(&opt, &policy)) {
         status = BT_EXIT_CONFIG;   /* 75 for the hook, below */
     } else {
@@ -306,7 +330,7 @@ main(int argc, char **argv)
             break;
         case BT_MODE_TRIAGE:
         default:
-            status = finish_output(opt.from_store ? run_from_store(&opt, &t) : run_triage(&opt, &t));
+            status = finish_output(run_from_store(&opt, &t));   /* a plain batch is run_triage_loading */
             break;
         }
     }

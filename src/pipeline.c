@@ -542,12 +542,29 @@ exit_status(const BtSourceStats *st, const BtResume *r)
 typedef struct {
     const BtOptions *opt;
     const BtTriage *triage;
+    BtTriageLoader load;     /* when not NULL, makes the triage first */
+    gpointer load_data;
 } Batchwork;
+
+static int run_loaded_batch(const BtResume *resume, const Batchwork *w);
 
 static int
 run_batch(const BtResume *resume, gpointer data)
 {
     const Batchwork *w = data;
+    if (!w->load)
+        return run_loaded_batch(resume, w);
+    BtTriage t = { 0 };
+    int status = w->load(w->opt, &t, w->load_data);
+    if (status != BT_EXIT_OK)
+        return status;
+    Batchwork loaded = { w->opt, &t, NULL, NULL };
+    return run_loaded_batch(resume, &loaded);
+}
+
+static int
+run_loaded_batch(const BtResume *resume, const Batchwork *w)
+{
     const BtOptions *opt = w->opt;
     Report rep = {
         .quiet = opt->quiet,
@@ -603,7 +620,14 @@ run_batch(const BtResume *resume, gpointer data)
 int
 bt_pipeline_run(const BtOptions *opt, const BtTriage *t)
 {
-    Batchwork w = { opt, t };
+    Batchwork w = { opt, t, NULL, NULL };
+    return bt_supervise(opt, run_batch, &w);
+}
+
+int
+bt_pipeline_run_loading(const BtOptions *opt, BtTriageLoader load, gpointer data)
+{
+    Batchwork w = { opt, NULL, load, data };
     return bt_supervise(opt, run_batch, &w);
 }
 

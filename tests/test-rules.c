@@ -582,6 +582,10 @@ damage_cache(gboolean truncate)
     }
 }
 
+/* A damaged entry is refused at load when the damage is in its index,
+ * or else when the damaged document is first used, which then parses the
+ * pack and rewrites the entry: the verdicts are right either way, and
+ * the next load uses a good entry. */
 static void
 test_cache_damaged(void)
 {
@@ -590,10 +594,12 @@ test_cache_damaged(void)
         g_autoptr(BtRuleSet) fresh = load_path(dir);
         damage_cache(truncate);
         g_autoptr(BtRuleSet) again = load_path(dir);
-        g_assert_false(again->from_cache);
         g_assert_cmpstr(verdict_for(again, "caseless", "mailbox full"), ==, "p.caseless");
+        g_assert_true(!again->from_cache || again->entry->rewritten);
         g_autoptr(BtRuleSet) rewritten = load_path(dir);
         g_assert_true(rewritten->from_cache);
+        g_assert_cmpstr(verdict_for(rewritten, "caseless", "mailbox full"), ==, "p.caseless");
+        g_assert_false(rewritten->entry->rewritten);
     }
     remove_tree(dir);
 }

@@ -17,19 +17,26 @@ struct _BtDocCache {
     GString *key;           /* what the stored documents were made from */
     gboolean uncertain;     /* a file may change unseen: store nothing */
     GMappedFile *map;       /* the entry as read; the documents point into it */
+    const char *body;       /* in map, after the check value: the index (table, notes), documents */
+    const guint32 *table;   /* per file: document offset, length; note offset, length; document's sum */
+    yaml_document_t **docs; /* decoded so far (atomic pointers) */
     GByteArray *out;        /* documents added to be stored */
-    guint n_out;
+    GByteArray *out_notes;
+    GArray *out_table;      /* guint32, as `table` but with offsets into out and out_notes */
 };
 
 /* ---- documents ------------------------------------------------------------ */
 
 /* A parsed document in native byte order (the cache never leaves the
  * machine), laid out so that it is read in place: the node count, then for
- * each node its type, style and marks followed by its scalar text
- * (NUL-terminated), its sequence items or its mapping pairs, as libyaml
- * holds them, every part aligned to 4 bytes.  Reading builds only the node
+ * each node its type and style, the line and column where it starts, and
+ * its length, followed by its scalar text (NUL-terminated), its sequence
+ * items or its mapping pairs, as libyaml holds them, every part aligned to
+ * 4 bytes.  Only the start's line and column are kept (end = start, no
+ * byte index): they are all a valid document's loaders cite, and the node
+ * headers are most of an entry's bytes.  Reading builds only the node
  * table, pointing into the file's bytes; it checks every length and node
- * id, so a damaged cache is refused, never trusted. */
+ * id, so a damaged document is refused, never trusted. */
 
 static void
 put_u32(GByteArray *out, guint32 v)
@@ -37,12 +44,15 @@ put_u32(GByteArray *out, guint32 v)
     g_byte_array_append(out, (const guint8 *) &v, sizeof v);
 }
 
+/* A node's header: its kind (type, and style << 8), where it starts, and
+ * its length (bytes of a scalar, items of a sequence, pairs of a mapping). */
 static void
-put_mark(GByteArray *out, const yaml_mark_t *m)
+put_head(GByteArray *out, const yaml_node_t *node, guint32 style, gsize len)
 {
-    put_u32(out, (guint32) m->index);
-    put_u32(out, (guint32) m->line);
-    put_u32(out, (guint32) m->column);
+    put_u32(out, node->type | style << 8);
+    put_u32(out, (guint32) node->start_mark.line);
+    put_u32(out, (guint32) node->start_mark.column);
+    put_u32(out, (guint32) len);
 }
 
 static void
@@ -58,21 +68,17 @@ put_document(GByteArray *out, yaml_document_t *doc)
 {
     put_u32(out, (guint32) (doc->nodes.top - doc->nodes.start));
     for (yaml_node_t *node = doc->nodes.start; node < doc->nodes.top; node++) {
-        put_u32(out, node->type);
-        put_mark(out, &node->start_mark);
-        put_mark(out, &node->end_mark);
         if (node->type == YAML_SCALAR_NODE) {
-            put_u32(out, node->data.scalar.style);
-            put_u32(out, (guint32) node->data.scalar.length);
+            put_head(out, node, node->data.scalar.style, node->data.scalar.length);
             put_padded(out, node->data.scalar.value, node->data.scalar.length);
         } else if (node->type == YAML_SEQUENCE_NODE) {
-            put_u32(out, node->data.sequence.style);
-            put_u32(out, (guint32) (node->data.sequence.items.top - node->data.sequence.items.start));
+            put_head(out, node, node->data.sequence.style,
+                     node->data.sequence.items.top - node->data.sequence.items.start);
             for (yaml_node_item_t *it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++)
                 put_u32(out, (guint32) *it);
         } else {
-            put_u32(out, node->data.mapping.style);
-            put_u32(out, (guint32) (node->data.mapping.pairs.top - node->data.mapping.pairs.start));
+            put_head(out, node, node->data.mapping.style,
+                     node->data.mapping.pairs.top - node->data.mapping.pairs.start);
             for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
                 put_u32(out, (guint32) p->key);
                 put_u32(out, (guint32) p->value);
@@ -99,14 +105,6 @@ get_u32(Reader *r)
     return v;
 }
 
-static void
-get_mark(Reader *r, yaml_mark_t *m)
-{
-    m->index = get_u32(r);
-    m->line = get_u32(r);
-    m->column = get_u32(r);
-}
-
 /* `count` ints of node ids, each within 1..n, in place. */
 static const int *
 get_ids(Reader *r, gsize count, guint32 n)
@@ -126,11 +124,14 @@ get_ids(Reader *r, gsize count, guint32 n)
 static void
 get_node(Reader *r, yaml_node_t *node, guint32 n)
 {
-    node->type = get_u32(r);
+    guint32 kind = get_u32(r);
+    node->type = kind & 0xff;
     node->tag = NULL;
-    get_mark(r, &node->start_mark);
-    get_mark(r, &node->end_mark);
-    guint32 style = get_u32(r), len = get_u32(r);
+    node->start_mark.index = 0;
+    node->start_mark.line = get_u32(r);
+    node->start_mark.column = get_u32(r);
+    node->end_mark = node->start_mark;
+    guint32 style = kind >> 8, len = get_u32(r);
     if (!r->ok)
         return;
     if (node->type == YAML_SCALAR_NODE && style <= YAML_FOLDED_SCALAR_STYLE) {
@@ -162,7 +163,7 @@ static yaml_document_t *
 get_document(Reader *r)
 {
     guint32 n = get_u32(r);
-    if (!r->ok || n > (gsize) (r->end - r->p) / 32)    /* a node takes at least 32 bytes */
+    if (!r->ok || n > (gsize) (r->end - r->p) / 16)    /* a node takes at least 16 bytes */
         return NULL;
     yaml_document_t *doc = g_new0(yaml_document_t, 1);
     doc->nodes.start = g_new(yaml_node_t, MAX(n, 1));     /* get_node sets what is read */
@@ -184,21 +185,6 @@ free_cached_document(yaml_document_t *doc)
     g_free(doc);
 }
 
-/* The n documents of a cache's body, or NULL if it is not exactly that. */
-static GPtrArray *
-get_documents(const char *data, gsize len, guint n)
-{
-    Reader r = { (const guint8 *) data, (const guint8 *) data + len, TRUE };
-    g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func((GDestroyNotify) free_cached_document);
-    for (guint i = 0; i < n; i++) {
-        yaml_document_t *doc = get_document(&r);
-        if (!doc)
-            return NULL;
-        g_ptr_array_add(docs, doc);
-    }
-    return r.p == r.end ? g_steal_pointer(&docs) : NULL;
-}
-
 /* ---- the key ----------------------------------------------------------------- */
 
 /* A file system whose times have no nanoseconds (FAT, some network file
@@ -213,8 +199,23 @@ times_are_coarse_and_recent(const struct stat *st)
     return time(NULL) - st->st_ctim.tv_sec < 3;
 }
 
-/* One line of the key: what identifies the contents of `path`.  FALSE when
- * it cannot be stat'ed. */
+/* ` ` and the number in hex: printf would cost more than the stat(). */
+static void
+append_hex(GString *key, guint64 v)
+{
+    char buf[17];
+    int i = sizeof buf;
+    do {
+        buf[--i] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    g_string_append_c(key, ' ');
+    g_string_append_len(key, buf + i, sizeof buf - i);
+}
+
+/* One line of the key: what identifies the contents of `path` (device,
+ * inode, size, modification and change times).  FALSE when it cannot be
+ * stat'ed. */
 static gboolean
 add_stat(BtDocCache *c, char tag, const char *path)
 {
@@ -222,9 +223,15 @@ add_stat(BtDocCache *c, char tag, const char *path)
     if (stat(path, &st) != 0)
         return FALSE;
     c->uncertain |= times_are_coarse_and_recent(&st);
-    g_string_append_printf(c->key, "%c %s\t%ju %ju %jd %jd.%09ld %jd.%09ld\n", tag, path, (uintmax_t) st.st_dev,
-                           (uintmax_t) st.st_ino, (intmax_t) st.st_size, (intmax_t) st.st_mtim.tv_sec,
-                           st.st_mtim.tv_nsec, (intmax_t) st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    g_string_append_c(c->key, tag);
+    g_string_append_c(c->key, ' ');
+    g_string_append(c->key, path);
+    g_string_append_c(c->key, '\t');
+    const guint64 ids[] = { st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                            st.st_ctim.tv_sec, st.st_ctim.tv_nsec };
+    for (gsize i = 0; i < G_N_ELEMENTS(ids); i++)
+        append_hex(c->key, ids[i]);
+    g_string_append_c(c->key, '\n');
     return TRUE;
 }
 
@@ -281,11 +288,22 @@ bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *f
 
 /* ---- the entry -------------------------------------------------------------- */
 
-#define MAGIC "bouncetriage document cache 2\n"
+#define MAGIC "bouncetriage document cache 5\n"
 
 /* The header: the magic line, the key's length and the key, padded with
- * NULs to 4 bytes; then the body's check value (8 bytes) and the body: the
- * number of documents and the documents. */
+ * NULs to 4 bytes; then the index's check value (8 bytes) and the body.
+ * The body starts with the index: the number of documents, the index's
+ * length, a table giving for each document the offset and length (from
+ * the body's start) of its document and of its note and the document's
+ * own check value, then the notes; the documents follow, each aligned to
+ * 4 bytes.  The table lets a run decode only the documents it uses, and
+ * the notes (a few bytes the caller keeps per file, such as its rules'
+ * ids) let it start without any.  The index is checked whole at lookup,
+ * a document when it is decoded: no byte of the entry is used unchecked,
+ * and a run reads only what it uses. */
+#define TABLE_COLUMNS 6         /* doc offset, length; note offset, length; doc sum (2) */
+#define INDEX_HEAD (2 * sizeof(guint32))
+
 static gsize
 header_size(const BtDocCache *c)
 {
@@ -293,11 +311,11 @@ header_size(const BtDocCache *c)
     return n + 4 - n % 4;
 }
 
-/* The body's check value.  The structure is checked as it is read, but a
- * changed byte inside a scalar (a pattern, a reason) would pass that, so
- * the whole body is summed too: 64-bit words folded in FNV-1a fashion
- * into four lanes (so that the multiplications overlap), where any one
- * changed word always changes the sum, at about a cycle per 8 bytes. */
+/* A check value.  The structure is checked as it is read, but a changed
+ * byte inside a scalar (a pattern, a reason) would pass that, so the bytes
+ * are summed too: 64-bit words folded in FNV-1a fashion into four lanes
+ * (so that the multiplications overlap), where any one changed word
+ * always changes the sum, at about a cycle per 8 bytes. */
 #define SUM_PRIME 0x100000001b3ull
 
 static guint64
@@ -336,68 +354,169 @@ entry_is_private(const char *path)
     return is_private(dir) && is_private(path);
 }
 
-/* The entry is mapped, not read: only the pages walked are touched, and
- * nothing is copied.  The writer replaces an entry by renaming a new file
- * over it, never by rewriting it in place, so the mapping stays valid. */
-GPtrArray *
+/* Every note lies in the index and every document after it, aligned for
+ * reading in place. */
+static gboolean
+table_is_sound(const guint32 *table, guint n, gsize index_len, gsize body_len)
+{
+    gsize first = INDEX_HEAD + sizeof(guint32) * (gsize) n * TABLE_COLUMNS;
+    for (guint i = 0; i < n; i++) {
+        const guint32 *row = table + (gsize) i * TABLE_COLUMNS;
+        gsize doc = row[0], doc_len = row[1], note = row[2], note_len = row[3];
+        if (doc % 4 || doc < index_len || doc > body_len || doc_len > body_len - doc)
+            return FALSE;
+        if (note % 4 || note < first || note > index_len || note_len > index_len - note)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The entry is mapped, not read: nothing is copied, only the index is
+ * checked here, and a document is checked and decoded when asked for.
+ * The writer replaces an entry by renaming a new file over it, never by
+ * rewriting it in place, so the mapping stays valid. */
+gboolean
 bt_doc_cache_lookup(BtDocCache *c)
 {
     gsize head = header_size(c), magic = strlen(MAGIC);
     g_clear_pointer(&c->map, g_mapped_file_unref);
     if (!entry_is_private(c->path))
-        return NULL;
+        return FALSE;
     c->map = g_mapped_file_new(c->path, FALSE, NULL);
     if (!c->map)
-        return NULL;
+        return FALSE;
     const char *bytes = g_mapped_file_get_contents(c->map);
     gsize len = g_mapped_file_get_length(c->map);
     guint32 key_len;
     if (!bytes || len < head || memcmp(bytes, MAGIC, magic) != 0)
-        return NULL;
+        return FALSE;
     memcpy(&key_len, bytes + magic, sizeof key_len);
     if (key_len != c->key->len || memcmp(bytes + magic + sizeof key_len, c->key->str, c->key->len) != 0)
-        return NULL;
+        return FALSE;
     guint64 sum;
-    guint32 n;
-    if (len < head + sizeof sum + sizeof n)
-        return NULL;
+    guint32 n, index_len;
+    if (len < head + sizeof sum + INDEX_HEAD)
+        return FALSE;
     memcpy(&sum, bytes + head, sizeof sum);
-    const char *body = bytes + head + sizeof sum;
+    const char *body = bytes + head + sizeof sum;   /* 4-aligned: head is, and the sum is 8 bytes */
     gsize body_len = len - head - sizeof sum;
     memcpy(&n, body, sizeof n);
-    if (n != c->n_files || sum != body_sum((const guint8 *) body, body_len))
+    memcpy(&index_len, body + sizeof n, sizeof index_len);
+    if (n != c->n_files || index_len < INDEX_HEAD || index_len > body_len
+        || (index_len - INDEX_HEAD) / (sizeof(guint32) * TABLE_COLUMNS) < n
+        || sum != body_sum((const guint8 *) body, index_len))
+        return FALSE;
+    const guint32 *table = (const guint32 *) (body + INDEX_HEAD);
+    if (!table_is_sound(table, n, index_len, body_len))
+        return FALSE;
+    c->body = body;
+    c->table = table;
+    c->docs = g_new0(yaml_document_t *, MAX(n, 1));
+    return TRUE;
+}
+
+/* Document i, checked and decoded, or NULL. */
+static yaml_document_t *
+decode_document(BtDocCache *c, guint i)
+{
+    const guint32 *row = c->table + (gsize) i * TABLE_COLUMNS;
+    const guint8 *p = (const guint8 *) c->body + row[0];
+    guint64 sum;
+    memcpy(&sum, row + 4, sizeof sum);
+    if (sum != body_sum(p, row[1]))
         return NULL;
-    return get_documents(body + sizeof n, body_len - sizeof n, n);
+    Reader r = { p, p + row[1], TRUE };
+    yaml_document_t *doc = get_document(&r);
+    if (doc && r.p != r.end)
+        g_clear_pointer(&doc, free_cached_document);
+    return doc;
+}
+
+/* Threads may race to decode the same document: the first to finish
+ * publishes it, the others drop their copy (no lock, no futex call). */
+yaml_document_t *
+bt_doc_cache_document(BtDocCache *c, guint i)
+{
+    g_return_val_if_fail(c->table && i < c->n_files, NULL);
+    yaml_document_t *doc = g_atomic_pointer_get(&c->docs[i]);
+    if (doc)
+        return doc;
+    doc = decode_document(c, i);
+    if (doc && !g_atomic_pointer_compare_and_exchange(&c->docs[i], NULL, doc)) {
+        free_cached_document(doc);
+        doc = g_atomic_pointer_get(&c->docs[i]);
+    }
+    return doc;
+}
+
+const void *
+bt_doc_cache_note(BtDocCache *c, guint i, gsize *len)
+{
+    g_return_val_if_fail(c->table && i < c->n_files, NULL);
+    *len = c->table[i * TABLE_COLUMNS + 3];
+    return c->body + c->table[i * TABLE_COLUMNS + 2];
 }
 
 void
-bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc)
+bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc, const void *note, gsize note_len)
 {
     if (!c->out) {
         c->out = g_byte_array_new();
-        put_u32(c->out, c->n_files);
+        c->out_notes = g_byte_array_new();
+        c->out_table = g_array_new(FALSE, FALSE, sizeof(guint32));
     }
+    guint32 row[TABLE_COLUMNS] = { c->out->len, 0, c->out_notes->len, (guint32) note_len, 0, 0 };
     put_document(c->out, doc);
-    c->n_out++;
+    row[1] = c->out->len - row[0];
+    guint64 sum = body_sum(c->out->data + row[0], row[1]);
+    memcpy(row + 4, &sum, sizeof sum);
+    if (note_len)
+        g_byte_array_append(c->out_notes, note, note_len);
+    static const guint8 zeros[4];
+    g_byte_array_append(c->out_notes, zeros, (4 - note_len % 4) % 4);
+    g_array_append_vals(c->out_table, row, TABLE_COLUMNS);
+}
+
+/* The body: the index (count, its length, table with offsets made
+ * relative to the body, notes), then the documents. */
+static GByteArray *
+body_bytes(BtDocCache *c)
+{
+    GByteArray *body = g_byte_array_new();
+    guint n = c->out_table->len / TABLE_COLUMNS;
+    guint32 notes_at = INDEX_HEAD + sizeof(guint32) * n * TABLE_COLUMNS, docs_at = notes_at + c->out_notes->len;
+    put_u32(body, n);
+    put_u32(body, docs_at);       /* the index's length */
+    for (guint i = 0; i < n; i++) {
+        const guint32 *row = &g_array_index(c->out_table, guint32, i * TABLE_COLUMNS);
+        const guint32 moved[TABLE_COLUMNS] = { docs_at + row[0], row[1], notes_at + row[2], row[3], row[4], row[5] };
+        g_byte_array_append(body, (const guint8 *) moved, sizeof moved);
+    }
+    g_byte_array_append(body, c->out_notes->data, c->out_notes->len);
+    g_byte_array_append(body, c->out->data, c->out->len);
+    return body;
 }
 
 void
 bt_doc_cache_store(BtDocCache *c)
 {
-    if (c->uncertain || c->n_out != c->n_files || !c->out)
+    if (c->uncertain || !c->out || c->out_table->len != c->n_files * TABLE_COLUMNS)
         return;
     g_autofree char *dir = g_path_get_dirname(c->path);
     if (g_mkdir_with_parents(dir, 0700) != 0 || !is_private(dir))
         return;
+    g_autoptr(GByteArray) body = body_bytes(c);
     g_autoptr(GByteArray) data = g_byte_array_new();
     g_byte_array_append(data, (const guint8 *) MAGIC, strlen(MAGIC));
     put_u32(data, (guint32) c->key->len);
     g_byte_array_append(data, (const guint8 *) c->key->str, c->key->len);
     static const guint8 zeros[4];
     g_byte_array_append(data, zeros, header_size(c) - data->len);   /* NUL padding */
-    guint64 sum = body_sum(c->out->data, c->out->len);
+    guint32 index_len;
+    memcpy(&index_len, body->data + sizeof(guint32), sizeof index_len);
+    guint64 sum = body_sum(body->data, index_len);
     g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
-    g_byte_array_append(data, c->out->data, c->out->len);
+    g_byte_array_append(data, body->data, body->len);
     g_file_set_contents_full(c->path, (const char *) data->data, data->len,
                              G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
 }
@@ -410,9 +529,16 @@ bt_doc_cache_free(BtDocCache *c)
     g_free(c->path);
     if (c->key)
         g_string_free(c->key, TRUE);
+    for (guint i = 0; c->docs && i < c->n_files; i++)
+        if (c->docs[i])
+            free_cached_document(c->docs[i]);
+    g_free(c->docs);
     if (c->map)
         g_mapped_file_unref(c->map);
-    if (c->out)
+    if (c->out) {
         g_byte_array_unref(c->out);
+        g_byte_array_unref(c->out_notes);
+        g_array_unref(c->out_table);
+    }
     g_free(c);
 }

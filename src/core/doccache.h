@@ -10,9 +10,11 @@
  * that parse and compile — so that a hit reads no configuration file.  Any
  * write to a file changes its change time, which no one can set back, so a
  * changed file is never served from the cache.  A damaged entry is refused,
- * never trusted: every length and node id is checked on reading, and a
- * check value over the entry's body catches a changed byte inside a scalar.
- * An entry is replaced only by renaming a whole new file over it. */
+ * never trusted: the entry's index (its table of documents and the
+ * callers' notes) has a check value tested at lookup, and each document
+ * one tested, with every length and node id, when it is decoded, so a run
+ * checks (and pages in) only what it uses.  An entry is replaced only by
+ * renaming a whole new file over it. */
 #pragma once
 
 #include <glib.h>
@@ -24,13 +26,22 @@ typedef struct _BtDocCache BtDocCache;
  * `dirs`.  NULL when the binary or a file cannot be identified: no cache. */
 BtDocCache *bt_doc_cache_new(const char *kind, const char *const *dirs, const char *const *files, guint n_files);
 
-/* The stored documents, one per file in order, or NULL when there is no
- * valid entry.  They point into memory the cache owns: read them only,
- * and free the array before the cache. */
-GPtrArray *bt_doc_cache_lookup(BtDocCache *c);
+/* TRUE when there is an entry for this very set of files whose index is
+ * sound; then its notes can be read and its documents decoded.  Nothing
+ * is decoded yet. */
+gboolean bt_doc_cache_lookup(BtDocCache *c);
+/* File i's stored document, checked and decoded on the first call (safe
+ * from any number of threads), or NULL when it is damaged: the caller
+ * then parses the file (and may store a new entry).  It points into
+ * memory the cache owns: read it only, while the cache lives. */
+yaml_document_t *bt_doc_cache_document(BtDocCache *c, guint i);
+/* File i's note as it was added (`*len` bytes, 4-aligned, in place). */
+const void *bt_doc_cache_note(BtDocCache *c, guint i, gsize *len);
 
-/* Adds the next file's parsed document to the entry to be stored. */
-void bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc);
+/* Adds the next file's parsed document to the entry to be stored, with a
+ * note of what the caller needs to start without decoding it (may be
+ * empty). */
+void bt_doc_cache_add(BtDocCache *c, yaml_document_t *doc, const void *note, gsize note_len);
 /* Stores the entry when a document was added for every file (written
  * whole and renamed into place; a cache that cannot be written is simply
  * not kept). */

@@ -129,8 +129,6 @@ bt_layouts_free(BtLayouts *lays)
     regex_free(lays->notice_from);
     regex_free(lays->notice_subject);
     regex_free(lays->notice_reply);
-    if (lays->docs)
-        g_ptr_array_unref(lays->docs);
     bt_doc_cache_free(lays->cache);
     pcre2_match_context_free(lays->mctx);
     g_free(lays);
@@ -1031,6 +1029,27 @@ load_pseudo_status(Loader *ld, yaml_node_t *node, Layout *lay)
     }
 }
 
+/* The decimal digits of n, ending at `end` (a buffer of 21 bytes or more). */
+static char *
+digits(char *end, gsize n)
+{
+    *--end = '\0';
+    do
+        *--end = '0' + n % 10;
+    while (n /= 10);
+    return end;
+}
+
+/* "path:line:col" of a node, for messages, without printf (which costs a
+ * start from the cache more than the rest of reading the layouts' ids). */
+static char *
+place(const char *path, const yaml_node_t *node)
+{
+    char line[24], col[24];
+    return g_strconcat(path, ":", digits(line + sizeof line, node->start_mark.line + 1), ":",
+                       digits(col + sizeof col, node->start_mark.column + 1), NULL);
+}
+
 /* One key of a layout. */
 static void
 load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
@@ -1043,8 +1062,7 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
         else if (id) {
             bt_set_str(&lay->id, id);
             g_free(lay->where);
-            lay->where = g_strdup_printf("%s:%zu:%zu", ld->path, v->start_mark.line + 1,
-                                         v->start_mark.column + 1);
+            lay->where = place(ld->path, v);
         }
     } else if (g_strcmp0(key, "description") == 0) {
         expect_scalar(ld, v, "description");
@@ -1105,7 +1123,7 @@ load_layout_stub(Loader *ld, yaml_node_t *node)
     }
     lay->node = node;
     lay->doc = ld->doc;
-    lay->path = g_intern_string(ld->path);
+    lay->path = ld->path;     /* interned by load_cached_file */
     return lay;
 }
 
@@ -1230,7 +1248,7 @@ load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
     Loader ld = { .path = lf->path, .doc = &doc, .errors = errors, .lays = lays };
     load_document(&ld, lf);
     if (cache)
-        bt_doc_cache_add(cache, &doc);
+        bt_doc_cache_add(cache, &doc, NULL, 0);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
 }
@@ -1239,7 +1257,7 @@ load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
 static void
 load_cached_file(LayoutFile *lf, yaml_document_t *doc, BtLayouts *lays, GPtrArray *errors)
 {
-    Loader ld = { .path = lf->path, .doc = doc, .trusted = TRUE, .errors = errors, .lays = lays };
+    Loader ld = { .path = g_intern_string(lf->path), .doc = doc, .trusted = TRUE, .errors = errors, .lays = lays };
     load_document(&ld, lf);
 }
 
@@ -1301,16 +1319,18 @@ load_files(const char *const *dirs, GPtrArray *files, BtLayouts *lays, BtDocCach
             paths[i] = ((LayoutFile *) files->pdata[i])->path;
         *cache = bt_doc_cache_new("layouts", dirs, paths, files->len);
     }
-    GPtrArray *docs = *cache ? bt_doc_cache_lookup(*cache) : NULL;
+    /* every layout's `match` is read at load, so every document is decoded */
+    gboolean cached = *cache && bt_doc_cache_lookup(*cache);
+    for (guint i = 0; cached && i < files->len; i++)
+        cached = bt_doc_cache_document(*cache, i) != NULL;
     for (guint i = 0; i < files->len; i++) {
-        if (docs)
-            load_cached_file(files->pdata[i], docs->pdata[i], lays, errors);
+        if (cached)
+            load_cached_file(files->pdata[i], bt_doc_cache_document(*cache, i), lays, errors);
         else
             load_file(files->pdata[i], lays, *cache, errors);
     }
-    if (!docs)
+    if (!cached)
         return FALSE;
-    lays->docs = docs;
     lays->cache = g_steal_pointer(cache);
     return TRUE;
 }
@@ -1363,6 +1383,20 @@ merge_dir(GPtrArray *all, GHashTable *index, GPtrArray *files, GPtrArray *errors
     }
 }
 
+/* One directory from the cache: no layout replaces another, and a cached
+ * set was stored without a problem, so without a repeated id: the
+ * layouts are taken in order, with no id index. */
+static void
+take_layouts(GPtrArray *all, GPtrArray *files)
+{
+    for (guint i = 0; i < files->len; i++) {
+        GPtrArray *lays = ((LayoutFile *) files->pdata[i])->layouts;
+        for (guint j = 0; j < lays->len; j++)
+            g_ptr_array_add(all, g_steal_pointer(&lays->pdata[j]));
+        g_ptr_array_set_size(lays, 0);
+    }
+}
+
 BtLayouts *
 bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
 {
@@ -1380,7 +1414,10 @@ bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
     gboolean from_cache = load_files(dirs, files, lays, &cache, errors);
     for (guint i = 0; dirs[i]; i++) {
         g_autoptr(GPtrArray) mine = dir_files(files, i);
-        merge_dir(all, index, mine, errors);
+        if (from_cache && !dirs[1])
+            take_layouts(all, mine);
+        else
+            merge_dir(all, index, mine, errors);
     }
     if (errors->len != errors_before) {
         g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "%u error(s) in layout files",

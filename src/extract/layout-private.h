@@ -141,8 +141,7 @@ void bt_layout_complete(Layout *lay);
 
 struct _BtLayouts {
     GPtrArray *layouts;      /* Layout*, in the order they are tried */
-    GPtrArray *docs;         /* the cached documents incomplete layouts point into */
-    struct _BtDocCache *cache; /* the memory they live in */
+    struct _BtDocCache *cache; /* holds the cached documents incomplete layouts point into */
     Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
     Regex *notice_subject;
     Regex *notice_reply;     /* a person's reply to or forward of a notice */

@@ -251,9 +251,9 @@ rule_body_new(BtRule *r)
     r->checks = g_ptr_array_new_with_free_func((GDestroyNotify) check_spec_free);
 }
 
-/* The keys of the rule's mapping; the id only when `id_only`. */
+/* The keys of the rule's mapping (a stub has its id already). */
 static void
-parse_keys(BtLoadCtx *ctx, const yaml_node_t *node, BtRule *r, gboolean id_only)
+parse_keys(BtLoadCtx *ctx, const yaml_node_t *node, BtRule *r)
 {
     gboolean seen_id = FALSE, seen_when = FALSE, seen_then = FALSE;
     PAIRS_FOREACH(node, p) {
@@ -263,8 +263,6 @@ parse_keys(BtLoadCtx *ctx, const yaml_node_t *node, BtRule *r, gboolean id_only)
             seen_id = TRUE;
             if (!r->id)
                 parse_id(ctx, v, r);
-        } else if (id_only) {
-            continue;
         } else if (g_strcmp0(key, "description") == 0) {
             want_string(ctx, v, "description");
         } else if (g_strcmp0(key, "when") == 0) {
@@ -279,8 +277,6 @@ parse_keys(BtLoadCtx *ctx, const yaml_node_t *node, BtRule *r, gboolean id_only)
     }
     if (!seen_id)
         bt_load_error(ctx, node, "missing required key 'id' in rule");
-    if (id_only)
-        return;
     if (!seen_when)
         bt_load_error(ctx, node, "missing required key 'when' in rule");
     if (!seen_then)
@@ -294,7 +290,7 @@ bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
     if (!r)
         return NULL;
     rule_body_new(r);
-    parse_keys(ctx, node, r, FALSE);
+    parse_keys(ctx, node, r);
     r->parsed = 1;
     if (!r->id) {
         bt_rule_free(r);
@@ -304,19 +300,17 @@ bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
 }
 
 BtRule *
-bt_rule_stub(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index)
+bt_rule_stub(const char *id, const char *file, gsize line, gsize col, guint dir_index, BtRuleDoc *doc, int node)
 {
-    g_assert(ctx->trusted);
-    BtRule *r = rule_new(ctx, node, dir_index);
-    if (!r)
-        return NULL;
-    parse_keys(ctx, node, r, TRUE);
-    if (!r->id) {
-        bt_rule_free(r);
-        return NULL;
-    }
+    BtRule *r = g_new0(BtRule, 1);
+    r->id = g_strdup(id);
+    r->file = g_strdup(file);
+    r->line = line;
+    r->col = col;
+    r->dir_index = dir_index;
+    r->hardbounce = -1;
+    r->doc = doc;
     r->node = node;
-    r->doc = ctx->doc;
     return r;
 }
 
@@ -328,12 +322,14 @@ bt_rule_complete(BtRule *r)
     if (!g_once_init_enter(&r->parsed))
         return;
     g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-    BtLoadCtx ctx = { .errors = errors, .file = r->file, .doc = r->doc, .trusted = TRUE };
+    BtLoadCtx ctx = { .errors = errors, .file = r->file, .doc = bt_rule_doc_get(r->doc), .trusted = TRUE };
+    const yaml_node_t *node = ctx.doc ? yaml_document_get_node(ctx.doc, r->node) : NULL;
     rule_body_new(r);
-    parse_keys(&ctx, r->node, r, FALSE);
-    if (errors->len)
+    if (node && node->type == YAML_MAPPING_NODE)
+        parse_keys(&ctx, node, r);
+    if (errors->len || !node || node->type != YAML_MAPPING_NODE)
         g_clear_pointer(&r->when, bt_cond_free);
-    r->node = NULL;
+    r->doc = NULL;
     g_once_init_leave(&r->parsed, 1);
 }
 

@@ -138,19 +138,43 @@ typedef struct {
     GPtrArray *arg_values;      /* BtTemplate* */
 } BtCheckSpec;
 
+/* What replacing a rules cache entry found damaged needs (load.c). */
+typedef struct {
+    char **dirs;
+    gsize rewritten;            /* g_once: a new entry was written (or could not be) */
+} BtRuleEntry;
+
+/* The document of one pack in the rules cache, checked and decoded on
+ * first use (by the first rule of the pack that is tried); should the
+ * stored copy be damaged, the pack's file is parsed instead and the entry
+ * rewritten (load.c). */
+typedef struct {
+    BtRuleEntry *entry;
+    struct _BtDocCache *cache;
+    guint index;                /* the pack's place in the cache entry */
+    char *file;
+    gsize ready;                /* g_once: doc is set */
+    yaml_document_t *doc;       /* the cache's, or `parsed`; NULL: neither could be had */
+    yaml_document_t parsed;
+    gboolean has_parsed;
+} BtRuleDoc;
+
+yaml_document_t *bt_rule_doc_get(BtRuleDoc *d);
+
 /* A rule read from the rules cache was valid when it was stored, and one
  * message is decided by the first few dozen rules it reaches, so such a
  * rule is parsed only when first tried (bt_ruleset_rule): until then only
- * id, file, position and dir_index are set, and `node` of `doc` (which
- * the rule set keeps) holds the rest. */
+ * id, file, position and dir_index are set, taken from the pack's note in
+ * the cache, and node `node` of `doc` (which the rule set keeps) holds
+ * the rest. */
 typedef struct {
     char *id;
     char *file;
     gsize line, col;            /* 1-based position of the rule */
     guint dir_index;            /* which of the loaded directories */
     gsize parsed;               /* g_once: the fields below are set */
-    const yaml_node_t *node;    /* not parsed yet: the rule's mapping */
-    yaml_document_t *doc;
+    BtRuleDoc *doc;             /* not parsed yet: the rule's document, */
+    int node;                   /* and its mapping's node id */
     BtCond *when;
     char *reason;
     int hardbounce;             /* -1: follow sisimai's default */
@@ -162,16 +186,19 @@ typedef struct {
 } BtRule;
 
 BtRule *bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
-/* A trusted rule (ctx->trusted) with only its id read; the rest when
- * bt_rule_complete is first called.  ctx->doc must outlive it. */
-BtRule *bt_rule_stub(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
+/* A rule from the cache with only its id and position; the rest, from
+ * node `node` of `doc`, when bt_rule_complete is first called.  `doc` must
+ * outlive it. */
+BtRule *bt_rule_stub(const char *id, const char *file, gsize line, gsize col, guint dir_index,
+                     BtRuleDoc *doc, int node);
 void bt_rule_complete(BtRule *rule);
 void bt_rule_free(BtRule *rule);
 
 struct _BtRuleSet {
     GPtrArray *rules;           /* BtRule*, in matching order; use bt_ruleset_rule */
-    GPtrArray *docs;            /* the cached documents unparsed rules point into */
+    GPtrArray *docs;            /* BtRuleDoc*, per pack, that unparsed rules point into */
     struct _BtDocCache *cache;  /* the memory they live in */
+    BtRuleEntry *entry;         /* with the cache */
     gboolean from_cache;        /* for tests */
 };
 
