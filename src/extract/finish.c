@@ -256,7 +256,9 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
         return;
     if (!rec->diagnosticcode || !*rec->diagnosticcode) {
         /* a layout's block that ended at a lead-in under the address */
-        g_autofree char *after = rec->reason ? NULL : bt_text_after_lead_in(view->body, rec->recipient);
+        /* (a layout's hint "undefined" knows nothing the text could contradict) */
+        gboolean hinted = rec->reason && g_strcmp0(rec->reason, "undefined") != 0;
+        g_autofree char *after = hinted ? NULL : bt_text_after_lead_in(view->body, rec->recipient);
         if (after)
             bt_set_str(&rec->diagnosticcode, after);
         return;
@@ -264,6 +266,9 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
     g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
     if (better)
         bt_set_str(&rec->diagnosticcode, better);
+    g_autofree char *reply = bt_text_reply_below(view->body, rec->recipient, rec->diagnosticcode);
+    if (reply)
+        bt_set_str(&rec->diagnosticcode, reply);
     g_autofree char *whole = bt_text_continued(view, rec->diagnosticcode);
     if (whole)
         bt_set_str(&rec->diagnosticcode, whole);

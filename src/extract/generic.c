@@ -816,6 +816,100 @@ bt_text_diagnostic(const char *body, const char *recipient)
     return diagnostic_for(lines, n, c->line, recipient, one);
 }
 
+/* A line that only announces what follows it, ending in a colon
+ * ("Reason:", "For the following reason:", "The error that the other
+ * server returned was:"): no code, and no address of its own. */
+static gboolean
+is_colon_lead_in(const char *line)
+{
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
+    gsize n = strlen(trimmed);
+    return n > 1 && n <= MAX_LEAD_IN_CHARS && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "："))
+        && !strchr(trimmed, '@') && !gen_has_code(trimmed) && !is_separator(trimmed);
+}
+
+/* What the colon lead-in at line k introduces, read up to line `end`
+ * (exclusive); NULL when nothing explaining follows it. */
+static char *
+explained_by(char **lines, int k, int end, const char *recipient)
+{
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    c->line = -1;
+    g_ptr_array_add(one, c);
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!take_explanation_after(lines, k, end, recipient, one, out))
+        return NULL;
+    char *text = squeezed(out->str);
+    if (text && bt_text_is_lead_in(text))
+        g_clear_pointer(&text, g_free);
+    return text;
+}
+
+/* Does line k name an address other than `recipient`? */
+static gboolean
+names_other_address(const char *line, const char *recipient)
+{
+    if (!strchr(line, '@'))
+        return FALSE;
+    g_autofree char *lower = g_ascii_strdown(line, -1);
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    return !strstr(lower, want);
+}
+
+/* The explanation a colon lead-in near the recipient's line `at`
+ * introduces: the first lead-in in the recipient's own block below its
+ * line (up to another address), else one just above its line (a notice
+ * that states the reason before the address it is about). */
+static char *
+lead_in_near(char **lines, int n, int at, const char *recipient)
+{
+    for (int k = at + 1; k < n && k <= at + DIAG_LOOKAHEAD; k++) {
+        if (is_separator(lines[k]) || names_other_address(lines[k], recipient))
+            break;
+        if (!is_colon_lead_in(lines[k]))
+            continue;
+        char *text = explained_by(lines, k, n, recipient);
+        if (text)
+            return text;
+    }
+    for (int k = at - 1; k >= 0 && k >= at - DIAG_LOOKAHEAD; k--) {
+        if (is_separator(lines[k]) || names_other_address(lines[k], recipient))
+            break;
+        /* only the paragraph right above: a blank line may part the
+         * lead-in from what it introduces, and nothing else */
+        if (gen_is_blank(lines[k]) && (k == 0 || !is_colon_lead_in(lines[k - 1])))
+            break;
+        if (!is_colon_lead_in(lines[k]))
+            continue;
+        /* the explanation ends where the recipient's line starts */
+        char *text = explained_by(lines, k, at, recipient);
+        if (text)
+            return text;
+    }
+    return NULL;
+}
+
+/* The first thing a colon lead-in anywhere in the notice introduces that
+ * reads as a failure (a code or failure wording) and names no other
+ * address: a notice that puts its one reason away from the address
+ * ("Transcript of session follows", then "Reason:"). */
+static char *
+failure_after_lead_in(char **lines, int n, const char *recipient)
+{
+    for (int k = 0; k < n; k++) {
+        if (names_other_address(lines[k], recipient))
+            return NULL;
+        if (!is_colon_lead_in(lines[k]))
+            continue;
+        g_autofree char *text = explained_by(lines, k, n, recipient);
+        if (text && !names_other_address(text, recipient) && (gen_has_code(text) || gen_is_failure_line(text)))
+            return g_steal_pointer(&text);
+    }
+    return NULL;
+}
+
 char *
 bt_text_after_lead_in(const char *body, const char *recipient)
 {
@@ -823,20 +917,28 @@ bt_text_after_lead_in(const char *body, const char *recipient)
     g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
     int n = gen_notice_length(lines, copy_at);
     int at = line_naming(lines, n, recipient);
-    int k = at + 1;
-    while (at >= 0 && k < n && gen_is_blank(lines[k]))
-        k++;
-    if (at < 0 || k >= n || !is_lead_in(lines[k]) || gen_has_code(lines[k]))
+    char *near = at >= 0 ? lead_in_near(lines, n, at, recipient) : NULL;
+    return near ? near : failure_after_lead_in(lines, n, recipient);
+}
+
+char *
+bt_text_reply_below(const char *body, const char *recipient, const char *diagnostic)
+{
+    if (!diagnostic || gen_has_code(diagnostic))
         return NULL;
-    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
-    Candidate *c = g_new0(Candidate, 1);
-    c->address = g_strdup(recipient);
-    c->line = at;
-    g_ptr_array_add(one, c);
-    g_autoptr(GString) out = g_string_new(NULL);
-    if (!take_explanation_after(lines, k, n, recipient, one, out))
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    int at = line_naming(lines, n, recipient);
+    if (at < 0)
         return NULL;
-    return squeezed(out->str);
+    g_autofree char *reply = lead_in_near(lines, n, at, recipient);
+    if (!reply || !gen_has_code(reply))
+        return NULL;
+    g_autofree char *have = squeezed(diagnostic);
+    if (have && strstr(have, reply))
+        return NULL;
+    return have ? g_strdup_printf("%s %s", have, reply) : g_steal_pointer(&reply);
 }
 
 void
@@ -882,6 +984,21 @@ add_header_candidates(GPtrArray *found, const char *value, GHashTable *excluded,
     }
 }
 
+/* Is the returned message itself a delivery report (a bounce the MTA
+ * could not deliver, returned whole)?  Its To: is then whoever the inner
+ * bounce was for, the original sender, and the inner report names the
+ * recipient that failed (extract.c reads it). */
+static gboolean
+returned_is_report(const BtMsgView *view)
+{
+    if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
+        return FALSE;
+    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
+    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
+    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
+    return ct && g_mime_content_type_is_type(ct, "multipart", "report");
+}
+
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then
  * the addresses the text shows failing; failing both, the To: of a
  * message returned as a MIME part, when it names one address. */
@@ -894,7 +1011,7 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
     /* the To: of a message returned as a MIME part only: where an inline
      * copy starts is a guess, and a guessed "To:" line may be anyone's */
-    g_autofree char *to = bt_header_block_get(view->returned_headers, "To");
+    g_autofree char *to = returned_is_report(view) ? NULL : bt_header_block_get(view->returned_headers, "To");
     if (failed) {
         g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
         add_header_candidates(listed, failed, excluded, MIN_SCORE);
