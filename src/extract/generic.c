@@ -36,6 +36,9 @@
 #define DIAG_MAX_CHARS 1000
 /* "The error that the other server returned was:" and its kin are short */
 #define MAX_LEAD_IN_CHARS 80
+/* A line this long was folded by its writer if the next one goes on with
+ * it (MTAs fold at 72-78 columns). */
+#define FULL_LINE_COLUMNS 64
 /* The header block of an inline copy: no real one is longer. */
 #define MAX_HEADER_LINES 500
 
@@ -723,6 +726,27 @@ is_continuation(const char *l, int indent)
         && !is_lead_in(l) && !strchr(l, '@');
 }
 
+/* Does `l` continue `prev` wrapped without indentation (gateways and
+ * smaller MTAs fold long replies at 72-78 columns flush left): `prev`
+ * fills the line and ends no sentence, `l` starts at the same column and
+ * is no blank, separator, header line, lead-in or address line. */
+static gboolean
+is_flush_continuation(const char *prev, const char *l, int indent)
+{
+    g_autofree char *p = g_strchomp(g_strdup(prev));
+    gsize len = g_utf8_strlen(p, -1);
+    if (len < FULL_LINE_COLUMNS || strchr(".!?:", p[strlen(p) - 1]))
+        return FALSE;
+    const char *t = l + strspn(l, " \t");
+    gboolean reply = g_ascii_isdigit(t[0]) && g_ascii_isdigit(t[1]) && g_ascii_isdigit(t[2])
+        && (t[3] == ' ' || t[3] == '-');
+    g_autofree char *label = gen_line_label(l);
+    gboolean field = label && g_ascii_isupper(*t);
+    /* a word goes on; a new reply, a "Name: value" field or a mark starts anew */
+    return g_ascii_isalnum(*t) && !reply && !field && indent_of(l) == indent && !is_separator(l)
+        && !is_header_like(l) && !is_lead_in(l) && !strchr(l, '@');
+}
+
 /* The view's notice lines, split once per body: finishing asks for them
  * for every record, and the delay check once more.  The view belongs to
  * one thread, so filling its cache through the const pointer is safe. */
@@ -773,7 +797,10 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
         if (strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
             continue;
         GString *out = g_string_new(want);
-        for (int k = i + 1; k < n && k <= i + 4 && is_continuation(lines[k], indent_of(lines[i])); k++) {
+        int indent = indent_of(lines[i]);
+        for (int k = i + 1; k < n && k <= i + 4
+             && (is_continuation(lines[k], indent) || is_flush_continuation(lines[k - 1], lines[k], indent));
+             k++) {
             g_autofree char *more = squeezed(lines[k]);
             if (strstr(want, more))
                 break;
@@ -991,6 +1018,9 @@ add_header_candidates(GPtrArray *found, const char *value, GHashTable *excluded,
 static gboolean
 returned_is_report(const BtMsgView *view)
 {
+    g_autofree char *type = bt_header_block_get(view->returned_headers, "Content-Type");
+    if (type && g_ascii_strncasecmp(type, "multipart/report", 16) == 0)
+        return TRUE;   /* also when only its header block came back */
     if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
         return FALSE;
     GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
@@ -1011,7 +1041,7 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
     /* the To: of a message returned as a MIME part only: where an inline
      * copy starts is a guess, and a guessed "To:" line may be anyone's */
-    g_autofree char *to = returned_is_report(view) ? NULL : bt_header_block_get(view->returned_headers, "To");
+    g_autofree char *to = bt_header_block_get(view->returned_headers, "To");
     if (failed) {
         g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
         add_header_candidates(listed, failed, excluded, MIN_SCORE);
@@ -1063,7 +1093,9 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
 {
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *subject = bt_view_header(view, "Subject");
-    if (!gen_announces_bounce(view, from, subject))
+    /* a bounce returned inside another: the inner report is read instead
+     * (extract.c), the outer text is about returning it */
+    if (!gen_announces_bounce(view, from, subject) || returned_is_report(view))
         return FALSE;
     int copy_at;
     g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
@@ -1071,7 +1103,10 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!view->returned_headers)
         view->returned_headers = inline_copy_headers(lines, copy_at);
 
-    gboolean has_failure = view->dsn != NULL;
+    /* a report part or the MTA's own list of failed recipients (Exim's
+     * X-Failed-Recipients) states the failure whatever the text words */
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    gboolean has_failure = view->dsn != NULL || failed != NULL;
     for (int i = 0; i < n && !has_failure; i++)
         has_failure = gen_is_failure_line(lines[i]);
     if (!has_failure)
