@@ -229,6 +229,11 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
     if (!rec->command)
         bt_set_str(&rec->command, bt_command_find(diag));
     if (!rec->command) {
+        /* the transcript's own command for this recipient */
+        g_autofree char *sent = bt_text_command(view->body, rec->recipient);
+        bt_set_str(&rec->command, sent);
+    }
+    if (!rec->command) {
         g_autofree char *about = bt_body_text_about(view->body, rec->recipient);
         bt_set_str(&rec->command, bt_command_find(about));
     }
@@ -262,6 +267,17 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
         if (after)
             bt_set_str(&rec->diagnosticcode, after);
         return;
+    }
+    g_autofree char *own = bt_text_own_reply(view->body, rec->recipient, rec->addresser, rec->diagnosticcode);
+    if (own) {
+        /* the codes taken with another recipient's reply are not this one's */
+        char code[8];
+        g_snprintf(code, sizeof code, "%d", rec->replycode);
+        if (rec->replycode && strstr(rec->diagnosticcode, code))
+            rec->replycode = 0;
+        if (rec->deliverystatus && strstr(rec->diagnosticcode, rec->deliverystatus))
+            g_clear_pointer(&rec->deliverystatus, g_free);
+        bt_set_str(&rec->diagnosticcode, own);
     }
     g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
     if (better)

@@ -948,6 +948,154 @@ bt_text_after_lead_in(const char *body, const char *recipient)
     return near ? near : failure_after_lead_in(lines, n, recipient);
 }
 
+/* Past a transcript line's timestamp ("Mon 2026-02-02 13:30:05: "), MDaemon's. */
+static const char *
+past_timestamp(const char *line)
+{
+    const char *s = line + strspn(line, " \t");
+    const char *colon = strstr(s, ": ");
+    if (colon && colon - s < 32 && g_ascii_isdigit(colon[-1]) && strchr(s, '-') && strchr(s, '-') < colon)
+        return colon + 2;
+    return s;
+}
+
+/* A transcript's reply line: "<<< 550 …" (Sendmail), "<-- 550 …" (MDaemon),
+ * or the MTA's own "550 <addr>... reason" after it. */
+static gboolean
+is_transcript_reply(const char *line)
+{
+    const char *s = past_timestamp(line);
+    if (g_str_has_prefix(s, "<<< ") || g_str_has_prefix(s, "<-- "))
+        s += 4;
+    return g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]) && (s[3] == ' ' || s[3] == '-')
+        && strchr("45", s[0]);
+}
+
+/* The command a transcript line sends (">>> RCPT To:<…>", "--> DATA"), or NULL. */
+static const char *
+transcript_command(const char *line)
+{
+    const char *s = past_timestamp(line);
+    if (!g_str_has_prefix(s, ">>> ") && !g_str_has_prefix(s, "--> "))
+        return NULL;
+    g_autofree char *lower = g_ascii_strdown(s + 4, -1);
+    static const char *const verbs[] = { "mail from", "rcpt to", "data", "bdat", NULL };
+    static const char *const names[] = { "MAIL", "RCPT", "DATA", "DATA", NULL };
+    for (int i = 0; verbs[i]; i++)
+        if (g_str_has_prefix(lower, verbs[i]))
+            return names[i];
+    return NULL;
+}
+
+typedef struct {
+    char **lines;
+    int n;
+    const char *recipient;
+    gboolean own, other, stranger;
+} Naming;
+
+/* Is `address` sent a RCPT in the transcript: another recipient of it? */
+static gboolean
+is_transcript_recipient(char **lines, int n, const char *address)
+{
+    g_autofree char *want = g_ascii_strdown(address, -1);
+    for (int k = 0; k < n; k++) {
+        const char *cmd = transcript_command(lines[k]);
+        g_autofree char *lower = cmd ? g_ascii_strdown(lines[k], -1) : NULL;
+        if (cmd && !strcmp(cmd, "RCPT") && strstr(lower, want))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+note_naming(const char *address, gboolean bracketed, gpointer data)
+{
+    (void) bracketed;
+    Naming *nm = data;
+    if (!g_ascii_strcasecmp(address, nm->recipient))
+        nm->own = TRUE;
+    else if (is_transcript_recipient(nm->lines, nm->n, address))
+        nm->other = TRUE;
+    else
+        nm->stranger = TRUE;
+}
+
+/* Does the text name another recipient of the transcript, and neither
+ * `recipient` nor an address outside it (a forward-path, the sender)? */
+static gboolean
+names_only_other_recipients(char **lines, int n, const char *text, const char *recipient)
+{
+    Naming nm = { lines, n, recipient, FALSE, FALSE, FALSE };
+    each_address(text, note_naming, &nm);
+    return nm.other && !nm.own && !nm.stranger;
+}
+
+char *
+bt_text_own_reply(const char *body, const char *recipient, const char *sender, const char *diagnostic)
+{
+    if (!diagnostic || !strchr(diagnostic, '@'))
+        return NULL;
+    /* a reply about the sender (a refused MAIL FROM) concerns every recipient */
+    g_autofree char *diag_lower = g_ascii_strdown(diagnostic, -1);
+    g_autofree char *sender_lower = sender ? g_ascii_strdown(sender, -1) : NULL;
+    if (sender_lower && *sender_lower && strstr(diag_lower, sender_lower))
+        return NULL;
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    if (!names_only_other_recipients(lines, n, diagnostic, recipient))
+        return NULL;
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    const char *last = NULL;
+    for (int k = 0; k < n; k++) {
+        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
+        if (strstr(lower, want) && is_transcript_reply(lines[k]))
+            last = lines[k];
+    }
+    if (!last)
+        return NULL;
+    const char *s = past_timestamp(last);
+    if (g_str_has_prefix(s, "<<< ") || g_str_has_prefix(s, "<-- "))
+        s += 4;
+    return squeezed(s);
+}
+
+char *
+bt_text_command(const char *body, const char *recipient)
+{
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    const char *found = NULL;
+    /* each reply naming the recipient, and the command just above it; the
+     * last such pair is the attempt that failed */
+    for (int k = 0; k < n; k++) {
+        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
+        if (!strstr(lower, want) || !is_transcript_reply(lines[k]))
+            continue;
+        for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
+            /* a blank line or a heading may stand between (a notice that
+             * sets the reply apart) */
+            if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
+                continue;
+            const char *cmd = transcript_command(lines[j]);
+            if (cmd) {
+                /* "RCPT To:<other>" is another recipient's attempt */
+                if (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient))
+                    break;
+                found = cmd;
+                break;
+            }
+            /* only replies about this recipient (or none) lie between */
+            if (!is_transcript_reply(lines[j]) || names_other_address(lines[j], recipient))
+                break;
+        }
+    }
+    return g_strdup(found);
+}
+
 char *
 bt_text_reply_below(const char *body, const char *recipient, const char *diagnostic)
 {
