@@ -8,7 +8,13 @@ failure classes): DSNs without the per-recipient group, internal
 Final-Recipients, repeated blocks, decorated addresses, diagnostics below a
 lead-in or wrapped over indented lines, odd line endings and header starts,
 the sender's own address in the text, other transfer encodings, an HTML-only
-notice.  Each variant is triaged (one batch per mutation) and compared with
+notice; replies wrapped at 72-78 columns with and without indentation, a
+Diagnostic-Code folded over several lines, report field names in another
+case, the notice in other charsets (ISO-2022-JP, ISO-8859-1, windows-1252,
+UTF-8 8bit), the original returned as text/rfc822-headers, the whole DSN
+returned inside another bounce (a double bounce: the inner report's
+recipients count, as its own report names them), recipients named only in
+X-Failed-Recipients, and "<addr>" lines under an intro in another language.  Each variant is triaged (one batch per mutation) and compared with
 the fixture's own result: the same recipients must come out, and for
 mutations that do not touch the wording, the same reason.
 
@@ -525,6 +531,225 @@ def m_from_postmaster(raw, ref):
     return serialise(msg)
 
 
+def wrap_at(width, indent):
+    """The diagnostic line wrapped the way MTAs fold long replies at 72-78
+    columns: Postfix and Exim indent the continuation lines, smaller MTAs
+    and gateways do not."""
+    def mutate(raw, ref):
+        msg = parse(raw)
+        part = notice_part(msg)
+        text = part_text(part) if part is not None else None
+        if not text or dsn_part(msg) is not None:
+            return None
+        lines, i = reference_diagnostic_line(text, ref)
+        if i is None or len(lines[i]) <= width:
+            return None
+        lead = re.match(r"\s*", lines[i]).group(0)
+        lines[i:i + 1] = wrap(lines[i], width, lead + indent)
+        set_text(part, "\n".join(lines))
+        return serialise(msg)
+    return mutate
+
+
+def dsn_groups(msg):
+    part = dsn_part(msg)
+    if part is None:
+        return None
+    groups = part.get_payload()
+    return groups if isinstance(groups, list) and len(groups) >= 2 else None
+
+
+def m_dsn_diagnostic_folded(raw, ref):
+    """Diagnostic-Code folded over several header lines (RFC 5322 folding,
+    as Sendmail and Exchange write long replies)."""
+    msg = parse(raw)
+    groups = dsn_groups(msg)
+    if groups is None:
+        return None
+    changed = False
+    for g in groups[1:]:
+        for n, (name, value) in enumerate(g._headers):
+            if name.lower() != "diagnostic-code" or "\n" in value or len(value) < 30:
+                continue
+            words, lines, cur = value.split(" "), [], ""
+            for w in words:
+                if cur and len(cur) + 1 + len(w) > 24:
+                    lines.append(cur)
+                    cur = w
+                else:
+                    cur = cur + " " + w if cur else w
+            lines.append(cur)
+            if len(lines) < 2:
+                continue
+            g._headers[n] = (name, "\n    ".join(lines))
+            changed = True
+    return serialise(msg) if changed else None
+
+
+def dsn_field_case(fold):
+    """Field names of the delivery-status part in another case
+    ("final-recipient", "DIAGNOSTIC-CODE"): RFC 3464 field names are
+    case-insensitive, and some MTAs write them so."""
+    def mutate(raw, ref):
+        msg = parse(raw)
+        groups = dsn_groups(msg)
+        if groups is None:
+            return None
+        for g in groups:
+            g._headers = [(fold(name), value) for name, value in g._headers]
+        return serialise(msg)
+    return mutate
+
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+
+
+def recharset(charset, applies):
+    """The notice re-encoded in another charset, declared on its part (8bit,
+    or 7bit for ISO-2022-JP): Japanese MTAs write ISO-2022-JP, Western ones
+    ISO-8859-1 or windows-1252, newer ones UTF-8 8bit."""
+    def mutate(raw, ref):
+        msg = parse(raw)
+        part = notice_part(msg)
+        text = part_text(part) if part is not None else None
+        if not text or not applies(text):
+            return None
+        try:
+            data = text.encode(charset)
+        except (LookupError, UnicodeEncodeError):
+            return None
+        if (part.get_content_charset() or "us-ascii").lower() == charset:
+            return None
+        part.set_param("charset", charset)
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "8bit" if any(b > 127 for b in data) else "7bit"
+        part.set_payload(data.decode("ascii", "surrogateescape"))
+        return serialise(msg)
+    return mutate
+
+
+def returns_report(msg):
+    """Does the message return a delivery report (a double bounce)?"""
+    for m in msg.walk():
+        if m.get_content_type() == "message/rfc822" and isinstance(m.get_payload(), list):
+            if any(p.get_content_type() == "multipart/report" for p in m.get_payload()[0].walk()):
+                return True
+    return False
+
+
+def m_returned_as_headers(raw, ref):
+    """The original comes back as its header block only (text/rfc822-headers,
+    RFC 6522), as Exchange and Postfix with headers-only returns send it."""
+    if returns_report(parse(raw)):
+        return None   # the returned message is a report: its body is the evidence
+    msg = parse(raw)
+    for m in msg.walk():
+        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
+            continue
+        parts = m.get_payload()
+        for n, p in enumerate(parts):
+            if p.get_content_type() != "message/rfc822" or not isinstance(p.get_payload(), list):
+                continue
+            inner = p.get_payload()[0]
+            head = b"".join(b"%s: %s\n" % (k.encode("utf-8", "surrogateescape"),
+                                           str(v).encode("utf-8", "surrogateescape"))
+                            for k, v in inner.items())
+            repl = email.message.Message()
+            repl["Content-Type"] = "text/rfc822-headers"
+            repl["Content-Transfer-Encoding"] = "8bit"
+            repl.set_payload(head.decode("ascii", "surrogateescape"))
+            parts[n] = repl
+            return serialise(msg)
+    return None
+
+
+def m_double_bounce(raw, ref):
+    """The whole DSN could not be returned to its sender and comes back,
+    attached to another MTA's notice (multipart/mixed) to the postmaster:
+    the recipients that count are the inner report's."""
+    if dsn_part(parse(raw)) is None or returns_report(parse(raw)):
+        return None   # no report, or one already returned inside another
+    inner = raw.replace(b"\r\n", b"\n")
+    outer = (b"Return-Path: <>\n"
+             b"From: Mail Delivery System <MAILER-DAEMON@gw.example.net>\n"
+             b"To: postmaster@example.net\n"
+             b"Subject: Undeliverable bounce returned to postmaster\n"
+             b"Date: Wed, 24 Jul 2024 08:00:00 +0000\n"
+             b"Message-ID: <double.bounce@gw.example.net>\n"
+             b"MIME-Version: 1.0\n"
+             b"Content-Type: multipart/mixed; boundary=\"double-bounce-outer\"\n\n"
+             b"--double-bounce-outer\n"
+             b"Content-Type: text/plain; charset=us-ascii\n\n"
+             b"This is the mail system at host gw.example.net.\n\n"
+             b"The delivery status notification attached below could not be\n"
+             b"delivered to its sender; it is returned to the postmaster.\n\n"
+             b"--double-bounce-outer\n"
+             b"Content-Type: message/rfc822\n\n")
+    return outer + inner + b"\n--double-bounce-outer--\n"
+
+
+def m_x_failed_recipients_only(raw, ref):
+    """Exim-like: the recipients are named only in X-Failed-Recipients; the
+    text does not name them, no report part, no returned message."""
+    msg = parse(raw)
+    recips = recipients_of(ref)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or msg.get("X-Failed-Recipients"):
+        return None
+    for r in recips:
+        text = re.sub(re.escape(r), "the recipient", text, flags=re.I)
+    set_text(part, text)
+    for m in msg.walk():
+        if m.is_multipart() and m.get_content_type() != "message/rfc822":
+            keep = [p for p in m.get_payload()
+                    if p.get_content_type() not in ("message/delivery-status", "message/rfc822",
+                                                    "text/rfc822-headers")]
+            if keep:
+                m.set_payload(keep)
+    if any(r in serialise(msg).decode("utf-8", "replace").lower().split("\n\n", 1)[-1] for r in recips):
+        return None   # named elsewhere still (an HTML part, a nested text)
+    msg["X-Failed-Recipients"] = ", ".join(recips)
+    return serialise(msg)
+
+
+INTROS = [
+    "Ihre Nachricht konnte an folgende Empfänger nicht zugestellt werden:",
+    "Votre message n'a pas pu être remis aux destinataires suivants :",
+    "No se ha podido entregar su mensaje a los siguientes destinatarios:",
+    "Il messaggio non è stato recapitato ai seguenti destinatari:",
+    "Não foi possível entregar a sua mensagem aos seguintes destinatários:",
+    "以下の宛先へメッセージを配信できませんでした。",
+]
+
+
+def m_angle_lines_foreign_intro(raw, ref):
+    """A notice in another language: an intro, then each recipient as an
+    "<addr>" line with the server's reply below it; no report part."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    if part is None or not msg.is_multipart() and part is not msg:
+        return None
+    diags = {}
+    for r in ref:
+        diags.setdefault(r["recipient"].lower(), (r.get("diagnosticcode") or "").strip())
+    if not all(diags.values()):
+        return None
+    intro = INTROS[sum(raw) % len(INTROS)]
+    lines = [intro, ""]
+    for addr, diag in diags.items():
+        lines += ["<%s>" % addr, "    " + diag, ""]
+    del part["Content-Type"]
+    part["Content-Type"] = 'text/plain; charset="utf-8"'
+    set_text(part, "\n".join(lines))
+    for m in msg.walk():
+        if m.is_multipart() and m.get_content_type() != "message/rfc822":
+            keep = [p for p in m.get_payload() if p.get_content_type() != "message/delivery-status"]
+            if keep:
+                m.set_payload(keep)
+    return serialise(msg)
+
+
 def m_identity(raw, ref):
     """Parse and serialise only: the control every other mutation builds on."""
     return serialise(parse(raw))
@@ -569,6 +794,19 @@ MUTATIONS = [
     ("text-quoted-printable", reencode("quoted-printable"), True),
     ("text-base64", reencode("base64"), True),
     ("html-only", m_html_only, False),
+    ("wrapped-76-indented", wrap_at(76, "    "), True),
+    ("wrapped-72-flush", wrap_at(72, ""), True),
+    ("dsn-diagnostic-folded", m_dsn_diagnostic_folded, True),
+    ("dsn-fields-lower-case", dsn_field_case(str.lower), True),
+    ("dsn-fields-upper-case", dsn_field_case(str.upper), True),
+    ("text-iso-2022-jp", recharset("iso-2022-jp", lambda t: bool(JAPANESE.search(t))), True),
+    ("text-iso-8859-1", recharset("iso-8859-1", lambda t: not JAPANESE.search(t)), True),
+    ("text-windows-1252", recharset("windows-1252", lambda t: not JAPANESE.search(t)), True),
+    ("text-utf-8-8bit", recharset("utf-8", lambda t: True), True),
+    ("returned-as-headers", m_returned_as_headers, True),
+    ("double-bounce", m_double_bounce, True),
+    ("x-failed-recipients-only", m_x_failed_recipients_only, False),
+    ("angle-lines-foreign-intro", m_angle_lines_foreign_intro, False),
 ]
 
 

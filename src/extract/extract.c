@@ -323,6 +323,12 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     if (depth == 0) {
         b->text = g_steal_pointer(&view->body);
         take_category_fields(view, b);
+    } else if (found->len > 0) {
+        /* a bounce returned inside another: its own header and report
+         * carry the verdict fields, not the outer notice's */
+        g_clear_pointer(&b->headers, g_free);
+        g_clear_pointer(&b->dsn, g_free);
+        take_category_fields(view, b);
     }
     GMimeMessage *inner = out->len == 0 && depth < 2 ? forwarded_bounce(view) : NULL;
     if (inner)

@@ -214,6 +214,22 @@ gen_is_blank(const char *line)
     return TRUE;
 }
 
+/* What follows a marker's words on a heading ("… follows", "… below",
+ * "---", or a few words): Sendmail's "The original message was received
+ * at DATE from HOST" opens the notice and is a sentence, not a heading. */
+static gboolean
+is_marker_rest(const char *rest)
+{
+    static const char *const heading_words[] = { "follow", "below", "attach", "includ", "---", NULL };
+    g_autofree char *trimmed = g_strstrip(g_strdup(rest));
+    if (gen_has_word(rest, heading_words) || g_str_has_suffix(trimmed, ":"))
+        return TRUE;
+    int words = 0;
+    for (const char *p = rest; *p; p++)
+        words += !g_ascii_isspace(*p) && (p == rest || g_ascii_isspace(p[-1]));
+    return words <= 3;
+}
+
 static gboolean
 is_original_marker(const char *line)
 {
@@ -223,7 +239,7 @@ is_original_marker(const char *line)
     g_autofree char *f = gen_fold(s);
     for (int i = 0; gen_original_markers[i]; i++)
         if (g_str_has_prefix(f, gen_original_markers[i]))
-            return TRUE;
+            return is_marker_rest(f + strlen(gen_original_markers[i]));
     return FALSE;
 }
 

@@ -95,9 +95,13 @@ static const char *const gen_failure_words[] = {
     "n'a pas pu être remis", "n'a pas pu être distribué", "n'a pas pu etre remis", "non remis",
     "impossible de remettre", "impossible de distribuer", "échec", "n'existe pas", "introuvable",
     "inconnu", "refusé", "boîte aux lettres pleine", "retardé",
-    /* Spanish, Portuguese, Italian */
+    /* Spanish, Portuguese, Italian (also Outlook's translated NDR subjects
+     * "No se puede entregar", "Non recapitabile") */
     "no se pudo entregar", "no pudo ser entregado", "no existe", "não foi possível entregar",
-    "não existe", "impossibile recapitare", "non esiste",
+    "não existe", "impossibile recapitare", "non esiste", "no se ha podido entregar",
+    "no se puede entregar", "no ha podido ser entregado", "non è stato recapitato",
+    "non è stato possibile recapitare", "non recapitabile", "non è stato consegnato",
+    "impossibile consegnare", "não pôde ser entregue", "não foi entregue",
     /* Japanese, Chinese */
     "配信できません", "配信できませんでした", "送信できませんでした", "届きませんでした", "存在しません",
     "宛先不明", "宛先が見つかりません", "受信拒否", "容量", "無効", "エラー",

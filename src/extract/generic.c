@@ -36,6 +36,9 @@
 #define DIAG_MAX_CHARS 1000
 /* "The error that the other server returned was:" and its kin are short */
 #define MAX_LEAD_IN_CHARS 80
+/* A line this long was folded by its writer if the next one goes on with
+ * it (MTAs fold at 72-78 columns). */
+#define FULL_LINE_COLUMNS 64
 /* The header block of an inline copy: no real one is longer. */
 #define MAX_HEADER_LINES 500
 
@@ -723,6 +726,27 @@ is_continuation(const char *l, int indent)
         && !is_lead_in(l) && !strchr(l, '@');
 }
 
+/* Does `l` continue `prev` wrapped without indentation (gateways and
+ * smaller MTAs fold long replies at 72-78 columns flush left): `prev`
+ * fills the line and ends no sentence, `l` starts at the same column and
+ * is no blank, separator, header line, lead-in or address line. */
+static gboolean
+is_flush_continuation(const char *prev, const char *l, int indent)
+{
+    g_autofree char *p = g_strchomp(g_strdup(prev));
+    gsize len = g_utf8_strlen(p, -1);
+    if (len < FULL_LINE_COLUMNS || strchr(".!?:", p[strlen(p) - 1]))
+        return FALSE;
+    const char *t = l + strspn(l, " \t");
+    gboolean reply = g_ascii_isdigit(t[0]) && g_ascii_isdigit(t[1]) && g_ascii_isdigit(t[2])
+        && (t[3] == ' ' || t[3] == '-');
+    g_autofree char *label = gen_line_label(l);
+    gboolean field = label && g_ascii_isupper(*t);
+    /* a word goes on; a new reply, a "Name: value" field or a mark starts anew */
+    return g_ascii_isalnum(*t) && !reply && !field && indent_of(l) == indent && !is_separator(l)
+        && !is_header_like(l) && !is_lead_in(l) && !strchr(l, '@');
+}
+
 /* The view's notice lines, split once per body: finishing asks for them
  * for every record, and the delay check once more.  The view belongs to
  * one thread, so filling its cache through the const pointer is safe. */
@@ -773,7 +797,10 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
         if (strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
             continue;
         GString *out = g_string_new(want);
-        for (int k = i + 1; k < n && k <= i + 4 && is_continuation(lines[k], indent_of(lines[i])); k++) {
+        int indent = indent_of(lines[i]);
+        for (int k = i + 1; k < n && k <= i + 4
+             && (is_continuation(lines[k], indent) || is_flush_continuation(lines[k - 1], lines[k], indent));
+             k++) {
             g_autofree char *more = squeezed(lines[k]);
             if (strstr(want, more))
                 break;
@@ -816,6 +843,100 @@ bt_text_diagnostic(const char *body, const char *recipient)
     return diagnostic_for(lines, n, c->line, recipient, one);
 }
 
+/* A line that only announces what follows it, ending in a colon
+ * ("Reason:", "For the following reason:", "The error that the other
+ * server returned was:"): no code, and no address of its own. */
+static gboolean
+is_colon_lead_in(const char *line)
+{
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
+    gsize n = strlen(trimmed);
+    return n > 1 && n <= MAX_LEAD_IN_CHARS && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "："))
+        && !strchr(trimmed, '@') && !gen_has_code(trimmed) && !is_separator(trimmed);
+}
+
+/* What the colon lead-in at line k introduces, read up to line `end`
+ * (exclusive); NULL when nothing explaining follows it. */
+static char *
+explained_by(char **lines, int k, int end, const char *recipient)
+{
+    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(recipient);
+    c->line = -1;
+    g_ptr_array_add(one, c);
+    g_autoptr(GString) out = g_string_new(NULL);
+    if (!take_explanation_after(lines, k, end, recipient, one, out))
+        return NULL;
+    char *text = squeezed(out->str);
+    if (text && bt_text_is_lead_in(text))
+        g_clear_pointer(&text, g_free);
+    return text;
+}
+
+/* Does line k name an address other than `recipient`? */
+static gboolean
+names_other_address(const char *line, const char *recipient)
+{
+    if (!strchr(line, '@'))
+        return FALSE;
+    g_autofree char *lower = g_ascii_strdown(line, -1);
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    return !strstr(lower, want);
+}
+
+/* The explanation a colon lead-in near the recipient's line `at`
+ * introduces: the first lead-in in the recipient's own block below its
+ * line (up to another address), else one just above its line (a notice
+ * that states the reason before the address it is about). */
+static char *
+lead_in_near(char **lines, int n, int at, const char *recipient)
+{
+    for (int k = at + 1; k < n && k <= at + DIAG_LOOKAHEAD; k++) {
+        if (is_separator(lines[k]) || names_other_address(lines[k], recipient))
+            break;
+        if (!is_colon_lead_in(lines[k]))
+            continue;
+        char *text = explained_by(lines, k, n, recipient);
+        if (text)
+            return text;
+    }
+    for (int k = at - 1; k >= 0 && k >= at - DIAG_LOOKAHEAD; k--) {
+        if (is_separator(lines[k]) || names_other_address(lines[k], recipient))
+            break;
+        /* only the paragraph right above: a blank line may part the
+         * lead-in from what it introduces, and nothing else */
+        if (gen_is_blank(lines[k]) && (k == 0 || !is_colon_lead_in(lines[k - 1])))
+            break;
+        if (!is_colon_lead_in(lines[k]))
+            continue;
+        /* the explanation ends where the recipient's line starts */
+        char *text = explained_by(lines, k, at, recipient);
+        if (text)
+            return text;
+    }
+    return NULL;
+}
+
+/* The first thing a colon lead-in anywhere in the notice introduces that
+ * reads as a failure (a code or failure wording) and names no other
+ * address: a notice that puts its one reason away from the address
+ * ("Transcript of session follows", then "Reason:"). */
+static char *
+failure_after_lead_in(char **lines, int n, const char *recipient)
+{
+    for (int k = 0; k < n; k++) {
+        if (names_other_address(lines[k], recipient))
+            return NULL;
+        if (!is_colon_lead_in(lines[k]))
+            continue;
+        g_autofree char *text = explained_by(lines, k, n, recipient);
+        if (text && !names_other_address(text, recipient) && (gen_has_code(text) || gen_is_failure_line(text)))
+            return g_steal_pointer(&text);
+    }
+    return NULL;
+}
+
 char *
 bt_text_after_lead_in(const char *body, const char *recipient)
 {
@@ -823,20 +944,176 @@ bt_text_after_lead_in(const char *body, const char *recipient)
     g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
     int n = gen_notice_length(lines, copy_at);
     int at = line_naming(lines, n, recipient);
-    int k = at + 1;
-    while (at >= 0 && k < n && gen_is_blank(lines[k]))
-        k++;
-    if (at < 0 || k >= n || !is_lead_in(lines[k]) || gen_has_code(lines[k]))
+    char *near = at >= 0 ? lead_in_near(lines, n, at, recipient) : NULL;
+    return near ? near : failure_after_lead_in(lines, n, recipient);
+}
+
+/* Past a transcript line's timestamp ("Mon 2026-02-02 13:30:05: "), MDaemon's. */
+static const char *
+past_timestamp(const char *line)
+{
+    const char *s = line + strspn(line, " \t");
+    const char *colon = strstr(s, ": ");
+    if (colon && colon - s < 32 && g_ascii_isdigit(colon[-1]) && strchr(s, '-') && strchr(s, '-') < colon)
+        return colon + 2;
+    return s;
+}
+
+/* A transcript's reply line: "<<< 550 …" (Sendmail), "<-- 550 …" (MDaemon),
+ * or the MTA's own "550 <addr>... reason" after it. */
+static gboolean
+is_transcript_reply(const char *line)
+{
+    const char *s = past_timestamp(line);
+    if (g_str_has_prefix(s, "<<< ") || g_str_has_prefix(s, "<-- "))
+        s += 4;
+    return g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]) && (s[3] == ' ' || s[3] == '-')
+        && strchr("45", s[0]);
+}
+
+/* The command a transcript line sends (">>> RCPT To:<…>", "--> DATA"), or NULL. */
+static const char *
+transcript_command(const char *line)
+{
+    const char *s = past_timestamp(line);
+    if (!g_str_has_prefix(s, ">>> ") && !g_str_has_prefix(s, "--> "))
         return NULL;
-    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
-    Candidate *c = g_new0(Candidate, 1);
-    c->address = g_strdup(recipient);
-    c->line = at;
-    g_ptr_array_add(one, c);
-    g_autoptr(GString) out = g_string_new(NULL);
-    if (!take_explanation_after(lines, k, n, recipient, one, out))
+    g_autofree char *lower = g_ascii_strdown(s + 4, -1);
+    static const char *const verbs[] = { "mail from", "rcpt to", "data", "bdat", NULL };
+    static const char *const names[] = { "MAIL", "RCPT", "DATA", "DATA", NULL };
+    for (int i = 0; verbs[i]; i++)
+        if (g_str_has_prefix(lower, verbs[i]))
+            return names[i];
+    return NULL;
+}
+
+typedef struct {
+    char **lines;
+    int n;
+    const char *recipient;
+    gboolean own, other, stranger;
+} Naming;
+
+/* Is `address` sent a RCPT in the transcript: another recipient of it? */
+static gboolean
+is_transcript_recipient(char **lines, int n, const char *address)
+{
+    g_autofree char *want = g_ascii_strdown(address, -1);
+    for (int k = 0; k < n; k++) {
+        const char *cmd = transcript_command(lines[k]);
+        g_autofree char *lower = cmd ? g_ascii_strdown(lines[k], -1) : NULL;
+        if (cmd && !strcmp(cmd, "RCPT") && strstr(lower, want))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+note_naming(const char *address, gboolean bracketed, gpointer data)
+{
+    (void) bracketed;
+    Naming *nm = data;
+    if (!g_ascii_strcasecmp(address, nm->recipient))
+        nm->own = TRUE;
+    else if (is_transcript_recipient(nm->lines, nm->n, address))
+        nm->other = TRUE;
+    else
+        nm->stranger = TRUE;
+}
+
+/* Does the text name another recipient of the transcript, and neither
+ * `recipient` nor an address outside it (a forward-path, the sender)? */
+static gboolean
+names_only_other_recipients(char **lines, int n, const char *text, const char *recipient)
+{
+    Naming nm = { lines, n, recipient, FALSE, FALSE, FALSE };
+    each_address(text, note_naming, &nm);
+    return nm.other && !nm.own && !nm.stranger;
+}
+
+char *
+bt_text_own_reply(const char *body, const char *recipient, const char *sender, const char *diagnostic)
+{
+    if (!diagnostic || !strchr(diagnostic, '@'))
         return NULL;
-    return squeezed(out->str);
+    /* a reply about the sender (a refused MAIL FROM) concerns every recipient */
+    g_autofree char *diag_lower = g_ascii_strdown(diagnostic, -1);
+    g_autofree char *sender_lower = sender ? g_ascii_strdown(sender, -1) : NULL;
+    if (sender_lower && *sender_lower && strstr(diag_lower, sender_lower))
+        return NULL;
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    if (!names_only_other_recipients(lines, n, diagnostic, recipient))
+        return NULL;
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    const char *last = NULL;
+    for (int k = 0; k < n; k++) {
+        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
+        if (strstr(lower, want) && is_transcript_reply(lines[k]))
+            last = lines[k];
+    }
+    if (!last)
+        return NULL;
+    const char *s = past_timestamp(last);
+    if (g_str_has_prefix(s, "<<< ") || g_str_has_prefix(s, "<-- "))
+        s += 4;
+    return squeezed(s);
+}
+
+char *
+bt_text_command(const char *body, const char *recipient)
+{
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    const char *found = NULL;
+    /* each reply naming the recipient, and the command just above it; the
+     * last such pair is the attempt that failed */
+    for (int k = 0; k < n; k++) {
+        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
+        if (!strstr(lower, want) || !is_transcript_reply(lines[k]))
+            continue;
+        for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
+            /* a blank line or a heading may stand between (a notice that
+             * sets the reply apart) */
+            if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
+                continue;
+            const char *cmd = transcript_command(lines[j]);
+            if (cmd) {
+                /* "RCPT To:<other>" is another recipient's attempt */
+                if (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient))
+                    break;
+                found = cmd;
+                break;
+            }
+            /* only replies about this recipient (or none) lie between */
+            if (!is_transcript_reply(lines[j]) || names_other_address(lines[j], recipient))
+                break;
+        }
+    }
+    return g_strdup(found);
+}
+
+char *
+bt_text_reply_below(const char *body, const char *recipient, const char *diagnostic)
+{
+    if (!diagnostic || gen_has_code(diagnostic))
+        return NULL;
+    int copy_at;
+    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
+    int n = gen_notice_length(lines, copy_at);
+    int at = line_naming(lines, n, recipient);
+    if (at < 0)
+        return NULL;
+    g_autofree char *reply = lead_in_near(lines, n, at, recipient);
+    if (!reply || !gen_has_code(reply))
+        return NULL;
+    g_autofree char *have = squeezed(diagnostic);
+    if (have && strstr(have, reply))
+        return NULL;
+    return have ? g_strdup_printf("%s %s", have, reply) : g_steal_pointer(&reply);
 }
 
 void
@@ -880,6 +1157,24 @@ add_header_candidates(GPtrArray *found, const char *value, GHashTable *excluded,
         }
         c->score += score;
     }
+}
+
+/* Is the returned message itself a delivery report (a bounce the MTA
+ * could not deliver, returned whole)?  Its To: is then whoever the inner
+ * bounce was for, the original sender, and the inner report names the
+ * recipient that failed (extract.c reads it). */
+static gboolean
+returned_is_report(const BtMsgView *view)
+{
+    g_autofree char *type = bt_header_block_get(view->returned_headers, "Content-Type");
+    if (type && g_ascii_strncasecmp(type, "multipart/report", 16) == 0)
+        return TRUE;   /* also when only its header block came back */
+    if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
+        return FALSE;
+    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
+    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
+    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
+    return ct && g_mime_content_type_is_type(ct, "multipart", "report");
 }
 
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then
@@ -946,7 +1241,9 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
 {
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *subject = bt_view_header(view, "Subject");
-    if (!gen_announces_bounce(view, from, subject))
+    /* a bounce returned inside another: the inner report is read instead
+     * (extract.c), the outer text is about returning it */
+    if (!gen_announces_bounce(view, from, subject) || returned_is_report(view))
         return FALSE;
     int copy_at;
     g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
@@ -954,7 +1251,10 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!view->returned_headers)
         view->returned_headers = inline_copy_headers(lines, copy_at);
 
-    gboolean has_failure = view->dsn != NULL;
+    /* a report part or the MTA's own list of failed recipients (Exim's
+     * X-Failed-Recipients) states the failure whatever the text words */
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    gboolean has_failure = view->dsn != NULL || failed != NULL;
     for (int i = 0; i < n && !has_failure; i++)
         has_failure = gen_is_failure_line(lines[i]);
     if (!has_failure)

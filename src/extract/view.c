@@ -176,6 +176,46 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
     }
 }
 
+/* Gateways print recipients in a report's own notation ("RFC822;
+ * addr", Final-Recipient's address type, RFC 3464 §2.3.2) in their text
+ * too; the type says nothing a reader of the text needs, so it goes
+ * wherever an address follows it, and every decoder sees the address. */
+static char *
+without_address_types(char *text)
+{
+    static const char type[] = "rfc822";
+    const gsize tlen = sizeof type - 1;
+    GString *out = NULL;
+    const char *done = text;
+    for (const char *p = text; (p = strpbrk(p, "Rr")) != NULL; p++) {
+        if (g_ascii_strncasecmp(p, type, tlen) != 0 || (p > text && g_ascii_isalnum(p[-1])))
+            continue;
+        const char *q = p + tlen;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q != ';' && *q != ':')
+            continue;
+        q++;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        gsize word = strcspn(q, " \t\n<>,;\"'");
+        if (*q == '<' || *q == '"')
+            word = strcspn(q + 1, " \t\n>\"") + 1;
+        if (!memchr(q, '@', word))
+            continue;
+        if (!out)
+            out = g_string_new(NULL);
+        g_string_append_len(out, done, p - done);
+        done = q;
+        p = q - 1;
+    }
+    if (!out)
+        return text;
+    g_string_append(out, done);
+    g_free(text);
+    return g_string_free(out, FALSE);
+}
+
 BtMsgView *
 bt_view_new(const BtMessage *msg)
 {
@@ -185,7 +225,7 @@ bt_view_new(const BtMessage *msg)
     Walk w = { g_string_new(NULL), g_string_new(NULL) };
     if (v->mime)
         walk_object(v, g_mime_message_get_mime_part(v->mime), &w, 0);
-    v->body = g_string_free(w.body, FALSE);
+    v->body = without_address_types(g_string_free(w.body, FALSE));
     v->dsn = w.dsn->len ? g_string_free(w.dsn, FALSE) : (g_string_free(w.dsn, TRUE), NULL);
     return v;
 }
