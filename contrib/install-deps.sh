@@ -59,3 +59,17 @@ if [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ]; then
         || echo "install-deps: could not fetch Exim; tests/053-mta-matrix.sh runs Postfix only"
     $SUDO rm -rf "$debs"
 fi
+# OpenSMTPD for the same test, unpacked the same way (it too would replace
+# postfix as the system MTA); the two users its privilege separation needs.
+OSMTPD_ROOT=/opt/bouncetriage-opensmtpd
+if [ ! -x "$OSMTPD_ROOT/usr/sbin/smtpd" ]; then
+    for u in opensmtpd opensmtpq; do
+        getent passwd $u >/dev/null || $SUDO useradd --system -d /var/lib/opensmtpd/empty -s /usr/sbin/nologin $u
+    done
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    (cd "$debs" && $SUDO apt-get download -qq opensmtpd) \
+        && $SUDO dpkg -x "$debs"/opensmtpd_*.deb "$OSMTPD_ROOT" \
+        || echo "install-deps: could not fetch OpenSMTPD; tests/053-mta-matrix.sh goes on without it"
+    $SUDO rm -rf "$debs"
+fi

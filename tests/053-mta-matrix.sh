@@ -1,7 +1,7 @@
 #!/bin/sh
 # Real MTAs write the bounces: contrib/dev/mta-matrix runs a private
-# Postfix and, where contrib/install-deps.sh unpacked it, a private Exim on
-# loopback, routes every domain to its own SMTP responder, which refuses
+# Postfix and, where contrib/install-deps.sh unpacked them, a private Exim
+# and OpenSMTPD on loopback, routes every domain to its own SMTP responder, which refuses
 # each recipient with a reply from its catalogue (sisimai's phrases, the
 # providers' documented replies, the MTA's own local failures), and reads
 # the bounces and delay warnings the MTAs send back.  A bounded subset
@@ -25,7 +25,14 @@ if [ -x "$exim_root/usr/sbin/exim4" ] && getent passwd Debian-exim >/dev/null &&
    "$exim_root/usr/sbin/exim4" -C /dev/null -bV >/dev/null 2>&1; then
     mtas=${mtas:+$mtas,}exim
 fi
-[ -n "$mtas" ] || skip_all "neither Postfix nor the unpacked Exim is there"
+osmtpd_root=${BT_OPENSMTPD_ROOT:-/opt/bouncetriage-opensmtpd}
+# one OpenSMTPD at a time: its spool and socket are compiled in
+if [ -x "$osmtpd_root/usr/sbin/smtpd" ] && getent passwd opensmtpd >/dev/null &&
+   getent passwd opensmtpq >/dev/null && [ ! -e /var/run/smtpd.sock ] &&
+   [ ! -e /var/spool/smtpd ]; then
+    mtas=${mtas:+$mtas,}opensmtpd
+fi
+[ -n "$mtas" ] || skip_all "neither Postfix nor the unpacked Exim or OpenSMTPD is there"
 
 mta_user
 mta_private_dir matrix
