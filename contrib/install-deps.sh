@@ -40,3 +40,36 @@ $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $BUILD $TEST $BENCH >/dev/null
 echo "install-deps: build and test packages are installed"
+
+# Exim 4 for tests/053-mta-matrix.sh: Debian's exim4 conflicts with postfix,
+# so its packages are unpacked (not installed) into a fixed directory, the
+# one contrib/dev/mta-matrix looks in; libidn12 is the one library the
+# binary needs that the packages above do not bring, and Debian-exim the
+# user it is built to run as.
+EXIM_ROOT=/opt/bouncetriage-exim
+if [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ]; then
+    $SUDO apt-get install -y -qq --no-install-recommends libidn12 >/dev/null
+    getent group Debian-exim >/dev/null || $SUDO groupadd --system Debian-exim
+    getent passwd Debian-exim >/dev/null || $SUDO useradd --system -g Debian-exim \
+        -d /var/spool/exim4 -s /usr/sbin/nologin Debian-exim
+    debs=$(mktemp -d)
+    chmod 777 "$debs"   # apt-get download writes as _apt where it can
+    (cd "$debs" && $SUDO apt-get download -qq exim4-daemon-light exim4-base exim4-config) \
+        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$EXIM_ROOT"; done \
+        || echo "install-deps: could not fetch Exim; tests/053-mta-matrix.sh runs Postfix only"
+    $SUDO rm -rf "$debs"
+fi
+# OpenSMTPD for the same test, unpacked the same way (it too would replace
+# postfix as the system MTA); the two users its privilege separation needs.
+OSMTPD_ROOT=/opt/bouncetriage-opensmtpd
+if [ ! -x "$OSMTPD_ROOT/usr/sbin/smtpd" ]; then
+    for u in opensmtpd opensmtpq; do
+        getent passwd $u >/dev/null || $SUDO useradd --system -d /var/lib/opensmtpd/empty -s /usr/sbin/nologin $u
+    done
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    (cd "$debs" && $SUDO apt-get download -qq opensmtpd) \
+        && $SUDO dpkg -x "$debs"/opensmtpd_*.deb "$OSMTPD_ROOT" \
+        || echo "install-deps: could not fetch OpenSMTPD; tests/053-mta-matrix.sh goes on without it"
+    $SUDO rm -rf "$debs"
+fi

@@ -267,7 +267,10 @@ find_caseless(const char *hay, const char *needle)
     return NULL;
 }
 
-/* Removes every copy of `address` (with its <>, a trailing colon) from `s`. */
+/* Removes every copy of `address` (with its <>, a trailing colon) from
+ * `s`, except one in parentheses: that is the server's reply quoting it
+ * ("550 5.1.1 No such user (ADDR)", as OpenSMTPD's "ADDR: reply" line
+ * carries it), and would leave "()" behind. */
 static char *
 without_address(const char *s, const char *address)
 {
@@ -276,6 +279,11 @@ without_address(const char *s, const char *address)
     const char *p = s;
     const char *hit;
     while ((hit = find_caseless(p, address))) {
+        if (hit > p && hit[-1] == '(') {
+            g_string_append_len(out, p, hit + n - p);
+            p = hit + n;
+            continue;
+        }
         const char *start = hit;
         if (start > p && start[-1] == '<')
             start--;
