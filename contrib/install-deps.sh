@@ -48,7 +48,10 @@ echo "install-deps: build and test packages are installed"
 # user it is built to run as.
 EXIM_ROOT=/opt/bouncetriage-exim
 if [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ]; then
-    $SUDO apt-get install -y -qq --no-install-recommends libidn12 >/dev/null
+    # The libraries the unpacked binary links (exim4-daemon-light's Depends):
+    # dpkg -x installs none of them.
+    $SUDO apt-get install -y -qq --no-install-recommends libidn12 libdb5.3 \
+        libgnutls30 libgnutls-dane0 libunbound8 libnsl2 libtirpc3 >/dev/null
     getent group Debian-exim >/dev/null || $SUDO groupadd --system Debian-exim
     getent passwd Debian-exim >/dev/null || $SUDO useradd --system -g Debian-exim \
         -d /var/spool/exim4 -s /usr/sbin/nologin Debian-exim
@@ -63,6 +66,9 @@ fi
 # postfix as the system MTA); the two users its privilege separation needs.
 OSMTPD_ROOT=/opt/bouncetriage-opensmtpd
 if [ ! -x "$OSMTPD_ROOT/usr/sbin/smtpd" ]; then
+    # opensmtpd's Depends, which dpkg -x does not install.
+    $SUDO apt-get install -y -qq --no-install-recommends libevent-2.1-7 \
+        libdb5.3 libssl3 libpam0g libaudit1 libcap-ng0 >/dev/null
     for u in opensmtpd opensmtpq; do
         getent passwd $u >/dev/null || $SUDO useradd --system -d /var/lib/opensmtpd/empty -s /usr/sbin/nologin $u
     done
