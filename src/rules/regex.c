@@ -10,6 +10,7 @@
  * and the JIT stack are per thread. */
 #define _GNU_SOURCE             /* memmem */
 #include "rules/rules-private.h"
+#include "core/literals.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -629,6 +630,39 @@ needle_init(BtNeedle *n, char *text)
         n->pairs[n->n_pairs++] = (guint16) pair_hash(folded[i - 1], folded[i]);
 }
 
+static void
+needles_compute(BtRegex *re)
+{
+    g_autofree char **texts = required_literals(re->pattern, &re->caseless);
+    if (!texts)
+        return;
+    re->n_needles = g_strv_length(texts);
+    re->needles = g_new(BtNeedle, re->n_needles);
+    for (guint i = 0; i < re->n_needles; i++) {
+        needle_init(&re->needles[i], texts[i]);     /* takes the string */
+        re->odd_fold |= re->caseless && strpbrk(texts[i], "ks\xD0\xD1");
+    }
+}
+
+/* A long alternation of phrases ("a|b|…|z") passes the literal test as soon
+ * as one common word of any branch occurs, and then costs PCRE2 a try of
+ * every branch at every position.  Split into its branches, each with its
+ * own literals, only the branches whose literals occur run. */
+static void
+branches_compute(BtRegex *re)
+{
+    g_auto(GStrv) parts = bt_pattern_branches(re->pattern);
+    if (!parts)
+        return;
+    re->branches = g_ptr_array_new_with_free_func((GDestroyNotify) bt_regex_free);
+    for (guint i = 0; parts[i]; i++) {
+        BtRegex *b = bt_regex_new(parts[i], NULL);      /* no `where`: a branch never warns */
+        needles_compute(b);
+        b->needles_ready = TRUE;
+        g_ptr_array_add(re->branches, b);
+    }
+}
+
 /* The literals are worked out on the first test, not at load: a run on one
  * message tries only some of the patterns. */
 static void
@@ -639,15 +673,8 @@ ensure_needles(BtRegex *re)
         return;
     G_LOCK(needles);
     if (!re->needles_ready) {
-        g_autofree char **texts = required_literals(re->pattern, &re->caseless);
-        if (texts) {
-            re->n_needles = g_strv_length(texts);
-            re->needles = g_new(BtNeedle, re->n_needles);
-            for (guint i = 0; i < re->n_needles; i++) {
-                needle_init(&re->needles[i], texts[i]);     /* takes the string */
-                re->odd_fold |= re->caseless && strpbrk(texts[i], "ks\xD0\xD1");
-            }
-        }
+        needles_compute(re);
+        branches_compute(re);
         g_atomic_int_set(&re->needles_ready, TRUE);
     }
     G_UNLOCK(needles);
@@ -771,7 +798,8 @@ warn_once(BtRegex *re, const char *what, int rc)
         return;
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(rc, msg, sizeof msg);
-    g_warning("%s: %s (%s); treated as no match", re->where, what, (const char *) msg);
+    g_warning("%s: %s (%s); treated as no match", re->where ? re->where : re->pattern, what,
+              (const char *) msg);
 }
 
 /* The interpreted code, compiled on first use for a pattern that was
@@ -788,7 +816,8 @@ interpreted_code(BtRegex *re)
     code = pcre2_compile((PCRE2_SPTR) re->pattern, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS,
                          &errcode, &erroffset, NULL);
     if (!code) {
-        warn_once(re, "pattern does not compile", errcode);
+        if (re->where)
+            warn_once(re, "pattern does not compile", errcode);
         return NULL;
     }
     if (!g_atomic_pointer_compare_and_exchange(&re->code, NULL, code)) {
@@ -826,10 +855,44 @@ bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize 
     return FALSE;
 }
 
+/* The leftmost match of the branches, ties to the earliest: the match of
+ * the whole pattern.  FALSE with `*whole` set when a branch does not
+ * compile on its own, so the caller runs the pattern whole. */
+static gboolean
+search_branches(BtRegex *re, BtSubject *subj, gsize *start, gsize *end, gboolean *whole)
+{
+    gboolean found = FALSE;
+    for (guint i = 0; i < re->branches->len && !(found && *start == 0); i++) {
+        BtRegex *b = re->branches->pdata[i];
+        gsize s, e;
+        if (!may_match(b, subj))
+            continue;
+        if (!interpreted_code(b)) {
+            *whole = TRUE;
+            return FALSE;
+        }
+        if (bt_regex_match(b, subj->str, subj->len, &s, &e) && (!found || s < *start)) {
+            *start = s;
+            *end = e;
+            found = TRUE;
+        }
+    }
+    return found;
+}
+
 gboolean
 bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end)
 {
-    return subj->str && may_match(re, subj) && bt_regex_match(re, subj->str, subj->len, start, end);
+    if (!subj->str)
+        return FALSE;
+    ensure_needles(re);
+    if (re->branches) {
+        gboolean whole = FALSE;
+        gboolean found = search_branches(re, subj, start, end, &whole);
+        if (!whole)
+            return found;
+    }
+    return may_match(re, subj) && bt_regex_match(re, subj->str, subj->len, start, end);
 }
 
 GStrv
@@ -857,5 +920,7 @@ bt_regex_free(BtRegex *re)
     for (guint i = 0; i < re->n_needles; i++)
         g_free(re->needles[i].text);
     g_free(re->needles);
+    if (re->branches)
+        g_ptr_array_unref(re->branches);
     g_free(re);
 }

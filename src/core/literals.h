@@ -1,0 +1,18 @@
+/* literals — reading PCRE2 pattern text for what a prefilter can use
+ * without running the pattern. */
+#pragma once
+
+#include <glib.h>
+
+/* The top-level branches of `pattern` (a|b|c), each a pattern of its own
+ * that carries the leading inline options ("(?i)b"), or NULL when the
+ * pattern has fewer than two top-level branches or uses what makes its
+ * branches depend on each other or hard to read safely (back references,
+ * recursion, conditionals, an option change after the start, \Q…\E,
+ * comments, verbs).
+ *
+ * At a given start, PCRE2 takes the first branch that matches there, so
+ * the leftmost match of the whole pattern is the leftmost of the branches'
+ * matches, ties going to the earliest branch: splitting lets a prefilter
+ * rule out branches one by one and run only those whose literals occur. */
+GStrv bt_pattern_branches(const char *pattern);
