@@ -664,13 +664,12 @@ branches_compute(BtRegex *re)
 }
 
 /* The literals are worked out on the first test, not at load: a run on one
- * message tries only some of the patterns. */
-static void
-ensure_needles(BtRegex *re)
+ * message tries only some of the patterns.  The test of whether they are
+ * ready is inlined: it runs hundreds of times per message. */
+G_GNUC_NO_INLINE static void
+needles_prepare(BtRegex *re)
 {
     G_LOCK_DEFINE_STATIC(needles);
-    if (g_atomic_int_get(&re->needles_ready))
-        return;
     G_LOCK(needles);
     if (!re->needles_ready) {
         needles_compute(re);
@@ -678,6 +677,13 @@ ensure_needles(BtRegex *re)
         g_atomic_int_set(&re->needles_ready, TRUE);
     }
     G_UNLOCK(needles);
+}
+
+static inline void
+ensure_needles(BtRegex *re)
+{
+    if (G_UNLIKELY(!g_atomic_int_get(&re->needles_ready)))
+        needles_prepare(re);
 }
 
 /* U+1C80-U+1C88 (E1 B2 80-88), old forms of в д о с т ъ ѣ ꙋ that caseless
