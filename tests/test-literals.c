@@ -3,10 +3,13 @@
  * where that cannot change what matches, and over the text of every
  * fixture, every shipped rule pattern found by the filtered, branch-wise
  * search is the match a plain PCRE2 run of the whole pattern finds (same
- * start, same end). */
+ * start, same end), and every shipped layout pattern that matches a
+ * fixture passes the layouts' literal test (layout.c: body_may_match). */
 #include "core/literals.h"
 #include "rules/rules-private.h"
+#include "extract/layout-private.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 static const char *
@@ -64,6 +67,21 @@ test_split(void)
         g_test_message("%s", c->pattern);
         g_assert_cmpstr(joined, ==, c->branches);
     }
+}
+
+/* Every byte value, as GLib lower-cases it. */
+static void
+test_strdown(void)
+{
+    char all[256];
+    for (int i = 0; i < 255; i++)
+        all[i] = (char) (i + 1);
+    all[255] = '\0';
+    g_autofree char *mine = bt_ascii_strdown(all, -1);
+    g_autofree char *glib = g_ascii_strdown(all, -1);
+    g_assert_cmpmem(mine, 256, glib, 256);
+    g_autofree char *part = bt_ascii_strdown("MAILER-Daemon@Example.COM", 6);
+    g_assert_cmpstr(part, ==, "mailer");
 }
 
 /* ---- the fixtures --------------------------------------------------------- */
@@ -149,11 +167,135 @@ test_rules_over_fixtures(void)
     bt_ruleset_free(rs);
 }
 
+/* ---- layouts ------------------------------------------------------------- */
+
+static void
+add_cond_regexes(const Cond *c, GPtrArray *out)
+{
+    if (!c)
+        return;
+    for (guint i = 0; c->regexes && i < c->regexes->len; i++)
+        g_ptr_array_add(out, c->regexes->pdata[i]);
+    for (guint i = 0; c->kids && i < c->kids->len; i++)
+        add_cond_regexes(c->kids->pdata[i], out);
+}
+
+static void
+add_patterns(const GPtrArray *patterns, GPtrArray *out)
+{
+    for (guint i = 0; patterns && i < patterns->len; i++)
+        g_ptr_array_add(out, ((Pattern *) patterns->pdata[i])->re);
+}
+
+static void
+add_regexes(const GPtrArray *regexes, GPtrArray *out)
+{
+    for (guint i = 0; regexes && i < regexes->len; i++)
+        g_ptr_array_add(out, regexes->pdata[i]);
+}
+
+static GPtrArray *
+layout_regexes(const BtLayouts *lays)
+{
+    GPtrArray *out = g_ptr_array_new();
+    g_ptr_array_add(out, lays->notice_from);
+    g_ptr_array_add(out, lays->notice_subject);
+    g_ptr_array_add(out, lays->notice_reply);
+    for (guint i = 0; i < lays->layouts->len; i++) {
+        Layout *lay = lays->layouts->pdata[i];
+        bt_layout_complete(lay);
+        add_cond_regexes(lay->match, out);
+        Regex *lines[] = { lay->begin, lay->original, lay->end, lay->split_before };
+        for (gsize k = 0; k < G_N_ELEMENTS(lines); k++)
+            if (lines[k])
+                g_ptr_array_add(out, lines[k]);
+        add_patterns(lay->sections, out);
+        add_patterns(lay->recipients, out);
+        add_patterns(lay->fields, out);
+        add_patterns(lay->common, out);
+        add_regexes(lay->stops, out);
+        add_regexes(lay->befores, out);
+    }
+    return out;
+}
+
+/* What body_may_match says of `text`. */
+static gboolean
+layout_may_match(Regex *re, const char *text, const char *lower)
+{
+    char *const *needles = bt_layout_regex_needles(re);
+    if (!needles || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
+        return TRUE;
+    for (char *const *n = needles; *n; n++)
+        if (strstr(lower, *n))
+            return TRUE;
+    return FALSE;
+}
+
+static void
+test_layouts_over_fixtures(void)
+{
+    g_autoptr(GPtrArray) texts = fixture_texts();
+    g_autofree char *dir = g_build_filename(srcdir(), "rules", "layouts", NULL);
+    const char *dirs[] = { dir, NULL };
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BtLayouts) lays = bt_layouts_load(dirs, errors, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(errors->len, ==, 0);
+    g_autoptr(GPtrArray) regexes = layout_regexes(lays);
+    pcre2_match_data *md = pcre2_match_data_create(MAX_GROUPS, NULL);
+    guint matched = 0, filtered = 0;
+    for (guint t = 0; t < texts->len; t++) {
+        const char *text = texts->pdata[t];
+        g_autofree char *lower = g_ascii_strdown(text, -1);
+        for (guint i = 0; i < regexes->len; i++) {
+            Regex *re = regexes->pdata[i];
+            const pcre2_code *code = bt_layout_regex_code(re);
+            g_assert_nonnull(code);
+            gboolean maybe = layout_may_match(re, text, lower);
+            filtered += !maybe;
+            if (pcre2_match(code, (PCRE2_SPTR) text, strlen(text), 0, 0, md, lays->mctx) < 0)
+                continue;
+            matched++;
+            if (!maybe)
+                g_error("/%s/ matches fixture %u, but its literals say it cannot", re->pattern, t);
+        }
+    }
+    pcre2_match_data_free(md);
+    g_test_message("%u layout patterns, %u matches, %u ruled out", regexes->len, matched, filtered);
+    g_assert_cmpuint(regexes->len, >, 200);
+    g_assert_cmpuint(matched, >, 1000);
+    g_assert_cmpuint(filtered, >, 10000);      /* the literal test does rule things out */
+}
+
+/* Removes the temporary cache directory the loads wrote to. */
+static void
+remove_tree(const char *path)
+{
+    g_autoptr(GDir) d = g_dir_open(path, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        g_autofree char *child = g_build_filename(path, name, NULL);
+        if (g_file_test(child, G_FILE_TEST_IS_DIR))
+            remove_tree(child);
+        else
+            g_remove(child);
+    }
+    g_rmdir(path);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/literals/split", test_split);
+    g_test_add_func("/literals/strdown", test_strdown);
     g_test_add_func("/literals/rules-over-fixtures", test_rules_over_fixtures);
-    return g_test_run();
+    g_test_add_func("/literals/layouts-over-fixtures", test_layouts_over_fixtures);
+    g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);
+    g_setenv("XDG_CACHE_HOME", cache, TRUE);     /* never the user's cache */
+    int rc = g_test_run();
+    remove_tree(cache);
+    return rc;
 }

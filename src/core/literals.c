@@ -135,3 +135,16 @@ bt_pattern_branches(const char *pattern)
     }
     return g_strv_builder_end(b);
 }
+
+char *
+bt_ascii_strdown(const char *s, gssize len)
+{
+    gsize n = len < 0 ? strlen(s) : (gsize) len;
+    char *out = g_malloc(n + 1);
+    for (gsize i = 0; i < n; i++) {
+        guchar c = (guchar) s[i];
+        out[i] = (char) (c + (guchar) ((guchar) (c - 'A') < 26u) * ('a' - 'A'));
+    }
+    out[n] = '\0';
+    return out;
+}

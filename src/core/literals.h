@@ -16,3 +16,8 @@
  * matches, ties going to the earliest branch: splitting lets a prefilter
  * rule out branches one by one and run only those whose literals occur. */
 GStrv bt_pattern_branches(const char *pattern);
+
+/* g_ascii_strdown(s, len), in a loop the compiler can vectorise instead of
+ * a function call per byte: literal tests search lower-case copies of
+ * whole notices. */
+char *bt_ascii_strdown(const char *s, gssize len);

@@ -5,6 +5,7 @@
  * functions over strings and the message view. */
 #include "extract/decode.h"
 #include "extract/text.h"
+#include "core/literals.h"
 #include "extract/generic-words.h"
 #include "extract/generic-lines.h"
 
@@ -34,7 +35,7 @@ gen_fold(const char *s)
     for (const char *p = s; *p; p++)
         if (*p & 0x80)
             return g_utf8_casefold(s, -1);
-    return g_ascii_strdown(s, -1);      /* the same for ASCII, without a GString per character */
+    return bt_ascii_strdown(s, -1);     /* the same for ASCII, without a GString per character */
 }
 
 static gboolean

@@ -8,6 +8,7 @@
 #include "extract/decode.h"
 #include "extract/extract.h"
 #include "extract/text.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -58,7 +59,7 @@ prepare_needles(Matcher *m)
     const char *body = m->view->body;
     m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
     if (!m->no_needles)
-        m->lower_body = g_ascii_strdown(body, -1);
+        m->lower_body = bt_ascii_strdown(body, -1);
 }
 
 /* FALSE when `re` cannot match anywhere in the body: the body lacks every
