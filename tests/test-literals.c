@@ -80,8 +80,35 @@ test_strdown(void)
     g_autofree char *mine = bt_ascii_strdown(all, -1);
     g_autofree char *glib = g_ascii_strdown(all, -1);
     g_assert_cmpmem(mine, 256, glib, 256);
+    for (gsize off = 0; off < 16; off++)          /* every byte in every place of a word */
+        for (gsize len = 0; off + len <= 255; len += 7) {
+            g_autofree char *a = bt_ascii_strdown(all + off, (gssize) len);
+            g_autofree char *b = g_ascii_strdown(all + off, (gssize) len);
+            g_assert_cmpmem(a, len + 1, b, len + 1);
+        }
     g_autofree char *part = bt_ascii_strdown("MAILER-Daemon@Example.COM", 6);
     g_assert_cmpstr(part, ==, "mailer");
+}
+
+/* A literal is ruled out only when one of its byte pairs is missing. */
+static void
+test_pair_set(void)
+{
+    static const char text[] = "550 5.1.1 user unknown; \xC3\xA9t\xC3\xA9";
+    g_autofree BtPairSet *set = g_new(BtPairSet, 1);
+    bt_pair_set_fill(set, text, strlen(text));
+    for (gsize i = 0; i + 2 <= strlen(text); i++)
+        for (gsize n = 2; i + n <= strlen(text); n++) {
+            g_autofree char *sub = g_strndup(text + i, n);
+            g_assert_true(bt_pair_set_may_hold(set, sub));
+        }
+    g_assert_true(bt_pair_set_may_hold(set, "x"));        /* no pair: cannot tell */
+    g_assert_false(bt_pair_set_may_hold(set, "mailbox"));
+    g_assert_false(bt_pair_set_may_hold(set, "user  unknown"));
+    g_assert_false(bt_pair_set_may_hold(set, "550 5.1.2"));
+    g_assert_false(bt_pair_set_may_hold(set, "\xC3\xA9T"));
+    bt_pair_set_fill(set, "", 0);                          /* refilled: nothing left over */
+    g_assert_false(bt_pair_set_may_hold(set, "55"));
 }
 
 /* ---- the fixtures --------------------------------------------------------- */
@@ -221,13 +248,13 @@ layout_regexes(const BtLayouts *lays)
 
 /* What body_may_match says of `text`. */
 static gboolean
-layout_may_match(Regex *re, const char *text, const char *lower)
+layout_may_match(Regex *re, const char *text, const char *lower, const BtPairSet *pairs)
 {
     char *const *needles = bt_layout_regex_needles(re);
     if (!needles || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
         return TRUE;
     for (char *const *n = needles; *n; n++)
-        if (strstr(lower, *n))
+        if (bt_pair_set_may_hold(pairs, *n) && strstr(lower, *n))
             return TRUE;
     return FALSE;
 }
@@ -248,12 +275,14 @@ test_layouts_over_fixtures(void)
     guint matched = 0, filtered = 0;
     for (guint t = 0; t < texts->len; t++) {
         const char *text = texts->pdata[t];
-        g_autofree char *lower = g_ascii_strdown(text, -1);
+        g_autofree char *lower = bt_ascii_strdown(text, -1);
+        g_autofree BtPairSet *pairs = g_new(BtPairSet, 1);
+        bt_pair_set_fill(pairs, lower, strlen(lower));
         for (guint i = 0; i < regexes->len; i++) {
             Regex *re = regexes->pdata[i];
             const pcre2_code *code = bt_layout_regex_code(re);
             g_assert_nonnull(code);
-            gboolean maybe = layout_may_match(re, text, lower);
+            gboolean maybe = layout_may_match(re, text, lower, pairs);
             filtered += !maybe;
             if (pcre2_match(code, (PCRE2_SPTR) text, strlen(text), 0, 0, md, lays->mctx) < 0)
                 continue;
@@ -291,6 +320,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/literals/split", test_split);
     g_test_add_func("/literals/strdown", test_strdown);
+    g_test_add_func("/literals/pair-set", test_pair_set);
     g_test_add_func("/literals/rules-over-fixtures", test_rules_over_fixtures);
     g_test_add_func("/literals/layouts-over-fixtures", test_layouts_over_fixtures);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);

@@ -136,15 +136,64 @@ bt_pattern_branches(const char *pattern)
     return g_strv_builder_end(b);
 }
 
+/* Eight bytes at a time: the high bit of each byte of `upper` is set when
+ * that byte is 'A'..'Z' (ASCII, at least 'A', not above 'Z'), and 0x20
+ * below it makes the letter lower case. */
+static inline guint64
+word_strdown(guint64 w)
+{
+    const guint64 high = G_GUINT64_CONSTANT(0x8080808080808080);
+    const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+    guint64 low7 = w & ~high;
+    guint64 at_least_a = low7 + ones * (0x80 - 'A');
+    guint64 above_z = low7 + ones * (0x7F - 'Z');
+    guint64 upper = at_least_a & ~above_z & ~w & high;
+    return w | upper >> 2;
+}
+
 char *
 bt_ascii_strdown(const char *s, gssize len)
 {
     gsize n = len < 0 ? strlen(s) : (gsize) len;
     char *out = g_malloc(n + 1);
-    for (gsize i = 0; i < n; i++) {
+    gsize i = 0;
+    for (; i + 8 <= n; i += 8) {
+        guint64 w;
+        memcpy(&w, s + i, 8);
+        w = word_strdown(w);
+        memcpy(out + i, &w, 8);
+    }
+    for (; i < n; i++) {
         guchar c = (guchar) s[i];
-        out[i] = (char) (c + (guchar) ((guchar) (c - 'A') < 26u) * ('a' - 'A'));
+        out[i] = (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
     out[n] = '\0';
     return out;
+}
+
+static inline guint
+pair_of(const char *p)
+{
+    return (guint) (guchar) p[0] << 8 | (guchar) p[1];
+}
+
+void
+bt_pair_set_fill(BtPairSet *set, const char *text, gsize len)
+{
+    memset(set->bits, 0, sizeof set->bits);
+    for (gsize i = 1; i < len; i++) {
+        guint pair = pair_of(text + i - 1);
+        set->bits[pair / 64] |= G_GUINT64_CONSTANT(1) << (pair % 64);
+    }
+}
+
+gboolean
+bt_pair_set_may_hold(const BtPairSet *set, const char *literal)
+{
+    for (const char *p = literal; p[0] && p[1]; p++) {
+        guint pair = pair_of(p);
+        if (!(set->bits[pair / 64] & (G_GUINT64_CONSTANT(1) << (pair % 64))))
+            return FALSE;
+    }
+    return TRUE;
 }

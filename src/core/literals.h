@@ -21,3 +21,15 @@ GStrv bt_pattern_branches(const char *pattern);
  * a function call per byte: literal tests search lower-case copies of
  * whole notices. */
 char *bt_ascii_strdown(const char *s, gssize len);
+
+/* Which byte pairs a text holds, exactly (one bit per pair of bytes): a
+ * literal with a pair the text lacks does not occur in it, which two bit
+ * tests tell without searching the text. */
+#define BT_PAIR_SET_WORDS (65536 / 64)
+typedef struct {
+    guint64 bits[BT_PAIR_SET_WORDS];
+} BtPairSet;
+
+void bt_pair_set_fill(BtPairSet *set, const char *text, gsize len);
+/* FALSE only when `literal` (two bytes or more) cannot occur in the text. */
+gboolean bt_pair_set_may_hold(const BtPairSet *set, const char *literal);

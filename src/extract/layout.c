@@ -31,6 +31,8 @@ typedef struct {
     const BtMsgView *view;
     pcre2_match_data *md;
     char *lower_body;        /* ASCII lower case, for needles; made on first use */
+    BtPairSet *body_pairs;   /* the byte pairs of lower_body: most needles miss one,
+                              * so a bit test replaces a strstr over the body */
     gboolean no_needles;     /* the body has letters needles cannot see */
     GHashTable *header_memo; /* Regex* → 1 (no) / 2 (yes): the shared bounce-notice
                               * regexes are asked once per layout otherwise */
@@ -58,8 +60,12 @@ prepare_needles(Matcher *m)
 {
     const char *body = m->view->body;
     m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
-    if (!m->no_needles)
-        m->lower_body = bt_ascii_strdown(body, -1);
+    if (m->no_needles)
+        return;
+    gsize len = strlen(body);
+    m->lower_body = bt_ascii_strdown(body, (gssize) len);
+    m->body_pairs = g_new(BtPairSet, 1);
+    bt_pair_set_fill(m->body_pairs, m->lower_body, len);
 }
 
 /* FALSE when `re` cannot match anywhere in the body: the body lacks every
@@ -75,7 +81,7 @@ body_may_match(Matcher *m, Regex *re)
     if (m->no_needles)
         return TRUE;
     for (char *const *n = needles; *n; n++)
-        if (strstr(m->lower_body, *n))
+        if (bt_pair_set_may_hold(m->body_pairs, *n) && strstr(m->lower_body, *n))
             return TRUE;
     return FALSE;
 }
@@ -916,12 +922,13 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, FALSE, NULL, NULL };
+    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, NULL, FALSE, NULL, NULL };
     gboolean found = FALSE;
     for (guint i = 0; i < lays->layouts->len && !found; i++)
         found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     pcre2_match_data_free(m.md);
     g_free(m.lower_body);
+    g_free(m.body_pairs);
     if (m.header_memo)
         g_hash_table_destroy(m.header_memo);
     if (m.header_values)
