@@ -24,6 +24,8 @@
 #define JIT_STACK_MAX (1024 * 1024)
 /* Interpreted matches before a pattern is JIT-compiled. */
 #define JIT_AFTER_USES 8
+/* Passed literal tests before a pattern is split into its branches. */
+#define SPLIT_AFTER_PASSES 8
 /* PCRE2_UCP: \s, \w, \d and \b by Unicode properties, which the text of
  * bounces in every language needs; and without it PCRE2 10.42's JIT, under
  * PCRE2_MATCH_INVALID_UTF, fails \S on non-ASCII letters that the
@@ -647,7 +649,10 @@ needles_compute(BtRegex *re)
 /* A long alternation of phrases ("a|b|…|z") passes the literal test as soon
  * as one common word of any branch occurs, and then costs PCRE2 a try of
  * every branch at every position.  Split into its branches, each with its
- * own literals, only the branches whose literals occur run. */
+ * own literals, only the branches whose literals occur run.  Splitting and
+ * compiling the branches costs more than a few whole matches, so a
+ * pattern is split only once it has passed its literal test
+ * SPLIT_AFTER_PASSES times: a single message does not pay for it. */
 static void
 branches_compute(BtRegex *re)
 {
@@ -673,7 +678,6 @@ needles_prepare(BtRegex *re)
     G_LOCK(needles);
     if (!re->needles_ready) {
         needles_compute(re);
-        branches_compute(re);
         g_atomic_int_set(&re->needles_ready, TRUE);
     }
     G_UNLOCK(needles);
@@ -684,6 +688,31 @@ ensure_needles(BtRegex *re)
 {
     if (G_UNLIKELY(!g_atomic_int_get(&re->needles_ready)))
         needles_prepare(re);
+}
+
+void
+bt_regex_split_now(BtRegex *re)
+{
+    G_LOCK_DEFINE_STATIC(branches);
+    G_LOCK(branches);
+    if (!re->branches_ready) {
+        branches_compute(re);
+        g_atomic_int_set(&re->branches_ready, TRUE);
+    }
+    G_UNLOCK(branches);
+}
+
+/* The branches to run instead of the whole pattern, counting this pass of
+ * the literal test; NULL while the pattern runs whole. */
+static GPtrArray *
+branches_for(BtRegex *re)
+{
+    if (g_atomic_int_get(&re->branches_ready))
+        return re->branches;
+    if (g_atomic_int_add(&re->passes, 1) + 1 < SPLIT_AFTER_PASSES)
+        return NULL;
+    bt_regex_split_now(re);
+    return re->branches;
 }
 
 /* U+1C80-U+1C88 (E1 B2 80-88), old forms of в д о с т ъ ѣ ꙋ that caseless
@@ -889,16 +918,15 @@ search_branches(BtRegex *re, BtSubject *subj, gsize *start, gsize *end, gboolean
 gboolean
 bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end)
 {
-    if (!subj->str)
+    if (!subj->str || !may_match(re, subj))
         return FALSE;
-    ensure_needles(re);
-    if (re->branches) {
+    if (branches_for(re)) {
         gboolean whole = FALSE;
         gboolean found = search_branches(re, subj, start, end, &whole);
         if (!whole)
             return found;
     }
-    return may_match(re, subj) && bt_regex_match(re, subj->str, subj->len, start, end);
+    return bt_regex_match(re, subj->str, subj->len, start, end);
 }
 
 GStrv
