@@ -25,7 +25,7 @@
 /* Interpreted matches before a pattern is JIT-compiled. */
 #define JIT_AFTER_USES 8
 /* Passed literal tests before a pattern is split into its branches. */
-#define SPLIT_AFTER_PASSES 8
+#define SPLIT_AFTER_PASSES 2
 /* PCRE2_UCP: \s, \w, \d and \b by Unicode properties, which the text of
  * bounces in every language needs; and without it PCRE2 10.42's JIT, under
  * PCRE2_MATCH_INVALID_UTF, fails \S on non-ASCII letters that the
