@@ -10,22 +10,18 @@
 
 #include <string.h>
 
-static gboolean
-contains_caseless(const char *hay, const char *needle)
-{
-    g_autofree char *h = g_utf8_casefold(hay, -1);
-    g_autofree char *n = g_utf8_casefold(needle, -1);
-    return strstr(h, n) != NULL;
-}
-
+/* Case-folded once, not once per needle. */
 static gboolean
 contains_any(const char *hay, const char *const *needles)
 {
     if (!hay)
         return FALSE;
-    for (int i = 0; needles[i]; i++)
-        if (contains_caseless(hay, needles[i]))
+    g_autofree char *h = gen_fold(hay);
+    for (int i = 0; needles[i]; i++) {
+        g_autofree char *n = gen_fold(needles[i]);
+        if (strstr(h, n))
             return TRUE;
+    }
     return FALSE;
 }
 

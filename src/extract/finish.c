@@ -4,6 +4,7 @@
  * and the command read from the diagnostic text, which is then cleaned. */
 #include "extract/decode.h"
 #include "extract/text.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -77,7 +78,7 @@ finish_returned_headers(const BtMsgView *view, BtRecord *rec)
 static char *
 received_host(const char *received, const char *clause)
 {
-    g_autofree char *lower = g_ascii_strdown(received, -1);
+    g_autofree char *lower = bt_ascii_strdown(received, -1);
     g_autofree char *key = g_strdup_printf("%s ", clause);
     const char *p = strstr(lower, key);
     if (!p || (p > lower && !g_ascii_isspace(p[-1])))
@@ -123,7 +124,7 @@ finish_hosts(const BtMsgView *view, BtRecord *rec)
 static char *
 sweep(const char *text)
 {
-    g_autofree char *lower = g_ascii_strdown(text, -1);
+    g_autofree char *lower = bt_ascii_strdown(text, -1);
     const char *open = strstr(lower, "<html");
     const char *close = open ? strstr(open, "</html>") : NULL;
     GString *cut = g_string_new(text);

@@ -5,6 +5,7 @@
  * functions over strings and the message view. */
 #include "extract/decode.h"
 #include "extract/text.h"
+#include "core/literals.h"
 #include "extract/generic-words.h"
 #include "extract/generic-lines.h"
 
@@ -29,7 +30,12 @@ gen_has_word(const char *folded, const char *const *words)
 char *
 gen_fold(const char *s)
 {
-    return s ? g_utf8_casefold(s, -1) : g_strdup("");
+    if (!s)
+        return g_strdup("");
+    for (const char *p = s; *p; p++)
+        if (*p & 0x80)
+            return g_utf8_casefold(s, -1);
+    return bt_ascii_strdown(s, -1);     /* the same for ASCII, without a GString per character */
 }
 
 static gboolean

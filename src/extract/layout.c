@@ -8,6 +8,7 @@
 #include "extract/decode.h"
 #include "extract/extract.h"
 #include "extract/text.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -30,9 +31,13 @@ typedef struct {
     const BtMsgView *view;
     pcre2_match_data *md;
     char *lower_body;        /* ASCII lower case, for needles; made on first use */
+    BtPairSet *body_pairs;   /* the byte pairs of lower_body: most needles miss one,
+                              * so a bit test replaces a strstr over the body */
     gboolean no_needles;     /* the body has letters needles cannot see */
     GHashTable *header_memo; /* Regex* → 1 (no) / 2 (yes): the shared bounce-notice
                               * regexes are asked once per layout otherwise */
+    GHashTable *header_values; /* header name, any case → GPtrArray of its values
+                              * (const char *), read once per name, not per regex */
 } Matcher;
 
 static const pcre2_code *
@@ -55,8 +60,12 @@ prepare_needles(Matcher *m)
 {
     const char *body = m->view->body;
     m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
-    if (!m->no_needles)
-        m->lower_body = g_ascii_strdown(body, -1);
+    if (m->no_needles)
+        return;
+    gsize len = strlen(body);
+    m->lower_body = bt_ascii_strdown(body, (gssize) len);
+    m->body_pairs = g_new(BtPairSet, 1);
+    bt_pair_set_fill(m->body_pairs, m->lower_body, len);
 }
 
 /* FALSE when `re` cannot match anywhere in the body: the body lacks every
@@ -72,7 +81,7 @@ body_may_match(Matcher *m, Regex *re)
     if (m->no_needles)
         return TRUE;
     for (char *const *n = needles; *n; n++)
-        if (strstr(m->lower_body, *n))
+        if (bt_pair_set_may_hold(m->body_pairs, *n) && strstr(m->lower_body, *n))
             return TRUE;
     return FALSE;
 }
@@ -104,6 +113,47 @@ take_captures(Matcher *m, Values *vals)
     }
 }
 
+static guint
+ascii_case_hash(gconstpointer key)
+{
+    guint h = 5381;
+    for (const char *p = key; *p; p++)
+        h = h * 33 + (guchar) g_ascii_tolower(*p);
+    return h;
+}
+
+static gboolean
+ascii_case_equal(gconstpointer a, gconstpointer b)
+{
+    return g_ascii_strcasecmp(a, b) == 0;
+}
+
+/* The values of every instance of the named header, in order ("" for one
+ * without a value).  Layouts ask about a handful of names (From, Subject,
+ * …) through dozens of regexes. */
+static const GPtrArray *
+header_values(Matcher *m, const char *header)
+{
+    if (!m->header_values)
+        m->header_values = g_hash_table_new_full(ascii_case_hash, ascii_case_equal, NULL,
+                                                 (GDestroyNotify) g_ptr_array_unref);
+    GPtrArray *values = g_hash_table_lookup(m->header_values, header);
+    if (values)
+        return values;
+    values = g_ptr_array_new();
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m->view->mime));
+    int n = g_mime_header_list_get_count(hl);
+    for (int i = 0; i < n; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        if (g_ascii_strcasecmp(g_mime_header_get_name(h), header) != 0)
+            continue;
+        const char *value = g_mime_header_get_value(h);
+        g_ptr_array_add(values, (gpointer) (value ? value : ""));
+    }
+    g_hash_table_insert(m->header_values, (gpointer) header, values);
+    return values;
+}
+
 /* Does one instance of the named header match `re`?  A header regex is
  * tied to one header name, so the answer is kept per regex for the
  * message. */
@@ -116,17 +166,9 @@ header_regex_holds(Matcher *m, const char *header, Regex *re)
     if (known)
         return known == GINT_TO_POINTER(2);
     gboolean holds = FALSE;
-    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m->view->mime));
-    int n = g_mime_header_list_get_count(hl);
-    for (int i = 0; i < n && !holds; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-        if (g_ascii_strcasecmp(g_mime_header_get_name(h), header) != 0)
-            continue;
-        const char *value = g_mime_header_get_value(h);
-        if (!value)
-            value = "";
-        holds = re_match(m, re, value, strlen(value));
-    }
+    const GPtrArray *values = header_values(m, header);
+    for (guint i = 0; i < values->len && !holds; i++)
+        holds = re_match(m, re, values->pdata[i], strlen(values->pdata[i]));
     g_hash_table_insert(m->header_memo, re, GINT_TO_POINTER(holds ? 2 : 1));
     return holds;
 }
@@ -880,13 +922,16 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, FALSE, NULL };
+    Matcher m = { lays, view, pcre2_match_data_create(MAX_GROUPS, NULL), NULL, NULL, FALSE, NULL, NULL };
     gboolean found = FALSE;
     for (guint i = 0; i < lays->layouts->len && !found; i++)
         found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     pcre2_match_data_free(m.md);
     g_free(m.lower_body);
+    g_free(m.body_pairs);
     if (m.header_memo)
         g_hash_table_destroy(m.header_memo);
+    if (m.header_values)
+        g_hash_table_destroy(m.header_values);
     return found;
 }

@@ -772,3 +772,15 @@ bt_cond_match(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
     }
     return FALSE;
 }
+
+/* For tests that check the literal prefilter against every shipped pattern. */
+void
+bt_cond_each_regex(const BtCond *c, void (*fn)(BtRegex *re, gpointer data), gpointer data)
+{
+    if (!c)
+        return;
+    if (c->text.re)
+        fn(c->text.re, data);
+    for (guint i = 0; c->children && i < c->children->len; i++)
+        bt_cond_each_regex(c->children->pdata[i], fn, data);
+}

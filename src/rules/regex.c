@@ -10,6 +10,7 @@
  * and the JIT stack are per thread. */
 #define _GNU_SOURCE             /* memmem */
 #include "rules/rules-private.h"
+#include "core/literals.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #define JIT_STACK_MAX (1024 * 1024)
 /* Interpreted matches before a pattern is JIT-compiled. */
 #define JIT_AFTER_USES 8
+/* Passed literal tests before a pattern is split into its branches. */
+#define SPLIT_AFTER_PASSES 2
 /* PCRE2_UCP: \s, \w, \d and \b by Unicode properties, which the text of
  * bounces in every language needs; and without it PCRE2 10.42's JIT, under
  * PCRE2_MATCH_INVALID_UTF, fails \S on non-ASCII letters that the
@@ -629,28 +632,87 @@ needle_init(BtNeedle *n, char *text)
         n->pairs[n->n_pairs++] = (guint16) pair_hash(folded[i - 1], folded[i]);
 }
 
-/* The literals are worked out on the first test, not at load: a run on one
- * message tries only some of the patterns. */
 static void
-ensure_needles(BtRegex *re)
+needles_compute(BtRegex *re)
+{
+    g_autofree char **texts = required_literals(re->pattern, &re->caseless);
+    if (!texts)
+        return;
+    re->n_needles = g_strv_length(texts);
+    re->needles = g_new(BtNeedle, re->n_needles);
+    for (guint i = 0; i < re->n_needles; i++) {
+        needle_init(&re->needles[i], texts[i]);     /* takes the string */
+        re->odd_fold |= re->caseless && strpbrk(texts[i], "ks\xD0\xD1");
+    }
+}
+
+/* A long alternation of phrases ("a|b|…|z") passes the literal test as soon
+ * as one common word of any branch occurs, and then costs PCRE2 a try of
+ * every branch at every position.  Split into its branches, each with its
+ * own literals, only the branches whose literals occur run.  Splitting and
+ * compiling the branches costs more than a few whole matches, so a
+ * pattern is split only once it has passed its literal test
+ * SPLIT_AFTER_PASSES times: a single message does not pay for it. */
+static void
+branches_compute(BtRegex *re)
+{
+    g_auto(GStrv) parts = bt_pattern_branches(re->pattern);
+    if (!parts)
+        return;
+    re->branches = g_ptr_array_new_with_free_func((GDestroyNotify) bt_regex_free);
+    for (guint i = 0; parts[i]; i++) {
+        BtRegex *b = bt_regex_new(parts[i], NULL);      /* no `where`: a branch never warns */
+        needles_compute(b);
+        b->needles_ready = TRUE;
+        g_ptr_array_add(re->branches, b);
+    }
+}
+
+/* The literals are worked out on the first test, not at load: a run on one
+ * message tries only some of the patterns.  The test of whether they are
+ * ready is inlined: it runs hundreds of times per message. */
+G_GNUC_NO_INLINE static void
+needles_prepare(BtRegex *re)
 {
     G_LOCK_DEFINE_STATIC(needles);
-    if (g_atomic_int_get(&re->needles_ready))
-        return;
     G_LOCK(needles);
     if (!re->needles_ready) {
-        g_autofree char **texts = required_literals(re->pattern, &re->caseless);
-        if (texts) {
-            re->n_needles = g_strv_length(texts);
-            re->needles = g_new(BtNeedle, re->n_needles);
-            for (guint i = 0; i < re->n_needles; i++) {
-                needle_init(&re->needles[i], texts[i]);     /* takes the string */
-                re->odd_fold |= re->caseless && strpbrk(texts[i], "ks\xD0\xD1");
-            }
-        }
+        needles_compute(re);
         g_atomic_int_set(&re->needles_ready, TRUE);
     }
     G_UNLOCK(needles);
+}
+
+static inline void
+ensure_needles(BtRegex *re)
+{
+    if (G_UNLIKELY(!g_atomic_int_get(&re->needles_ready)))
+        needles_prepare(re);
+}
+
+void
+bt_regex_split_now(BtRegex *re)
+{
+    G_LOCK_DEFINE_STATIC(branches);
+    G_LOCK(branches);
+    if (!re->branches_ready) {
+        branches_compute(re);
+        g_atomic_int_set(&re->branches_ready, TRUE);
+    }
+    G_UNLOCK(branches);
+}
+
+/* The branches to run instead of the whole pattern, counting this pass of
+ * the literal test; NULL while the pattern runs whole. */
+static GPtrArray *
+branches_for(BtRegex *re)
+{
+    if (g_atomic_int_get(&re->branches_ready))
+        return re->branches;
+    if (g_atomic_int_add(&re->passes, 1) + 1 < SPLIT_AFTER_PASSES)
+        return NULL;
+    bt_regex_split_now(re);
+    return re->branches;
 }
 
 /* U+1C80-U+1C88 (E1 B2 80-88), old forms of в д о с т ъ ѣ ꙋ that caseless
@@ -771,7 +833,8 @@ warn_once(BtRegex *re, const char *what, int rc)
         return;
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(rc, msg, sizeof msg);
-    g_warning("%s: %s (%s); treated as no match", re->where, what, (const char *) msg);
+    g_warning("%s: %s (%s); treated as no match", re->where ? re->where : re->pattern, what,
+              (const char *) msg);
 }
 
 /* The interpreted code, compiled on first use for a pattern that was
@@ -788,7 +851,8 @@ interpreted_code(BtRegex *re)
     code = pcre2_compile((PCRE2_SPTR) re->pattern, PCRE2_ZERO_TERMINATED, COMPILE_OPTIONS,
                          &errcode, &erroffset, NULL);
     if (!code) {
-        warn_once(re, "pattern does not compile", errcode);
+        if (re->where)
+            warn_once(re, "pattern does not compile", errcode);
         return NULL;
     }
     if (!g_atomic_pointer_compare_and_exchange(&re->code, NULL, code)) {
@@ -826,10 +890,43 @@ bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize 
     return FALSE;
 }
 
+/* The leftmost match of the branches, ties to the earliest: the match of
+ * the whole pattern.  FALSE with `*whole` set when a branch does not
+ * compile on its own, so the caller runs the pattern whole. */
+static gboolean
+search_branches(BtRegex *re, BtSubject *subj, gsize *start, gsize *end, gboolean *whole)
+{
+    gboolean found = FALSE;
+    for (guint i = 0; i < re->branches->len && !(found && *start == 0); i++) {
+        BtRegex *b = re->branches->pdata[i];
+        gsize s, e;
+        if (!may_match(b, subj))
+            continue;
+        if (!interpreted_code(b)) {
+            *whole = TRUE;
+            return FALSE;
+        }
+        if (bt_regex_match(b, subj->str, subj->len, &s, &e) && (!found || s < *start)) {
+            *start = s;
+            *end = e;
+            found = TRUE;
+        }
+    }
+    return found;
+}
+
 gboolean
 bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end)
 {
-    return subj->str && may_match(re, subj) && bt_regex_match(re, subj->str, subj->len, start, end);
+    if (!subj->str || !may_match(re, subj))
+        return FALSE;
+    if (branches_for(re)) {
+        gboolean whole = FALSE;
+        gboolean found = search_branches(re, subj, start, end, &whole);
+        if (!whole)
+            return found;
+    }
+    return bt_regex_match(re, subj->str, subj->len, start, end);
 }
 
 GStrv
@@ -857,5 +954,7 @@ bt_regex_free(BtRegex *re)
     for (guint i = 0; i < re->n_needles; i++)
         g_free(re->needles[i].text);
     g_free(re->needles);
+    if (re->branches)
+        g_ptr_array_unref(re->branches);
     g_free(re);
 }

@@ -37,6 +37,11 @@ typedef struct {
     gboolean caseless;          /* the needles are lower case and compared ignoring ASCII case */
     gboolean odd_fold;          /* a caseless needle holds k or s, which also match U+212A, U+017F,
                                  * or Cyrillic, whose в д о с т ъ also match U+1C80-U+1C86 */
+    gint passes;                /* atomic: subjects that passed the literal test */
+    gint branches_ready;        /* atomic: `branches` is worked out */
+    GPtrArray *branches;        /* BtRegex*: the top-level branches, each prefiltered and run
+                                 * on its own once the pattern passes its literal test
+                                 * often; NULL: run whole */
 } BtRegex;
 
 /* A text a pattern is tried on, with what the literal test derives from it
@@ -74,6 +79,8 @@ gboolean bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *star
 gboolean bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end);
 /* For tests: the literals one of which every match contains (NULL: none known). */
 GStrv bt_regex_needles(BtRegex *re, gboolean *caseless);
+/* Splits the pattern into its branches now, not once it has earned it (tests). */
+void bt_regex_split_now(BtRegex *re);
 void bt_regex_free(BtRegex *re);
 
 /* ---- conditions --------------------------------------------------------- */
@@ -119,6 +126,8 @@ char *bt_header_lookup(const char *headers, const char *dsn, const char *recipie
 BtCond *bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node);
 gboolean bt_cond_match(const BtCond *cond, BtMatchInput *in, BtMatchNote *note);
 void bt_cond_free(BtCond *cond);
+/* Calls `fn` on every regex of the condition tree (for tests). */
+void bt_cond_each_regex(const BtCond *cond, void (*fn)(BtRegex *re, gpointer data), gpointer data);
 
 /* ---- ${field} templates ------------------------------------------------- */
 

@@ -1,0 +1,199 @@
+/* literals — see literals.h.  A conservative reader: anything it is not
+ * sure of makes it decline, and the pattern then runs whole. */
+#include "core/literals.h"
+
+#include <string.h>
+
+/* Leading "(?imsn)" options: their length, 0 when there are none. */
+static gsize
+leading_options(const char *p)
+{
+    if (strncmp(p, "(?", 2) != 0)
+        return 0;
+    gsize n = 2;
+    while (p[n] && strchr("imsn", p[n]))
+        n++;
+    return n > 2 && p[n] == ')' ? n + 1 : 0;
+}
+
+/* After "\": FALSE for escapes naming another part of the pattern or
+ * quoting a span (\1, \g{..}, \k<..>, \Q..\E), or \c taking the next byte. */
+static gboolean
+escape_is_local(char c)
+{
+    return c && !g_ascii_isdigit(c) && !strchr("gkQEc", c);
+}
+
+/* Past a character class starting at `p` ('['), or NULL if it is not closed. */
+static const char *
+skip_class(const char *p)
+{
+    p++;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    while (*p && *p != ']') {
+        if (*p == '\\') {
+            if (!escape_is_local(p[1]))
+                return NULL;
+            p += 2;
+        } else if (p[0] == '[' && p[1] == ':') {
+            const char *close = strstr(p + 2, ":]");
+            p = close ? close + 2 : p + 1;
+        } else {
+            p++;
+        }
+    }
+    return *p ? p + 1 : NULL;
+}
+
+/* After "(": FALSE for the group kinds that tie branches together or hide
+ * parentheses: (?#…), (?(…)…), (?R), (?1), (?+1), (?-1), (?&n), (?P>n),
+ * (?P=n), (*VERB), and option changes "(?i)" that carry into the
+ * following branches.  Scoped options "(?i:…)", lookarounds, named and
+ * atomic groups and "(?|…)" are fine. */
+static gboolean
+group_is_local(const char *p)
+{
+    if (*p == '*')
+        return FALSE;
+    if (*p != '?')
+        return TRUE;
+    p++;
+    if (*p == '#' || *p == '(' || *p == 'R' || *p == '&' || *p == '+' || g_ascii_isdigit(*p))
+        return FALSE;
+    if (*p == '-' && g_ascii_isdigit(p[1]))
+        return FALSE;
+    if (*p == 'P' && (p[1] == '>' || p[1] == '='))
+        return FALSE;
+    if (g_ascii_isalpha(*p) || *p == '-' || *p == '^') {
+        while (g_ascii_isalpha(*p) || *p == '-' || *p == '^')
+            p++;
+        return *p == ':';        /* "(?i)" changes the rest; "(?i:…)" only its group */
+    }
+    return TRUE;
+}
+
+/* The byte offsets of the top-level '|' of `p`, or FALSE when unsure. */
+static gboolean
+find_bars(const char *p, GArray *bars)
+{
+    const char *start = p;
+    int depth = 0;
+    while (*p) {
+        switch (*p) {
+        case '\\':
+            if (!escape_is_local(p[1]))
+                return FALSE;
+            p += 2;
+            continue;
+        case '[':
+            p = skip_class(p);
+            if (!p)
+                return FALSE;
+            continue;
+        case '(':
+            if (!group_is_local(p + 1))
+                return FALSE;
+            depth++;
+            break;
+        case ')':
+            if (--depth < 0)
+                return FALSE;
+            break;
+        case '|':
+            if (depth == 0) {
+                gsize at = (gsize) (p - start);
+                g_array_append_val(bars, at);
+            }
+            break;
+        default:
+            break;
+        }
+        p++;
+    }
+    return depth == 0;
+}
+
+GStrv
+bt_pattern_branches(const char *pattern)
+{
+    gsize opts = leading_options(pattern);
+    const char *body = pattern + opts;
+    g_autoptr(GArray) bars = g_array_new(FALSE, FALSE, sizeof(gsize));
+    if (!find_bars(body, bars) || bars->len == 0)
+        return NULL;
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    gsize from = 0;
+    for (guint i = 0; i <= bars->len; i++) {
+        gsize to = i < bars->len ? g_array_index(bars, gsize, i) : strlen(body);
+        g_autofree char *branch = g_strdup_printf("%.*s%.*s", (int) opts, pattern, (int) (to - from),
+                                                  body + from);
+        g_strv_builder_add(b, branch);
+        from = to + 1;
+    }
+    return g_strv_builder_end(b);
+}
+
+/* Eight bytes at a time: the high bit of each byte of `upper` is set when
+ * that byte is 'A'..'Z' (ASCII, at least 'A', not above 'Z'), and 0x20
+ * below it makes the letter lower case. */
+static inline guint64
+word_strdown(guint64 w)
+{
+    const guint64 high = G_GUINT64_CONSTANT(0x8080808080808080);
+    const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+    guint64 low7 = w & ~high;
+    guint64 at_least_a = low7 + ones * (0x80 - 'A');
+    guint64 above_z = low7 + ones * (0x7F - 'Z');
+    guint64 upper = at_least_a & ~above_z & ~w & high;
+    return w | upper >> 2;
+}
+
+char *
+bt_ascii_strdown(const char *s, gssize len)
+{
+    gsize n = len < 0 ? strlen(s) : (gsize) len;
+    char *out = g_malloc(n + 1);
+    gsize i = 0;
+    for (; i + 8 <= n; i += 8) {
+        guint64 w;
+        memcpy(&w, s + i, 8);
+        w = word_strdown(w);
+        memcpy(out + i, &w, 8);
+    }
+    for (; i < n; i++) {
+        guchar c = (guchar) s[i];
+        out[i] = (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static inline guint
+pair_of(const char *p)
+{
+    return (guint) (guchar) p[0] << 8 | (guchar) p[1];
+}
+
+void
+bt_pair_set_fill(BtPairSet *set, const char *text, gsize len)
+{
+    memset(set->bits, 0, sizeof set->bits);
+    for (gsize i = 1; i < len; i++) {
+        guint pair = pair_of(text + i - 1);
+        set->bits[pair / 64] |= G_GUINT64_CONSTANT(1) << (pair % 64);
+    }
+}
+
+gboolean
+bt_pair_set_may_hold(const BtPairSet *set, const char *literal)
+{
+    for (const char *p = literal; p[0] && p[1]; p++) {
+        guint pair = pair_of(p);
+        if (!(set->bits[pair / 64] & (G_GUINT64_CONSTANT(1) << (pair % 64))))
+            return FALSE;
+    }
+    return TRUE;
+}

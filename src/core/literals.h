@@ -1,0 +1,35 @@
+/* literals — reading PCRE2 pattern text for what a prefilter can use
+ * without running the pattern. */
+#pragma once
+
+#include <glib.h>
+
+/* The top-level branches of `pattern` (a|b|c), each a pattern of its own
+ * that carries the leading inline options ("(?i)b"), or NULL when the
+ * pattern has fewer than two top-level branches or uses what makes its
+ * branches depend on each other or hard to read safely (back references,
+ * recursion, conditionals, an option change after the start, \Q…\E,
+ * comments, verbs).
+ *
+ * At a given start, PCRE2 takes the first branch that matches there, so
+ * the leftmost match of the whole pattern is the leftmost of the branches'
+ * matches, ties going to the earliest branch: splitting lets a prefilter
+ * rule out branches one by one and run only those whose literals occur. */
+GStrv bt_pattern_branches(const char *pattern);
+
+/* g_ascii_strdown(s, len), in a loop the compiler can vectorise instead of
+ * a function call per byte: literal tests search lower-case copies of
+ * whole notices. */
+char *bt_ascii_strdown(const char *s, gssize len);
+
+/* Which byte pairs a text holds, exactly (one bit per pair of bytes): a
+ * literal with a pair the text lacks does not occur in it, which two bit
+ * tests tell without searching the text. */
+#define BT_PAIR_SET_WORDS (65536 / 64)
+typedef struct {
+    guint64 bits[BT_PAIR_SET_WORDS];
+} BtPairSet;
+
+void bt_pair_set_fill(BtPairSet *set, const char *text, gsize len);
+/* FALSE only when `literal` (two bytes or more) cannot occur in the text. */
+gboolean bt_pair_set_may_hold(const BtPairSet *set, const char *literal);
