@@ -6,6 +6,7 @@
  * simply be processed) and, when BT_SHARED is set, over the shared corpus:
  * non-bounces give nothing and the LF, CRLF and CR copies of every bounce
  * give the same records. */
+#include "extract/generic-lines.h"
 #include "extract/extract.h"
 
 #include <glib/gstdio.h>
@@ -737,6 +738,20 @@ test_corpus_line_ends_agree(void)
     g_assert_cmpuint(files, >, 0);
 }
 
+/* The per-line search finishing runs for every record: ASCII case is
+ * ignored, the needle is given in lower case, nothing else is folded. */
+static void
+test_contains_lower(void)
+{
+    g_assert_true(gen_contains_lower("RCPT To:<Ann@Example.NET>", "ann@example.net"));
+    g_assert_true(gen_contains_lower("<<< 550 5.1.1 <ann@example.net>... User unknown", "ann@example.net"));
+    g_assert_true(gen_contains_lower("anything", ""));
+    g_assert_true(gen_contains_lower("aab", "ab"));
+    g_assert_false(gen_contains_lower("ann@example.ne", "ann@example.net"));
+    g_assert_false(gen_contains_lower("", "a"));
+    g_assert_false(gen_contains_lower("\xc3\x84nn@example.net", "\xc3\xa4nn@example.net"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -760,6 +775,7 @@ main(int argc, char **argv)
     g_test_add_func("/extract/layouts/exim-pseudo-status", test_exim_pseudo_status);
     g_test_add_func("/extract/layouts/unaddressed-dsn-blocks", test_unaddressed_dsn_blocks);
     g_test_add_func("/extract/layouts/postfix-report-unavailable", test_postfix_report_unavailable);
+    g_test_add_func("/extract/limits/contains-lower", test_contains_lower);
     g_test_add_func("/extract/limits/huge-header-field", test_huge_header_field);
     g_test_add_func("/extract/limits/huge-body-line", test_huge_body_line);
     g_test_add_func("/extract/limits/unclosed-html-tags", test_unclosed_html_tags);

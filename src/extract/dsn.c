@@ -203,7 +203,7 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
     char *about = bt_body_text_about(view->body, recipient);
     if (!about || !bt_text_is_lead_in(about))
         return about;
-    char *better = bt_text_diagnostic(view->body, recipient);
+    char *better = bt_text_diagnostic(view, recipient);
     if (!better)
         return about;
     g_free(about);

@@ -231,7 +231,7 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         bt_set_str(&rec->command, bt_command_find(diag));
     if (!rec->command) {
         /* the transcript's own command for this recipient */
-        g_autofree char *sent = bt_text_command(view->body, rec->recipient);
+        g_autofree char *sent = bt_text_command(view, rec->recipient);
         bt_set_str(&rec->command, sent);
     }
     if (!rec->command) {
@@ -264,12 +264,12 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
         /* a layout's block that ended at a lead-in under the address */
         /* (a layout's hint "undefined" knows nothing the text could contradict) */
         gboolean hinted = rec->reason && g_strcmp0(rec->reason, "undefined") != 0;
-        g_autofree char *after = hinted ? NULL : bt_text_after_lead_in(view->body, rec->recipient);
+        g_autofree char *after = hinted ? NULL : bt_text_after_lead_in(view, rec->recipient);
         if (after)
             bt_set_str(&rec->diagnosticcode, after);
         return;
     }
-    g_autofree char *own = bt_text_own_reply(view->body, rec->recipient, rec->addresser, rec->diagnosticcode);
+    g_autofree char *own = bt_text_own_reply(view, rec->recipient, rec->addresser, rec->diagnosticcode);
     if (own) {
         /* the codes taken with another recipient's reply are not this one's */
         char code[8];
@@ -280,10 +280,10 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
             g_clear_pointer(&rec->deliverystatus, g_free);
         bt_set_str(&rec->diagnosticcode, own);
     }
-    g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
+    g_autofree char *better = bt_text_instead_of_lead_in(view, rec->recipient, rec->diagnosticcode);
     if (better)
         bt_set_str(&rec->diagnosticcode, better);
-    g_autofree char *reply = bt_text_reply_below(view->body, rec->recipient, rec->diagnosticcode);
+    g_autofree char *reply = bt_text_reply_below(view, rec->recipient, rec->diagnosticcode);
     if (reply)
         bt_set_str(&rec->diagnosticcode, reply);
     g_autofree char *whole = bt_text_continued(view, rec->diagnosticcode);

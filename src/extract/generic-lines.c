@@ -212,6 +212,23 @@ gen_is_header_line(const char *line)
 }
 
 gboolean
+gen_contains_lower(const char *hay, const char *lower)
+{
+    if (!*lower)
+        return TRUE;
+    for (const char *h = hay; *h; h++) {
+        if (g_ascii_tolower(*h) != *lower)
+            continue;
+        gsize k = 1;
+        while (lower[k] && g_ascii_tolower(h[k]) == lower[k])
+            k++;
+        if (!lower[k])
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
 gen_is_blank(const char *line)
 {
     for (const char *p = line; *p; p++)

@@ -4,6 +4,9 @@
 
 #include "extract/decode.h"
 
+/* Whether `hay` contains `lower` (given in lower case), ignoring ASCII
+ * case: asked per line and per record, so it allocates nothing. */
+gboolean gen_contains_lower(const char *hay, const char *lower);
 /* Does case-folded text hold one of the (lower-case) words? */
 gboolean gen_has_word(const char *folded, const char *const *words);
 /* `s` case-folded for gen_has_word; "" for NULL. */

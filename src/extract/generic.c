@@ -669,20 +669,22 @@ line_starting(char **lines, int n, const char *diagnostic)
     return -1;
 }
 
+/* The view's notice lines, split once per body (defined below). */
+static char **view_notice_lines(const BtMsgView *view, int *n);
+
 /* A decoder that took a lead-in for the diagnostic took the line where
  * the explanation starts: what follows that line explains, else what
  * follows the recipient's own line. */
 char *
-bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *diagnostic)
+bt_text_instead_of_lead_in(const BtMsgView *view, const char *recipient, const char *diagnostic)
 {
     if (!bt_text_is_lead_in(diagnostic) || gen_has_code(diagnostic))
         return NULL;
     /* a long sentence ending in a colon already explains */
     if (!is_header_like(diagnostic) && strlen(diagnostic) > MAX_LEAD_IN_CHARS)
         return NULL;
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     int at = line_starting(lines, n, diagnostic);
     g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     Candidate *c = g_new0(Candidate, 1);
@@ -701,7 +703,7 @@ bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *
         g_free(better);
     }
     /* else the recipient's own explanation, if it reads as a failure */
-    char *better = bt_text_diagnostic(body, recipient);
+    char *better = bt_text_diagnostic(view, recipient);
     if (better && !bt_text_is_lead_in(better) && (gen_has_code(better) || gen_is_failure_line(better)))
         return better;
     g_free(better);
@@ -820,19 +822,17 @@ line_naming(char **lines, int n, const char *address)
 {
     g_autofree char *want = g_ascii_strdown(address, -1);
     for (int i = 0; i < n; i++) {
-        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
-        if (strstr(lower, want) && !is_header_like(lines[i]))
+        if (gen_contains_lower(lines[i], want) && !is_header_like(lines[i]))
             return i;
     }
     return -1;
 }
 
 char *
-bt_text_diagnostic(const char *body, const char *recipient)
+bt_text_diagnostic(const BtMsgView *view, const char *recipient)
 {
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     Candidate *c = g_new0(Candidate, 1);
     c->address = g_strdup(recipient);
@@ -938,11 +938,10 @@ failure_after_lead_in(char **lines, int n, const char *recipient)
 }
 
 char *
-bt_text_after_lead_in(const char *body, const char *recipient)
+bt_text_after_lead_in(const BtMsgView *view, const char *recipient)
 {
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     int at = line_naming(lines, n, recipient);
     char *near = at >= 0 ? lead_in_near(lines, n, at, recipient) : NULL;
     return near ? near : failure_after_lead_in(lines, n, recipient);
@@ -1001,8 +1000,7 @@ is_transcript_recipient(char **lines, int n, const char *address)
     g_autofree char *want = g_ascii_strdown(address, -1);
     for (int k = 0; k < n; k++) {
         const char *cmd = transcript_command(lines[k]);
-        g_autofree char *lower = cmd ? g_ascii_strdown(lines[k], -1) : NULL;
-        if (cmd && !strcmp(cmd, "RCPT") && strstr(lower, want))
+        if (cmd && !strcmp(cmd, "RCPT") && gen_contains_lower(lines[k], want))
             return TRUE;
     }
     return FALSE;
@@ -1032,7 +1030,7 @@ names_only_other_recipients(char **lines, int n, const char *text, const char *r
 }
 
 char *
-bt_text_own_reply(const char *body, const char *recipient, const char *sender, const char *diagnostic)
+bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *sender, const char *diagnostic)
 {
     if (!diagnostic || !strchr(diagnostic, '@'))
         return NULL;
@@ -1041,16 +1039,14 @@ bt_text_own_reply(const char *body, const char *recipient, const char *sender, c
     g_autofree char *sender_lower = sender ? g_ascii_strdown(sender, -1) : NULL;
     if (sender_lower && *sender_lower && strstr(diag_lower, sender_lower))
         return NULL;
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     if (!names_only_other_recipients(lines, n, diagnostic, recipient))
         return NULL;
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *last = NULL;
     for (int k = 0; k < n; k++) {
-        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
-        if (strstr(lower, want) && is_transcript_reply(lines[k]))
+        if (gen_contains_lower(lines[k], want) && is_transcript_reply(lines[k]))
             last = lines[k];
     }
     if (!last)
@@ -1062,18 +1058,16 @@ bt_text_own_reply(const char *body, const char *recipient, const char *sender, c
 }
 
 char *
-bt_text_command(const char *body, const char *recipient)
+bt_text_command(const BtMsgView *view, const char *recipient)
 {
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *found = NULL;
     /* each reply naming the recipient, and the command just above it; the
      * last such pair is the attempt that failed */
     for (int k = 0; k < n; k++) {
-        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
-        if (!strstr(lower, want) || !is_transcript_reply(lines[k]))
+        if (!gen_contains_lower(lines[k], want) || !is_transcript_reply(lines[k]))
             continue;
         for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
             /* a blank line or a heading may stand between (a notice that
@@ -1097,13 +1091,12 @@ bt_text_command(const char *body, const char *recipient)
 }
 
 char *
-bt_text_reply_below(const char *body, const char *recipient, const char *diagnostic)
+bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *diagnostic)
 {
     if (!diagnostic || gen_has_code(diagnostic))
         return NULL;
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     int at = line_naming(lines, n, recipient);
     if (at < 0)
         return NULL;
