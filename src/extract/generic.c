@@ -487,22 +487,28 @@ first_failure_line(char **lines, int n)
     return worded >= 0 ? worded : addressed;
 }
 
+/* `s` with each run of white space made one space and none at either
+ * end; NULL when nothing is left.  Written into one buffer of the input's
+ * size, not a GString per byte: it runs on every notice line. */
 static char *
 squeezed(const char *s)
 {
-    GString *out = g_string_new(NULL);
-    for (const char *p = s; *p; p++) {
-        if (g_ascii_isspace(*p)) {
-            if (out->len && out->str[out->len - 1] != ' ')
-                g_string_append_c(out, ' ');
-        } else {
-            g_string_append_c(out, *p);
-        }
+    gsize n = strlen(s), len = 0;
+    char *out = g_malloc(n + 1);
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isspace(s[i]))
+            out[len++] = s[i];
+        else if (len && out[len - 1] != ' ')
+            out[len++] = ' ';
     }
-    char *text = g_strstrip(g_string_free(out, FALSE));
-    if (!*text)
-        g_clear_pointer(&text, g_free);
-    return text;
+    if (len && out[len - 1] == ' ')
+        len--;
+    if (!len) {
+        g_free(out);
+        return NULL;
+    }
+    out[len] = '\0';
+    return out;
 }
 
 static gboolean
