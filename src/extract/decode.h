@@ -83,16 +83,16 @@ char *bt_text_continued(const BtMsgView *view, const char *diagnostic);
 char *bt_text_after_lead_in(const char *body, const char *recipient);
 /* When `diagnostic` carries no code and a lead-in in the recipient's
  * block introduces a server's reply that does, the two joined; else NULL. */
-char *bt_text_reply_below(const char *body, const char *recipient, const char *diagnostic);
+char *bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *diagnostic);
 /* The SMTP command (MAIL, RCPT, DATA) that a session transcript in the
  * bounce text shows just before a reply naming `recipient` (Sendmail's
  * ">>> RCPT To:<…>" / "<<< 550 …", MDaemon's "--> " / "<-- "); NULL when
  * the transcript shows none for it. */
-char *bt_text_command(const char *body, const char *recipient);
+char *bt_text_command(const BtMsgView *view, const char *recipient);
 /* When `diagnostic` names only other recipients of a session transcript
  * (a layout's capture over the whole notice), and not `sender`, the last
  * transcript reply naming `recipient`; else NULL. */
-char *bt_text_own_reply(const char *body, const char *recipient, const char *sender, const char *diagnostic);
+char *bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *sender, const char *diagnostic);
 char *bt_text_instead_of_lead_in(const char *body, const char *recipient, const char *diagnostic);
 /* A warning that delivery is only delayed (Postfix "delayed mail", Exim
  * "Warning: message … delayed", Sendmail "could not send message for past

@@ -231,7 +231,7 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         bt_set_str(&rec->command, bt_command_find(diag));
     if (!rec->command) {
         /* the transcript's own command for this recipient */
-        g_autofree char *sent = bt_text_command(view->body, rec->recipient);
+        g_autofree char *sent = bt_text_command(view, rec->recipient);
         bt_set_str(&rec->command, sent);
     }
     if (!rec->command) {
@@ -269,7 +269,7 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
             bt_set_str(&rec->diagnosticcode, after);
         return;
     }
-    g_autofree char *own = bt_text_own_reply(view->body, rec->recipient, rec->addresser, rec->diagnosticcode);
+    g_autofree char *own = bt_text_own_reply(view, rec->recipient, rec->addresser, rec->diagnosticcode);
     if (own) {
         /* the codes taken with another recipient's reply are not this one's */
         char code[8];
@@ -283,7 +283,7 @@ finish_lead_in(const BtMsgView *view, BtRecord *rec)
     g_autofree char *better = bt_text_instead_of_lead_in(view->body, rec->recipient, rec->diagnosticcode);
     if (better)
         bt_set_str(&rec->diagnosticcode, better);
-    g_autofree char *reply = bt_text_reply_below(view->body, rec->recipient, rec->diagnosticcode);
+    g_autofree char *reply = bt_text_reply_below(view, rec->recipient, rec->diagnosticcode);
     if (reply)
         bt_set_str(&rec->diagnosticcode, reply);
     g_autofree char *whole = bt_text_continued(view, rec->diagnosticcode);

@@ -24,6 +24,8 @@
 #include "extract/generic-words.h"
 #include "extract/generic-lines.h"
 
+#include "core/literals.h"
+
 #include <string.h>
 
 /* The score an address needs to be taken as a failed recipient: failure
@@ -763,7 +765,9 @@ view_notice_lines(const BtMsgView *view, int *n)
     if (v->notice_of != v->body || !v->notice_lines) {
         g_strfreev(v->notice_lines);
         g_strfreev(v->notice_squeezed);
+        g_strfreev(v->notice_lower);
         v->notice_squeezed = NULL;
+        v->notice_lower = NULL;
         int copy_at;
         v->notice_lines = gen_notice_lines(v->body, &copy_at);
         v->notice_n = gen_notice_length(v->notice_lines, copy_at);
@@ -787,6 +791,21 @@ view_notice_squeezed(const BtMsgView *view, int *n)
         }
     }
     return v->notice_squeezed;
+}
+
+/* The same lines in ASCII lower case, made on first use: the transcript
+ * checks look for the recipient in every line, for every record. */
+static char **
+view_notice_lower(const BtMsgView *view, int *n)
+{
+    char **lines = view_notice_lines(view, n);
+    BtMsgView *v = (BtMsgView *) view;
+    if (!v->notice_lower) {
+        v->notice_lower = g_new0(char *, *n + 1);
+        for (int i = 0; i < *n; i++)
+            v->notice_lower[i] = bt_ascii_strdown(lines[i], -1);
+    }
+    return v->notice_lower;
 }
 
 char *
@@ -1038,7 +1057,7 @@ names_only_other_recipients(char **lines, int n, const char *text, const char *r
 }
 
 char *
-bt_text_own_reply(const char *body, const char *recipient, const char *sender, const char *diagnostic)
+bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *sender, const char *diagnostic)
 {
     if (!diagnostic || !strchr(diagnostic, '@'))
         return NULL;
@@ -1047,16 +1066,15 @@ bt_text_own_reply(const char *body, const char *recipient, const char *sender, c
     g_autofree char *sender_lower = sender ? g_ascii_strdown(sender, -1) : NULL;
     if (sender_lower && *sender_lower && strstr(diag_lower, sender_lower))
         return NULL;
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     if (!names_only_other_recipients(lines, n, diagnostic, recipient))
         return NULL;
+    char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *last = NULL;
     for (int k = 0; k < n; k++) {
-        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
-        if (strstr(lower, want) && is_transcript_reply(lines[k]))
+        if (strstr(lower[k], want) && is_transcript_reply(lines[k]))
             last = lines[k];
     }
     if (!last)
@@ -1068,18 +1086,17 @@ bt_text_own_reply(const char *body, const char *recipient, const char *sender, c
 }
 
 char *
-bt_text_command(const char *body, const char *recipient)
+bt_text_command(const BtMsgView *view, const char *recipient)
 {
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
+    char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *found = NULL;
     /* each reply naming the recipient, and the command just above it; the
      * last such pair is the attempt that failed */
     for (int k = 0; k < n; k++) {
-        g_autofree char *lower = g_ascii_strdown(lines[k], -1);
-        if (!strstr(lower, want) || !is_transcript_reply(lines[k]))
+        if (!strstr(lower[k], want) || !is_transcript_reply(lines[k]))
             continue;
         for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
             /* a blank line or a heading may stand between (a notice that
@@ -1103,13 +1120,12 @@ bt_text_command(const char *body, const char *recipient)
 }
 
 char *
-bt_text_reply_below(const char *body, const char *recipient, const char *diagnostic)
+bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *diagnostic)
 {
     if (!diagnostic || gen_has_code(diagnostic))
         return NULL;
-    int copy_at;
-    g_auto(GStrv) lines = gen_notice_lines(body, &copy_at);
-    int n = gen_notice_length(lines, copy_at);
+    int n;
+    char **lines = view_notice_lines(view, &n);
     int at = line_naming(lines, n, recipient);
     if (at < 0)
         return NULL;
