@@ -839,17 +839,24 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
     return NULL;
 }
 
-/* The first line that names `address` outside the header lines, or -1. */
+/* The first line that names `address` outside the header lines, or -1;
+ * `lower` holds the lines in lower case (NULL: made here, line by line). */
 static int
-line_naming(char **lines, int n, const char *address)
+line_naming_in(char **lines, char **lower, int n, const char *address)
 {
     g_autofree char *want = g_ascii_strdown(address, -1);
     for (int i = 0; i < n; i++) {
-        g_autofree char *lower = g_ascii_strdown(lines[i], -1);
-        if (strstr(lower, want) && !is_header_like(lines[i]))
+        g_autofree char *own = lower ? NULL : bt_ascii_strdown(lines[i], -1);
+        if (strstr(lower ? lower[i] : own, want) && !is_header_like(lines[i]))
             return i;
     }
     return -1;
+}
+
+static int
+line_naming(char **lines, int n, const char *address)
+{
+    return line_naming_in(lines, NULL, n, address);
 }
 
 char *
@@ -1126,7 +1133,7 @@ bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *di
         return NULL;
     int n;
     char **lines = view_notice_lines(view, &n);
-    int at = line_naming(lines, n, recipient);
+    int at = line_naming_in(lines, view_notice_lower(view, &n), n, recipient);
     if (at < 0)
         return NULL;
     g_autofree char *reply = lead_in_near(lines, n, at, recipient);
