@@ -86,6 +86,16 @@ test_strdown(void)
             g_autofree char *b = g_ascii_strdown(all + off, (gssize) len);
             g_assert_cmpmem(a, len + 1, b, len + 1);
         }
+    /* the non-ASCII flag, wherever the one high byte stands */
+    char buf[40], out[40];
+    for (gsize len = 1; len <= sizeof buf; len++)
+        for (gsize at = 0; at < len; at++) {
+            memset(buf, 'A', len);
+            g_assert_false(bt_ascii_strdown_into(out, buf, len));
+            g_assert_cmpint(out[len - 1], ==, 'a');
+            buf[at] = (char) 0xC3;
+            g_assert_true(bt_ascii_strdown_into(out, buf, len));
+        }
     g_autofree char *part = bt_ascii_strdown("MAILER-Daemon@Example.COM", 6);
     g_assert_cmpstr(part, ==, "mailer");
 }

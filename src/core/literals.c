@@ -151,22 +151,33 @@ word_strdown(guint64 w)
     return w | upper >> 2;
 }
 
-char *
-bt_ascii_strdown(const char *s, gssize len)
+gboolean
+bt_ascii_strdown_into(char *out, const char *s, gsize n)
 {
-    gsize n = len < 0 ? strlen(s) : (gsize) len;
-    char *out = g_malloc(n + 1);
+    const guint64 high = G_GUINT64_CONSTANT(0x8080808080808080);
+    guint64 seen = 0;
     gsize i = 0;
     for (; i + 8 <= n; i += 8) {
         guint64 w;
         memcpy(&w, s + i, 8);
+        seen |= w;
         w = word_strdown(w);
         memcpy(out + i, &w, 8);
     }
     for (; i < n; i++) {
         guchar c = (guchar) s[i];
+        seen |= c;
         out[i] = (char) (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
+    return (seen & high) != 0;
+}
+
+char *
+bt_ascii_strdown(const char *s, gssize len)
+{
+    gsize n = len < 0 ? strlen(s) : (gsize) len;
+    char *out = g_malloc(n + 1);
+    bt_ascii_strdown_into(out, s, n);
     out[n] = '\0';
     return out;
 }

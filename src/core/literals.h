@@ -21,6 +21,10 @@ GStrv bt_pattern_branches(const char *pattern);
  * a function call per byte: literal tests search lower-case copies of
  * whole notices. */
 char *bt_ascii_strdown(const char *s, gssize len);
+/* The same into `out` (n bytes, not terminated); TRUE when a byte of `s`
+ * is above 0x7F, which the rules' literal test needs to know of a
+ * subject it lower-cases. */
+gboolean bt_ascii_strdown_into(char *out, const char *s, gsize n);
 
 /* Which byte pairs a text holds, exactly (one bit per pair of bytes): a
  * literal with a pair the text lacks does not occur in it, which two bit

@@ -4,6 +4,7 @@
  * recipient; a block without Diagnostic-Code borrows what the bounce text
  * says about that recipient. */
 #include "extract/decode.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -259,7 +260,8 @@ static gboolean
 has_status_fields(const char *text)
 {
     static const char *const needles[] = { "\nfinal-recipient:", "\noriginal-recipient:" };
-    g_autofree char *lower = g_ascii_strdown(text, -1);
+    /* the whole bounce text, once per message: the word-wise copy */
+    g_autofree char *lower = bt_ascii_strdown(text, -1);
     gboolean recipient = FALSE;
     for (gsize i = 0; i < G_N_ELEMENTS(needles); i++)
         recipient = recipient || strstr(lower, needles[i]);

@@ -24,6 +24,8 @@
 #include "extract/generic-words.h"
 #include "extract/generic-lines.h"
 
+#include "core/literals.h"
+
 #include <string.h>
 
 /* The score an address needs to be taken as a failed recipient: failure
@@ -487,22 +489,28 @@ first_failure_line(char **lines, int n)
     return worded >= 0 ? worded : addressed;
 }
 
+/* `s` with each run of white space made one space and none at either
+ * end; NULL when nothing is left.  Written into one buffer of the input's
+ * size, not a GString per byte: it runs on every notice line. */
 static char *
 squeezed(const char *s)
 {
-    GString *out = g_string_new(NULL);
-    for (const char *p = s; *p; p++) {
-        if (g_ascii_isspace(*p)) {
-            if (out->len && out->str[out->len - 1] != ' ')
-                g_string_append_c(out, ' ');
-        } else {
-            g_string_append_c(out, *p);
-        }
+    gsize n = strlen(s), len = 0;
+    char *out = g_malloc(n + 1);
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isspace(s[i]))
+            out[len++] = s[i];
+        else if (len && out[len - 1] != ' ')
+            out[len++] = ' ';
     }
-    char *text = g_strstrip(g_string_free(out, FALSE));
-    if (!*text)
-        g_clear_pointer(&text, g_free);
-    return text;
+    if (len && out[len - 1] == ' ')
+        len--;
+    if (!len) {
+        g_free(out);
+        return NULL;
+    }
+    out[len] = '\0';
+    return out;
 }
 
 static gboolean
@@ -759,7 +767,9 @@ view_notice_lines(const BtMsgView *view, int *n)
     if (v->notice_of != v->body || !v->notice_lines) {
         g_strfreev(v->notice_lines);
         g_strfreev(v->notice_squeezed);
+        g_strfreev(v->notice_lower);
         v->notice_squeezed = NULL;
+        v->notice_lower = NULL;
         int copy_at;
         v->notice_lines = gen_notice_lines(v->body, &copy_at);
         v->notice_n = gen_notice_length(v->notice_lines, copy_at);
@@ -783,6 +793,21 @@ view_notice_squeezed(const BtMsgView *view, int *n)
         }
     }
     return v->notice_squeezed;
+}
+
+/* The same lines in ASCII lower case, made on first use: the transcript
+ * checks look for the recipient in every line, for every record. */
+static char **
+view_notice_lower(const BtMsgView *view, int *n)
+{
+    char **lines = view_notice_lines(view, n);
+    BtMsgView *v = (BtMsgView *) view;
+    if (!v->notice_lower) {
+        v->notice_lower = g_new0(char *, *n + 1);
+        for (int i = 0; i < *n; i++)
+            v->notice_lower[i] = bt_ascii_strdown(lines[i], -1);
+    }
+    return v->notice_lower;
 }
 
 char *
@@ -816,16 +841,24 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
     return NULL;
 }
 
-/* The first line that names `address` outside the header lines, or -1. */
+/* The first line that names `address` outside the header lines, or -1;
+ * `lower` holds the lines in lower case (NULL: made here, line by line). */
 static int
-line_naming(char **lines, int n, const char *address)
+line_naming_in(char **lines, char **lower, int n, const char *address)
 {
     g_autofree char *want = g_ascii_strdown(address, -1);
     for (int i = 0; i < n; i++) {
-        if (gen_contains_lower(lines[i], want) && !is_header_like(lines[i]))
+        if ((lower ? strstr(lower[i], want) != NULL : gen_contains_lower(lines[i], want))
+            && !is_header_like(lines[i]))
             return i;
     }
     return -1;
+}
+
+static int
+line_naming(char **lines, int n, const char *address)
+{
+    return line_naming_in(lines, NULL, n, address);
 }
 
 char *
@@ -1043,10 +1076,11 @@ bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *send
     char **lines = view_notice_lines(view, &n);
     if (!names_only_other_recipients(lines, n, diagnostic, recipient))
         return NULL;
+    char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *last = NULL;
     for (int k = 0; k < n; k++) {
-        if (gen_contains_lower(lines[k], want) && is_transcript_reply(lines[k]))
+        if (strstr(lower[k], want) && is_transcript_reply(lines[k]))
             last = lines[k];
     }
     if (!last)
@@ -1062,12 +1096,13 @@ bt_text_command(const BtMsgView *view, const char *recipient)
 {
     int n;
     char **lines = view_notice_lines(view, &n);
+    char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *found = NULL;
     /* each reply naming the recipient, and the command just above it; the
      * last such pair is the attempt that failed */
     for (int k = 0; k < n; k++) {
-        if (!gen_contains_lower(lines[k], want) || !is_transcript_reply(lines[k]))
+        if (!strstr(lower[k], want) || !is_transcript_reply(lines[k]))
             continue;
         for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
             /* a blank line or a heading may stand between (a notice that
@@ -1097,7 +1132,7 @@ bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *di
         return NULL;
     int n;
     char **lines = view_notice_lines(view, &n);
-    int at = line_naming(lines, n, recipient);
+    int at = line_naming_in(lines, view_notice_lower(view, &n), n, recipient);
     if (at < 0)
         return NULL;
     g_autofree char *reply = lead_in_near(lines, n, at, recipient);

@@ -240,6 +240,7 @@ bt_view_free(BtMsgView *v)
     g_free(v->returned_headers);
     g_strfreev(v->notice_lines);
     g_strfreev(v->notice_squeezed);
+    g_strfreev(v->notice_lower);
     g_free(v);
 }
 

@@ -598,20 +598,16 @@ subject_prepare(BtSubject *subj)
         subj->lower = g_malloc(subj->lower_size);
     }
     memset(subj->pairs, 0, sizeof subj->pairs);
-    const guchar *s = (const guchar *) subj->str;
     guchar *out = (guchar *) subj->lower;
-    guchar seen = 0;            /* any byte above 0x7F? */
-    for (gsize i = 0; i < subj->len; i++) {
-        out[i] = lower(s[i]);
-        seen |= s[i];
-    }
-    if (seen & 0x80)
+    /* eight bytes at a time: this runs over every text of every record */
+    gboolean non_ascii = bt_ascii_strdown_into(subj->lower, subj->str, subj->len);
+    if (non_ascii)
         fold_two_byte_letters(out, subj->len);
     for (gsize i = 1; i < subj->len; i++) {
         guint h = pair_hash(out[i - 1], out[i]);
         subj->pairs[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
     }
-    subj->odd_fold = seen & 0x80 ? -1 : FALSE;     /* looked for when needed */
+    subj->odd_fold = non_ascii ? -1 : FALSE;     /* looked for when needed */
     subj->lower[subj->len] = '\0';
     subj->prepared = TRUE;
 }

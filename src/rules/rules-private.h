@@ -21,7 +21,7 @@ typedef struct {
     char *text;
     gsize len;
     guint n_pairs;
-    guint16 pairs[8];
+    guint16 pairs[24];
 } BtNeedle;
 
 typedef struct {
