@@ -986,7 +986,7 @@ past_timestamp(const char *line)
 {
     const char *s = line + strspn(line, " \t");
     const char *colon = strstr(s, ": ");
-    if (colon && colon - s < 32 && g_ascii_isdigit(colon[-1]) && strchr(s, '-') && strchr(s, '-') < colon)
+    if (colon && colon > s && colon - s < 32 && g_ascii_isdigit(colon[-1]) && strchr(s, '-') && strchr(s, '-') < colon)
         return colon + 2;
     return s;
 }
