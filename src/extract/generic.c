@@ -841,24 +841,20 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
     return NULL;
 }
 
-/* The first line that names `address` outside the header lines, or -1;
- * `lower` holds the lines in lower case (NULL: made here, line by line). */
+/* The first of the view's notice lines that names `address` outside the
+ * header lines, or -1; the search runs on the view's lower-case copy. */
 static int
-line_naming_in(char **lines, char **lower, int n, const char *address)
+line_naming(const BtMsgView *view, const char *address)
 {
+    int n;
+    char **lines = view_notice_lines(view, &n);
+    char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(address, -1);
     for (int i = 0; i < n; i++) {
-        if ((lower ? strstr(lower[i], want) != NULL : gen_contains_lower(lines[i], want))
-            && !is_header_like(lines[i]))
+        if (strstr(lower[i], want) && !is_header_like(lines[i]))
             return i;
     }
     return -1;
-}
-
-static int
-line_naming(char **lines, int n, const char *address)
-{
-    return line_naming_in(lines, NULL, n, address);
 }
 
 char *
@@ -869,7 +865,7 @@ bt_text_diagnostic(const BtMsgView *view, const char *recipient)
     g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     Candidate *c = g_new0(Candidate, 1);
     c->address = g_strdup(recipient);
-    c->line = line_naming(lines, n, recipient);
+    c->line = line_naming(view, recipient);
     g_ptr_array_add(one, c);
     if (c->line < 0)
         return NULL;
@@ -975,7 +971,7 @@ bt_text_after_lead_in(const BtMsgView *view, const char *recipient)
 {
     int n;
     char **lines = view_notice_lines(view, &n);
-    int at = line_naming(lines, n, recipient);
+    int at = line_naming(view, recipient);
     char *near = at >= 0 ? lead_in_near(lines, n, at, recipient) : NULL;
     return near ? near : failure_after_lead_in(lines, n, recipient);
 }
@@ -1132,7 +1128,7 @@ bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *di
         return NULL;
     int n;
     char **lines = view_notice_lines(view, &n);
-    int at = line_naming_in(lines, view_notice_lower(view, &n), n, recipient);
+    int at = line_naming(view, recipient);
     if (at < 0)
         return NULL;
     g_autofree char *reply = lead_in_near(lines, n, at, recipient);
