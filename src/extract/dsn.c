@@ -198,10 +198,29 @@ failed_recipient_header(const BtMsgView *view)
  * Diagnostic-Code: the paragraph that names it, unless that is header
  * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
  * reason:"); then the sentence that explains, further on. */
+/* Sendmail 8.7 lists every address of its report with only what became
+ * of it, "<addr>  (unrecoverable error)" (savemail.c, "The following
+ * addresses have delivery notifications"): that says nothing the Action
+ * field does not, and the reason is in the transcript further down. */
+static gboolean
+is_action_note(const char *text)
+{
+    static const char *const notes[] = { "(unrecoverable error)", "(transient failure)",
+                                         "(successfully delivered)", "(expanded by alias)" };
+    for (gsize i = 0; i < G_N_ELEMENTS(notes); i++)
+        if (g_ascii_strcasecmp(text, notes[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
 static char *
 text_diagnostic(const BtMsgView *view, const char *recipient)
 {
     char *about = bt_body_text_about(view->body, recipient);
+    if (about && is_action_note(about)) {
+        g_free(about);
+        return NULL;
+    }
     if (!about || !bt_text_is_lead_in(about))
         return about;
     char *better = bt_text_diagnostic(view, recipient);
