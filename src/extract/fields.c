@@ -339,6 +339,43 @@ starts_with_address(const char *line)
     return at && at > line && at < line + n - 1;
 }
 
+/* A line that is only a label once the address is out of it
+ * ("Recipient address:", "Original recipient:", as Sun's and Oracle's
+ * messaging servers print "Recipient address: ADDR" above "Reason: …"). */
+static gboolean
+is_bare_label(const char *line, gsize len)
+{
+    while (len && g_ascii_isspace(line[len - 1]))
+        len--;
+    while (len && g_ascii_isspace(*line)) {
+        line++;
+        len--;
+    }
+    if (len < 2 || len > 40 || line[len - 1] != ':' || !g_ascii_isalpha(*line))
+        return FALSE;
+    for (gsize i = 0; i < len - 1; i++)
+        if (!g_ascii_isalpha(line[i]) && line[i] != ' ' && line[i] != '-')
+            return FALSE;
+    return TRUE;
+}
+
+/* `text` without the lines that are only a label. */
+static char *
+without_bare_labels(const char *text)
+{
+    GString *out = g_string_new(NULL);
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        gsize len = nl ? (gsize) (nl - line) : strlen(line);
+        if (!is_bare_label(line, len)) {
+            g_string_append_len(out, line, len);
+            g_string_append_c(out, '\n');
+        }
+        line += len + (nl ? 1 : 0);
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* The end of the paragraph that starts at the line of `hit`: a blank line,
  * or the next line that starts with another recipient's address. */
 static const char *
@@ -381,8 +418,12 @@ bt_body_text_about(const char *full, const char *recipient)
     const char *start = line_start(body, hit);
     const char *end = paragraph_end(hit);
     g_autofree char *para = g_strndup(start, end - start);
-    g_autofree char *rest = without_address(para, recipient);
+    g_autofree char *named = without_address(para, recipient);
+    g_autofree char *rest = without_bare_labels(named);
     char *text = squeeze(rest);
+    /* "Reason: TEXT" under the address line: the label is not the reason */
+    if (text && g_ascii_strncasecmp(text, "Reason: ", 8) == 0)
+        memmove(text, text + 8, strlen(text + 8) + 1);
     /* what is left of a line that only named the address is no diagnostic */
     if (text && strlen(text) < 4) {
         g_free(text);
