@@ -91,9 +91,10 @@ static const char *const gen_failure_words[] = {
     /* older MTAs whose notices a mailing-list manager's analyser reads
      * (Sympa's anabounce, Bounce.pm): "The following recipients haven't
      * received this message:", "-----Message not delivered to the
-     * following:", "Mailbox unknown" */
+     * following:", "Mailbox unknown", the subject "Returned mail: message
+     * not deliverable: <ADDR>" */
     "haven't received this message", "have not received this message", "did not receive this message",
-    "didn't receive this message", "not delivered to", "mailbox unknown",
+    "didn't receive this message", "not delivered to", "mailbox unknown", "not deliverable",
     /* CompuServe's "Invalid receiver address:" (GNU Mailman 2,
      * Bouncers/Compuserve.py) */
     "invalid receiver",

@@ -394,7 +394,8 @@ line_without(const char *line, const char *address)
         body = wide && (!colon || wide < colon) ? wide + strlen("：") : colon ? colon + 1 : text;
     }
     char *trimmed = g_strstrip(g_strdup(body));
-    if (!*trimmed && label && label_says_failure(label))
+    gboolean nothing = trimmed[strspn(trimmed, ".,;")] == '\0';   /* "Invalid …: a@b." */
+    if (nothing && label && label_says_failure(label))
         return g_strstrip(g_strndup(text, strcspn(text, ":")));
     if (!*trimmed)
         g_clear_pointer(&trimmed, g_free);
@@ -1265,6 +1266,9 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
     for (guint i = 0; i < found->len; i++) {
         Candidate *c = found->pdata[i];
         c->said = line_without(said, c->address);
+        gsize len = c->said ? strlen(c->said) : 0;
+        while (len && strchr(":;, ", c->said[len - 1]))
+            c->said[--len] = '\0';   /* "…: <ADDR>" loses the colon with the address */
     }
 }
 
