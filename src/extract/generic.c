@@ -33,6 +33,8 @@
 #define MIN_SCORE 3
 /* How far from an address failure wording still speaks about it. */
 #define NEAR_LINES 3
+/* A lead-in's list of addresses, however long, is read up to this many. */
+#define MAX_LIST_LINES 200
 /* Lines read after (or before) a recipient's line for its diagnostic. */
 #define DIAG_LOOKAHEAD 10
 #define DIAG_MAX_CHARS 1000
@@ -172,7 +174,7 @@ failure_score(char **lines, int i, int n)
         return 3;
     int reach = NEAR_LINES;
     for (int k = i - 1; k >= 0 && k >= i - reach; k--) {
-        if (is_bare_address(lines[k])) {
+        if (is_bare_address(lines[k]) && reach < NEAR_LINES + MAX_LIST_LINES) {
             reach++;
             continue;
         }
@@ -349,18 +351,8 @@ says_something(const char *text)
     return words >= 5;
 }
 
-/* A recipient label that is itself the reason ("Invalid receiver
- * address:", "Unknown recipient:"): with nothing else on the line, the
- * label is what explains it. */
-static gboolean
-label_says_failure(const char *label)
-{
-    return gen_label_in(label, gen_recipient_labels) && gen_is_failure_line(label);
-}
-
 /* Line i without `address` (and its brackets, a label before it and
- * the punctuation around it); a label that says the failure when
- * nothing else is left. */
+ * the punctuation around it). */
 static char *
 line_without(const char *line, const char *address)
 {
@@ -394,9 +386,6 @@ line_without(const char *line, const char *address)
         body = wide && (!colon || wide < colon) ? wide + strlen("：") : colon ? colon + 1 : text;
     }
     char *trimmed = g_strstrip(g_strdup(body));
-    gboolean nothing = trimmed[strspn(trimmed, ".,;")] == '\0';   /* "Invalid …: a@b." */
-    if (nothing && label && label_says_failure(label))
-        return g_strstrip(g_strndup(text, strcspn(text, ":")));
     if (!*trimmed)
         g_clear_pointer(&trimmed, g_free);
     return trimmed;
@@ -599,10 +588,26 @@ append_reply_after(char **lines, int end, int n, const char *address, GPtrArray 
         g_string_append_printf(out, " %s", reply);
 }
 
+/* The failure the recipient's own line words besides the address: its
+ * text (`own`), or a recipient label that is itself the reason ("Invalid
+ * receiver address: ADDR"); NULL when the line says none. */
+static char *
+failure_on_own_line(const char *line, const char *own)
+{
+    if (own && gen_is_failure_line(own))
+        return g_strdup(own);
+    g_autofree char *label = line ? gen_line_label(line) : NULL;
+    if (!label || !gen_label_in(label, gen_recipient_labels) || !gen_is_failure_line(label))
+        return NULL;
+    const char *s = line + strspn(line, " \t-*");
+    return g_strstrip(g_strndup(s, strcspn(s, ":")));
+}
+
 static char *
 diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *recipients)
 {
     GString *out = g_string_new(NULL);
+    g_autofree char *said = NULL;
     int end;
     g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
     if (own && says_something(own) && !is_lead_in(own)) {
@@ -620,9 +625,10 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
         /* the notice's own sentence ("Google tried to deliver your
          * message, but …") below the address */
         append_reply_after(lines, end, n, address, recipients, out);
-    } else if (own && gen_is_failure_line(own)) {
-        /* "Unknown user: ADDR" and nothing below explains more */
-        g_string_append(out, own);
+    } else if ((said = failure_on_own_line(at >= 0 ? lines[at] : NULL, own))) {
+        /* "Unknown user: ADDR", "Invalid receiver address: ADDR" and
+         * nothing below explains more */
+        g_string_append(out, said);
     } else {
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
