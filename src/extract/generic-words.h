@@ -88,6 +88,16 @@ static const char *const gen_failure_words[] = {
     /* Lotus Notes/Domino router notices: a "Failure Reasons" section with
      * "User not listed in public Name & Address Book", "… hop count" */
     "failure reason", "not listed in", "hop count",
+    /* older MTAs whose notices a mailing-list manager's analyser reads
+     * (Sympa's anabounce, Bounce.pm): "The following recipients haven't
+     * received this message:", "-----Message not delivered to the
+     * following:", "Mailbox unknown", the subject "Returned mail: message
+     * not deliverable: <ADDR>" */
+    "haven't received this message", "have not received this message", "did not receive this message",
+    "didn't receive this message", "not delivered to", "mailbox unknown", "not deliverable",
+    /* CompuServe's "Invalid receiver address:" (GNU Mailman 2,
+     * Bouncers/Compuserve.py) */
+    "invalid receiver",
     /* German */
     "konnte nicht zugestellt", "zugestellt werden", "nicht zugestellt", "unzustellbar", "zustellung fehlgeschlagen",
     "existiert nicht", "unbekannt", "postfach ist voll", "abgelehnt", "verzögert",
@@ -140,6 +150,9 @@ static const char *const gen_recipient_labels[] = {
     "recipient", "recipients", "recipient address", "failed recipient", "failed recipients",
     "failed address", "failed addresses", "original recipient", "final recipient",
     "intended recipient", "invalid recipient", "unknown recipient", "address", "addressee",
+    /* CompuServe's "Invalid receiver address:" (GNU Mailman 2's
+     * Bouncers/Compuserve.py) */
+    "receiver", "receiver address", "invalid receiver address",
     "original-recipient", "final-recipient", "x-failed-recipients", "empfänger", "empfaenger",
     "adresse", "destinataire", "destinatario", "destinatário", "宛先", "受信者", "送信先",
     "收件人", "收件者", "받는 사람", NULL

@@ -33,6 +33,8 @@
 #define MIN_SCORE 3
 /* How far from an address failure wording still speaks about it. */
 #define NEAR_LINES 3
+/* A lead-in's list of addresses, however long, is read up to this many. */
+#define MAX_LIST_LINES 200
 /* Lines read after (or before) a recipient's line for its diagnostic. */
 #define DIAG_LOOKAHEAD 10
 #define DIAG_MAX_CHARS 1000
@@ -46,17 +48,21 @@
 
 /* ---- candidates ------------------------------------------------------------ */
 
+static gboolean is_bare_address(const char *line);
+
 typedef struct {
     char *address;     /* clean */
     int score;
     int line;          /* the line of its best mention */
     int line_score;    /* the score of that mention alone */
+    char *said;        /* named only by the subject: its words */
 } Candidate;
 
 static void
 candidate_free(Candidate *c)
 {
     g_free(c->address);
+    g_free(c->said);
     g_free(c);
 }
 
@@ -158,13 +164,20 @@ note_address(const char *address, gboolean bracketed, gpointer data)
 
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
  * same paragraph, or on the lead-in line that introduces its paragraph
- * ("The following recipients could not be reached:" and a blank line). */
+ * ("The following recipients could not be reached:" and a blank line).
+ * The addresses of a list above line i do not count towards the distance:
+ * a lead-in speaks about its whole list, however long. */
 static int
 failure_score(char **lines, int i, int n)
 {
     if (gen_is_failure_line(lines[i]))
         return 3;
-    for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES; k--) {
+    int reach = NEAR_LINES;
+    for (int k = i - 1; k >= 0 && k >= i - reach; k--) {
+        if (is_bare_address(lines[k]) && reach < NEAR_LINES + MAX_LIST_LINES) {
+            reach++;
+            continue;
+        }
         if (gen_is_blank(lines[k])) {
             /* one blank line between a lead-in and its list */
             if (k > 0 && !gen_is_blank(lines[k - 1]) && gen_is_failure_line(lines[k - 1]))
@@ -392,12 +405,15 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
         gboolean indented = l[0] == ' ' || l[0] == '\t';
         if (!indented && !whole)
             break;
-        gboolean other = FALSE;
+        gboolean other = FALSE, other_first = FALSE;
         for (guint r = 0; r < recipients->len && !other; r++) {
             const char *a = ((Candidate *) recipients->pdata[r])->address;
-            other = g_ascii_strcasecmp(a, self) != 0 && strstr(l, a) != NULL;
+            const char *hit = g_ascii_strcasecmp(a, self) != 0 ? strstr(l, a) : NULL;
+            other = hit != NULL;
+            /* an aligned table: every recipient's entry starts indented */
+            other_first = other && hit == l + strspn(l, " \t<\"");
         }
-        if (other && !indented)
+        if (other && (!indented || other_first))
             break;
         g_string_append_c(out, ' ');
         g_string_append(out, l);
@@ -435,15 +451,20 @@ reply_continues(char **lines, int i, int n)
 }
 
 /* The first line after `from` that explains, skipping lead-ins, header
- * lines, separators and blank lines; -1 when another recipient's line or
- * an end comes first. */
+ * lines, separators, blank lines and the rest of a list of bare addresses
+ * (what follows a list explains all of it); -1 when another recipient's
+ * line with words of its own, or an end, comes first. */
 static int
 explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, const char *self)
 {
+    gboolean in_list = is_bare_address(lines[from]);
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
         if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
             continue;
+        if (in_list && is_bare_address(l))
+            continue;
+        in_list = FALSE;
         if (names_other_recipient(l, recipients, self))
             return -1;
         return says_something(l) || reply_continues(lines, k, n) ? k : -1;
@@ -567,10 +588,26 @@ append_reply_after(char **lines, int end, int n, const char *address, GPtrArray 
         g_string_append_printf(out, " %s", reply);
 }
 
+/* The failure the recipient's own line words besides the address: its
+ * text (`own`), or a recipient label that is itself the reason ("Invalid
+ * receiver address: ADDR"); NULL when the line says none. */
+static char *
+failure_on_own_line(const char *line, const char *own)
+{
+    if (own && gen_is_failure_line(own))
+        return g_strdup(own);
+    g_autofree char *label = line ? gen_line_label(line) : NULL;
+    if (!label || !gen_label_in(label, gen_recipient_labels) || !gen_is_failure_line(label))
+        return NULL;
+    const char *s = line + strspn(line, " \t-*");
+    return g_strstrip(g_strndup(s, strcspn(s, ":")));
+}
+
 static char *
 diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *recipients)
 {
     GString *out = g_string_new(NULL);
+    g_autofree char *said = NULL;
     int end;
     g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
     if (own && says_something(own) && !is_lead_in(own)) {
@@ -588,6 +625,10 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
         /* the notice's own sentence ("Google tried to deliver your
          * message, but …") below the address */
         append_reply_after(lines, end, n, address, recipients, out);
+    } else if ((said = failure_on_own_line(at >= 0 ? lines[at] : NULL, own))) {
+        /* "Unknown user: ADDR", "Invalid receiver address: ADDR" and
+         * nothing below explains more */
+        g_string_append(out, said);
     } else {
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
@@ -1201,9 +1242,46 @@ returned_is_report(const BtMsgView *view)
     return ct && g_mime_content_type_is_type(ct, "multipart", "report");
 }
 
+/* What follows a bounce subject's first colon when it words a failure and
+ * names an address: Sendmail's subject is "Returned mail: %s" with the
+ * error, and older versions put the recipient in it ("Returned mail: Quota
+ * exceeded for user ADDR", read so by Sympa's anabounce).  Not when it is
+ * the original's own subject ("Undeliverable: Invoice for a@b"). */
+static char *
+subject_failure(const BtMsgView *view)
+{
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    const char *colon = subject ? strchr(subject, ':') : NULL;
+    if (!colon || !strchr(colon, '@') || !gen_is_bounce_subject(subject) || !gen_is_failure_line(colon + 1))
+        return NULL;
+    g_autofree char *original = bt_header_block_get(view->returned_headers, "Subject");
+    if (original && strstr(colon + 1, original))
+        return NULL;
+    return g_strstrip(g_strdup(colon + 1));
+}
+
+/* The addresses the subject's failure wording names, with that wording. */
+static void
+add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excluded)
+{
+    g_autofree char *said = subject_failure(view);
+    if (!said)
+        return;
+    Scan s = { found, excluded, -1, MIN_SCORE };
+    each_address(said, note_address, &s);
+    for (guint i = 0; i < found->len; i++) {
+        Candidate *c = found->pdata[i];
+        c->said = line_without(said, c->address);
+        gsize len = c->said ? strlen(c->said) : 0;
+        while (len && strchr(":;, ", c->said[len - 1]))
+            c->said[--len] = '\0';   /* "…: <ADDR>" loses the colon with the address */
+    }
+}
+
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then
  * the addresses the text shows failing; failing both, the To: of a
- * message returned as a MIME part, when it names one address. */
+ * message returned as a MIME part, when it names one address, else the
+ * addresses a failure subject names. */
 static GPtrArray *
 pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure)
 {
@@ -1236,6 +1314,8 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
     }
     if (found->len == 0 && has_failure && view->returned && to && !strchr(to, ','))
         add_header_candidates(found, to, excluded, MIN_SCORE);
+    if (found->len == 0)
+        add_subject_candidates(view, found, excluded);
     return found;
 }
 
@@ -1281,6 +1361,10 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     gboolean has_failure = view->dsn != NULL || failed != NULL;
     for (int i = 0; i < n && !has_failure; i++)
         has_failure = gen_is_failure_line(lines[i]);
+    if (!has_failure) {
+        g_autofree char *said = subject_failure(view);
+        has_failure = said != NULL;
+    }
     if (!has_failure)
         return FALSE;
 
@@ -1292,7 +1376,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
         const Candidate *c = recipients->pdata[i];
         BtRecord *rec = bt_record_new();
         rec->recipient = g_strdup(c->address);
-        rec->diagnosticcode = diagnostic_for(lines, n, c->line, c->address, recipients);
+        rec->diagnosticcode = c->said ? g_strdup(c->said) : diagnostic_for(lines, n, c->line, c->address, recipients);
         apply_status_part(view, rec);
         if (delayed && !rec->action)
             rec->action = g_strdup("delayed");
