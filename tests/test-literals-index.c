@@ -1,11 +1,15 @@
 /* test-literals-index — the one-scan prefilters never rule out what would
  * have matched: over every fixture and every message of the shared
  * corpus, each rule whose condition holds for a record is among the
- * record's candidates (src/rules/candidates.c), and the automaton
- * (src/core/acscan.c) finds every literal a plain search finds. */
+ * record's candidates (src/rules/candidates.c), each layout whose `match`
+ * holds for a message passes the layouts' test of the body's literals
+ * (src/extract/layout.c), and the automaton (src/core/acscan.c) finds
+ * every literal a plain search finds. */
 #include "core/acscan.h"
 #include "rules/rules-private.h"
 #include "extract/extract.h"
+#include "extract/layout-private.h"
+#include "extract/view.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -211,6 +215,40 @@ test_rules_over_messages(void)
     bt_ruleset_free(rs);
 }
 
+/* Every layout whose `match` holds for a message passes the index's test. */
+static void
+test_layouts_over_messages(void)
+{
+    g_autoptr(GPtrArray) msgs = all_messages();
+    g_autofree char *dir = g_build_filename(srcdir(), "rules", "layouts", NULL);
+    const char *dirs[] = { dir, NULL };
+    g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(BtLayouts) lays = bt_layouts_load(dirs, errors, &error);
+    g_assert_no_error(error);
+    const LayoutIndex *ix = bt_layout_index_get(lays);
+    guint held = 0, views = 0;
+    for (guint m = 0; m < msgs->len; m++) {
+        g_autoptr(BtMsgView) view = bt_view_new(msgs->pdata[m]);
+        if (!view->body)
+            continue;
+        views++;
+        for (guint i = 0; i < lays->layouts->len; i++) {
+            gboolean holds = bt_layout_match_holds(lays, NULL, view, i);
+            gboolean passes = bt_layout_match_holds(lays, ix, view, i);
+            const Layout *lay = lays->layouts->pdata[i];
+            if (holds != passes)
+                g_error("layout %s on %s: its match %s, with the index %s", lay->id,
+                        ((BtMessage *) msgs->pdata[m])->origin, holds ? "holds" : "fails",
+                        passes ? "holds" : "fails");
+            held += holds;
+        }
+    }
+    g_test_message("%u bodies: %u layout matches held", views, held);
+    g_assert_cmpuint(views, >, 1000);
+    g_assert_cmpuint(held, >, 500);
+}
+
 /* Removes the temporary cache directory the loads wrote to. */
 static void
 remove_tree(const char *path)
@@ -234,6 +272,7 @@ main(int argc, char **argv)
     g_mime_init();
     g_test_add_func("/literals-index/automaton", test_automaton);
     g_test_add_func("/literals-index/rules-over-messages", test_rules_over_messages);
+    g_test_add_func("/literals-index/layouts-over-messages", test_layouts_over_messages);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);
     g_setenv("XDG_CACHE_HOME", cache, TRUE);     /* never the user's cache */
     int rc = g_test_run();
