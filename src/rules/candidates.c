@@ -3,13 +3,13 @@
  *
  * A rule's condition names regexes one of which must pass its literal
  * test whenever the rule holds (bt_cond_needs).  Per text the rules read
- * (the bounce's text, a record field, a header field: a "key"), one
- * Aho-Corasick automaton (core/acscan.h) holds the literals of all those
- * regexes, each literal listing the rules it keeps in play.  Per record
- * each key's text is scanned once (the bounce's text once per bounce) and
- * the rules of the literals found become candidates; a rule that is not
- * one cannot hold, so apply.c does not try it.  Rules with no such need
- * are always candidates.  The order of the rules tried is unchanged. */
+ * (a record field or a header field: a "key"), one Aho-Corasick automaton
+ * (core/acscan.h) holds the literals of all those regexes, each literal
+ * listing the rules it keeps in play.  Per record each key's text is
+ * scanned once and the rules of the literals found become candidates; a
+ * rule that is not one cannot hold, so apply.c does not try it.  Rules
+ * with no such need are always candidates.  The order of the rules tried
+ * is unchanged. */
 #include "rules/rules-private.h"
 #include "core/acscan.h"
 
@@ -60,7 +60,8 @@ key_is(const Key *k, const BtCondNeed *need)
            : TRUE;
 }
 
-/* The key's index, a new key if need be; MAX_KEYS when there is no room. */
+/* The key's index, a new key if need be; MAX_KEYS when there is no room.
+ * Keys are record fields and header fields (never the bounce's text). */
 static guint
 key_for(BtRuleIndex *ix, const BtCondNeed *need)
 {
@@ -99,7 +100,10 @@ set_bit(guint64 *set, guint i)
     set[i / 64] |= G_GUINT64_CONSTANT(1) << (i % 64);
 }
 
-/* Rule i's needs, or FALSE when it must always be tried. */
+/* Rule i's needs, or FALSE when it must always be tried.  A rule that
+ * needs the bounce's whole text is always tried: scanning that text for
+ * every bounce costs more than the few such rules save, and their own
+ * literal test reads the text only when one of them is reached. */
 static gboolean
 index_rule(BtRuleIndex *ix, const BtRuleSet *rs, guint i)
 {
@@ -107,9 +111,11 @@ index_rule(BtRuleIndex *ix, const BtRuleSet *rs, guint i)
     g_autoptr(GArray) needs = g_array_new(FALSE, FALSE, sizeof(BtCondNeed));
     if (!r || !bt_cond_needs(r->when, needs))
         return FALSE;
-    for (guint n = 0; n < needs->len; n++)
-        if (key_for(ix, &g_array_index(needs, BtCondNeed, n)) == MAX_KEYS)
+    for (guint n = 0; n < needs->len; n++) {
+        const BtCondNeed *need = &g_array_index(needs, BtCondNeed, n);
+        if (need->kind == BT_NEED_TEXT || key_for(ix, need) == MAX_KEYS)
             return FALSE;
+    }
     for (guint n = 0; n < needs->len; n++) {
         const BtCondNeed *need = &g_array_index(needs, BtCondNeed, n);
         guint k = key_for(ix, need);
@@ -175,7 +181,7 @@ bt_rule_index_free(BtRuleIndex *ix)
     g_free(ix);
 }
 
-/* ---- per bounce and record ------------------------------------------------ */
+/* ---- per record -------------------------------------------------------------- */
 
 void
 bt_candidates_init(BtCandidates *c, const BtRuleIndex *ix)
@@ -183,7 +189,6 @@ bt_candidates_init(BtCandidates *c, const BtRuleIndex *ix)
     c->ix = ix;
     c->n_rules = ix->n_rules;
     c->cand = g_new0(guint64, ix->n_words);
-    c->bounce_cand = NULL;
     c->present = g_new(guint64, (ix->max_literals + 63) / 64 + 1);
 }
 
@@ -191,7 +196,6 @@ void
 bt_candidates_clear(BtCandidates *c)
 {
     g_free(c->cand);
-    g_free(c->bounce_cand);
     g_free(c->present);
     memset(c, 0, sizeof *c);
 }
@@ -199,15 +203,9 @@ bt_candidates_clear(BtCandidates *c)
 static BtSubject *
 key_subject(const Key *k, BtMatchInput *in)
 {
-    switch (k->kind) {
-    case BT_NEED_TEXT:
-        return in->text;
-    case BT_NEED_FIELD:
-        return bt_match_input_field(in, k->field_index);
-    case BT_NEED_HEADER:
+    if (k->kind == BT_NEED_HEADER)
         return bt_match_input_header(in, k->header);
-    }
-    return NULL;
+    return bt_match_input_field(in, k->field_index);
 }
 
 /* The rules of every literal of `k` in `lower` become candidates. */
@@ -242,32 +240,13 @@ scan_key(BtCandidates *c, BtMatchInput *in, const Key *key, guint64 *into)
     add_rules_found(c, key, lower, subj->len, into);
 }
 
-/* The bounce's text is the same for every record: scanned once. */
-static const guint64 *
-bounce_candidates(BtCandidates *c, BtMatchInput *in)
-{
-    const BtRuleIndex *ix = c->ix;
-    if (c->bounce_cand)
-        return c->bounce_cand;
-    c->bounce_cand = g_memdup2(ix->always, ix->n_words * sizeof(guint64));
-    for (guint k = 0; k < ix->keys->len; k++) {
-        const Key *key = ix->keys->pdata[k];
-        if (key->kind == BT_NEED_TEXT)
-            scan_key(c, in, key, c->bounce_cand);
-    }
-    return c->bounce_cand;
-}
-
 void
 bt_candidates_for_record(BtCandidates *c, BtMatchInput *in)
 {
     const BtRuleIndex *ix = c->ix;
-    memcpy(c->cand, bounce_candidates(c, in), ix->n_words * sizeof(guint64));
-    for (guint k = 0; k < ix->keys->len; k++) {
-        const Key *key = ix->keys->pdata[k];
-        if (key->kind != BT_NEED_TEXT)
-            scan_key(c, in, key, c->cand);
-    }
+    memcpy(c->cand, ix->always, ix->n_words * sizeof(guint64));
+    for (guint k = 0; k < ix->keys->len; k++)
+        scan_key(c, in, ix->keys->pdata[k], c->cand);
 }
 
 guint

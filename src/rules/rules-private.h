@@ -236,18 +236,16 @@ typedef struct _BtRuleIndex BtRuleIndex;
 BtRuleIndex *bt_rule_index_new(const BtRuleSet *rs);
 void bt_rule_index_free(BtRuleIndex *ix);
 
-/* What the scans of one bounce found, for its records one by one. */
+/* What the scans of a record's texts found (kept from record to record). */
 typedef struct {
     const BtRuleIndex *ix;
     guint n_rules;
     guint64 *cand;              /* the record's candidates: rules not ruled out */
-    guint64 *bounce_cand;       /* those the bounce's text keeps in play, for all its records;
-                                 * NULL: not scanned yet */
     guint64 *present;           /* scratch: the literals one scan found */
 } BtCandidates;
 
 void bt_candidates_init(BtCandidates *c, const BtRuleIndex *ix);
-/* Scans the texts of the record `in` holds (the bounce's text once). */
+/* Scans the texts of the record `in` holds. */
 void bt_candidates_for_record(BtCandidates *c, BtMatchInput *in);
 /* The first candidate rule at or after `from`; n_rules when none is left.
  * A rule that is not a candidate cannot hold for the record. */
