@@ -30,13 +30,24 @@ rule_index(const BtRuleSet *rs)
     return set->index;
 }
 
+/* Rule i, NULL when it could not be parsed.  Building the index parsed
+ * every rule, so with it there is no parse to check for. */
+static const BtRule *
+rule_at(const BtRuleSet *rs, const BtCandidates *cands, guint i)
+{
+    if (!cands)
+        return bt_ruleset_rule(rs, i);
+    const BtRule *r = rs->rules->pdata[i];
+    return r->when ? r : NULL;
+}
+
 /* `cands` NULL: every rule is tried. */
 static const BtRule *
 first_match(const BtRuleSet *rs, BtMatchInput *in, BtCandidates *cands, BtMatchNote *note)
 {
     for (guint i = cands ? bt_candidates_next(cands, 0) : 0; i < rs->rules->len;
          i = cands ? bt_candidates_next(cands, i + 1) : i + 1) {
-        const BtRule *r = bt_ruleset_rule(rs, i);
+        const BtRule *r = rule_at(rs, cands, i);
         if (r && bt_cond_match(r->when, in, note))
             return r;
     }
