@@ -268,10 +268,23 @@ host_regex(void)
     return re;
 }
 
+/* FALSE when host_regex cannot match: the text has neither a bracket to
+ * put an address in nor one of its lead-in words (in any case, or with
+ * KELVIN SIGN or LONG S, which caseless matching takes for k and s). */
+static gboolean
+may_name_host(const char *text)
+{
+    if (strpbrk(text, "[(") || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
+        return TRUE;
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    return strstr(lower, "host") || strstr(lower, "talking to") || strstr(lower, "connect")
+           || strstr(lower, "from");
+}
+
 char *
 bt_host_find(const char *text)
 {
-    if (!text)
+    if (!text || !may_name_host(text))
         return NULL;
     g_autoptr(GMatchInfo) mi = NULL;
     g_regex_match(host_regex(), text, 0, &mi);

@@ -124,23 +124,29 @@ finish_hosts(const BtMsgView *view, BtRecord *rec)
 static char *
 sweep(const char *text)
 {
-    g_autofree char *lower = bt_ascii_strdown(text, -1);
-    const char *open = strstr(lower, "<html");
-    const char *close = open ? strstr(open, "</html>") : NULL;
-    GString *cut = g_string_new(text);
-    if (open && close && open > lower)
-        g_string_erase(cut, open - lower, close + 7 - open);
-    GString *out = g_string_new(NULL);
-    for (const char *s = cut->str; *s; s++) {
-        if (g_ascii_isspace(*s)) {
-            if (out->len && out->str[out->len - 1] != ' ')
-                g_string_append_c(out, ' ');
-        } else {
-            g_string_append_c(out, *s);
+    gsize len = strlen(text);
+    gsize cut_at = len, cut_end = len;     /* the HTML to leave out: [cut_at, cut_end) */
+    if (memchr(text, '<', len)) {
+        g_autofree char *lower = bt_ascii_strdown(text, (gssize) len);
+        const char *open = strstr(lower, "<html");
+        const char *close = open ? strstr(open, "</html>") : NULL;
+        if (open && close && open > lower) {
+            cut_at = (gsize) (open - lower);
+            cut_end = (gsize) (close + 7 - lower);
         }
     }
-    g_string_free(cut, TRUE);
-    return g_strchomp(g_string_free(out, FALSE));
+    char *out = g_malloc(len + 1);
+    gsize n = 0;
+    for (gsize i = 0; i < len; i = i == cut_at ? cut_end : i + 1) {
+        if (i == cut_at)
+            continue;
+        if (!g_ascii_isspace(text[i]))
+            out[n++] = text[i];
+        else if (n && out[n - 1] != ' ')
+            out[n++] = ' ';
+    }
+    out[n] = '\0';
+    return g_strchomp(out);
 }
 
 /* Every copy of `what` removed from `s`, in one pass. */
@@ -149,15 +155,13 @@ remove_all(GString *s, const char *what)
 {
     gsize n = strlen(what);
     char *w = s->str;
-    for (const char *r = s->str; *r;) {
-        if (strncmp(r, what, n) == 0) {
-            r += n;
-            continue;
-        }
-        *w++ = *r++;
+    const char *r = s->str;
+    for (const char *hit; (hit = strstr(r, what)); r = hit + n) {
+        memmove(w, r, hit - r);
+        w += hit - r;
     }
-    *w = '\0';
-    s->len = w - s->str;
+    memmove(w, r, strlen(r) + 1);
+    s->len = w - s->str + strlen(w);
 }
 
 /* A multi-line SMTP reply ("550-5.7.1 text / 550-5.7.1 more / 550 5.7.1

@@ -126,6 +126,7 @@ bt_layouts_free(BtLayouts *lays)
         return;
     if (lays->layouts)
         g_ptr_array_unref(lays->layouts);
+    bt_layout_index_free(lays->index);
     regex_free(lays->notice_from);
     regex_free(lays->notice_subject);
     regex_free(lays->notice_reply);

@@ -63,6 +63,8 @@ typedef struct {
     gsize needles_ready;     /* g_once: `needles` is worked out */
     char **needles;          /* lower-case ASCII literals, one of which every
                               * match contains; NULL: none known (layout-load.c) */
+    const guint32 *ac_ids;   /* the needles' ids in the layouts' literal index
+                              * (layout.c), parallel to `needles`; NULL: not indexed */
 } Regex;
 
 /* The code to match with (interpreted or its JIT copy); NULL only if the
@@ -139,8 +141,20 @@ typedef struct {
  * number of threads); nothing for one that is complete. */
 void bt_layout_complete(Layout *lay);
 
+/* The literals of every layout regex in one automaton (layout.c). */
+typedef struct _LayoutIndex LayoutIndex;
+void bt_layout_index_free(LayoutIndex *ix);
+/* Built on first call (every layout is completed), for tests. */
+const LayoutIndex *bt_layout_index_get(BtLayouts *lays);
+/* Whether layout i's `match` holds for the view: with `ix`, after the
+ * index's test of the body's literals, else by the condition alone. */
+gboolean bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgView *view, guint i);
+
 struct _BtLayouts {
     GPtrArray *layouts;      /* Layout*, in the order they are tried */
+    gint used;               /* atomic: messages the layouts were tried on */
+    gsize index_ready;       /* g_once: `index` is built */
+    LayoutIndex *index;
     struct _BtDocCache *cache; /* holds the cached documents incomplete layouts point into */
     Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
     Regex *notice_subject;

@@ -784,3 +784,94 @@ bt_cond_each_regex(const BtCond *c, void (*fn)(BtRegex *re, gpointer data), gpoi
     for (guint i = 0; c->children && i < c->children->len; i++)
         bt_cond_each_regex(c->children->pdata[i], fn, data);
 }
+
+/* ---- what a rule needs of its texts (candidates.c) ------------------------ */
+
+BtSubject *
+bt_match_input_field(BtMatchInput *in, gsize field_index)
+{
+    gsize n;
+    BtCond leaf = { .kind = C_FIELD, .field = bt_record_fields(&n) + field_index, .field_index = field_index };
+    return &field_subject(in, &leaf)->subj;
+}
+
+BtSubject *
+bt_match_input_header(BtMatchInput *in, const char *name)
+{
+    BtCond leaf = { .kind = C_HEADER, .header = (char *) name };
+    return header_subject(in, &leaf);
+}
+
+/* The leaf's own need: its regex, when the regex has literals. */
+static gboolean
+leaf_needs(const BtCond *c, GArray *out)
+{
+    if (c->text.kind != T_REGEX || !bt_regex_has_literals(c->text.re))
+        return FALSE;
+    BtCondNeed need = { .kind = c->kind == C_TEXT ? BT_NEED_TEXT : c->kind == C_HEADER ? BT_NEED_HEADER
+                                                                                       : BT_NEED_FIELD,
+                        .field_index = c->field_index, .header = c->header, .re = c->text.re };
+    g_array_append_val(out, need);
+    return TRUE;
+}
+
+/* A need that scans short texts beats one that scans the whole bounce;
+ * then fewer regexes. */
+static gboolean
+needs_better(const GArray *a, const GArray *b)
+{
+    gboolean a_text = FALSE, b_text = FALSE;
+    for (guint i = 0; i < a->len; i++)
+        a_text |= g_array_index(a, BtCondNeed, i).kind == BT_NEED_TEXT;
+    for (guint i = 0; i < b->len; i++)
+        b_text |= g_array_index(b, BtCondNeed, i).kind == BT_NEED_TEXT;
+    return a_text != b_text ? !a_text : a->len < b->len;
+}
+
+/* all: any one child's need is the whole's; the best of them. */
+static gboolean
+all_needs(const BtCond *c, GArray *out)
+{
+    g_autoptr(GArray) best = NULL;
+    for (guint i = 0; i < c->children->len; i++) {
+        g_autoptr(GArray) mine = g_array_new(FALSE, FALSE, sizeof(BtCondNeed));
+        if (!bt_cond_needs(c->children->pdata[i], mine) || (best && !needs_better(mine, best)))
+            continue;
+        g_clear_pointer(&best, g_array_unref);
+        best = g_steal_pointer(&mine);
+    }
+    if (!best)
+        return FALSE;
+    g_array_append_vals(out, best->data, best->len);
+    return TRUE;
+}
+
+/* any: every child must need something, and the whole needs one of it all. */
+static gboolean
+any_needs(const BtCond *c, GArray *out)
+{
+    guint before = out->len;
+    for (guint i = 0; i < c->children->len; i++)
+        if (!bt_cond_needs(c->children->pdata[i], out)) {
+            g_array_set_size(out, before);
+            return FALSE;
+        }
+    return TRUE;
+}
+
+gboolean
+bt_cond_needs(const BtCond *c, GArray *out)
+{
+    switch (c->kind) {
+    case C_ALL:
+        return all_needs(c, out);
+    case C_ANY:
+        return any_needs(c, out);
+    case C_TEXT:
+    case C_HEADER:
+    case C_FIELD:
+        return leaf_needs(c, out);
+    default:
+        return FALSE;       /* not: holds when its child fails, whatever the text */
+    }
+}

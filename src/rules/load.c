@@ -583,6 +583,7 @@ bt_ruleset_free(BtRuleSet *rs)
 {
     if (!rs)
         return;
+    bt_rule_index_free(rs->index);
     g_ptr_array_unref(rs->rules);
     if (rs->docs)
         g_ptr_array_unref(rs->docs);

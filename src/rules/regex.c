@@ -954,3 +954,36 @@ bt_regex_free(BtRegex *re)
         g_ptr_array_unref(re->branches);
     g_free(re);
 }
+
+/* ---- for the rules' candidate index (candidates.c) -------------------------- */
+
+gboolean
+bt_regex_has_literals(BtRegex *re)
+{
+    ensure_needles(re);
+    return re->needles != NULL;
+}
+
+/* Each literal as subject_prepare folds a subject, so that it occurs in a
+ * subject's lower-case copy whenever needle_occurs would find it. */
+void
+bt_regex_each_literal(BtRegex *re, void (*fn)(const char *folded, gsize len, gpointer data), gpointer data)
+{
+    ensure_needles(re);
+    for (guint i = 0; i < re->n_needles; i++) {
+        const BtNeedle *n = &re->needles[i];
+        g_autofree guchar *folded = g_malloc(n->len + 1);
+        for (gsize k = 0; k < n->len; k++)
+            folded[k] = lower(n->text[k]);
+        fold_two_byte_letters(folded, n->len);
+        fn((const char *) folded, n->len, data);
+    }
+}
+
+const char *
+bt_subject_lower(BtSubject *subj, gboolean *odd_fold)
+{
+    subject_prepare(subj);
+    *odd_fold = subj->odd_fold && subject_has_odd_fold(subj);
+    return subj->lower;
+}

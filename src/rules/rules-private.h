@@ -82,6 +82,14 @@ GStrv bt_regex_needles(BtRegex *re, gboolean *caseless);
 /* Splits the pattern into its branches now, not once it has earned it (tests). */
 void bt_regex_split_now(BtRegex *re);
 void bt_regex_free(BtRegex *re);
+/* For the candidate index (candidates.c): whether the literal test can
+ * rule the pattern out; its literals, folded as a subject's lower-case
+ * copy is; that copy, prepared if need be, and whether the subject holds
+ * a character that caseless matching equates with a literal's letter in
+ * a way the copy does not show (then no literal test is safe). */
+gboolean bt_regex_has_literals(BtRegex *re);
+void bt_regex_each_literal(BtRegex *re, void (*fn)(const char *folded, gsize len, gpointer data), gpointer data);
+const char *bt_subject_lower(BtSubject *subj, gboolean *odd_fold);
 
 /* ---- conditions --------------------------------------------------------- */
 
@@ -126,6 +134,23 @@ char *bt_header_lookup(const char *headers, const char *dsn, const char *recipie
 BtCond *bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node);
 gboolean bt_cond_match(const BtCond *cond, BtMatchInput *in, BtMatchNote *note);
 void bt_cond_free(BtCond *cond);
+/* What a condition needs of the texts it reads: regex leaves one of which
+ * passes its literal test (on its own subject) whenever the condition
+ * holds.  FALSE when no such list is known (e.g. under `not`, or a leaf
+ * without literals); `out` is then unchanged. */
+typedef enum { BT_NEED_TEXT, BT_NEED_FIELD, BT_NEED_HEADER } BtNeedKind;
+typedef struct {
+    BtNeedKind kind;
+    gsize field_index;          /* BT_NEED_FIELD: bt_record_fields() order */
+    const char *header;         /* BT_NEED_HEADER: the field's name, the condition's own copy */
+    BtRegex *re;
+} BtCondNeed;
+gboolean bt_cond_needs(const BtCond *cond, GArray *out);
+/* The subjects the conditions read for the current record (set up on
+ * first use; `name` must outlive the input). */
+BtSubject *bt_match_input_field(BtMatchInput *in, gsize field_index);
+BtSubject *bt_match_input_header(BtMatchInput *in, const char *name);
+
 /* Calls `fn` on every regex of the condition tree (for tests). */
 void bt_cond_each_regex(const BtCond *cond, void (*fn)(BtRegex *re, gpointer data), gpointer data);
 
@@ -203,8 +228,35 @@ BtRule *bt_rule_stub(const char *id, const char *file, gsize line, gsize col, gu
 void bt_rule_complete(BtRule *rule);
 void bt_rule_free(BtRule *rule);
 
+/* ---- candidates: rules ruled out by one scan of their texts ------------ */
+
+typedef struct _BtRuleIndex BtRuleIndex;
+
+/* Parses every rule of the set. */
+BtRuleIndex *bt_rule_index_new(const BtRuleSet *rs);
+void bt_rule_index_free(BtRuleIndex *ix);
+
+/* What the scans of a record's texts found (kept from record to record). */
+typedef struct {
+    const BtRuleIndex *ix;
+    guint n_rules;
+    guint64 *cand;              /* the record's candidates: rules not ruled out */
+    guint64 *present;           /* scratch: the literals one scan found */
+} BtCandidates;
+
+void bt_candidates_init(BtCandidates *c, const BtRuleIndex *ix);
+/* Scans the texts of the record `in` holds. */
+void bt_candidates_for_record(BtCandidates *c, BtMatchInput *in);
+/* The first candidate rule at or after `from`; n_rules when none is left.
+ * A rule that is not a candidate cannot hold for the record. */
+guint bt_candidates_next(const BtCandidates *c, guint from);
+void bt_candidates_clear(BtCandidates *c);
+
 struct _BtRuleSet {
     GPtrArray *rules;           /* BtRule*, in matching order; use bt_ruleset_rule */
+    gint applied;               /* atomic: bounces the set was applied to */
+    gsize index_ready;          /* g_once: `index` is built */
+    BtRuleIndex *index;
     GPtrArray *docs;            /* BtRuleDoc*, per pack, that unparsed rules point into */
     struct _BtDocCache *cache;  /* the memory they live in */
     BtRuleEntry *entry;         /* with the cache */

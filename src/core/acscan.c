@@ -1,0 +1,207 @@
+/* acscan — see acscan.h.  The automaton is a full transition table over
+ * byte classes (the bytes the literals use, each its own class; every
+ * other byte one class that leads back to the start), so a scan costs a
+ * table load per byte however many literals there are. */
+#include "core/acscan.h"
+
+#include <string.h>
+
+#define NONE G_MAXUINT32
+
+typedef struct {
+    guint32 fail;               /* the longest proper suffix that is a trie state */
+    guint32 next_hit;           /* the longest proper suffix that ends a literal, or 0 */
+    guint32 id;                 /* the literal ending here, or NONE */
+} State;
+
+struct _BtAcScan {
+    GArray *states;             /* State; 0 is the start */
+    GHashTable *children;       /* while adding: state << 8 | byte → child + 1 */
+    guint count;
+    guint8 classes[256];        /* byte → class; 0: a byte no literal uses */
+    guint n_classes;
+    /* After build: entry [s * n_classes + class] is the next state t as
+     * (t * n_classes) << 1, with bit 0 set when t or a suffix of it ends a
+     * literal, so the scan neither multiplies nor looks elsewhere per byte. */
+    guint32 *delta;
+};
+
+BtAcScan *
+bt_ac_new(void)
+{
+    BtAcScan *ac = g_new0(BtAcScan, 1);
+    ac->states = g_array_new(FALSE, TRUE, sizeof(State));
+    State start = { 0, 0, NONE };
+    g_array_append_val(ac->states, start);
+    ac->children = g_hash_table_new(g_direct_hash, g_direct_equal);
+    return ac;
+}
+
+static State *
+state(const BtAcScan *ac, guint32 s)
+{
+    return &g_array_index(ac->states, State, s);
+}
+
+/* The trie child of `s` on byte `b`, NONE when there is none. */
+static guint32
+child(const BtAcScan *ac, guint32 s, guchar b)
+{
+    gpointer v = g_hash_table_lookup(ac->children, GSIZE_TO_POINTER((gsize) s << 8 | b));
+    return v ? (guint32) (GPOINTER_TO_SIZE(v) - 1) : NONE;
+}
+
+/* Non-ASCII bytes share one edge: a rule's literals in other scripts
+ * would otherwise double the table's width for little gain. */
+static guchar
+edge_byte(guchar b)
+{
+    return b < 0x80 ? b : 0x80;
+}
+
+guint
+bt_ac_add(BtAcScan *ac, const char *literal, gsize len)
+{
+    g_return_val_if_fail(ac->delta == NULL && len > 0, 0);
+    guint32 s = 0;
+    for (gsize i = 0; i < MIN(len, BT_AC_DEPTH); i++) {
+        guchar b = edge_byte((guchar) literal[i]);
+        guint32 t = child(ac, s, b);
+        if (t == NONE) {
+            State fresh = { 0, 0, NONE };
+            t = ac->states->len;
+            g_array_append_val(ac->states, fresh);
+            g_hash_table_insert(ac->children, GSIZE_TO_POINTER((gsize) s << 8 | b), GSIZE_TO_POINTER((gsize) t + 1));
+        }
+        s = t;
+    }
+    if (state(ac, s)->id == NONE)
+        state(ac, s)->id = ac->count++;
+    return state(ac, s)->id;
+}
+
+static void
+assign_classes(BtAcScan *ac)
+{
+    gboolean used[256] = { FALSE };
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, ac->children);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        used[GPOINTER_TO_SIZE(key) & 0xFF] = TRUE;
+    guint n = 1;
+    for (guint b = 0; b < 0x80; b++)
+        ac->classes[b] = used[b] ? (guint8) n++ : 0;
+    guint8 high = used[0x80] ? (guint8) n++ : 0;
+    memset(ac->classes + 0x80, high, 0x80);
+    ac->n_classes = n;
+}
+
+static guint32
+entry(const BtAcScan *ac, guint32 t)
+{
+    const State *st = state(ac, t);
+    gboolean hits = st->id != NONE || st->next_hit != 0;
+    return (t * ac->n_classes) << 1 | (guint32) hits;
+}
+
+/* The trie's edges into the table, NONE where the trie has none. */
+static void
+place_edges(BtAcScan *ac)
+{
+    guint n = ac->n_classes;
+    ac->delta = g_new(guint32, (gsize) ac->states->len * n);
+    memset(ac->delta, 0xFF, (gsize) ac->states->len * n * sizeof(guint32));
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, ac->children);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        gsize from = GPOINTER_TO_SIZE(key) >> 8;
+        guint c = ac->classes[GPOINTER_TO_SIZE(key) & 0xFF];
+        ac->delta[from * n + c] = (guint32) (GPOINTER_TO_SIZE(value) - 1);
+    }
+}
+
+/* Breadth first, so that a state's suffixes are complete before it: a
+ * missing edge goes where the failure state's edge goes.  Trie edges
+ * (plain state numbers until then) become entries as they are reached. */
+static void
+fill_transitions(BtAcScan *ac)
+{
+    guint n = ac->n_classes;
+    place_edges(ac);
+    guint32 *queue = g_new(guint32, ac->states->len);
+    gsize head = 0, tail = 0;
+    queue[tail++] = 0;
+    while (head < tail) {
+        guint32 s = queue[head++];
+        guint32 *row = &ac->delta[(gsize) s * n];
+        const guint32 *fail_row = &ac->delta[(gsize) state(ac, s)->fail * n];
+        for (guint c = 0; c < n; c++) {
+            guint32 t = row[c];
+            if (t == NONE) {
+                row[c] = s == 0 ? 0 : fail_row[c];
+                continue;
+            }
+            State *st = state(ac, t);
+            st->fail = s == 0 ? 0 : (fail_row[c] >> 1) / n;
+            const State *f = state(ac, st->fail);
+            st->next_hit = f->id != NONE ? st->fail : f->next_hit;
+            row[c] = entry(ac, t);
+            queue[tail++] = t;
+        }
+    }
+    g_free(queue);
+}
+
+void
+bt_ac_build(BtAcScan *ac)
+{
+    if (ac->delta)
+        return;
+    assign_classes(ac);
+    fill_transitions(ac);
+    g_clear_pointer(&ac->children, g_hash_table_unref);
+}
+
+guint
+bt_ac_count(const BtAcScan *ac)
+{
+    return ac->count;
+}
+
+static void
+note_hits(const BtAcScan *ac, guint32 s, guint64 *present)
+{
+    for (; s; s = state(ac, s)->next_hit) {
+        guint32 id = state(ac, s)->id;
+        if (id != NONE)
+            present[id / 64] |= G_GUINT64_CONSTANT(1) << (id % 64);
+    }
+}
+
+void
+bt_ac_scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present)
+{
+    const guint32 *delta = ac->delta;
+    const guint8 *classes = ac->classes;
+    guint32 at = 0;             /* the current state times n_classes */
+    for (gsize i = 0; i < len; i++) {
+        guint32 e = delta[at + classes[(guchar) text[i]]];
+        at = e >> 1;
+        if (G_UNLIKELY(e & 1))
+            note_hits(ac, at / ac->n_classes, present);
+    }
+}
+
+void
+bt_ac_free(BtAcScan *ac)
+{
+    if (!ac)
+        return;
+    g_array_unref(ac->states);
+    if (ac->children)
+        g_hash_table_unref(ac->children);
+    g_free(ac->delta);
+    g_free(ac);
+}
