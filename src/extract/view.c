@@ -69,14 +69,17 @@ is_type(GMimeObject *obj, const char *type, const char *subtype)
     return ct && g_mime_content_type_is_type(ct, type, subtype);
 }
 
+/* Only the returned message's header block is parsed: its body is the
+ * sender's, not the bounce's (extract.c parses it whole when it is a
+ * report itself). */
 static void
 take_returned_message(BtMsgView *v, GMimeObject *obj)
 {
     v->returned = obj;
-    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-    if (!inner)
+    v->returned_head = bt_mime_enclosed_head(obj);
+    if (!v->returned_head)
         return;
-    g_autofree char *block = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
+    g_autofree char *block = g_mime_object_get_headers(v->returned_head, NULL);
     if (block && *block)
         v->returned_headers = bt_header_block_unfold(block);
 }
@@ -146,7 +149,7 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
         v->too_deep = TRUE;
         return;
     }
-    if (GMIME_IS_MESSAGE_PART(obj)) {
+    if (bt_mime_is_enclosed(obj)) {
         /* the first enclosed message is the returned original; text inside
          * any enclosed message is not the bounce's own text */
         if (!v->returned)
@@ -238,6 +241,7 @@ bt_view_free(BtMsgView *v)
     g_free(v->body);
     g_free(v->dsn);
     g_free(v->returned_headers);
+    g_clear_object(&v->returned_head);
     g_strfreev(v->notice_lines);
     g_strfreev(v->notice_squeezed);
     g_strfreev(v->notice_lower);

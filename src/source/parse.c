@@ -9,6 +9,7 @@
 
 #include "source/eol-filter.h"
 #include "core/testfault.h"
+#include "core/enclosed.h"
 
 #include <string.h>
 
@@ -89,6 +90,7 @@ parser_warning(gint64 offset G_GNUC_UNUSED, GMimeParserWarning code,
 static gpointer
 options_new(gpointer unused G_GNUC_UNUSED)
 {
+    bt_mime_enclosed_lazy();
     GMimeParserOptions *options = g_mime_parser_options_new();
     g_mime_parser_options_set_warning_callback(options, parser_warning, NULL);
     return options;

@@ -1,0 +1,211 @@
+/* enclosed — see enclosed.h.  GMime reads the leaf's bytes again, so that
+ * its own header rules apply (a leading From_ line, stray lines before
+ * the first field, folding, CRLF): only the bytes it is given change. */
+#include "core/enclosed.h"
+
+#include <string.h>
+
+/* The private type under which a leaf's bytes are handed back to GMime's
+ * message-part code, as in place. */
+#define ENCLOSED_SUBTYPE "x-bouncetriage-enclosed"
+#define ENCLOSED_PREFIX "Content-Type: message/" ENCLOSED_SUBTYPE "\n\n"
+/* A field put before a header block that starts with an ordinary field,
+ * and taken off again: a part's header then reads like a message's,
+ * without GMimeMessage decoding every address and date of it. */
+#define HEAD_PREFIX "X-Bouncetriage-Head: 1\n"
+
+static const char *const enclosed_subtypes[] = { "rfc822", "global", "news" };
+
+static gpointer
+register_enclosed_leaves(gpointer unused G_GNUC_UNUSED)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
+        g_mime_object_register_type("message", enclosed_subtypes[i], GMIME_TYPE_PART);
+    g_mime_object_register_type("message", ENCLOSED_SUBTYPE, GMIME_TYPE_MESSAGE_PART);
+    return NULL;
+}
+
+void
+bt_mime_enclosed_lazy(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, register_enclosed_leaves, NULL);
+}
+
+gboolean
+bt_mime_is_enclosed(GMimeObject *obj)
+{
+    if (GMIME_IS_MESSAGE_PART(obj))
+        return TRUE;
+    if (!GMIME_IS_PART(obj))
+        return FALSE;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *type = ct ? g_mime_content_type_get_media_type(ct) : NULL;
+    const char *subtype = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+    if (!type || !subtype || g_ascii_strcasecmp(type, "message") != 0)
+        return FALSE;
+    gboolean named = FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
+        named = named || g_ascii_strcasecmp(subtype, enclosed_subtypes[i]) == 0;
+    GMimeContentEncoding encoding = g_mime_part_get_content_encoding(GMIME_PART(obj));
+    return named && encoding != GMIME_CONTENT_ENCODING_BASE64
+        && encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE && encoding != GMIME_CONTENT_ENCODING_UUENCODE;
+}
+
+/* Where the header block of `data` ends, its empty line included: at the
+ * first empty line, or at the end.  GMime ends a header block there too
+ * (or earlier), so it reads the same fields from the cut bytes. */
+static gsize
+header_block_length(const char *data, gsize len)
+{
+    if (len > 0 && data[0] == '\n')
+        return 1;
+    if (len > 1 && data[0] == '\r' && data[1] == '\n')
+        return 2;
+    const char *end = data + len;
+    for (const char *p = data; p < end && (p = memchr(p, '\n', (gsize) (end - p))) != NULL; p++) {
+        if (p + 1 < end && p[1] == '\n')
+            return (gsize) (p - data) + 2;
+        if (p + 2 < end && p[1] == '\r' && p[2] == '\n')
+            return (gsize) (p - data) + 3;
+    }
+    return len;
+}
+
+/* The leaf's content as GMime stored it (transfer encoding not undone:
+ * an encoded one is no enclosed message) after `prefix`; only the header
+ * block unless `whole`.  A header block without its empty line (the part
+ * ended there) gets back the line end that the boundary line took, which
+ * ended its last field in place.  NULL when the part is empty. */
+static GByteArray *
+leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    if (!raw)
+        return NULL;
+    GByteArray *bytes = g_byte_array_new();
+    g_byte_array_append(bytes, (const guint8 *) prefix, (guint) strlen(prefix));
+    const gsize start = bytes->len;
+    gsize block = 0;
+    g_mime_stream_reset(raw);
+    for (;;) {
+        guint8 buf[4096];
+        ssize_t n = g_mime_stream_read(raw, (char *) buf, sizeof buf);
+        if (n <= 0)
+            break;
+        g_byte_array_append(bytes, buf, (guint) n);
+        if (whole)
+            continue;
+        block = header_block_length((const char *) bytes->data + start, bytes->len - start);
+        if (block < bytes->len - start)
+            break;
+    }
+    g_mime_stream_reset(raw);
+    if (bytes->len == start) {
+        g_byte_array_unref(bytes);
+        return NULL;
+    }
+    if (whole)
+        block = header_block_length((const char *) bytes->data + start, bytes->len - start);
+    else
+        g_byte_array_set_size(bytes, (guint) (start + block));
+    if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n')
+        g_byte_array_append(bytes, (const guint8 *) "\n", 1);
+    return bytes;
+}
+
+/* GMime's part (a leaf or a multipart) parsed from `bytes`, which it owns. */
+static GMimeObject *
+parse_part(GByteArray *bytes)
+{
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(bytes);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_object_unref(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
+    g_object_unref(parser);
+    return part;
+}
+
+/* The message of an ENCLOSED_PREFIX parse (new reference), or NULL. */
+static GMimeMessage *
+reparsed_message(GByteArray *bytes)
+{
+    GMimeObject *wrapper = parse_part(bytes);
+    GMimeMessage *inner = NULL;
+    if (wrapper && GMIME_IS_MESSAGE_PART(wrapper)) {
+        inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(wrapper));
+        if (inner)
+            g_object_ref(inner);
+    }
+    g_clear_object(&wrapper);
+    return inner;
+}
+
+/* Does the header block start with a field (a name, optional blanks, a
+ * colon) on a line of a sensible length?  GMime's message and part
+ * parsers differ only in what they make of other first lines (a From_
+ * line, a stray one, a line longer than their buffer). */
+static gboolean
+starts_with_field(const char *data, gsize len)
+{
+    gsize i = 0;
+    while (i < len && data[i] >= '!' && data[i] <= '~' && data[i] != ':')
+        i++;
+    if (i == 0)
+        return FALSE;
+    while (i < len && (data[i] == ' ' || data[i] == '\t'))
+        i++;
+    const char *nl = memchr(data, '\n', len);
+    return i < len && data[i] == ':' && nl && nl - data < 998;
+}
+
+GMimeObject *
+bt_mime_enclosed_head(GMimeObject *obj)
+{
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        return inner ? g_object_ref(GMIME_OBJECT(inner)) : NULL;
+    }
+    if (!bt_mime_is_enclosed(obj))
+        return NULL;
+    GByteArray *bytes = leaf_bytes(obj, HEAD_PREFIX, FALSE);
+    if (!bytes)
+        return NULL;
+    const gsize skip = sizeof HEAD_PREFIX - 1;
+    if (!starts_with_field((const char *) bytes->data + skip, bytes->len - skip)) {
+        /* the rare odd start: GMime's message code reads it */
+        GByteArray *again = g_byte_array_sized_new(bytes->len);
+        g_byte_array_append(again, (const guint8 *) ENCLOSED_PREFIX, sizeof ENCLOSED_PREFIX - 1);
+        g_byte_array_append(again, bytes->data + skip, bytes->len - (guint) skip);
+        g_byte_array_unref(bytes);
+        return (GMimeObject *) reparsed_message(again);
+    }
+    GMimeObject *head = parse_part(bytes);
+    if (head)
+        g_mime_header_list_remove_at(g_mime_object_get_header_list(head), 0);
+    return head;
+}
+
+gboolean
+bt_mime_head_is_type(GMimeObject *head, const char *type, const char *subtype)
+{
+    if (head && GMIME_IS_MESSAGE(head))
+        head = g_mime_message_get_mime_part(GMIME_MESSAGE(head));
+    GMimeContentType *ct = head ? g_mime_object_get_content_type(head) : NULL;
+    return ct && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+GMimeMessage *
+bt_mime_enclosed_message(GMimeObject *obj)
+{
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        return inner ? g_object_ref(inner) : NULL;
+    }
+    if (!bt_mime_is_enclosed(obj))
+        return NULL;
+    GByteArray *bytes = leaf_bytes(obj, ENCLOSED_PREFIX, TRUE);
+    return bytes ? reparsed_message(bytes) : NULL;
+}

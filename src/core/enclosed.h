@@ -1,0 +1,31 @@
+/* enclosed — the messages a bounce encloses (message/rfc822,
+ * message/global, message/news), parsed only as far as a decoder reads
+ * them.  Once bt_mime_enclosed_lazy() has run, GMime parses such a part
+ * as an opaque leaf: a bounce needs the returned original's header
+ * block, and its body only when it is itself a report, so the parse of
+ * the source stage no longer builds (and frees) the original's objects
+ * for nothing.  Every function here also takes the eager form, a
+ * GMimeMessagePart, from a parse made without the switch. */
+#pragma once
+
+#include <gmime/gmime.h>
+
+/* Makes enclosed messages leaves for every later parse in the process;
+ * idempotent and thread-safe.  Call it before parsing. */
+void bt_mime_enclosed_lazy(void);
+
+/* Is `obj` an enclosed message, parsed or not?  (An encoded one is not:
+ * GMime keeps a base64 or quoted-printable message/rfc822 a leaf too.) */
+gboolean bt_mime_is_enclosed(GMimeObject *obj);
+
+/* The header of the message enclosed in `obj`, as an object (new
+ * reference, NULL when the part is empty) whose header list
+ * g_mime_object_get_headers() writes as GMime would have written the
+ * enclosed message's, and whose type bt_mime_head_is_type() tells: only
+ * the header block is parsed. */
+GMimeObject *bt_mime_enclosed_head(GMimeObject *obj);
+gboolean bt_mime_head_is_type(GMimeObject *head, const char *type, const char *subtype);
+
+/* The message enclosed in `obj`, parsed whole (new reference; NULL when
+ * the part is empty), exactly as GMime would have parsed it in place. */
+GMimeMessage *bt_mime_enclosed_message(GMimeObject *obj);
