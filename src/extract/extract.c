@@ -287,7 +287,7 @@ static void
 take_category_fields(BtMsgView *view, BtBounce *b)
 {
     if (view->mime) {
-        g_autofree char *block = g_mime_object_get_headers(GMIME_OBJECT(view->mime), NULL);
+        g_autofree char *block = bt_mime_header_block(GMIME_OBJECT(view->mime));
         if (block)
             b->headers = bt_header_block_unfold(block);
     }

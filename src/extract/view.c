@@ -79,7 +79,7 @@ take_returned_message(BtMsgView *v, GMimeObject *obj)
     v->returned_head = bt_mime_enclosed_head(obj);
     if (!v->returned_head)
         return;
-    g_autofree char *block = g_mime_object_get_headers(v->returned_head, NULL);
+    g_autofree char *block = bt_mime_header_block(v->returned_head);
     if (block && *block)
         v->returned_headers = bt_header_block_unfold(block);
 }

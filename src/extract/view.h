@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/core.h"
-#include "core/enclosed.h"
+#include "core/lean-mime.h"
 
 typedef struct {
     const BtMessage *msg;
@@ -17,7 +17,7 @@ typedef struct {
     GMimeObject *returned;       /* the returned original: message/rfc822 / message/global part, or
                                   * text/rfc822-headers, or NULL */
     GMimeObject *returned_head;  /* owned: the header of the message in `returned` when that is an
-                                  * enclosed message (core/enclosed.h), or NULL */
+                                  * enclosed message (core/lean-mime.h), or NULL */
     char *returned_headers;      /* the returned message's header block as text (unfolded), NULL if
                                   * not found yet; layouts may supply it from an inline copy */
     gboolean too_deep;           /* MIME parts nested deeper than BT_VIEW_MAX_DEPTH were not read */

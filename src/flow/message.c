@@ -13,7 +13,7 @@
 #include "source/cap-filter.h"
 #include "source/eol-filter.h"
 #include "core/headstart.h"
-#include "core/enclosed.h"
+#include "core/lean-mime.h"
 
 #include <errno.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 
 #include "source/eol-filter.h"
 #include "core/testfault.h"
-#include "core/enclosed.h"
+#include "core/lean-mime.h"
 
 #include <string.h>
 

@@ -1,7 +1,8 @@
-/* enclosed — see enclosed.h.  GMime reads the leaf's bytes again, so that
- * its own header rules apply (a leading From_ line, stray lines before
- * the first field, folding, CRLF): only the bytes it is given change. */
-#include "core/enclosed.h"
+/* lean-mime — see lean-mime.h.  An enclosed message's bytes are read by
+ * GMime again, so that its own header rules apply (a leading From_ line,
+ * stray lines before the first field, folding, CRLF): only the bytes it
+ * is given change. */
+#include "core/lean-mime.h"
 
 #include <string.h>
 
@@ -208,4 +209,45 @@ bt_mime_enclosed_message(GMimeObject *obj)
         return NULL;
     GByteArray *bytes = leaf_bytes(obj, ENCLOSED_PREFIX, TRUE);
     return bytes ? reparsed_message(bytes) : NULL;
+}
+
+/* A parsed field as GMime writes it: a CR before a LF goes, and so does a
+ * CR that ends the value (the newline filter holds it back to see what
+ * follows, and drops it at the end). */
+static void
+append_field(GString *out, GMimeHeader *header)
+{
+    const char *value = g_mime_header_get_raw_value(header);
+    if (!value)
+        return;
+    const char *name = g_mime_header_get_raw_name(header);
+    g_string_append(out, name ? name : g_mime_header_get_name(header));
+    g_string_append_c(out, ':');
+    for (const char *p = value; *p; p++)
+        if (*p != '\r' || (p[1] != '\n' && p[1] != '\0'))
+            g_string_append_c(out, *p);
+}
+
+char *
+bt_mime_header_block(GMimeObject *obj)
+{
+    GMimeHeaderList *own = g_mime_object_get_header_list(obj);
+    GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : NULL;
+    GMimeHeaderList *part = top ? g_mime_object_get_header_list(top) : NULL;
+    int n_own = own ? g_mime_header_list_get_count(own) : 0;
+    int n_part = part ? g_mime_header_list_get_count(part) : 0;
+    GString *out = g_string_sized_new(1024);
+    /* a message's fields and its top part's (Content-*) interleave as parsed */
+    for (int i = 0, j = 0; i < n_own || j < n_part;) {
+        GMimeHeader *a = i < n_own ? g_mime_header_list_get_header_at(own, i) : NULL;
+        GMimeHeader *b = j < n_part ? g_mime_header_list_get_header_at(part, j) : NULL;
+        if (a && (!b || g_mime_header_get_offset(a) < g_mime_header_get_offset(b))) {
+            append_field(out, a);
+            i++;
+        } else {
+            append_field(out, b);
+            j++;
+        }
+    }
+    return g_string_free(out, FALSE);
 }

@@ -1,4 +1,4 @@
-/* test-enclosed — enclosed messages parsed lazily (core/enclosed.h) read
+/* test-enclosed — enclosed messages parsed lazily (core/lean-mime.h) read
  * exactly as GMime reads them in place.  Every message is parsed twice in
  * one process: first eagerly (GMime builds each message/rfc822 part's
  * message), then, after bt_mime_enclosed_lazy(), with such parts left as
@@ -7,7 +7,7 @@
  * originals with odd starts built here (a From_ line, stray or empty
  * first lines, CRLF, no blank line, an empty part, encoded ones), the
  * fixtures, and the shared corpus when BT_SHARED is set. */
-#include "core/enclosed.h"
+#include "core/lean-mime.h"
 
 #include <string.h>
 
@@ -34,6 +34,15 @@ typedef struct {
 } Case;
 
 static GPtrArray *cases;
+
+/* bt_mime_header_block() writes what GMime writes. */
+static void
+assert_block(GMimeObject *obj)
+{
+    g_autofree char *gmime = g_mime_object_get_headers(obj, NULL);
+    g_autofree char *ours = bt_mime_header_block(obj);
+    g_assert_cmpstr(ours, ==, gmime);
+}
 
 static GMimeMessage *
 parse(GBytes *bytes)
@@ -71,6 +80,8 @@ read_lazy(GMimeObject *obj)
     GMimeMessage *whole = bt_mime_enclosed_message(obj);
     g_assert_true((head == NULL) == (whole == NULL));
     if (head) {
+        assert_block(head);
+        assert_block(GMIME_OBJECT(whole));
         r->headers = g_mime_object_get_headers(head, NULL);
         r->report = bt_mime_head_is_type(head, "multipart", "report");
         r->whole = g_mime_object_to_string(GMIME_OBJECT(whole), NULL);
@@ -100,6 +111,7 @@ readings(GBytes *bytes, gboolean lazy, int *leaves)
     GPtrArray *out = g_ptr_array_new_with_free_func(reading_free);
     GMimeMessage *mime = parse(bytes);
     if (mime) {
+        assert_block(GMIME_OBJECT(mime));
         walk(g_mime_message_get_mime_part(mime), lazy, out, leaves);
         g_object_unref(mime);
     }

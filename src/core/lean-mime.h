@@ -1,11 +1,11 @@
-/* enclosed — the messages a bounce encloses (message/rfc822,
- * message/global, message/news), parsed only as far as a decoder reads
- * them.  Once bt_mime_enclosed_lazy() has run, GMime parses such a part
- * as an opaque leaf: a bounce needs the returned original's header
- * block, and its body only when it is itself a report, so the parse of
- * the source stage no longer builds (and frees) the original's objects
- * for nothing.  Every function here also takes the eager form, a
- * GMimeMessagePart, from a parse made without the switch. */
+/* lean-mime — GMime read only as far as bouncetriage reads a bounce.
+ * Enclosed messages (message/rfc822, message/global, message/news) are
+ * parsed only as far as a decoder reads them: once bt_mime_enclosed_lazy()
+ * has run, GMime parses such a part as an opaque leaf; a bounce needs the
+ * returned original's header block, and its body only when it is itself a
+ * report, so the parse of the source stage no longer builds (and frees)
+ * the original's objects for nothing.  Every function here also takes the
+ * eager form, a GMimeMessagePart, from a parse made without the switch. */
 #pragma once
 
 #include <gmime/gmime.h>
@@ -29,3 +29,9 @@ gboolean bt_mime_head_is_type(GMimeObject *head, const char *type, const char *s
 /* The message enclosed in `obj`, parsed whole (new reference; NULL when
  * the part is empty), exactly as GMime would have parsed it in place. */
 GMimeMessage *bt_mime_enclosed_message(GMimeObject *obj);
+
+/* The header fields of `obj` (of a message: its own and its top part's, in
+ * their order) as g_mime_object_get_headers() writes fields that were
+ * parsed: each field's raw name, a colon and its raw value, CRLF made LF.
+ * Without GMime's writer, which runs a newline filter per field. */
+char *bt_mime_header_block(GMimeObject *obj);
