@@ -76,16 +76,14 @@ static Reading *
 read_lazy(GMimeObject *obj)
 {
     Reading *r = g_new0(Reading, 1);
-    GMimeObject *head = bt_mime_enclosed_head(obj);
+    g_autoptr(BtMimeHead) head = bt_mime_enclosed_head(obj);
     GMimeMessage *whole = bt_mime_enclosed_message(obj);
     g_assert_true((head == NULL) == (whole == NULL));
     if (head) {
-        assert_block(head);
         assert_block(GMIME_OBJECT(whole));
-        r->headers = g_mime_object_get_headers(head, NULL);
-        r->report = bt_mime_head_is_type(head, "multipart", "report");
+        r->headers = g_strdup(head->fields);
+        r->report = g_mime_content_type_is_type(head->type, "multipart", "report");
         r->whole = g_mime_object_to_string(GMIME_OBJECT(whole), NULL);
-        g_object_unref(head);
         g_object_unref(whole);
     }
     return r;

@@ -144,6 +144,17 @@ reparsed_message(GByteArray *bytes)
     return inner;
 }
 
+/* The length of the field name that starts `line` (a name of printable
+ * US-ASCII and a colon right after it), or 0. */
+static gsize
+field_name_length(const char *line, const char *end)
+{
+    const char *p = line;
+    while (p < end && *p >= '!' && *p <= '~' && *p != ':')
+        p++;
+    return p > line && p < end && *p == ':' ? (gsize) (p - line) : 0;
+}
+
 /* Does the header block start with a field (a name, optional blanks, a
  * colon) on a line of a sensible length?  GMime's message and part
  * parsers differ only in what they make of other first lines (a From_
@@ -162,40 +173,116 @@ starts_with_field(const char *data, gsize len)
     return i < len && data[i] == ':' && nl && nl - data < 998;
 }
 
-GMimeObject *
+/* A header block as plain as most are (every line a field "Name:" or its
+ * folded continuation, none of them long, no CR or NUL, at most one
+ * Content-Type): GMime would keep each field's raw text and write it back
+ * unchanged, so the block is its own written form.  *type_at is where
+ * the Content-Type value starts, or NULL. */
+static gboolean
+is_plain_block(const char *data, gsize len, const char **type_at)
+{
+    const char *end = data + len;
+    *type_at = NULL;
+    if (len < 2 || memchr(data, '\r', len) || memchr(data, '\0', len))
+        return FALSE;
+    for (const char *line = data; line < end;) {
+        const char *nl = memchr(line, '\n', (gsize) (end - line));
+        if (!nl || nl - line >= 998)
+            return FALSE;
+        if (nl == line)
+            return nl + 1 == end;   /* the empty line ends the block */
+        gsize name = field_name_length(line, nl);
+        if (name == 0 && line != data && (*line == ' ' || *line == '\t')) {
+            line = nl + 1;
+            continue;
+        }
+        if (name == 0)
+            return FALSE;
+        if (name == 12 && g_ascii_strncasecmp(line, "Content-Type", 12) == 0) {
+            if (*type_at)
+                return FALSE;
+            *type_at = line + name + 1;
+        }
+        line = nl + 1;
+    }
+    return TRUE;
+}
+
+/* The head of a plain block, without building GMime's objects for it. */
+static BtMimeHead *
+plain_head(const char *data, gsize len, const char *type_at)
+{
+    BtMimeHead *head = g_new0(BtMimeHead, 1);
+    gsize fields = len > 0 && data[len - 1] == '\n' && (len == 1 || data[len - 2] == '\n') ? len - 1 : len;
+    head->fields = g_strndup(data, fields);
+    if (type_at) {
+        /* the value runs to the next line that is not a continuation */
+        const char *end = data + len, *stop = type_at;
+        do
+            stop = (const char *) memchr(stop, '\n', (gsize) (end - stop)) + 1;
+        while (stop < end && (*stop == ' ' || *stop == '\t'));
+        g_autofree char *value = g_strndup(type_at, (gsize) (stop - type_at));
+        head->type = g_mime_content_type_parse(NULL, value);
+    }
+    if (!head->type)
+        head->type = g_mime_content_type_new("text", "plain");
+    return head;
+}
+
+/* The head of a parsed header: its fields written, its top part's type. */
+static BtMimeHead *
+object_head(GMimeObject *obj)
+{
+    if (!obj)
+        return NULL;
+    BtMimeHead *head = g_new0(BtMimeHead, 1);
+    head->fields = bt_mime_header_block(obj);
+    GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : obj;
+    GMimeContentType *type = top ? g_mime_object_get_content_type(top) : NULL;
+    head->type = type ? g_object_ref(type) : g_mime_content_type_new("text", "plain");
+    g_object_unref(obj);
+    return head;
+}
+
+BtMimeHead *
 bt_mime_enclosed_head(GMimeObject *obj)
 {
     if (GMIME_IS_MESSAGE_PART(obj)) {
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-        return inner ? g_object_ref(GMIME_OBJECT(inner)) : NULL;
+        return inner ? object_head(g_object_ref(GMIME_OBJECT(inner))) : NULL;
     }
     if (!bt_mime_is_enclosed(obj))
         return NULL;
-    GByteArray *bytes = leaf_bytes(obj, HEAD_PREFIX, FALSE);
+    g_autoptr(GByteArray) bytes = leaf_bytes(obj, HEAD_PREFIX, FALSE);
     if (!bytes)
         return NULL;
     const gsize skip = sizeof HEAD_PREFIX - 1;
-    if (!starts_with_field((const char *) bytes->data + skip, bytes->len - skip)) {
+    const char *block = (const char *) bytes->data + skip;
+    const gsize len = bytes->len - skip;
+    const char *type_at;
+    if (is_plain_block(block, len, &type_at))
+        return plain_head(block, len, type_at);
+    if (!starts_with_field(block, len)) {
         /* the rare odd start: GMime's message code reads it */
         GByteArray *again = g_byte_array_sized_new(bytes->len);
         g_byte_array_append(again, (const guint8 *) ENCLOSED_PREFIX, sizeof ENCLOSED_PREFIX - 1);
-        g_byte_array_append(again, bytes->data + skip, bytes->len - (guint) skip);
-        g_byte_array_unref(bytes);
-        return (GMimeObject *) reparsed_message(again);
+        g_byte_array_append(again, (const guint8 *) block, (guint) len);
+        return object_head((GMimeObject *) reparsed_message(again));
     }
-    GMimeObject *head = parse_part(bytes);
-    if (head)
-        g_mime_header_list_remove_at(g_mime_object_get_header_list(head), 0);
-    return head;
+    GMimeObject *part = parse_part(g_steal_pointer(&bytes));
+    if (part)
+        g_mime_header_list_remove_at(g_mime_object_get_header_list(part), 0);
+    return object_head(part);
 }
 
-gboolean
-bt_mime_head_is_type(GMimeObject *head, const char *type, const char *subtype)
+void
+bt_mime_head_free(BtMimeHead *head)
 {
-    if (head && GMIME_IS_MESSAGE(head))
-        head = g_mime_message_get_mime_part(GMIME_MESSAGE(head));
-    GMimeContentType *ct = head ? g_mime_object_get_content_type(head) : NULL;
-    return ct && g_mime_content_type_is_type(ct, type, subtype);
+    if (!head)
+        return;
+    g_free(head->fields);
+    g_clear_object(&head->type);
+    g_free(head);
 }
 
 GMimeMessage *

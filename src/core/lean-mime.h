@@ -18,13 +18,18 @@ void bt_mime_enclosed_lazy(void);
  * GMime keeps a base64 or quoted-printable message/rfc822 a leaf too.) */
 gboolean bt_mime_is_enclosed(GMimeObject *obj);
 
-/* The header of the message enclosed in `obj`, as an object (new
- * reference, NULL when the part is empty) whose header list
- * g_mime_object_get_headers() writes as GMime would have written the
- * enclosed message's, and whose type bt_mime_head_is_type() tells: only
- * the header block is parsed. */
-GMimeObject *bt_mime_enclosed_head(GMimeObject *obj);
-gboolean bt_mime_head_is_type(GMimeObject *head, const char *type, const char *subtype);
+/* The header of a message enclosed in a part, read only as far as its
+ * header block. */
+typedef struct {
+    char *fields;             /* as g_mime_object_get_headers() writes them; "" for none */
+    GMimeContentType *type;   /* of its top part */
+} BtMimeHead;
+
+/* The header of the message enclosed in `obj`, or NULL when there is none
+ * (an empty part, or no enclosed message). */
+BtMimeHead *bt_mime_enclosed_head(GMimeObject *obj);
+void bt_mime_head_free(BtMimeHead *head);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtMimeHead, bt_mime_head_free)
 
 /* The message enclosed in `obj`, parsed whole (new reference; NULL when
  * the part is empty), exactly as GMime would have parsed it in place. */

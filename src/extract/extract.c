@@ -210,7 +210,7 @@ decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 static GMimeMessage *
 forwarded_bounce(const BtMsgView *view)
 {
-    if (!bt_mime_head_is_type(view->returned_head, "multipart", "report"))
+    if (!view->returned_report)
         return NULL;
     return bt_mime_enclosed_message(view->returned);
 }

@@ -1193,7 +1193,7 @@ returned_is_report(const BtMsgView *view)
     g_autofree char *type = bt_header_block_get(view->returned_headers, "Content-Type");
     if (type && g_ascii_strncasecmp(type, "multipart/report", 16) == 0)
         return TRUE;   /* also when only its header block came back */
-    return bt_mime_head_is_type(view->returned_head, "multipart", "report");
+    return view->returned_report;
 }
 
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then

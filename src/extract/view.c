@@ -69,19 +69,19 @@ is_type(GMimeObject *obj, const char *type, const char *subtype)
     return ct && g_mime_content_type_is_type(ct, type, subtype);
 }
 
-/* Only the returned message's header block is parsed: its body is the
+/* Only the returned message's header block is read: its body is the
  * sender's, not the bounce's (extract.c parses it whole when it is a
  * report itself). */
 static void
 take_returned_message(BtMsgView *v, GMimeObject *obj)
 {
     v->returned = obj;
-    v->returned_head = bt_mime_enclosed_head(obj);
-    if (!v->returned_head)
+    g_autoptr(BtMimeHead) head = bt_mime_enclosed_head(obj);
+    if (!head)
         return;
-    g_autofree char *block = bt_mime_header_block(v->returned_head);
-    if (block && *block)
-        v->returned_headers = bt_header_block_unfold(block);
+    v->returned_report = g_mime_content_type_is_type(head->type, "multipart", "report");
+    if (*head->fields)
+        v->returned_headers = bt_header_block_unfold(head->fields);
 }
 
 static void
@@ -241,7 +241,6 @@ bt_view_free(BtMsgView *v)
     g_free(v->body);
     g_free(v->dsn);
     g_free(v->returned_headers);
-    g_clear_object(&v->returned_head);
     g_strfreev(v->notice_lines);
     g_strfreev(v->notice_squeezed);
     g_strfreev(v->notice_lower);
