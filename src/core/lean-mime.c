@@ -310,9 +310,17 @@ append_field(GString *out, GMimeHeader *header)
     const char *name = g_mime_header_get_raw_name(header);
     g_string_append(out, name ? name : g_mime_header_get_name(header));
     g_string_append_c(out, ':');
-    for (const char *p = value; *p; p++)
-        if (*p != '\r' || (p[1] != '\n' && p[1] != '\0'))
-            g_string_append_c(out, *p);
+    for (const char *p = value; *p;) {
+        const char *cr = strchr(p, '\r');
+        if (!cr) {
+            g_string_append(out, p);
+            break;
+        }
+        g_string_append_len(out, p, cr - p);
+        if (cr[1] != '\n' && cr[1] != '\0')
+            g_string_append_c(out, '\r');
+        p = cr + 1;
+    }
 }
 
 char *
