@@ -55,16 +55,18 @@ bt_mime_is_enclosed(GMimeObject *obj)
 
 /* Where the header block of `data` ends, its empty line included: at the
  * first empty line, or at the end.  GMime ends a header block there too
- * (or earlier), so it reads the same fields from the cut bytes. */
+ * (or earlier), so it reads the same fields from the cut bytes.  The
+ * search starts at `from`, a point before which there is no empty line
+ * (so that a block read piece by piece is searched once). */
 static gsize
-header_block_length(const char *data, gsize len)
+header_block_length(const char *data, gsize len, gsize from)
 {
-    if (len > 0 && data[0] == '\n')
+    if (from == 0 && len > 0 && data[0] == '\n')
         return 1;
-    if (len > 1 && data[0] == '\r' && data[1] == '\n')
+    if (from == 0 && len > 1 && data[0] == '\r' && data[1] == '\n')
         return 2;
     const char *end = data + len;
-    for (const char *p = data; p < end && (p = memchr(p, '\n', (gsize) (end - p))) != NULL; p++) {
+    for (const char *p = data + from; p < end && (p = memchr(p, '\n', (gsize) (end - p))) != NULL; p++) {
         if (p + 1 < end && p[1] == '\n')
             return (gsize) (p - data) + 2;
         if (p + 2 < end && p[1] == '\r' && p[2] == '\n')
@@ -95,10 +97,13 @@ leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
         ssize_t n = g_mime_stream_read(raw, (char *) buf, sizeof buf);
         if (n <= 0)
             break;
+        gsize searched = bytes->len - start;
         g_byte_array_append(bytes, buf, (guint) n);
         if (whole)
             continue;
-        block = header_block_length((const char *) bytes->data + start, bytes->len - start);
+        /* an empty line may straddle the pieces: "\n" + "\r\n" */
+        block = header_block_length((const char *) bytes->data + start, bytes->len - start,
+                                    searched > 2 ? searched - 2 : 0);
         if (block < bytes->len - start)
             break;
     }
@@ -108,7 +113,7 @@ leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
         return NULL;
     }
     if (whole)
-        block = header_block_length((const char *) bytes->data + start, bytes->len - start);
+        block = header_block_length((const char *) bytes->data + start, bytes->len - start, 0);
     else
         g_byte_array_set_size(bytes, (guint) (start + block));
     if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n')
