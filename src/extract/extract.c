@@ -205,16 +205,14 @@ decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 }
 
 /* A bounce forwarded as an attachment: the message the view found as
- * "returned", when it is itself a report. */
+ * "returned", parsed whole (new reference), when its header says it is
+ * itself a report. */
 static GMimeMessage *
 forwarded_bounce(const BtMsgView *view)
 {
-    if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
+    if (!view->returned_report)
         return NULL;
-    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
-    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
-    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
-    return ct && g_mime_content_type_is_type(ct, "multipart", "report") ? inner : NULL;
+    return bt_mime_enclosed_message(view->returned);
 }
 
 static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b);
@@ -289,7 +287,7 @@ static void
 take_category_fields(BtMsgView *view, BtBounce *b)
 {
     if (view->mime) {
-        g_autofree char *block = g_mime_object_get_headers(GMIME_OBJECT(view->mime), NULL);
+        g_autofree char *block = bt_mime_header_block(GMIME_OBJECT(view->mime));
         if (block)
             b->headers = bt_header_block_unfold(block);
     }
@@ -331,8 +329,10 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         take_category_fields(view, b);
     }
     GMimeMessage *inner = out->len == 0 && depth < 2 ? forwarded_bounce(view) : NULL;
-    if (inner)
+    if (inner) {
         extract_forwarded(ex, msg, inner, out, depth, b);
+        g_object_unref(inner);
+    }
 }
 
 BtBounce *

@@ -1234,12 +1234,7 @@ returned_is_report(const BtMsgView *view)
     g_autofree char *type = bt_header_block_get(view->returned_headers, "Content-Type");
     if (type && g_ascii_strncasecmp(type, "multipart/report", 16) == 0)
         return TRUE;   /* also when only its header block came back */
-    if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
-        return FALSE;
-    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
-    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
-    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
-    return ct && g_mime_content_type_is_type(ct, "multipart", "report");
+    return view->returned_report;
 }
 
 /* What follows a bounce subject's first colon when it words a failure and

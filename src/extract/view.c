@@ -39,14 +39,42 @@ part_bytes(GMimePart *part)
     return array;
 }
 
+/* The first BT_VIEW_MAX_PART_TEXT bytes of a leaf part without a transfer
+ * encoding, where they lie: GMime's content of a part is a window on the
+ * message's buffer (or on its own copy), so no stream needs to read it
+ * out.  FALSE when the part needs decoding or its content is elsewhere. */
+static gboolean
+part_bytes_in_place(GMimePart *part, const char **data, gsize *len)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    GMimeContentEncoding encoding = content ? g_mime_data_wrapper_get_encoding(content) : GMIME_CONTENT_ENCODING_DEFAULT;
+    if (!raw || !GMIME_IS_STREAM_MEM(raw) || encoding == GMIME_CONTENT_ENCODING_BASE64
+        || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE || encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+        return FALSE;
+    GByteArray *array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(raw));
+    if (!array)
+        return FALSE;
+    gint64 end = raw->bound_end < 0 ? (gint64) array->len : MIN(raw->bound_end, (gint64) array->len);
+    if (raw->bound_start < 0 || raw->bound_start > end)
+        return FALSE;
+    *data = (const char *) array->data + raw->bound_start;
+    *len = MIN((gsize) (end - raw->bound_start), (gsize) BT_VIEW_MAX_PART_TEXT);
+    return TRUE;
+}
+
 /* The text of a leaf part: transfer encoding and charset undone, LF ends. */
 static char *
 part_text(GMimeObject *obj)
 {
+    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    const char *data;
+    gsize len;
+    if (part_bytes_in_place(GMIME_PART(obj), &data, &len))
+        return bt_text_lf(bt_text_to_utf8(data, len, charset));
     g_autoptr(GByteArray) bytes = part_bytes(GMIME_PART(obj));
     if (!bytes)
         return g_strdup("");
-    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
     return bt_text_lf(bt_text_to_utf8((const char *) bytes->data, bytes->len, charset));
 }
 
@@ -69,16 +97,19 @@ is_type(GMimeObject *obj, const char *type, const char *subtype)
     return ct && g_mime_content_type_is_type(ct, type, subtype);
 }
 
+/* Only the returned message's header block is read: its body is the
+ * sender's, not the bounce's (extract.c parses it whole when it is a
+ * report itself). */
 static void
 take_returned_message(BtMsgView *v, GMimeObject *obj)
 {
     v->returned = obj;
-    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-    if (!inner)
+    g_autoptr(BtMimeHead) head = bt_mime_enclosed_head(obj);
+    if (!head)
         return;
-    g_autofree char *block = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
-    if (block && *block)
-        v->returned_headers = bt_header_block_unfold(block);
+    v->returned_report = g_mime_content_type_is_type(head->type, "multipart", "report");
+    if (*head->fields)
+        v->returned_headers = bt_header_block_unfold(head->fields);
 }
 
 static void
@@ -146,7 +177,7 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
         v->too_deep = TRUE;
         return;
     }
-    if (GMIME_IS_MESSAGE_PART(obj)) {
+    if (bt_mime_is_enclosed(obj)) {
         /* the first enclosed message is the returned original; text inside
          * any enclosed message is not the bounce's own text */
         if (!v->returned)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "core/lean-mime.h"
 
 typedef struct {
     const BtMessage *msg;
@@ -15,6 +16,8 @@ typedef struct {
                                   * (and message/feedback-report) content as UTF-8 text, or NULL */
     GMimeObject *returned;       /* the returned original: message/rfc822 / message/global part, or
                                   * text/rfc822-headers, or NULL */
+    gboolean returned_report;    /* `returned` encloses a message that is itself a report
+                                  * (multipart/report), read from its header (core/lean-mime.h) */
     char *returned_headers;      /* the returned message's header block as text (unfolded), NULL if
                                   * not found yet; layouts may supply it from an inline copy */
     gboolean too_deep;           /* MIME parts nested deeper than BT_VIEW_MAX_DEPTH were not read */

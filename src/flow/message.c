@@ -13,6 +13,7 @@
 #include "source/cap-filter.h"
 #include "source/eol-filter.h"
 #include "core/headstart.h"
+#include "core/lean-mime.h"
 
 #include <errno.h>
 #include <string.h>
@@ -213,6 +214,7 @@ parse(BtAnnotated *a, char **note)
         stream = filtered;
     }
 
+    bt_mime_enclosed_lazy();
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     GMimeMessage *mime = g_mime_parser_construct_message(parser, NULL);

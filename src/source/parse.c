@@ -9,6 +9,7 @@
 
 #include "source/eol-filter.h"
 #include "core/testfault.h"
+#include "core/lean-mime.h"
 
 #include <string.h>
 
@@ -86,16 +87,30 @@ parser_warning(gint64 offset G_GNUC_UNUSED, GMimeParserWarning code,
         parse_truncated = TRUE;
 }
 
+/* Two sets of options, both GMime's defaults.  With a warning callback
+ * GMime decodes every header value of every message as it adds it, to
+ * find what to warn about: some 90,000 instructions a bounce, a fifth of
+ * its parse.  So only a parse whose truncation matters is watched: the
+ * last entry of an mbox, and an mbox entry GMime could not parse at all
+ * (parsed again, to say why). */
+typedef struct {
+    GMimeParserOptions *plain;
+    GMimeParserOptions *watched;
+} ParseOptions;
+
 static gpointer
 options_new(gpointer unused G_GNUC_UNUSED)
 {
-    GMimeParserOptions *options = g_mime_parser_options_new();
-    g_mime_parser_options_set_warning_callback(options, parser_warning, NULL);
+    bt_mime_enclosed_lazy();
+    ParseOptions *options = g_new(ParseOptions, 1);
+    options->plain = g_mime_parser_options_new();
+    options->watched = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(options->watched, parser_warning, NULL);
     return options;
 }
 
-static GMimeParserOptions *
-parser_options(void)
+static const ParseOptions *
+parse_options(void)
 {
     static GOnce once = G_ONCE_INIT;
     return g_once(&once, options_new, NULL);
@@ -154,17 +169,32 @@ parser_release(GMimeParser *parser)
  * copy, which halves the memory of a big message and spares the copy.
  * Filtered (CR) bytes cannot be: a filter stream has no positions. */
 static GMimeMessage *
-parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean *truncated)
+parse_stream(GMimeStream *stream, gboolean cr, gboolean mbox, GMimeParserOptions *options)
 {
-    GMimeStream *stream = open_bytes(bytes, cr);
     GMimeParser *parser = parser_on(stream);
-    g_object_unref(stream);
     g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
     g_mime_parser_set_persist_stream(parser, !cr);
-    parse_truncated = FALSE;
-    GMimeMessage *mime = g_mime_parser_construct_message(parser, parser_options());
-    *truncated = parse_truncated;
+    GMimeMessage *mime = g_mime_parser_construct_message(parser, options);
     parser_release(parser);
+    return mime;
+}
+
+/* `watch`: *truncated is to tell whether GMime saw the input end too soon
+ * (else it is only told for a parse that failed). */
+static GMimeMessage *
+parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean watch, gboolean *truncated)
+{
+    const ParseOptions *options = parse_options();
+    GMimeStream *stream = open_bytes(bytes, cr);
+    parse_truncated = FALSE;
+    GMimeMessage *mime = parse_stream(stream, cr, mbox, watch ? options->watched : options->plain);
+    if (!mime && !watch && mbox) {
+        g_mime_stream_reset(stream);
+        GMimeMessage *again = parse_stream(stream, cr, mbox, options->watched);
+        g_clear_object(&again);
+    }
+    *truncated = parse_truncated;
+    g_object_unref(stream);
     return mime;
 }
 
@@ -294,7 +324,7 @@ bt_entry_parse(BtEntry *e)
     if (e->mbox && !e->last)
         g_byte_array_append(bytes, (const guint8 *) NEXT_FROM, sizeof NEXT_FROM - 1);
     gboolean truncated;
-    GMimeMessage *mime = parse_bytes(bytes, e->cr, e->mbox, &truncated);
+    GMimeMessage *mime = parse_bytes(bytes, e->cr, e->mbox, e->mbox && e->last, &truncated);
     BtMessage *msg = e->mbox ? accept_mbox(e, mime, truncated, size) : accept_single(e, mime);
     e->parsed = msg != NULL;
     return msg;

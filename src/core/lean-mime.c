@@ -1,0 +1,353 @@
+/* lean-mime — see lean-mime.h.  An enclosed message's bytes are read by
+ * GMime again, so that its own header rules apply (a leading From_ line,
+ * stray lines before the first field, folding, CRLF): only the bytes it
+ * is given change. */
+#include "core/lean-mime.h"
+
+#include <string.h>
+
+/* The private type under which a leaf's bytes are handed back to GMime's
+ * message-part code, as in place. */
+#define ENCLOSED_SUBTYPE "x-bouncetriage-enclosed"
+#define ENCLOSED_PREFIX "Content-Type: message/" ENCLOSED_SUBTYPE "\n\n"
+/* A field put before a header block that starts with an ordinary field,
+ * and taken off again: a part's header then reads like a message's,
+ * without GMimeMessage decoding every address and date of it. */
+#define HEAD_PREFIX "X-Bouncetriage-Head: 1\n"
+
+static const char *const enclosed_subtypes[] = { "rfc822", "global", "news" };
+
+static gpointer
+register_enclosed_leaves(gpointer unused G_GNUC_UNUSED)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
+        g_mime_object_register_type("message", enclosed_subtypes[i], GMIME_TYPE_PART);
+    g_mime_object_register_type("message", ENCLOSED_SUBTYPE, GMIME_TYPE_MESSAGE_PART);
+    return NULL;
+}
+
+void
+bt_mime_enclosed_lazy(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, register_enclosed_leaves, NULL);
+}
+
+gboolean
+bt_mime_is_enclosed(GMimeObject *obj)
+{
+    if (GMIME_IS_MESSAGE_PART(obj))
+        return TRUE;
+    if (!GMIME_IS_PART(obj))
+        return FALSE;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *type = ct ? g_mime_content_type_get_media_type(ct) : NULL;
+    const char *subtype = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+    if (!type || !subtype || g_ascii_strcasecmp(type, "message") != 0)
+        return FALSE;
+    gboolean named = FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
+        named = named || g_ascii_strcasecmp(subtype, enclosed_subtypes[i]) == 0;
+    GMimeContentEncoding encoding = g_mime_part_get_content_encoding(GMIME_PART(obj));
+    return named && encoding != GMIME_CONTENT_ENCODING_BASE64
+        && encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE && encoding != GMIME_CONTENT_ENCODING_UUENCODE;
+}
+
+/* Where the header block of `data` ends, its empty line included: at the
+ * first empty line, or at the end.  GMime ends a header block there too
+ * (or earlier), so it reads the same fields from the cut bytes.  The
+ * search starts at `from`, a point before which there is no empty line
+ * (so that a block read piece by piece is searched once). */
+static gsize
+header_block_length(const char *data, gsize len, gsize from)
+{
+    if (from == 0 && len > 0 && data[0] == '\n')
+        return 1;
+    if (from == 0 && len > 1 && data[0] == '\r' && data[1] == '\n')
+        return 2;
+    const char *end = data + len;
+    for (const char *p = data + from; p < end && (p = memchr(p, '\n', (gsize) (end - p))) != NULL; p++) {
+        if (p + 1 < end && p[1] == '\n')
+            return (gsize) (p - data) + 2;
+        if (p + 2 < end && p[1] == '\r' && p[2] == '\n')
+            return (gsize) (p - data) + 3;
+    }
+    return len;
+}
+
+/* The leaf's content as GMime stored it (transfer encoding not undone:
+ * an encoded one is no enclosed message) after `prefix`; only the header
+ * block unless `whole`.  A header block without its empty line (the part
+ * ended there) gets back the line end that the boundary line took, which
+ * ended its last field in place.  NULL when the part is empty. */
+static GByteArray *
+leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    if (!raw)
+        return NULL;
+    GByteArray *bytes = g_byte_array_new();
+    g_byte_array_append(bytes, (const guint8 *) prefix, (guint) strlen(prefix));
+    const gsize start = bytes->len;
+    gsize block = 0;
+    g_mime_stream_reset(raw);
+    for (;;) {
+        guint8 buf[4096];
+        ssize_t n = g_mime_stream_read(raw, (char *) buf, sizeof buf);
+        if (n <= 0)
+            break;
+        gsize searched = bytes->len - start;
+        g_byte_array_append(bytes, buf, (guint) n);
+        if (whole)
+            continue;
+        /* an empty line may straddle the pieces: "\n" + "\r\n" */
+        block = header_block_length((const char *) bytes->data + start, bytes->len - start,
+                                    searched > 2 ? searched - 2 : 0);
+        if (block < bytes->len - start)
+            break;
+    }
+    g_mime_stream_reset(raw);
+    if (bytes->len == start) {
+        g_byte_array_unref(bytes);
+        return NULL;
+    }
+    if (whole)
+        block = header_block_length((const char *) bytes->data + start, bytes->len - start, 0);
+    else
+        g_byte_array_set_size(bytes, (guint) (start + block));
+    if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n')
+        g_byte_array_append(bytes, (const guint8 *) "\n", 1);
+    return bytes;
+}
+
+/* GMime's part (a leaf or a multipart) parsed from `bytes`, which it owns. */
+static GMimeObject *
+parse_part(GByteArray *bytes)
+{
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(bytes);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_object_unref(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
+    g_object_unref(parser);
+    return part;
+}
+
+/* The message of an ENCLOSED_PREFIX parse (new reference), or NULL. */
+static GMimeMessage *
+reparsed_message(GByteArray *bytes)
+{
+    GMimeObject *wrapper = parse_part(bytes);
+    GMimeMessage *inner = NULL;
+    if (wrapper && GMIME_IS_MESSAGE_PART(wrapper)) {
+        inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(wrapper));
+        if (inner)
+            g_object_ref(inner);
+    }
+    g_clear_object(&wrapper);
+    return inner;
+}
+
+/* The length of the field name that starts `line` (a name of printable
+ * US-ASCII and a colon right after it), or 0. */
+static gsize
+field_name_length(const char *line, const char *end)
+{
+    const char *p = line;
+    while (p < end && *p >= '!' && *p <= '~' && *p != ':')
+        p++;
+    return p > line && p < end && *p == ':' ? (gsize) (p - line) : 0;
+}
+
+/* Does the header block start with a field (a name, optional blanks, a
+ * colon) on a line of a sensible length?  GMime's message and part
+ * parsers differ only in what they make of other first lines (a From_
+ * line, a stray one, a line longer than their buffer). */
+static gboolean
+starts_with_field(const char *data, gsize len)
+{
+    gsize i = 0;
+    while (i < len && data[i] >= '!' && data[i] <= '~' && data[i] != ':')
+        i++;
+    if (i == 0)
+        return FALSE;
+    while (i < len && (data[i] == ' ' || data[i] == '\t'))
+        i++;
+    const char *nl = memchr(data, '\n', len);
+    return i < len && data[i] == ':' && nl && nl - data < 998;
+}
+
+/* A header block as plain as most are (every line a field "Name:" or its
+ * folded continuation, none of them long, no CR or NUL, at most one
+ * Content-Type): GMime would keep each field's raw text and write it back
+ * unchanged, so the block is its own written form.  *type_at is where
+ * the Content-Type value starts, or NULL. */
+static gboolean
+is_plain_block(const char *data, gsize len, const char **type_at)
+{
+    const char *end = data + len;
+    *type_at = NULL;
+    if (len < 2 || memchr(data, '\r', len) || memchr(data, '\0', len))
+        return FALSE;
+    for (const char *line = data; line < end;) {
+        const char *nl = memchr(line, '\n', (gsize) (end - line));
+        if (!nl || nl - line >= 998)
+            return FALSE;
+        if (nl == line)
+            return nl + 1 == end;   /* the empty line ends the block */
+        gsize name = field_name_length(line, nl);
+        if (name == 0 && line != data && (*line == ' ' || *line == '\t')) {
+            line = nl + 1;
+            continue;
+        }
+        if (name == 0)
+            return FALSE;
+        if (name == 12 && g_ascii_strncasecmp(line, "Content-Type", 12) == 0) {
+            if (*type_at)
+                return FALSE;
+            *type_at = line + name + 1;
+        }
+        line = nl + 1;
+    }
+    return TRUE;
+}
+
+/* The head of a plain block, without building GMime's objects for it. */
+static BtMimeHead *
+plain_head(const char *data, gsize len, const char *type_at)
+{
+    BtMimeHead *head = g_new0(BtMimeHead, 1);
+    gsize fields = len > 0 && data[len - 1] == '\n' && (len == 1 || data[len - 2] == '\n') ? len - 1 : len;
+    head->fields = g_strndup(data, fields);
+    if (type_at) {
+        /* the value runs to the next line that is not a continuation */
+        const char *end = data + len, *stop = type_at;
+        do
+            stop = (const char *) memchr(stop, '\n', (gsize) (end - stop)) + 1;
+        while (stop < end && (*stop == ' ' || *stop == '\t'));
+        g_autofree char *value = g_strndup(type_at, (gsize) (stop - type_at));
+        head->type = g_mime_content_type_parse(NULL, value);
+    }
+    if (!head->type)
+        head->type = g_mime_content_type_new("text", "plain");
+    return head;
+}
+
+/* The head of a parsed header: its fields written, its top part's type. */
+static BtMimeHead *
+object_head(GMimeObject *obj)
+{
+    if (!obj)
+        return NULL;
+    BtMimeHead *head = g_new0(BtMimeHead, 1);
+    head->fields = bt_mime_header_block(obj);
+    GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : obj;
+    GMimeContentType *type = top ? g_mime_object_get_content_type(top) : NULL;
+    head->type = type ? g_object_ref(type) : g_mime_content_type_new("text", "plain");
+    g_object_unref(obj);
+    return head;
+}
+
+BtMimeHead *
+bt_mime_enclosed_head(GMimeObject *obj)
+{
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        return inner ? object_head(g_object_ref(GMIME_OBJECT(inner))) : NULL;
+    }
+    if (!bt_mime_is_enclosed(obj))
+        return NULL;
+    g_autoptr(GByteArray) bytes = leaf_bytes(obj, HEAD_PREFIX, FALSE);
+    if (!bytes)
+        return NULL;
+    const gsize skip = sizeof HEAD_PREFIX - 1;
+    const char *block = (const char *) bytes->data + skip;
+    const gsize len = bytes->len - skip;
+    const char *type_at;
+    if (is_plain_block(block, len, &type_at))
+        return plain_head(block, len, type_at);
+    if (!starts_with_field(block, len)) {
+        /* the rare odd start: GMime's message code reads it */
+        GByteArray *again = g_byte_array_sized_new(bytes->len);
+        g_byte_array_append(again, (const guint8 *) ENCLOSED_PREFIX, sizeof ENCLOSED_PREFIX - 1);
+        g_byte_array_append(again, (const guint8 *) block, (guint) len);
+        return object_head((GMimeObject *) reparsed_message(again));
+    }
+    GMimeObject *part = parse_part(g_steal_pointer(&bytes));
+    if (part)
+        g_mime_header_list_remove_at(g_mime_object_get_header_list(part), 0);
+    return object_head(part);
+}
+
+void
+bt_mime_head_free(BtMimeHead *head)
+{
+    if (!head)
+        return;
+    g_free(head->fields);
+    g_clear_object(&head->type);
+    g_free(head);
+}
+
+GMimeMessage *
+bt_mime_enclosed_message(GMimeObject *obj)
+{
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        return inner ? g_object_ref(inner) : NULL;
+    }
+    if (!bt_mime_is_enclosed(obj))
+        return NULL;
+    GByteArray *bytes = leaf_bytes(obj, ENCLOSED_PREFIX, TRUE);
+    return bytes ? reparsed_message(bytes) : NULL;
+}
+
+/* A parsed field as GMime writes it: a CR before a LF goes, and so does a
+ * CR that ends the value (the newline filter holds it back to see what
+ * follows, and drops it at the end). */
+static void
+append_field(GString *out, GMimeHeader *header)
+{
+    const char *value = g_mime_header_get_raw_value(header);
+    if (!value)
+        return;
+    const char *name = g_mime_header_get_raw_name(header);
+    g_string_append(out, name ? name : g_mime_header_get_name(header));
+    g_string_append_c(out, ':');
+    for (const char *p = value; *p;) {
+        const char *cr = strchr(p, '\r');
+        if (!cr) {
+            g_string_append(out, p);
+            break;
+        }
+        g_string_append_len(out, p, cr - p);
+        if (cr[1] != '\n' && cr[1] != '\0')
+            g_string_append_c(out, '\r');
+        p = cr + 1;
+    }
+}
+
+char *
+bt_mime_header_block(GMimeObject *obj)
+{
+    GMimeHeaderList *own = g_mime_object_get_header_list(obj);
+    GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : NULL;
+    GMimeHeaderList *part = top ? g_mime_object_get_header_list(top) : NULL;
+    int n_own = own ? g_mime_header_list_get_count(own) : 0;
+    int n_part = part ? g_mime_header_list_get_count(part) : 0;
+    GString *out = g_string_sized_new(1024);
+    /* a message's fields and its top part's (Content-*) interleave as parsed */
+    for (int i = 0, j = 0; i < n_own || j < n_part;) {
+        GMimeHeader *a = i < n_own ? g_mime_header_list_get_header_at(own, i) : NULL;
+        GMimeHeader *b = j < n_part ? g_mime_header_list_get_header_at(part, j) : NULL;
+        if (a && (!b || g_mime_header_get_offset(a) < g_mime_header_get_offset(b))) {
+            append_field(out, a);
+            i++;
+        } else {
+            append_field(out, b);
+            j++;
+        }
+    }
+    return g_string_free(out, FALSE);
+}

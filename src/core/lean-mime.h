@@ -1,0 +1,42 @@
+/* lean-mime — GMime read only as far as bouncetriage reads a bounce.
+ * Enclosed messages (message/rfc822, message/global, message/news) are
+ * parsed only as far as a decoder reads them: once bt_mime_enclosed_lazy()
+ * has run, GMime parses such a part as an opaque leaf; a bounce needs the
+ * returned original's header block, and its body only when it is itself a
+ * report, so the parse of the source stage no longer builds (and frees)
+ * the original's objects for nothing.  Every function here also takes the
+ * eager form, a GMimeMessagePart, from a parse made without the switch. */
+#pragma once
+
+#include <gmime/gmime.h>
+
+/* Makes enclosed messages leaves for every later parse in the process;
+ * idempotent and thread-safe.  Call it before parsing. */
+void bt_mime_enclosed_lazy(void);
+
+/* Is `obj` an enclosed message, parsed or not?  (An encoded one is not:
+ * GMime keeps a base64 or quoted-printable message/rfc822 a leaf too.) */
+gboolean bt_mime_is_enclosed(GMimeObject *obj);
+
+/* The header of a message enclosed in a part, read only as far as its
+ * header block. */
+typedef struct {
+    char *fields;             /* as g_mime_object_get_headers() writes them; "" for none */
+    GMimeContentType *type;   /* of its top part */
+} BtMimeHead;
+
+/* The header of the message enclosed in `obj`, or NULL when there is none
+ * (an empty part, or no enclosed message). */
+BtMimeHead *bt_mime_enclosed_head(GMimeObject *obj);
+void bt_mime_head_free(BtMimeHead *head);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtMimeHead, bt_mime_head_free)
+
+/* The message enclosed in `obj`, parsed whole (new reference; NULL when
+ * the part is empty), exactly as GMime would have parsed it in place. */
+GMimeMessage *bt_mime_enclosed_message(GMimeObject *obj);
+
+/* The header fields of `obj` (of a message: its own and its top part's, in
+ * their order) as g_mime_object_get_headers() writes fields that were
+ * parsed: each field's raw name, a colon and its raw value, CRLF made LF.
+ * Without GMime's writer, which runs a newline filter per field. */
+char *bt_mime_header_block(GMimeObject *obj);

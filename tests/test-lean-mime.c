@@ -1,0 +1,283 @@
+/* test-enclosed — enclosed messages parsed lazily (core/lean-mime.h) read
+ * exactly as GMime reads them in place.  Every message is parsed twice in
+ * one process: first eagerly (GMime builds each message/rfc822 part's
+ * message), then, after bt_mime_enclosed_lazy(), with such parts left as
+ * leaves; the header block, its type and the whole message read from the
+ * leaf must equal what the eager parse gave.  The messages: enclosed
+ * originals with odd starts built here (a From_ line, stray or empty
+ * first lines, CRLF, no blank line, an empty part, encoded ones), the
+ * fixtures, and the shared corpus when BT_SHARED is set. */
+#include "core/lean-mime.h"
+
+#include <string.h>
+
+/* What one enclosed message read as. */
+typedef struct {
+    char *headers;    /* g_mime_object_get_headers of its message, or NULL when it has none */
+    gboolean report;  /* its top part is multipart/report */
+    char *whole;      /* the message written back, or NULL */
+} Reading;
+
+static void
+reading_free(gpointer p)
+{
+    Reading *r = p;
+    g_free(r->headers);
+    g_free(r->whole);
+    g_free(r);
+}
+
+typedef struct {
+    char *name;
+    GBytes *bytes;
+    GPtrArray *eager;   /* Reading*, in walk order */
+} Case;
+
+static GPtrArray *cases;
+
+/* bt_mime_header_block() writes what GMime writes. */
+static void
+assert_block(GMimeObject *obj)
+{
+    g_autofree char *gmime = g_mime_object_get_headers(obj, NULL);
+    g_autofree char *ours = bt_mime_header_block(obj);
+    g_assert_cmpstr(ours, ==, gmime);
+}
+
+static GMimeMessage *
+parse(GBytes *bytes)
+{
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    GMimeStream *stream = g_mime_stream_mem_new_with_buffer(data, len);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_object_unref(stream);
+    GMimeMessage *mime = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    return mime;
+}
+
+static Reading *
+read_eager(GMimeObject *obj)
+{
+    Reading *r = g_new0(Reading, 1);
+    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+    if (!inner)
+        return r;
+    r->headers = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
+    GMimeObject *top = g_mime_message_get_mime_part(inner);
+    GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
+    r->report = ct && g_mime_content_type_is_type(ct, "multipart", "report");
+    r->whole = g_mime_object_to_string(GMIME_OBJECT(inner), NULL);
+    return r;
+}
+
+static Reading *
+read_lazy(GMimeObject *obj)
+{
+    Reading *r = g_new0(Reading, 1);
+    g_autoptr(BtMimeHead) head = bt_mime_enclosed_head(obj);
+    GMimeMessage *whole = bt_mime_enclosed_message(obj);
+    g_assert_true((head == NULL) == (whole == NULL));
+    if (head) {
+        assert_block(GMIME_OBJECT(whole));
+        r->headers = g_strdup(head->fields);
+        r->report = g_mime_content_type_is_type(head->type, "multipart", "report");
+        r->whole = g_mime_object_to_string(GMIME_OBJECT(whole), NULL);
+        g_object_unref(whole);
+    }
+    return r;
+}
+
+/* The readings of every enclosed message under `obj`; `leaves` counts
+ * the enclosed messages that the parse left as leaves. */
+static void
+walk(GMimeObject *obj, gboolean lazy, GPtrArray *out, int *leaves)
+{
+    if (GMIME_IS_MULTIPART(obj)) {
+        for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(obj)); i++)
+            walk(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), lazy, out, leaves);
+    } else if (bt_mime_is_enclosed(obj)) {
+        *leaves += !GMIME_IS_MESSAGE_PART(obj);
+        g_ptr_array_add(out, lazy ? read_lazy(obj) : read_eager(obj));
+    }
+}
+
+static GPtrArray *
+readings(GBytes *bytes, gboolean lazy, int *leaves)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(reading_free);
+    GMimeMessage *mime = parse(bytes);
+    if (mime) {
+        assert_block(GMIME_OBJECT(mime));
+        walk(g_mime_message_get_mime_part(mime), lazy, out, leaves);
+        g_object_unref(mime);
+    }
+    return out;
+}
+
+static void
+add_case(const char *name, GBytes *bytes)
+{
+    Case *c = g_new0(Case, 1);
+    c->name = g_strdup(name);
+    c->bytes = bytes;
+    int leaves = 0;
+    c->eager = readings(bytes, FALSE, &leaves);
+    g_assert_cmpint(leaves, ==, 0);
+    g_ptr_array_add(cases, c);
+}
+
+/* ---- the messages -------------------------------------------------------- */
+
+/* Starts of an enclosed original: what GMime's message parser makes of
+ * them is what the lazy reading must make of them.  (Lines longer than
+ * GMime's read buffer are left out: in place they can make GMime lose
+ * the enclosing multipart's boundaries, which the lazy parse does not.) */
+static const char *const firsts[] = {
+    "X-First: 1", "From sender@example.org Mon Jan  1 00:00:00 2024", ">From sender@example.org",
+    "from x", " From x", "\tfolded", ":", ": empty name", "No colon here", "From x\nFrom y",
+    "X-A:1", "X-B :2", "X-C\t: 3", "Bad Name: 1", "\r", "Content-Type: multipart/report;\n boundary=q",
+};
+static const char *const seconds[] = {
+    "", ":", "\tcontinued", "From x", ">From x", "\r", "X-CR: 1\r", "Subject: =?utf-8?b?w6k=?=",
+    "X-8: \xc3\xa9t\xc3\xa9", "Bad Name: 1", "X\001Y: 2", "content-type: Multipart/Report; boundary=z",
+};
+
+static GBytes *
+with_enclosed(const char *part_header, const char *enclosed)
+{
+    g_autoptr(GString) s = g_string_new(
+        "From: postmaster@example.org\nTo: sender@example.org\nSubject: enclosed\n"
+        "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+        "--b\nContent-Type: text/plain\n\nbefore\n");
+    g_string_append_printf(s, "--b\n%s\n\n%s\n", part_header, enclosed);
+    g_string_append(s, "--b\nContent-Type: text/plain\n\nafter\n--b--\n");
+    return g_string_free_to_bytes(g_steal_pointer(&s));
+}
+
+static void
+add_built_cases(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(firsts); i++)
+        for (gsize j = 0; j < G_N_ELEMENTS(seconds); j++) {
+            g_autofree char *name = g_strdup_printf("built-%zu-%zu", i, j);
+            g_autofree char *enclosed = g_strdup_printf("%s\n%s\nX-Z: z\n\nbody\n", firsts[i], seconds[j]);
+            add_case(name, with_enclosed("Content-Type: message/rfc822", enclosed));
+        }
+    static const struct { const char *header, *enclosed; } odd[] = {
+        { "Content-Type: message/rfc822", "" },
+        { "Content-Type: message/rfc822", "\nX-After: blank\n\nbody" },
+        { "Content-Type: message/rfc822", "From: a@example.org\nSubject: no blank line" },
+        { "Content-Type: message/rfc822", "From: a@example.org\r\nSubject: crlf\r\n\r\nX-Not: header\r\n" },
+        { "Content-Type: message/global", "From: a@example.org\nSubject: global\n\nbody" },
+        { "Content-Type: Message/News", "From: a@example.org\nNewsgroups: x\n\nbody" },
+        { "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64", "RnJvbTogYkBleGFtcGxlLm9yZwoKYm9keQo=" },
+        { "Content-Type: message/rfc822\nContent-Transfer-Encoding: 8bit", "From: b@example.org\n\nbody" },
+        { "Content-Type: message/rfc822",
+          "From: mailer-daemon@example.net\nContent-Type: multipart/report; report-type=delivery-status; "
+          "boundary=\"in\"\n\n--in\nContent-Type: text/plain\n\nfailed\n--in\nContent-Type: "
+          "message/delivery-status\n\nFinal-Recipient: rfc822; user@example.net\nAction: failed\n"
+          "Status: 5.1.1\n\n--in\nContent-Type: message/rfc822\n\nFrom: sender@example.org\n\nhi\n--in--" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(odd); i++) {
+        g_autofree char *name = g_strdup_printf("odd-%zu", i);
+        add_case(name, with_enclosed(odd[i].header, odd[i].enclosed));
+    }
+}
+
+static void
+add_files(const char *dir, const char *suffix)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    for (const char *name; (name = g_dir_read_name(d)) != NULL;) {
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            add_files(path, suffix);
+            continue;
+        }
+        char *data;
+        gsize len;
+        if ((suffix && !g_str_has_suffix(name, suffix)) || !g_file_get_contents(path, &data, &len, NULL))
+            continue;
+        add_case(path, g_bytes_new_take(data, len));
+    }
+}
+
+/* ---- the tests ----------------------------------------------------------- */
+
+/* An empty part: GMime makes an empty message of it or none, depending on
+ * whether a line end that belongs to the boundary is there; neither has
+ * a header field or a report, and a decoder reads both the same. */
+static gboolean
+is_empty(const Reading *r)
+{
+    return !r->headers || (!*r->headers && !r->report);
+}
+
+static void
+assert_same(const Case *c, const GPtrArray *lazy)
+{
+    g_assert_cmpuint(lazy->len, ==, c->eager->len);
+    for (guint i = 0; i < lazy->len; i++) {
+        const Reading *e = c->eager->pdata[i], *l = lazy->pdata[i];
+        if (is_empty(e) && !l->headers)
+            continue;
+        if (g_strcmp0(e->headers, l->headers) != 0 || e->report != l->report || g_strcmp0(e->whole, l->whole) != 0)
+            g_error("%s, enclosed message %u: the lazy reading differs\n[%s]\n[%s]\n[%s]\n[%s]", c->name, i,
+                    e->headers ? e->headers : "(none)", l->headers ? l->headers : "(none)",
+                    e->whole ? e->whole : "(none)", l->whole ? l->whole : "(none)");
+    }
+}
+
+static void
+test_same_readings(gconstpointer data)
+{
+    const char *prefix = data;
+    bt_mime_enclosed_lazy();
+    guint checked = 0;
+    int leaves = 0;
+    for (guint i = 0; i < cases->len; i++) {
+        const Case *c = cases->pdata[i];
+        if (!g_str_has_prefix(c->name, prefix))
+            continue;
+        g_autoptr(GPtrArray) lazy = readings(c->bytes, TRUE, &leaves);
+        assert_same(c, lazy);
+        checked += lazy->len;
+    }
+    if (checked == 0) {
+        g_test_skip("no message with an enclosed message");
+        return;
+    }
+    /* the switch took: the parse left enclosed messages as leaves */
+    g_assert_cmpint(leaves, >, 0);
+    g_test_message("%u enclosed messages read the same", checked);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_mime_init();
+    cases = g_ptr_array_new();
+
+    /* every eager parse happens before the first lazy one: the switch is
+     * for the whole process */
+    add_built_cases();
+    const char *srcdir = g_getenv("BT_SRCDIR");
+    g_autofree char *fixtures = g_build_filename(srcdir ? srcdir : ".", "fixtures", NULL);
+    add_files(fixtures, ".eml");
+    const char *shared = g_getenv("BT_SHARED");
+    if (shared) {
+        g_autofree char *corpus = g_build_filename(shared, "corpus", "set-of-emails", NULL);
+        add_files(corpus, NULL);
+    }
+
+    g_test_add_data_func("/enclosed/built", "built-", test_same_readings);
+    g_test_add_data_func("/enclosed/odd", "odd-", test_same_readings);
+    g_test_add_data_func("/enclosed/fixtures", fixtures, test_same_readings);
+    g_test_add_data_func("/enclosed/corpus", shared ? shared : "/nonexistent", test_same_readings);
+    return g_test_run();
+}
