@@ -58,7 +58,8 @@ part_bytes_in_place(GMimePart *part, const char **data, gsize *len)
     gint64 end = raw->bound_end < 0 ? (gint64) array->len : MIN(raw->bound_end, (gint64) array->len);
     if (raw->bound_start < 0 || raw->bound_start > end)
         return FALSE;
-    *data = (const char *) array->data + raw->bound_start;
+    /* an empty array may have no storage at all */
+    *data = array->data ? (const char *) array->data + raw->bound_start : "";
     *len = MIN((gsize) (end - raw->bound_start), (gsize) BT_VIEW_MAX_PART_TEXT);
     return TRUE;
 }
