@@ -59,6 +59,11 @@ static const char *const gen_bounce_subjects[] = {
      * Swedish Exchange's delay subject "Fördröjd leverans:"
      * (pastebin.com/1wwHRNXn) */
     "sin entregar", "fördröjd leverans",
+    /* Exchange's "Undeliverable:" as Czech, Hungarian and Polish clients
+     * show it ("Nedoručitelné:", "Kézbesíthetetlen:", "Niedostarczalne:")
+     * and the Polish "Zwrot do nadawcy", as the bounce filters of mail
+     * tools in public repositories match them */
+    "nedoručitelné", "kézbesíthetetlen", "niedostarczalne", "zwrot do nadawcy",
     NULL
 };
 
@@ -146,6 +151,7 @@ static const char *const gen_failure_words[] = {
      * zostać dostarczona" (pomoc.poczta.interia.pl, support.konto.pl) */
     "nie udało się wysłać", "nie udalo sie wyslac", "zdalny host odpowiedzia",
     "nie została dostarczona", "nie zostala dostarczona", "nie mogła zostać dostarczona",
+    "nie można dostarczyć", "nie udało się dostarczyć",
     NULL
 };
 
