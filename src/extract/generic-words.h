@@ -248,6 +248,11 @@ static const char *const gen_lead_ins[] = {
      * Polish qmail "Przyczyna wskazana jest poniżej:" (kei.pl) */
     "diagnoseinformationen", "diagnostisk information", "informações de diagnóstico",
     "información de diagnóstico", "przyczyna wskazana jest poniżej", "przyczyna wskazana jest ponizej",
+    /* French and Italian Exchange: "Informations de diagnostic pour les
+     * administrateurs", "Informazioni di diagnostica per gli
+     * amministratori" (sisimai's Lhost/Exchange2007.pm; Microsoft
+     * Support's it-IT "Failed delivery messages from the postmaster") */
+    "informations de diagnostic", "informazioni di diagnostica",
     NULL
 };
 
@@ -271,7 +276,10 @@ static const char *const gen_original_markers[] = {
      * pt-BR "Cabeçalhos de mensagem originais:", Spanish "Encabezados de
      * mensajes originales:" (the pastebin.com notices cited above) */
     "ursprüngliche nachrichtenköpfe", "ursprungshuvuden", "cabeçalhos de mensagem originais",
-    "encabezados de mensajes originales", NULL
+    "encabezados de mensajes originales",
+    /* French "En-têtes de message d'origine :", Italian "Intestazioni
+     * originali del messaggio:" (sisimai's Lhost/Exchange2007.pm) */
+    "en-têtes de message d'origine", "intestazioni originali del messaggio", NULL
 };
 
 /* Labels whose value is the diagnostic itself ("Reason: …"); the label
