@@ -253,6 +253,11 @@ static const char *const gen_lead_ins[] = {
      * amministratori" (sisimai's Lhost/Exchange2007.pm; Microsoft
      * Support's it-IT "Failed delivery messages from the postmaster") */
     "informations de diagnostic", "informazioni di diagnostica",
+    /* Seznam.cz's bilingual notice repeats the failure in English under the
+     * Czech sentence ("You message for <ADDR> from … could not be
+     * delivered. / It's attached below.", napoveda.seznam.cz), and the
+     * reason comes after both */
+    "you message for", "your message for", "it's attached below", "zpráva je přiložena",
     NULL
 };
 
