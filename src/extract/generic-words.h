@@ -152,6 +152,10 @@ static const char *const gen_failure_words[] = {
     "nie udało się wysłać", "nie udalo sie wyslac", "zdalny host odpowiedzia",
     "nie została dostarczona", "nie zostala dostarczona", "nie mogła zostać dostarczona",
     "nie można dostarczyć", "nie udało się dostarczyć",
+    /* Korean: the portals' refusal sentences "… 수신을 차단하였습니다" (Naver)
+     * and "… 수신을 거부하였습니다" (Daum), as foxydog.tistory.com/69 quotes
+     * them */
+    "수신을 차단", "수신을 거부",
     NULL
 };
 
