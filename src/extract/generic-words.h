@@ -261,7 +261,7 @@ static const char *const gen_lead_ins[] = {
      * Czech sentence ("You message for <ADDR> from … could not be
      * delivered. / It's attached below.", napoveda.seznam.cz), and the
      * reason comes after both */
-    "you message for", "your message for", "it's attached below", "zpráva je přiložena",
+    "you message for", "it's attached below", "zpráva je přiložena",
     NULL
 };
 
