@@ -54,6 +54,16 @@ static const char *const gen_bounce_subjects[] = {
     "退信", "投递失败", "未能送达", "无法投递", "發送失敗", "전달되지", "반송",
     /* Russian, Polish */
     "не доставлено", "недоставленное", "niedostarczon",
+    /* Spanish Outlook's "Sin entregar: <subject>" (the client's own
+     * non-delivery notice, as quoted on pastebin.com/9LAaRhhi) and
+     * Swedish Exchange's delay subject "Fördröjd leverans:"
+     * (pastebin.com/1wwHRNXn) */
+    "sin entregar", "fördröjd leverans",
+    /* Exchange's "Undeliverable:" as Czech, Hungarian and Polish clients
+     * show it ("Nedoručitelné:", "Kézbesíthetetlen:", "Niedostarczalne:")
+     * and the Polish "Zwrot do nadawcy", as the bounce filters of mail
+     * tools in public repositories match them */
+    "nedoručitelné", "kézbesíthetetlen", "niedostarczalne", "zwrot do nadawcy",
     NULL
 };
 
@@ -101,6 +111,12 @@ static const char *const gen_failure_words[] = {
     /* German */
     "konnte nicht zugestellt", "zugestellt werden", "nicht zugestellt", "unzustellbar", "zustellung fehlgeschlagen",
     "existiert nicht", "unbekannt", "postfach ist voll", "abgelehnt", "verzögert",
+    /* German Exchange NDRs: "Fehler bei der Nachrichtenzustellung an
+     * folgende Empfänger oder Gruppen:", "… konnte nicht gefunden werden"
+     * (pastebin.com/BsjRCWQL), Outlook's "Ihre Nachricht hat einige oder
+     * alle Empfänger nicht erreicht." / "Folgende(r) Empfänger
+     * kann/können nicht erreicht werden:" (pastebin.com/dUJNHrB0) */
+    "fehler bei der nachrichtenzustellung", "nicht gefunden werden", "nicht erreicht",
     /* French */
     "n'a pas pu être remis", "n'a pas pu être distribué", "n'a pas pu etre remis", "non remis",
     "impossible de remettre", "impossible de distribuer", "échec", "n'existe pas", "introuvable",
@@ -112,10 +128,34 @@ static const char *const gen_failure_words[] = {
     "no se puede entregar", "no ha podido ser entregado", "non è stato recapitato",
     "non è stato possibile recapitare", "non recapitabile", "non è stato consegnato",
     "impossibile consegnare", "não pôde ser entregue", "não foi entregue",
+    /* Exchange's pt-BR NDR "Falha na entrega aos seguintes destinatários
+     * ou grupos:" (pastebin.com/BxEWDHGy); Spanish Outlook's "Algunos de
+     * los destinatarios no recibieron su mensaje." / "No se puede
+     * localizar a los destinatarios siguientes:" (pastebin.com/9LAaRhhi)
+     * and Exchange's "No se pudo encontrar la dirección de correo
+     * electrónico que escribiste" (pastebin.com/JHaPQHk7) */
+    "falha na entrega", "no recibieron su mensaje", "no se puede localizar", "no se pudo encontrar",
     /* Japanese, Chinese */
     "配信できません", "配信できませんでした", "送信できませんでした", "届きませんでした", "存在しません",
     "宛先不明", "宛先が見つかりません", "受信拒否", "容量", "無効", "エラー",
     "无法投递", "投递失败", "不存在", "退回", "失败", "無法傳送",
+    /* Czech: Seznam.cz's notice "Vaše zpráva pro <ADDR> ze dne … nemohla
+     * být doručena." with "Permanentní chyba na straně uživatele."
+     * (napoveda.seznam.cz/uzivatel-neexistuje) */
+    "nemohla být doručena", "nemohla byt dorucena", "permanentní chyba",
+    /* Polish: the translated qmail notice of Polish hosts "Bardzo nam
+     * przykro, jednakże nie udało się wysłać maila pod wskazane adresy"
+     * with "Zdalny host odpowiedział:" (kei.pl/pomoc/wiadmosc-zwrotna,
+     * printed without diacritics there), and the providers' wording of a
+     * returned mail, "wiadomość nie została dostarczona" / "nie mogła
+     * zostać dostarczona" (pomoc.poczta.interia.pl, support.konto.pl) */
+    "nie udało się wysłać", "nie udalo sie wyslac", "zdalny host odpowiedzia",
+    "nie została dostarczona", "nie zostala dostarczona", "nie mogła zostać dostarczona",
+    "nie można dostarczyć", "nie udało się dostarczyć",
+    /* Korean: the portals' refusal sentences "… 수신을 차단하였습니다" (Naver)
+     * and "… 수신을 거부하였습니다" (Daum), as foxydog.tistory.com/69 quotes
+     * them */
+    "수신을 차단", "수신을 거부",
     NULL
 };
 
@@ -131,6 +171,11 @@ static const char *const gen_delay_words[] = {
     "will be retried", "will keep trying", "will continue trying", "will try again", "still trying",
     "could not send message for past", "delivery delayed", "delivery has been delayed",
     "delay", "temporarily deferred", "verzögert", "retardé", "遅延", "延迟",
+    /* Swedish Exchange's delay notice: "Leveransen till följande
+     * mottagare eller grupper är försenad:", "Det här meddelandet har inte
+     * levererats än. Fler försök att leverera kommer att göras."
+     * (pastebin.com/1wwHRNXn) */
+    "är försenad", "har inte levererats än", "fler försök att leverera",
     NULL
 };
 
@@ -198,6 +243,25 @@ static const char *const gen_lead_ins[] = {
     "i'm sorry to have to inform you", "i'm afraid i wasn't able", "hi. this is the",
     "please do not reply", "if you need help", "for further assistance", "for more information",
     "original message", "original recipient", "do not reply", "see the attached",
+    /* the same Exchange and qmail lead-ins, localized: German
+     * "Diagnoseinformationen für Administratoren:" (pastebin.com/BsjRCWQL),
+     * Swedish "Diagnostisk information för administratörer:"
+     * (pastebin.com/1wwHRNXn), pt-BR "Informações de diagnóstico para
+     * administradores:" (pastebin.com/BxEWDHGy), Spanish "Información de
+     * diagnóstico para los administradores:" (pastebin.com/JHaPQHk7),
+     * Polish qmail "Przyczyna wskazana jest poniżej:" (kei.pl) */
+    "diagnoseinformationen", "diagnostisk information", "informações de diagnóstico",
+    "información de diagnóstico", "przyczyna wskazana jest poniżej", "przyczyna wskazana jest ponizej",
+    /* French and Italian Exchange: "Informations de diagnostic pour les
+     * administrateurs", "Informazioni di diagnostica per gli
+     * amministratori" (sisimai's Lhost/Exchange2007.pm; Microsoft
+     * Support's it-IT "Failed delivery messages from the postmaster") */
+    "informations de diagnostic", "informazioni di diagnostica",
+    /* Seznam.cz's bilingual notice repeats the failure in English under the
+     * Czech sentence ("You message for <ADDR> from … could not be
+     * delivered. / It's attached below.", napoveda.seznam.cz), and the
+     * reason comes after both */
+    "you message for", "it's attached below", "zpráva je přiložena",
     NULL
 };
 
@@ -215,7 +279,16 @@ static const char *const gen_original_markers[] = {
     "unsent message", "returned message", "message headers follow", "included is a copy",
     "the original message", "a copy of the original message", "undelivered message",
     "ursprüngliche nachricht", "message d'origine", "message original", "mensaje original",
-    "元のメッセージ", "原始邮件", NULL
+    "元のメッセージ", "原始邮件",
+    /* Exchange's localized "Original message headers:": German
+     * "Ursprüngliche Nachrichtenköpfe:", Swedish "Ursprungshuvuden:",
+     * pt-BR "Cabeçalhos de mensagem originais:", Spanish "Encabezados de
+     * mensajes originales:" (the pastebin.com notices cited above) */
+    "ursprüngliche nachrichtenköpfe", "ursprungshuvuden", "cabeçalhos de mensagem originais",
+    "encabezados de mensajes originales",
+    /* French "En-têtes de message d'origine :", Italian "Intestazioni
+     * originali del messaggio:" (sisimai's Lhost/Exchange2007.pm) */
+    "en-têtes de message d'origine", "intestazioni originali del messaggio", NULL
 };
 
 /* Labels whose value is the diagnostic itself ("Reason: …"); the label
@@ -225,5 +298,9 @@ static const char *const gen_original_markers[] = {
 static const char *const gen_reason_labels[] = {
     "reason", "error", "diagnostic", "diagnostic-code", "details", "reply", "remote server said",
     "grund", "fehler", "raison", "motif", "erreur", "motivo", "errore", "理由", "原因", "エラー内容",
-    "错误", NULL
+    "错误",
+    /* Czech Seznam "Důvod / Reason:" (napoveda.seznam.cz), Polish
+     * "Przyczyna:" (kei.pl), Spanish Outlook "Error del servidor:"
+     * (pastebin.com/9LAaRhhi) */
+    "důvod", "důvod / reason", "przyczyna", "error del servidor", NULL
 };
