@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sink/sink.h"
+#include "sink/sink-private.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
 
@@ -227,6 +228,23 @@ test_json_escaping(void)
     g_assert_true(g_utf8_validate(recipient, -1, NULL));
     g_assert_true(g_str_has_suffix(recipient, "bytes@example.com"));
     g_assert_nonnull(strstr(recipient, "\xef\xbf\xbd"));
+}
+
+/* The lead bytes 0xC2 and 0xE2 start both escaped characters (C1
+ * controls, U+2028/U+2029) and ordinary ones (no-break space, dashes);
+ * invalid bytes after an escape are repaired without losing it. */
+static void
+test_json_escaping_lead_bytes(void)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    bt_json_append_string(out, "a\xc2\xa0" "b\xc2\x9b" "[c\xe2\x80\x93" "d\xe2\x80\xa9" "e\xe2\x82\xac\xc2");
+    g_assert_cmpstr(out->str, ==, "\"a\xc2\xa0" "b\\u009b[c\xe2\x80\x93" "d\\u2029" "e\xe2\x82\xac\xef\xbf\xbd\"");
+    g_string_truncate(out, 0);
+    bt_json_append_string(out, "q\"\x7f" "\xff");
+    g_assert_cmpstr(out->str, ==, "\"q\\\"\\u007f\xef\xbf\xbd\"");
+    g_string_truncate(out, 0);
+    bt_json_append_string(out, "plain ascii");
+    g_assert_cmpstr(out->str, ==, "\"plain ascii\"");
 }
 
 static void
@@ -535,6 +553,7 @@ main(int argc, char **argv)
     g_test_add_func("/sink/json/full-record", test_json_full_record);
     g_test_add_func("/sink/json/unset-fields", test_json_unset_fields);
     g_test_add_func("/sink/json/escaping", test_json_escaping);
+    g_test_add_func("/sink/json/escaping-lead-bytes", test_json_escaping_lead_bytes);
     g_test_add_func("/sink/jsonl", test_jsonl_sink);
     g_test_add_func("/sink/all-placeholder", test_all_placeholder);
     g_test_add_func("/sink/csv/quoting", test_csv);

@@ -114,26 +114,33 @@ get_ids(Reader *r, gsize count, guint32 n)
         r->ok = FALSE;
         return NULL;
     }
+    gboolean in_range = TRUE;
     for (gsize i = 0; i < count; i++)
-        if (ids[i] < 1 || (guint32) ids[i] > n)
-            r->ok = FALSE;
+        in_range &= (guint32) ids[i] - 1 < n;       /* 1..n: 0 and negatives wrap */
+    r->ok = in_range;
     r->p += count * sizeof(int);
     return ids;
 }
 
+/* A node's header (put_head): kind, line, column, length, read with one
+ * bounds check, since a cache load reads thousands of them. */
 static void
 get_node(Reader *r, yaml_node_t *node, guint32 n)
 {
-    guint32 kind = get_u32(r);
-    node->type = kind & 0xff;
+    guint32 head[4];
+    if (!r->ok || (gsize) (r->end - r->p) < sizeof head) {
+        r->ok = FALSE;
+        return;
+    }
+    memcpy(head, r->p, sizeof head);
+    r->p += sizeof head;
+    node->type = head[0] & 0xff;
     node->tag = NULL;
     node->start_mark.index = 0;
-    node->start_mark.line = get_u32(r);
-    node->start_mark.column = get_u32(r);
+    node->start_mark.line = head[1];
+    node->start_mark.column = head[2];
     node->end_mark = node->start_mark;
-    guint32 style = kind >> 8, len = get_u32(r);
-    if (!r->ok)
-        return;
+    guint32 style = head[0] >> 8, len = head[3];
     if (node->type == YAML_SCALAR_NODE && style <= YAML_FOLDED_SCALAR_STYLE) {
         gsize padded = len + 4 - len % 4;
         if ((gsize) (r->end - r->p) < padded || r->p[len] != '\0') {

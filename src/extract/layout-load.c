@@ -92,12 +92,11 @@ layout_free(Layout *lay)
     regex_free(lay->original);
     regex_free(lay->end);
     regex_free(lay->split_before);
-    g_ptr_array_unref(lay->sections);
-    g_ptr_array_unref(lay->recipients);
-    g_ptr_array_unref(lay->stops);
-    g_ptr_array_unref(lay->befores);
-    g_ptr_array_unref(lay->fields);
-    g_ptr_array_unref(lay->common);
+    GPtrArray *lists[] = { lay->sections, lay->recipients, lay->stops,
+                           lay->befores, lay->fields, lay->common };
+    for (gsize k = 0; k < G_N_ELEMENTS(lists); k++)
+        if (lists[k])
+            g_ptr_array_unref(lists[k]);
     g_strfreev(lay->recipient_headers);
     g_strfreev(lay->original_headers);
     g_strfreev(lay->pseudo_temporary);
@@ -105,16 +104,23 @@ layout_free(Layout *lay)
     g_free(lay);
 }
 
-static Layout *
-layout_new(void)
+/* The lists a complete layout has (empty when its file names none).  A
+ * layout from the cache gets them when completed: most never are. */
+static void
+layout_add_lists(Layout *lay)
 {
-    Layout *lay = g_new0(Layout, 1);
     lay->recipients = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->sections = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->stops = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
     lay->befores = g_ptr_array_new_with_free_func((GDestroyNotify) regex_free);
     lay->fields = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
     lay->common = g_ptr_array_new_with_free_func((GDestroyNotify) pattern_free);
+}
+
+static Layout *
+layout_new(void)
+{
+    Layout *lay = g_new0(Layout, 1);
     lay->skip_blank = TRUE;
     return lay;
 }
@@ -1104,28 +1110,49 @@ load_layout_key(Loader *ld, Layout *lay, yaml_node_t *k, yaml_node_t *v)
     }
 }
 
-/* The keys a layout from the cache reads at load; the rest waits for
- * bt_layout_complete. */
+/* The keys bt_layout_complete does not read: the id, read at load, and
+ * `match`, read by bt_layout_match. */
 static gboolean
 is_stub_key(const char *key)
 {
     return g_strcmp0(key, "id") == 0 || g_strcmp0(key, "match") == 0;
 }
 
-/* A trusted layout's id and match; the rest on first use. */
+/* A trusted layout's id, and where its match is; the rest on first use. */
 static Layout *
 load_layout_stub(Loader *ld, yaml_node_t *node)
 {
     Layout *lay = layout_new();
     FOR_PAIRS(node, pair) {
         yaml_node_t *k = node_at(ld, pair->key);
-        if (is_stub_key(scalar(k)))
+        const char *key = scalar(k);
+        if (g_strcmp0(key, "id") == 0)
             load_layout_key(ld, lay, k, node_at(ld, pair->value));
+        else if (g_strcmp0(key, "match") == 0)
+            lay->match_node = node_at(ld, pair->value);
     }
+    lay->lays = ld->lays;
     lay->node = node;
     lay->doc = ld->doc;
     lay->path = ld->path;     /* interned by load_cached_file */
     return lay;
+}
+
+const Cond *
+bt_layout_match(Layout *lay)
+{
+    if (g_once_init_enter(&lay->match_ready)) {
+        if (lay->match_node) {
+            g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+            /* valid when stored: no error */
+            Loader ld = { .path = lay->path, .doc = lay->doc, .trusted = TRUE, .errors = errors,
+                          .lays = lay->lays };
+            lay->match = load_cond(&ld, (yaml_node_t *) lay->match_node);
+            lay->match_node = NULL;
+        }
+        g_once_init_leave(&lay->match_ready, 1);
+    }
+    return lay->match;
 }
 
 void
@@ -1133,7 +1160,9 @@ bt_layout_complete(Layout *lay)
 {
     if (!g_once_init_enter(&lay->complete))
         return;
+    bt_layout_match(lay);      /* a complete layout has every field read */
     if (lay->node) {
+        layout_add_lists(lay);
         g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
         /* valid when stored: no error, and no `match` (the only place for
          * a built-in regex) is read here */
@@ -1156,6 +1185,7 @@ load_layout(Loader *ld, yaml_node_t *node)
     if (ld->trusted)
         return load_layout_stub(ld, node);
     Layout *lay = layout_new();
+    layout_add_lists(lay);
     lay->complete = 1;
     guint before = ld->n_errors;
     FOR_PAIRS(node, pair)

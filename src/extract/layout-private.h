@@ -105,13 +105,18 @@ typedef struct Cond {
 
 /* A layout read from the layouts cache was valid when it was stored, and
  * a message reads the rest of a layout only once its `match` holds, so
- * such a layout starts with its id and `match` alone: bt_layout_complete
- * reads the rest, from `node` of `doc` (which the layouts keep), on first
- * use. */
+ * such a layout starts with its id alone: bt_layout_match reads `match`
+ * from `match_node` when a message first asks about it (layouts are tried
+ * in order until one reads the message, so most of a single run's are
+ * never asked), and bt_layout_complete reads the rest, from `node`; both
+ * from `doc`, which the layouts keep. */
 typedef struct {
     char *id;
     char *where;             /* "file:line:col" of the id, for messages */
-    Cond *match;             /* NULL: always */
+    gsize match_ready;       /* g_once: `match` is read */
+    Cond *match;             /* NULL: always; read through bt_layout_match */
+    const yaml_node_t *match_node; /* `match` not read yet: its value */
+    BtLayouts *lays;         /* the set whose built-in regexes `match` may use */
     gsize complete;          /* g_once: every field below is read */
     const yaml_node_t *node; /* not complete yet: the layout's mapping */
     yaml_document_t *doc;
@@ -140,6 +145,9 @@ typedef struct {
 /* Reads the rest of a layout that came from the cache (safe from any
  * number of threads); nothing for one that is complete. */
 void bt_layout_complete(Layout *lay);
+/* The layout's `match` (NULL: always), read on first call for one that
+ * came from the cache (safe from any number of threads). */
+const Cond *bt_layout_match(Layout *lay);
 
 /* The literals of every layout regex in one automaton (layout.c). */
 typedef struct _LayoutIndex LayoutIndex;

@@ -1100,7 +1100,8 @@ split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit)
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
 {
-    if (lay->match && !cond_holds(m, lay->match))
+    const Cond *match = bt_layout_match((Layout *) lay);
+    if (match && !cond_holds(m, match))
         return FALSE;
     bt_layout_complete((Layout *) lay);
     const char *body = m->view->body;
@@ -1171,9 +1172,9 @@ matcher_clear(Matcher *m)
 gboolean
 bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgView *view, guint i)
 {
-    const Layout *lay = lays->layouts->pdata[i];
+    const Cond *match = bt_layout_match(lays->layouts->pdata[i]);
     Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL), .ix = ix };
-    gboolean holds = (!ix || layout_may_hold(&m, i)) && (!lay->match || cond_holds(&m, lay->match));
+    gboolean holds = (!ix || layout_may_hold(&m, i)) && (!match || cond_holds(&m, match));
     matcher_clear(&m);
     return holds;
 }

@@ -597,19 +597,32 @@ subject_prepare(BtSubject *subj)
         subj->lower_size = MAX(subj->len + 1, 64);
         subj->lower = g_malloc(subj->lower_size);
     }
-    memset(subj->pairs, 0, sizeof subj->pairs);
     guchar *out = (guchar *) subj->lower;
     /* eight bytes at a time: this runs over every text of every record */
     gboolean non_ascii = bt_ascii_strdown_into(subj->lower, subj->str, subj->len);
     if (non_ascii)
         fold_two_byte_letters(out, subj->len);
-    for (gsize i = 1; i < subj->len; i++) {
-        guint h = pair_hash(out[i - 1], out[i]);
-        subj->pairs[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
-    }
     subj->odd_fold = non_ascii ? -1 : FALSE;     /* looked for when needed */
     subj->lower[subj->len] = '\0';
     subj->prepared = TRUE;
+    subj->paired = FALSE;
+}
+
+/* The byte pairs of a prepared subject, on its first needle test: the
+ * candidate index reads most texts' lower-case copy without testing a
+ * needle on them. */
+static void
+subject_pair(BtSubject *subj)
+{
+    if (subj->paired)
+        return;
+    const guchar *low = (const guchar *) subj->lower;
+    memset(subj->pairs, 0, sizeof subj->pairs);
+    for (gsize i = 1; i < subj->len; i++) {
+        guint h = pair_hash(low[i - 1], low[i]);
+        subj->pairs[h / 64] |= G_GUINT64_CONSTANT(1) << (h % 64);
+    }
+    subj->paired = TRUE;
 }
 
 /* The pairs are hashed from the needle folded as subject_prepare folds the
@@ -751,6 +764,7 @@ may_match(BtRegex *re, BtSubject *subj)
     if (!re->needles)
         return TRUE;
     subject_prepare(subj);
+    subject_pair(subj);
     for (guint i = 0; i < re->n_needles; i++)
         if (needle_occurs(&re->needles[i], re->caseless, subj))
             return TRUE;

@@ -56,6 +56,7 @@ typedef struct {
                                  * (a buffer kept from subject to subject) */
     gsize lower_size;
     char *plain;                /* str with typographic quotes made ASCII, when it had any; owned */
+    gboolean paired;            /* prepared, and `pairs` describes it too */
     guint64 pairs[BT_SUBJECT_PAIR_BITS / 64];   /* hashed byte pairs of str, in lower case */
 } BtSubject;
 

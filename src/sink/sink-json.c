@@ -14,58 +14,94 @@
 #include <stddef.h>
 #include <string.h>
 
+/* Bytes copied as they are, which is most of them: printable ASCII but
+ * the quote and the backslash, and any byte >= 0x80 except 0xC2 and 0xE2,
+ * the lead bytes of the sequences escaped below (they are looked at). */
+static inline gboolean
+is_plain_byte(unsigned char c)
+{
+    if (c < 0x80)
+        return c >= 0x20 && c != '"' && c != '\\' && c != 0x7F;
+    return c != 0xC2 && c != 0xE2;
+}
+
+/* Appends the escape for the special character at p; returns the bytes it
+ * stands for (1, or 2–3 for U+0080–U+009F and U+2028/U+2029), or 0 when
+ * p starts an ordinary sequence after all. */
+static gsize
+append_escape(GString *out, const unsigned char *p)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char c = *p;
+    if (c == 0xE2) {
+        if (p[1] != 0x80 || (p[2] != 0xA8 && p[2] != 0xA9))
+            return 0;
+        g_string_append_len(out, p[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+        return 3;
+    }
+    if (c == 0xC2) {
+        if (p[1] < 0x80 || p[1] > 0x9F)
+            return 0;
+        char esc[6] = { '\\', 'u', '0', '0', hex[p[1] >> 4], hex[p[1] & 15] };
+        g_string_append_len(out, esc, 6);
+        return 2;
+    }
+    switch (c) {
+    case '"':  g_string_append_len(out, "\\\"", 2); break;
+    case '\\': g_string_append_len(out, "\\\\", 2); break;
+    case '\n': g_string_append_len(out, "\\n", 2); break;
+    case '\r': g_string_append_len(out, "\\r", 2); break;
+    case '\t': g_string_append_len(out, "\\t", 2); break;
+    case '\b': g_string_append_len(out, "\\b", 2); break;
+    case '\f': g_string_append_len(out, "\\f", 2); break;
+    default: {
+        char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+        g_string_append_len(out, esc, 6);
+    }
+    }
+    return 1;
+}
+
 /* Escapes one valid UTF-8 string.  U+2028/U+2029 are escaped too: they are
  * legal JSON but end a line in JavaScript, which trips some consumers; and
  * so are DEL and the C1 controls (U+0080–U+009F: CSI is one), legal JSON
- * too, but acted on by a terminal that shows the file. */
-static void
+ * too, but acted on by a terminal that shows the file.  Runs of plain
+ * bytes are copied whole: this runs on every string of every record.
+ * Returns whether `s` has a byte >= 0x80 (only then can it be invalid). */
+static gboolean
 append_escaped_utf8(GString *out, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *) s;
     const unsigned char *run = p;
+    unsigned char high = 0;
 
-    for (; *p; p++) {
-        unsigned char c = *p;
-        gboolean line_sep = c == 0xE2 && p[1] == 0x80 && (p[2] == 0xA8 || p[2] == 0xA9);
-        gboolean c1 = c == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F && !line_sep && !c1)
-            continue;
+    for (;; p++) {
+        while (is_plain_byte(*p))
+            high |= *p++;
+        if (!*p)
+            break;
+        high |= *p;
         g_string_append_len(out, (const char *) run, p - run);
-        switch (c) {
-        case '"':  g_string_append(out, "\\\""); break;
-        case '\\': g_string_append(out, "\\\\"); break;
-        case '\n': g_string_append(out, "\\n"); break;
-        case '\r': g_string_append(out, "\\r"); break;
-        case '\t': g_string_append(out, "\\t"); break;
-        case '\b': g_string_append(out, "\\b"); break;
-        case '\f': g_string_append(out, "\\f"); break;
-        default:
-            if (line_sep) {
-                g_string_append(out, p[2] == 0xA8 ? "\\u2028" : "\\u2029");
-                p += 2;
-            } else if (c1) {
-                char esc[7] = { '\\', 'u', '0', '0', hex[p[1] >> 4], hex[p[1] & 15], 0 };
-                g_string_append(out, esc);
-                p += 1;
-            } else {
-                char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
-                g_string_append(out, esc);
-            }
-        }
-        run = p + 1;
+        gsize used = append_escape(out, p);
+        run = used ? p + used : p;
+        if (used)
+            p += used - 1;
     }
     g_string_append_len(out, (const char *) run, p - run);
+    return high >= 0x80;
 }
 
+/* The string as a JSON string; invalid UTF-8 is repaired first.  Most
+ * strings are ASCII, so validity is only checked for one with a byte >=
+ * 0x80, after escaping it, and the escaped text is redone if invalid. */
 void
 bt_json_append_string(GString *out, const char *s)
 {
     g_string_append_c(out, '"');
     if (s) {
-        if (g_utf8_validate(s, -1, NULL)) {
-            append_escaped_utf8(out, s);
-        } else {
+        gsize mark = out->len;
+        if (append_escaped_utf8(out, s) && !g_utf8_validate(s, -1, NULL)) {
+            g_string_truncate(out, mark);
             g_autofree char *valid = g_utf8_make_valid(s, -1);
             append_escaped_utf8(out, valid);
         }
