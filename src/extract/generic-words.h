@@ -57,6 +57,15 @@ static const char *const gen_bounce_subjects[] = {
     NULL
 };
 
+/* Bounce subjects that announce a report of any outcome, not a failure:
+ * RFC 3464 notices of success and delay share them (Exchange's and
+ * Gmail's "Delivery Status Notification (Relay|Delay|Success)", Notes'
+ * "DELIVERY REPORT", German "Zustellungsbericht"). */
+static const char *const gen_report_subjects[] = {
+    "delivery status notification", "delivery notification", "delivery report", "zustellungsbericht",
+    "delayed mail", "delivery delayed", "message delayed", "warning: message", NULL
+};
+
 /* Prefixes of a person's reply or forward ("Re: Undelivered Mail …"):
  * such a subject is a conversation about a bounce, not a bounce.  RFC 5322
  * §3.6.5 ("Re:") and the localised forms mail clients write. */

@@ -49,12 +49,14 @@
 /* ---- candidates ------------------------------------------------------------ */
 
 static gboolean is_bare_address(const char *line);
+static int indent_of(const char *line);
 
 typedef struct {
     char *address;     /* clean */
     int score;
     int line;          /* the line of its best mention */
     int line_score;    /* the score of that mention alone */
+    gboolean listed;   /* stood alone on a line: an item of a list */
     char *said;        /* named only by the subject: its words */
 } Candidate;
 
@@ -117,6 +119,7 @@ typedef struct {
     GHashTable *excluded;      /* addresses that are never a recipient */
     int line;
     int score;                 /* the line's own score for an address on it */
+    gboolean listed;           /* the line holds that address alone */
 } Scan;
 
 static gboolean
@@ -160,6 +163,7 @@ note_address(const char *address, gboolean bracketed, gpointer data)
         c->line_score = score;
     }
     c->score = MAX(c->score, score);
+    c->listed = c->listed || s->listed;
 }
 
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
@@ -187,6 +191,12 @@ failure_score(char **lines, int i, int n)
         if (gen_is_failure_line(lines[k]))
             return 2;
     }
+    /* the lines indented below an address are its own item ("addressed
+     * to ADDR" and below it "  Delivery failed: 550 …") */
+    for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k])
+                        && indent_of(lines[k]) > indent_of(lines[i]) && !strchr(lines[k], '@'); k++)
+        if (gen_is_failure_line(lines[k]))
+            return 3;
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
         if (gen_is_failure_line(lines[k]))
             return 2;
@@ -244,7 +254,7 @@ past_address_type(const char *line)
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
-    Scan s = { found, excluded, 0, 0 };
+    Scan s = { found, excluded, 0, 0, FALSE };
     for (int i = 0; i < n; i++) {
         if (!strchr(lines[i], '@'))
             continue;
@@ -253,7 +263,8 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
         if (label < 0 || gen_is_header_line(line))
             continue;
         s.line = i;
-        s.score = label + failure_score(lines, i, n) + (is_bare_address(line) ? 1 : 0);
+        s.listed = is_bare_address(line);
+        s.score = label + failure_score(lines, i, n) + (s.listed ? 1 : 0);
         each_address(lines[i], note_address, &s);
     }
 }
@@ -1260,6 +1271,18 @@ subject_failure(const BtMsgView *view)
     return g_strstrip(g_strdup(colon + 1));
 }
 
+/* Does the subject say a delivery failed ("Mail delivery failure",
+ * "Unzustellbar: …"), not only that a report follows ("Delivery Status
+ * Notification", which success and delay notices share)? */
+static gboolean
+subject_states_failure(const char *subject)
+{
+    if (!subject)
+        return FALSE;
+    g_autofree char *f = gen_fold(subject);
+    return gen_is_failure_line(subject) || (gen_is_bounce_subject(subject) && !gen_has_word(f, gen_report_subjects));
+}
+
 /* The addresses the subject's failure wording names, with that wording. */
 static void
 add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excluded)
@@ -1267,7 +1290,7 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
     g_autofree char *said = subject_failure(view);
     if (!said)
         return;
-    Scan s = { found, excluded, -1, MIN_SCORE };
+    Scan s = { found, excluded, -1, MIN_SCORE, FALSE };
     each_address(said, note_address, &s);
     for (guint i = 0; i < found->len; i++) {
         Candidate *c = found->pdata[i];
@@ -1283,7 +1306,7 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
  * message returned as a MIME part, when it names one address, else the
  * addresses a failure subject names. */
 static GPtrArray *
-pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure)
+pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure, gboolean lists_failed)
 {
     g_autoptr(GHashTable) excluded = excluded_addresses(view);
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
@@ -1307,9 +1330,15 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
     }
     if (view->returned)
         add_header_candidates(found, to, excluded, 1);
+    /* a notice that states a failure and lists addresses alone on their
+     * lines, with no failure wording near them (a neutral intro, the
+     * reason in a paragraph of its own): the list is whom it failed for */
+    gboolean any = FALSE;
+    for (guint i = 0; i < found->len && !any; i++)
+        any = ((Candidate *) found->pdata[i])->score >= MIN_SCORE;
     for (guint i = found->len; i-- > 0;) {
         Candidate *c = found->pdata[i];
-        if (c->score < MIN_SCORE)
+        if (c->score < MIN_SCORE && (any || !lists_failed || !c->listed))
             g_ptr_array_remove_index(found, i);
     }
     if (found->len == 0 && has_failure && view->returned && to && !strchr(to, ','))
@@ -1365,10 +1394,11 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
         g_autofree char *said = subject_failure(view);
         has_failure = said != NULL;
     }
-    if (!has_failure)
+    gboolean lists_failed = has_failure || subject_states_failure(subject);
+    if (!lists_failed)
         return FALSE;
 
-    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure);
+    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure, lists_failed);
     if (!recipients->len)
         return FALSE;
     gboolean delayed = is_delay_warning(subject, lines, n);
