@@ -43,6 +43,8 @@
 /* A line this long was folded by its writer if the next one goes on with
  * it (MTAs fold at 72-78 columns). */
 #define FULL_LINE_COLUMNS 64
+/* A pipelined batch of commands and its replies in a transcript. */
+#define PIPELINE_LINES 12
 /* The header block of an inline copy: no real one is longer. */
 #define MAX_HEADER_LINES 500
 
@@ -1139,6 +1141,69 @@ bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *send
     return squeezed(s);
 }
 
+/* A server's line of the transcript ("<<< 250 …", "<-- 550 …"), of any
+ * class; `final` when it ends its reply (no "550-" continuation). */
+static gboolean
+is_server_line(const char *line, gboolean *final)
+{
+    const char *s = past_timestamp(line);
+    if (!g_str_has_prefix(s, "<<< ") && !g_str_has_prefix(s, "<-- "))
+        return FALSE;
+    s += 4;
+    *final = !(g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]) && s[3] == '-');
+    return TRUE;
+}
+
+/* Does the command line `rcpt` name an address that `reply` names too? */
+static gboolean
+quotes_recipient(const char *rcpt, const char *reply)
+{
+    const char *open = strchr(rcpt, '<');
+    const char *close = open ? strchr(open, '>') : NULL;
+    if (!close || close - open < 4)
+        return FALSE;
+    g_autofree char *address = g_ascii_strdown(open + 1, close - open - 1);
+    return gen_contains_lower(reply, address);
+}
+
+/* The line of the command that reply line k answers, or -1.  A client
+ * that pipelines (RFC 2920: MAIL, RCPT, DATA sent at once) reads the
+ * replies in the order of the commands, so the n-th reply after a batch
+ * answers its n-th command; an MTA's own line ("550 <addr>... reason")
+ * comments the server's reply just above it. */
+static int
+answered_command(char **lines, int k)
+{
+    int replies = 0, j = k - 1;
+    gboolean final;
+    for (; j >= 0 && j >= k - PIPELINE_LINES; j--) {
+        /* a blank line or a heading may stand between (a notice that
+         * sets the reply apart) */
+        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
+            continue;
+        if (transcript_command(lines[j]))
+            break;
+        if (is_server_line(lines[j], &final))
+            replies += final ? 1 : 0;
+        else if (!is_transcript_reply(lines[j]))
+            return -1;
+    }
+    if (j < 0 || j < k - PIPELINE_LINES)
+        return -1;
+    int first = j;
+    while (first > 0 && transcript_command(lines[first - 1]))
+        first--;
+    if (!is_server_line(lines[k], &final) && replies > 0)
+        replies--;
+    int at = MIN(first + replies, j);
+    /* a transcript that leaves a reply out: a reply quoting the
+     * recipient answers the RCPT the batch sent for it */
+    for (int c = first; c <= j && strcmp(transcript_command(lines[at]), "RCPT"); c++)
+        if (!strcmp(transcript_command(lines[c]), "RCPT") && quotes_recipient(lines[c], lines[k]))
+            at = c;
+    return at;
+}
+
 char *
 bt_text_command(const BtMsgView *view, const char *recipient)
 {
@@ -1147,28 +1212,23 @@ bt_text_command(const BtMsgView *view, const char *recipient)
     char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *found = NULL;
-    /* each reply naming the recipient, and the command just above it; the
+    /* each reply naming the recipient, and the command it answers; the
      * last such pair is the attempt that failed */
     for (int k = 0; k < n; k++) {
         if (!strstr(lower[k], want) || !is_transcript_reply(lines[k]))
             continue;
-        for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
-            /* a blank line or a heading may stand between (a notice that
-             * sets the reply apart) */
-            if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
-                continue;
-            const char *cmd = transcript_command(lines[j]);
-            if (cmd) {
-                /* "RCPT To:<other>" is another recipient's attempt */
-                if (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient))
-                    break;
-                found = cmd;
-                break;
-            }
-            /* only replies about this recipient (or none) lie between */
-            if (!is_transcript_reply(lines[j]) || names_other_address(lines[j], recipient))
-                break;
-        }
+        int j = answered_command(lines, k);
+        if (j < 0)
+            continue;
+        /* only replies about this recipient (or none) lie between */
+        gboolean others = FALSE;
+        for (int r = j + 1; r < k && !others; r++)
+            others = is_transcript_reply(lines[r]) && names_other_address(lines[r], recipient);
+        const char *cmd = transcript_command(lines[j]);
+        /* "RCPT To:<other>" is another recipient's attempt */
+        if (others || (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient)))
+            continue;
+        found = cmd;
     }
     return g_strdup(found);
 }
