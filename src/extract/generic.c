@@ -404,12 +404,24 @@ line_without(const char *line, const char *address)
     return trimmed;
 }
 
+/* Does the line name `lower` (an address in lower case) as the argument
+ * of a command ("after RCPT TO:<ADDR>:")?  There it is no part of a
+ * sentence and stays. */
+static gboolean
+names_command_address(const char *line, const char *lower)
+{
+    g_autofree char *to = g_strconcat("to:<", lower, NULL);
+    g_autofree char *spaced = g_strconcat("to: <", lower, NULL);
+    return gen_contains_lower(line, to) || gen_contains_lower(line, spaced);
+}
+
 /* Appends line i and the lines that continue it (indented, or the rest
  * of its paragraph while no other recipient starts a line). */
 static int
 take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, const char *self,
                gboolean whole)
 {
+    g_autofree char *self_lower = g_ascii_strdown(self, -1);
     int k = i + 1;
     for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
         const char *l = lines[k];
@@ -428,8 +440,14 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
         }
         if (other && (!indented || other_first))
             break;
+        /* the recipient's own address inside the notice's sentence splits
+         * its phrase ("The destination mailbox ADDR is unavailable"): it
+         * goes, as it goes from the recipient's own line; a server's reply
+         * stays as it was sent */
+        g_autofree char *own = gen_contains_lower(l, self_lower) && !names_command_address(l, self_lower)
+            && !gen_has_code(l) ? line_without(l, self) : NULL;
         g_string_append_c(out, ' ');
-        g_string_append(out, l);
+        g_string_append(out, own ? own : l);
     }
     return k;
 }
