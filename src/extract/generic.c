@@ -168,6 +168,21 @@ note_address(const char *address, gboolean bracketed, gpointer data)
     c->listed = c->listed || s->listed;
 }
 
+/* The first line of the list item that ends above the blank line k: an
+ * address alone on its line and the lines indented below it (its reply),
+ * or -1. */
+static int
+list_item_above(char **lines, int k)
+{
+    int j = k - 1;
+    while (j > 0 && j > k - 1 - NEAR_LINES && !gen_is_blank(lines[j]) && !strchr(lines[j], '@')
+           && indent_of(lines[j]) > 0)
+        j--;
+    if (j < 0 || j == k - 1 || !is_bare_address(lines[j]) || indent_of(lines[j + 1]) <= indent_of(lines[j]))
+        return -1;
+    return j;
+}
+
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
  * same paragraph, or on the lead-in line that introduces its paragraph
  * ("The following recipients could not be reached:" and a blank line).
@@ -182,6 +197,14 @@ failure_score(char **lines, int i, int n)
     for (int k = i - 1; k >= 0 && k >= i - reach; k--) {
         if (is_bare_address(lines[k]) && reach < NEAR_LINES + MAX_LIST_LINES) {
             reach++;
+            continue;
+        }
+        /* an item of the same list above ("<addr>", its reply indented
+         * below, a blank line): the lead-in speaks about every item */
+        int item = gen_is_blank(lines[k]) ? list_item_above(lines, k) : -1;
+        if (item >= 0 && reach < NEAR_LINES + MAX_LIST_LINES) {
+            reach += k - item + 1;
+            k = item;
             continue;
         }
         if (gen_is_blank(lines[k])) {
@@ -489,6 +512,12 @@ static int
 explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, const char *self)
 {
     gboolean in_list = is_bare_address(lines[from]);
+    /* the line indented below an address alone on its line is its item's
+     * text ("<addr>" and below it "    Unknown recipient(s)") */
+    if (in_list && from + 1 < n && !gen_is_blank(lines[from + 1]) && !strchr(lines[from + 1], '@')
+        && indent_of(lines[from + 1]) > indent_of(lines[from]) && !is_separator(lines[from + 1])
+        && !is_header_like(lines[from + 1]) && !is_lead_in(lines[from + 1]))
+        return from + 1;
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
         if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
