@@ -399,6 +399,25 @@ merge_repeated(GPtrArray *records, guint from, const BtRecord *rec)
 }
 
 gboolean
+bt_message_is_report(GMimeMessage *msg)
+{
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    if (!body || !GMIME_IS_MULTIPART(body))
+        return FALSE;
+    GMimeContentType *ct = g_mime_object_get_content_type(body);
+    if (ct && g_mime_content_type_is_type(ct, "multipart", "report"))
+        return TRUE;
+    GMimeMultipart *mp = GMIME_MULTIPART(body);
+    for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+        GMimeContentType *pt = g_mime_object_get_content_type(g_mime_multipart_get_part(mp, i));
+        if (pt && (g_mime_content_type_is_type(pt, "message", "delivery-status")
+                   || g_mime_content_type_is_type(pt, "message", "global-delivery-status")))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean
 bt_decode_dsn(const BtMsgView *view, GPtrArray *records)
 {
     const char *text = status_text(view);

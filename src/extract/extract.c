@@ -212,9 +212,7 @@ forwarded_bounce(const BtMsgView *view)
     if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
         return NULL;
     GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
-    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
-    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
-    return ct && g_mime_content_type_is_type(ct, "multipart", "report") ? inner : NULL;
+    return inner && bt_message_is_report(inner) ? inner : NULL;
 }
 
 static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b);

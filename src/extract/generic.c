@@ -1355,9 +1355,7 @@ returned_is_report(const BtMsgView *view)
     if (!view->returned || !GMIME_IS_MESSAGE_PART(view->returned))
         return FALSE;
     GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(view->returned));
-    GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
-    GMimeContentType *ct = body ? g_mime_object_get_content_type(body) : NULL;
-    return ct && g_mime_content_type_is_type(ct, "multipart", "report");
+    return inner && bt_message_is_report(inner);
 }
 
 /* What follows a bounce subject's first colon when it words a failure and
