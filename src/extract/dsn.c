@@ -4,6 +4,7 @@
  * recipient; a block without Diagnostic-Code borrows what the bounce text
  * says about that recipient. */
 #include "extract/decode.h"
+#include "extract/text.h"
 #include "core/literals.h"
 
 #include <string.h>
@@ -194,6 +195,20 @@ failed_recipient_header(const BtMsgView *view)
     return address;
 }
 
+/* The one routable address the returned message's To: names (where a
+ * person looks when the report names only an internal address), or NULL. */
+static char *
+returned_to_single(const BtMsgView *view)
+{
+    g_autofree char *to = bt_header_block_get(view->returned_headers, "To");
+    if (!to || strchr(to, ',') || strchr(to, ';'))
+        return NULL;
+    char *address = bt_address_clean(to);
+    if (address && !is_routable(address))
+        g_clear_pointer(&address, g_free);
+    return address;
+}
+
 /* What the bounce text says about a recipient whose block has no
  * Diagnostic-Code: the paragraph that names it, unless that is header
  * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
@@ -244,6 +259,8 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
         bt_set_str(&recipient, written);
     if (recipient && !written && !is_routable(recipient)) {
         g_autofree char *listed = failed_recipient_header(view);
+        if (!listed)
+            listed = returned_to_single(view);
         if (listed)
             bt_set_str(&recipient, listed);
     }

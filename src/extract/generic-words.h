@@ -94,6 +94,8 @@ static const char *const gen_failure_words[] = {
     "retry timeout", "giving up", "gave up", "could not be reached", "was not accepted",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
+    /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)" */
+    "(failure)",
     /* Lotus Notes/Domino router notices: a "Failure Reasons" section with
      * "User not listed in public Name & Address Book", "… hop count" */
     "failure reason", "not listed in", "hop count",

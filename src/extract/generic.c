@@ -570,6 +570,27 @@ first_failure_line(char **lines, int n)
     return worded >= 0 ? worded : addressed;
 }
 
+/* Does failure wording start on line k and go on to the next line (an
+ * MTA folded "could not / be delivered")? */
+static gboolean
+is_folded_failure(char **lines, int k, int n)
+{
+    if (k + 1 >= n || gen_is_blank(lines[k]) || gen_is_blank(lines[k + 1]) || gen_is_failure_line(lines[k]))
+        return FALSE;
+    g_autofree char *joined = g_strconcat(lines[k], " ", lines[k + 1] + strspn(lines[k + 1], " \t"), NULL);
+    return gen_is_failure_line(joined);
+}
+
+/* The first line that starts folded failure wording, or -1. */
+static int
+first_folded_failure_line(char **lines, int n)
+{
+    for (int k = 0; k + 1 < n; k++)
+        if (!gen_is_header_line(lines[k]) && is_folded_failure(lines, k, n))
+            return k;
+    return -1;
+}
+
 /* `s` with each run of white space made one space and none at either
  * end; NULL when nothing is left.  Written into one buffer of the input's
  * size, not a GString per byte: it runs on every notice line. */
@@ -693,10 +714,11 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
             k = first_failure_line(lines, n);
+        gboolean folded = k < 0 && (k = first_folded_failure_line(lines, n)) >= 0;
         g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
         if (text) {
             g_string_append(out, text);
-            take_paragraph(lines, k, n, out, recipients, address, FALSE);
+            take_paragraph(lines, k, n, out, recipients, address, folded);
         }
     }
     while (ends_with_colon(out))
@@ -1409,9 +1431,10 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then
  * the addresses the text shows failing; failing both, the To: of a
  * message returned as a MIME part, when it names one address, else the
- * addresses a failure subject names. */
+ * addresses a failure subject names, else the To: of an inline copy. */
 static GPtrArray *
-pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure, gboolean lists_failed)
+pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure, gboolean lists_failed,
+                gboolean copied)
 {
     g_autoptr(GHashTable) excluded = excluded_addresses(view);
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
@@ -1450,14 +1473,19 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
         add_header_candidates(found, to, excluded, MIN_SCORE);
     if (found->len == 0)
         add_subject_candidates(view, found, excluded);
+    /* failing those, the To: of an inline copy under the notice's marker
+     * whose header block is a message's, when it names one address */
+    if (found->len == 0 && lists_failed && copied && to && !strchr(to, ','))
+        add_header_candidates(found, to, excluded, MIN_SCORE);
     return found;
 }
 
 /* Lines of the inline copy's header block give the returned To: when no
  * part carried the original. */
 static char *
-inline_copy_headers(char **lines, int copy_at)
+inline_copy_headers(char **lines, int copy_at, gboolean *is_message)
 {
+    *is_message = FALSE;
     if (copy_at < 0)
         return NULL;
     int i = copy_at;
@@ -1465,6 +1493,7 @@ inline_copy_headers(char **lines, int copy_at)
         i++;
     while (lines[i] && gen_is_blank(lines[i]))
         i++;
+    *is_message = gen_starts_header_block(lines, i);
     GString *block = g_string_new(NULL);
     for (int limit = i + MAX_HEADER_LINES; lines[i] && i < limit && !gen_is_blank(lines[i]); i++) {
         g_string_append(block, lines[i]);
@@ -1486,8 +1515,10 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     int copy_at;
     g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
     int n = gen_notice_length(lines, copy_at);
+    /* the copy is a message (its header block follows the marker) */
+    gboolean copied = view->returned != NULL;
     if (!view->returned_headers)
-        view->returned_headers = inline_copy_headers(lines, copy_at);
+        view->returned_headers = inline_copy_headers(lines, copy_at, &copied);
 
     /* a report part or the MTA's own list of failed recipients (Exim's
      * X-Failed-Recipients) states the failure whatever the text words */
@@ -1495,6 +1526,9 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     gboolean has_failure = view->dsn != NULL || failed != NULL;
     for (int i = 0; i < n && !has_failure; i++)
         has_failure = gen_is_failure_line(lines[i]);
+    /* wording an MTA folded over two lines ("could not / be delivered") */
+    if (!has_failure)
+        has_failure = first_folded_failure_line(lines, n) >= 0;
     if (!has_failure) {
         g_autofree char *said = subject_failure(view);
         has_failure = said != NULL;
@@ -1503,7 +1537,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!lists_failed)
         return FALSE;
 
-    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure, lists_failed);
+    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure, lists_failed, copied);
     if (!recipients->len)
         return FALSE;
     gboolean delayed = is_delay_warning(subject, lines, n);
