@@ -94,8 +94,12 @@ static const char *const gen_failure_words[] = {
     "retry timeout", "giving up", "gave up", "could not be reached", "was not accepted",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
-    /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)" */
-    "(failure)",
+    /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)";
+     * Gmail's "There was a problem delivering your message to ADDR", DragonFly
+     * dma's "There was an error delivering your mail to <ADDR>" (dma's
+     * net.c/mail.c bounce text); Exchange's "Delivery to these recipients
+     * or groups has been postponed" */
+    "(failure)", "problem delivering", "error delivering", "postponed",
     /* Lotus Notes/Domino router notices: a "Failure Reasons" section with
      * "User not listed in public Name & Address Book", "… hop count" */
     "failure reason", "not listed in", "hop count",
@@ -141,7 +145,7 @@ static const char *const gen_delay_words[] = {
     "not yet been delivered", "has not been delivered yet", "still being retried", "will retry",
     "will be retried", "will keep trying", "will continue trying", "will try again", "still trying",
     "could not send message for past", "delivery delayed", "delivery has been delayed",
-    "delay", "temporarily deferred", "verzögert", "retardé", "遅延", "延迟",
+    "delay", "temporarily deferred", "postponed", "verzögert", "retardé", "遅延", "延迟",
     NULL
 };
 

@@ -649,7 +649,9 @@ reply_after(char **lines, int from, int n, const char *address, GPtrArray *recip
     if (k < 0)
         return NULL;
     g_autofree char *label = gen_line_label(lines[k]);
-    if (!gen_has_code(lines[k]) && !gen_label_in(label, gen_reason_labels))
+    /* a labelled failure ("DNS lookup failure: host … not found") is one too */
+    if (!gen_has_code(lines[k]) && !gen_label_in(label, gen_reason_labels)
+        && !(label && gen_is_failure_line(lines[k])))
         return NULL;
     g_autoptr(GString) out = g_string_new(NULL);
     if (!take_explanation_after(lines, from, n, address, recipients, out))
@@ -1433,8 +1435,7 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
  * message returned as a MIME part, when it names one address, else the
  * addresses a failure subject names, else the To: of an inline copy. */
 static GPtrArray *
-pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure, gboolean lists_failed,
-                gboolean copied)
+pick_recipients(const BtMsgView *view, char **lines, int n, gboolean lists_failed, gboolean copied)
 {
     g_autoptr(GHashTable) excluded = excluded_addresses(view);
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
@@ -1469,7 +1470,7 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
         if (c->score < MIN_SCORE && (any || !lists_failed || !c->listed))
             g_ptr_array_remove_index(found, i);
     }
-    if (found->len == 0 && has_failure && view->returned && to && !strchr(to, ','))
+    if (found->len == 0 && lists_failed && view->returned && to && !strchr(to, ','))
         add_header_candidates(found, to, excluded, MIN_SCORE);
     if (found->len == 0)
         add_subject_candidates(view, found, excluded);
@@ -1516,9 +1517,11 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
     int n = gen_notice_length(lines, copy_at);
     /* the copy is a message (its header block follows the marker) */
-    gboolean copied = view->returned != NULL;
+    gboolean copied;
+    g_autofree char *copy = inline_copy_headers(lines, copy_at, &copied);
     if (!view->returned_headers)
-        view->returned_headers = inline_copy_headers(lines, copy_at, &copied);
+        view->returned_headers = g_steal_pointer(&copy);
+    copied = copied || view->returned != NULL;
 
     /* a report part or the MTA's own list of failed recipients (Exim's
      * X-Failed-Recipients) states the failure whatever the text words */
@@ -1537,7 +1540,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!lists_failed)
         return FALSE;
 
-    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure, lists_failed, copied);
+    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, lists_failed, copied);
     if (!recipients->len)
         return FALSE;
     gboolean delayed = is_delay_warning(subject, lines, n);
