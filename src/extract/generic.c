@@ -51,6 +51,7 @@
 /* ---- candidates ------------------------------------------------------------ */
 
 static gboolean is_bare_address(const char *line);
+static gboolean is_header_like(const char *line);
 static int indent_of(const char *line);
 
 typedef struct {
@@ -183,6 +184,23 @@ list_item_above(char **lines, int k)
     return j;
 }
 
+/* Does the paragraph after the list that line i belongs to (addresses
+ * alone on their lines) start with failure wording: the list, a blank
+ * line, "Unknown user."?  A line repeating the original's header may
+ * come first. */
+static gboolean
+reason_below_list(char **lines, int i, int n)
+{
+    int k = i + 1;
+    while (k < n && k <= i + MAX_LIST_LINES && is_bare_address(lines[k]))
+        k++;
+    if (k >= n || !gen_is_blank(lines[k]))
+        return FALSE;
+    for (k++; k < n && is_header_like(lines[k]); k++)
+        ;
+    return k < n && !gen_is_blank(lines[k]) && gen_is_failure_line(lines[k]);
+}
+
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
  * same paragraph, or on the lead-in line that introduces its paragraph
  * ("The following recipients could not be reached:" and a blank line).
@@ -216,6 +234,8 @@ failure_score(char **lines, int i, int n)
         if (gen_is_failure_line(lines[k]))
             return 2;
     }
+    if (is_bare_address(lines[i]) && reason_below_list(lines, i, n))
+        return 2;
     /* the lines indented below an address are its own item ("addressed
      * to ADDR" and below it "  Delivery failed: 550 …") */
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k])
