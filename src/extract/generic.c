@@ -357,6 +357,20 @@ is_header_like(const char *line)
     return gen_is_header_line(line) || label_score(line) == 1;
 }
 
+/* A sentence that starts like a lead-in ("For the following reason …"). */
+static gboolean
+is_worded_lead_in(const char *line)
+{
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
+    if (gen_has_code(trimmed))
+        return FALSE;
+    g_autofree char *f = gen_fold(trimmed);
+    for (int i = 0; gen_lead_ins[i]; i++)
+        if (g_str_has_prefix(f, gen_lead_ins[i]))
+            return TRUE;
+    return FALSE;
+}
+
 static gboolean
 is_lead_in(const char *line)
 {
@@ -364,14 +378,7 @@ is_lead_in(const char *line)
     gsize n = strlen(trimmed);
     if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !gen_has_code(trimmed))
         return TRUE;
-    if (gen_has_code(trimmed))
-        return FALSE;
-    /* a sentence that starts like one ("For the following reason …") */
-    g_autofree char *f = gen_fold(trimmed);
-    for (int i = 0; gen_lead_ins[i]; i++)
-        if (g_str_has_prefix(f, gen_lead_ins[i]))
-            return TRUE;
-    return FALSE;
+    return is_worded_lead_in(trimmed);
 }
 
 static gboolean
@@ -877,8 +884,10 @@ indent_of(const char *line)
 static gboolean
 is_continuation(const char *l, int indent)
 {
+    /* a folded reply may break after a colon ("… NXDOMAIN Domain name not
+     * found:" and the name below): only a lead-in's own words end it */
     return !gen_is_blank(l) && indent_of(l) > indent && !is_separator(l) && !is_header_like(l)
-        && !is_lead_in(l) && !strchr(l, '@');
+        && !is_worded_lead_in(l) && !strchr(l, '@');
 }
 
 /* Does `l` continue `prev` wrapped without indentation (gateways and
