@@ -40,6 +40,8 @@ static const char *const gen_bounce_subjects[] = {
      * (bounce_driver.class.php) names */
     "nondeliverable", "returned email", "returned e-mail", "returned to sender",
     "mail transaction failed", "failure delivery", "message delayed",
+    /* Courier's "NOTICE: mail delivery status." (courier/module.dsn) */
+    "mail delivery status",
     /* German */
     "unzustellbar", "nicht zustellbar", "zustellung fehlgeschlagen", "fehler bei der zustellung",
     "nicht zugestellt", "zustellungsbericht", "unzustellbare",
@@ -63,7 +65,7 @@ static const char *const gen_bounce_subjects[] = {
  * "DELIVERY REPORT", German "Zustellungsbericht"). */
 static const char *const gen_report_subjects[] = {
     "delivery status notification", "delivery notification", "delivery report", "zustellungsbericht",
-    "delayed mail", "delivery delayed", "message delayed", "warning: message", NULL
+    "delayed mail", "delivery delayed", "message delayed", "warning: message", "mail delivery status", NULL
 };
 
 /* Prefixes of a person's reply or forward ("Re: Undelivered Mail …"):

@@ -296,12 +296,27 @@ past_address_type(const char *line)
     return line;
 }
 
+/* Is line i indented below an address alone on its line, in the same
+ * paragraph: part of that recipient's reply ("<a@b>" and below it "550
+ * 5.1.6 … User has moved to c@d"), whose addresses are no recipients? */
+static gboolean
+in_item_reply(char **lines, int i)
+{
+    int indent = indent_of(lines[i]);
+    if (indent == 0)
+        return FALSE;
+    for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES && !gen_is_blank(lines[k]); k--)
+        if (indent_of(lines[k]) < indent)
+            return is_bare_address(past_address_type(lines[k]));
+    return FALSE;
+}
+
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
     Scan s = { found, excluded, 0, 0, FALSE };
     for (int i = 0; i < n; i++) {
-        if (!strchr(lines[i], '@'))
+        if (!strchr(lines[i], '@') || in_item_reply(lines, i))
             continue;
         const char *line = past_address_type(lines[i]);
         int label = label_score(line);
