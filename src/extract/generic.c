@@ -175,6 +175,9 @@ note_address(const char *address, gboolean bracketed, gpointer data)
 static int
 list_item_above(char **lines, int k)
 {
+    /* a repeated item blanked out leaves more than one blank line */
+    while (k > 0 && gen_is_blank(lines[k - 1]))
+        k--;
     int j = k - 1;
     while (j > 0 && j > k - 1 - NEAR_LINES && !gen_is_blank(lines[j]) && !strchr(lines[j], '@')
            && indent_of(lines[j]) > 0)
