@@ -229,6 +229,8 @@ static const char *const gen_role_locals[] = {
  * compared as a prefix after leading dashes and spaces). */
 static const char *const gen_original_markers[] = {
     "original message", "below this line is a copy", "this is a copy of the message",
+    /* Exim's moan.c for a message it refused part-way */
+    "this is a copy of the headers that were received before the error",
     "unsent message", "returned message", "message headers follow", "included is a copy",
     "the original message", "a copy of the original message", "undelivered message",
     "ursprüngliche nachricht", "message d'origine", "message original", "mensaje original",

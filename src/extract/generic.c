@@ -43,6 +43,8 @@
 /* A line this long was folded by its writer if the next one goes on with
  * it (MTAs fold at 72-78 columns). */
 #define FULL_LINE_COLUMNS 64
+/* How far below a marker of the original its header block may start. */
+#define MARKER_REACH 6
 /* A pipelined batch of commands and its replies in a transcript. */
 #define PIPELINE_LINES 12
 /* The header block of an inline copy: no real one is longer. */
@@ -1537,11 +1539,21 @@ inline_copy_headers(char **lines, int copy_at, gboolean *is_message)
     if (copy_at < 0)
         return NULL;
     int i = copy_at;
-    if (!gen_starts_header_block(lines, i))
-        i++;
+    gboolean marked = !gen_starts_header_block(lines, i);
+    if (marked) {
+        /* the header block a few lines below the marker (past its folded
+         * line, "       was detected.", and a field that lost its fold) */
+        int k = i + 1;
+        while (lines[k] && k <= i + MARKER_REACH && !gen_starts_header_block(lines, k))
+            k++;
+        /* the notice's own marker ("------ This is a copy of the message
+         * …") announces a message; a header block the finder came upon
+         * may be anything quoted */
+        *is_message = lines[k] && k <= i + MARKER_REACH;
+        i = *is_message ? k : i + 1;
+    }
     while (lines[i] && gen_is_blank(lines[i]))
         i++;
-    *is_message = gen_starts_header_block(lines, i);
     GString *block = g_string_new(NULL);
     for (int limit = i + MAX_HEADER_LINES; lines[i] && i < limit && !gen_is_blank(lines[i]); i++) {
         g_string_append(block, lines[i]);
