@@ -488,6 +488,8 @@ def m_subject_encoded(raw, ref):
 def m_returned_removed(raw, ref):
     """No copy of the original comes back (message/rfc822 or headers part)."""
     msg = parse(raw)
+    if returns_report(msg):
+        return None   # the returned message is the report itself: the evidence
     kinds = ("message/rfc822", "text/rfc822-headers")
     changed = False
     for m in msg.walk():
@@ -632,7 +634,10 @@ def returns_report(msg):
     """Does the message return a delivery report (a double bounce)?"""
     for m in msg.walk():
         if m.get_content_type() == "message/rfc822" and isinstance(m.get_payload(), list):
-            if any(p.get_content_type() == "multipart/report" for p in m.get_payload()[0].walk()):
+            # multipart/report, or a multipart/mixed with a delivery-status
+            # part (OpenSMTPD's reports)
+            if any(p.get_content_type() in ("multipart/report", "message/delivery-status")
+                   for p in m.get_payload()[0].walk()):
                 return True
     return False
 

@@ -52,6 +52,13 @@ gboolean bt_record_set_date(BtRecord *rec, const char *date);
 gboolean bt_decode_arf(const BtMsgView *view, GPtrArray *records);
 /* RFC 3464 / RFC 6533: one record per per-recipient block. */
 gboolean bt_decode_dsn(const BtMsgView *view, GPtrArray *records);
+/* Is `msg` a delivery report: multipart/report, or a multipart that holds
+ * a delivery-status part (OpenSMTPD sends multipart/mixed)? */
+gboolean bt_message_is_report(GMimeMessage *msg);
+/* The returned original parsed whole (new reference) when it is itself a
+ * report: multipart/report, or a multipart with a delivery-status part;
+ * else NULL. */
+GMimeMessage *bt_returned_report(const BtMsgView *view);
 /* The delivery-status blocks whose recipient is no mail address (a file or
  * a program the MTA delivered to) describe, in order, the recipients a
  * layout found in the text: when the counts agree, their Action and Status

@@ -4,6 +4,8 @@
  * recipient; a block without Diagnostic-Code borrows what the bounce text
  * says about that recipient. */
 #include "extract/decode.h"
+#include "extract/text.h"
+#include "core/lean-mime.h"
 #include "core/literals.h"
 
 #include <string.h>
@@ -194,6 +196,20 @@ failed_recipient_header(const BtMsgView *view)
     return address;
 }
 
+/* The one routable address the returned message's To: names (where a
+ * person looks when the report names only an internal address), or NULL. */
+static char *
+returned_to_single(const BtMsgView *view)
+{
+    g_autofree char *to = bt_header_block_get(view->returned_headers, "To");
+    if (!to || strchr(to, ',') || strchr(to, ';'))
+        return NULL;
+    char *address = bt_address_clean(to);
+    if (address && !is_routable(address))
+        g_clear_pointer(&address, g_free);
+    return address;
+}
+
 /* What the bounce text says about a recipient whose block has no
  * Diagnostic-Code: the paragraph that names it, unless that is header
  * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
@@ -244,6 +260,8 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
         bt_set_str(&recipient, written);
     if (recipient && !written && !is_routable(recipient)) {
         g_autofree char *listed = failed_recipient_header(view);
+        if (!listed)
+            listed = returned_to_single(view);
         if (listed)
             bt_set_str(&recipient, listed);
     }
@@ -394,6 +412,43 @@ merge_repeated(GPtrArray *records, guint from, const BtRecord *rec)
         fill(&r->rhost, rec->rhost);
         fill(&r->alias, rec->alias);
         return TRUE;
+    }
+    return FALSE;
+}
+
+GMimeMessage *
+bt_returned_report(const BtMsgView *view)
+{
+    if (!view->returned)
+        return NULL;
+    if (view->returned_report)
+        return bt_mime_enclosed_message(view->returned);
+    /* another multipart (OpenSMTPD returns its report as multipart/mixed)
+     * is parsed whole only to look for a delivery-status part */
+    g_autofree char *type = bt_header_block_get(view->returned_headers, "Content-Type");
+    if (!type || g_ascii_strncasecmp(type, "multipart/", 10) != 0)
+        return NULL;
+    GMimeMessage *inner = bt_mime_enclosed_message(view->returned);
+    if (inner && !bt_message_is_report(inner))
+        g_clear_object(&inner);
+    return inner;
+}
+
+gboolean
+bt_message_is_report(GMimeMessage *msg)
+{
+    GMimeObject *body = g_mime_message_get_mime_part(msg);
+    if (!body || !GMIME_IS_MULTIPART(body))
+        return FALSE;
+    GMimeContentType *ct = g_mime_object_get_content_type(body);
+    if (ct && g_mime_content_type_is_type(ct, "multipart", "report"))
+        return TRUE;
+    GMimeMultipart *mp = GMIME_MULTIPART(body);
+    for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+        GMimeContentType *pt = g_mime_object_get_content_type(g_mime_multipart_get_part(mp, i));
+        if (pt && (g_mime_content_type_is_type(pt, "message", "delivery-status")
+                   || g_mime_content_type_is_type(pt, "message", "global-delivery-status")))
+            return TRUE;
     }
     return FALSE;
 }

@@ -210,9 +210,7 @@ decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 static GMimeMessage *
 forwarded_bounce(const BtMsgView *view)
 {
-    if (!view->returned_report)
-        return NULL;
-    return bt_mime_enclosed_message(view->returned);
+    return bt_returned_report(view);
 }
 
 static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b);

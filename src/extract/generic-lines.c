@@ -110,16 +110,29 @@ content_type_is(GMimeObject *obj, const char *type, const char *subtype)
     return ct && g_mime_content_type_is_type(ct, type, subtype);
 }
 
+/* The report-type of a multipart/report message (RFC 6522), or NULL. */
+static const char *
+report_type(const BtMsgView *view)
+{
+    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
+    if (!content_type_is(top, "multipart", "report"))
+        return NULL;
+    const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
+    return type ? type : "";
+}
+
+static gboolean
+is_delivery_report_type(const char *type)
+{
+    return g_ascii_strcasecmp(type, "delivery-status") == 0 || g_ascii_strcasecmp(type, "global-delivery-status") == 0;
+}
+
 /* A read receipt (RFC 8098) or another report that is no delivery status. */
 static gboolean
 is_other_report(const BtMsgView *view)
 {
-    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
-    if (!content_type_is(top, "multipart", "report"))
-        return FALSE;
-    const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
-    return type && g_ascii_strcasecmp(type, "delivery-status") != 0
-        && g_ascii_strcasecmp(type, "global-delivery-status") != 0;
+    const char *type = report_type(view);
+    return type && *type && !is_delivery_report_type(type);
 }
 
 static gboolean
@@ -145,6 +158,10 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
         return FALSE;
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
     if (view->dsn || failed)
+        return TRUE;
+    /* a delivery report by its type, whatever parts it kept */
+    const char *type = report_type(view);
+    if (type && is_delivery_report_type(type))
         return TRUE;
     if (is_conversation(view, subject))
         return FALSE;

@@ -40,6 +40,8 @@ static const char *const gen_bounce_subjects[] = {
      * (bounce_driver.class.php) names */
     "nondeliverable", "returned email", "returned e-mail", "returned to sender",
     "mail transaction failed", "failure delivery", "message delayed",
+    /* Courier's "NOTICE: mail delivery status." (courier/module.dsn) */
+    "mail delivery status",
     /* German */
     "unzustellbar", "nicht zustellbar", "zustellung fehlgeschlagen", "fehler bei der zustellung",
     "nicht zugestellt", "zustellungsbericht", "unzustellbare",
@@ -65,6 +67,15 @@ static const char *const gen_bounce_subjects[] = {
      * tools in public repositories match them */
     "nedoručitelné", "kézbesíthetetlen", "niedostarczalne", "zwrot do nadawcy",
     NULL
+};
+
+/* Bounce subjects that announce a report of any outcome, not a failure:
+ * RFC 3464 notices of success and delay share them (Exchange's and
+ * Gmail's "Delivery Status Notification (Relay|Delay|Success)", Notes'
+ * "DELIVERY REPORT", German "Zustellungsbericht"). */
+static const char *const gen_report_subjects[] = {
+    "delivery status notification", "delivery notification", "delivery report", "zustellungsbericht",
+    "delayed mail", "delivery delayed", "message delayed", "warning: message", "mail delivery status", NULL
 };
 
 /* Prefixes of a person's reply or forward ("Re: Undelivered Mail …"):
@@ -95,6 +106,12 @@ static const char *const gen_failure_words[] = {
     "retry timeout", "giving up", "gave up", "could not be reached", "was not accepted",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
+    /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)";
+     * Gmail's "There was a problem delivering your message to ADDR", DragonFly
+     * dma's "There was an error delivering your mail to <ADDR>" (dma's
+     * net.c/mail.c bounce text); Exchange's "Delivery to these recipients
+     * or groups has been postponed" */
+    "(failure)", "problem delivering", "error delivering", "postponed",
     /* Lotus Notes/Domino router notices: a "Failure Reasons" section with
      * "User not listed in public Name & Address Book", "… hop count" */
     "failure reason", "not listed in", "hop count",
@@ -170,7 +187,7 @@ static const char *const gen_delay_words[] = {
     "not yet been delivered", "has not been delivered yet", "still being retried", "will retry",
     "will be retried", "will keep trying", "will continue trying", "will try again", "still trying",
     "could not send message for past", "delivery delayed", "delivery has been delayed",
-    "delay", "temporarily deferred", "verzögert", "retardé", "遅延", "延迟",
+    "delay", "temporarily deferred", "postponed", "verzögert", "retardé", "遅延", "延迟",
     /* Swedish Exchange's delay notice: "Leveransen till följande
      * mottagare eller grupper är försenad:", "Det här meddelandet har inte
      * levererats än. Fler försök att leverera kommer att göras."
@@ -276,6 +293,8 @@ static const char *const gen_role_locals[] = {
  * compared as a prefix after leading dashes and spaces). */
 static const char *const gen_original_markers[] = {
     "original message", "below this line is a copy", "this is a copy of the message",
+    /* Exim's moan.c for a message it refused part-way */
+    "this is a copy of the headers that were received before the error",
     "unsent message", "returned message", "message headers follow", "included is a copy",
     "the original message", "a copy of the original message", "undelivered message",
     "ursprüngliche nachricht", "message d'origine", "message original", "mensaje original",

@@ -43,18 +43,25 @@
 /* A line this long was folded by its writer if the next one goes on with
  * it (MTAs fold at 72-78 columns). */
 #define FULL_LINE_COLUMNS 64
+/* How far below a marker of the original its header block may start. */
+#define MARKER_REACH 6
+/* A pipelined batch of commands and its replies in a transcript. */
+#define PIPELINE_LINES 12
 /* The header block of an inline copy: no real one is longer. */
 #define MAX_HEADER_LINES 500
 
 /* ---- candidates ------------------------------------------------------------ */
 
 static gboolean is_bare_address(const char *line);
+static gboolean is_header_like(const char *line);
+static int indent_of(const char *line);
 
 typedef struct {
     char *address;     /* clean */
     int score;
     int line;          /* the line of its best mention */
     int line_score;    /* the score of that mention alone */
+    gboolean listed;   /* stood alone on a line: an item of a list */
     char *said;        /* named only by the subject: its words */
 } Candidate;
 
@@ -117,6 +124,7 @@ typedef struct {
     GHashTable *excluded;      /* addresses that are never a recipient */
     int line;
     int score;                 /* the line's own score for an address on it */
+    gboolean listed;           /* the line holds that address alone */
 } Scan;
 
 static gboolean
@@ -160,6 +168,42 @@ note_address(const char *address, gboolean bracketed, gpointer data)
         c->line_score = score;
     }
     c->score = MAX(c->score, score);
+    c->listed = c->listed || s->listed;
+}
+
+/* The first line of the list item that ends above the blank line k: an
+ * address alone on its line and the lines indented below it (its reply),
+ * or -1. */
+static int
+list_item_above(char **lines, int k)
+{
+    /* a repeated item blanked out leaves more than one blank line */
+    while (k > 0 && gen_is_blank(lines[k - 1]))
+        k--;
+    int j = k - 1;
+    while (j > 0 && j > k - 1 - NEAR_LINES && !gen_is_blank(lines[j]) && !strchr(lines[j], '@')
+           && indent_of(lines[j]) > 0)
+        j--;
+    if (j < 0 || j == k - 1 || !is_bare_address(lines[j]) || indent_of(lines[j + 1]) <= indent_of(lines[j]))
+        return -1;
+    return j;
+}
+
+/* Does the paragraph after the list that line i belongs to (addresses
+ * alone on their lines) start with failure wording: the list, a blank
+ * line, "Unknown user."?  A line repeating the original's header may
+ * come first. */
+static gboolean
+reason_below_list(char **lines, int i, int n)
+{
+    int k = i + 1;
+    while (k < n && k <= i + MAX_LIST_LINES && is_bare_address(lines[k]))
+        k++;
+    if (k >= n || !gen_is_blank(lines[k]))
+        return FALSE;
+    for (k++; k < n && is_header_like(lines[k]); k++)
+        ;
+    return k < n && !gen_is_blank(lines[k]) && gen_is_failure_line(lines[k]);
 }
 
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
@@ -178,6 +222,14 @@ failure_score(char **lines, int i, int n)
             reach++;
             continue;
         }
+        /* an item of the same list above ("<addr>", its reply indented
+         * below, a blank line): the lead-in speaks about every item */
+        int item = gen_is_blank(lines[k]) ? list_item_above(lines, k) : -1;
+        if (item >= 0 && reach < NEAR_LINES + MAX_LIST_LINES) {
+            reach += k - item + 1;
+            k = item;
+            continue;
+        }
         if (gen_is_blank(lines[k])) {
             /* one blank line between a lead-in and its list */
             if (k > 0 && !gen_is_blank(lines[k - 1]) && gen_is_failure_line(lines[k - 1]))
@@ -187,6 +239,14 @@ failure_score(char **lines, int i, int n)
         if (gen_is_failure_line(lines[k]))
             return 2;
     }
+    if (is_bare_address(lines[i]) && reason_below_list(lines, i, n))
+        return 2;
+    /* the lines indented below an address are its own item ("addressed
+     * to ADDR" and below it "  Delivery failed: 550 …") */
+    for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k])
+                        && indent_of(lines[k]) > indent_of(lines[i]) && !strchr(lines[k], '@'); k++)
+        if (gen_is_failure_line(lines[k]))
+            return 3;
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
         if (gen_is_failure_line(lines[k]))
             return 2;
@@ -241,19 +301,35 @@ past_address_type(const char *line)
     return line;
 }
 
+/* Is line i indented below an address alone on its line, in the same
+ * paragraph: part of that recipient's reply ("<a@b>" and below it "550
+ * 5.1.6 … User has moved to c@d"), whose addresses are no recipients? */
+static gboolean
+in_item_reply(char **lines, int i)
+{
+    int indent = indent_of(lines[i]);
+    if (indent == 0)
+        return FALSE;
+    for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES && !gen_is_blank(lines[k]); k--)
+        if (indent_of(lines[k]) < indent)
+            return is_bare_address(past_address_type(lines[k]));
+    return FALSE;
+}
+
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
-    Scan s = { found, excluded, 0, 0 };
+    Scan s = { found, excluded, 0, 0, FALSE };
     for (int i = 0; i < n; i++) {
-        if (!strchr(lines[i], '@'))
+        if (!strchr(lines[i], '@') || in_item_reply(lines, i))
             continue;
         const char *line = past_address_type(lines[i]);
         int label = label_score(line);
         if (label < 0 || gen_is_header_line(line))
             continue;
         s.line = i;
-        s.score = label + failure_score(lines, i, n) + (is_bare_address(line) ? 1 : 0);
+        s.listed = is_bare_address(line);
+        s.score = label + failure_score(lines, i, n) + (s.listed ? 1 : 0);
         each_address(lines[i], note_address, &s);
     }
 }
@@ -301,6 +377,20 @@ is_header_like(const char *line)
     return gen_is_header_line(line) || label_score(line) == 1;
 }
 
+/* A sentence that starts like a lead-in ("For the following reason …"). */
+static gboolean
+is_worded_lead_in(const char *line)
+{
+    g_autofree char *trimmed = g_strstrip(g_strdup(line));
+    if (gen_has_code(trimmed))
+        return FALSE;
+    g_autofree char *f = gen_fold(trimmed);
+    for (int i = 0; gen_lead_ins[i]; i++)
+        if (g_str_has_prefix(f, gen_lead_ins[i]))
+            return TRUE;
+    return FALSE;
+}
+
 static gboolean
 is_lead_in(const char *line)
 {
@@ -308,14 +398,7 @@ is_lead_in(const char *line)
     gsize n = strlen(trimmed);
     if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !gen_has_code(trimmed))
         return TRUE;
-    if (gen_has_code(trimmed))
-        return FALSE;
-    /* a sentence that starts like one ("For the following reason …") */
-    g_autofree char *f = gen_fold(trimmed);
-    for (int i = 0; gen_lead_ins[i]; i++)
-        if (g_str_has_prefix(f, gen_lead_ins[i]))
-            return TRUE;
-    return FALSE;
+    return is_worded_lead_in(trimmed);
 }
 
 static gboolean
@@ -391,12 +474,24 @@ line_without(const char *line, const char *address)
     return trimmed;
 }
 
+/* Does the line name `lower` (an address in lower case) as the argument
+ * of a command ("after RCPT TO:<ADDR>:")?  There it is no part of a
+ * sentence and stays. */
+static gboolean
+names_command_address(const char *line, const char *lower)
+{
+    g_autofree char *to = g_strconcat("to:<", lower, NULL);
+    g_autofree char *spaced = g_strconcat("to: <", lower, NULL);
+    return gen_contains_lower(line, to) || gen_contains_lower(line, spaced);
+}
+
 /* Appends line i and the lines that continue it (indented, or the rest
  * of its paragraph while no other recipient starts a line). */
 static int
 take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, const char *self,
                gboolean whole)
 {
+    g_autofree char *self_lower = g_ascii_strdown(self, -1);
     int k = i + 1;
     for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
         const char *l = lines[k];
@@ -415,8 +510,14 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
         }
         if (other && (!indented || other_first))
             break;
+        /* the recipient's own address inside the notice's sentence splits
+         * its phrase ("The destination mailbox ADDR is unavailable"): it
+         * goes, as it goes from the recipient's own line; a server's reply
+         * stays as it was sent */
+        g_autofree char *own = gen_contains_lower(l, self_lower) && !names_command_address(l, self_lower)
+            && !gen_has_code(l) ? line_without(l, self) : NULL;
         g_string_append_c(out, ' ');
-        g_string_append(out, l);
+        g_string_append(out, own ? own : l);
     }
     return k;
 }
@@ -458,6 +559,12 @@ static int
 explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, const char *self)
 {
     gboolean in_list = is_bare_address(lines[from]);
+    /* the line indented below an address alone on its line is its item's
+     * text ("<addr>" and below it "    Unknown recipient(s)") */
+    if (in_list && from + 1 < n && !gen_is_blank(lines[from + 1]) && !strchr(lines[from + 1], '@')
+        && indent_of(lines[from + 1]) > indent_of(lines[from]) && !is_separator(lines[from + 1])
+        && !is_header_like(lines[from + 1]) && !is_lead_in(lines[from + 1]))
+        return from + 1;
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
         if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
@@ -508,6 +615,27 @@ first_failure_line(char **lines, int n)
         }
     }
     return worded >= 0 ? worded : addressed;
+}
+
+/* Does failure wording start on line k and go on to the next line (an
+ * MTA folded "could not / be delivered")? */
+static gboolean
+is_folded_failure(char **lines, int k, int n)
+{
+    if (k + 1 >= n || gen_is_blank(lines[k]) || gen_is_blank(lines[k + 1]) || gen_is_failure_line(lines[k]))
+        return FALSE;
+    g_autofree char *joined = g_strconcat(lines[k], " ", lines[k + 1] + strspn(lines[k + 1], " \t"), NULL);
+    return gen_is_failure_line(joined);
+}
+
+/* The first line that starts folded failure wording, or -1. */
+static int
+first_folded_failure_line(char **lines, int n)
+{
+    for (int k = 0; k + 1 < n; k++)
+        if (!gen_is_header_line(lines[k]) && is_folded_failure(lines, k, n))
+            return k;
+    return -1;
 }
 
 /* `s` with each run of white space made one space and none at either
@@ -568,7 +696,9 @@ reply_after(char **lines, int from, int n, const char *address, GPtrArray *recip
     if (k < 0)
         return NULL;
     g_autofree char *label = gen_line_label(lines[k]);
-    if (!gen_has_code(lines[k]) && !gen_label_in(label, gen_reason_labels))
+    /* a labelled failure ("DNS lookup failure: host … not found") is one too */
+    if (!gen_has_code(lines[k]) && !gen_label_in(label, gen_reason_labels)
+        && !(label && gen_is_failure_line(lines[k])))
         return NULL;
     g_autoptr(GString) out = g_string_new(NULL);
     if (!take_explanation_after(lines, from, n, address, recipients, out))
@@ -633,10 +763,11 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
             k = first_failure_line(lines, n);
+        gboolean folded = k < 0 && (k = first_folded_failure_line(lines, n)) >= 0;
         g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
         if (text) {
             g_string_append(out, text);
-            take_paragraph(lines, k, n, out, recipients, address, FALSE);
+            take_paragraph(lines, k, n, out, recipients, address, folded);
         }
     }
     while (ends_with_colon(out))
@@ -773,8 +904,10 @@ indent_of(const char *line)
 static gboolean
 is_continuation(const char *l, int indent)
 {
+    /* a folded reply may break after a colon ("… NXDOMAIN Domain name not
+     * found:" and the name below): only a lead-in's own words end it */
     return !gen_is_blank(l) && indent_of(l) > indent && !is_separator(l) && !is_header_like(l)
-        && !is_lead_in(l) && !strchr(l, '@');
+        && !is_worded_lead_in(l) && !strchr(l, '@');
 }
 
 /* Does `l` continue `prev` wrapped without indentation (gateways and
@@ -1128,6 +1261,69 @@ bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *send
     return squeezed(s);
 }
 
+/* A server's line of the transcript ("<<< 250 …", "<-- 550 …"), of any
+ * class; `final` when it ends its reply (no "550-" continuation). */
+static gboolean
+is_server_line(const char *line, gboolean *final)
+{
+    const char *s = past_timestamp(line);
+    if (!g_str_has_prefix(s, "<<< ") && !g_str_has_prefix(s, "<-- "))
+        return FALSE;
+    s += 4;
+    *final = !(g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]) && s[3] == '-');
+    return TRUE;
+}
+
+/* Does the command line `rcpt` name an address that `reply` names too? */
+static gboolean
+quotes_recipient(const char *rcpt, const char *reply)
+{
+    const char *open = strchr(rcpt, '<');
+    const char *close = open ? strchr(open, '>') : NULL;
+    if (!close || close - open < 4)
+        return FALSE;
+    g_autofree char *address = g_ascii_strdown(open + 1, close - open - 1);
+    return gen_contains_lower(reply, address);
+}
+
+/* The line of the command that reply line k answers, or -1.  A client
+ * that pipelines (RFC 2920: MAIL, RCPT, DATA sent at once) reads the
+ * replies in the order of the commands, so the n-th reply after a batch
+ * answers its n-th command; an MTA's own line ("550 <addr>... reason")
+ * comments the server's reply just above it. */
+static int
+answered_command(char **lines, int k)
+{
+    int replies = 0, j = k - 1;
+    gboolean final;
+    for (; j >= 0 && j >= k - PIPELINE_LINES; j--) {
+        /* a blank line or a heading may stand between (a notice that
+         * sets the reply apart) */
+        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
+            continue;
+        if (transcript_command(lines[j]))
+            break;
+        if (is_server_line(lines[j], &final))
+            replies += final ? 1 : 0;
+        else if (!is_transcript_reply(lines[j]))
+            return -1;
+    }
+    if (j < 0 || j < k - PIPELINE_LINES)
+        return -1;
+    int first = j;
+    while (first > 0 && transcript_command(lines[first - 1]))
+        first--;
+    if (!is_server_line(lines[k], &final) && replies > 0)
+        replies--;
+    int at = MIN(first + replies, j);
+    /* a transcript that leaves a reply out: a reply quoting the
+     * recipient answers the RCPT the batch sent for it */
+    for (int c = first; c <= j && strcmp(transcript_command(lines[at]), "RCPT"); c++)
+        if (!strcmp(transcript_command(lines[c]), "RCPT") && quotes_recipient(lines[c], lines[k]))
+            at = c;
+    return at;
+}
+
 char *
 bt_text_command(const BtMsgView *view, const char *recipient)
 {
@@ -1136,28 +1332,23 @@ bt_text_command(const BtMsgView *view, const char *recipient)
     char **lower = view_notice_lower(view, &n);
     g_autofree char *want = g_ascii_strdown(recipient, -1);
     const char *found = NULL;
-    /* each reply naming the recipient, and the command just above it; the
+    /* each reply naming the recipient, and the command it answers; the
      * last such pair is the attempt that failed */
     for (int k = 0; k < n; k++) {
         if (!strstr(lower[k], want) || !is_transcript_reply(lines[k]))
             continue;
-        for (int j = k - 1; j >= 0 && j >= k - 4; j--) {
-            /* a blank line or a heading may stand between (a notice that
-             * sets the reply apart) */
-            if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
-                continue;
-            const char *cmd = transcript_command(lines[j]);
-            if (cmd) {
-                /* "RCPT To:<other>" is another recipient's attempt */
-                if (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient))
-                    break;
-                found = cmd;
-                break;
-            }
-            /* only replies about this recipient (or none) lie between */
-            if (!is_transcript_reply(lines[j]) || names_other_address(lines[j], recipient))
-                break;
-        }
+        int j = answered_command(lines, k);
+        if (j < 0)
+            continue;
+        /* only replies about this recipient (or none) lie between */
+        gboolean others = FALSE;
+        for (int r = j + 1; r < k && !others; r++)
+            others = is_transcript_reply(lines[r]) && names_other_address(lines[r], recipient);
+        const char *cmd = transcript_command(lines[j]);
+        /* "RCPT To:<other>" is another recipient's attempt */
+        if (others || (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient)))
+            continue;
+        found = cmd;
     }
     return g_strdup(found);
 }
@@ -1234,7 +1425,11 @@ returned_is_report(const BtMsgView *view)
     g_autofree char *type = bt_header_block_get(view->returned_headers, "Content-Type");
     if (type && g_ascii_strncasecmp(type, "multipart/report", 16) == 0)
         return TRUE;   /* also when only its header block came back */
-    return view->returned_report;
+    GMimeMessage *inner = bt_returned_report(view);
+    if (!inner)
+        return FALSE;
+    g_object_unref(inner);
+    return TRUE;
 }
 
 /* What follows a bounce subject's first colon when it words a failure and
@@ -1255,6 +1450,18 @@ subject_failure(const BtMsgView *view)
     return g_strstrip(g_strdup(colon + 1));
 }
 
+/* Does the subject say a delivery failed ("Mail delivery failure",
+ * "Unzustellbar: …"), not only that a report follows ("Delivery Status
+ * Notification", which success and delay notices share)? */
+static gboolean
+subject_states_failure(const char *subject)
+{
+    if (!subject)
+        return FALSE;
+    g_autofree char *f = gen_fold(subject);
+    return gen_is_failure_line(subject) || (gen_is_bounce_subject(subject) && !gen_has_word(f, gen_report_subjects));
+}
+
 /* The addresses the subject's failure wording names, with that wording. */
 static void
 add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excluded)
@@ -1262,7 +1469,7 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
     g_autofree char *said = subject_failure(view);
     if (!said)
         return;
-    Scan s = { found, excluded, -1, MIN_SCORE };
+    Scan s = { found, excluded, -1, MIN_SCORE, FALSE };
     each_address(said, note_address, &s);
     for (guint i = 0; i < found->len; i++) {
         Candidate *c = found->pdata[i];
@@ -1276,9 +1483,9 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
 /* The recipients: X-Failed-Recipients first (the MTA's own list), then
  * the addresses the text shows failing; failing both, the To: of a
  * message returned as a MIME part, when it names one address, else the
- * addresses a failure subject names. */
+ * addresses a failure subject names, else the To: of an inline copy. */
 static GPtrArray *
-pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure)
+pick_recipients(const BtMsgView *view, char **lines, int n, gboolean lists_failed, gboolean copied)
 {
     g_autoptr(GHashTable) excluded = excluded_addresses(view);
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
@@ -1302,28 +1509,50 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean has_failure
     }
     if (view->returned)
         add_header_candidates(found, to, excluded, 1);
+    /* a notice that states a failure and lists addresses alone on their
+     * lines, with no failure wording near them (a neutral intro, the
+     * reason in a paragraph of its own): the list is whom it failed for */
+    gboolean any = FALSE;
+    for (guint i = 0; i < found->len && !any; i++)
+        any = ((Candidate *) found->pdata[i])->score >= MIN_SCORE;
     for (guint i = found->len; i-- > 0;) {
         Candidate *c = found->pdata[i];
-        if (c->score < MIN_SCORE)
+        if (c->score < MIN_SCORE && (any || !lists_failed || !c->listed))
             g_ptr_array_remove_index(found, i);
     }
-    if (found->len == 0 && has_failure && view->returned && to && !strchr(to, ','))
+    if (found->len == 0 && lists_failed && view->returned && to && !strchr(to, ','))
         add_header_candidates(found, to, excluded, MIN_SCORE);
     if (found->len == 0)
         add_subject_candidates(view, found, excluded);
+    /* failing those, the To: of an inline copy under the notice's marker
+     * whose header block is a message's, when it names one address */
+    if (found->len == 0 && lists_failed && copied && to && !strchr(to, ','))
+        add_header_candidates(found, to, excluded, MIN_SCORE);
     return found;
 }
 
 /* Lines of the inline copy's header block give the returned To: when no
  * part carried the original. */
 static char *
-inline_copy_headers(char **lines, int copy_at)
+inline_copy_headers(char **lines, int copy_at, gboolean *is_message)
 {
+    *is_message = FALSE;
     if (copy_at < 0)
         return NULL;
     int i = copy_at;
-    if (!gen_starts_header_block(lines, i))
-        i++;
+    gboolean marked = !gen_starts_header_block(lines, i);
+    if (marked) {
+        /* the header block a few lines below the marker (past its folded
+         * line, "       was detected.", and a field that lost its fold) */
+        int k = i + 1;
+        while (lines[k] && k <= i + MARKER_REACH && !gen_starts_header_block(lines, k))
+            k++;
+        /* the notice's own marker ("------ This is a copy of the message
+         * …") announces a message; a header block the finder came upon
+         * may be anything quoted */
+        *is_message = lines[k] && k <= i + MARKER_REACH;
+        i = *is_message ? k : i + 1;
+    }
     while (lines[i] && gen_is_blank(lines[i]))
         i++;
     GString *block = g_string_new(NULL);
@@ -1347,8 +1576,12 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     int copy_at;
     g_auto(GStrv) lines = gen_notice_lines(view->body, &copy_at);
     int n = gen_notice_length(lines, copy_at);
+    /* the copy is a message (its header block follows the marker) */
+    gboolean copied;
+    g_autofree char *copy = inline_copy_headers(lines, copy_at, &copied);
     if (!view->returned_headers)
-        view->returned_headers = inline_copy_headers(lines, copy_at);
+        view->returned_headers = g_steal_pointer(&copy);
+    copied = copied || view->returned != NULL;
 
     /* a report part or the MTA's own list of failed recipients (Exim's
      * X-Failed-Recipients) states the failure whatever the text words */
@@ -1356,14 +1589,18 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     gboolean has_failure = view->dsn != NULL || failed != NULL;
     for (int i = 0; i < n && !has_failure; i++)
         has_failure = gen_is_failure_line(lines[i]);
+    /* wording an MTA folded over two lines ("could not / be delivered") */
+    if (!has_failure)
+        has_failure = first_folded_failure_line(lines, n) >= 0;
     if (!has_failure) {
         g_autofree char *said = subject_failure(view);
         has_failure = said != NULL;
     }
-    if (!has_failure)
+    gboolean lists_failed = has_failure || subject_states_failure(subject);
+    if (!lists_failed)
         return FALSE;
 
-    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, has_failure);
+    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, lists_failed, copied);
     if (!recipients->len)
         return FALSE;
     gboolean delayed = is_delay_warning(subject, lines, n);
