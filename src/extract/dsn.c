@@ -210,10 +210,6 @@ returned_to_single(const BtMsgView *view)
     return address;
 }
 
-/* What the bounce text says about a recipient whose block has no
- * Diagnostic-Code: the paragraph that names it, unless that is header
- * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
- * reason:"); then the sentence that explains, further on. */
 /* Sendmail 8.7 lists every address of its report with only what became
  * of it, "<addr>  (unrecoverable error)" (savemail.c, "The following
  * addresses have delivery notifications"): that says nothing the Action
@@ -229,6 +225,10 @@ is_action_note(const char *text)
     return FALSE;
 }
 
+/* What the bounce text says about a recipient whose block has no
+ * Diagnostic-Code: the paragraph that names it, unless that is header
+ * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
+ * reason:"); then the sentence that explains, further on. */
 static char *
 text_diagnostic(const BtMsgView *view, const char *recipient)
 {

@@ -204,15 +204,6 @@ decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
     view->body = original;
 }
 
-/* A bounce forwarded as an attachment: the message the view found as
- * "returned", parsed whole (new reference), when its header says it is
- * itself a report. */
-static GMimeMessage *
-forwarded_bounce(const BtMsgView *view)
-{
-    return bt_returned_report(view);
-}
-
 static void extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth, BtBounce *b);
 
 /* The value of header field `name` in an unfolded header block, or NULL. */
@@ -326,7 +317,9 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         g_clear_pointer(&b->dsn, g_free);
         take_category_fields(view, b);
     }
-    GMimeMessage *inner = out->len == 0 && depth < 2 ? forwarded_bounce(view) : NULL;
+    /* a bounce forwarded as an attachment: the returned message, when it
+     * is itself a report */
+    GMimeMessage *inner = out->len == 0 && depth < 2 ? bt_returned_report(view) : NULL;
     if (inner) {
         extract_forwarded(ex, msg, inner, out, depth, b);
         g_object_unref(inner);
