@@ -160,6 +160,18 @@ field_name_length(const char *line, const char *end)
     return p > line && p < end && *p == ':' ? (gsize) (p - line) : 0;
 }
 
+gsize
+bt_mime_field_name_length(const char *p, const char *end)
+{
+    const char *q = p;
+    while (q < end && *q >= '!' && *q <= '~' && *q != ':')
+        q++;
+    gsize len = (gsize) (q - p);
+    while (q < end && (*q == ' ' || *q == '\t'))
+        q++;
+    return len > 0 && q < end && *q == ':' ? len : 0;
+}
+
 /* Does the header block start with a field (a name, optional blanks, a
  * colon) on a line of a sensible length?  GMime's message and part
  * parsers differ only in what they make of other first lines (a From_
@@ -167,15 +179,8 @@ field_name_length(const char *line, const char *end)
 static gboolean
 starts_with_field(const char *data, gsize len)
 {
-    gsize i = 0;
-    while (i < len && data[i] >= '!' && data[i] <= '~' && data[i] != ':')
-        i++;
-    if (i == 0)
-        return FALSE;
-    while (i < len && (data[i] == ' ' || data[i] == '\t'))
-        i++;
     const char *nl = memchr(data, '\n', len);
-    return i < len && data[i] == ':' && nl && nl - data < 998;
+    return bt_mime_field_name_length(data, data + len) > 0 && nl && nl - data < 998;
 }
 
 /* A header block as plain as most are (every line a field "Name:" or its

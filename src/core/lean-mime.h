@@ -40,3 +40,8 @@ GMimeMessage *bt_mime_enclosed_message(GMimeObject *obj);
  * parsed: each field's raw name, a colon and its raw value, CRLF made LF.
  * Without GMime's writer, which runs a newline filter per field. */
 char *bt_mime_header_block(GMimeObject *obj);
+
+/* The length of the field name that starts `p` as GMime reads a header
+ * line ("Name:", blanks allowed before the colon), or 0 when the line is
+ * no field. */
+gsize bt_mime_field_name_length(const char *p, const char *end);

@@ -99,20 +99,6 @@ eol_text(EolStyle style)
     return style == EOL_CRLF ? "\r\n" : style == EOL_CR ? "\r" : "\n";
 }
 
-/* "Name:" with optional white space before the colon, as GMime reads it;
- * the name's length, or 0 when the line is not a field. */
-static gsize
-field_name_length(const guint8 *p, const guint8 *end)
-{
-    const guint8 *q = p;
-    while (q < end && *q > ' ' && *q < 0x7f && *q != ':')
-        q++;
-    gsize len = (gsize) (q - p);
-    while (q < end && (*q == ' ' || *q == '\t'))
-        q++;
-    return len > 0 && q < end && *q == ':' ? len : 0;
-}
-
 static gboolean
 is_ours(const guint8 *name, gsize len)
 {
@@ -168,7 +154,7 @@ map_header(BtAnnotated *a)
             p = next;
             continue;
         }
-        gsize name_len = field_name_length(p, e);
+        gsize name_len = bt_mime_field_name_length((const char *) p, (const char *) e);
         a->n_fields += name_len > 0;
         dropping = name_len > 0 && is_ours(p, name_len);
         if (!dropping)
