@@ -286,7 +286,12 @@ hook_status(gboolean hook, int status)
 int
 main(int argc, char **argv)
 {
-    setlocale(LC_ALL, "");
+    /* Only the character set (GLib's conversions to the terminal) and
+     * the system's messages follow the user's locale: loading every
+     * category costs a dozen files per run, and numbers in records and
+     * reports must not take a locale's decimal comma. */
+    setlocale(LC_CTYPE, "");
+    setlocale(LC_MESSAGES, "");
     signal(SIGPIPE, SIG_IGN);   /* a closed pipe is an output error, reported below */
 
     gboolean hook = hook_requested(argc, argv);
