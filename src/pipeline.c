@@ -265,7 +265,8 @@ triage_one(Run *run, Item *item, int thread)
  * checks (their caches are not thread-safe), the note, the sink.  A
  * replayed message goes through the checks and the sink too, so that
  * their state (the checks' cache, --summary, csv's header) is what it
- * was, but nothing of it is shown. */
+ * was, but nothing of it is shown.  The bounce is left to the caller:
+ * it is freed by the thread that built it (see worker_main). */
 static void
 write_one(Run *run, Item *item)
 {
@@ -285,7 +286,6 @@ write_one(Run *run, Item *item)
         out_commit(&run->out, seq + 1, FALSE);
         run->out.muted = FALSE;
         bt_board_busy(run->resume->board, BT_BOARD_WRITER, -1);
-        bt_bounce_free(b);
     } else {
         out_commit(&run->out, seq + 1, FALSE);
     }
@@ -369,6 +369,7 @@ typedef struct {
     Run *run;
     GAsyncQueue *work;       /* Batch* of messages, or the `stop` sentinel */
     GAsyncQueue *done;       /* Batch* of bounces */
+    GAsyncQueue **spent;     /* per worker: its Batch*es written, bounces to free */
     Budget budget;
     guint64 total;           /* set once reading ends; G_MAXUINT64 until then */
     gint next_worker;
@@ -385,17 +386,42 @@ typedef struct {
     guint64 seq;             /* batch number, in input order */
     gsize weight;            /* of its messages, for the budget */
     GArray *items;           /* Item */
+    int worker;              /* the worker that triaged it */
 } Batch;
 
+static void
+batch_free(Batch *batch)
+{
+    for (guint i = 0; i < batch->items->len; i++)
+        g_clear_pointer(&g_array_index(batch->items, Item, i).bounce, bt_bounce_free);
+    g_array_unref(batch->items);
+    g_free(batch);
+}
+
+static void
+free_spent(GAsyncQueue *spent)
+{
+    Batch *batch;
+    while ((batch = g_async_queue_try_pop(spent)))
+        batch_free(batch);
+}
+
+/* A worker frees the bounces it built once the writer is done with them:
+ * a block freed by another thread goes back to its allocator through an
+ * atomic hand-over and lands cold in the next malloc, which was most of
+ * what a second thread cost. */
 static gpointer
 worker_main(gpointer data)
 {
     Pool *p = data;
-    int thread = BT_BOARD_WORKER0 + g_atomic_int_add(&p->next_worker, 1);
+    int index = g_atomic_int_add(&p->next_worker, 1);
+    int thread = BT_BOARD_WORKER0 + index;
     for (;;) {
         Batch *batch = g_async_queue_pop(p->work);
+        free_spent(p->spent[index]);
         if ((gpointer) batch == stop_marker)
             return NULL;
+        batch->worker = index;
         for (guint i = 0; i < batch->items->len; i++)
             triage_one(p->run, &g_array_index(batch->items, Item, i), thread);
         g_async_queue_push(p->done, batch);
@@ -426,9 +452,8 @@ writer_main(gpointer data)
             g_hash_table_remove(pending, &next);
             for (guint i = 0; i < batch->items->len; i++)
                 write_one(p->run, &g_array_index(batch->items, Item, i));
-            g_array_unref(batch->items);
             budget_give(&p->budget, batch->weight);
-            g_free(batch);
+            g_async_queue_push(p->spent[batch->worker], batch);
             next++;
         }
     }
@@ -465,6 +490,9 @@ run_parallel(Run *run, BtSource *src, guint64 next)
     g_mutex_init(&p.lock);
     p.work = g_async_queue_new();
     p.done = g_async_queue_new();
+    p.spent = g_new(GAsyncQueue *, jobs);
+    for (int i = 0; i < jobs; i++)
+        p.spent[i] = g_async_queue_new();
     g_mutex_init(&p.budget.lock);
     g_cond_init(&p.budget.freed);
     p.budget.max_batches = (guint) jobs * 2;
@@ -497,6 +525,11 @@ run_parallel(Run *run, BtSource *src, guint64 next)
         g_thread_join(workers[i]);
     g_thread_join(writer);
     g_free(workers);
+    for (int i = 0; i < jobs; i++) {   /* what the writer finished after its worker stopped */
+        free_spent(p.spent[i]);
+        g_async_queue_unref(p.spent[i]);
+    }
+    g_free(p.spent);
     g_async_queue_unref(p.work);
     g_async_queue_unref(p.done);
     g_mutex_clear(&p.budget.lock);
@@ -517,6 +550,7 @@ run_inline(Run *run, BtSource *src, guint64 *next, guint64 until)
         Item item = { .entry = e };
         triage_one(run, &item, BT_BOARD_WORKER0);
         write_one(run, &item);
+        g_clear_pointer(&item.bounce, bt_bounce_free);
     }
     return TRUE;
 }
