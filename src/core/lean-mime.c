@@ -17,12 +17,31 @@
 
 static const char *const enclosed_subtypes[] = { "rfc822", "global", "news" };
 
+/* GMimeMessage handles each field added to a message's header: it parses
+ * every Sender, From, Reply-To, To, Cc and Bcc into address objects (again
+ * for each such field), the Date into a GDateTime, decodes the Subject and
+ * Message-Id, comparing the name with ten names first.  bouncetriage reads
+ * the fields from the header list only (never g_mime_message_get_from(),
+ * _get_subject() and the like, which these handlers feed), so a message's
+ * class gets GMimeObject's handlers, which keep the Content-* fields. */
+static void
+skip_message_field_handlers(void)
+{
+    GMimeObjectClass *message = g_type_class_ref(GMIME_TYPE_MESSAGE);
+    GMimeObjectClass *object = g_type_class_peek(GMIME_TYPE_OBJECT);
+    message->header_added = object->header_added;
+    message->header_changed = object->header_changed;
+    message->header_removed = object->header_removed;
+    message->headers_cleared = object->headers_cleared;
+}
+
 static gpointer
 register_enclosed_leaves(gpointer unused G_GNUC_UNUSED)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
         g_mime_object_register_type("message", enclosed_subtypes[i], GMIME_TYPE_PART);
     g_mime_object_register_type("message", ENCLOSED_SUBTYPE, GMIME_TYPE_MESSAGE_PART);
+    skip_message_field_handlers();
     return NULL;
 }
 
