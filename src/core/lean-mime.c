@@ -375,3 +375,55 @@ bt_mime_header_block(GMimeObject *obj)
     }
     return g_string_free(out, FALSE);
 }
+
+static gboolean
+is_plain_ascii(const char *text)
+{
+    for (const guchar *p = (const guchar *) text; *p; p++)
+        if (*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+is_lwsp(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* g_mime_utils_header_unfold(): blanks off both ends, CR and LF out. */
+static char *
+unfold_plain(const char *raw)
+{
+    while (is_lwsp(*raw))
+        raw++;
+    const char *end = raw;
+    for (const char *p = raw; *p; p++)
+        if (!is_lwsp(*p))
+            end = p + 1;
+    char *out = g_malloc((gsize) (end - raw) + 1);
+    char *o = out;
+    for (const char *p = raw; p < end; p++)
+        if (*p != '\r' && *p != '\n')
+            *o++ = *p;
+    *o = '\0';
+    return out;
+}
+
+const char *
+bt_mime_header_value(GMimeHeader *header)
+{
+    const char *raw = g_mime_header_get_raw_value(header);
+    /* GMime decodes a header's value once, when first asked, into
+     * header->value (a public field); filled here, it is what GMime gives */
+    if (!header->value && raw && is_plain_ascii(raw))
+        header->value = unfold_plain(raw);
+    return g_mime_header_get_value(header);
+}
+
+const char *
+bt_mime_object_header(GMimeObject *obj, const char *name)
+{
+    GMimeHeader *header = g_mime_header_list_get_header(g_mime_object_get_header_list(obj), name);
+    return header ? bt_mime_header_value(header) : NULL;
+}

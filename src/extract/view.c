@@ -281,7 +281,7 @@ bt_view_header(const BtMsgView *v, const char *name)
 {
     if (!v->mime)
         return NULL;
-    const char *raw = g_mime_object_get_header(GMIME_OBJECT(v->mime), name);
+    const char *raw = bt_mime_object_header(GMIME_OBJECT(v->mime), name);
     if (!raw)
         return NULL;
     g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
