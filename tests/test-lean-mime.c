@@ -258,7 +258,8 @@ test_same_readings(gconstpointer data)
     g_test_message("%u enclosed messages read the same", checked);
 }
 
-/* bt_mime_header_value() gives what GMime's decoder gives: `ours` and
+/* bt_mime_header_value() and bt_mime_decode_text() give what GMime's
+ * decoder gives: `ours` and
  * `theirs` are the same object parsed twice. */
 static guint
 assert_same_values(GMimeObject *ours, GMimeObject *theirs)
@@ -266,9 +267,15 @@ assert_same_values(GMimeObject *ours, GMimeObject *theirs)
     GMimeHeaderList *a = g_mime_object_get_header_list(ours), *b = g_mime_object_get_header_list(theirs);
     int n = g_mime_header_list_get_count(a);
     g_assert_cmpint(n, ==, g_mime_header_list_get_count(b));
-    for (int i = 0; i < n; i++)
-        g_assert_cmpstr(bt_mime_header_value(g_mime_header_list_get_header_at(a, i)), ==,
-                        g_mime_header_get_value(g_mime_header_list_get_header_at(b, i)));
+    for (int i = 0; i < n; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(a, i);
+        g_assert_cmpstr(bt_mime_header_value(h), ==, g_mime_header_get_value(g_mime_header_list_get_header_at(b, i)));
+        /* and bt_mime_decode_text() what GMime's decoder gives */
+        const char *raw = g_mime_header_get_raw_value(h);
+        g_autofree char *ours_text = bt_mime_decode_text(raw ? raw : "");
+        g_autofree char *gmime_text = g_mime_utils_header_decode_text(NULL, raw ? raw : "");
+        g_assert_cmpstr(ours_text, ==, gmime_text);
+    }
     return (guint) n;
 }
 

@@ -427,3 +427,9 @@ bt_mime_object_header(GMimeObject *obj, const char *name)
     GMimeHeader *header = g_mime_header_list_get_header(g_mime_object_get_header_list(obj), name);
     return header ? bt_mime_header_value(header) : NULL;
 }
+
+char *
+bt_mime_decode_text(const char *text)
+{
+    return is_plain_ascii(text) ? g_strdup(text) : g_mime_utils_header_decode_text(NULL, text);
+}

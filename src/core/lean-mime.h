@@ -54,3 +54,7 @@ const char *bt_mime_header_value(GMimeHeader *header);
 
 /* g_mime_object_get_header() through bt_mime_header_value(). */
 const char *bt_mime_object_header(GMimeObject *obj, const char *name);
+
+/* g_mime_utils_header_decode_text(NULL, text), newly allocated: ASCII
+ * without "=?" is its own decoding, copied. */
+char *bt_mime_decode_text(const char *text);

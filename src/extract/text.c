@@ -2,6 +2,7 @@
  * line ends, HTML to text, header blocks.  Pure functions, no state. */
 #include "extract/text.h"
 #include "core/core.h"
+#include "core/lean-mime.h"
 
 #include <errno.h>
 #include <string.h>
@@ -284,7 +285,7 @@ bt_header_block_get(const char *block, const char *name)
             if (*p == ':') {
                 const char *end = strchr(p, '\n');
                 g_autofree char *value = g_strndup(p + 1, end ? (gsize) (end - p - 1) : strlen(p + 1));
-                g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, value);
+                g_autofree char *decoded = bt_mime_decode_text(value);
                 return bt_strdup_trimmed(decoded);
             }
         }

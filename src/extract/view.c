@@ -285,6 +285,6 @@ bt_view_header(const BtMsgView *v, const char *name)
     if (!raw)
         return NULL;
     g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
-    g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+    g_autofree char *decoded = bt_mime_decode_text(unfolded);
     return bt_strdup_trimmed(decoded);
 }
