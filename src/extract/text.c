@@ -77,6 +77,54 @@ is_mislabelled_utf8(const char *data, gsize len, const char *converted)
     return FALSE;
 }
 
+/* The bytes as a string, NUL bytes made spaces. */
+static char *
+copy_blanked(const char *data, gsize len)
+{
+    char *copy = g_malloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    blank_nuls(copy, len);
+    return copy;
+}
+
+/* The length of the run of ASCII bytes that starts `s`, read 8 bytes at a
+ * time: most part text is all ASCII. */
+static gsize
+ascii_run(const char *s, gsize len)
+{
+    gsize i = 0;
+    for (guint64 w; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (w & G_GUINT64_CONSTANT(0x8080808080808080))
+            break;
+    }
+    while (i < len && (guchar) s[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* g_utf8_validate_len() of text without NUL bytes, its ASCII start
+ * skipped. */
+static gboolean
+utf8_valid(const char *s, gsize len)
+{
+    gsize ascii = ascii_run(s, len);
+    return ascii == len || g_utf8_validate_len(s + ascii, len - ascii, NULL);
+}
+
+/* Charsets that give every ASCII byte its ASCII character, so 7-bit text
+ * under them converts to itself. */
+static gboolean
+is_ascii_superset(const char *charset)
+{
+    static const char *const prefixes[] = { "iso-8859-", "windows-125", "cp125" };
+    for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++)
+        if (g_ascii_strncasecmp(charset, prefixes[i], strlen(prefixes[i])) == 0)
+            return TRUE;
+    return FALSE;
+}
+
 char *
 bt_text_to_utf8(const char *data, gsize len, const char *charset)
 {
@@ -86,6 +134,10 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
     char *text = NULL;
     if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") != 0
         && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+        /* what iconv would give (and an unknown charset's fallback too,
+         * unless it is ISO-2022-JP) */
+        if (is_ascii_superset(charset) && ascii_run(data, len) == len && !looks_iso2022jp(data, len))
+            return copy_blanked(data, len);
         text = iconv_lossy(data, len, g_mime_charset_iconv_name(charset));
         if (text && is_mislabelled_utf8(data, len, text))
             g_clear_pointer(&text, g_free);
@@ -93,13 +145,10 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
     if (!text && looks_iso2022jp(data, len))
         text = iconv_lossy(data, len, "ISO-2022-JP");
     if (!text) {
-        char *copy = g_malloc(len + 1);
-        memcpy(copy, data, len);
-        copy[len] = '\0';
-        blank_nuls(copy, len);
+        char *copy = copy_blanked(data, len);
         /* an unknown or missing charset: keep what is valid UTF-8 (most
          * text is, and then the copy is the text) */
-        if (g_utf8_validate_len(copy, len, NULL))
+        if (utf8_valid(copy, len))
             return copy;
         text = g_utf8_make_valid(copy, len);
         g_free(copy);
