@@ -2,7 +2,9 @@
  * GMime again, so that its own header rules apply (a leading From_ line,
  * stray lines before the first field, folding, CRLF): only the bytes it
  * is given change. */
+#define _GNU_SOURCE             /* memmem */
 #include "core/lean-mime.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -376,13 +378,11 @@ bt_mime_header_block(GMimeObject *obj)
     return g_string_free(out, FALSE);
 }
 
+/* ASCII without "=?": GMime's decoder gives such text back unchanged. */
 static gboolean
-is_plain_ascii(const char *text)
+is_plain_ascii(const char *text, gsize len)
 {
-    for (const guchar *p = (const guchar *) text; *p; p++)
-        if (*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
-            return FALSE;
-    return TRUE;
+    return bt_ascii_run(text, len) == len && !memmem(text, len, "=?", 2);
 }
 
 static gboolean
@@ -393,17 +393,19 @@ is_lwsp(char c)
 
 /* g_mime_utils_header_unfold(): blanks off both ends, CR and LF out. */
 static char *
-unfold_plain(const char *raw)
+unfold_plain(const char *raw, gsize len)
 {
-    while (is_lwsp(*raw))
-        raw++;
-    const char *end = raw;
-    for (const char *p = raw; *p; p++)
-        if (!is_lwsp(*p))
-            end = p + 1;
-    char *out = g_malloc((gsize) (end - raw) + 1);
+    const char *start = raw, *end = raw + len;
+    while (start < end && is_lwsp(*start))
+        start++;
+    while (end > start && is_lwsp(end[-1]))
+        end--;
+    gsize n = (gsize) (end - start);
+    if (!memchr(start, '\n', n) && !memchr(start, '\r', n))
+        return g_strndup(start, n);
+    char *out = g_malloc(n + 1);
     char *o = out;
-    for (const char *p = raw; p < end; p++)
+    for (const char *p = start; p < end; p++)
         if (*p != '\r' && *p != '\n')
             *o++ = *p;
     *o = '\0';
@@ -416,8 +418,9 @@ bt_mime_header_value(GMimeHeader *header)
     const char *raw = g_mime_header_get_raw_value(header);
     /* GMime decodes a header's value once, when first asked, into
      * header->value (a public field); filled here, it is what GMime gives */
-    if (!header->value && raw && is_plain_ascii(raw))
-        header->value = unfold_plain(raw);
+    gsize len = raw && !header->value ? strlen(raw) : 0;
+    if (!header->value && raw && is_plain_ascii(raw, len))
+        header->value = unfold_plain(raw, len);
     return g_mime_header_get_value(header);
 }
 
@@ -431,5 +434,6 @@ bt_mime_object_header(GMimeObject *obj, const char *name)
 char *
 bt_mime_decode_text(const char *text)
 {
-    return is_plain_ascii(text) ? g_strdup(text) : g_mime_utils_header_decode_text(NULL, text);
+    gsize len = strlen(text);
+    return is_plain_ascii(text, len) ? g_strndup(text, len) : g_mime_utils_header_decode_text(NULL, text);
 }

@@ -3,6 +3,7 @@
 #include "extract/text.h"
 #include "core/core.h"
 #include "core/lean-mime.h"
+#include "core/literals.h"
 
 #include <errno.h>
 #include <string.h>
@@ -88,28 +89,12 @@ copy_blanked(const char *data, gsize len)
     return copy;
 }
 
-/* The length of the run of ASCII bytes that starts `s`, read 8 bytes at a
- * time: most part text is all ASCII. */
-static gsize
-ascii_run(const char *s, gsize len)
-{
-    gsize i = 0;
-    for (guint64 w; i + 8 <= len; i += 8) {
-        memcpy(&w, s + i, 8);
-        if (w & G_GUINT64_CONSTANT(0x8080808080808080))
-            break;
-    }
-    while (i < len && (guchar) s[i] < 0x80)
-        i++;
-    return i;
-}
-
 /* g_utf8_validate_len() of text without NUL bytes, its ASCII start
  * skipped. */
 static gboolean
 utf8_valid(const char *s, gsize len)
 {
-    gsize ascii = ascii_run(s, len);
+    gsize ascii = bt_ascii_run(s, len);
     return ascii == len || g_utf8_validate_len(s + ascii, len - ascii, NULL);
 }
 
@@ -136,7 +121,7 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
         && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
         /* what iconv would give (and an unknown charset's fallback too,
          * unless it is ISO-2022-JP) */
-        if (is_ascii_superset(charset) && ascii_run(data, len) == len && !looks_iso2022jp(data, len))
+        if (is_ascii_superset(charset) && bt_ascii_run(data, len) == len && !looks_iso2022jp(data, len))
             return copy_blanked(data, len);
         text = iconv_lossy(data, len, g_mime_charset_iconv_name(charset));
         if (text && is_mislabelled_utf8(data, len, text))
