@@ -19,6 +19,40 @@
 
 static const char *const enclosed_subtypes[] = { "rfc822", "global", "news" };
 
+/* ASCII without "=?": GMime's decoder gives such text back unchanged. */
+static gboolean
+is_plain_ascii(const char *text, gsize len)
+{
+    return bt_ascii_run(text, len) == len && !memmem(text, len, "=?", 2);
+}
+
+static gboolean
+is_lwsp(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* g_mime_utils_header_unfold(): blanks off both ends, CR and LF out. */
+static char *
+unfold_plain(const char *raw, gsize len)
+{
+    const char *start = raw, *end = raw + len;
+    while (start < end && is_lwsp(*start))
+        start++;
+    while (end > start && is_lwsp(end[-1]))
+        end--;
+    gsize n = (gsize) (end - start);
+    if (!memchr(start, '\n', n) && !memchr(start, '\r', n))
+        return g_strndup(start, n);
+    char *out = g_malloc(n + 1);
+    char *o = out;
+    for (const char *p = start; p < end; p++)
+        if (*p != '\r' && *p != '\n')
+            *o++ = *p;
+    *o = '\0';
+    return out;
+}
+
 /* GMimeMessage handles each field added to a message's header: it parses
  * every Sender, From, Reply-To, To, Cc and Bcc into address objects (again
  * for each such field), the Date into a GDateTime, decodes the Subject and
@@ -26,6 +60,48 @@ static const char *const enclosed_subtypes[] = { "rfc822", "global", "news" };
  * the fields from the header list only (never g_mime_message_get_from(),
  * _get_subject() and the like, which these handlers feed), so a message's
  * class gets GMimeObject's handlers, which keep the Content-* fields. */
+typedef void (*HeaderAdded)(GMimeObject *object, GMimeHeader *header);
+static HeaderAdded object_header_added, part_header_added;
+
+/* GMime's value of a field, filled in before GMime asks for it: the
+ * handlers of GMimeObject and GMimePart decode every Content-* field
+ * (type, disposition, transfer encoding, description, id) as it is
+ * added, through GMime's tokenizing decoder. */
+static void
+prefill_content_field(GMimeHeader *header)
+{
+    const char *name = g_mime_header_get_name(header);
+    if (!header->value && name && g_ascii_strncasecmp(name, "Content-", 8) == 0)
+        bt_mime_header_value(header);
+}
+
+static void
+object_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
+{
+    prefill_content_field(header);
+    object_header_added(object, header);
+}
+
+static void
+part_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
+{
+    prefill_content_field(header);
+    part_header_added(object, header);
+}
+
+/* A subclass initialised later copies the wrapped handler; one already
+ * initialised keeps GMime's own: either way the same fields. */
+static void
+prefill_content_fields(void)
+{
+    GMimeObjectClass *object = g_type_class_ref(GMIME_TYPE_OBJECT);
+    GMimeObjectClass *part = g_type_class_ref(GMIME_TYPE_PART);
+    object_header_added = object->header_added;
+    part_header_added = part->header_added;
+    object->header_added = object_header_added_prefilled;
+    part->header_added = part_header_added_prefilled;
+}
+
 static void
 skip_message_field_handlers(void)
 {
@@ -43,6 +119,7 @@ register_enclosed_leaves(gpointer unused G_GNUC_UNUSED)
     for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
         g_mime_object_register_type("message", enclosed_subtypes[i], GMIME_TYPE_PART);
     g_mime_object_register_type("message", ENCLOSED_SUBTYPE, GMIME_TYPE_MESSAGE_PART);
+    prefill_content_fields();
     skip_message_field_handlers();
     return NULL;
 }
@@ -376,40 +453,6 @@ bt_mime_header_block(GMimeObject *obj)
         }
     }
     return g_string_free(out, FALSE);
-}
-
-/* ASCII without "=?": GMime's decoder gives such text back unchanged. */
-static gboolean
-is_plain_ascii(const char *text, gsize len)
-{
-    return bt_ascii_run(text, len) == len && !memmem(text, len, "=?", 2);
-}
-
-static gboolean
-is_lwsp(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* g_mime_utils_header_unfold(): blanks off both ends, CR and LF out. */
-static char *
-unfold_plain(const char *raw, gsize len)
-{
-    const char *start = raw, *end = raw + len;
-    while (start < end && is_lwsp(*start))
-        start++;
-    while (end > start && is_lwsp(end[-1]))
-        end--;
-    gsize n = (gsize) (end - start);
-    if (!memchr(start, '\n', n) && !memchr(start, '\r', n))
-        return g_strndup(start, n);
-    char *out = g_malloc(n + 1);
-    char *o = out;
-    for (const char *p = start; p < end; p++)
-        if (*p != '\r' && *p != '\n')
-            *o++ = *p;
-    *o = '\0';
-    return out;
 }
 
 const char *
