@@ -508,8 +508,10 @@ bt_status_first(const char *value)
 {
     if (!value)
         return NULL;
-    for (const char *p = value; *p; p++) {
-        if (!strchr("245", *p) || p[1] != '.' || (p > value && (g_ascii_isdigit(p[-1]) || p[-1] == '.')))
+    /* a code's first dot, found by the library's scan, not byte by byte */
+    for (const char *dot = value[0] ? strchr(value + 1, '.') : NULL; dot; dot = strchr(dot + 1, '.')) {
+        const char *p = dot - 1;
+        if ((*p != '2' && *p != '4' && *p != '5') || (p > value && (g_ascii_isdigit(p[-1]) || p[-1] == '.')))
             continue;
         gsize a = strspn(p + 2, "0123456789");
         if (a < 1 || a > 3 || p[2 + a] != '.')
