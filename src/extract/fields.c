@@ -97,9 +97,10 @@ bt_field_groups_parse(const char *text)
             cur = bt_field_group_new();
             g_ptr_array_add(groups, cur);
         }
-        g_autofree char *name = g_strndup(line, n);
-        g_autofree char *value = bt_strdup_trimmed(strchr(line + n, ':') + 1);
-        bt_field_group_add(cur, name, value ? value : "");
+        /* the group takes both strings */
+        char *value = bt_strdup_trimmed(strchr(line + n, ':') + 1);
+        g_ptr_array_add(cur->names, g_strndup(line, n));
+        g_ptr_array_add(cur->values, value ? value : g_strdup(""));
         continues = TRUE;
     }
     return groups;
