@@ -70,8 +70,8 @@ static HeaderAdded object_header_added, part_header_added;
 static void
 prefill_content_field(GMimeHeader *header)
 {
-    const char *name = g_mime_header_get_name(header);
-    if (!header->value && name && g_ascii_strncasecmp(name, "Content-", 8) == 0)
+    const char *name = header->name;
+    if (!header->value && name && (name[0] == 'C' || name[0] == 'c') && g_ascii_strncasecmp(name, "Content-", 8) == 0)
         bt_mime_header_value(header);
 }
 

@@ -304,6 +304,10 @@ is_original_marker(const char *line)
 gboolean
 gen_starts_header_block(char **lines, int i)
 {
+    /* its first line must be a field ("Name: value"): most lines are not */
+    const char *first_colon = strchr(lines[i], ':');
+    if (!first_colon || first_colon[1] != ' ')
+        return FALSE;
     int fields = 0;
     gboolean core = FALSE;
     for (int k = i; lines[k] && k < i + 6; k++) {
