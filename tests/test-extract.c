@@ -432,6 +432,32 @@ test_mislabelled_utf8(Fixture *f, gconstpointer data)
     g_assert_null(strstr(b->text, "\xEF\xBF\xBD"));
 }
 
+/* 7-bit text under a charset that extends ASCII reads as itself (no
+ * conversion runs), NUL bytes made spaces; ISO-2022-JP escapes in it are
+ * not decoded, as iconv from that charset leaves them; an unknown
+ * charset's ISO-2022-JP text is. */
+static void
+test_seven_bit_latin(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    static const char head[] =
+        "From: postmaster@example.net\n"
+        "Subject: Undeliverable message\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: text/plain; charset=%s\n"
+        "Content-Transfer-Encoding: quoted-printable\n\n"
+        "plain=00text \x1B$B%%\x1B(B end\n";
+    const char *as_is[] = { "iso-8859-1", "ISO-8859-15", "windows-1252", "cp1251" };
+    for (gsize i = 0; i < G_N_ELEMENTS(as_is); i++) {
+        g_autofree char *msg = g_strdup_printf(head, as_is[i]);
+        g_autoptr(BtBounce) b = extract_text(f, msg);
+        g_assert_nonnull(strstr(b->text, "plain text \x1B$B%\x1B(B end"));
+    }
+    g_autofree char *msg = g_strdup_printf(head, "x-no-such-charset");
+    g_autoptr(BtBounce) b = extract_text(f, msg);
+    g_assert_null(strstr(b->text, "\x1B"));
+}
+
 /* A multipart/alternative whose boundary parameter was lost (written on a
  * line of its own, unindented) has no parts: its text is still read. */
 static void
@@ -769,6 +795,7 @@ main(int argc, char **argv)
     ADD("/extract/finish/diagnostic-from-body", test_diagnostic_from_body);
     ADD("/extract/finish/expired-attempt-status", test_expired_attempt_status);
     ADD("/extract/view/mislabelled-utf8", test_mislabelled_utf8);
+    ADD("/extract/view/seven-bit-latin", test_seven_bit_latin);
     ADD("/extract/view/alternative-without-boundary", test_alternative_without_boundary);
     ADD("/extract/view/deep-nesting", test_deep_nesting);
 #undef ADD

@@ -6,7 +6,9 @@
  * leaf must equal what the eager parse gave.  The messages: enclosed
  * originals with odd starts built here (a From_ line, stray or empty
  * first lines, CRLF, no blank line, an empty part, encoded ones), the
- * fixtures, and the shared corpus when BT_SHARED is set. */
+ * fixtures, and the shared corpus when BT_SHARED is set.  The same
+ * messages' header values read by bt_mime_header_value() must equal
+ * GMime's. */
 #include "core/lean-mime.h"
 
 #include <string.h>
@@ -256,6 +258,75 @@ test_same_readings(gconstpointer data)
     g_test_message("%u enclosed messages read the same", checked);
 }
 
+/* bt_mime_header_value() and bt_mime_decode_text() give what GMime's
+ * decoder gives: `ours` and
+ * `theirs` are the same object parsed twice. */
+static guint
+assert_same_values(GMimeObject *ours, GMimeObject *theirs)
+{
+    GMimeHeaderList *a = g_mime_object_get_header_list(ours), *b = g_mime_object_get_header_list(theirs);
+    int n = g_mime_header_list_get_count(a);
+    g_assert_cmpint(n, ==, g_mime_header_list_get_count(b));
+    for (int i = 0; i < n; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(a, i);
+        g_assert_cmpstr(bt_mime_header_value(h), ==, g_mime_header_get_value(g_mime_header_list_get_header_at(b, i)));
+        /* and bt_mime_decode_text() what GMime's decoder gives */
+        const char *raw = g_mime_header_get_raw_value(h);
+        g_autofree char *ours_text = bt_mime_decode_text(raw ? raw : "");
+        g_autofree char *gmime_text = g_mime_utils_header_decode_text(NULL, raw ? raw : "");
+        g_assert_cmpstr(ours_text, ==, gmime_text);
+    }
+    return (guint) n;
+}
+
+static void
+collect_part(GMimeObject *parent G_GNUC_UNUSED, GMimeObject *part, gpointer out)
+{
+    g_ptr_array_add(out, part);
+}
+
+static guint
+assert_message_values(GBytes *bytes)
+{
+    GMimeMessage *ours = parse(bytes), *theirs = parse(bytes);
+    if (!ours) {
+        g_assert_null(theirs);
+        return 0;
+    }
+    guint fields = assert_same_values(GMIME_OBJECT(ours), GMIME_OBJECT(theirs));
+    g_autoptr(GPtrArray) a = g_ptr_array_new(), b = g_ptr_array_new();
+    g_mime_message_foreach(ours, collect_part, a);
+    g_mime_message_foreach(theirs, collect_part, b);
+    g_assert_cmpuint(a->len, ==, b->len);
+    for (guint i = 0; i < a->len; i++)
+        fields += assert_same_values(a->pdata[i], b->pdata[i]);
+    g_object_unref(ours);
+    g_object_unref(theirs);
+    return fields;
+}
+
+/* Header values of every message, and values built to try the unfolding
+ * (blanks and line ends at either end and inside, "=" and "?" apart,
+ * encoded words, 8-bit text). */
+static void
+test_header_values(void)
+{
+    static const char *const values[] = {
+        "", " ", "plain", "  lead and trail \t ", "a\n b", "a\r\n\tb", "x\n \n y ",
+        "= ? ?= =", "a=b?c", "=?utf-8?q?caf=C3=A9?= =?utf-8?q?_ok?=", "=?bogus", "x=?y",
+        "na\xc3\xafve", "\xe9t\xe9", "tab\there", " \t\n ",
+    };
+    guint fields = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
+        g_autofree char *text = g_strdup_printf("Subject:%s\nX-Two: %s\n\nbody\n", values[i], values[i]);
+        g_autoptr(GBytes) bytes = g_bytes_new(text, strlen(text));
+        fields += assert_message_values(bytes);
+    }
+    for (guint i = 0; i < cases->len; i++)
+        fields += assert_message_values(((Case *) cases->pdata[i])->bytes);
+    g_test_message("%u header values the same", fields);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,6 +346,9 @@ main(int argc, char **argv)
         add_files(corpus, NULL);
     }
 
+    /* first: bt_mime_enclosed_lazy() also makes GMime take the values
+     * bt_mime_header_value() fills in for its own */
+    g_test_add_func("/header/values", test_header_values);
     g_test_add_data_func("/enclosed/built", "built-", test_same_readings);
     g_test_add_data_func("/enclosed/odd", "odd-", test_same_readings);
     g_test_add_data_func("/enclosed/fixtures", fixtures, test_same_readings);

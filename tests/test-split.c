@@ -111,7 +111,9 @@ ignore_problem(BtProblemKind kind G_GNUC_UNUSED, const char *origin G_GNUC_UNUSE
 static char *
 describe(BtMessage *msg)
 {
-    const char *subject = g_mime_message_get_subject(msg->mime);
+    /* from the header list: bouncetriage's GMimeMessage keeps no subject of
+     * its own (lean-mime.c) */
+    const char *subject = g_mime_object_get_header(GMIME_OBJECT(msg->mime), "Subject");
     return g_strdup_printf("%" G_GINT64_FORMAT " %s", msg->offset, subject ? subject : "");
 }
 

@@ -2,7 +2,9 @@
  * GMime again, so that its own header rules apply (a leading From_ line,
  * stray lines before the first field, folding, CRLF): only the bytes it
  * is given change. */
+#define _GNU_SOURCE             /* memmem */
 #include "core/lean-mime.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -17,12 +19,108 @@
 
 static const char *const enclosed_subtypes[] = { "rfc822", "global", "news" };
 
+/* ASCII without "=?": GMime's decoder gives such text back unchanged. */
+static gboolean
+is_plain_ascii(const char *text, gsize len)
+{
+    return bt_ascii_run(text, len) == len && !memmem(text, len, "=?", 2);
+}
+
+static gboolean
+is_lwsp(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* g_mime_utils_header_unfold(): blanks off both ends, CR and LF out. */
+static char *
+unfold_plain(const char *raw, gsize len)
+{
+    const char *start = raw, *end = raw + len;
+    while (start < end && is_lwsp(*start))
+        start++;
+    while (end > start && is_lwsp(end[-1]))
+        end--;
+    gsize n = (gsize) (end - start);
+    if (!memchr(start, '\n', n) && !memchr(start, '\r', n))
+        return g_strndup(start, n);
+    char *out = g_malloc(n + 1);
+    char *o = out;
+    for (const char *p = start; p < end; p++)
+        if (*p != '\r' && *p != '\n')
+            *o++ = *p;
+    *o = '\0';
+    return out;
+}
+
+/* GMimeMessage handles each field added to a message's header: it parses
+ * every Sender, From, Reply-To, To, Cc and Bcc into address objects (again
+ * for each such field), the Date into a GDateTime, decodes the Subject and
+ * Message-Id, comparing the name with ten names first.  bouncetriage reads
+ * the fields from the header list only (never g_mime_message_get_from(),
+ * _get_subject() and the like, which these handlers feed), so a message's
+ * class gets GMimeObject's handlers, which keep the Content-* fields. */
+typedef void (*HeaderAdded)(GMimeObject *object, GMimeHeader *header);
+static HeaderAdded object_header_added, part_header_added;
+
+/* GMime's value of a field, filled in before GMime asks for it: the
+ * handlers of GMimeObject and GMimePart decode every Content-* field
+ * (type, disposition, transfer encoding, description, id) as it is
+ * added, through GMime's tokenizing decoder. */
+static void
+prefill_content_field(GMimeHeader *header)
+{
+    const char *name = header->name;
+    if (!header->value && name && (name[0] == 'C' || name[0] == 'c') && g_ascii_strncasecmp(name, "Content-", 8) == 0)
+        bt_mime_header_value(header);
+}
+
+static void
+object_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
+{
+    prefill_content_field(header);
+    object_header_added(object, header);
+}
+
+static void
+part_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
+{
+    prefill_content_field(header);
+    part_header_added(object, header);
+}
+
+/* A subclass initialised later copies the wrapped handler; one already
+ * initialised keeps GMime's own: either way the same fields. */
+static void
+prefill_content_fields(void)
+{
+    GMimeObjectClass *object = g_type_class_ref(GMIME_TYPE_OBJECT);
+    GMimeObjectClass *part = g_type_class_ref(GMIME_TYPE_PART);
+    object_header_added = object->header_added;
+    part_header_added = part->header_added;
+    object->header_added = object_header_added_prefilled;
+    part->header_added = part_header_added_prefilled;
+}
+
+static void
+skip_message_field_handlers(void)
+{
+    GMimeObjectClass *message = g_type_class_ref(GMIME_TYPE_MESSAGE);
+    GMimeObjectClass *object = g_type_class_peek(GMIME_TYPE_OBJECT);
+    message->header_added = object->header_added;
+    message->header_changed = object->header_changed;
+    message->header_removed = object->header_removed;
+    message->headers_cleared = object->headers_cleared;
+}
+
 static gpointer
 register_enclosed_leaves(gpointer unused G_GNUC_UNUSED)
 {
     for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
         g_mime_object_register_type("message", enclosed_subtypes[i], GMIME_TYPE_PART);
     g_mime_object_register_type("message", ENCLOSED_SUBTYPE, GMIME_TYPE_MESSAGE_PART);
+    prefill_content_fields();
+    skip_message_field_handlers();
     return NULL;
 }
 
@@ -355,4 +453,30 @@ bt_mime_header_block(GMimeObject *obj)
         }
     }
     return g_string_free(out, FALSE);
+}
+
+const char *
+bt_mime_header_value(GMimeHeader *header)
+{
+    const char *raw = g_mime_header_get_raw_value(header);
+    /* GMime decodes a header's value once, when first asked, into
+     * header->value (a public field); filled here, it is what GMime gives */
+    gsize len = raw && !header->value ? strlen(raw) : 0;
+    if (!header->value && raw && is_plain_ascii(raw, len))
+        header->value = unfold_plain(raw, len);
+    return g_mime_header_get_value(header);
+}
+
+const char *
+bt_mime_object_header(GMimeObject *obj, const char *name)
+{
+    GMimeHeader *header = g_mime_header_list_get_header(g_mime_object_get_header_list(obj), name);
+    return header ? bt_mime_header_value(header) : NULL;
+}
+
+char *
+bt_mime_decode_text(const char *text)
+{
+    gsize len = strlen(text);
+    return is_plain_ascii(text, len) ? g_strndup(text, len) : g_mime_utils_header_decode_text(NULL, text);
 }

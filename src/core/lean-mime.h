@@ -45,3 +45,16 @@ char *bt_mime_header_block(GMimeObject *obj);
  * line ("Name:", blanks allowed before the colon), or 0 when the line is
  * no field. */
 gsize bt_mime_field_name_length(const char *p, const char *end);
+
+/* The value of `header` as g_mime_header_get_value() gives it, and kept
+ * where GMime keeps it.  A raw value in plain ASCII without "=?" decodes
+ * to itself unfolded, so it is only unfolded: GMime's decoder splits every
+ * value into a list of tokens first (some 5,000 instructions a field). */
+const char *bt_mime_header_value(GMimeHeader *header);
+
+/* g_mime_object_get_header() through bt_mime_header_value(). */
+const char *bt_mime_object_header(GMimeObject *obj, const char *name);
+
+/* g_mime_utils_header_decode_text(NULL, text), newly allocated: ASCII
+ * without "=?" is its own decoding, copied. */
+char *bt_mime_decode_text(const char *text);

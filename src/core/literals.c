@@ -208,3 +208,17 @@ bt_pair_set_may_hold(const BtPairSet *set, const char *literal)
     }
     return TRUE;
 }
+
+gsize
+bt_ascii_run(const char *s, gsize len)
+{
+    gsize i = 0;
+    for (guint64 w; i + 8 <= len; i += 8) {
+        memcpy(&w, s + i, 8);
+        if (w & G_GUINT64_CONSTANT(0x8080808080808080))
+            break;
+    }
+    while (i < len && (guchar) s[i] < 0x80)
+        i++;
+    return i;
+}

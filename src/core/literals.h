@@ -25,6 +25,9 @@ char *bt_ascii_strdown(const char *s, gssize len);
  * is above 0x7F, which the rules' literal test needs to know of a
  * subject it lower-cases. */
 gboolean bt_ascii_strdown_into(char *out, const char *s, gsize n);
+/* The length of the run of ASCII bytes (below 0x80) that starts `s`, read
+ * 8 bytes at a time. */
+gsize bt_ascii_run(const char *s, gsize len);
 
 /* Which byte pairs a text holds, exactly (one bit per pair of bytes): a
  * literal with a pair the text lacks does not occur in it, which two bit

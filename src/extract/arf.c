@@ -1,6 +1,7 @@
 /* arf — RFC 5965 Abuse Reporting Format feedback reports: one record per
  * reported recipient (Original-Rcpt-To, else the To of the returned
  * message), reason hint "feedback", feedbacktype from Feedback-Type. */
+#define _GNU_SOURCE             /* strcasestr */
 #include "extract/decode.h"
 #include "extract/text.h"
 
@@ -12,6 +13,9 @@
 static BtFieldGroup *
 feedback_group(const char *dsn)
 {
+    /* a delivery report (nearly every one) has no such field to parse for */
+    if (!strcasestr(dsn, "feedback-type"))
+        return NULL;
     g_autoptr(GPtrArray) groups = bt_field_groups_parse(dsn);
     for (guint i = 0; i < groups->len; i++) {
         BtFieldGroup *g = groups->pdata[i];

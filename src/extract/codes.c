@@ -95,11 +95,15 @@ bt_status_find(const char *text)
         return NULL;
     g_autoptr(GPtrArray) codes = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *fallback = NULL;   /* X.0.0 or 4.4.7: used only when nothing better */
-    for (const char *p = text; *p; p++) {
-        char *code = status_at(text, p);
+    /* a code's first dot, found by the library's scan, not byte by byte;
+     * the next code starts after this one */
+    const char *resume = text;
+    for (const char *dot = text[0] ? strchr(text + 1, '.') : NULL; dot; dot = strchr(dot + 1, '.')) {
+        const char *p = dot - 1;
+        char *code = p >= resume ? status_at(text, p) : NULL;
         if (!code)
             continue;
-        p += strlen(code) - 1;
+        resume = p + strlen(code);
         if (is_zero_code(code) || strcmp(code, "4.4.7") == 0) {
             g_free(fallback);
             fallback = code;

@@ -97,9 +97,10 @@ bt_field_groups_parse(const char *text)
             cur = bt_field_group_new();
             g_ptr_array_add(groups, cur);
         }
-        g_autofree char *name = g_strndup(line, n);
-        g_autofree char *value = bt_strdup_trimmed(strchr(line + n, ':') + 1);
-        bt_field_group_add(cur, name, value ? value : "");
+        /* the group takes both strings */
+        char *value = bt_strdup_trimmed(strchr(line + n, ':') + 1);
+        g_ptr_array_add(cur->names, g_strndup(line, n));
+        g_ptr_array_add(cur->values, value ? value : g_strdup(""));
         continues = TRUE;
     }
     return groups;
@@ -508,8 +509,10 @@ bt_status_first(const char *value)
 {
     if (!value)
         return NULL;
-    for (const char *p = value; *p; p++) {
-        if (!strchr("245", *p) || p[1] != '.' || (p > value && (g_ascii_isdigit(p[-1]) || p[-1] == '.')))
+    /* a code's first dot, found by the library's scan, not byte by byte */
+    for (const char *dot = value[0] ? strchr(value + 1, '.') : NULL; dot; dot = strchr(dot + 1, '.')) {
+        const char *p = dot - 1;
+        if ((*p != '2' && *p != '4' && *p != '5') || (p > value && (g_ascii_isdigit(p[-1]) || p[-1] == '.')))
             continue;
         gsize a = strspn(p + 2, "0123456789");
         if (a < 1 || a > 3 || p[2 + a] != '.')

@@ -4,6 +4,7 @@
  * and the command read from the diagnostic text, which is then cleaned. */
 #include "extract/decode.h"
 #include "extract/text.h"
+#include "core/lean-mime.h"
 #include "core/literals.h"
 
 #include <string.h>
@@ -111,12 +112,12 @@ finish_hosts(const BtMsgView *view, BtRecord *rec)
     for (int i = n - 1; i >= 0 && !rec->rhost; i--) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") == 0)
-            rec->rhost = received_host(g_mime_header_get_value(h), "from");
+            rec->rhost = received_host(bt_mime_header_value(h), "from");
     }
     for (int i = 0; i < n && !rec->lhost; i++) {
         GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
         if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") == 0)
-            rec->lhost = received_host(g_mime_header_get_value(h), "by");
+            rec->lhost = received_host(bt_mime_header_value(h), "by");
     }
 }
 

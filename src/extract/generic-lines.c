@@ -270,12 +270,28 @@ is_marker_rest(const char *rest)
     return words <= 3;
 }
 
+/* Can a line whose text starts with `c` fold to a marker's start?  Most
+ * lines answer no without being folded (an ASCII letter folds to itself
+ * in lower case; a non-ASCII one may fold to anything). */
+static gboolean
+may_start_marker(char c)
+{
+    if (c & 0x80)
+        return TRUE;
+    for (int i = 0; gen_original_markers[i]; i++)
+        if (gen_original_markers[i][0] == g_ascii_tolower(c))
+            return TRUE;
+    return FALSE;
+}
+
 static gboolean
 is_original_marker(const char *line)
 {
     const char *s = line;
     while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
         s++;
+    if (!may_start_marker(*s))
+        return FALSE;
     g_autofree char *f = gen_fold(s);
     for (int i = 0; gen_original_markers[i]; i++)
         if (g_str_has_prefix(f, gen_original_markers[i]))
@@ -288,6 +304,10 @@ is_original_marker(const char *line)
 gboolean
 gen_starts_header_block(char **lines, int i)
 {
+    /* its first line must be a field ("Name: value"): most lines are not */
+    const char *first_colon = strchr(lines[i], ':');
+    if (!first_colon || first_colon[1] != ' ')
+        return FALSE;
     int fields = 0;
     gboolean core = FALSE;
     for (int k = i; lines[k] && k < i + 6; k++) {

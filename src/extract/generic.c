@@ -820,12 +820,17 @@ apply_status_part(const BtMsgView *view, BtRecord *rec)
 static gboolean
 is_delay_warning(const char *subject, char **lines, int n)
 {
-    GString *all = g_string_new(subject);
+    /* subject and lines joined by "\n", in one allocation */
+    gsize size = (subject ? strlen(subject) : 0) + 1;
+    for (int i = 0; i < n; i++)
+        size += strlen(lines[i]) + 1;
+    g_autofree char *text = g_malloc(size);
+    char *end = subject ? g_stpcpy(text, subject) : text;
     for (int i = 0; i < n; i++) {
-        g_string_append_c(all, '\n');
-        g_string_append(all, lines[i]);
+        *end++ = '\n';
+        end = g_stpcpy(end, lines[i]);
     }
-    g_autofree char *text = g_string_free(all, FALSE);
+    *end = '\0';
     g_autofree char *f = gen_fold(text);
     return gen_has_word(f, gen_delay_words) && !gen_has_word(f, gen_final_words);
 }
@@ -993,9 +998,13 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
     g_autofree char *want = squeezed(diagnostic);
     if (!want)
         return NULL;
+    gsize want_len = strlen(want);
     for (int i = 0; i < n - 1; i++) {
         const char *line = flat[i];
-        if (strlen(line) < 12 || !(g_str_has_suffix(want, line) || g_str_has_suffix(line, want)))
+        gsize len = strlen(line);
+        /* one ends the other (g_str_has_suffix either way, lengths known) */
+        if (len < 12 || !(len <= want_len ? memcmp(want + want_len - len, line, len) == 0
+                                          : memcmp(line + len - want_len, want, want_len) == 0))
             continue;
         GString *out = g_string_new(want);
         int indent = indent_of(lines[i]);

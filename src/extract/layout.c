@@ -10,6 +10,7 @@
 #include "extract/text.h"
 #include "core/literals.h"
 #include "core/acscan.h"
+#include "core/lean-mime.h"
 
 #include <string.h>
 
@@ -387,7 +388,7 @@ header_values(Matcher *m, const char *header)
         GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
         if (g_ascii_strcasecmp(g_mime_header_get_name(h), header) != 0)
             continue;
-        const char *value = g_mime_header_get_value(h);
+        const char *value = bt_mime_header_value(h);
         g_ptr_array_add(values, (gpointer) (value ? value : ""));
     }
     g_hash_table_insert(m->header_values, (gpointer) header, values);
@@ -869,7 +870,7 @@ header_blocks(Matcher *m, const Layout *lay, const char *region, gsize len, cons
               GPtrArray *blocks)
 {
     for (char **name = lay->recipient_headers; name && *name && m->view->mime; name++) {
-        const char *value = g_mime_object_get_header(GMIME_OBJECT(m->view->mime), *name);
+        const char *value = bt_mime_object_header(GMIME_OBJECT(m->view->mime), *name);
         add_address_blocks(value, region, len, blocks);
         if (blocks->len)
             return;
@@ -891,7 +892,7 @@ complete_from_headers(Matcher *m, const Layout *lay, const char *local)
     if (!local || strchr(local, '@') || !lay->recipient_headers || !m->view->mime)
         return NULL;
     for (char **name = lay->recipient_headers; *name; name++) {
-        const char *value = g_mime_object_get_header(GMIME_OBJECT(m->view->mime), *name);
+        const char *value = bt_mime_object_header(GMIME_OBJECT(m->view->mime), *name);
         g_auto(GStrv) parts = value ? g_strsplit_set(value, ",;", -1) : NULL;
         for (char **part = parts; part && *part; part++) {
             char *addr = clean_address(*part);
@@ -967,7 +968,7 @@ complete_local_part(Matcher *m, const Layout *lay, const char *local, const char
             if (addr)
                 return addr;
         } else if (top) {
-            domain = domain_of(g_mime_object_get_header(top, *way == LOCAL_DOMAIN_SENDER ? "From" : "Message-ID"));
+            domain = domain_of(bt_mime_object_header(top, *way == LOCAL_DOMAIN_SENDER ? "From" : "Message-ID"));
         }
         if (domain)
             return g_strdup_printf("%s@%s", local, domain);

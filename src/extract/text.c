@@ -2,6 +2,8 @@
  * line ends, HTML to text, header blocks.  Pure functions, no state. */
 #include "extract/text.h"
 #include "core/core.h"
+#include "core/lean-mime.h"
+#include "core/literals.h"
 
 #include <errno.h>
 #include <string.h>
@@ -76,6 +78,38 @@ is_mislabelled_utf8(const char *data, gsize len, const char *converted)
     return FALSE;
 }
 
+/* The bytes as a string, NUL bytes made spaces. */
+static char *
+copy_blanked(const char *data, gsize len)
+{
+    char *copy = g_malloc(len + 1);
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    blank_nuls(copy, len);
+    return copy;
+}
+
+/* g_utf8_validate_len() of text without NUL bytes, its ASCII start
+ * skipped. */
+static gboolean
+utf8_valid(const char *s, gsize len)
+{
+    gsize ascii = bt_ascii_run(s, len);
+    return ascii == len || g_utf8_validate_len(s + ascii, len - ascii, NULL);
+}
+
+/* Charsets that give every ASCII byte its ASCII character, so 7-bit text
+ * under them converts to itself. */
+static gboolean
+is_ascii_superset(const char *charset)
+{
+    static const char *const prefixes[] = { "iso-8859-", "windows-125", "cp125" };
+    for (gsize i = 0; i < G_N_ELEMENTS(prefixes); i++)
+        if (g_ascii_strncasecmp(charset, prefixes[i], strlen(prefixes[i])) == 0)
+            return TRUE;
+    return FALSE;
+}
+
 char *
 bt_text_to_utf8(const char *data, gsize len, const char *charset)
 {
@@ -85,6 +119,10 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
     char *text = NULL;
     if (charset && *charset && g_ascii_strcasecmp(charset, "utf-8") != 0
         && g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+        /* what iconv would give (and an unknown charset's fallback too,
+         * unless it is ISO-2022-JP) */
+        if (is_ascii_superset(charset) && bt_ascii_run(data, len) == len && !looks_iso2022jp(data, len))
+            return copy_blanked(data, len);
         text = iconv_lossy(data, len, g_mime_charset_iconv_name(charset));
         if (text && is_mislabelled_utf8(data, len, text))
             g_clear_pointer(&text, g_free);
@@ -92,13 +130,10 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
     if (!text && looks_iso2022jp(data, len))
         text = iconv_lossy(data, len, "ISO-2022-JP");
     if (!text) {
-        char *copy = g_malloc(len + 1);
-        memcpy(copy, data, len);
-        copy[len] = '\0';
-        blank_nuls(copy, len);
+        char *copy = copy_blanked(data, len);
         /* an unknown or missing charset: keep what is valid UTF-8 (most
          * text is, and then the copy is the text) */
-        if (g_utf8_validate_len(copy, len, NULL))
+        if (utf8_valid(copy, len))
             return copy;
         text = g_utf8_make_valid(copy, len);
         g_free(copy);
@@ -284,7 +319,7 @@ bt_header_block_get(const char *block, const char *name)
             if (*p == ':') {
                 const char *end = strchr(p, '\n');
                 g_autofree char *value = g_strndup(p + 1, end ? (gsize) (end - p - 1) : strlen(p + 1));
-                g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, value);
+                g_autofree char *decoded = bt_mime_decode_text(value);
                 return bt_strdup_trimmed(decoded);
             }
         }

@@ -219,8 +219,12 @@ without_address_types(char *text)
     const gsize tlen = sizeof type - 1;
     GString *out = NULL;
     const char *done = text;
-    for (const char *p = text; (p = strpbrk(p, "Rr")) != NULL; p++) {
-        if (g_ascii_strncasecmp(p, type, tlen) != 0 || (p > text && g_ascii_isalnum(p[-1])))
+    /* found by its digits, which few texts hold (an "r" is in every line) */
+    for (const char *digits = strstr(text, "822"); digits; digits = strstr(digits + 1, "822")) {
+        if (digits - text < 3)
+            continue;
+        const char *p = digits - 3;
+        if (p < done || g_ascii_strncasecmp(p, type, 3) != 0 || (p > text && g_ascii_isalnum(p[-1])))
             continue;
         const char *q = p + tlen;
         while (*q == ' ' || *q == '\t')
@@ -239,7 +243,6 @@ without_address_types(char *text)
             out = g_string_new(NULL);
         g_string_append_len(out, done, p - done);
         done = q;
-        p = q - 1;
     }
     if (!out)
         return text;
@@ -281,10 +284,10 @@ bt_view_header(const BtMsgView *v, const char *name)
 {
     if (!v->mime)
         return NULL;
-    const char *raw = g_mime_object_get_header(GMIME_OBJECT(v->mime), name);
+    const char *raw = bt_mime_object_header(GMIME_OBJECT(v->mime), name);
     if (!raw)
         return NULL;
     g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
-    g_autofree char *decoded = g_mime_utils_header_decode_text(NULL, unfolded);
+    g_autofree char *decoded = bt_mime_decode_text(unfolded);
     return bt_strdup_trimmed(decoded);
 }

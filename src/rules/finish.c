@@ -29,8 +29,10 @@ static gboolean
 contains_nocase(const char *hay, const char *needle)
 {
     gsize n = strlen(needle);
+    char first = g_ascii_tolower(needle[0]);
+    /* the first byte compared inline: a call per byte cost more than the rest */
     for (const char *s = hay; *s; s++)
-        if (g_ascii_strncasecmp(s, needle, n) == 0)
+        if (g_ascii_tolower(*s) == first && g_ascii_strncasecmp(s, needle, n) == 0)
             return TRUE;
     return FALSE;
 }
@@ -72,8 +74,10 @@ find_status_class(const char *text)
     char fallback = 0;
     if (!text)
         return 0;
-    for (const char *s = text; *s; s++) {
-        if (!strchr("245", *s) || s[1] != '.' || s[2] < '0' || s[2] > '7' || s[3] != '.'
+    /* a code's first dot, found by the library's scan, not byte by byte */
+    for (const char *dot = text[0] ? strchr(text + 1, '.') : NULL; dot; dot = strchr(dot + 1, '.')) {
+        const char *s = dot - 1;
+        if ((*s != '2' && *s != '4' && *s != '5') || s[2] < '0' || s[2] > '7' || s[3] != '.'
             || !g_ascii_isdigit(s[4]))
             continue;
         char before = s > text ? s[-1] : ' ';

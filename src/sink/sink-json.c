@@ -17,12 +17,16 @@
 /* Bytes copied as they are, which is most of them: printable ASCII but
  * the quote and the backslash, and any byte >= 0x80 except 0xC2 and 0xE2,
  * the lead bytes of the sequences escaped below (they are looked at). */
+static const guint8 plain_bytes[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1,
+    [0x80 ... 0xC1] = 1, [0xC3 ... 0xE1] = 1, [0xE3 ... 0xFF] = 1,
+};
+
+/* A table: this runs over every byte of every record written. */
 static inline gboolean
 is_plain_byte(unsigned char c)
 {
-    if (c < 0x80)
-        return c >= 0x20 && c != '"' && c != '\\' && c != 0x7F;
-    return c != 0xC2 && c != 0xE2;
+    return plain_bytes[c];
 }
 
 /* Appends the escape for the special character at p; returns the bytes it

@@ -74,7 +74,18 @@ typedef struct {
     gboolean copying;
     gboolean cut;            /* the message was cut */
     gboolean cut_parts;
+    const char *run;         /* splitter mode: bytes not yet appended to */
+    gsize run_len;           /* split->out, one run (one append, not one a line) */
 } Sink;
+
+static void
+sink_flush(Sink *k)
+{
+    if (k->split && k->run_len) {
+        g_byte_array_append(k->split->out, (const guint8 *) k->run, (guint) k->run_len);
+        k->run_len = 0;
+    }
+}
 
 static void
 emit(Scan *s, Sink *k, const char *p, gsize n)
@@ -82,7 +93,11 @@ emit(Scan *s, Sink *k, const char *p, gsize n)
     if (n == 0)
         return;
     if (k->split) {
-        g_byte_array_append(k->split->out, (const guint8 *) p, (guint) n);
+        if (k->run_len && p != k->run + k->run_len)
+            sink_flush(k);
+        if (!k->run_len)
+            k->run = p;
+        k->run_len += n;
     } else if (!k->copying && p == k->in + k->direct) {
         k->direct += n;
     } else {
@@ -143,8 +158,10 @@ start_line(Scan *s, Sink *k, const char *p, gsize avail)
         if (dropping)
             resume(s, k);
         s->message_start = s->out_pos;
-        if (k->split)
+        if (k->split) {
+            sink_flush(k);
             split_boundary(k->split, s->in_pos);
+        }
         return;
     }
     if (s->drop_message || avail < 2 || p[0] != '-' || p[1] != '-')
@@ -426,7 +443,9 @@ gsize
 bt_cap_splitter_feed(BtCapSplitter *split, const char *data, gsize len, gboolean last)
 {
     Sink k = { .split = split, .in = data };
-    return scan(&split->scan, &k, data, data + len, last);
+    gsize held = scan(&split->scan, &k, data, data + len, last);
+    sink_flush(&k);
+    return held;
 }
 
 void
