@@ -606,10 +606,73 @@ note_alias_line(Matcher *m, Block *cur, const Line *line)
     g_string_append_len(cur->block, line->start, line->len);
 }
 
+/* A line that only announces text below it ("Reason:", "The other server
+ * said:"): it ends with a colon and names no address. */
+static gboolean
+line_is_heading(const Line *line)
+{
+    gsize n = line->len;
+    while (n && g_ascii_isspace(line->start[n - 1]))
+        n--;
+    if (n < 2 || n > 80 || line->start[n - 1] != ':' || memchr(line->start, '@', n))
+        return FALSE;
+    for (gsize i = 0; i < n; i++)
+        if (g_ascii_isalpha(line->start[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static gsize
+line_indent(const Line *line)
+{
+    gsize i = 0;
+    while (i < line->len && (line->start[i] == ' ' || line->start[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* Where the text under a heading that ended a diagnostic stands: many MTAs
+ * put the reply below "Reason:" or "The other server said:", after a blank
+ * line and indented.  Such a block goes on past the blank line, and the
+ * lines under the heading join it at the heading's own indentation, so
+ * that `fields` anchored at the line start read the reply as if it stood
+ * where the layout's MTA puts it. */
+typedef struct {
+    gsize heading_indent;    /* indentation of the heading that ended the diagnostic */
+    gboolean after_heading;  /* the last diagnostic line was a heading */
+    gboolean crossed_blank;  /* ... and blank lines followed it */
+    gboolean lifting;        /* the lines being collected stand under that heading */
+} Below;
+
+/* The part of `line` to collect, de-indented when it stands under a
+ * heading (see Below); TRUE when it is the first line under it. */
+static gboolean
+below_take(Below *bw, const Line *line, Line *take)
+{
+    *take = *line;
+    gsize indent = line_indent(line);
+    gboolean first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent;
+    if (first)
+        bw->lifting = TRUE;
+    else if (bw->lifting && indent <= bw->heading_indent)
+        bw->lifting = FALSE;
+    if (bw->lifting) {
+        gsize cut = indent - bw->heading_indent;
+        take->start += cut;
+        take->len -= cut;
+    }
+    bw->after_heading = line_is_heading(line);
+    bw->crossed_blank = FALSE;
+    if (bw->after_heading)
+        bw->heading_indent = indent;
+    return first;
+}
+
 /* Walks [p, limit) line by line: a recipient line opens a block, the lines
  * after it are its diagnostic until a blank line (or the next recipient)
- * or a stop line; `before` lines outside a diagnostic wait for the next
- * recipient line. */
+ * or a stop line, except that a diagnostic ending in a heading goes on
+ * with the text below it (Below); `before` lines outside a diagnostic wait
+ * for the next recipient line. */
 static GPtrArray *
 scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
 {
@@ -621,7 +684,8 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
     const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
-    Line line;
+    Below bw = { 0 };
+    Line line, take;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, &sc, &line);
         if (rp && rp->in_block_alias && collecting) {
@@ -634,6 +698,7 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             cur = block_new(m, rp, &line, lead);
             g_ptr_array_add(blocks, cur);
             collecting = TRUE;
+            bw = (Below) { 0 };
             continue;
         }
         if (!collecting) {
@@ -644,14 +709,19 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             collecting = FALSE;
             note_before_line(m, &sc, &line, lead);
         } else if (line_is_blank(&line)) {
-            if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank))
+            bw.crossed_blank = bw.after_heading;
+            bw.lifting = FALSE;
+            if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank) && !bw.after_heading)
                 collecting = FALSE;
         } else {
+            /* a heading alone says nothing: the text under it is the diagnostic */
+            if (below_take(&bw, &line, &take) && !strchr(cur->diag->str, '\n'))
+                g_string_truncate(cur->diag, 0);
             if (cur->diag->len)
                 g_string_append_c(cur->diag, '\n');
-            g_string_append_len(cur->diag, line.start, line.len);
+            g_string_append_len(cur->diag, take.start, take.len);
             g_string_append_c(cur->block, '\n');
-            g_string_append_len(cur->block, line.start, line.len);
+            g_string_append_len(cur->block, take.start, take.len);
         }
     }
     return blocks;
