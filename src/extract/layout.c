@@ -606,72 +606,10 @@ note_alias_line(Matcher *m, Block *cur, const Line *line)
     g_string_append_len(cur->block, line->start, line->len);
 }
 
-/* A line that only announces text below it ("Reason:", "The other server
- * said:"): it ends with a colon and names no address. */
-static gboolean
-line_is_heading(const Line *line)
-{
-    gsize n = line->len;
-    while (n && g_ascii_isspace(line->start[n - 1]))
-        n--;
-    if (n < 2 || n > 80 || line->start[n - 1] != ':' || memchr(line->start, '@', n))
-        return FALSE;
-    for (gsize i = 0; i < n; i++)
-        if (g_ascii_isalpha(line->start[i]))
-            return TRUE;
-    return FALSE;
-}
-
-static gsize
-line_indent(const Line *line)
-{
-    gsize i = 0;
-    while (i < line->len && (line->start[i] == ' ' || line->start[i] == '\t'))
-        i++;
-    return i;
-}
-
-/* Where the text under a heading that ended a diagnostic stands: many MTAs
- * put the reply below "Reason:" or "The other server said:", after a blank
- * line and indented.  Such a block goes on past the blank line, and the
- * lines under the heading join it at the heading's own indentation, so
- * that `fields` anchored at the line start read the reply as if it stood
- * where the layout's MTA puts it. */
-typedef struct {
-    gsize heading_indent;    /* indentation of the heading that ended the diagnostic */
-    gboolean after_heading;  /* the last diagnostic line was a heading */
-    gboolean crossed_blank;  /* ... and blank lines followed it */
-    gboolean lifting;        /* the lines being collected stand under that heading */
-} Below;
-
-/* The part of `line` to collect, de-indented when it stands under a
- * heading (see Below); TRUE when it is the first line under it. */
-static gboolean
-below_take(Below *bw, const Line *line, Line *take)
-{
-    *take = *line;
-    gsize indent = line_indent(line);
-    gboolean first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent;
-    if (first)
-        bw->lifting = TRUE;
-    else if (bw->lifting && indent <= bw->heading_indent)
-        bw->lifting = FALSE;
-    if (bw->lifting) {
-        gsize cut = indent - bw->heading_indent;
-        take->start += cut;
-        take->len -= cut;
-    }
-    bw->after_heading = line_is_heading(line);
-    bw->crossed_blank = FALSE;
-    if (bw->after_heading)
-        bw->heading_indent = indent;
-    return first;
-}
-
 /* Walks [p, limit) line by line: a recipient line opens a block, the lines
  * after it are its diagnostic until a blank line (or the next recipient)
- * or a stop line, except that a diagnostic ending in a heading goes on
- * with the text below it (Below); `before` lines outside a diagnostic wait
+ * or a stop line, except that a diagnostic ending in a heading ("Reason:")
+ * goes on with the text below it (BtBelow); `before` lines outside a diagnostic wait
  * for the next recipient line. */
 static GPtrArray *
 scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
@@ -684,8 +622,8 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
     const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
-    Below bw = { 0 };
-    Line line, take;
+    BtBelow bw = { 0 };
+    Line line;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, &sc, &line);
         if (rp && rp->in_block_alias && collecting) {
@@ -698,7 +636,7 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             cur = block_new(m, rp, &line, lead);
             g_ptr_array_add(blocks, cur);
             collecting = TRUE;
-            bw = (Below) { 0 };
+            bw = (BtBelow) { 0 };
             continue;
         }
         if (!collecting) {
@@ -709,19 +647,20 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             collecting = FALSE;
             note_before_line(m, &sc, &line, lead);
         } else if (line_is_blank(&line)) {
-            bw.crossed_blank = bw.after_heading;
-            bw.lifting = FALSE;
+            bt_below_blank(&bw);
             if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank) && !bw.after_heading)
                 collecting = FALSE;
         } else {
+            gboolean first;
+            gsize cut = bt_below_cut(&bw, line.start, line.len, &first);
             /* a heading alone says nothing: the text under it is the diagnostic */
-            if (below_take(&bw, &line, &take) && !strchr(cur->diag->str, '\n'))
+            if (first && !strchr(cur->diag->str, '\n'))
                 g_string_truncate(cur->diag, 0);
             if (cur->diag->len)
                 g_string_append_c(cur->diag, '\n');
-            g_string_append_len(cur->diag, take.start, take.len);
+            g_string_append_len(cur->diag, line.start + cut, line.len - cut);
             g_string_append_c(cur->block, '\n');
-            g_string_append_len(cur->block, take.start, take.len);
+            g_string_append_len(cur->block, line.start + cut, line.len - cut);
         }
     }
     return blocks;
@@ -1249,13 +1188,10 @@ bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgV
     return holds;
 }
 
-gboolean
-bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records,
-                   gsize *original_at)
+/* The first layout in order that reads `view`. */
+static gboolean
+try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gsize *original_at)
 {
-    *original_at = G_MAXSIZE;
-    if (!view->body)
-        return FALSE;
     Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL),
                   .ix = layout_index(lays) };
     gboolean found = FALSE;
@@ -1264,4 +1200,28 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
             found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     matcher_clear(&m);
     return found;
+}
+
+gboolean
+bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records,
+                   gsize *original_at)
+{
+    *original_at = G_MAXSIZE;
+    if (!view->body)
+        return FALSE;
+    if (try_layouts(lays, view, records, original_at))
+        return TRUE;
+    /* no layout reads the text as it stands: perhaps one does with the
+     * replies printed below headings read where its MTA puts them */
+    g_autoptr(GArray) shifts = NULL;
+    g_autofree char *lifted = bt_below_lift(view->body, &shifts);
+    if (!lifted)
+        return FALSE;
+    BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
+    moved.body = lifted;
+    if (!try_layouts(lays, &moved, records, original_at))
+        return FALSE;
+    if (*original_at != G_MAXSIZE)
+        *original_at = bt_below_unlifted(shifts, *original_at);
+    return TRUE;
 }
