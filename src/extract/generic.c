@@ -43,6 +43,9 @@
 /* A line this long was folded by its writer if the next one goes on with
  * it (MTAs fold at 72-78 columns). */
 #define FULL_LINE_COLUMNS 64
+/* The narrowest fold MTAs use: a line shorter than FULL_LINE_COLUMNS was
+ * folded too when the next line's first word would have run past it. */
+#define FOLD_COLUMNS 72
 /* How far below a marker of the original its header block may start. */
 #define MARKER_REACH 6
 /* A pipelined batch of commands and its replies in a transcript. */
@@ -919,9 +922,11 @@ is_flush_continuation(const char *prev, const char *l, int indent)
 {
     g_autofree char *p = g_strchomp(g_strdup(prev));
     gsize len = g_utf8_strlen(p, -1);
-    if (len < FULL_LINE_COLUMNS || strchr(".!?:", p[strlen(p) - 1]))
-        return FALSE;
     const char *t = l + strspn(l, " \t");
+    gsize word = g_utf8_strlen(t, strcspn(t, " \t"));
+    gboolean full = len >= FULL_LINE_COLUMNS || (len >= FULL_LINE_COLUMNS / 2 && len + 1 + word > FOLD_COLUMNS);
+    if (!full || strchr(".!?:", p[strlen(p) - 1]))
+        return FALSE;
     gboolean reply = g_ascii_isdigit(t[0]) && g_ascii_isdigit(t[1]) && g_ascii_isdigit(t[2])
         && (t[3] == ' ' || t[3] == '-');
     g_autofree char *label = gen_line_label(l);
