@@ -1303,8 +1303,9 @@ answered_command(char **lines, int k)
     gboolean final;
     for (; j >= 0 && j >= k - PIPELINE_LINES; j--) {
         /* a blank line or a heading may stand between (a notice that
-         * sets the reply apart) */
-        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
+         * sets the reply apart), and so may the original's "To:" or
+         * "Subject:" that some notices repeat above the reply */
+        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]) || is_header_like(lines[j]))
             continue;
         if (transcript_command(lines[j]))
             break;
