@@ -319,6 +319,17 @@ in_item_reply(char **lines, int i)
     return FALSE;
 }
 
+/* The part of a "To:" line before a "Subject:" that shares it: notices
+ * that print the original's header on one line ("To: a@b Subject: …")
+ * name no recipient in its subject. */
+static char *
+before_subject(const char *line)
+{
+    g_autofree char *lower = g_ascii_strdown(line, -1);
+    const char *at = strstr(lower, " subject:");
+    return g_strndup(line, at ? (gsize) (at - lower) : strlen(line));
+}
+
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
@@ -333,7 +344,8 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
         s.line = i;
         s.listed = is_bare_address(line);
         s.score = label + failure_score(lines, i, n) + (s.listed ? 1 : 0);
-        each_address(lines[i], note_address, &s);
+        g_autofree char *named = label == 1 ? before_subject(lines[i]) : NULL;
+        each_address(named ? named : lines[i], note_address, &s);
     }
 }
 
