@@ -170,7 +170,7 @@ struct _BtLayouts {
     pcre2_match_context *mctx;
 };
 
-/* ---- replies below a heading (layout-below.c) ---------------------------- */
+/* ---- the notice as layouts expect it (layout-reread.c) ------------------- */
 
 /* Reading the text under a heading line ("Reason:"), line by line: after a
  * heading and blank lines, the lines indented deeper than the heading are
@@ -187,8 +187,10 @@ void bt_below_blank(BtBelow *bw);
 /* A non-blank line: how many bytes of its indentation to drop; *first is
  * TRUE for the first line under a heading. */
 gsize bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first);
-/* `body` with the text under every heading de-indented (a new string), or
- * NULL when there is none; *shifts maps its offsets back (bt_below_unlifted). */
-char *bt_below_lift(const char *body, GArray **shifts);
-/* The offset in the body that `at` in the lifted body came from. */
+/* `body` read the way layouts expect (a new string: the text under each
+ * heading de-indented, transport prefixes of addresses dropped), or NULL
+ * when that changes nothing; *shifts maps its offsets back
+ * (bt_below_unlifted). */
+char *bt_layout_reread(const char *body, GArray **shifts);
+/* The offset in the body that `at` in the reread body came from. */
 gsize bt_below_unlifted(const GArray *shifts, gsize at);

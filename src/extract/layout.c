@@ -1211,10 +1211,10 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
         return FALSE;
     if (try_layouts(lays, view, records, original_at))
         return TRUE;
-    /* no layout reads the text as it stands: perhaps one does with the
-     * replies printed below headings read where its MTA puts them */
+    /* no layout reads the text as it stands: perhaps one does when it is
+     * read the way layouts expect (layout-reread.c) */
     g_autoptr(GArray) shifts = NULL;
-    g_autofree char *lifted = bt_below_lift(view->body, &shifts);
+    g_autofree char *lifted = bt_layout_reread(view->body, &shifts);
     if (!lifted)
         return FALSE;
     BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
