@@ -1105,6 +1105,22 @@ split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit)
     return g_string_free(out, FALSE);
 }
 
+/* `common` fills what it could not read in [start, limit) from the
+ * region read the way layouts expect (a reply below a heading,
+ * layout-reread.c), when that differs. */
+static void
+run_common_reread(Matcher *m, const Layout *lay, const char *start, const char *limit,
+                  Values *caught, Values *fixed)
+{
+    if (!lay->common->len)
+        return;
+    g_autofree char *region = g_strndup(start, limit - start);
+    g_autoptr(GArray) shifts = NULL;
+    g_autofree char *reread = bt_layout_reread(region, &shifts);
+    if (reread)
+        run_fields(m, lay->common, reread, strlen(reread), caught, fixed);
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -1139,6 +1155,8 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
 
     Values common_caught = { 0 }, common_fixed = { 0 };
     run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
+    if (blocks->len)
+        run_common_reread(m, lay, start, limit, &common_caught, &common_fixed);
     g_autoptr(GPtrArray) all_vals = g_ptr_array_new_with_free_func((GDestroyNotify) values_free);
     for (guint i = 0; i < blocks->len; i++) {
         Block *b = blocks->pdata[i];
