@@ -187,10 +187,10 @@ void bt_below_blank(BtBelow *bw);
 /* A non-blank line: how many bytes of its indentation to drop; *first is
  * TRUE for the first line under a heading. */
 gsize bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first);
-/* `body` read the way layouts expect (a new string: the text under each
+/* [body, body + len) read the way layouts expect (a new string: the text under each
  * heading de-indented, transport prefixes of addresses dropped), or NULL
  * when that changes nothing; *shifts maps its offsets back
  * (bt_below_unlifted). */
-char *bt_layout_reread(const char *body, GArray **shifts);
+char *bt_layout_reread(const char *body, gsize len, GArray **shifts);
 /* The offset in the body that `at` in the reread body came from. */
 gsize bt_below_unlifted(const GArray *shifts, gsize at);

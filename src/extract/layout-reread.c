@@ -89,53 +89,71 @@ address_prefix_at(const char *line, const char *s, const char *end)
     return 0;
 }
 
-/* Appends [s, end) to `out` without the transport prefixes of its
- * addresses, noting each drop in `shifts`. */
+/* The copy being made: nothing is copied until the first byte dropped. */
+typedef struct {
+    GString *out;
+    const char *copied_to;   /* the source is in `out` up to here */
+    const char *end;         /* the source's end */
+    gsize removed;
+    GArray *shifts;          /* Shift */
+} Copy;
+
+/* Drops the n bytes of the source at `at`. */
 static void
-append_without_prefixes(GString *out, const char *s, const char *end, gsize *removed, GArray *shifts)
+drop(Copy *c, const char *at, gsize n)
 {
-    const char *line = s;
-    for (const char *p = s; p < end; p++) {
-        gsize n = (*p == 's' || *p == 'S' || *p == 'm' || *p == 'M') ? address_prefix_at(line, p, end) : 0;
-        if (!n)
-            continue;
-        g_string_append_len(out, s, p - s);
-        *removed += n;
-        g_array_append_val(shifts, ((Shift) { out->len, *removed }));
-        s = p + n;
-        p = s - 1;
+    if (!c->out) {
+        c->out = g_string_sized_new(c->end - c->copied_to + 1);
+        c->shifts = g_array_new(FALSE, FALSE, sizeof(Shift));
     }
-    g_string_append_len(out, s, end - s);
+    g_string_append_len(c->out, c->copied_to, at - c->copied_to);
+    c->removed += n;
+    g_array_append_val(c->shifts, ((Shift) { c->out->len, c->removed }));
+    c->copied_to = at + n;
+}
+
+/* Drops the transport prefixes of the addresses in the line [line, end). */
+static void
+drop_prefixes(Copy *c, const char *line, const char *end)
+{
+    /* every prefix ends in a colon: look only before each colon */
+    for (const char *colon = line; (colon = memchr(colon, ':', end - colon)); colon++) {
+        for (gsize back = 4; back <= 6; back += 2) {
+            const char *p = colon - back;
+            gsize n = p >= line ? address_prefix_at(line, p, end) : 0;
+            if (n == back + 1) {
+                drop(c, p, n);
+                break;
+            }
+        }
+    }
 }
 
 char *
-bt_layout_reread(const char *body, GArray **shifts)
+bt_layout_reread(const char *body, gsize len, GArray **shifts)
 {
     BtBelow bw = { 0 };
-    GString *out = g_string_new(NULL);
-    gsize removed = 0;
-    *shifts = g_array_new(FALSE, FALSE, sizeof(Shift));
-    for (const char *p = body; *p;) {
-        const char *nl = strchr(p, '\n');
-        gsize len = nl ? (gsize) (nl - p) : strlen(p);
+    const char *end = body + len;
+    Copy c = { NULL, body, end, 0, NULL };
+    for (const char *p = body; p < end;) {
+        const char *nl = memchr(p, '\n', end - p);
+        const char *eol = nl ? nl : end;
         gsize cut = 0;
         gboolean first;
-        if (indent_of(p, len) == len)
+        if (indent_of(p, eol - p) == (gsize) (eol - p))
             bt_below_blank(&bw);
         else
-            cut = bt_below_cut(&bw, p, len, &first);
-        if (cut) {
-            removed += cut;
-            g_array_append_val(*shifts, ((Shift) { out->len, removed }));
-        }
-        append_without_prefixes(out, p + cut, p + len + (nl ? 1 : 0), &removed, *shifts);
-        p += len + (nl ? 1 : 0);
+            cut = bt_below_cut(&bw, p, eol - p, &first);
+        if (cut)
+            drop(&c, p, cut);
+        drop_prefixes(&c, p + cut, eol);
+        p = nl ? nl + 1 : end;
     }
-    if (removed)
-        return g_string_free(out, FALSE);
-    g_string_free(out, TRUE);
-    g_clear_pointer(shifts, g_array_unref);
-    return NULL;
+    *shifts = c.shifts;
+    if (!c.out)
+        return NULL;
+    g_string_append_len(c.out, c.copied_to, end - c.copied_to);
+    return g_string_free(c.out, FALSE);
 }
 
 gsize

@@ -1114,9 +1114,8 @@ run_common_reread(Matcher *m, const Layout *lay, const char *start, const char *
 {
     if (!lay->common->len)
         return;
-    g_autofree char *region = g_strndup(start, limit - start);
     g_autoptr(GArray) shifts = NULL;
-    g_autofree char *reread = bt_layout_reread(region, &shifts);
+    g_autofree char *reread = bt_layout_reread(start, limit - start, &shifts);
     if (reread)
         run_fields(m, lay->common, reread, strlen(reread), caught, fixed);
 }
@@ -1232,7 +1231,7 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     /* no layout reads the text as it stands: perhaps one does when it is
      * read the way layouts expect (layout-reread.c) */
     g_autoptr(GArray) shifts = NULL;
-    g_autofree char *lifted = bt_layout_reread(view->body, &shifts);
+    g_autofree char *lifted = bt_layout_reread(view->body, strlen(view->body), &shifts);
     if (!lifted)
         return FALSE;
     BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
