@@ -43,6 +43,9 @@
 /* A line this long was folded by its writer if the next one goes on with
  * it (MTAs fold at 72-78 columns). */
 #define FULL_LINE_COLUMNS 64
+/* The narrowest fold MTAs use: a line shorter than FULL_LINE_COLUMNS was
+ * folded too when the next line's first word would have run past it. */
+#define FOLD_COLUMNS 72
 /* How far below a marker of the original its header block may start. */
 #define MARKER_REACH 6
 /* A pipelined batch of commands and its replies in a transcript. */
@@ -316,6 +319,17 @@ in_item_reply(char **lines, int i)
     return FALSE;
 }
 
+/* The part of a "To:" line before a "Subject:" that shares it: notices
+ * that print the original's header on one line ("To: a@b Subject: …")
+ * name no recipient in its subject. */
+static char *
+before_subject(const char *line)
+{
+    g_autofree char *lower = g_ascii_strdown(line, -1);
+    const char *at = strstr(lower, " subject:");
+    return g_strndup(line, at ? (gsize) (at - lower) : strlen(line));
+}
+
 static void
 scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
@@ -330,7 +344,8 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
         s.line = i;
         s.listed = is_bare_address(line);
         s.score = label + failure_score(lines, i, n) + (s.listed ? 1 : 0);
-        each_address(lines[i], note_address, &s);
+        g_autofree char *named = label == 1 ? before_subject(lines[i]) : NULL;
+        each_address(named ? named : lines[i], note_address, &s);
     }
 }
 
@@ -924,9 +939,11 @@ is_flush_continuation(const char *prev, const char *l, int indent)
 {
     g_autofree char *p = g_strchomp(g_strdup(prev));
     gsize len = g_utf8_strlen(p, -1);
-    if (len < FULL_LINE_COLUMNS || strchr(".!?:", p[strlen(p) - 1]))
-        return FALSE;
     const char *t = l + strspn(l, " \t");
+    gsize word = g_utf8_strlen(t, strcspn(t, " \t"));
+    gboolean full = len >= FULL_LINE_COLUMNS || (len >= FULL_LINE_COLUMNS / 2 && len + 1 + word > FOLD_COLUMNS);
+    if (!full || strchr(".!?:", p[strlen(p) - 1]))
+        return FALSE;
     gboolean reply = g_ascii_isdigit(t[0]) && g_ascii_isdigit(t[1]) && g_ascii_isdigit(t[2])
         && (t[3] == ' ' || t[3] == '-');
     g_autofree char *label = gen_line_label(l);
@@ -1307,8 +1324,9 @@ answered_command(char **lines, int k)
     gboolean final;
     for (; j >= 0 && j >= k - PIPELINE_LINES; j--) {
         /* a blank line or a heading may stand between (a notice that
-         * sets the reply apart) */
-        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]))
+         * sets the reply apart), and so may the original's "To:" or
+         * "Subject:" that some notices repeat above the reply */
+        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]) || is_header_like(lines[j]))
             continue;
         if (transcript_command(lines[j]))
             break;

@@ -169,3 +169,28 @@ struct _BtLayouts {
     Regex *notice_reply;     /* a person's reply to or forward of a notice */
     pcre2_match_context *mctx;
 };
+
+/* ---- the notice as layouts expect it (layout-reread.c) ------------------- */
+
+/* Reading the text under a heading line ("Reason:"), line by line: after a
+ * heading and blank lines, the lines indented deeper than the heading are
+ * its text, read at the heading's indentation. */
+typedef struct {
+    gsize heading_indent;    /* indentation of the last heading */
+    gboolean after_heading;  /* the last line read was a heading */
+    gboolean crossed_blank;  /* ... and blank lines followed it */
+    gboolean lifting;        /* the lines being read stand under that heading */
+} BtBelow;
+
+/* A blank line. */
+void bt_below_blank(BtBelow *bw);
+/* A non-blank line: how many bytes of its indentation to drop; *first is
+ * TRUE for the first line under a heading. */
+gsize bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first);
+/* [body, body + len) read the way layouts expect (a new string: the text under each
+ * heading de-indented, transport prefixes of addresses dropped), or NULL
+ * when that changes nothing; *shifts maps its offsets back
+ * (bt_below_unlifted). */
+char *bt_layout_reread(const char *body, gsize len, GArray **shifts);
+/* The offset in the body that `at` in the reread body came from. */
+gsize bt_below_unlifted(const GArray *shifts, gsize at);

@@ -609,8 +609,9 @@ note_alias_line(Matcher *m, Block *cur, const Line *line)
 
 /* Walks [p, limit) line by line: a recipient line opens a block, the lines
  * after it are its diagnostic until a blank line (or the next recipient)
- * or a stop line; `before` lines outside a diagnostic wait for the next
- * recipient line. */
+ * or a stop line, except that a diagnostic ending in a heading ("Reason:")
+ * goes on with the text below it (BtBelow); `before` lines outside a diagnostic wait
+ * for the next recipient line. */
 static GPtrArray *
 scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
 {
@@ -622,6 +623,7 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
     const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
+    BtBelow bw = { 0 };
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, &sc, &line);
@@ -635,6 +637,7 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             cur = block_new(m, rp, &line, lead);
             g_ptr_array_add(blocks, cur);
             collecting = TRUE;
+            bw = (BtBelow) { 0 };
             continue;
         }
         if (!collecting) {
@@ -645,14 +648,20 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             collecting = FALSE;
             note_before_line(m, &sc, &line, lead);
         } else if (line_is_blank(&line)) {
-            if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank))
+            bt_below_blank(&bw);
+            if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank) && !bw.after_heading)
                 collecting = FALSE;
         } else {
+            gboolean first;
+            gsize cut = bt_below_cut(&bw, line.start, line.len, &first);
+            /* a heading alone says nothing: the text under it is the diagnostic */
+            if (first && !strchr(cur->diag->str, '\n'))
+                g_string_truncate(cur->diag, 0);
             if (cur->diag->len)
                 g_string_append_c(cur->diag, '\n');
-            g_string_append_len(cur->diag, line.start, line.len);
+            g_string_append_len(cur->diag, line.start + cut, line.len - cut);
             g_string_append_c(cur->block, '\n');
-            g_string_append_len(cur->block, line.start, line.len);
+            g_string_append_len(cur->block, line.start + cut, line.len - cut);
         }
     }
     return blocks;
@@ -1097,6 +1106,21 @@ split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit)
     return g_string_free(out, FALSE);
 }
 
+/* `common` fills what it could not read in [start, limit) from the
+ * region read the way layouts expect (a reply below a heading,
+ * layout-reread.c), when that differs. */
+static void
+run_common_reread(Matcher *m, const Layout *lay, const char *start, const char *limit,
+                  Values *caught, Values *fixed)
+{
+    if (!lay->common->len)
+        return;
+    g_autoptr(GArray) shifts = NULL;
+    g_autofree char *reread = bt_layout_reread(start, limit - start, &shifts);
+    if (reread)
+        run_fields(m, lay->common, reread, strlen(reread), caught, fixed);
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -1131,6 +1155,8 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
 
     Values common_caught = { 0 }, common_fixed = { 0 };
     run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
+    if (blocks->len)
+        run_common_reread(m, lay, start, limit, &common_caught, &common_fixed);
     g_autoptr(GPtrArray) all_vals = g_ptr_array_new_with_free_func((GDestroyNotify) values_free);
     for (guint i = 0; i < blocks->len; i++) {
         Block *b = blocks->pdata[i];
@@ -1180,13 +1206,10 @@ bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgV
     return holds;
 }
 
-gboolean
-bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records,
-                   gsize *original_at)
+/* The first layout in order that reads `view`. */
+static gboolean
+try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gsize *original_at)
 {
-    *original_at = G_MAXSIZE;
-    if (!view->body)
-        return FALSE;
     Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL),
                   .ix = layout_index(lays) };
     gboolean found = FALSE;
@@ -1195,4 +1218,28 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
             found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     matcher_clear(&m);
     return found;
+}
+
+gboolean
+bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records,
+                   gsize *original_at)
+{
+    *original_at = G_MAXSIZE;
+    if (!view->body)
+        return FALSE;
+    if (try_layouts(lays, view, records, original_at))
+        return TRUE;
+    /* no layout reads the text as it stands: perhaps one does when it is
+     * read the way layouts expect (layout-reread.c) */
+    g_autoptr(GArray) shifts = NULL;
+    g_autofree char *lifted = bt_layout_reread(view->body, strlen(view->body), &shifts);
+    if (!lifted)
+        return FALSE;
+    BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
+    moved.body = lifted;
+    if (!try_layouts(lays, &moved, records, original_at))
+        return FALSE;
+    if (*original_at != G_MAXSIZE)
+        *original_at = bt_below_unlifted(shifts, *original_at);
+    return TRUE;
 }

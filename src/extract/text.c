@@ -209,9 +209,40 @@ html_tag_breaks_line(const char *tag)
     return FALSE;
 }
 
+/* Marks, in the text being made, a line whose indentation is kept. */
+#define KEPT_INDENT '\x01'
+
+/* After a tag that breaks the line: the indentation of the text that
+ * follows it ("<br>\n    550 …", "<p>  jsmith2  Mailbox unknown"), as a
+ * notice made from plain text has it; layouts read the lines indented
+ * under an address as its reply.  Returns where the text goes on. */
+static const char *
+keep_indent(const char *s, GString *out)
+{
+    const char *p = s + (*s == '\r');
+    p += *p == '\n';
+    gsize at = out->len;
+    g_string_append_c(out, KEPT_INDENT);
+    for (;;) {
+        if (*p == ' ' || *p == '\t') {
+            g_string_append_c(out, *p++);
+        } else if (g_ascii_strncasecmp(p, "&nbsp;", 6) == 0) {
+            g_string_append_c(out, ' ');
+            p += 6;
+        } else {
+            break;
+        }
+    }
+    if (out->len > at + 1 && *p && *p != '<' && *p != '\r' && *p != '\n')
+        return p;
+    g_string_truncate(out, at);
+    return s;
+}
+
 /* Reduces HTML to its text: tags dropped (block tags become line breaks),
  * <style>/<script>/comments removed, entities decoded, runs of blank
- * lines collapsed. */
+ * lines collapsed; the indentation of text after a line break is kept
+ * (keep_indent). */
 char *
 bt_html_to_text(const char *html)
 {
@@ -242,14 +273,15 @@ bt_html_to_text(const char *html)
                     g_string_append_c(out, *s == '\n' || *s == '\t' ? ' ' : *s);
                 break;
             }
-            if (html_tag_breaks_line(s + 1))
+            gboolean breaks = html_tag_breaks_line(s + 1);
+            if (breaks)
                 g_string_append_c(out, '\n');
             else if (g_ascii_strncasecmp(s + 1, "td", 2) == 0)
                 g_string_append_c(out, ' ');
-            s = gt + 1;
+            s = breaks ? keep_indent(gt + 1, out) : gt + 1;
         } else if (*s == '&') {
             s = html_entity(s + 1, out);
-        } else if (*s == '\n' || *s == '\t') {
+        } else if (*s == '\n' || *s == '\t' || *s == KEPT_INDENT) {
             g_string_append_c(out, ' ');
             s++;
         } else {
@@ -262,7 +294,12 @@ bt_html_to_text(const char *html)
     GString *text = g_string_new(NULL);
     int blanks = 0;
     for (int i = 0; lines[i]; i++) {
-        g_strstrip(lines[i]);
+        if (lines[i][0] == KEPT_INDENT) {
+            g_strchomp(lines[i]);
+            memmove(lines[i], lines[i] + 1, strlen(lines[i]));
+        } else {
+            g_strstrip(lines[i]);
+        }
         if (!*lines[i]) {
             if (text->len && blanks++ == 0)
                 g_string_append_c(text, '\n');

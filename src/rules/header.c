@@ -26,8 +26,28 @@ field_in(const char *from, const char *to, const char *name)
     return NULL;
 }
 
+/* The address a Final- or Original-Recipient value names, written the
+ * ways reports write it ("rfc822; addr", "smtp; SMTP:addr", "<addr>",
+ * quoted, with trailing punctuation), as the record's recipient is. */
+static char *
+bare_address(const char *value)
+{
+    const char *s = strrchr(value, ';') ? strrchr(value, ';') + 1 : value;
+    while (g_ascii_isspace(*s) || *s == '<' || *s == '"' || *s == '\'')
+        s++;
+    static const char *const prefixes[] = { "smtp:", "mailto:" };
+    for (guint i = 0; i < G_N_ELEMENTS(prefixes); i++)
+        if (g_ascii_strncasecmp(s, prefixes[i], strlen(prefixes[i])) == 0)
+            s += strlen(prefixes[i]);
+    char *bare = g_strdup(s);
+    gsize n = strlen(bare);
+    while (n && strchr(" \t>\"'.,:", bare[n - 1]))
+        bare[--n] = '\0';
+    return bare;
+}
+
 /* Does the group [from, to) name `recipient` in Final- or
- * Original-Recipient ("rfc822; addr", angle brackets allowed)? */
+ * Original-Recipient? */
 static gboolean
 group_names(const char *from, const char *to, const char *recipient)
 {
@@ -36,13 +56,7 @@ group_names(const char *from, const char *to, const char *recipient)
         g_autofree char *v = field_in(from, to, fields[i]);
         if (!v)
             continue;
-        const char *addr = strchr(v, ';') ? strchr(v, ';') + 1 : v;
-        g_autofree char *bare = g_strstrip(g_strdup(addr));
-        gsize len = strlen(bare);
-        if (len >= 2 && bare[0] == '<' && bare[len - 1] == '>') {
-            bare[len - 1] = '\0';
-            memmove(bare, bare + 1, len - 1);
-        }
+        g_autofree char *bare = bare_address(v);
         if (g_ascii_strcasecmp(bare, recipient) == 0)
             return TRUE;
     }

@@ -1,0 +1,170 @@
+/* The notice as a layout expects to read it.  Layouts are written for the
+ * way one MTA prints its notice; others print the same facts a little
+ * differently, and when no layout reads a notice as it stands, the layout
+ * engine (layout.c) tries them once more on a copy read this way:
+ *   - many MTAs put the remote server's reply under "Reason:" or "The
+ *     other server said:", after a blank line and indented, where the
+ *     layout's MTA puts it on its own line: the text under a heading is
+ *     read at the heading's indentation (BtBelow, which the scan of a
+ *     recipient's block uses too);
+ *   - gateways write addresses in Exchange's proxy notation or as links
+ *     ("SMTP:a@b", "mailto:a@b"): the prefix is dropped. */
+#include "extract/layout-private.h"
+
+#include <string.h>
+
+/* A line that only announces text below it: it ends with a colon, has a
+ * letter, and names no address. */
+static gboolean
+is_heading(const char *s, gsize n)
+{
+    while (n && g_ascii_isspace(s[n - 1]))
+        n--;
+    if (n < 2 || n > 80 || s[n - 1] != ':' || memchr(s, '@', n))
+        return FALSE;
+    for (gsize i = 0; i < n; i++)
+        if (g_ascii_isalpha(s[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static gsize
+indent_of(const char *s, gsize n)
+{
+    gsize i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+void
+bt_below_blank(BtBelow *bw)
+{
+    bw->crossed_blank = bw->after_heading;
+    bw->lifting = FALSE;
+}
+
+gsize
+bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first)
+{
+    gsize indent = indent_of(line, len);
+    *first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent;
+    if (*first)
+        bw->lifting = TRUE;
+    else if (bw->lifting && indent <= bw->heading_indent)
+        bw->lifting = FALSE;
+    gsize cut = bw->lifting ? indent - bw->heading_indent : 0;
+    bw->after_heading = is_heading(line, len);
+    bw->crossed_blank = FALSE;
+    if (bw->after_heading)
+        bw->heading_indent = indent;
+    return cut;
+}
+
+/* One de-indented line of the lifted body: where it starts there, and
+ * how many bytes the lifting had removed once past its indentation. */
+typedef struct {
+    gsize at;
+    gsize removed;
+} Shift;
+
+/* The length of a transport prefix ("SMTP:", "mailto:") at `s` that
+ * stands before an address, else 0.  "<mailto:a@b>" is a link, which
+ * layouts read as such. */
+static gsize
+address_prefix_at(const char *line, const char *s, const char *end)
+{
+    static const char *const prefixes[] = { "smtp:", "mailto:" };
+    if (s > line && (g_ascii_isalnum(s[-1]) || s[-1] == '<' || s[-1] == ':' || s[-1] == '='))
+        return 0;
+    for (guint i = 0; i < G_N_ELEMENTS(prefixes); i++) {
+        gsize n = strlen(prefixes[i]);
+        if ((gsize) (end - s) <= n || g_ascii_strncasecmp(s, prefixes[i], n) != 0)
+            continue;
+        const char *t = s + n;
+        while (t < end && !g_ascii_isspace(*t) && *t != '@' && *t != '<' && *t != '>')
+            t++;
+        return t > s + n && t < end && *t == '@' ? n : 0;
+    }
+    return 0;
+}
+
+/* The copy being made: nothing is copied until the first byte dropped. */
+typedef struct {
+    GString *out;
+    const char *copied_to;   /* the source is in `out` up to here */
+    const char *end;         /* the source's end */
+    gsize removed;
+    GArray *shifts;          /* Shift */
+} Copy;
+
+/* Drops the n bytes of the source at `at`. */
+static void
+drop(Copy *c, const char *at, gsize n)
+{
+    if (!c->out) {
+        c->out = g_string_sized_new(c->end - c->copied_to + 1);
+        c->shifts = g_array_new(FALSE, FALSE, sizeof(Shift));
+    }
+    g_string_append_len(c->out, c->copied_to, at - c->copied_to);
+    c->removed += n;
+    g_array_append_val(c->shifts, ((Shift) { c->out->len, c->removed }));
+    c->copied_to = at + n;
+}
+
+/* Drops the transport prefixes of the addresses in the line [line, end). */
+static void
+drop_prefixes(Copy *c, const char *line, const char *end)
+{
+    /* every prefix ends in a colon: look only before each colon */
+    for (const char *colon = line; (colon = memchr(colon, ':', end - colon)); colon++) {
+        for (gsize back = 4; back <= 6; back += 2) {
+            const char *p = colon - back;
+            gsize n = p >= line ? address_prefix_at(line, p, end) : 0;
+            if (n == back + 1) {
+                drop(c, p, n);
+                break;
+            }
+        }
+    }
+}
+
+char *
+bt_layout_reread(const char *body, gsize len, GArray **shifts)
+{
+    BtBelow bw = { 0 };
+    const char *end = body + len;
+    Copy c = { NULL, body, end, 0, NULL };
+    for (const char *p = body; p < end;) {
+        const char *nl = memchr(p, '\n', end - p);
+        const char *eol = nl ? nl : end;
+        gsize cut = 0;
+        gboolean first;
+        if (indent_of(p, eol - p) == (gsize) (eol - p))
+            bt_below_blank(&bw);
+        else
+            cut = bt_below_cut(&bw, p, eol - p, &first);
+        if (cut)
+            drop(&c, p, cut);
+        drop_prefixes(&c, p + cut, eol);
+        p = nl ? nl + 1 : end;
+    }
+    *shifts = c.shifts;
+    if (!c.out)
+        return NULL;
+    g_string_append_len(c.out, c.copied_to, end - c.copied_to);
+    return g_string_free(c.out, FALSE);
+}
+
+gsize
+bt_below_unlifted(const GArray *shifts, gsize at)
+{
+    gsize removed = 0;
+    for (guint i = 0; i < shifts->len; i++) {
+        const Shift *s = &g_array_index(shifts, Shift, i);
+        if (s->at >= at)
+            break;
+        removed = s->removed;
+    }
+    return at + removed;
+}
