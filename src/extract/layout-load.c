@@ -10,6 +10,7 @@
 #include "extract/layout-private.h"
 #include "extract/extract.h"
 #include "core/doccache.h"
+#include "core/yamlkeys.h"
 
 #include <yaml.h>
 
@@ -1276,6 +1277,7 @@ load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
         yaml_parser_delete(&parser);
         return;
     }
+    bt_yaml_check_unique_keys(&doc, lf->path, errors);
     Loader ld = { .path = lf->path, .doc = &doc, .errors = errors, .lays = lays };
     load_document(&ld, lf);
     if (cache)

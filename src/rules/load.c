@@ -17,6 +17,7 @@
  * reported on every run. */
 #include "rules/rules-private.h"
 #include "core/doccache.h"
+#include "core/yamlkeys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -350,6 +351,7 @@ parse_pack(const PackFile *f, BtDocCache *cache, GPtrArray *errors)
     yaml_parser_set_input_string(&parser, (const unsigned char *) bytes, len);
     if (yaml_parser_load(&parser, &doc)) {
         ctx.doc = &doc;
+        bt_yaml_check_unique_keys(&doc, f->file, errors);
         read_pack_root(&ctx, yaml_document_get_root_node(&doc), pack);
         if (cache) {
             g_autoptr(GByteArray) note = pack_note(pack);
