@@ -24,14 +24,7 @@ struct _BtMimeTop {
     GArray *fields;     /* TopField: the message's own (not Content-*), in order */
 };
 
-static GQuark
-top_quark(void)
-{
-    static GQuark quark;
-    if (G_UNLIKELY(!quark))
-        quark = g_quark_from_static_string("bt-mime-top");
-    return quark;
-}
+static G_DEFINE_QUARK(bt-mime-top, top)
 
 void
 bt_mime_top_free(BtMimeTop *top)
@@ -75,41 +68,44 @@ field_end(const char *line, const char *end)
     }
 }
 
-/* The length of the plain block at `data` (its fields, not the empty line
- * after them; 0 when it is not plain): every line a field or its folded
- * continuation, in 7-bit bytes without CR or NUL, and an empty line after
- * them.  GMime reads such a block as these fields exactly. */
+/* The length of the block at `data` up to its empty line (0 when it has
+ * none or is empty), if its bytes are 7-bit without CR or NUL. */
 static gsize
-plain_block_length(const char *data, gsize len, guint *n_fields)
+plain_block_length(const char *data, gsize len)
 {
-    const char *end = data + len, *line = data;
-    *n_fields = 0;
-    while (line < end && *line != '\n') {
-        if (plain_name_length(line, end) == 0 || !(line = field_end(line, end)))
-            return 0;
-        ++*n_fields;
-    }
-    gsize block = (gsize) (line - data);
-    if (line >= end || block == 0 || bt_ascii_run(data, block) != block
-        || memchr(data, '\r', block) || memchr(data, '\0', block))
+    const char *end = data + len, *p = data;
+    if (len == 0 || *data == '\n')
+        return 0;
+    while ((p = memchr(p, '\n', (gsize) (end - p))) != NULL && p + 1 < end && p[1] != '\n')
+        p++;
+    if (!p || p + 1 >= end)
+        return 0;
+    gsize block = (gsize) (p + 1 - data);
+    if (bt_ascii_run(data, block) != block || memchr(data, '\r', block) || memchr(data, '\0', block))
         return 0;
     return block;
 }
 
 /* The fields of the block, names and raw values copied NUL-terminated;
- * Content-* ones appended to `content` instead. */
+ * Content-* ones appended to `content` instead.  NULL unless every line is
+ * a field or its folded continuation: GMime reads such a block as these
+ * fields exactly. */
 static BtMimeTop *
-read_block(const char *data, gsize block, guint n_fields, GString *content)
+read_block(const char *data, gsize block, GString *content)
 {
     BtMimeTop *top = g_new0(BtMimeTop, 1);
-    top->block = g_strndup(data, block);
-    top->store = g_malloc(block + 2 * n_fields);
-    top->fields = g_array_sized_new(FALSE, FALSE, sizeof(TopField), n_fields);
+    /* a field takes 3 bytes at least ("a:\n"), 2 NULs more here */
+    top->store = g_malloc(block + 2 * (block / 3) + 2);
+    top->fields = g_array_new(FALSE, FALSE, sizeof(TopField));
     char *out = top->store;
     const char *end = data + block;
     for (const char *line = data; line < end;) {
         gsize name = plain_name_length(line, end);
-        const char *next = field_end(line, end);
+        const char *next = name ? field_end(line, end) : NULL;
+        if (!next) {
+            bt_mime_top_free(top);
+            return NULL;
+        }
         if (is_content_field(line, name)) {
             g_string_append_len(content, line, next - line);
             line = next;
@@ -127,6 +123,7 @@ read_block(const char *data, gsize block, guint n_fields, GString *content)
         g_array_append_val(top->fields, f);
         line = next;
     }
+    top->block = g_strndup(data, block);
     return top;
 }
 
@@ -134,12 +131,11 @@ BtMimeTop *
 bt_mime_top_take(GByteArray *bytes, gsize from, gsize *start)
 {
     const char *data = (const char *) bytes->data + from;
-    guint n_fields;
-    gsize block = plain_block_length(data, bytes->len - from, &n_fields);
-    if (block == 0)
+    gsize block = plain_block_length(data, bytes->len - from);
+    g_autoptr(GString) content = block ? g_string_new(NULL) : NULL;
+    BtMimeTop *top = block ? read_block(data, block, content) : NULL;
+    if (!top)
         return NULL;
-    g_autoptr(GString) content = g_string_new(NULL);
-    BtMimeTop *top = read_block(data, block, n_fields, content);
     /* [0, from) (a From_ line) and the Content-* fields end where the block did */
     gsize at = from + block - content->len;
     memcpy(bytes->data + at, content->str, content->len);
