@@ -8,7 +8,8 @@
  * first lines, CRLF, no blank line, an empty part, encoded ones), the
  * fixtures, and the shared corpus when BT_SHARED is set.  The same
  * messages' header values read by bt_mime_header_value() must equal
- * GMime's. */
+ * GMime's, and so must their top-level fields read without GMime's
+ * objects (bt_mime_top_take). */
 #include "core/lean-mime.h"
 
 #include <string.h>
@@ -327,6 +328,101 @@ test_header_values(void)
     g_test_message("%u header values the same", fields);
 }
 
+/* ---- the top-level header read without GMime ----------------------------- */
+
+/* `bytes` parsed with its top-level fields taken (bt_mime_top_take), or
+ * NULL when its header is not plain. */
+static GMimeMessage *
+parse_lean(GBytes *bytes)
+{
+    gsize len;
+    const char *data = g_bytes_get_data(bytes, &len);
+    GByteArray *copy = g_byte_array_sized_new((guint) len);
+    g_byte_array_append(copy, (const guint8 *) data, (guint) len);
+    gsize start = 0;
+    BtMimeTop *top = bt_mime_top_take(copy, 0, &start);
+    if (!top) {
+        g_byte_array_unref(copy);
+        return NULL;
+    }
+    GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(copy);
+    g_mime_stream_set_bounds(stream, (gint64) start, -1);
+    GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    g_object_unref(stream);
+    GMimeMessage *mime = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    g_assert_nonnull(mime);
+    bt_mime_top_attach(mime, top);
+    return mime;
+}
+
+/* The fields taken are GMime's own fields of the message, name, raw value
+ * and value; the block is what GMime writes; GMime built the same tree
+ * from the Content-* fields alone (its top part written out the same). */
+static gboolean
+assert_same_top(GBytes *bytes)
+{
+    GMimeMessage *ours = parse_lean(bytes);
+    if (!ours)
+        return FALSE;
+    GMimeMessage *theirs = parse(bytes);
+    g_assert_nonnull(theirs);
+    g_assert_true(bt_mime_top_is_lean(ours));
+    g_assert_cmpint(g_mime_header_list_get_count(g_mime_object_get_header_list(GMIME_OBJECT(ours))), ==, 0);
+    const BtMimeTop *top = bt_mime_top(ours);
+    GMimeHeaderList *list = g_mime_object_get_header_list(GMIME_OBJECT(theirs));
+    g_assert_cmpint((int) bt_mime_top_count(top), ==, g_mime_header_list_get_count(list));
+    for (guint i = 0; i < bt_mime_top_count(top); i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(list, (int) i);
+        g_assert_cmpstr(bt_mime_top_name(top, i), ==, g_mime_header_get_name(h));
+        g_assert_cmpstr(bt_mime_top_raw(top, i), ==, g_mime_header_get_raw_value(h));
+        g_assert_cmpstr(bt_mime_top_value(top, i), ==, g_mime_header_get_value(h));
+        g_assert_cmpstr(bt_mime_object_header(GMIME_OBJECT(ours), bt_mime_top_name(top, i)), ==,
+                        g_mime_object_get_header(GMIME_OBJECT(theirs), bt_mime_top_name(top, i)));
+    }
+    g_assert_null(bt_mime_object_header(GMIME_OBJECT(ours), "X-Not-There-At-All"));
+    g_autofree char *block = bt_mime_header_block(GMIME_OBJECT(ours));
+    g_autofree char *written = g_mime_object_get_headers(GMIME_OBJECT(theirs), NULL);
+    g_assert_cmpstr(block, ==, written);
+    g_autofree char *part_ours = g_mime_object_to_string(g_mime_message_get_mime_part(ours), NULL);
+    g_autofree char *part_theirs = g_mime_object_to_string(g_mime_message_get_mime_part(theirs), NULL);
+    g_assert_cmpstr(part_ours, ==, part_theirs);
+    g_object_unref(ours);
+    g_object_unref(theirs);
+    return TRUE;
+}
+
+static void
+test_top_fields(void)
+{
+    /* blocks that are not plain are left to GMime */
+    static const char *const not_plain[] = {
+        "From x@example.org Mon Jan  1 00:00:00 2024\nSubject: a\n\nbody\n",
+        "Subject: cr\r\n\r\nbody\r\n", "Subject: 8-bit \xc3\xa9\n\nbody\n",
+        "Subject: no blank line\n", "X-B :2\n\nbody\n", " folded first: x\n\nbody\n",
+        "Subject: a\nNo colon here\n\nbody\n", "\nSubject: after blank\n",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(not_plain); i++) {
+        g_autoptr(GBytes) bytes = g_bytes_new_static(not_plain[i], strlen(not_plain[i]));
+        g_assert_false(assert_same_top(bytes));
+    }
+    static const char *const plain[] = {
+        "Subject: a\n\nbody\n", "Content-Type: text/plain\n\nonly content\n",
+        "X-A:1\nSubject: =?utf-8?q?caf=C3=A9?=\n  folded\n\tagain\nContent-type: multipart/mixed;\n"
+        " boundary=b\nMIME-Version: 1.0\nCONTENT-TRANSFER-ENCODING: 7bit\nTo: a@example.org\n\n"
+        "--b\nContent-Type: text/plain\n\npart\n--b--\n",
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(plain); i++) {
+        g_autoptr(GBytes) bytes = g_bytes_new_static(plain[i], strlen(plain[i]));
+        g_assert_true(assert_same_top(bytes));
+    }
+    guint lean = 0;
+    for (guint i = 0; i < cases->len; i++)
+        lean += assert_same_top(((Case *) cases->pdata[i])->bytes);
+    g_test_message("%u of %u messages' top-level fields read without GMime, the same", lean, cases->len);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -349,6 +445,7 @@ main(int argc, char **argv)
     /* first: bt_mime_enclosed_lazy() also makes GMime take the values
      * bt_mime_header_value() fills in for its own */
     g_test_add_func("/header/values", test_header_values);
+    g_test_add_func("/header/top", test_top_fields);
     g_test_add_data_func("/enclosed/built", "built-", test_same_readings);
     g_test_add_data_func("/enclosed/odd", "odd-", test_same_readings);
     g_test_add_data_func("/enclosed/fixtures", fixtures, test_same_readings);

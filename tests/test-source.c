@@ -3,6 +3,7 @@
  * reported and skipped without stopping the run. */
 #include "source/source-private.h"
 #include "source/eol-filter.h"
+#include "core/lean-mime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,7 +179,25 @@ corpus_path(const char *relative)
 static const char *
 header(BtMessage *msg, const char *name)
 {
-    return g_mime_object_get_header(GMIME_OBJECT(msg->mime), name);
+    return bt_mime_object_header(GMIME_OBJECT(msg->mime), name);
+}
+
+/* The message as GMime writes it, but with the header block bouncetriage
+ * reads (a plain top-level header is not GMime's: lean-mime.h). */
+static char *
+message_text(GMimeMessage *mime)
+{
+    g_autofree char *block = bt_mime_header_block(GMIME_OBJECT(mime));
+    GMimeStream *out = g_mime_stream_mem_new();
+    g_mime_stream_write_string(out, block);
+    g_mime_stream_write_string(out, "\n");
+    GMimeObject *part = g_mime_message_get_mime_part(mime);
+    if (part)
+        g_mime_object_write_content_to_stream(part, NULL, out);
+    GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+    char *text = g_strndup((const char *) bytes->data, bytes->len);
+    g_object_unref(out);
+    return text;
 }
 
 /* Text with every line end turned into `eol` ("\n", "\r\n" or "\r"). */
@@ -366,8 +385,8 @@ test_mbox_line_ends(void)
             g_assert_cmpstr(header(a, "Message-ID"), ==, header(b, "Message-ID"));
             g_assert_cmpstr(header(a, "Subject"), ==, header(b, "Subject"));
             g_assert_cmpstr(header(a, "From"), ==, header(b, "From"));
-            g_autofree char *ta = g_mime_object_to_string(GMIME_OBJECT(a->mime), NULL);
-            g_autofree char *tb = g_mime_object_to_string(GMIME_OBJECT(b->mime), NULL);
+            g_autofree char *ta = message_text(a->mime);
+            g_autofree char *tb = message_text(b->mime);
             g_assert_cmpstr(ta, ==, tb);
         }
     }
@@ -434,20 +453,18 @@ parse_file_alone(const char *path)
     return g_object_ref(message_at(run, 0)->mime);
 }
 
-/* Same header fields, in order, with the same decoded values. */
+/* Same header fields, in order, with the same decoded values (whether
+ * GMime or bouncetriage read them: lean-mime.h). */
 static void
 assert_same_headers(GMimeMessage *a, GMimeMessage *b, const char *name)
 {
-    GMimeHeaderList *ha = g_mime_object_get_header_list(GMIME_OBJECT(a));
-    GMimeHeaderList *hb = g_mime_object_get_header_list(GMIME_OBJECT(b));
+    const BtMimeTop *ha = bt_mime_top(a), *hb = bt_mime_top(b);
     g_test_message("comparing %s", name);
-    g_assert_cmpint(g_mime_header_list_get_count(ha), ==, g_mime_header_list_get_count(hb));
-    g_assert_cmpint(g_mime_header_list_get_count(ha), >, 0);
-    for (int i = 0; i < g_mime_header_list_get_count(ha); i++) {
-        GMimeHeader *x = g_mime_header_list_get_header_at(ha, i);
-        GMimeHeader *y = g_mime_header_list_get_header_at(hb, i);
-        g_assert_cmpstr(g_mime_header_get_name(x), ==, g_mime_header_get_name(y));
-        g_assert_cmpstr(g_mime_header_get_value(x), ==, g_mime_header_get_value(y));
+    g_assert_cmpuint(bt_mime_top_count(ha), ==, bt_mime_top_count(hb));
+    g_assert_cmpuint(bt_mime_top_count(ha), >, 0);
+    for (guint i = 0; i < bt_mime_top_count(ha); i++) {
+        g_assert_cmpstr(bt_mime_top_name(ha, i), ==, bt_mime_top_name(hb, i));
+        g_assert_cmpstr(bt_mime_top_value(ha, i), ==, bt_mime_top_value(hb, i));
     }
 }
 

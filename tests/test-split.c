@@ -2,6 +2,7 @@
  * cuts an mbox the same way whatever the read sizes, and entries parsed
  * on other threads, after their source is gone, give what a source
  * parsing on its own thread gives. */
+#include "core/lean-mime.h"
 #include "source/cap-filter.h"
 #include "source/source-private.h"
 
@@ -111,9 +112,9 @@ ignore_problem(BtProblemKind kind G_GNUC_UNUSED, const char *origin G_GNUC_UNUSE
 static char *
 describe(BtMessage *msg)
 {
-    /* from the header list: bouncetriage's GMimeMessage keeps no subject of
-     * its own (lean-mime.c) */
-    const char *subject = g_mime_object_get_header(GMIME_OBJECT(msg->mime), "Subject");
+    /* as bouncetriage reads it: its GMimeMessage keeps no subject of its
+     * own, and a plain header's fields are not GMime's (lean-mime.h) */
+    const char *subject = bt_mime_object_header(GMIME_OBJECT(msg->mime), "Subject");
     return g_strdup_printf("%" G_GINT64_FORMAT " %s", msg->offset, subject ? subject : "");
 }
 

@@ -434,6 +434,8 @@ append_field(GString *out, GMimeHeader *header)
 char *
 bt_mime_header_block(GMimeObject *obj)
 {
+    if (GMIME_IS_MESSAGE(obj) && bt_mime_top_is_lean(GMIME_MESSAGE(obj)))
+        return g_strdup(bt_mime_top_block(bt_mime_top(GMIME_MESSAGE(obj))));
     GMimeHeaderList *own = g_mime_object_get_header_list(obj);
     GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : NULL;
     GMimeHeaderList *part = top ? g_mime_object_get_header_list(top) : NULL;
@@ -455,6 +457,16 @@ bt_mime_header_block(GMimeObject *obj)
     return g_string_free(out, FALSE);
 }
 
+char *
+bt_mime_decode_raw(const char *raw)
+{
+    gsize len = strlen(raw);
+    if (is_plain_ascii(raw, len))
+        return unfold_plain(raw, len);
+    g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
+    return g_mime_utils_header_decode_text(NULL, unfolded);
+}
+
 const char *
 bt_mime_header_value(GMimeHeader *header)
 {
@@ -470,6 +482,8 @@ bt_mime_header_value(GMimeHeader *header)
 const char *
 bt_mime_object_header(GMimeObject *obj, const char *name)
 {
+    if (GMIME_IS_MESSAGE(obj) && bt_mime_top_is_lean(GMIME_MESSAGE(obj)))
+        return bt_mime_top_get(bt_mime_top(GMIME_MESSAGE(obj)), name);
     GMimeHeader *header = g_mime_header_list_get_header(g_mime_object_get_header_list(obj), name);
     return header ? bt_mime_header_value(header) : NULL;
 }

@@ -58,3 +58,36 @@ const char *bt_mime_object_header(GMimeObject *obj, const char *name);
 /* g_mime_utils_header_decode_text(NULL, text), newly allocated: ASCII
  * without "=?" is its own decoding, copied. */
 char *bt_mime_decode_text(const char *text);
+
+/* What g_mime_header_get_value() makes of a raw value, newly allocated. */
+char *bt_mime_decode_raw(const char *raw);
+
+/* ---- the top-level header (lean-top.c) ----------------------------------
+ * A message's own fields (not Content-*: GMime keeps those on its top
+ * part), read by bouncetriage when the block is plain, else GMime's. */
+typedef struct _BtMimeTop BtMimeTop;
+
+/* When the header block at bytes->data + from is plain (fields only, 7-bit,
+ * no CR or NUL, short lines, an empty line after it), reads its fields and
+ * rewrites the bytes in place so that from *start on they are
+ * bytes[0, from) (a From_ line), the block's Content-* fields only, and
+ * everything from the empty line on: what GMime is to parse.  NULL (bytes
+ * unchanged) for any other block. */
+BtMimeTop *bt_mime_top_take(GByteArray *bytes, gsize from, gsize *start);
+void bt_mime_top_free(BtMimeTop *top);
+/* Gives `top` to `mime`, whose parse it was taken for. */
+void bt_mime_top_attach(GMimeMessage *mime, BtMimeTop *top);
+/* The own fields of `mime`: the ones taken, or else GMime's. */
+BtMimeTop *bt_mime_top(GMimeMessage *mime);
+/* Were its fields taken (so GMime holds none of them)? */
+gboolean bt_mime_top_is_lean(GMimeMessage *mime);
+/* The whole block taken (Content-* fields included), as
+ * bt_mime_header_block() writes it; NULL for GMime's fields. */
+const char *bt_mime_top_block(const BtMimeTop *top);
+guint bt_mime_top_count(const BtMimeTop *top);
+const char *bt_mime_top_name(const BtMimeTop *top, guint i);
+const char *bt_mime_top_raw(const BtMimeTop *top, guint i);
+/* as bt_mime_header_value() */
+const char *bt_mime_top_value(const BtMimeTop *top, guint i);
+/* the first field so named (ASCII case ignored), or NULL */
+const char *bt_mime_top_get(const BtMimeTop *top, const char *name);

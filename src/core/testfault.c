@@ -1,5 +1,6 @@
 /* testfault — see testfault.h. */
 #include "core/testfault.h"
+#include "core/lean-mime.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -87,7 +88,7 @@ bt_test_fault_maybe(GMimeMessage *mime)
     const Fault *fault = fault_get();
     if (fault->kind == FAULT_NONE || fault->parse || !mime)
         return;
-    const char *subject = g_mime_object_get_header(GMIME_OBJECT(mime), "Subject");
+    const char *subject = bt_mime_object_header(GMIME_OBJECT(mime), "Subject");
     if (subject && strstr(subject, fault->marker))
         fault_fire(fault);
 }

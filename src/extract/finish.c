@@ -107,18 +107,14 @@ finish_hosts(const BtMsgView *view, BtRecord *rec)
         g_clear_pointer(&rec->lhost, g_free);
     if ((rec->rhost && rec->lhost) || !view->mime)
         return;
-    GMimeHeaderList *headers = g_mime_object_get_header_list(GMIME_OBJECT(view->mime));
-    int n = g_mime_header_list_get_count(headers);
-    for (int i = n - 1; i >= 0 && !rec->rhost; i--) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
-        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") == 0)
-            rec->rhost = received_host(bt_mime_header_value(h), "from");
-    }
-    for (int i = 0; i < n && !rec->lhost; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(headers, i);
-        if (g_ascii_strcasecmp(g_mime_header_get_name(h), "Received") == 0)
-            rec->lhost = received_host(bt_mime_header_value(h), "by");
-    }
+    const BtMimeTop *top = bt_mime_top(view->mime);
+    guint n = bt_mime_top_count(top);
+    for (guint i = n; i-- > 0 && !rec->rhost;)
+        if (g_ascii_strcasecmp(bt_mime_top_name(top, i), "Received") == 0)
+            rec->rhost = received_host(bt_mime_top_value(top, i), "from");
+    for (guint i = 0; i < n && !rec->lhost; i++)
+        if (g_ascii_strcasecmp(bt_mime_top_name(top, i), "Received") == 0)
+            rec->lhost = received_host(bt_mime_top_value(top, i), "by");
 }
 
 /* Whitespace runs to one space; the <html>…</html> some MTAs quote goes. */

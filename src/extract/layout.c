@@ -382,13 +382,11 @@ header_values(Matcher *m, const char *header)
     if (values)
         return values;
     values = g_ptr_array_new();
-    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m->view->mime));
-    int n = g_mime_header_list_get_count(hl);
-    for (int i = 0; i < n; i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-        if (g_ascii_strcasecmp(g_mime_header_get_name(h), header) != 0)
+    const BtMimeTop *top = bt_mime_top(m->view->mime);
+    for (guint i = 0; i < bt_mime_top_count(top); i++) {
+        if (g_ascii_strcasecmp(bt_mime_top_name(top, i), header) != 0)
             continue;
-        const char *value = bt_mime_header_value(h);
+        const char *value = bt_mime_top_value(top, i);
         g_ptr_array_add(values, (gpointer) (value ? value : ""));
     }
     g_hash_table_insert(m->header_values, (gpointer) header, values);

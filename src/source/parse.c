@@ -181,11 +181,31 @@ parse_stream(GMimeStream *stream, gboolean cr, gboolean mbox, GMimeParserOptions
 
 /* `watch`: *truncated is to tell whether GMime saw the input end too soon
  * (else it is only told for a parse that failed). */
+/* The top-level header's own fields taken from LF bytes (lean-mime.h),
+ * past an mbox entry's From_ line; *start is where GMime's part begins. */
+static BtMimeTop *
+take_top(GByteArray *bytes, gboolean mbox, gsize *start)
+{
+    gsize from = 0;
+    if (mbox) {
+        const char *nl = bytes->len > 5 && memcmp(bytes->data, "From ", 5) == 0
+            ? memchr(bytes->data, '\n', bytes->len) : NULL;
+        if (!nl)
+            return NULL;
+        from = (gsize) (nl - (const char *) bytes->data) + 1;
+    }
+    return bt_mime_top_take(bytes, from, start);
+}
+
 static GMimeMessage *
 parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean watch, gboolean *truncated)
 {
     const ParseOptions *options = parse_options();
+    gsize start = 0;
+    BtMimeTop *top = cr ? NULL : take_top(bytes, mbox, &start);
     GMimeStream *stream = open_bytes(bytes, cr);
+    if (start > 0)
+        g_mime_stream_set_bounds(stream, (gint64) start, -1);
     parse_truncated = FALSE;
     GMimeMessage *mime = parse_stream(stream, cr, mbox, watch ? options->watched : options->plain);
     if (!mime && !watch && mbox) {
@@ -195,6 +215,10 @@ parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean watch, gbool
     }
     *truncated = parse_truncated;
     g_object_unref(stream);
+    if (mime && top)
+        bt_mime_top_attach(mime, top);
+    else if (top)
+        bt_mime_top_free(top);
     return mime;
 }
 
@@ -204,11 +228,8 @@ parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean watch, gbool
  * name, and a value without control characters other than folding white
  * space.  Random bytes that GMime happened to split at a colon fail this. */
 static gboolean
-header_is_well_formed(GMimeHeader *header)
+field_is_well_formed(const char *name, const char *value)
 {
-    const char *name = g_mime_header_get_name(header);
-    const char *value = g_mime_header_get_raw_value(header);
-
     if (!name || !*name)
         return FALSE;
     for (const char *p = name; *p; p++)
@@ -218,6 +239,30 @@ header_is_well_formed(GMimeHeader *header)
         if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7f)
             return FALSE;
     return TRUE;
+}
+
+static gboolean
+header_is_well_formed(GMimeHeader *header)
+{
+    return field_is_well_formed(g_mime_header_get_name(header), g_mime_header_get_raw_value(header));
+}
+
+static gboolean
+has_well_formed_field(const BtMimeTop *top)
+{
+    for (guint i = 0; i < bt_mime_top_count(top); i++)
+        if (field_is_well_formed(bt_mime_top_name(top, i), bt_mime_top_raw(top, i)))
+            return TRUE;
+    return FALSE;
+}
+
+static gsize
+field_bytes(const BtMimeTop *top)
+{
+    gsize total = 0;
+    for (guint i = 0; i < bt_mime_top_count(top); i++)
+        total += strlen(bt_mime_top_raw(top, i));
+    return total;
 }
 
 static gboolean
@@ -253,10 +298,11 @@ message_problem(GMimeMessage *mime)
 {
     if (!mime)
         return g_strdup("not a mail message: GMime could not parse it");
-    if (!has_well_formed_header(GMIME_OBJECT(mime)) &&
+    const BtMimeTop *top = bt_mime_top(mime);
+    if (!has_well_formed_field(top) &&
         !has_well_formed_header(g_mime_message_get_mime_part(mime)))
         return g_strdup("not a mail message: no well-formed header field");
-    gsize bytes = header_bytes(GMIME_OBJECT(mime)) + header_bytes(g_mime_message_get_mime_part(mime));
+    gsize bytes = field_bytes(top) + header_bytes(g_mime_message_get_mime_part(mime));
     if (bytes > BT_MAX_HEADER_BYTES)
         return g_strdup_printf("header of %.1f MB is over the %d MiB limit; message skipped",
                                bytes / 1e6, BT_MAX_HEADER_BYTES >> 20);
