@@ -209,6 +209,23 @@ reason_below_list(char **lines, int i, int n)
     return k < n && !gen_is_blank(lines[k]) && gen_is_failure_line(lines[k]);
 }
 
+static gboolean is_colon_lead_in(const char *line);
+static gboolean is_bare_address(const char *line);
+
+/* Does the heading at line k end its paragraph ("Reason:", a blank line)
+ * and the line below it (past further headings) word a failure: a
+ * recipient's own block whose reply was set below a heading? */
+static gboolean
+failure_below_heading(char **lines, int k, int n)
+{
+    if (k + 1 >= n || !gen_is_blank(lines[k + 1]) || !is_colon_lead_in(lines[k]))
+        return FALSE;
+    int j = k + 1;
+    while (j < n && (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j])) && j <= k + NEAR_LINES)
+        j++;
+    return j < n && !is_bare_address(lines[j]) && gen_is_failure_line(lines[j]);
+}
+
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
  * same paragraph, or on the lead-in line that introduces its paragraph
  * ("The following recipients could not be reached:" and a blank line).
@@ -251,7 +268,7 @@ failure_score(char **lines, int i, int n)
         if (gen_is_failure_line(lines[k]))
             return 3;
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
-        if (gen_is_failure_line(lines[k]))
+        if (gen_is_failure_line(lines[k]) || failure_below_heading(lines, k, n))
             return 2;
     return 0;
 }
