@@ -1154,9 +1154,9 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
     g_autoptr(GHashTable) sections = scan_sections(m, lay, start, limit);
 
     Values common_caught = { 0 }, common_fixed = { 0 };
-    run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
     if (blocks->len)
         run_common_reread(m, lay, start, limit, &common_caught, &common_fixed);
+    run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
     g_autoptr(GPtrArray) all_vals = g_ptr_array_new_with_free_func((GDestroyNotify) values_free);
     for (guint i = 0; i < blocks->len; i++) {
         Block *b = blocks->pdata[i];
