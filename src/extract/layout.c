@@ -561,17 +561,30 @@ is_before_line(Matcher *m, const Scan *sc, const Line *line)
     return FALSE;
 }
 
-/* Keeps a `before` line for the next recipient; a blank line drops them. */
+/* Keeps a `before` line for the next recipient; a blank line drops them,
+ * unless it parts a heading ("Reason:") from the text below it, which is
+ * read at the heading's indentation (BtBelow) and stands for it. */
 static void
-note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead)
+note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead, BtBelow *bw)
 {
     if (line_is_blank(line)) {
-        g_string_truncate(lead, 0);
-    } else if (is_before_line(m, sc, line)) {
-        if (lead->len)
-            g_string_append_c(lead, '\n');
-        g_string_append_len(lead, line->start, line->len);
+        bt_below_blank(bw);
+        if (!bw->after_heading)
+            g_string_truncate(lead, 0);
+        return;
     }
+    gboolean parted = bw->after_heading && bw->crossed_blank, first;
+    gsize cut = bt_below_cut(bw, line->start, line->len, &first);
+    /* the blank line did part what came before, unless text stands
+     * under the heading; a heading alone says nothing */
+    if (parted && (!first || !strchr(lead->str, '\n')))
+        g_string_truncate(lead, 0);
+    const Line read = { line->start + cut, line->len - cut, line->next };
+    if (!is_before_line(m, sc, &read))
+        return;
+    if (lead->len)
+        g_string_append_c(lead, '\n');
+    g_string_append_len(lead, read.start, read.len);
 }
 
 static const Pattern *
@@ -623,7 +636,7 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
     const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
-    BtBelow bw = { 0 };
+    BtBelow bw = { 0 }, lead_bw = { 0 };
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, &sc, &line);
@@ -638,15 +651,16 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             g_ptr_array_add(blocks, cur);
             collecting = TRUE;
             bw = (BtBelow) { 0 };
+            lead_bw = (BtBelow) { 0 };
             continue;
         }
         if (!collecting) {
-            note_before_line(m, &sc, &line, lead);
+            note_before_line(m, &sc, &line, lead, &lead_bw);
             continue;
         }
         if (is_stop_line(m, &sc, &line)) {
             collecting = FALSE;
-            note_before_line(m, &sc, &line, lead);
+            note_before_line(m, &sc, &line, lead, &lead_bw);
         } else if (line_is_blank(&line)) {
             bt_below_blank(&bw);
             if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank) && !bw.after_heading)
