@@ -112,15 +112,48 @@ drop(Copy *c, const char *at, gsize n)
     c->copied_to = at + n;
 }
 
-/* Drops the transport prefixes of the addresses in the line [line, end). */
+/* The closing quote of an address quoted on its own at `q` ("a@b"
+ * and nothing else between the quotes), else NULL. */
+static const char *
+quoted_address_end(const char *line, const char *q, const char *end)
+{
+    if (q > line && (g_ascii_isalnum(q[-1]) || q[-1] == '='))
+        return NULL;
+    const char *at = NULL, *t = q + 1;
+    for (; t < end && *t != '"'; t++) {
+        if (g_ascii_isspace(*t) || *t == '<' || *t == '>' || *t == ',' || *t == ';')
+            return NULL;
+        if (*t == '@') {
+            if (at)
+                return NULL;
+            at = t;
+        }
+    }
+    return t < end && at && at > q + 1 && t > at + 1 ? t : NULL;
+}
+
+/* Drops the transport prefixes of the addresses in the line [line, end),
+ * and the quotes of an address quoted on its own. */
 static void
 drop_prefixes(Copy *c, const char *line, const char *end)
 {
-    /* every prefix ends in a colon: look only before each colon */
-    for (const char *colon = line; (colon = memchr(colon, ':', end - colon)); colon++) {
+    const char *close = NULL;
+    for (const char *s = line; s < end; s++) {
+        if (*s != ':' && *s != '"')
+            continue;
+        if (*s == '"') {
+            if (s == close) {
+                drop(c, s, 1);
+                close = NULL;
+            } else if (!close && (close = quoted_address_end(line, s, end))) {
+                drop(c, s, 1);
+            }
+            continue;
+        }
+        /* every prefix ends in a colon: look only before each colon */
         for (gsize back = 4; back <= 6; back += 2) {
-            const char *p = colon - back;
-            gsize n = p >= line ? address_prefix_at(line, p, end) : 0;
+            const char *p = s - back;
+            gsize n = p >= line && p >= c->copied_to ? address_prefix_at(line, p, end) : 0;
             if (n == back + 1) {
                 drop(c, p, n);
                 break;
