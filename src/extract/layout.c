@@ -1220,6 +1220,26 @@ bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgV
     return holds;
 }
 
+/* How much a reading says: its recipients, then the diagnostics among
+ * them. */
+static guint
+reading_weight(GPtrArray *records, guint from)
+{
+    guint said = 0;
+    for (guint i = from; i < records->len; i++) {
+        const BtRecord *r = records->pdata[i];
+        said += r->diagnosticcode && *r->diagnosticcode;
+    }
+    return (records->len - from) * 1000 + said;
+}
+
+/* Does reading `a` (from a_from on) say more than reading `b`? */
+static gboolean
+reads_more(GPtrArray *a, guint a_from, GPtrArray *b, guint b_from)
+{
+    return reading_weight(a, a_from) > reading_weight(b, b_from);
+}
+
 /* The first layout in order that reads `view`. */
 static gboolean
 try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gsize *original_at)
@@ -1241,19 +1261,26 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    if (try_layouts(lays, view, records, original_at))
-        return TRUE;
-    /* no layout reads the text as it stands: perhaps one does when it is
-     * read the way layouts expect (layout-reread.c) */
+    guint before = records->len;
+    gboolean found = try_layouts(lays, view, records, original_at);
+    /* perhaps a layout reads more when the text is read the way layouts
+     * expect (layout-reread.c): it may read nothing as the text stands, or
+     * take a recipient from the original's header for want of its line */
     g_autoptr(GArray) shifts = NULL;
     g_autofree char *lifted = bt_layout_reread(view->body, strlen(view->body), &shifts);
     if (!lifted)
-        return FALSE;
+        return found;
+    g_autoptr(GPtrArray) again = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize again_at = G_MAXSIZE;
     BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
     moved.body = lifted;
-    if (!try_layouts(lays, &moved, records, original_at))
-        return FALSE;
-    if (*original_at != G_MAXSIZE)
-        *original_at = bt_below_unlifted(shifts, *original_at);
+    if (!try_layouts(lays, &moved, again, &again_at)
+        || (found && !reads_more(again, 0, records, before)))
+        return found;
+    g_ptr_array_set_size(records, before);
+    for (guint i = 0; i < again->len; i++)
+        g_ptr_array_add(records, g_steal_pointer(&again->pdata[i]));
+    g_ptr_array_set_size(again, 0);
+    *original_at = again_at != G_MAXSIZE ? bt_below_unlifted(shifts, again_at) : G_MAXSIZE;
     return TRUE;
 }
