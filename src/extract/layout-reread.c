@@ -8,7 +8,9 @@
  *     read at the heading's indentation (BtBelow, which the scan of a
  *     recipient's block uses too);
  *   - gateways write addresses in Exchange's proxy notation or as links
- *     ("SMTP:a@b", "mailto:a@b"): the prefix is dropped. */
+ *     ("SMTP:a@b", "mailto:a@b"): the prefix is dropped; so are the quotes
+ *     of an address quoted on its own ("a@b" in quotes) and the colon or
+ *     comma after an address alone on its line ("a@b:"). */
 #include "extract/layout-private.h"
 
 #include <string.h>
@@ -162,6 +164,25 @@ drop_prefixes(Copy *c, const char *line, const char *end)
     }
 }
 
+/* Drops the colon or comma after an address alone on the line [line,
+ * end): "a@b:" as a list item is the address. */
+static void
+drop_trailing_mark(Copy *c, const char *line, const char *end)
+{
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    while (end > line && g_ascii_isspace(end[-1]))
+        end--;
+    if (end - line < 4 || (end[-1] != ':' && end[-1] != ',') || !g_ascii_isalnum(end[-2]))
+        return;
+    const char *at = memchr(line, '@', end - line);
+    for (const char *s = line; s < end; s++)
+        if (g_ascii_isspace(*s) || *s == '"' || (*s == ':' && s < end - 1))
+            return;
+    if (at && at > line && at < end - 2)
+        drop(c, end - 1, 1);
+}
+
 char *
 bt_layout_reread(const char *body, gsize len, GArray **shifts)
 {
@@ -180,6 +201,7 @@ bt_layout_reread(const char *body, gsize len, GArray **shifts)
         if (cut)
             drop(&c, p, cut);
         drop_prefixes(&c, p + cut, eol);
+        drop_trailing_mark(&c, p + cut, eol);
         p = nl ? nl + 1 : end;
     }
     *shifts = c.shifts;
