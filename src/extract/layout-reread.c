@@ -140,9 +140,12 @@ static void
 drop_prefixes(Copy *c, const char *line, const char *end)
 {
     const char *close = NULL;
-    for (const char *s = line; s < end; s++) {
-        if (*s != ':' && *s != '"')
-            continue;
+    const char *colon = memchr(line, ':', end - line), *quote = memchr(line, '"', end - line);
+    for (const char *s; (s = !quote || (colon && colon < quote) ? colon : quote); ) {
+        if (s == colon)
+            colon = memchr(s + 1, ':', end - s - 1);
+        else
+            quote = memchr(s + 1, '"', end - s - 1);
         if (*s == '"') {
             if (s == close) {
                 drop(c, s, 1);

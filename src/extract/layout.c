@@ -1233,6 +1233,18 @@ reading_weight(GPtrArray *records, guint from)
     return (records->len - from) * 1000 + said;
 }
 
+/* Does every record of a reading (from `from` on) have its diagnostic? */
+static gboolean
+all_said(GPtrArray *records, guint from)
+{
+    for (guint i = from; i < records->len; i++) {
+        const BtRecord *r = records->pdata[i];
+        if (!r->diagnosticcode || !*r->diagnosticcode)
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* Does reading `a` (from a_from on) say more than reading `b`? */
 static gboolean
 reads_more(GPtrArray *a, guint a_from, GPtrArray *b, guint b_from)
@@ -1265,7 +1277,11 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     gboolean found = try_layouts(lays, view, records, original_at);
     /* perhaps a layout reads more when the text is read the way layouts
      * expect (layout-reread.c): it may read nothing as the text stands, or
-     * take a recipient from the original's header for want of its line */
+     * take a recipient from the original's header for want of its line
+     * and its diagnostic with it; a reading that has every diagnostic is
+     * kept without a second (the cost of a second reading per message) */
+    if (found && all_said(records, before))
+        return TRUE;
     g_autoptr(GArray) shifts = NULL;
     g_autofree char *lifted = bt_layout_reread(view->body, strlen(view->body), &shifts);
     if (!lifted)
