@@ -292,17 +292,30 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     return rec;
 }
 
+/* Does lower-cased `text` hold `name` at the start of a line after its
+ * first, indented or not (a notice may paste the fields indented)? */
+static gboolean
+has_line_field(const char *text, const char *name)
+{
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        const char *q = p;
+        while (q > text && (q[-1] == ' ' || q[-1] == '\t'))
+            q--;
+        if (q > text && q[-1] == '\n')
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* Does `text` carry delivery-status fields at the start of its lines? */
 static gboolean
 has_status_fields(const char *text)
 {
-    static const char *const needles[] = { "\nfinal-recipient:", "\noriginal-recipient:" };
     /* the whole bounce text, once per message: the word-wise copy */
     g_autofree char *lower = bt_ascii_strdown(text, -1);
-    gboolean recipient = FALSE;
-    for (gsize i = 0; i < G_N_ELEMENTS(needles); i++)
-        recipient = recipient || strstr(lower, needles[i]);
-    return recipient && (strstr(lower, "\naction:") || strstr(lower, "\nstatus:"));
+    gboolean recipient = has_line_field(lower, "final-recipient:")
+                         || has_line_field(lower, "original-recipient:");
+    return recipient && (has_line_field(lower, "action:") || has_line_field(lower, "status:"));
 }
 
 /* The delivery-status text: the part for it, else a bounce text that

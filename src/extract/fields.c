@@ -55,6 +55,34 @@ field_name_length(const char *line)
     return line[colon] == ':' ? n : 0;
 }
 
+/* The RFC 3464 fields a notice may paste into its text indented, under a
+ * heading of its own; an indented line with any other name stays prose. */
+static gboolean
+is_status_field(const char *line, gsize n)
+{
+    static const char *const names[] = { "Final-Recipient", "Original-Recipient", "Action",
+                                         "Status", "Diagnostic-Code", "Remote-MTA",
+                                         "Last-Attempt-Date", "Will-Retry-Until" };
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+        if (strlen(names[i]) == n && g_ascii_strncasecmp(line, names[i], n) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* An indented line that is a delivery-status field: its text from the
+ * name on, else NULL. */
+static char *
+indented_status_field(char *line)
+{
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (p == line)
+        return NULL;
+    gsize n = field_name_length(p);
+    return n && is_status_field(p, n) ? p : NULL;
+}
+
 static void
 append_continuation(BtFieldGroup *g, const char *line)
 {
@@ -84,7 +112,10 @@ bt_field_groups_parse(const char *text)
             continues = FALSE;
             continue;
         }
-        if ((*line == ' ' || *line == '\t') && continues) {
+        char *indented = indented_status_field(line);
+        if (indented)
+            line = indented;
+        else if ((*line == ' ' || *line == '\t') && continues) {
             append_continuation(cur, line);
             continue;
         }

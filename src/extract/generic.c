@@ -174,9 +174,13 @@ note_address(const char *address, gboolean bracketed, gpointer data)
     c->listed = c->listed || s->listed;
 }
 
+static gboolean is_colon_lead_in(const char *line);
+static gboolean is_bare_address(const char *line);
+
 /* The first line of the list item that ends above the blank line k: an
  * address alone on its line and the lines indented below it (its reply),
- * or -1. */
+ * or -1.  The reply may stand under a heading of the item's own
+ * ("Reason:", a blank line, the reply indented). */
 static int
 list_item_above(char **lines, int k)
 {
@@ -184,10 +188,18 @@ list_item_above(char **lines, int k)
     while (k > 0 && gen_is_blank(lines[k - 1]))
         k--;
     int j = k - 1;
-    while (j > 0 && j > k - 1 - NEAR_LINES && !gen_is_blank(lines[j]) && !strchr(lines[j], '@')
-           && indent_of(lines[j]) > 0)
-        j--;
-    if (j < 0 || j == k - 1 || !is_bare_address(lines[j]) || indent_of(lines[j + 1]) <= indent_of(lines[j]))
+    gboolean headed = FALSE;
+    while (j > 0 && j > k - 1 - NEAR_LINES) {
+        if (!gen_is_blank(lines[j]) && !strchr(lines[j], '@') && indent_of(lines[j]) > 0)
+            j--;
+        else if (!headed && j < k - 1 && gen_is_blank(lines[j]) && j > 1 && is_colon_lead_in(lines[j - 1]))
+            j -= 2, headed = TRUE;
+        else
+            break;
+    }
+    if (j < 0 || j == k - 1 || !is_bare_address(lines[j]))
+        return -1;
+    if (!headed && indent_of(lines[j + 1]) <= indent_of(lines[j]))
         return -1;
     return j;
 }
@@ -207,6 +219,20 @@ reason_below_list(char **lines, int i, int n)
     for (k++; k < n && is_header_like(lines[k]); k++)
         ;
     return k < n && !gen_is_blank(lines[k]) && gen_is_failure_line(lines[k]);
+}
+
+/* Does the heading at line k end its paragraph ("Reason:", a blank line)
+ * and the line below it (past further headings) word a failure: a
+ * recipient's own block whose reply was set below a heading? */
+static gboolean
+failure_below_heading(char **lines, int k, int n)
+{
+    if (k + 1 >= n || !gen_is_blank(lines[k + 1]) || !is_colon_lead_in(lines[k]))
+        return FALSE;
+    int j = k + 1;
+    while (j < n && (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j])) && j <= k + NEAR_LINES)
+        j++;
+    return j < n && !is_bare_address(lines[j]) && gen_is_failure_line(lines[j]);
 }
 
 /* Failure wording near line i: on it (3), within NEAR_LINES lines of the
@@ -251,7 +277,7 @@ failure_score(char **lines, int i, int n)
         if (gen_is_failure_line(lines[k]))
             return 3;
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
-        if (gen_is_failure_line(lines[k]))
+        if (gen_is_failure_line(lines[k]) || failure_below_heading(lines, k, n))
             return 2;
     return 0;
 }
@@ -575,11 +601,15 @@ explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, cons
 {
     gboolean in_list = is_bare_address(lines[from]);
     /* the line indented below an address alone on its line is its item's
-     * text ("<addr>" and below it "    Unknown recipient(s)") */
-    if (in_list && from + 1 < n && !gen_is_blank(lines[from + 1]) && !strchr(lines[from + 1], '@')
-        && indent_of(lines[from + 1]) > indent_of(lines[from]) && !is_separator(lines[from + 1])
-        && !is_header_like(lines[from + 1]) && !is_lead_in(lines[from + 1]))
-        return from + 1;
+     * text ("<addr>" and below it "    Unknown recipient(s)"), also when
+     * the item sets it under a heading ("Reason:", a blank line) */
+    int below = from + 1, under = from;
+    if (in_list && from + 3 < n && is_colon_lead_in(lines[from + 1]) && gen_is_blank(lines[from + 2]))
+        below = from + 3, under = from + 1;
+    if (in_list && below < n && !gen_is_blank(lines[below]) && !strchr(lines[below], '@')
+        && indent_of(lines[below]) > indent_of(lines[under]) && !is_separator(lines[below])
+        && !is_header_like(lines[below]) && !is_lead_in(lines[below]))
+        return below;
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
         if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))

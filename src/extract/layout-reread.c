@@ -8,7 +8,9 @@
  *     read at the heading's indentation (BtBelow, which the scan of a
  *     recipient's block uses too);
  *   - gateways write addresses in Exchange's proxy notation or as links
- *     ("SMTP:a@b", "mailto:a@b"): the prefix is dropped. */
+ *     ("SMTP:a@b", "mailto:a@b"): the prefix is dropped; so are the quotes
+ *     of an address quoted on its own ("a@b" in quotes) and the colon or
+ *     comma after an address alone on its line ("a@b:"). */
 #include "extract/layout-private.h"
 
 #include <string.h>
@@ -112,21 +114,76 @@ drop(Copy *c, const char *at, gsize n)
     c->copied_to = at + n;
 }
 
-/* Drops the transport prefixes of the addresses in the line [line, end). */
+/* The closing quote of an address quoted on its own at `q` ("a@b"
+ * and nothing else between the quotes), else NULL. */
+static const char *
+quoted_address_end(const char *line, const char *q, const char *end)
+{
+    if (q > line && (g_ascii_isalnum(q[-1]) || q[-1] == '='))
+        return NULL;
+    const char *at = NULL, *t = q + 1;
+    for (; t < end && *t != '"'; t++) {
+        if (g_ascii_isspace(*t) || *t == '<' || *t == '>' || *t == ',' || *t == ';')
+            return NULL;
+        if (*t == '@') {
+            if (at)
+                return NULL;
+            at = t;
+        }
+    }
+    return t < end && at && at > q + 1 && t > at + 1 ? t : NULL;
+}
+
+/* Drops the transport prefixes of the addresses in the line [line, end),
+ * and the quotes of an address quoted on its own. */
 static void
 drop_prefixes(Copy *c, const char *line, const char *end)
 {
-    /* every prefix ends in a colon: look only before each colon */
-    for (const char *colon = line; (colon = memchr(colon, ':', end - colon)); colon++) {
+    const char *close = NULL;
+    const char *colon = memchr(line, ':', end - line), *quote = memchr(line, '"', end - line);
+    for (const char *s; (s = !quote || (colon && colon < quote) ? colon : quote); ) {
+        if (s == colon)
+            colon = memchr(s + 1, ':', end - s - 1);
+        else
+            quote = memchr(s + 1, '"', end - s - 1);
+        if (*s == '"') {
+            if (s == close) {
+                drop(c, s, 1);
+                close = NULL;
+            } else if (!close && (close = quoted_address_end(line, s, end))) {
+                drop(c, s, 1);
+            }
+            continue;
+        }
+        /* every prefix ends in a colon: look only before each colon */
         for (gsize back = 4; back <= 6; back += 2) {
-            const char *p = colon - back;
-            gsize n = p >= line ? address_prefix_at(line, p, end) : 0;
+            const char *p = s - back;
+            gsize n = p >= line && p >= c->copied_to ? address_prefix_at(line, p, end) : 0;
             if (n == back + 1) {
                 drop(c, p, n);
                 break;
             }
         }
     }
+}
+
+/* Drops the colon or comma after an address alone on the line [line,
+ * end): "a@b:" as a list item is the address. */
+static void
+drop_trailing_mark(Copy *c, const char *line, const char *end)
+{
+    while (line < end && (*line == ' ' || *line == '\t'))
+        line++;
+    while (end > line && g_ascii_isspace(end[-1]))
+        end--;
+    if (end - line < 4 || (end[-1] != ':' && end[-1] != ',') || !g_ascii_isalnum(end[-2]))
+        return;
+    const char *at = memchr(line, '@', end - line);
+    for (const char *s = line; s < end; s++)
+        if (g_ascii_isspace(*s) || *s == '"' || (*s == ':' && s < end - 1))
+            return;
+    if (at && at > line && at < end - 2)
+        drop(c, end - 1, 1);
 }
 
 char *
@@ -147,6 +204,7 @@ bt_layout_reread(const char *body, gsize len, GArray **shifts)
         if (cut)
             drop(&c, p, cut);
         drop_prefixes(&c, p + cut, eol);
+        drop_trailing_mark(&c, p + cut, eol);
         p = nl ? nl + 1 : end;
     }
     *shifts = c.shifts;

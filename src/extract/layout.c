@@ -559,17 +559,30 @@ is_before_line(Matcher *m, const Scan *sc, const Line *line)
     return FALSE;
 }
 
-/* Keeps a `before` line for the next recipient; a blank line drops them. */
+/* Keeps a `before` line for the next recipient; a blank line drops them,
+ * unless it parts a heading ("Reason:") from the text below it, which is
+ * read at the heading's indentation (BtBelow) and stands for it. */
 static void
-note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead)
+note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead, BtBelow *bw)
 {
     if (line_is_blank(line)) {
-        g_string_truncate(lead, 0);
-    } else if (is_before_line(m, sc, line)) {
-        if (lead->len)
-            g_string_append_c(lead, '\n');
-        g_string_append_len(lead, line->start, line->len);
+        bt_below_blank(bw);
+        if (!bw->after_heading)
+            g_string_truncate(lead, 0);
+        return;
     }
+    gboolean parted = bw->after_heading && bw->crossed_blank, first;
+    gsize cut = bt_below_cut(bw, line->start, line->len, &first);
+    /* the blank line did part what came before, unless text stands
+     * under the heading; a heading alone says nothing */
+    if (parted && (!first || !strchr(lead->str, '\n')))
+        g_string_truncate(lead, 0);
+    const Line read = { line->start + cut, line->len - cut, line->next };
+    if (!is_before_line(m, sc, &read))
+        return;
+    if (lead->len)
+        g_string_append_c(lead, '\n');
+    g_string_append_len(lead, read.start, read.len);
 }
 
 static const Pattern *
@@ -621,7 +634,7 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
     const Scan sc = { lay, recipient_may, stop_may, before_may };
     Block *cur = NULL;
     gboolean collecting = FALSE;
-    BtBelow bw = { 0 };
+    BtBelow bw = { 0 }, lead_bw = { 0 };
     Line line;
     for (; line_at(p, limit, &line); p = line.next) {
         const Pattern *rp = match_recipient_line(m, &sc, &line);
@@ -636,15 +649,16 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             g_ptr_array_add(blocks, cur);
             collecting = TRUE;
             bw = (BtBelow) { 0 };
+            lead_bw = (BtBelow) { 0 };
             continue;
         }
         if (!collecting) {
-            note_before_line(m, &sc, &line, lead);
+            note_before_line(m, &sc, &line, lead, &lead_bw);
             continue;
         }
         if (is_stop_line(m, &sc, &line)) {
             collecting = FALSE;
-            note_before_line(m, &sc, &line, lead);
+            note_before_line(m, &sc, &line, lead, &lead_bw);
         } else if (line_is_blank(&line)) {
             bt_below_blank(&bw);
             if (!lay->until_recipient && (cur->diag->len || !lay->skip_blank) && !bw.after_heading)
@@ -1152,9 +1166,9 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
     g_autoptr(GHashTable) sections = scan_sections(m, lay, start, limit);
 
     Values common_caught = { 0 }, common_fixed = { 0 };
-    run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
     if (blocks->len)
         run_common_reread(m, lay, start, limit, &common_caught, &common_fixed);
+    run_fields(m, lay->common, start, limit - start, &common_caught, &common_fixed);
     g_autoptr(GPtrArray) all_vals = g_ptr_array_new_with_free_func((GDestroyNotify) values_free);
     for (guint i = 0; i < blocks->len; i++) {
         Block *b = blocks->pdata[i];
@@ -1204,6 +1218,38 @@ bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgV
     return holds;
 }
 
+/* How much a reading says: its recipients, then the diagnostics among
+ * them. */
+static guint
+reading_weight(GPtrArray *records, guint from)
+{
+    guint said = 0;
+    for (guint i = from; i < records->len; i++) {
+        const BtRecord *r = records->pdata[i];
+        said += r->diagnosticcode && *r->diagnosticcode;
+    }
+    return (records->len - from) * 1000 + said;
+}
+
+/* Does every record of a reading (from `from` on) have its diagnostic? */
+static gboolean
+all_said(GPtrArray *records, guint from)
+{
+    for (guint i = from; i < records->len; i++) {
+        const BtRecord *r = records->pdata[i];
+        if (!r->diagnosticcode || !*r->diagnosticcode)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Does reading `a` (from a_from on) say more than reading `b`? */
+static gboolean
+reads_more(GPtrArray *a, guint a_from, GPtrArray *b, guint b_from)
+{
+    return reading_weight(a, a_from) > reading_weight(b, b_from);
+}
+
 /* The first layout in order that reads `view`. */
 static gboolean
 try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gsize *original_at)
@@ -1225,19 +1271,30 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
-    if (try_layouts(lays, view, records, original_at))
+    guint before = records->len;
+    gboolean found = try_layouts(lays, view, records, original_at);
+    /* perhaps a layout reads more when the text is read the way layouts
+     * expect (layout-reread.c): it may read nothing as the text stands, or
+     * take a recipient from the original's header for want of its line
+     * and its diagnostic with it; a reading that has every diagnostic is
+     * kept without a second (the cost of a second reading per message) */
+    if (found && all_said(records, before))
         return TRUE;
-    /* no layout reads the text as it stands: perhaps one does when it is
-     * read the way layouts expect (layout-reread.c) */
     g_autoptr(GArray) shifts = NULL;
     g_autofree char *lifted = bt_layout_reread(view->body, strlen(view->body), &shifts);
     if (!lifted)
-        return FALSE;
+        return found;
+    g_autoptr(GPtrArray) again = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
+    gsize again_at = G_MAXSIZE;
     BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
     moved.body = lifted;
-    if (!try_layouts(lays, &moved, records, original_at))
-        return FALSE;
-    if (*original_at != G_MAXSIZE)
-        *original_at = bt_below_unlifted(shifts, *original_at);
+    if (!try_layouts(lays, &moved, again, &again_at)
+        || (found && !reads_more(again, 0, records, before)))
+        return found;
+    g_ptr_array_set_size(records, before);
+    for (guint i = 0; i < again->len; i++)
+        g_ptr_array_add(records, g_steal_pointer(&again->pdata[i]));
+    g_ptr_array_set_size(again, 0);
+    *original_at = again_at != G_MAXSIZE ? bt_below_unlifted(shifts, again_at) : G_MAXSIZE;
     return TRUE;
 }
