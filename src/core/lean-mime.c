@@ -247,10 +247,8 @@ reparsed_message(GByteArray *bytes)
     return inner;
 }
 
-/* The length of the field name that starts `line` (a name of printable
- * US-ASCII and a colon right after it), or 0. */
-static gsize
-field_name_length(const char *line, const char *end)
+gsize
+bt_mime_plain_name_length(const char *line, const char *end)
 {
     const char *p = line;
     while (p < end && *p >= '!' && *p <= '~' && *p != ':')
@@ -299,7 +297,7 @@ is_plain_block(const char *data, gsize len, const char **type_at)
             return FALSE;
         if (nl == line)
             return nl + 1 == end;   /* the empty line ends the block */
-        gsize name = field_name_length(line, nl);
+        gsize name = bt_mime_plain_name_length(line, nl);
         if (name == 0 && line != data && (*line == ' ' || *line == '\t')) {
             line = nl + 1;
             continue;

@@ -45,6 +45,9 @@ char *bt_mime_header_block(GMimeObject *obj);
  * line ("Name:", blanks allowed before the colon), or 0 when the line is
  * no field. */
 gsize bt_mime_field_name_length(const char *p, const char *end);
+/* The same for a plain block: a name of printable US-ASCII with the colon
+ * right after it, or 0. */
+gsize bt_mime_plain_name_length(const char *line, const char *end);
 
 /* The value of `header` as g_mime_header_get_value() gives it, and kept
  * where GMime keeps it.  A raw value in plain ASCII without "=?" decodes

@@ -43,16 +43,6 @@ is_content_field(const char *name, gsize len)
     return len >= 8 && (name[0] == 'C' || name[0] == 'c') && g_ascii_strncasecmp(name, "Content-", 8) == 0;
 }
 
-/* A name of printable US-ASCII right before a colon, as in a plain block. */
-static gsize
-plain_name_length(const char *line, const char *end)
-{
-    const char *p = line;
-    while (p < end && *p >= '!' && *p <= '~' && *p != ':')
-        p++;
-    return p > line && p < end && *p == ':' ? (gsize) (p - line) : 0;
-}
-
 /* The end of the field that starts at `line` (past its last continuation
  * line's LF), or NULL when a line is too long or has no LF. */
 static const char *
@@ -100,7 +90,7 @@ read_block(const char *data, gsize block, GString *content)
     char *out = top->store;
     const char *end = data + block;
     for (const char *line = data; line < end;) {
-        gsize name = plain_name_length(line, end);
+        gsize name = bt_mime_plain_name_length(line, end);
         const char *next = name ? field_end(line, end) : NULL;
         if (!next) {
             bt_mime_top_free(top);
