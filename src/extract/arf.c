@@ -43,6 +43,21 @@ feedback_group(const char *dsn)
     return NULL;
 }
 
+/* Takes `one` (may be NULL) unless `out` holds it already: a report that
+ * names a recipient twice (a repeated Original-Rcpt-To) reports one. */
+static void
+add_once(GPtrArray *out, char *one)
+{
+    if (!one)
+        return;
+    for (guint i = 0; i < out->len; i++)
+        if (g_ascii_strcasecmp(out->pdata[i], one) == 0) {
+            g_free(one);
+            return;
+        }
+    g_ptr_array_add(out, one);
+}
+
 /* Every address in a header value such as "A <a@x>, b@y". */
 static void
 add_addresses(GPtrArray *out, const char *value)
@@ -51,18 +66,14 @@ add_addresses(GPtrArray *out, const char *value)
         return;
     InternetAddressList *list = internet_address_list_parse(NULL, value);
     if (!list) {
-        char *one = bt_address_clean(value);
-        if (one)
-            g_ptr_array_add(out, one);
+        add_once(out, bt_address_clean(value));
         return;
     }
     for (int i = 0; i < internet_address_list_length(list); i++) {
         InternetAddress *ia = internet_address_list_get_address(list, i);
         if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
             continue;
-        char *one = bt_address_clean(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-        if (one)
-            g_ptr_array_add(out, one);
+        add_once(out, bt_address_clean(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia))));
     }
     g_object_unref(list);
 }
