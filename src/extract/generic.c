@@ -496,7 +496,19 @@ line_without(const char *line, const char *address)
         const char *rest = line + at + len;
         while (*rest && strchr(">\"':;,", *rest))
             rest++;
-        g_string_append_c(out, ' ');
+        /* the full stop after an address inside a sentence ("the address
+         * ADDR. does not exist") belongs to nothing once the address is
+         * gone; one that ends the sentence stays, on the word before */
+        if (*rest == '.' && (rest[1] == ' ' || rest[1] == '\t') && g_ascii_islower(rest[2]))
+            rest++;
+        else if (*rest == '.') {
+            while (out->len && g_ascii_isspace(out->str[out->len - 1]))
+                g_string_truncate(out, out->len - 1);
+            if (!out->len || !g_ascii_isalnum(out->str[out->len - 1]))
+                rest++;
+        }
+        if (*rest != '.')
+            g_string_append_c(out, ' ');
         g_string_append(out, rest);
     } else {
         g_string_append(out, line);
