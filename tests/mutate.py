@@ -784,6 +784,8 @@ MUTATIONS = [
     ("neutral-intro", m_neutral_intro, False),
     ("addr-smtp-prefix", decorate("SMTP:%s"), True),
     ("addr-rfc822-prefix", decorate("RFC822; %s"), True),
+    ("addr-rfc822-doubled", decorate("RFC822; RFC822; %s"), True),
+    ("addr-rfc822-angle", decorate("rfc822;<%s>"), True),
     ("addr-mailto", decorate("mailto:%s"), True),
     ("addr-angle", decorate("<%s>"), True),
     ("addr-quoted", decorate('"%s"'), True),

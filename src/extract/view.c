@@ -212,6 +212,23 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
  * addr", Final-Recipient's address type, RFC 3464 §2.3.2) in their text
  * too; the type says nothing a reader of the text needs, so it goes
  * wherever an address follows it, and every decoder sees the address. */
+/* Past the address type `type` at `s` ("RFC822;", "rfc822:") and the
+ * blanks after it, else NULL. */
+static const char *
+past_type(const char *s, const char *type, gsize tlen)
+{
+    if (g_ascii_strncasecmp(s, type, tlen) != 0)
+        return NULL;
+    s += tlen;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s != ';' && *s != ':')
+        return NULL;
+    for (s++; *s == ' ' || *s == '\t'; s++)
+        ;
+    return s;
+}
+
 static char *
 without_address_types(char *text)
 {
@@ -234,6 +251,10 @@ without_address_types(char *text)
         q++;
         while (*q == ' ' || *q == '\t')
             q++;
+        /* the type written twice ("RFC822; RFC822; addr"), as gateways
+         * print a Final-Recipient that already held it */
+        for (const char *again; (again = past_type(q, type, tlen)); q = again)
+            ;
         gsize word = strcspn(q, " \t\n<>,;\"'");
         if (*q == '<' || *q == '"')
             word = strcspn(q + 1, " \t\n>\"") + 1;
