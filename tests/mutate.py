@@ -295,8 +295,10 @@ def decorate(template):
         text = part_text(part) if part is not None else None
         if text:
             new = text
+            # an address that already ends its sentence keeps one full stop
+            mark = r"\." if template.endswith(".") else r"\.\w"
             for r in recips:
-                pat = re.compile(r"(?<![<\"'\w.:%+=-])" + re.escape(r) + r"(?![>\"'\w@-])(?!\.\w)",
+                pat = re.compile(r"(?<![<\"'\w.:%+=-])" + re.escape(r) + r"(?![>\"'\w@-])(?!\.\w)(?!" + mark + ")",
                                  re.I)
                 new = pat.sub(lambda m: template % m.group(0), new)
             if new != text:
