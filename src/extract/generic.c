@@ -499,15 +499,16 @@ line_without(const char *line, const char *address)
         /* the full stop after an address inside a sentence ("the address
          * ADDR. does not exist") belongs to nothing once the address is
          * gone; one that ends the sentence stays, on the word before */
-        if (*rest == '.' && (rest[1] == ' ' || rest[1] == '\t') && g_ascii_islower(rest[2]))
+        gboolean ends_sentence = *rest == '.' && rest[1] != '.';   /* not an ellipsis */
+        if (ends_sentence && (rest[1] == ' ' || rest[1] == '\t') && g_ascii_islower(rest[2])) {
             rest++;
-        else if (*rest == '.') {
+        } else if (ends_sentence) {
             while (out->len && g_ascii_isspace(out->str[out->len - 1]))
                 g_string_truncate(out, out->len - 1);
             if (!out->len || !g_ascii_isalnum(out->str[out->len - 1]))
                 rest++;
         }
-        if (*rest != '.')
+        if (!ends_sentence || *rest != '.')
             g_string_append_c(out, ' ');
         g_string_append(out, rest);
     } else {

@@ -51,11 +51,15 @@ bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first)
 {
     gsize indent = indent_of(line, len);
     *first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent;
-    if (*first)
+    if (*first) {
         bw->lifting = TRUE;
-    else if (bw->lifting && indent <= bw->heading_indent)
+        bw->lift_indent = indent;
+    } else if (bw->lifting && indent <= bw->heading_indent) {
         bw->lifting = FALSE;
-    gsize cut = bw->lifting ? indent - bw->heading_indent : 0;
+    }
+    /* the lines indented deeper than the first keep what they have more
+     * (a recipient's line and its reply indented below it) */
+    gsize cut = bw->lifting ? MIN(indent, bw->lift_indent) - bw->heading_indent : 0;
     bw->after_heading = is_heading(line, len);
     bw->crossed_blank = FALSE;
     if (bw->after_heading)

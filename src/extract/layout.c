@@ -1231,7 +1231,33 @@ reading_weight(GPtrArray *records, guint from)
     return (records->len - from) * 1000 + said;
 }
 
-/* Does every record of a reading (from `from` on) have its diagnostic? */
+/* Is the address whose '@' is at `at` in `text` one of the reading's
+ * recipients (from `from` on)? */
+static gboolean
+is_read_recipient(const char *text, const char *at, GPtrArray *records, guint from)
+{
+    const char *a = at, *z = at + 1;
+    while (a > text && (g_ascii_isalnum(a[-1]) || strchr(".!#$%&*+/=?^_`{|}~-", a[-1])))
+        a--;
+    while (g_ascii_isalnum(*z) || *z == '.' || *z == '-')
+        z++;
+    while (z > at + 1 && z[-1] == '.')
+        z--;
+    if (a == at || z == at + 1)
+        return TRUE;   /* no address: nothing to read */
+    for (guint i = from; i < records->len; i++) {
+        const BtRecord *r = records->pdata[i];
+        if (r->recipient && strlen(r->recipient) == (gsize) (z - a)
+            && g_ascii_strncasecmp(r->recipient, a, z - a) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Is a reading (from `from` on) complete: every record has its
+ * diagnostic, and no diagnostic runs over an address the reading did not
+ * take (another recipient's line the layout did not recognise as it
+ * stands, "ADDR" in double quotes where its MTA writes single ones)? */
 static gboolean
 all_said(GPtrArray *records, guint from)
 {
@@ -1239,6 +1265,9 @@ all_said(GPtrArray *records, guint from)
         const BtRecord *r = records->pdata[i];
         if (!r->diagnosticcode || !*r->diagnosticcode)
             return FALSE;
+        for (const char *at = strchr(r->diagnosticcode, '@'); at; at = strchr(at + 1, '@'))
+            if (!is_read_recipient(r->diagnosticcode, at, records, from))
+                return FALSE;
     }
     return TRUE;
 }
