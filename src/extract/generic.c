@@ -1144,15 +1144,12 @@ bt_text_diagnostic(const BtMsgView *view, const char *recipient)
 }
 
 /* A line that only announces what follows it, ending in a colon
- * ("Reason:", "For the following reason:", "The error that the other
- * server returned was:"): no code, and no address of its own. */
+ * ("Reason:", "For the following reason:"): text.c's test, which the
+ * layouts' second reading shares. */
 static gboolean
 is_colon_lead_in(const char *line)
 {
-    g_autofree char *trimmed = g_strstrip(g_strdup(line));
-    gsize n = strlen(trimmed);
-    return n > 1 && n <= MAX_LEAD_IN_CHARS && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "："))
-        && !strchr(trimmed, '@') && !gen_has_code(trimmed) && !is_separator(trimmed);
+    return bt_text_is_heading(line, strlen(line));
 }
 
 /* What the colon lead-in at line k introduces, read up to line `end`
