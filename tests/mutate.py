@@ -368,8 +368,12 @@ def m_after_to_subject_line(raw, ref):
 
 
 def wrap(line, width, indent):
-    words, out, cur = line.split(" "), [], ""
-    for w in words:
+    """The line folded at `width` columns, its continuation lines indented
+    by `indent`; the first keeps its own indentation."""
+    lead = re.match(r"[ \t]*", line).group(0)
+    words = line[len(lead):].split(" ")
+    out, cur = [], lead + words[0]
+    for w in words[1:]:
         if cur and len(cur) + 1 + len(w) > width:
             out.append(cur)
             cur = indent + w
