@@ -9,9 +9,8 @@
  *     recipient's block uses too);
  *   - gateways write addresses in Exchange's proxy notation or as links
  *     ("SMTP:a@b", "mailto:a@b"): the prefix is dropped; so are the quotes
- *     of an address quoted on its own ("a@b" in quotes), the colon or
- *     comma after an address alone on its line ("a@b:") and the angle
- *     brackets of one alone on its line ("<a@b>"). */
+ *     of an address quoted on its own ("a@b" in quotes) and the colon or
+ *     comma after an address alone on its line ("a@b:"). */
 #include "extract/layout-private.h"
 #include "extract/text.h"
 
@@ -177,31 +176,6 @@ drop_trailing_mark(Copy *c, const char *line, const char *end)
         drop(c, end - 1, 1);
 }
 
-/* Drops the angle brackets of an address alone on the line [line, end):
- * "<a@b>" as a list item is the address, which layouts written for a
- * bare one read so. */
-static void
-drop_lone_brackets(Copy *c, const char *line, const char *end)
-{
-    while (line < end && (*line == ' ' || *line == '\t'))
-        line++;
-    while (end > line && g_ascii_isspace(end[-1]))
-        end--;
-    if (end - line < 5 || *line != '<' || end[-1] != '>' || line < c->copied_to)
-        return;
-    const char *at = NULL;
-    for (const char *s = line + 1; s < end - 1; s++) {
-        if (g_ascii_isspace(*s) || *s == '<' || *s == '>' || *s == '"' || *s == ',' || *s == ';')
-            return;
-        if (*s == '@')
-            at = s;
-    }
-    if (!at || at == line + 1 || at == end - 2)
-        return;
-    drop(c, line, 1);
-    drop(c, end - 1, 1);
-}
-
 char *
 bt_layout_reread(const char *body, gsize len, GArray **shifts)
 {
@@ -221,7 +195,6 @@ bt_layout_reread(const char *body, gsize len, GArray **shifts)
             drop(&c, p, cut);
         drop_prefixes(&c, p + cut, eol);
         drop_trailing_mark(&c, p + cut, eol);
-        drop_lone_brackets(&c, p + cut, eol);
         p = nl ? nl + 1 : end;
     }
     *shifts = c.shifts;

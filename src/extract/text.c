@@ -398,13 +398,13 @@ bt_text_is_heading(const char *s, gsize n)
 {
     while (n && g_ascii_isspace(s[n - 1]))
         n--;
+    /* most lines end otherwise: that is decided first */
+    static const char wide_colon[] = "\xef\xbc\x9a";   /* U+FF1A */
+    if (!n || (s[n - 1] != ':' && (n < 3 || memcmp(s + n - 3, wide_colon, 3) != 0)))
+        return FALSE;
     while (n && g_ascii_isspace(*s))
         s++, n--;
-    static const char wide_colon[] = "\xef\xbc\x9a";   /* U+FF1A */
-    gboolean colon = n && s[n - 1] == ':';
-    if (!colon && n >= 3 && memcmp(s + n - 3, wide_colon, 3) == 0)
-        colon = TRUE;
-    if (!colon || n < 2 || n > MAX_HEADING_CHARS || memchr(s, '@', n))
+    if (n < 2 || n > MAX_HEADING_CHARS || memchr(s, '@', n))
         return FALSE;
     gboolean letter = FALSE;
     int marks = 0, other = 0;
