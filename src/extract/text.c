@@ -398,9 +398,9 @@ bt_text_is_heading(const char *s, gsize n)
 {
     while (n && g_ascii_isspace(s[n - 1]))
         n--;
-    /* most lines end otherwise: that is decided first */
-    static const char wide_colon[] = "\xef\xbc\x9a";   /* U+FF1A */
-    if (!n || (s[n - 1] != ':' && (n < 3 || memcmp(s + n - 3, wide_colon, 3) != 0)))
+    /* most lines end otherwise: that is decided first, byte by byte */
+    if (!n || (s[n - 1] != ':' && !(n >= 3 && (guchar) s[n - 1] == 0x9a && (guchar) s[n - 2] == 0xbc
+                                    && (guchar) s[n - 3] == 0xef)))   /* U+FF1A */
         return FALSE;
     while (n && g_ascii_isspace(*s))
         s++, n--;
@@ -409,11 +409,16 @@ bt_text_is_heading(const char *s, gsize n)
     gboolean letter = FALSE;
     int marks = 0, other = 0;
     for (gsize i = 0; i < n; i++) {
-        letter = letter || g_ascii_isalpha(s[i]) || (guchar) s[i] >= 0x80;
-        if (strchr("-=_*#~", s[i]))
+        switch (s[i]) {
+        case '-': case '=': case '_': case '*': case '#': case '~':
             marks++;
-        else if (!g_ascii_isspace(s[i]))
+            break;
+        case ' ': case '\t':
+            break;
+        default:
             other++;
+            letter = letter || g_ascii_isalpha(s[i]) || (guchar) s[i] >= 0x80;
+        }
     }
     /* a rule of dashes ("-----:") is a separator */
     return letter && !(marks >= 3 && other < marks) && !holds_failure_code(s, n);
