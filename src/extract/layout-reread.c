@@ -25,6 +25,16 @@ indent_of(const char *s, gsize n)
     return i;
 }
 
+/* Does the line start with an address ("a@b", "<a@b>", "SMTP:a@b: …")? */
+static gboolean
+starts_with_address(const char *s, gsize n)
+{
+    for (gsize i = 0; i < n && !g_ascii_isspace(s[i]); i++)
+        if (s[i] == '@')
+            return TRUE;
+    return FALSE;
+}
+
 void
 bt_below_blank(BtBelow *bw)
 {
@@ -36,7 +46,11 @@ gsize
 bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first)
 {
     gsize indent = indent_of(line, len);
-    *first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent;
+    /* a list of recipients under a lead-in ("was not delivered to:", a
+     * blank line, "  ADDR" lines) is no text to lift: layouts read its
+     * lines at their own indentation */
+    *first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent
+        && !starts_with_address(line + indent, len - indent);
     if (*first) {
         bw->lifting = TRUE;
         bw->lift_indent = indent;
