@@ -156,7 +156,9 @@ note_address(const char *address, gboolean bracketed, gpointer data)
     g_autofree char *key = g_ascii_strdown(address, -1);
     if (g_hash_table_contains(s->excluded, key) || is_role_address(address))
         return;
-    int score = s->score + (bracketed ? 1 : 0);
+    /* brackets or quotes set an address apart in a sentence; alone on
+     * its line it is set apart already (s->listed counted that) */
+    int score = s->score + (bracketed && !s->listed ? 1 : 0);
     Candidate *c = find_candidate(s->found, address);
     if (!c) {
         if (s->found->len > BT_MAX_RECIPIENTS)
