@@ -14,7 +14,10 @@ case, the notice in other charsets (ISO-2022-JP, ISO-8859-1, windows-1252,
 UTF-8 8bit), the original returned as text/rfc822-headers, the whole DSN
 returned inside another bounce (a double bounce: the inner report's
 recipients count, as its own report names them), recipients named only in
-X-Failed-Recipients, and "<addr>" lines under an intro in another language.  Each variant is triaged (one batch per mutation) and compared with
+X-Failed-Recipients, "<addr>" lines under an intro in another language,
+the notice base64-encoded with CRLF line ends inside, delivery-status
+fields folded onto tab-indented lines, a delivery-status part without its
+per-message fields, and recipients written with a display name in the text.  Each variant is triaged (one batch per mutation) and compared with
 the fixture's own result: the same recipients must come out, and for
 mutations that do not touch the wording, the same reason.
 
@@ -295,8 +298,10 @@ def decorate(template):
         text = part_text(part) if part is not None else None
         if text:
             new = text
+            # an address that already ends its sentence keeps one full stop
+            mark = r"\." if template.endswith(".") else r"\.\w"
             for r in recips:
-                pat = re.compile(r"(?<![<\"'\w.:%+=-])" + re.escape(r) + r"(?![>\"'\w@-])(?!\.\w)",
+                pat = re.compile(r"(?<![<\"'\w.:%+=-])" + re.escape(r) + r"(?![>\"'\w@-])(?!\.\w)(?!" + mark + ")",
                                  re.I)
                 new = pat.sub(lambda m: template % m.group(0), new)
             if new != text:
@@ -363,8 +368,12 @@ def m_after_to_subject_line(raw, ref):
 
 
 def wrap(line, width, indent):
-    words, out, cur = line.split(" "), [], ""
-    for w in words:
+    """The line folded at `width` columns, its continuation lines indented
+    by `indent`; the first keeps its own indentation."""
+    lead = re.match(r"[ \t]*", line).group(0)
+    words = line[len(lead):].split(" ")
+    out, cur = [], lead + words[0]
+    for w in words[1:]:
         if cur and len(cur) + 1 + len(w) > width:
             out.append(cur)
             cur = indent + w
@@ -755,6 +764,79 @@ def m_angle_lines_foreign_intro(raw, ref):
     return serialise(msg)
 
 
+def m_text_base64_crlf(raw, ref):
+    """The notice's text with CRLF line ends inside, then base64-encoded
+    (as Windows gateways and Exchange write a text part): the decoded text
+    keeps its CRs."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or "\r" in text:
+        return None
+    set_text(part, text.replace("\n", "\r\n"), "base64")
+    return serialise(msg)
+
+
+def m_dsn_fields_folded_tab(raw, ref):
+    """Every field of the delivery-status part folded after its type or
+    colon onto a tab-indented line ("Final-Recipient: rfc822;" and below
+    it "<TAB>a@b"), RFC 5322 folding as some MTAs write it."""
+    msg = parse(raw)
+    groups = dsn_groups(msg)
+    if groups is None:
+        return None
+    for g in groups:
+        folded = []
+        for name, value in g._headers:
+            if "\n" in value:
+                folded.append((name, value))
+            elif ";" in value:
+                kind, rest = value.split(";", 1)
+                folded.append((name, kind + ";\n\t" + rest.strip()))
+            else:
+                folded.append((name, "\n\t" + value.strip()))
+        g._headers = folded
+    return serialise(msg)
+
+
+def m_dsn_no_per_message_fields(raw, ref):
+    """A delivery-status part without its per-message group (no
+    Reporting-MTA, Arrival-Date): the first group is a recipient's."""
+    msg = parse(raw)
+    groups = dsn_groups(msg)
+    if groups is None or any(n.lower().endswith("-recipient") for n, _ in groups[0]._headers):
+        return None
+    dsn_part(msg).set_payload(groups[1:])
+    return serialise(msg)
+
+
+def display_name(address):
+    local = address.split("@", 1)[0]
+    words = [w for w in re.split(r"[._+-]+", local) if w]
+    return " ".join(w.capitalize() for w in words) or "Recipient"
+
+
+def m_addr_display_name(raw, ref):
+    """Recipients listed one to a line in the notice's text written with a
+    display name, '"Jonas Berg" <jonas.berg@example.org>', as Exchange,
+    Notes and webmail notices list them (a server's reply keeps its
+    words)."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text:
+        return None
+    new = text
+    for r in recipients_of(ref):
+        pat = re.compile(r"^([ \t]*)<?(" + re.escape(r) + r")>?([ \t]*)$", re.I | re.M)
+        new = pat.sub(lambda m: '%s"%s" <%s>%s' % (m.group(1), display_name(m.group(2)), m.group(2),
+                                                   m.group(3)), new)
+    if new == text:
+        return None
+    set_text(part, new)
+    return serialise(msg)
+
+
 def m_identity(raw, ref):
     """Parse and serialise only: the control every other mutation builds on."""
     return serialise(parse(raw))
@@ -784,6 +866,8 @@ MUTATIONS = [
     ("neutral-intro", m_neutral_intro, False),
     ("addr-smtp-prefix", decorate("SMTP:%s"), True),
     ("addr-rfc822-prefix", decorate("RFC822; %s"), True),
+    ("addr-rfc822-doubled", decorate("RFC822; RFC822; %s"), True),
+    ("addr-rfc822-angle", decorate("rfc822;<%s>"), True),
     ("addr-mailto", decorate("mailto:%s"), True),
     ("addr-angle", decorate("<%s>"), True),
     ("addr-quoted", decorate('"%s"'), True),
@@ -812,12 +896,17 @@ MUTATIONS = [
     ("double-bounce", m_double_bounce, True),
     ("x-failed-recipients-only", m_x_failed_recipients_only, False),
     ("angle-lines-foreign-intro", m_angle_lines_foreign_intro, False),
+    ("text-base64-crlf", m_text_base64_crlf, True),
+    ("dsn-fields-folded-tab", m_dsn_fields_folded_tab, True),
+    ("dsn-no-per-message-fields", m_dsn_no_per_message_fields, True),
+    ("addr-display-name", m_addr_display_name, True),
 ]
 
 
 NEGATIVE_MUTATIONS = {"crlf", "bare-cr", "leading-white-line", "from-residue", "mbox-from-line",
                       "text-quoted-printable", "text-base64", "html-only", "neutral-intro",
-                      "subject-encoded-word", "from-postmaster", "auto-submitted-removed"}
+                      "subject-encoded-word", "from-postmaster", "auto-submitted-removed",
+                      "text-base64-crlf"}
 
 
 def judge(ref, got, compare_reason):

@@ -112,6 +112,11 @@ static const char *const gen_failure_words[] = {
      * net.c/mail.c bounce text); Exchange's "Delivery to these recipients
      * or groups has been postponed" */
     "(failure)", "problem delivering", "error delivering", "postponed",
+    /* Exchange 2007/2010's NDR text for 5.1.1 "The e-mail address you
+     * entered couldn't be found. Please check the recipient's e-mail
+     * address and try to resend the message." (Microsoft's "Exchange
+     * Server 2007 DSN messages" table) */
+    "couldn't be found", "could not be found",
     /* Lotus Notes/Domino router notices: a "Failure Reasons" section with
      * "User not listed in public Name & Address Book", "… hop count" */
     "failure reason", "not listed in", "hop count",

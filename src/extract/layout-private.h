@@ -180,6 +180,7 @@ typedef struct {
     gboolean after_heading;  /* the last line read was a heading */
     gboolean crossed_blank;  /* ... and blank lines followed it */
     gboolean lifting;        /* the lines being read stand under that heading */
+    gsize lift_indent;       /* indentation of the first of them */
 } BtBelow;
 
 /* A blank line. */

@@ -12,23 +12,9 @@
  *     of an address quoted on its own ("a@b" in quotes) and the colon or
  *     comma after an address alone on its line ("a@b:"). */
 #include "extract/layout-private.h"
+#include "extract/text.h"
 
 #include <string.h>
-
-/* A line that only announces text below it: it ends with a colon, has a
- * letter, and names no address. */
-static gboolean
-is_heading(const char *s, gsize n)
-{
-    while (n && g_ascii_isspace(s[n - 1]))
-        n--;
-    if (n < 2 || n > 80 || s[n - 1] != ':' || memchr(s, '@', n))
-        return FALSE;
-    for (gsize i = 0; i < n; i++)
-        if (g_ascii_isalpha(s[i]))
-            return TRUE;
-    return FALSE;
-}
 
 static gsize
 indent_of(const char *s, gsize n)
@@ -37,6 +23,16 @@ indent_of(const char *s, gsize n)
     while (i < n && (s[i] == ' ' || s[i] == '\t'))
         i++;
     return i;
+}
+
+/* Does the line start with an address ("a@b", "<a@b>", "SMTP:a@b: …")? */
+static gboolean
+starts_with_address(const char *s, gsize n)
+{
+    for (gsize i = 0; i < n && !g_ascii_isspace(s[i]); i++)
+        if (s[i] == '@')
+            return TRUE;
+    return FALSE;
 }
 
 void
@@ -50,13 +46,21 @@ gsize
 bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first)
 {
     gsize indent = indent_of(line, len);
-    *first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent;
-    if (*first)
+    /* a list of recipients under a lead-in ("was not delivered to:", a
+     * blank line, "  ADDR" lines) is no text to lift: layouts read its
+     * lines at their own indentation */
+    *first = bw->after_heading && bw->crossed_blank && indent > bw->heading_indent
+        && !starts_with_address(line + indent, len - indent);
+    if (*first) {
         bw->lifting = TRUE;
-    else if (bw->lifting && indent <= bw->heading_indent)
+        bw->lift_indent = indent;
+    } else if (bw->lifting && indent <= bw->heading_indent) {
         bw->lifting = FALSE;
-    gsize cut = bw->lifting ? indent - bw->heading_indent : 0;
-    bw->after_heading = is_heading(line, len);
+    }
+    /* the lines indented deeper than the first keep what they have more
+     * (a recipient's line and its reply indented below it) */
+    gsize cut = bw->lifting ? MIN(indent, bw->lift_indent) - bw->heading_indent : 0;
+    bw->after_heading = bt_text_is_heading(line, len);
     bw->crossed_blank = FALSE;
     if (bw->after_heading)
         bw->heading_indent = indent;

@@ -1231,7 +1231,41 @@ reading_weight(GPtrArray *records, guint from)
     return (records->len - from) * 1000 + said;
 }
 
-/* Does every record of a reading (from `from` on) have its diagnostic? */
+/* Does the diagnostic `text` hold, at the '@' `at`, an address in a form
+ * the second reading reads and the first may not (layout-reread.c: in
+ * double quotes of its own, after "SMTP:" or "mailto:") that is none of
+ * the reading's recipients (from `from` on)?  Then the diagnostic has run
+ * over another recipient's line. */
+static gboolean
+is_unread_rereadable(const char *text, const char *at, GPtrArray *records, guint from)
+{
+    const char *a = at, *z = at + 1;
+    while (a > text && (g_ascii_isalnum(a[-1]) || strchr(".!#$%&*+/=?^_`{|}~-", a[-1])))
+        a--;
+    while (g_ascii_isalnum(*z) || *z == '.' || *z == '-')
+        z++;
+    while (z > at + 1 && z[-1] == '.')
+        z--;
+    if (a == at || z == at + 1)
+        return FALSE;
+    gboolean quoted = a > text && a[-1] == '"' && *z == '"';
+    gboolean prefixed = (a - text >= 5 && g_ascii_strncasecmp(a - 5, "smtp:", 5) == 0)
+        || (a - text >= 7 && g_ascii_strncasecmp(a - 7, "mailto:", 7) == 0);
+    if (!quoted && !prefixed)
+        return FALSE;
+    for (guint i = from; i < records->len; i++) {
+        const BtRecord *r = records->pdata[i];
+        if (r->recipient && strlen(r->recipient) == (gsize) (z - a)
+            && g_ascii_strncasecmp(r->recipient, a, z - a) == 0)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Is a reading (from `from` on) complete: every record has its
+ * diagnostic, and no diagnostic runs over an address the second reading
+ * would read and this one did not take ("ADDR" in double quotes where
+ * Exchange writes single ones)? */
 static gboolean
 all_said(GPtrArray *records, guint from)
 {
@@ -1239,6 +1273,9 @@ all_said(GPtrArray *records, guint from)
         const BtRecord *r = records->pdata[i];
         if (!r->diagnosticcode || !*r->diagnosticcode)
             return FALSE;
+        for (const char *at = strchr(r->diagnosticcode, '@'); at; at = strchr(at + 1, '@'))
+            if (is_unread_rereadable(r->diagnosticcode, at, records, from))
+                return FALSE;
     }
     return TRUE;
 }

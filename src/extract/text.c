@@ -366,3 +366,60 @@ bt_header_block_get(const char *block, const char *name)
     }
     return NULL;
 }
+
+/* The longest heading: "The error that the other server returned was:"
+ * and its kin are short. */
+#define MAX_HEADING_CHARS 80
+
+/* An SMTP reply code (4xx, 5xx) or an RFC 3463 status code (4.x.x,
+ * 5.x.x) standing as a word in [s, s + n). */
+static gboolean
+holds_failure_code(const char *s, gsize n)
+{
+    for (gsize i = 0; i + 3 <= n; i++) {
+        if ((s[i] != '4' && s[i] != '5') || (i > 0 && (g_ascii_isalnum(s[i - 1]) || s[i - 1] == '.')))
+            continue;
+        if (g_ascii_isdigit(s[i + 1]) && g_ascii_isdigit(s[i + 2])
+            && (i + 3 == n || s[i + 3] == ' ' || s[i + 3] == '-'))
+            return TRUE;
+        if (s[i + 1] == '.' && i + 4 < n && g_ascii_isdigit(s[i + 2])) {
+            gsize j = i + 2;
+            while (j < n && g_ascii_isdigit(s[j]))
+                j++;
+            if (j + 1 < n && s[j] == '.' && g_ascii_isdigit(s[j + 1]))
+                return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+gboolean
+bt_text_is_heading(const char *s, gsize n)
+{
+    while (n && g_ascii_isspace(s[n - 1]))
+        n--;
+    /* most lines end otherwise: that is decided first, byte by byte */
+    if (!n || (s[n - 1] != ':' && !(n >= 3 && (guchar) s[n - 1] == 0x9a && (guchar) s[n - 2] == 0xbc
+                                    && (guchar) s[n - 3] == 0xef)))   /* U+FF1A */
+        return FALSE;
+    while (n && g_ascii_isspace(*s))
+        s++, n--;
+    if (n < 2 || n > MAX_HEADING_CHARS || memchr(s, '@', n))
+        return FALSE;
+    gboolean letter = FALSE;
+    int marks = 0, other = 0;
+    for (gsize i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '-': case '=': case '_': case '*': case '#': case '~':
+            marks++;
+            break;
+        case ' ': case '\t':
+            break;
+        default:
+            other++;
+            letter = letter || g_ascii_isalpha(s[i]) || (guchar) s[i] >= 0x80;
+        }
+    }
+    /* a rule of dashes ("-----:") is a separator */
+    return letter && !(marks >= 3 && other < marks) && !holds_failure_code(s, n);
+}

@@ -17,3 +17,9 @@ char *bt_header_block_unfold(const char *block);
 /* The first field called `name` in an unfolded header block, trimmed and
  * RFC 2047-decoded; NULL when absent or empty. */
 char *bt_header_block_get(const char *block, const char *name);
+/* Does the line [s, s + n) only announce text below it ("Reason:", "For
+ * the following reason:", "The error that the other server returned
+ * was:")?  It ends in a colon (or a full-width one), is short, has a
+ * letter, and holds no address, no SMTP code and no separator rule: the
+ * one test the layouts' second reading and the generic finder share. */
+gboolean bt_text_is_heading(const char *s, gsize n);

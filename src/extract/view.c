@@ -212,6 +212,23 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
  * addr", Final-Recipient's address type, RFC 3464 §2.3.2) in their text
  * too; the type says nothing a reader of the text needs, so it goes
  * wherever an address follows it, and every decoder sees the address. */
+/* Past the address type `type` at `s` ("RFC822;", "rfc822:") and the
+ * blanks after it, else NULL. */
+static const char *
+past_type(const char *s, const char *type, gsize tlen)
+{
+    if (g_ascii_strncasecmp(s, type, tlen) != 0)
+        return NULL;
+    s += tlen;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s != ';' && *s != ':')
+        return NULL;
+    for (s++; *s == ' ' || *s == '\t'; s++)
+        ;
+    return s;
+}
+
 static char *
 without_address_types(char *text)
 {
@@ -234,6 +251,10 @@ without_address_types(char *text)
         q++;
         while (*q == ' ' || *q == '\t')
             q++;
+        /* the type written twice ("RFC822; RFC822; addr"), as gateways
+         * print a Final-Recipient that already held it */
+        for (const char *again; (again = past_type(q, type, tlen)); q = again)
+            ;
         gsize word = strcspn(q, " \t\n<>,;\"'");
         if (*q == '<' || *q == '"')
             word = strcspn(q + 1, " \t\n>\"") + 1;
@@ -251,6 +272,65 @@ without_address_types(char *text)
     return g_string_free(out, FALSE);
 }
 
+/* The length of the display name and blanks that stand before "<addr>"
+ * on a line that holds nothing else ('"Jonas Berg" <jonas@example.org>',
+ * as Notes, Exchange and webmail notices list recipients), else 0.
+ * `quote` is the display name's opening quote, after the indentation. */
+static gsize
+display_name_length(const char *quote)
+{
+    const char *close = strchr(quote + 1, '"');
+    if (!close || memchr(quote, '\n', close - quote) || memchr(quote, '@', close - quote))
+        return 0;
+    const char *lt = close + 1;
+    while (*lt == ' ' || *lt == '\t')
+        lt++;
+    if (*lt != '<' || lt == close + 1)
+        return 0;
+    gsize addr = strcspn(lt + 1, "<> \t\n\"");
+    const char *gt = lt + 1 + addr;
+    if (*gt != '>' || !memchr(lt + 1, '@', addr))
+        return 0;
+    for (const char *p = gt + 1; *p && *p != '\n'; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return 0;
+    return lt - quote;
+}
+
+/* Recipients listed with a display name keep only their address: the
+ * name says nothing about the delivery, and every decoder reads a list
+ * item as "<addr>" alone on its line. */
+static char *
+without_display_names(char *text)
+{
+    GString *out = NULL;
+    const char *done = text;
+    /* found by the quote before the address, which few texts hold */
+    for (const char *q = strstr(text, "\" <"); q; q = strstr(q + 1, "\" <")) {
+        /* the opening quote: the first non-blank byte of q's line */
+        const char *line = q;
+        while (line > text && line[-1] != '\n')
+            line--;
+        const char *open = line;
+        while (*open == ' ' || *open == '\t')
+            open++;
+        if (*open != '"' || open >= q || open < done)
+            continue;
+        gsize n = display_name_length(open);
+        if (!n)
+            continue;
+        if (!out)
+            out = g_string_new(NULL);
+        g_string_append_len(out, done, open - done);
+        done = open + n;
+    }
+    if (!out)
+        return text;
+    g_string_append(out, done);
+    g_free(text);
+    return g_string_free(out, FALSE);
+}
+
 BtMsgView *
 bt_view_new(const BtMessage *msg)
 {
@@ -260,7 +340,7 @@ bt_view_new(const BtMessage *msg)
     Walk w = { g_string_new(NULL), g_string_new(NULL) };
     if (v->mime)
         walk_object(v, g_mime_message_get_mime_part(v->mime), &w, 0);
-    v->body = without_address_types(g_string_free(w.body, FALSE));
+    v->body = without_display_names(without_address_types(g_string_free(w.body, FALSE)));
     v->dsn = w.dsn->len ? g_string_free(w.dsn, FALSE) : (g_string_free(w.dsn, TRUE), NULL);
     return v;
 }
