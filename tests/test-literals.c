@@ -121,6 +121,39 @@ test_pair_set(void)
     g_assert_false(bt_pair_set_may_hold(set, "55"));
 }
 
+/* bt_casefold gives g_utf8_casefold's bytes: on texts built at random
+ * from ASCII runs short and long, characters whose folding changes their
+ * length or leaves ASCII (sharp s, Kelvin sign, dotted I, ligatures),
+ * CJK, and broken sequences (a lone lead or continuation byte, an
+ * overlong form, a sequence cut at the end). */
+static void
+test_casefold(void)
+{
+    static const char *const pieces[] = {
+        "a", "Z", " ", "550 5.1.1 User Unknown; ", "Mailbox FULL for <Kijitora@Example.JP>",
+        "\xC3\x9F", "\xC3\x89t\xC3\xA9", "\xE2\x84\xAA", "\xC4\xB0", "\xEF\xAC\x81",
+        "\xC5\xBF", "\xE1\xBA\x9E", "\xE5\x85\x83\xE3\x81\xAE", "\xD0\x9F\xD0\xA0",
+        "\xEF\xBC\xA1", "\xE2\x80\x99", "\xC3", "\x80", "\xC0\xAF", "\xE3\x81", "\xFF",
+    };
+    static const char *const fixed[] = { "", "ASCII Only", "\xC3\x9F", "x\xC3", "\xC3x", "\xE3\x81" };
+    for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        g_autofree char *want = g_utf8_casefold(fixed[i], -1);
+        g_autofree char *got = bt_casefold(fixed[i]);
+        g_assert_cmpstr(got, ==, want);
+    }
+    g_autoptr(GRand) rand = g_rand_new_with_seed(20261202);
+    for (int round = 0; round < 20000; round++) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        int n = g_rand_int_range(rand, 1, 12);
+        for (int k = 0; k < n; k++)
+            g_string_append(text, pieces[g_rand_int_range(rand, 0, G_N_ELEMENTS(pieces))]);
+        g_autofree char *want = g_utf8_casefold(text->str, -1);
+        g_autofree char *got = bt_casefold(text->str);
+        if (strcmp(want, got) != 0)
+            g_error("bt_casefold differs from g_utf8_casefold on \"%s\"", text->str);
+    }
+}
+
 /* ---- the fixtures --------------------------------------------------------- */
 
 /* The raw text of every fixture message, and every line of them. */
@@ -333,6 +366,7 @@ main(int argc, char **argv)
     g_test_add_func("/literals/split", test_split);
     g_test_add_func("/literals/strdown", test_strdown);
     g_test_add_func("/literals/pair-set", test_pair_set);
+    g_test_add_func("/literals/casefold", test_casefold);
     g_test_add_func("/literals/rules-over-fixtures", test_rules_over_fixtures);
     g_test_add_func("/literals/layouts-over-fixtures", test_layouts_over_fixtures);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);

@@ -7,6 +7,7 @@
 #include "extract/decode.h"
 #include "extract/generic-lines.h"
 #include "extract/text.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -65,7 +66,7 @@ has_autoreply_subject(const char *subject)
                                           "abwesenheitsnotiz", "absence", NULL };
     if (!subject)
         return FALSE;
-    g_autofree char *s = g_utf8_casefold(subject, -1);
+    g_autofree char *s = bt_casefold(subject);
     for (int i = 0; starts[i]; i++)
         if (g_str_has_prefix(s, starts[i]))
             return TRUE;

@@ -30,12 +30,7 @@ gen_has_word(const char *folded, const char *const *words)
 char *
 gen_fold(const char *s)
 {
-    if (!s)
-        return g_strdup("");
-    for (const char *p = s; *p; p++)
-        if (*p & 0x80)
-            return g_utf8_casefold(s, -1);
-    return bt_ascii_strdown(s, -1);     /* the same for ASCII, without a GString per character */
+    return s ? bt_casefold(s) : g_strdup("");
 }
 
 static gboolean
