@@ -154,6 +154,34 @@ test_casefold(void)
     }
 }
 
+/* A pattern's JIT copy is earned by uses weighted by the subject's
+ * length: short subjects need `after` uses, one long scan counts as many. */
+static gsize
+uses_until_jit(gsize len, gint after)
+{
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR) "fail(?:ed|ure)", PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+    g_assert_nonnull(code);
+    BtLazyJit lj = { 0 };
+    gsize uses = 0;
+    while (bt_lazy_jit_pick(&lj, code, after, len) == code && uses < 1000)
+        uses++;
+    bt_lazy_jit_clear(&lj);
+    pcre2_code_free(code);
+    return uses;
+}
+
+static void
+test_lazy_jit_weight(void)
+{
+    g_assert_cmpuint(uses_until_jit(40, 32), ==, 32);
+    g_assert_cmpuint(uses_until_jit(BT_LAZY_JIT_USE_BYTES - 1, 32), ==, 32);
+    g_assert_cmpuint(uses_until_jit(BT_LAZY_JIT_USE_BYTES, 32), ==, 16);
+    g_assert_cmpuint(uses_until_jit(7 * BT_LAZY_JIT_USE_BYTES, 32), ==, 4);
+    g_assert_cmpuint(uses_until_jit(1000 * BT_LAZY_JIT_USE_BYTES, 32), ==, 1);
+}
+
 /* ---- the fixtures --------------------------------------------------------- */
 
 /* The raw text of every fixture message, and every line of them. */
@@ -325,7 +353,7 @@ test_layouts_over_fixtures(void)
         bt_pair_set_fill(pairs, lower, strlen(lower));
         for (guint i = 0; i < regexes->len; i++) {
             Regex *re = regexes->pdata[i];
-            const pcre2_code *code = bt_layout_regex_code(re);
+            const pcre2_code *code = bt_layout_regex_code(re, strlen(text));
             g_assert_nonnull(code);
             gboolean maybe = layout_may_match(re, text, lower, pairs);
             filtered += !maybe;
@@ -367,6 +395,7 @@ main(int argc, char **argv)
     g_test_add_func("/literals/strdown", test_strdown);
     g_test_add_func("/literals/pair-set", test_pair_set);
     g_test_add_func("/literals/casefold", test_casefold);
+    g_test_add_func("/literals/lazy-jit-weight", test_lazy_jit_weight);
     g_test_add_func("/literals/rules-over-fixtures", test_rules_over_fixtures);
     g_test_add_func("/literals/layouts-over-fixtures", test_layouts_over_fixtures);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);

@@ -46,15 +46,15 @@ typedef struct {
 } Matcher;
 
 static const pcre2_code *
-code_for_match(Regex *re)
+code_for_match(Regex *re, gsize len)
 {
-    return bt_layout_regex_code(re);
+    return bt_layout_regex_code(re, len);
 }
 
 static gboolean
 re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
-    const pcre2_code *code = code_for_match(re);
+    const pcre2_code *code = code_for_match(re, len);
     return code && pcre2_match(code, (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
 }
 
@@ -1101,7 +1101,7 @@ split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit)
     GString *out = g_string_sized_new(limit - start + 64);
     const gsize len = limit - start;
     gsize at = 0;
-    while (at < len && pcre2_match(code_for_match(re), (PCRE2_SPTR) start, len, at, 0,
+    while (at < len && pcre2_match(code_for_match(re, len - at), (PCRE2_SPTR) start, len, at, 0,
                                    m->md, m->lays->mctx) >= 0) {
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
         gsize from = ov[0], to = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
