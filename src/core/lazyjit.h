@@ -26,6 +26,6 @@ typedef struct {
  * pattern run over long texts earns its copy sooner than one run on short
  * lines or header values, while a single small message still compiles
  * nothing. */
-#define BT_LAZY_JIT_USE_BYTES 1024
+#define BT_LAZY_JIT_USE_BYTES 512
 const pcre2_code *bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after, gsize len);
 void bt_lazy_jit_clear(BtLazyJit *lj);
