@@ -265,14 +265,23 @@ is_marker_rest(const char *rest)
     return words <= 3;
 }
 
-/* Can a line whose text starts with `c` fold to a marker's start?  Most
- * lines answer no without being folded (an ASCII letter folds to itself
- * in lower case; a non-ASCII one may fold to anything). */
+/* Can a line whose text starts at `s` fold to a marker's start?  Most
+ * lines answer no without being folded: an ASCII letter folds to itself
+ * in lower case, and a non-ASCII character folds on its own (GLib folds
+ * character by character), so folding it alone tells the first byte of
+ * the folded line; a broken sequence is left to the whole line's fold. */
 static gboolean
-may_start_marker(char c)
+may_start_marker(const char *s)
 {
-    if (c & 0x80)
-        return TRUE;
+    char c = *s;
+    g_autofree char *first = NULL;
+    if (c & 0x80) {
+        gssize len = g_utf8_skip[(guchar) c];
+        if (!g_utf8_validate(s, len, NULL))
+            return TRUE;
+        first = g_utf8_casefold(s, len);
+        c = first[0];
+    }
     for (int i = 0; gen_original_markers[i]; i++)
         if (gen_original_markers[i][0] == g_ascii_tolower(c))
             return TRUE;
@@ -285,7 +294,7 @@ is_original_marker(const char *line)
     const char *s = line;
     while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
         s++;
-    if (!may_start_marker(*s))
+    if (!may_start_marker(s))
         return FALSE;
     g_autofree char *f = gen_fold(s);
     for (int i = 0; gen_original_markers[i]; i++)
