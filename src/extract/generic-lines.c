@@ -288,6 +288,20 @@ may_start_marker(const char *s)
     return FALSE;
 }
 
+/* The length of the longest original marker, in bytes. */
+static gsize
+marker_max_bytes(void)
+{
+    static gsize longest;
+    if (g_once_init_enter(&longest)) {
+        gsize n = 1;
+        for (int i = 0; gen_original_markers[i]; i++)
+            n = MAX(n, strlen(gen_original_markers[i]));
+        g_once_init_leave(&longest, n);
+    }
+    return longest;
+}
+
 static gboolean
 is_original_marker(const char *line)
 {
@@ -296,6 +310,21 @@ is_original_marker(const char *line)
         s++;
     if (!may_start_marker(s))
         return FALSE;
+    /* a line whose start is ASCII as far as the longest marker reaches
+     * folds there to its ASCII lower case: the markers are compared with
+     * it in place, and only a line that has one is folded whole */
+    gsize head = strnlen(s, marker_max_bytes());
+    if (bt_ascii_run(s, head) == head) {
+        for (int i = 0; gen_original_markers[i]; i++) {
+            const char *m = gen_original_markers[i];
+            gsize n = strlen(m);
+            if (m[0] == g_ascii_tolower(s[0]) && g_ascii_strncasecmp(s, m, n) == 0) {
+                g_autofree char *f = gen_fold(s);
+                return is_marker_rest(f + n);
+            }
+        }
+        return FALSE;
+    }
     g_autofree char *f = gen_fold(s);
     for (int i = 0; gen_original_markers[i]; i++)
         if (g_str_has_prefix(f, gen_original_markers[i]))
