@@ -109,7 +109,7 @@ content_type_is(GMimeObject *obj, const char *type, const char *subtype)
 static const char *
 report_type(const BtMsgView *view)
 {
-    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
+    GMimeObject *top = bt_mime_body_of(view->mime);
     if (!content_type_is(top, "multipart", "report"))
         return NULL;
     const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
