@@ -74,7 +74,7 @@ extract_stream(BtExtractor *ex, const char *origin, GMimeStream *stream, gboolea
             g_printerr("%s: cannot parse\n", origin);
             break;
         }
-        g_autoptr(BtMessage) msg = bt_message_new(origin, mbox ? offset : -1, mime);
+        g_autoptr(BtMessage) msg = bt_message_new(origin, mbox ? offset : -1, GMIME_OBJECT(mime));
         msg->seq = seq++;
         g_autoptr(BtBounce) bounce = bt_extract(ex, msg);
         for (guint i = 0; i < bounce->records->len; i++)

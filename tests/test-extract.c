@@ -56,7 +56,7 @@ message_from(const char *origin, const char *text, gsize len)
     g_object_unref(parser);
     g_object_unref(stream);
     g_assert_nonnull(mime);
-    return bt_message_new(origin, -1, mime);
+    return bt_message_new(origin, -1, GMIME_OBJECT(mime));
 }
 
 static BtBounce *

@@ -20,10 +20,11 @@ make_view(const char *headers, const char *body)
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, strlen(raw));
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     BtMsgView *view = g_new0(BtMsgView, 1);
-    view->mime = g_mime_parser_construct_message(parser, NULL);
+    view->mime = GMIME_OBJECT(g_mime_parser_construct_message(parser, NULL));
     g_object_unref(parser);
     g_object_unref(stream);
     g_assert_nonnull(view->mime);
+    view->top = bt_mime_top_of(view->mime);
     view->body = g_strdup(body);
     return view;
 }

@@ -101,7 +101,7 @@ add_messages(const char *path, GPtrArray *out)
         GMimeMessage *mime = g_mime_parser_construct_message(parser, NULL);
         if (!mime)
             break;
-        g_ptr_array_add(out, bt_message_new(path, -1, mime));
+        g_ptr_array_add(out, bt_message_new(path, -1, GMIME_OBJECT(mime)));
         if (!mbox)
             break;
     }

@@ -121,6 +121,67 @@ test_pair_set(void)
     g_assert_false(bt_pair_set_may_hold(set, "55"));
 }
 
+/* bt_casefold gives g_utf8_casefold's bytes: on texts built at random
+ * from ASCII runs short and long, characters whose folding changes their
+ * length or leaves ASCII (sharp s, Kelvin sign, dotted I, ligatures),
+ * CJK, and broken sequences (a lone lead or continuation byte, an
+ * overlong form, a sequence cut at the end). */
+static void
+test_casefold(void)
+{
+    static const char *const pieces[] = {
+        "a", "Z", " ", "550 5.1.1 User Unknown; ", "Mailbox FULL for <Kijitora@Example.JP>",
+        "\xC3\x9F", "\xC3\x89t\xC3\xA9", "\xE2\x84\xAA", "\xC4\xB0", "\xEF\xAC\x81",
+        "\xC5\xBF", "\xE1\xBA\x9E", "\xE5\x85\x83\xE3\x81\xAE", "\xD0\x9F\xD0\xA0",
+        "\xEF\xBC\xA1", "\xE2\x80\x99", "\xC3", "\x80", "\xC0\xAF", "\xE3\x81", "\xFF",
+    };
+    static const char *const fixed[] = { "", "ASCII Only", "\xC3\x9F", "x\xC3", "\xC3x", "\xE3\x81" };
+    for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++) {
+        g_autofree char *want = g_utf8_casefold(fixed[i], -1);
+        g_autofree char *got = bt_casefold(fixed[i]);
+        g_assert_cmpstr(got, ==, want);
+    }
+    g_autoptr(GRand) rand = g_rand_new_with_seed(20261202);
+    for (int round = 0; round < 20000; round++) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        int n = g_rand_int_range(rand, 1, 12);
+        for (int k = 0; k < n; k++)
+            g_string_append(text, pieces[g_rand_int_range(rand, 0, G_N_ELEMENTS(pieces))]);
+        g_autofree char *want = g_utf8_casefold(text->str, -1);
+        g_autofree char *got = bt_casefold(text->str);
+        if (strcmp(want, got) != 0)
+            g_error("bt_casefold differs from g_utf8_casefold on \"%s\"", text->str);
+    }
+}
+
+/* A pattern's JIT copy is earned by uses weighted by the subject's
+ * length: short subjects need `after` uses, one long scan counts as many. */
+static gsize
+uses_until_jit(gsize len, gint after)
+{
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR) "fail(?:ed|ure)", PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+    g_assert_nonnull(code);
+    BtLazyJit lj = { 0 };
+    gsize uses = 0;
+    while (bt_lazy_jit_pick(&lj, code, after, len) == code && uses < 1000)
+        uses++;
+    bt_lazy_jit_clear(&lj);
+    pcre2_code_free(code);
+    return uses;
+}
+
+static void
+test_lazy_jit_weight(void)
+{
+    g_assert_cmpuint(uses_until_jit(40, 32), ==, 32);
+    g_assert_cmpuint(uses_until_jit(BT_LAZY_JIT_USE_BYTES - 1, 32), ==, 32);
+    g_assert_cmpuint(uses_until_jit(BT_LAZY_JIT_USE_BYTES, 32), ==, 16);
+    g_assert_cmpuint(uses_until_jit(7 * BT_LAZY_JIT_USE_BYTES, 32), ==, 4);
+    g_assert_cmpuint(uses_until_jit(1000 * BT_LAZY_JIT_USE_BYTES, 32), ==, 1);
+}
+
 /* ---- the fixtures --------------------------------------------------------- */
 
 /* The raw text of every fixture message, and every line of them. */
@@ -292,7 +353,7 @@ test_layouts_over_fixtures(void)
         bt_pair_set_fill(pairs, lower, strlen(lower));
         for (guint i = 0; i < regexes->len; i++) {
             Regex *re = regexes->pdata[i];
-            const pcre2_code *code = bt_layout_regex_code(re);
+            const pcre2_code *code = bt_layout_regex_code(re, strlen(text));
             g_assert_nonnull(code);
             gboolean maybe = layout_may_match(re, text, lower, pairs);
             filtered += !maybe;
@@ -333,6 +394,8 @@ main(int argc, char **argv)
     g_test_add_func("/literals/split", test_split);
     g_test_add_func("/literals/strdown", test_strdown);
     g_test_add_func("/literals/pair-set", test_pair_set);
+    g_test_add_func("/literals/casefold", test_casefold);
+    g_test_add_func("/literals/lazy-jit-weight", test_lazy_jit_weight);
     g_test_add_func("/literals/rules-over-fixtures", test_rules_over_fixtures);
     g_test_add_func("/literals/layouts-over-fixtures", test_layouts_over_fixtures);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);

@@ -179,19 +179,19 @@ corpus_path(const char *relative)
 static const char *
 header(BtMessage *msg, const char *name)
 {
-    return bt_mime_object_header(GMIME_OBJECT(msg->mime), name);
+    return bt_mime_top_get(bt_mime_top_of(msg->mime), name);
 }
 
 /* The message as GMime writes it, but with the header block bouncetriage
  * reads (a plain top-level header is not GMime's: lean-mime.h). */
 static char *
-message_text(GMimeMessage *mime)
+message_text(GMimeObject *mime)
 {
-    g_autofree char *block = bt_mime_header_block(GMIME_OBJECT(mime));
+    g_autofree char *block = bt_mime_top_header_block(bt_mime_top_of(mime), mime);
     GMimeStream *out = g_mime_stream_mem_new();
     g_mime_stream_write_string(out, block);
     g_mime_stream_write_string(out, "\n");
-    GMimeObject *part = g_mime_message_get_mime_part(mime);
+    GMimeObject *part = bt_mime_body_of(mime);
     if (part)
         g_mime_object_write_content_to_stream(part, NULL, out);
     GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
@@ -431,7 +431,7 @@ test_messages_outlive_source(void)
     g_assert_cmpuint(run->messages->len, ==, 3);
     for (guint i = 0; i < 3; i++) {
         BtMessage *msg = message_at(run, i);
-        GMimeObject *part = g_mime_message_get_mime_part(msg->mime);
+        GMimeObject *part = bt_mime_body_of(msg->mime);
         g_assert_true(GMIME_IS_MULTIPART(part));
         GMimeObject *text = g_mime_multipart_get_part(GMIME_MULTIPART(part), 0);
         g_autofree char *body = g_mime_object_to_string(text, NULL);
@@ -440,9 +440,60 @@ test_messages_outlive_source(void)
     }
 }
 
+/* An mbox entry followed by another whose top part bouncetriage parses
+ * alone (parse.c: ends_in_content) has the content GMime gives the same
+ * entry parsed whole, for every way an entry can end: text, text and an
+ * empty line, an end boundary with and without one, an opening boundary,
+ * a part header with nothing after it, a message without a body. */
+static void
+test_mbox_entry_ends(void)
+{
+    static const char *const heads[] = {
+        "Subject: leaf\nContent-Type: text/plain\n\n",
+        "Subject: multi\nContent-Type: multipart/mixed; boundary=b\n\npreface\n--b\nContent-Type: text/plain\n\n",
+    };
+    static const char *const tails[] = {
+        "text", "text\n", "text\n\n", "text\n\n\n", "Note: a field-like line", "Note: x\n",
+        "\n--b--", "\n--b--\n", "\n--b--\n\n", "\n--b--\npost\n", "\n--b", "\n--b\n",
+        "\n--b\nContent-Type: text/plain", "\n--b\nContent-Type: text/plain\n",
+        "\n--b\nContent-Type: text/plain\n\n", "\n-- \nsignature", "",
+    };
+    g_autofree char *dir = make_temp_dir();
+    guint n = 0;
+    for (gsize h = 0; h < G_N_ELEMENTS(heads); h++)
+        for (gsize t = 0; t < G_N_ELEMENTS(tails); t++) {
+            g_autofree char *mbox = g_strdup_printf("From a@example.org Mon Jan  1 00:00:00 2024\n%s%s\n"
+                                                    "From b@example.org Mon Jan  1 00:00:00 2024\n"
+                                                    "Subject: next\n\nnext\n", heads[h], tails[t]);
+            g_autofree char *name = g_strdup_printf("e%u.mbox", n++);
+            g_autofree char *file = write_file(dir, name, mbox, -1);
+            g_autoptr(Run) run = run_path(file);
+            g_assert_cmpuint(run->messages->len, ==, 2);
+            GMimeObject *ours = bt_mime_body_of(message_at(run, 0)->mime);
+            /* as GMime reads the entry in the whole file, the next From_
+             * line alone after it (where the source cuts) */
+            const char *next = strstr(mbox, "From b@");
+            g_autofree char *entry = g_strdup_printf("%.*sFrom -\n", (int) (next - mbox), mbox);
+            GMimeStream *stream = g_mime_stream_mem_new_with_buffer(entry, strlen(entry));
+            GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+            g_mime_parser_set_format(parser, GMIME_FORMAT_MBOX);
+            GMimeMessage *theirs = g_mime_parser_construct_message(parser, NULL);
+            g_assert_nonnull(theirs);
+            g_autofree char *want = g_mime_object_to_string(g_mime_message_get_mime_part(theirs), NULL);
+            g_autofree char *got = g_mime_object_to_string(ours, NULL);
+            if (g_strcmp0(want, got) != 0)
+                g_error("entry ending \"%s\" after \"%s\": GMime gives\n%s\nbouncetriage\n%s",
+                        tails[t], heads[h], want, got);
+            g_object_unref(theirs);
+            g_object_unref(parser);
+            g_object_unref(stream);
+        }
+    remove_tree(dir);
+}
+
 /* ---- maildirs and trees ------------------------------------------------- */
 
-static GMimeMessage *
+static GMimeObject *
 parse_file_alone(const char *path)
 {
     g_autoptr(Run) run = run_path(path);
@@ -456,9 +507,9 @@ parse_file_alone(const char *path)
 /* Same header fields, in order, with the same decoded values (whether
  * GMime or bouncetriage read them: lean-mime.h). */
 static void
-assert_same_headers(GMimeMessage *a, GMimeMessage *b, const char *name)
+assert_same_headers(GMimeObject *a, GMimeObject *b, const char *name)
 {
-    const BtMimeTop *ha = bt_mime_top(a), *hb = bt_mime_top(b);
+    const BtMimeTop *ha = bt_mime_top_of(a), *hb = bt_mime_top_of(b);
     g_test_message("comparing %s", name);
     g_assert_cmpuint(bt_mime_top_count(ha), ==, bt_mime_top_count(hb));
     g_assert_cmpuint(bt_mime_top_count(ha), >, 0);
@@ -484,14 +535,14 @@ test_maildir_dos_mac(void)
         g_autofree char *pb = g_build_filename(bsd, name, NULL);
         g_autofree char *pd = g_build_filename(dos, name, NULL);
         g_autofree char *pm = g_build_filename(mac, name, NULL);
-        GMimeMessage *mb = parse_file_alone(pb);
-        GMimeMessage *md = parse_file_alone(pd);
-        GMimeMessage *mm = parse_file_alone(pm);
+        GMimeObject *mb = parse_file_alone(pb);
+        GMimeObject *md = parse_file_alone(pd);
+        GMimeObject *mm = parse_file_alone(pm);
         assert_same_headers(mb, md, name);
         assert_same_headers(mb, mm, name);
         /* dos and mac are the same text but for line ends: so must the parses be */
-        g_autofree char *td = g_mime_object_to_string(GMIME_OBJECT(md), NULL);
-        g_autofree char *tm = g_mime_object_to_string(GMIME_OBJECT(mm), NULL);
+        g_autofree char *td = g_mime_object_to_string(md, NULL);
+        g_autofree char *tm = g_mime_object_to_string(mm, NULL);
         g_assert_cmpstr(td, ==, tm);
         g_object_unref(mb);
         g_object_unref(md);
@@ -944,7 +995,7 @@ test_nested_multiparts(void)
     g_autoptr(Run) run = run_path(dir);
     g_assert_cmpuint(run->messages->len, ==, 2);
     g_assert_cmpstr(header(message_at(run, 0), "Subject"), ==, "nested");
-    int depth = multipart_depth(g_mime_message_get_mime_part(message_at(run, 0)->mime));
+    int depth = multipart_depth(bt_mime_body_of(message_at(run, 0)->mime));
     g_test_message("GMime kept %d levels of multipart", depth);
     g_assert_cmpint(depth, >, 10);
     g_assert_cmpstr(header(message_at(run, 1), "Subject"), ==, "level 0");
@@ -1085,6 +1136,7 @@ main(int argc, char **argv)
     g_test_add_func("/source/mbox/outlive-source", test_messages_outlive_source);
     g_test_add_func("/source/mbox/truncated", test_truncated_mbox);
     g_test_add_func("/source/mbox/bad-entry", test_bad_entry_mid_mbox);
+    g_test_add_func("/source/mbox/entry-ends", test_mbox_entry_ends);
     g_test_add_func("/source/maildir/dos-mac", test_maildir_dos_mac);
     g_test_add_func("/source/maildir/cur-new", test_maildir);
     g_test_add_func("/source/tree/corpus", test_corpus_directory);

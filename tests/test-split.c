@@ -114,7 +114,7 @@ describe(BtMessage *msg)
 {
     /* as bouncetriage reads it: its GMimeMessage keeps no subject of its
      * own, and a plain header's fields are not GMime's (lean-mime.h) */
-    const char *subject = bt_mime_object_header(GMIME_OBJECT(msg->mime), "Subject");
+    const char *subject = bt_mime_top_get(bt_mime_top_of(msg->mime), "Subject");
     return g_strdup_printf("%" G_GINT64_FORMAT " %s", msg->offset, subject ? subject : "");
 }
 

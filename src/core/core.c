@@ -9,7 +9,7 @@
 G_DEFINE_QUARK(bouncetriage-error-quark, bt_error)
 
 BtMessage *
-bt_message_new(const char *origin, gint64 offset, GMimeMessage *mime)
+bt_message_new(const char *origin, gint64 offset, GMimeObject *mime)
 {
     BtMessage *msg = g_new0(BtMessage, 1);
     msg->origin = g_strdup(origin);

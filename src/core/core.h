@@ -32,11 +32,13 @@ typedef struct {
     gint64 offset;         /* byte offset of the mbox "From " line in the original file; -1 otherwise */
     guint64 seq;           /* 0, 1, 2 … in input order (output ordering with --jobs) */
     gsize size;            /* bytes of the message as read (approximate for mbox) */
-    GMimeMessage *mime;    /* owned */
+    GMimeObject *mime;     /* owned: the GMimeMessage GMime parsed, or, when bouncetriage read
+                            * the top-level fields itself, the top part alone, the fields
+                            * attached (core/lean-mime.h: bt_mime_top_of, bt_mime_body_of) */
     char *note;            /* what the source did not read of it (a cap), or NULL */
 } BtMessage;
 
-BtMessage *bt_message_new(const char *origin, gint64 offset, GMimeMessage *mime);
+BtMessage *bt_message_new(const char *origin, gint64 offset, GMimeObject *mime);
 void bt_message_free(BtMessage *msg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtMessage, bt_message_free)
 

@@ -2,12 +2,15 @@
 #include "core/lazyjit.h"
 
 const pcre2_code *
-bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after)
+bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after, gsize len)
 {
     const pcre2_code *jit = g_atomic_pointer_get(&lj->jit);
     if (jit)
         return jit;
-    if (g_atomic_int_add(&lj->uses, 1) == after - 1) {
+    gint weight = 1 + (gint) MIN(len / BT_LAZY_JIT_USE_BYTES, (gsize) after);
+    gint before = g_atomic_int_add(&lj->uses, weight);
+    /* exactly one use crosses the threshold */
+    if (before < after && before + weight >= after) {
         pcre2_code *copy = pcre2_code_copy(interpreted);
         if (copy) {
             pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE);

@@ -1,6 +1,7 @@
 /* lazyjit — PCRE2 code JIT-compiled only once it is used often.  JIT
  * compilation costs several times what matching one message does, so a
- * pattern runs interpreted until it has been used `after` times; the
+ * pattern runs interpreted until it has been used `after` times (a use
+ * on a long subject counting as several, below); the
  * thread whose use reaches that compiles a private copy and publishes it
  * atomically.  Nobody waits, and no shared code changes under a running
  * match.  Without JIT support the copy simply runs interpreted. */
@@ -17,7 +18,14 @@ typedef struct {
     gint uses;          /* atomic: interpreted matches so far */
 } BtLazyJit;
 
-/* The code to match with: the published JIT copy, else `interpreted`
- * (counting this use, and compiling the copy when it is the `after`th). */
-const pcre2_code *bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after);
+/* The code to match with on a subject of `len` bytes: the published JIT
+ * copy, else `interpreted` (counting this use, and compiling the copy when
+ * the uses reach `after`).  A use counts once per BT_LAZY_JIT_USE_BYTES
+ * of subject, and once more: interpreting a scan of a whole notice costs
+ * tens of instructions per byte against a few for the JIT code, so a
+ * pattern run over long texts earns its copy sooner than one run on short
+ * lines or header values, while a single small message still compiles
+ * nothing. */
+#define BT_LAZY_JIT_USE_BYTES 512
+const pcre2_code *bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after, gsize len);
 void bt_lazy_jit_clear(BtLazyJit *lj);

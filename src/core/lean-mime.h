@@ -78,10 +78,21 @@ typedef struct _BtMimeTop BtMimeTop;
  * unchanged) for any other block. */
 BtMimeTop *bt_mime_top_take(GByteArray *bytes, gsize from, gsize *start);
 void bt_mime_top_free(BtMimeTop *top);
-/* Gives `top` to `mime`, whose parse it was taken for. */
-void bt_mime_top_attach(GMimeMessage *mime, BtMimeTop *top);
+/* Gives `top` to `mime`, whose parse it was taken for: a message, or the
+ * top part alone that GMime parsed from the Content-* fields (no
+ * GMimeMessage is made for a block read here: it costs some 16,000
+ * instructions to make and free, for fields it would not hold). */
+void bt_mime_top_attach(GMimeObject *mime, BtMimeTop *top);
 /* The own fields of `mime`: the ones taken, or else GMime's. */
 BtMimeTop *bt_mime_top(GMimeMessage *mime);
+/* The own fields of a parse (BtMessage.mime): a message's (bt_mime_top),
+ * or those attached to a top part; NULL for NULL. */
+BtMimeTop *bt_mime_top_of(GMimeObject *mime);
+/* The top part of a parse: a message's MIME part, or the part itself. */
+GMimeObject *bt_mime_body_of(GMimeObject *mime);
+/* The parse's whole top-level header block, as bt_mime_header_block()
+ * writes a message's: the block taken, or GMime's fields written. */
+char *bt_mime_top_header_block(const BtMimeTop *top, GMimeObject *mime);
 /* Were its fields taken (so GMime holds none of them)? */
 gboolean bt_mime_top_is_lean(GMimeMessage *mime);
 /* The whole block taken (Content-* fields included), as

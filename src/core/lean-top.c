@@ -135,7 +135,7 @@ bt_mime_top_take(GByteArray *bytes, gsize from, gsize *start)
 }
 
 void
-bt_mime_top_attach(GMimeMessage *mime, BtMimeTop *top)
+bt_mime_top_attach(GMimeObject *mime, BtMimeTop *top)
 {
     g_object_set_qdata_full(G_OBJECT(mime), top_quark(), top, (GDestroyNotify) bt_mime_top_free);
 }
@@ -162,9 +162,31 @@ bt_mime_top(GMimeMessage *mime)
     BtMimeTop *top = g_object_get_qdata(G_OBJECT(mime), top_quark());
     if (!top) {
         top = top_from_gmime(mime);
-        bt_mime_top_attach(mime, top);
+        bt_mime_top_attach(GMIME_OBJECT(mime), top);
     }
     return top;
+}
+
+BtMimeTop *
+bt_mime_top_of(GMimeObject *mime)
+{
+    if (!mime)
+        return NULL;
+    if (GMIME_IS_MESSAGE(mime))
+        return bt_mime_top(GMIME_MESSAGE(mime));
+    return g_object_get_qdata(G_OBJECT(mime), top_quark());
+}
+
+GMimeObject *
+bt_mime_body_of(GMimeObject *mime)
+{
+    return mime && GMIME_IS_MESSAGE(mime) ? g_mime_message_get_mime_part(GMIME_MESSAGE(mime)) : mime;
+}
+
+char *
+bt_mime_top_header_block(const BtMimeTop *top, GMimeObject *mime)
+{
+    return top->block ? g_strdup(top->block) : bt_mime_header_block(mime);
 }
 
 gboolean

@@ -222,3 +222,48 @@ bt_ascii_run(const char *s, gsize len)
         i++;
     return i;
 }
+
+/* An ASCII run shorter than this stays inside the stretch GLib folds: a
+ * call to g_utf8_casefold per word between non-ASCII words would cost more
+ * than folding the short run character by character. */
+#define FOLD_ASCII_RUN 16
+
+/* How GLib folds each character does not depend on its neighbours, and a
+ * stretch that starts at a non-ASCII byte and ends before an ASCII one
+ * holds whole characters when the text is valid UTF-8, so folding the
+ * stretches apart gives GLib's bytes.  GLib reads an invalid sequence
+ * together with the bytes after it, so a text with one is folded whole. */
+char *
+bt_casefold(const char *s)
+{
+    gsize n = strlen(s);
+    gsize at = bt_ascii_run(s, n);
+    if (at == n)
+        return bt_ascii_strdown(s, (gssize) n);
+    GString *out = g_string_sized_new(n + 16);
+    g_string_set_size(out, at);
+    bt_ascii_strdown_into(out->str, s, at);
+    while (at < n) {
+        /* a stretch: up to the next ASCII run long enough to pay for a call */
+        gsize end = at, ascii;
+        for (;;) {
+            while (end < n && (guchar) s[end] >= 0x80)
+                end++;
+            ascii = bt_ascii_run(s + end, n - end);
+            if (end + ascii == n || ascii >= FOLD_ASCII_RUN)
+                break;
+            end += ascii;
+        }
+        if (!g_utf8_validate(s + at, (gssize) (end - at), NULL)) {
+            g_string_free(out, TRUE);
+            return g_utf8_casefold(s, -1);
+        }
+        g_autofree char *folded = g_utf8_casefold(s + at, (gssize) (end - at));
+        g_string_append(out, folded);
+        gsize from = out->len;
+        g_string_set_size(out, from + ascii);
+        bt_ascii_strdown_into(out->str + from, s + end, ascii);
+        at = end + ascii;
+    }
+    return g_string_free(out, FALSE);
+}

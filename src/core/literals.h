@@ -25,6 +25,11 @@ char *bt_ascii_strdown(const char *s, gssize len);
  * is above 0x7F, which the rules' literal test needs to know of a
  * subject it lower-cases. */
 gboolean bt_ascii_strdown_into(char *out, const char *s, gsize n);
+/* g_utf8_casefold(s, -1), byte for byte, without GLib's per-character
+ * work on the ASCII stretches: a notice with one accented letter or curly
+ * quote is mostly ASCII, which is lower-cased 8 bytes at a time, and only
+ * the stretches around non-ASCII characters are folded by GLib. */
+char *bt_casefold(const char *s);
 /* The length of the run of ASCII bytes (below 0x80) that starts `s`, read
  * 8 bytes at a time. */
 gsize bt_ascii_run(const char *s, gsize len);

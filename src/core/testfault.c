@@ -83,12 +83,12 @@ fault_fire(const Fault *fault)
 }
 
 void
-bt_test_fault_maybe(GMimeMessage *mime)
+bt_test_fault_maybe(const BtMimeTop *top)
 {
     const Fault *fault = fault_get();
-    if (fault->kind == FAULT_NONE || fault->parse || !mime)
+    if (fault->kind == FAULT_NONE || fault->parse || !top)
         return;
-    const char *subject = bt_mime_object_header(GMIME_OBJECT(mime), "Subject");
+    const char *subject = bt_mime_top_get(top, "Subject");
     if (subject && strstr(subject, fault->marker))
         fault_fire(fault);
 }

@@ -17,8 +17,9 @@
 #pragma once
 
 #include <gmime/gmime.h>
+#include "core/lean-mime.h"
 
-void bt_test_fault_maybe(GMimeMessage *mime);
+void bt_test_fault_maybe(const BtMimeTop *top);
 /* KIND `torn-write`, MARKER a file path: the first time (the file does not
  * exist yet, and is made), the batch's last write to stdout puts out half
  * of its bytes and the process dies of SIGSEGV, as when another thread

@@ -17,6 +17,7 @@
  * Without a field naming them, the recipients are the returned message's
  * To: (sisimai's Sisimai::ARF reads the same places). */
 #define _GNU_SOURCE             /* strcasestr */
+#include "core/lean-mime.h"
 #include "extract/decode.h"
 #include "extract/text.h"
 
@@ -122,7 +123,7 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
 static gboolean
 is_feedback_report_type(const BtMsgView *view)
 {
-    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
+    GMimeObject *top = view->mime ? bt_mime_body_of(view->mime) : NULL;
     GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
     if (!ct || !g_mime_content_type_is_type(ct, "multipart", "report"))
         return FALSE;

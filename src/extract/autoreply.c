@@ -8,6 +8,7 @@
 #include "extract/decode.h"
 #include "extract/generic-lines.h"
 #include "extract/text.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -168,7 +169,7 @@ has_autoreply_subject(const char *subject)
                                           "автоматический ответ", "автоответ", "자동 회신", NULL };
     if (!subject)
         return FALSE;
-    g_autofree char *s = g_utf8_casefold(subject, -1);
+    g_autofree char *s = bt_casefold(subject);
     for (int i = 0; starts[i]; i++)
         if (g_str_has_prefix(s, starts[i]))
             return TRUE;
@@ -225,7 +226,7 @@ bt_decode_autoreply(const BtMsgView *view, GPtrArray *records)
     /* a header mark of its own decides; a subject or a machine's mark
      * needs more: the subject a sender that is no list, the machine's mark
      * the wording of an absence */
-    g_autofree char *raw = view->mime ? bt_mime_header_block(GMIME_OBJECT(view->mime)) : g_strdup("");
+    g_autofree char *raw = view->mime ? bt_mime_top_header_block(view->top, view->mime) : g_strdup("");
     g_autofree char *block = bt_header_block_unfold(raw);
     gboolean marked = has_autoreply_fields(block);
     if (!marked && has_autoreply_subject(subject))

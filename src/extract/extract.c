@@ -265,7 +265,7 @@ extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GP
                   BtBounce *b)
 {
     BtMessage fwd = *msg;
-    fwd.mime = inner;
+    fwd.mime = GMIME_OBJECT(inner);
     extract_records(ex, &fwd, out, depth + 1, b);
 }
 
@@ -276,7 +276,7 @@ static void
 take_category_fields(BtMsgView *view, BtBounce *b)
 {
     if (view->mime) {
-        g_autofree char *block = bt_mime_header_block(GMIME_OBJECT(view->mime));
+        g_autofree char *block = bt_mime_top_header_block(view->top, view->mime);
         if (block)
             b->headers = bt_header_block_unfold(block);
     }
@@ -329,7 +329,7 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
 BtBounce *
 bt_extract(BtExtractor *ex, const BtMessage *msg)
 {
-    bt_test_fault_maybe(msg->mime);
+    bt_test_fault_maybe(bt_mime_top_of(msg->mime));
     BtBounce *b = g_new0(BtBounce, 1);
     b->origin = g_strdup(msg->origin);
     b->offset = msg->offset;

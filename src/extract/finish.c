@@ -107,7 +107,7 @@ finish_hosts(const BtMsgView *view, BtRecord *rec)
         g_clear_pointer(&rec->lhost, g_free);
     if ((rec->rhost && rec->lhost) || !view->mime)
         return;
-    const BtMimeTop *top = bt_mime_top(view->mime);
+    const BtMimeTop *top = view->top;
     guint n = bt_mime_top_count(top);
     for (guint i = n; i-- > 0 && !rec->rhost;)
         if (g_ascii_strcasecmp(bt_mime_top_name(top, i), "Received") == 0)

@@ -30,12 +30,7 @@ gen_has_word(const char *folded, const char *const *words)
 char *
 gen_fold(const char *s)
 {
-    if (!s)
-        return g_strdup("");
-    for (const char *p = s; *p; p++)
-        if (*p & 0x80)
-            return g_utf8_casefold(s, -1);
-    return bt_ascii_strdown(s, -1);     /* the same for ASCII, without a GString per character */
+    return s ? bt_casefold(s) : g_strdup("");
 }
 
 static gboolean
@@ -114,7 +109,7 @@ content_type_is(GMimeObject *obj, const char *type, const char *subtype)
 static const char *
 report_type(const BtMsgView *view)
 {
-    GMimeObject *top = view->mime ? g_mime_message_get_mime_part(view->mime) : NULL;
+    GMimeObject *top = bt_mime_body_of(view->mime);
     if (!content_type_is(top, "multipart", "report"))
         return NULL;
     const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
@@ -270,18 +265,41 @@ is_marker_rest(const char *rest)
     return words <= 3;
 }
 
-/* Can a line whose text starts with `c` fold to a marker's start?  Most
- * lines answer no without being folded (an ASCII letter folds to itself
- * in lower case; a non-ASCII one may fold to anything). */
+/* Can a line whose text starts at `s` fold to a marker's start?  Most
+ * lines answer no without being folded: an ASCII letter folds to itself
+ * in lower case, and a non-ASCII character folds on its own (GLib folds
+ * character by character), so folding it alone tells the first byte of
+ * the folded line; a broken sequence is left to the whole line's fold. */
 static gboolean
-may_start_marker(char c)
+may_start_marker(const char *s)
 {
-    if (c & 0x80)
-        return TRUE;
+    char c = *s;
+    g_autofree char *first = NULL;
+    if (c & 0x80) {
+        gssize len = g_utf8_skip[(guchar) c];
+        if (!g_utf8_validate(s, len, NULL))
+            return TRUE;
+        first = g_utf8_casefold(s, len);
+        c = first[0];
+    }
     for (int i = 0; gen_original_markers[i]; i++)
         if (gen_original_markers[i][0] == g_ascii_tolower(c))
             return TRUE;
     return FALSE;
+}
+
+/* The length of the longest original marker, in bytes. */
+static gsize
+marker_max_bytes(void)
+{
+    static gsize longest;
+    if (g_once_init_enter(&longest)) {
+        gsize n = 1;
+        for (int i = 0; gen_original_markers[i]; i++)
+            n = MAX(n, strlen(gen_original_markers[i]));
+        g_once_init_leave(&longest, n);
+    }
+    return longest;
 }
 
 static gboolean
@@ -290,8 +308,23 @@ is_original_marker(const char *line)
     const char *s = line;
     while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
         s++;
-    if (!may_start_marker(*s))
+    if (!may_start_marker(s))
         return FALSE;
+    /* a line whose start is ASCII as far as the longest marker reaches
+     * folds there to its ASCII lower case: the markers are compared with
+     * it in place, and only a line that has one is folded whole */
+    gsize head = strnlen(s, marker_max_bytes());
+    if (bt_ascii_run(s, head) == head) {
+        for (int i = 0; gen_original_markers[i]; i++) {
+            const char *m = gen_original_markers[i];
+            gsize n = strlen(m);
+            if (m[0] == g_ascii_tolower(s[0]) && g_ascii_strncasecmp(s, m, n) == 0) {
+                g_autofree char *f = gen_fold(s);
+                return is_marker_rest(f + n);
+            }
+        }
+        return FALSE;
+    }
     g_autofree char *f = gen_fold(s);
     for (int i = 0; gen_original_markers[i]; i++)
         if (g_str_has_prefix(f, gen_original_markers[i]))

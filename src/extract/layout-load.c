@@ -530,10 +530,10 @@ interpreted_code(Regex *re)
 }
 
 const pcre2_code *
-bt_layout_regex_code(Regex *re)
+bt_layout_regex_code(Regex *re, gsize len)
 {
     const pcre2_code *code = interpreted_code(re);
-    return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES) : NULL;
+    return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES, len) : NULL;
 }
 
 char *const *

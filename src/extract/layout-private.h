@@ -50,7 +50,8 @@ void bt_layout_values_clear(Values *vals);
 
 /* A layout regex.  JIT-compiling every regex at load costs several times
  * what a run on one message spends matching, so a regex is interpreted
- * until it has been used JIT_AFTER_USES times; then a JIT-compiled copy,
+ * until it has been used JIT_AFTER_USES times (long subjects weighing more:
+ * core/lazyjit.h); then a JIT-compiled copy,
  * published atomically since many threads match with the same layouts,
  * takes over.  A regex read from the layouts cache was validated when it
  * was stored, and one message touches few of them, so its interpreted code
@@ -67,9 +68,10 @@ typedef struct {
                               * (layout.c), parallel to `needles`; NULL: not indexed */
 } Regex;
 
-/* The code to match with (interpreted or its JIT copy); NULL only if the
- * pattern does not compile, which validation when loading rules out. */
-const pcre2_code *bt_layout_regex_code(Regex *re);
+/* The code to match with on a subject of `len` bytes (interpreted or its
+ * JIT copy: core/lazyjit.h); NULL only if the pattern does not compile,
+ * which validation when loading rules out. */
+const pcre2_code *bt_layout_regex_code(Regex *re, gsize len);
 /* The regex's needles (see below), or NULL: none known. */
 char *const *bt_layout_regex_needles(Regex *re);
 

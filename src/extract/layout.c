@@ -46,15 +46,15 @@ typedef struct {
 } Matcher;
 
 static const pcre2_code *
-code_for_match(Regex *re)
+code_for_match(Regex *re, gsize len)
 {
-    return bt_layout_regex_code(re);
+    return bt_layout_regex_code(re, len);
 }
 
 static gboolean
 re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
-    const pcre2_code *code = code_for_match(re);
+    const pcre2_code *code = code_for_match(re, len);
     return code && pcre2_match(code, (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
 }
 
@@ -382,7 +382,7 @@ header_values(Matcher *m, const char *header)
     if (values)
         return values;
     values = g_ptr_array_new();
-    const BtMimeTop *top = bt_mime_top(m->view->mime);
+    const BtMimeTop *top = m->view->top;
     for (guint i = 0; i < bt_mime_top_count(top); i++) {
         if (g_ascii_strcasecmp(bt_mime_top_name(top, i), header) != 0)
             continue;
@@ -891,7 +891,7 @@ header_blocks(Matcher *m, const Layout *lay, const char *region, gsize len, cons
               GPtrArray *blocks)
 {
     for (char **name = lay->recipient_headers; name && *name && m->view->mime; name++) {
-        const char *value = bt_mime_object_header(GMIME_OBJECT(m->view->mime), *name);
+        const char *value = bt_mime_top_get(m->view->top, *name);
         add_address_blocks(value, region, len, blocks);
         if (blocks->len)
             return;
@@ -913,7 +913,7 @@ complete_from_headers(Matcher *m, const Layout *lay, const char *local)
     if (!local || strchr(local, '@') || !lay->recipient_headers || !m->view->mime)
         return NULL;
     for (char **name = lay->recipient_headers; *name; name++) {
-        const char *value = bt_mime_object_header(GMIME_OBJECT(m->view->mime), *name);
+        const char *value = bt_mime_top_get(m->view->top, *name);
         g_auto(GStrv) parts = value ? g_strsplit_set(value, ",;", -1) : NULL;
         for (char **part = parts; part && *part; part++) {
             char *addr = clean_address(*part);
@@ -983,13 +983,13 @@ complete_local_part(Matcher *m, const Layout *lay, const char *local, const char
         return NULL;
     for (const LocalDomain *way = lay->local_domain; *way != LOCAL_DOMAIN_NONE; way++) {
         g_autofree char *domain = NULL;
-        GMimeObject *top = m->view->mime ? GMIME_OBJECT(m->view->mime) : NULL;
+        const BtMimeTop *top = m->view->mime ? m->view->top : NULL;
         if (*way == LOCAL_DOMAIN_ORIGINAL_TO) {
             char *addr = original_address_for(m, local, copy);
             if (addr)
                 return addr;
         } else if (top) {
-            domain = domain_of(bt_mime_object_header(top, *way == LOCAL_DOMAIN_SENDER ? "From" : "Message-ID"));
+            domain = domain_of(bt_mime_top_get(top, *way == LOCAL_DOMAIN_SENDER ? "From" : "Message-ID"));
         }
         if (domain)
             return g_strdup_printf("%s@%s", local, domain);
@@ -1101,7 +1101,7 @@ split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit)
     GString *out = g_string_sized_new(limit - start + 64);
     const gsize len = limit - start;
     gsize at = 0;
-    while (at < len && pcre2_match(code_for_match(re), (PCRE2_SPTR) start, len, at, 0,
+    while (at < len && pcre2_match(code_for_match(re, len - at), (PCRE2_SPTR) start, len, at, 0,
                                    m->md, m->lays->mctx) >= 0) {
         const PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
         gsize from = ov[0], to = ov[1] > ov[0] ? ov[1] : ov[0] + 1;

@@ -337,9 +337,10 @@ bt_view_new(const BtMessage *msg)
     BtMsgView *v = g_new0(BtMsgView, 1);
     v->msg = msg;
     v->mime = msg->mime;
+    v->top = bt_mime_top_of(msg->mime);
     Walk w = { g_string_new(NULL), g_string_new(NULL) };
     if (v->mime)
-        walk_object(v, g_mime_message_get_mime_part(v->mime), &w, 0);
+        walk_object(v, bt_mime_body_of(v->mime), &w, 0);
     v->body = without_display_names(without_address_types(g_string_free(w.body, FALSE)));
     v->dsn = w.dsn->len ? g_string_free(w.dsn, FALSE) : (g_string_free(w.dsn, TRUE), NULL);
     return v;
@@ -364,7 +365,7 @@ bt_view_header(const BtMsgView *v, const char *name)
 {
     if (!v->mime)
         return NULL;
-    const char *raw = bt_mime_object_header(GMIME_OBJECT(v->mime), name);
+    const char *raw = bt_mime_top_get(v->top, name);
     if (!raw)
         return NULL;
     g_autofree char *unfolded = g_mime_utils_header_unfold(raw);

@@ -8,7 +8,8 @@
 
 typedef struct {
     const BtMessage *msg;
-    GMimeMessage *mime;          /* borrowed from msg */
+    GMimeObject *mime;           /* borrowed from msg: a message, or its top part (BtMessage.mime) */
+    BtMimeTop *top;              /* the message's own header fields (owned by `mime`) */
     char *body;                  /* the human-readable text of the bounce: every text/ * part that is
                                   * not inside the returned message, decoded to UTF-8 (charset and
                                   * transfer encoding), LF line ends, parts joined by "\n" */

@@ -237,7 +237,7 @@ triage(BtAnnotated *a, const BtFlowConfig *cfg)
         a->error = g_strdup("not a mail message: GMime could not parse it");
         return;
     }
-    g_autoptr(BtMessage) msg = bt_message_new("-", -1, mime);
+    g_autoptr(BtMessage) msg = bt_message_new("-", -1, GMIME_OBJECT(mime));
     msg->note = g_steal_pointer(&note);
     msg->size = a->data->len;
     a->bounce = bt_extract(cfg->extractor, msg);

@@ -4,6 +4,7 @@
  * cheap tests (numbers, status codes, exact words) before regexes, and the
  * whole-text regexes last. */
 #include "rules/rules-private.h"
+#include "core/literals.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -626,8 +627,8 @@ equals_folded(const char *a, const char *b)
         ascii = !(*s & 0x80);
     if (ascii)
         return FALSE;
-    g_autofree char *fa = g_utf8_casefold(a, -1);
-    g_autofree char *fb = g_utf8_casefold(b, -1);
+    g_autofree char *fa = bt_casefold(a);
+    g_autofree char *fb = bt_casefold(b);
     return strcmp(fa, fb) == 0;
 }
 

@@ -875,16 +875,16 @@ interpreted_code(BtRegex *re)
 /* The code to run: interpreted until the pattern is used often, then its
  * JIT copy (core/lazyjit.h). */
 static const pcre2_code *
-code_for_match(BtRegex *re)
+code_for_match(BtRegex *re, gsize len)
 {
     const pcre2_code *code = interpreted_code(re);
-    return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES) : NULL;
+    return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES, len) : NULL;
 }
 
 gboolean
 bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize *end)
 {
-    const pcre2_code *code = code_for_match(re);
+    const pcre2_code *code = code_for_match(re, len);
     if (!code)
         return FALSE;
     pcre2_match_data *md = match_data_for_thread();

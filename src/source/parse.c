@@ -3,8 +3,11 @@
  * one core.  The bytes are already capped (cap-filter.h); a CR input goes
  * through the eol filter first.  An mbox entry is parsed as an mbox of one
  * message followed by a From line, so that GMime sees its end exactly as
- * it would in the whole file.  Each message owns its bytes, and frees
- * them with its objects. */
+ * it would in the whole file; when bouncetriage reads the top-level fields
+ * itself (lean-mime.h), GMime parses the top part alone, up to where that
+ * From line would have ended its content.  Each message owns its bytes,
+ * and frees them with its objects. */
+#define _GNU_SOURCE             /* memmem, memrchr */
 #include "source/source-private.h"
 
 #include "source/eol-filter.h"
@@ -168,7 +171,7 @@ parser_release(GMimeParser *parser)
  * from the message's own buffer (which they keep alive) instead of a
  * copy, which halves the memory of a big message and spares the copy.
  * Filtered (CR) bytes cannot be: a filter stream has no positions. */
-static GMimeMessage *
+static GMimeObject *
 parse_stream(GMimeStream *stream, gboolean cr, gboolean mbox, GMimeParserOptions *options)
 {
     GMimeParser *parser = parser_on(stream);
@@ -176,7 +179,82 @@ parse_stream(GMimeStream *stream, gboolean cr, gboolean mbox, GMimeParserOptions
     g_mime_parser_set_persist_stream(parser, !cr);
     GMimeMessage *mime = g_mime_parser_construct_message(parser, options);
     parser_release(parser);
-    return mime;
+    return mime ? GMIME_OBJECT(mime) : NULL;
+}
+
+/* The top part alone, from the Content-* fields lean-top left (LF bytes). */
+static GMimeObject *
+parse_part(GMimeStream *stream, GMimeParserOptions *options)
+{
+    GMimeParser *parser = parser_on(stream);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    GMimeObject *part = g_mime_parser_construct_part(parser, options);
+    parser_release(parser);
+    return part;
+}
+
+/* Does the line at `line` (up to `end`) look like a header field or its
+ * continuation? */
+static gboolean
+is_field_line(const char *line, const char *end)
+{
+    return line < end && (*line == ' ' || *line == '\t' || bt_mime_plain_name_length(line, end) > 0);
+}
+
+/* The start of the line before the one at `line`, or NULL at `data`. */
+static const char *
+line_before(const char *data, const char *line)
+{
+    if (line <= data)
+        return NULL;
+    const char *nl = line - 1 > data ? memrchr(data, '\n', (gsize) (line - 1 - data)) : NULL;
+    return nl ? nl + 1 : data;
+}
+
+/* Is the line at `line` inside a header block that a MIME boundary line
+ * opens (the lines from there up to the boundary are all fields)? */
+static gboolean
+in_part_header(const char *data, const char *line, const char *end)
+{
+    for (const char *l = line; l; l = line_before(data, l)) {
+        const char *nl = memchr(l, '\n', (gsize) (end - l));
+        const char *le = nl ? nl : end;
+        if (le - l >= 2 && l[0] == '-' && l[1] == '-')
+            return l != line;
+        if (!is_field_line(l, le))
+            return FALSE;
+    }
+    return FALSE;
+}
+
+/* Can an mbox entry followed by another be parsed as a part, without the
+ * next From_ line?  GMime ends a message's content at that line and gives
+ * it the line end before it, so cutting that line end off gives the same
+ * content, unless the line end belongs to no content: the empty line
+ * that ends a header block (the message's or a part's) with nothing
+ * after it, or a MIME boundary line (the content after the end boundary
+ * is then one empty line, which GMime keeps as "" and the cut leaves
+ * unset; bouncetriage reads neither).  `head_end`: where the message's
+ * header ends (its empty line). */
+static gboolean
+ends_in_content(const GByteArray *bytes, gsize head_end)
+{
+    const char *data = (const char *) bytes->data;
+    gsize n = bytes->len;
+    if (n < 2 || data[n - 1] != '\n' || n - 1 <= head_end)
+        return FALSE;
+    const char *end = data + n - 1;
+    const char *last = line_before(data, end + 1);
+    if (last == end) {                  /* an empty last line */
+        const char *x = line_before(data, last);
+        if (!x || x[0] == '\n')
+            return x != NULL;
+        if (x[0] == '-' && x[1] == '-')  /* an end boundary, not an opening one */
+            return last - x >= 5 && last[-2] == '-' && last[-3] == '-';
+        return !in_part_header(data, x, end);
+    }
+    return !(last[0] == '-' && last[1] == '-') && !in_part_header(data, last, end);
 }
 
 /* `watch`: *truncated is to tell whether GMime saw the input end too soon
@@ -197,20 +275,48 @@ take_top(GByteArray *bytes, gboolean mbox, gsize *start)
     return bt_mime_top_take(bytes, from, start);
 }
 
-static GMimeMessage *
-parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean watch, gboolean *truncated)
+/* Where the message's header ends (its empty line) in bytes that
+ * lean-top rewrote, looking from `start`. */
+static gsize
+head_end(const GByteArray *bytes, gsize start)
+{
+    const char *data = (const char *) bytes->data;
+    if (start < bytes->len && data[start] == '\n')
+        return start;
+    const char *p = start < bytes->len ? memmem(data + start, bytes->len - start, "\n\n", 2) : NULL;
+    return p ? (gsize) (p + 1 - data) : bytes->len;
+}
+
+/* `next`: another mbox entry follows this one.  A top-level block that
+ * lean-top reads is parsed as the top part alone (no GMimeMessage). */
+static GMimeObject *
+parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean next, gboolean watch, gboolean *truncated)
 {
     const ParseOptions *options = parse_options();
-    gsize start = 0;
+    gsize start = 0, end = bytes->len;
     BtMimeTop *top = cr ? NULL : take_top(bytes, mbox, &start);
+    gboolean as_part = top && (!next || ends_in_content(bytes, head_end(bytes, start)));
+    if (as_part) {
+        if (mbox)   /* past the From_ line, which lean-top moved to `start` */
+            start = (gsize) ((const char *) memchr(bytes->data + start, '\n', bytes->len - start)
+                             - (const char *) bytes->data) + 1;
+        if (next)
+            end--;
+    } else if (next) {
+        as_part = FALSE;
+        g_byte_array_append(bytes, (const guint8 *) NEXT_FROM, sizeof NEXT_FROM - 1);
+        end = bytes->len;
+    }
     GMimeStream *stream = open_bytes(bytes, cr);
-    if (start > 0)
-        g_mime_stream_set_bounds(stream, (gint64) start, -1);
+    if (start > 0 || end < bytes->len)
+        g_mime_stream_set_bounds(stream, (gint64) start, (gint64) end);
+    GMimeParserOptions *how = watch ? options->watched : options->plain;
     parse_truncated = FALSE;
-    GMimeMessage *mime = parse_stream(stream, cr, mbox, watch ? options->watched : options->plain);
+    GMimeObject *mime = as_part ? parse_part(stream, how) : parse_stream(stream, cr, mbox, how);
     if (!mime && !watch && mbox) {
         g_mime_stream_reset(stream);
-        GMimeMessage *again = parse_stream(stream, cr, mbox, options->watched);
+        GMimeObject *again = as_part ? parse_part(stream, options->watched)
+                                     : parse_stream(stream, cr, mbox, options->watched);
         g_clear_object(&again);
     }
     *truncated = parse_truncated;
@@ -294,15 +400,15 @@ header_bytes(GMimeObject *object)
  * No mail system writes a megabyte of header; such input is corrupt or
  * hostile, and every later stage would pay for it. */
 static char *
-message_problem(GMimeMessage *mime)
+message_problem(GMimeObject *mime)
 {
     if (!mime)
         return g_strdup("not a mail message: GMime could not parse it");
-    const BtMimeTop *top = bt_mime_top(mime);
+    const BtMimeTop *top = bt_mime_top_of(mime);
     if (!has_well_formed_field(top) &&
-        !has_well_formed_header(g_mime_message_get_mime_part(mime)))
+        !has_well_formed_header(bt_mime_body_of(mime)))
         return g_strdup("not a mail message: no well-formed header field");
-    gsize bytes = field_bytes(top) + header_bytes(g_mime_message_get_mime_part(mime));
+    gsize bytes = field_bytes(top) + header_bytes(bt_mime_body_of(mime));
     if (bytes > BT_MAX_HEADER_BYTES)
         return g_strdup_printf("header of %.1f MB is over the %d MiB limit; message skipped",
                                bytes / 1e6, BT_MAX_HEADER_BYTES >> 20);
@@ -312,7 +418,7 @@ message_problem(GMimeMessage *mime)
 /* ---- entries to messages ------------------------------------------------ */
 
 static BtMessage *
-message_new(BtEntry *e, GMimeMessage *mime, gsize size)
+message_new(BtEntry *e, GMimeObject *mime, gsize size)
 {
     BtMessage *msg = bt_message_new(e->origin, e->offset, mime);
     msg->size = size;
@@ -321,7 +427,7 @@ message_new(BtEntry *e, GMimeMessage *mime, gsize size)
 }
 
 static BtMessage *
-accept_single(BtEntry *e, GMimeMessage *mime)
+accept_single(BtEntry *e, GMimeObject *mime)
 {
     g_autofree char *why = message_problem(mime);
     if (why) {
@@ -336,7 +442,7 @@ accept_single(BtEntry *e, GMimeMessage *mime)
  * multipart end too soon, or the input's last line has no line end.  A
  * message the caps cut looks truncated to GMime: it is not. */
 static BtMessage *
-accept_mbox(BtEntry *e, GMimeMessage *mime, gboolean truncated, gsize size)
+accept_mbox(BtEntry *e, GMimeObject *mime, gboolean truncated, gsize size)
 {
     if (!mime) {
         bt_entry_add_problem(e, BT_PROBLEM_SKIPPED, e->offset, e->last || truncated
@@ -367,10 +473,8 @@ bt_entry_parse(BtEntry *e)
     GByteArray *bytes = g_steal_pointer(&e->bytes);   /* the stream's from here */
     bt_test_fault_parse((const char *) bytes->data, bytes->len);
     gsize size = bytes->len;
-    if (e->mbox && !e->last)
-        g_byte_array_append(bytes, (const guint8 *) NEXT_FROM, sizeof NEXT_FROM - 1);
     gboolean truncated;
-    GMimeMessage *mime = parse_bytes(bytes, e->cr, e->mbox, e->mbox && e->last, &truncated);
+    GMimeObject *mime = parse_bytes(bytes, e->cr, e->mbox, e->mbox && !e->last, e->mbox && e->last, &truncated);
     BtMessage *msg = e->mbox ? accept_mbox(e, mime, truncated, size) : accept_single(e, mime);
     e->parsed = msg != NULL;
     return msg;

@@ -43,6 +43,6 @@ fuzz_sample_bounce(BtExtractor *ex)
     GMimeMessage *mime = fuzz_parse_message(fuzz_sample_message, sizeof fuzz_sample_message - 1);
     if (!mime)
         abort();
-    g_autoptr(BtMessage) msg = bt_message_new("fuzz-sample", -1, mime);
+    g_autoptr(BtMessage) msg = bt_message_new("fuzz-sample", -1, GMIME_OBJECT(mime));
     return bt_extract(ex, msg);
 }

@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     GMimeMessage *mime = fuzz_parse_message(data, size);
     if (!mime)
         return 0;
-    g_autoptr(BtMessage) msg = bt_message_new("fuzz", -1, mime);
+    g_autoptr(BtMessage) msg = bt_message_new("fuzz", -1, GMIME_OBJECT(mime));
     msg->size = size;
     g_autoptr(BtBounce) b = bt_extract(ex, msg);
     if (b->is_bounce)
