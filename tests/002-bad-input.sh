@@ -23,6 +23,12 @@ ok "an empty file is reported" skipped_with_message "$TMP/empty.eml"
 head -c 65536 /dev/urandom >"$TMP/random.bin"
 ok "random bytes are reported" skipped_with_message "$TMP/random.bin"
 
+# Random bytes that GMime splits into fields, one of which happens to look
+# well formed (a printable name before 8-bit bytes): still no message.
+printf '\340\240:\217\252\026k\n\211:;\374\305\032\n\274\254:\312v\001\n{:\347\217\255\320\235*\n\307\377:\020\n\n' >"$TMP/junk-fields.bin"
+head -c 4096 /dev/urandom >>"$TMP/junk-fields.bin"
+ok "random bytes with one well-formed-looking field are reported" skipped_with_message "$TMP/junk-fields.bin"
+
 # 50 MB; the sanitizer pass sets a smaller size (still over the 1 MiB
 # limit), as GMime's 4 KiB reallocs take minutes under ASan.
 mb=${BT_BIG_HEADER_MB:-50}

@@ -353,13 +353,12 @@ header_is_well_formed(GMimeHeader *header)
     return field_is_well_formed(g_mime_header_get_name(header), g_mime_header_get_raw_value(header));
 }
 
-static gboolean
-has_well_formed_field(const BtMimeTop *top)
+/* How many of the message's own fields are well formed, of how many. */
+static void
+count_top_fields(const BtMimeTop *top, guint *good, guint *all)
 {
-    for (guint i = 0; i < bt_mime_top_count(top); i++)
-        if (field_is_well_formed(bt_mime_top_name(top, i), bt_mime_top_raw(top, i)))
-            return TRUE;
-    return FALSE;
+    for (guint i = 0; i < bt_mime_top_count(top); i++, (*all)++)
+        *good += field_is_well_formed(bt_mime_top_name(top, i), bt_mime_top_raw(top, i));
 }
 
 static gsize
@@ -371,15 +370,27 @@ field_bytes(const BtMimeTop *top)
     return total;
 }
 
-static gboolean
-has_well_formed_header(GMimeObject *object)
+/* The same for the fields GMime kept on the top part. */
+static void
+count_part_fields(GMimeObject *object, guint *good, guint *all)
 {
     GMimeHeaderList *headers = object ? g_mime_object_get_header_list(object) : NULL;
     int count = headers ? g_mime_header_list_get_count(headers) : 0;
-    for (int i = 0; i < count; i++)
-        if (header_is_well_formed(g_mime_header_list_get_header_at(headers, i)))
-            return TRUE;
-    return FALSE;
+    for (int i = 0; i < count; i++, (*all)++)
+        *good += header_is_well_formed(g_mime_header_list_get_header_at(headers, i));
+}
+
+/* Is the header block one a mail system wrote?  Random bytes that GMime
+ * splits at colons give fields too, and now and then one of them passes
+ * (a printable name such as "{" before 8-bit bytes): a header is taken
+ * only when at least half of its fields are well formed. */
+static gboolean
+header_is_mail(GMimeObject *mime)
+{
+    guint good = 0, all = 0;
+    count_top_fields(bt_mime_top_of(mime), &good, &all);
+    count_part_fields(bt_mime_body_of(mime), &good, &all);
+    return good > 0 && good * 2 >= all;
 }
 
 static gsize
@@ -405,9 +416,8 @@ message_problem(GMimeObject *mime)
     if (!mime)
         return g_strdup("not a mail message: GMime could not parse it");
     const BtMimeTop *top = bt_mime_top_of(mime);
-    if (!has_well_formed_field(top) &&
-        !has_well_formed_header(bt_mime_body_of(mime)))
-        return g_strdup("not a mail message: no well-formed header field");
+    if (!header_is_mail(mime))
+        return g_strdup("not a mail message: its header fields are not well formed");
     gsize bytes = field_bytes(top) + header_bytes(bt_mime_body_of(mime));
     if (bytes > BT_MAX_HEADER_BYTES)
         return g_strdup_printf("header of %.1f MB is over the %d MiB limit; message skipped",
