@@ -373,11 +373,12 @@ add_response(Transcript *t, const char *reply, const char *last_command)
         t->command = last_command;
 }
 
-/* Replies read after a recipient's line: those of the next recipient when
- * another recipient's line follows, else (RFC 2920) the reply to the DATA
- * that a pipelining client sent with its RCPTs ("554 5.5.1 Error: no valid
- * recipients", "503 5.0.0 Need RCPT"), which only repeats that every
- * recipient was refused: no recipient's diagnostic. */
+/* Replies read after a recipient's line are the next recipient's when
+ * another recipient's line follows them: kept.  When a command, another
+ * session or the end follows instead, they answered the DATA that a
+ * pipelining client (RFC 2920) sent with its RCPTs ("554 5.5.1 Error: no
+ * valid recipients", "503 5.0.0 Need RCPT"), which only repeats that every
+ * recipient was refused: no recipient's diagnostic, dropped. */
 static void
 flush_pending(Transcript *t, GPtrArray *pending, gboolean keep, const char *last_command)
 {
@@ -400,7 +401,7 @@ read_transcript(const char *body, Transcript *t)
     for (int i = 0; lines[i]; i++) {
         const char *line = lines[i];
         if (g_str_has_prefix(line, ">>> ") || g_str_has_prefix(line, "... while talking to ")) {
-            flush_pending(t, pending, !after_recipient, last_command);
+            flush_pending(t, pending, FALSE, last_command);
             after_recipient = FALSE;
             if (line[0] == '>')
                 last_command = bt_command_find(line);
@@ -421,7 +422,7 @@ read_transcript(const char *body, Transcript *t)
                 g_string_append_printf(t->coded, "%s%s", t->coded->len ? " " : "", line);
         }
     }
-    flush_pending(t, pending, !after_recipient, last_command);
+    flush_pending(t, pending, FALSE, last_command);
 }
 
 static gboolean
