@@ -79,3 +79,19 @@ if [ ! -x "$OSMTPD_ROOT/usr/sbin/smtpd" ]; then
         || echo "install-deps: could not fetch OpenSMTPD; tests/053-mta-matrix.sh goes on without it"
     $SUDO rm -rf "$debs"
 fi
+# Sendmail 8.17 for the same test, unpacked the same way (sendmail-bin too
+# would replace postfix): the binary, makemap, and sendmail-cf's m4 files,
+# from which mta-matrix writes its sendmail.cf (m4 itself comes with
+# autoconf above).  Its Depends, which dpkg -x does not install; the
+# DefaultUser of that sendmail.cf is Debian's "mail", there already.
+SENDMAIL_ROOT=/opt/bouncetriage-sendmail
+if [ ! -x "$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ]; then
+    $SUDO apt-get install -y -qq --no-install-recommends m4 libdb5.3 libldap-2.5-0 \
+        liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 >/dev/null
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    (cd "$debs" && $SUDO apt-get download -qq sendmail-bin sendmail-cf) \
+        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$SENDMAIL_ROOT"; done \
+        || echo "install-deps: could not fetch Sendmail; tests/053-mta-matrix.sh goes on without it"
+    $SUDO rm -rf "$debs"
+fi

@@ -345,6 +345,48 @@ starts_with_reply(const char *line)
         && (line[3] == ' ' || line[3] == '-');
 }
 
+/* Sendmail's own line about one recipient, after the server's replies:
+ * "ADDR... User unknown", "550 5.1.1 ADDR... User unknown", "ADDR...
+ * Deferred: 450 …" (its usersmtp.c and deliver.c write "%s... %s"). */
+static gboolean
+is_recipient_line(const char *line)
+{
+    const char *p = line;
+    if (starts_with_reply(p)) {
+        p += 4;
+        if (g_ascii_isdigit(p[0]) && p[1] == '.') {
+            p += strcspn(p, " ");
+            p += *p == ' ';
+        }
+    }
+    const char *dots = strstr(p, "... ");
+    return dots && dots > p && strcspn(p, " \t") == (gsize) (dots - p) + 3;
+}
+
+/* Adds one server reply to the transcript's responses. */
+static void
+add_response(Transcript *t, const char *reply, const char *last_command)
+{
+    if (!strstr(t->responses->str, reply))
+        g_string_append_printf(t->responses, "%s%s", t->responses->len ? " " : "", reply);
+    if (!t->command && starts_with_reply(reply))
+        t->command = last_command;
+}
+
+/* Replies read after a recipient's line are the next recipient's when
+ * another recipient's line follows them: kept.  When a command, another
+ * session or the end follows instead, they answered the DATA that a
+ * pipelining client (RFC 2920) sent with its RCPTs ("554 5.5.1 Error: no
+ * valid recipients", "503 5.0.0 Need RCPT"), which only repeats that every
+ * recipient was refused: no recipient's diagnostic, dropped. */
+static void
+flush_pending(Transcript *t, GPtrArray *pending, gboolean keep, const char *last_command)
+{
+    for (guint i = 0; keep && i < pending->len; i++)
+        add_response(t, pending->pdata[i], last_command);
+    g_ptr_array_set_size(pending, 0);
+}
+
 static void
 read_transcript(const char *body, Transcript *t)
 {
@@ -353,17 +395,26 @@ read_transcript(const char *body, Transcript *t)
     t->command = NULL;
     t->first_reply = NULL;
     const char *last_command = NULL;
+    gboolean after_recipient = FALSE;   /* a recipient's line since the last command */
+    g_autoptr(GPtrArray) pending = g_ptr_array_new();
     g_auto(GStrv) lines = g_strsplit(body ? body : "", "\n", -1);
     for (int i = 0; lines[i]; i++) {
         const char *line = lines[i];
-        if (g_str_has_prefix(line, ">>> ")) {
-            last_command = bt_command_find(line);
+        if (g_str_has_prefix(line, ">>> ") || g_str_has_prefix(line, "... while talking to ")) {
+            flush_pending(t, pending, FALSE, last_command);
+            after_recipient = FALSE;
+            if (line[0] == '>')
+                last_command = bt_command_find(line);
         } else if (g_str_has_prefix(line, "<<< ")) {
-            if (!strstr(t->responses->str, line + 4))
-                g_string_append_printf(t->responses, "%s%s", t->responses->len ? " " : "", line + 4);
-            if (!t->command && starts_with_reply(line + 4))
-                t->command = last_command;
-        } else if (starts_with_reply(line)) {
+            if (after_recipient)
+                g_ptr_array_add(pending, (gpointer) (line + 4));
+            else
+                add_response(t, line + 4, last_command);
+        } else if (is_recipient_line(line)) {
+            flush_pending(t, pending, TRUE, last_command);
+            after_recipient = TRUE;
+        }
+        if (starts_with_reply(line)) {
             if (!t->first_reply)
                 t->first_reply = g_strdup(line);
             g_autofree char *status = bt_status_first(line);
@@ -371,6 +422,7 @@ read_transcript(const char *body, Transcript *t)
                 g_string_append_printf(t->coded, "%s%s", t->coded->len ? " " : "", line);
         }
     }
+    flush_pending(t, pending, FALSE, last_command);
 }
 
 static gboolean
