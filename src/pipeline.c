@@ -618,7 +618,7 @@ run_loaded_batch(const BtResume *resume, const Batchwork *w)
     out_open(&run.out, resume);
     g_autoptr(BtSource) src = bt_source_new((const char *const *) opt->paths, on_problem, &rep);
     if (resume->spool_fd >= 0)
-        bt_source_spool_stdin(src, resume->spool_fd);
+        bt_source_spool_stdin(src, resume->spool_fd, resume->feed);
     run.src = src;
     run.sink = bt_sink_new(run.out.file, opt->format,
                            opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));

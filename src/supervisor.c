@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -265,6 +266,24 @@ after_crash(BtBoard *b, BtResume *r, int sig, guint *blind)
     return TRUE;
 }
 
+/* Waits for the child, and meanwhile copies stdin into the spool that
+ * the child reads (r->feed): the pipe's bytes are in this process, which
+ * does not crash, before any child sees them. */
+static void
+await_child(pid_t pid, const BtResume *r, int *wstatus)
+{
+    while (r->feed && !g_atomic_int_get(&r->feed->done)) {
+        pid_t w = waitpid(pid, wstatus, WNOHANG);
+        if (w == pid)
+            return;
+        struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+        if (poll(&p, 1, 100) > 0)
+            bt_spool_feed_pump(r->feed, STDIN_FILENO, r->spool_fd);
+    }
+    while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
+        ;
+}
+
 static int
 run_child(BtBatchFunc batch, gpointer data, const BtResume *r)
 {
@@ -291,6 +310,8 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
     off_t stdin_at = from_stdin ? stdin_start() : -1;
     off_t stdout_at = stdout_start();
     r.spool_fd = from_stdin && stdin_at < 0 ? open_spool() : -1;
+    BtSpoolFeed *feed = r.spool_fd >= 0 ? bt_spool_feed_new() : NULL;
+    r.feed = feed;
     r.crashed = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     guint blind = 0;
     int status;
@@ -302,8 +323,10 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
         fflush(stderr);
         pid_t pid = fork();
         if (pid < 0) {
-            /* no child to be had: run unsupervised rather than not at all */
+            /* no child to be had: run unsupervised rather than not at all
+             * (reading stdin itself, after what the spool holds) */
             r.board = NULL;
+            r.feed = NULL;
             status = batch(&r, data);
             break;
         }
@@ -311,8 +334,7 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
             run_child(batch, data, &r);
 
         int wstatus;
-        while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-            ;
+        await_child(pid, &r, &wstatus);
         if (WIFEXITED(wstatus)) {
             status = WEXITSTATUS(wstatus);
             break;
@@ -337,6 +359,7 @@ bt_supervise(const BtOptions *opt, BtBatchFunc batch, gpointer data)
             break;
         }
     }
+    bt_spool_feed_free(feed);
     if (r.spool_fd >= 0)
         close(r.spool_fd);
     g_hash_table_unref(r.crashed);

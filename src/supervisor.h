@@ -11,7 +11,9 @@
  * time until the culprit shows itself.
  *
  * A new child reads the input again from the start (stdin from a spool
- * file the first child filled as it read): messages already written are
+ * file that this process fills from the pipe while its children run, so
+ * that no byte of the pipe is ever held only by a child that may die):
+ * messages already written are
  * not written again, but when their state matters (--summary, --check,
  * the csv header, text spacing) they are triaged again in silence so that
  * the end of the run is what one uninterrupted run would give. */
@@ -19,6 +21,7 @@
 
 #include "cli.h"
 #include "core/core.h"
+#include "source/spool-stream.h"
 
 typedef struct _BtBoard BtBoard;
 
@@ -31,6 +34,7 @@ enum { BT_BOARD_READER = 0, BT_BOARD_WRITER = 1, BT_BOARD_WORKER0 = 2 };
 typedef struct {
     BtBoard *board;          /* NULL: not supervised */
     int spool_fd;            /* stdin's spool, or -1 */
+    BtSpoolFeed *feed;       /* how far the supervisor has filled it (NULL: the batch reads stdin) */
     guint64 written;         /* messages [0, written) were written by an earlier child */
     guint64 bytes;           /* the bytes of their output */
     guint64 torn;            /* and the first `torn` bytes of the output that follows: a child

@@ -19,6 +19,15 @@ for kind in segv abort; do
     done
 done
 
+# a pipe that brings the mbox in pieces, with pauses: the crash comes while
+# stdin is still arriving, and the input is the supervisor's to keep (a
+# child that died between reading a block and spooling it lost the block)
+split -b 65536 "$TMP/batch.mbox" "$TMP/piece."
+slow_cat() { for p in "$TMP"/piece.*; do cat "$p"; sleep 0.05; done; }
+slow_cat | crash_run segv 2 "$TMP/out" "$TMP/err"
+ok "segv, --jobs 2, mbox on a slow pipe: the other 999 records" cmp "$TMP/expected" "$TMP/out"
+ok "segv, --jobs 2, slow pipe: exit 65" test "$(cat "$TMP/out.rc")" -eq 65
+
 # redirected from a file: read again by seeking back, no spool
 crash_run segv 2 "$TMP/out" "$TMP/err" <"$TMP/batch.mbox"
 ok "stdin from a file, --jobs 2: the other 999 records" cmp "$TMP/expected" "$TMP/out"

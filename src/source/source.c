@@ -40,6 +40,7 @@ struct _BtSource {
     guint64 message_seq;    /* bt_source_next's count of messages */
     guint64 bytes_done;     /* bytes of the inputs already finished */
     int spool_fd;           /* stdin's spool, -1: none (or used) */
+    BtSpoolFeed *feed;      /* not NULL: the supervisor fills the spool */
     BtSourceStats stats;
 };
 
@@ -134,9 +135,10 @@ bt_source_free(BtSource *src)
 }
 
 void
-bt_source_spool_stdin(BtSource *src, int spool_fd)
+bt_source_spool_stdin(BtSource *src, int spool_fd, BtSpoolFeed *feed)
 {
     src->spool_fd = spool_fd;
+    src->feed = feed;
 }
 
 const BtSourceStats *
@@ -238,7 +240,8 @@ open_input(BtSource *src, Input *in)
     struct stat st;
 
     if (in->kind == INPUT_FD && in->fd == STDIN_FILENO && src->spool_fd >= 0) {
-        GMimeStream *spooled = bt_spool_stream_new(in->fd, src->spool_fd);
+        GMimeStream *spooled = src->feed ? bt_spool_stream_new_fed(src->spool_fd, src->feed)
+                                         : bt_spool_stream_new(in->fd, src->spool_fd);
         src->reader = bt_reader_new_for_stream(spooled, in->path);
         g_object_unref(spooled);
         src->spool_fd = -1;    /* stdin named twice: the second time it is empty */

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "core/core.h"
+#include "source/spool-stream.h"
 
 typedef struct _BtSource BtSource;
 
@@ -78,7 +79,9 @@ BtMessage *bt_source_next(BtSource *src);
 const BtSourceStats *bt_source_stats(BtSource *src);
 /* Read stdin (its first appearance in paths) through this spool file, so
  * that a later source over the same spool reads it again from the start
- * (see spool-stream.h).  Call before the first bt_source_next. */
-void bt_source_spool_stdin(BtSource *src, int spool_fd);
+ * (see spool-stream.h); with a feed, another process fills that spool
+ * from stdin and this source only reads it.  Call before the first
+ * bt_source_next. */
+void bt_source_spool_stdin(BtSource *src, int spool_fd, BtSpoolFeed *feed);
 void bt_source_free(BtSource *src);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtSource, bt_source_free)
