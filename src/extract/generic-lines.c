@@ -408,10 +408,17 @@ gen_notice_lines(const char *body, int *copy_at)
 {
     char **lines = g_strsplit(body ? body : "", "\n", -1);
     *copy_at = -1;
+    /* a header block the text opens with is no copy of the original: a
+     * gateway's own trace (Received:, X- fields) copied above its notice,
+     * or a text that is all header; a copy starts only after it */
+    int lead = 0;
+    if (lines[0] && gen_starts_header_block(lines, 0))
+        while (lines[lead] && lead < MAX_NOTICE_LINES && !gen_is_blank(lines[lead]))
+            lead++;
     for (int i = 0; lines[i]; i++) {
         if (i >= MAX_NOTICE_LINES)
             break;
-        if (is_original_marker(lines[i]) || (i > 0 && gen_starts_header_block(lines, i))) {
+        if (is_original_marker(lines[i]) || (i > lead && gen_starts_header_block(lines, i))) {
             *copy_at = i;
             break;
         }
