@@ -837,6 +837,141 @@ def m_addr_display_name(raw, ref):
     return serialise(msg)
 
 
+def m_report_parts_reversed(raw, ref):
+    """The delivery-status part before the human-readable text (RFC 6522
+    puts the text first; some gateways and libraries write the report's
+    parts in another order)."""
+    msg = parse(raw)
+    dsn = dsn_part(msg)
+    text = notice_part(msg)
+    if dsn is None or text is None:
+        return None
+    for m in msg.walk():
+        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
+            continue
+        parts = m.get_payload()
+        if dsn in parts and text in parts:
+            i, j = parts.index(text), parts.index(dsn)
+            if i > j:
+                return None
+            parts[i], parts[j] = parts[j], parts[i]
+            return serialise(msg)
+    return None
+
+
+LOCAL_SUBJECTS = [
+    "Unzustellbar: ", "Non remis : ", "Onbestelbaar: ", "Nicht zustellbar: ",
+    "No se puede entregar: ", "Non recapitabile: ", "\u914d\u4fe1\u4e0d\u80fd: ",
+]
+
+
+# a notifier's generic English subject: the announcement alone, or with the
+# original's subject after it (a subject that carries the reason itself,
+# "Mail failure - message too big", is the evidence and stays)
+GENERIC_SUBJECT = re.compile(
+    r"(undeliverable|undelivered mail returned to sender|delivery status notification"
+    r"(?: \((?:failure|delay)\))?|mail delivery failed|returned mail|failure notice"
+    r"|mail could not be delivered|delivery failure|message not delivered"
+    r"|undelivered mail|delivery has failed(?: to these recipients or groups)?"
+    r"|non-?deliverable mail)\s*(?::\s*(.*))?", re.I)
+GENERIC_REST = re.compile(r"(returning message to sender|see transcript for details|)", re.I)
+
+
+def m_subject_localized(raw, ref):
+    """The Subject in the notifier's language (Exchange and Outlook.com
+    localise "Undeliverable:"), written as an RFC 2047 encoded word over
+    the original's subject."""
+    msg = parse(raw)
+    subject = str(msg.get("Subject") or "").strip()
+    if any(r.get("reason") == "vacation" for r in ref):
+        return None
+    original = None
+    for m in msg.walk():
+        if m.get_content_type() == "message/rfc822" and isinstance(m.get_payload(), list):
+            inner = m.get_payload()[0].get("Subject")
+            if inner is not None and str(inner).isascii():
+                original = str(inner).strip()
+            break
+    g = GENERIC_SUBJECT.fullmatch(subject)
+    rest = (g.group(2) or "").strip() if g else None
+    if g is None or not (GENERIC_REST.fullmatch(rest) or rest.lower() == (original or "").lower()):
+        return None   # no notifier's generic subject: a person's, or one that is evidence
+    subject = LOCAL_SUBJECTS[sum(raw) % len(LOCAL_SUBJECTS)] + (original or "your message")
+    word = base64.b64encode(subject.encode("utf-8")).decode("ascii")
+    msg.replace_header("Subject", "=?UTF-8?B?%s?=" % word)
+    return serialise(msg)
+
+
+def m_text_8bit_no_charset(raw, ref):
+    """A notice with 8-bit UTF-8 text under "Content-Type: text/plain" with
+    no charset (RFC 2045 would read US-ASCII; many MTAs write it so)."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text or text.isascii():
+        return None
+    del part["Content-Type"]
+    part["Content-Type"] = "text/plain"
+    del part["Content-Transfer-Encoding"]
+    part["Content-Transfer-Encoding"] = "8bit"
+    part.set_payload(text.encode("utf-8").decode("ascii", "surrogateescape"))
+    return serialise(msg)
+
+
+def m_text_qp_soft_breaks(raw, ref):
+    """The notice quoted-printable with soft line breaks ("=" at a line's
+    end) falling inside each recipient's address and each status code, as
+    an encoder that breaks at a byte count writes them."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text:
+        return None
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        data = text.encode(charset)
+    except (LookupError, UnicodeEncodeError):
+        data, charset = text.encode("utf-8"), "utf-8"
+        part.set_param("charset", "utf-8")
+    body = quopri.encodestring(data).decode("ascii")
+    targets = [r for r in recipients_of(ref) if "=" not in r]
+    pattern = "|".join([re.escape(r) for r in targets] + [r"\b[245]\.\d{1,3}\.\d{1,3}\b"])
+    new = re.sub(pattern, lambda m: m.group(0)[:len(m.group(0)) // 2] + "=\n"
+                 + m.group(0)[len(m.group(0)) // 2:], body, flags=re.I)
+    if new == body:
+        return None
+    del part["Content-Transfer-Encoding"]
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(new)
+    return serialise(msg)
+
+
+def m_body_received_chain(raw, ref):
+    """A gateway copies the notice's own trace and X- headers into the top
+    of its text (Lotus and some appliances do): the sender's address in a
+    "for <...>" clause and the hosts there are no recipients."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    text = part_text(part) if part is not None else None
+    if not text:
+        return None
+    sender = (ref[0].get("addresser") or "") if ref else ""
+    if not ADDR.fullmatch(sender):
+        sender = "sender@example.com"
+    lines = [
+        "Received: from mx1.example.net (mx1.example.net [192.0.2.25])",
+        "\tby gw.example.net (8.17.1/8.17.1) with ESMTPS id 4ABCDEF012345",
+        "\tfor <%s>; Tue, 23 Jul 2024 12:00:00 +0000" % sender,
+        "Received: from localhost (localhost [127.0.0.1])",
+        "\tby mx1.example.net with ESMTP id 0123456789; Tue, 23 Jul 2024 11:59:58 +0000",
+        "X-Originating-IP: [198.51.100.7]",
+        "X-Mailer: Gateway Notification Service 3.2",
+        "X-Envelope-To: <%s>" % sender,
+    ]
+    set_text(part, "\n".join(lines) + "\n\n" + text)
+    return serialise(msg)
+
+
 def m_identity(raw, ref):
     """Parse and serialise only: the control every other mutation builds on."""
     return serialise(parse(raw))
@@ -900,13 +1035,19 @@ MUTATIONS = [
     ("dsn-fields-folded-tab", m_dsn_fields_folded_tab, True),
     ("dsn-no-per-message-fields", m_dsn_no_per_message_fields, True),
     ("addr-display-name", m_addr_display_name, True),
+    ("report-parts-reversed", m_report_parts_reversed, True),
+    ("subject-localized", m_subject_localized, True),
+    ("text-8bit-no-charset", m_text_8bit_no_charset, True),
+    ("text-qp-soft-breaks", m_text_qp_soft_breaks, True),
+    ("body-received-chain", m_body_received_chain, True),
 ]
 
 
 NEGATIVE_MUTATIONS = {"crlf", "bare-cr", "leading-white-line", "from-residue", "mbox-from-line",
                       "text-quoted-printable", "text-base64", "html-only", "neutral-intro",
                       "subject-encoded-word", "from-postmaster", "auto-submitted-removed",
-                      "text-base64-crlf"}
+                      "text-base64-crlf", "subject-localized", "text-8bit-no-charset",
+                      "text-qp-soft-breaks", "body-received-chain"}
 
 
 def judge(ref, got, compare_reason):
