@@ -98,6 +98,26 @@ is_reply_subject(const char *subject)
     return FALSE;
 }
 
+/* Forward prefixes of mail clients (English, German "WG:", French "TR:",
+ * Spanish "RV:", Portuguese "ENC:", Dutch "Doorst:", Chinese and
+ * Japanese), after any "[list]" tag. */
+static const char *const forward_prefixes[] = {
+    "fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:", "doorst:", "转发:", "転送:", NULL
+};
+
+static gboolean
+is_forward_subject(const char *subject)
+{
+    g_autofree char *f = gen_fold(subject);
+    const char *s = f;
+    while (*s == ' ' || *s == '[')
+        s++;
+    for (int i = 0; forward_prefixes[i]; i++)
+        if (g_str_has_prefix(s, forward_prefixes[i]))
+            return TRUE;
+    return FALSE;
+}
+
 static gboolean
 content_type_is(GMimeObject *obj, const char *type, const char *subtype)
 {
@@ -167,6 +187,26 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
     if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
         return TRUE;
     return gen_is_bounce_subject(subject);
+}
+
+/* A person's forward ("Fwd: Delivery Status Notification"): a Subject a
+ * mail client prefixed for a forward (a reply's "Re:" is left out: some
+ * MTAs title their notice "Re: " and the original's subject), a sender
+ * that is no mail system, and no delivery report, X-Failed-Recipients or
+ * Auto-Submitted, which only machines write. */
+gboolean
+gen_is_personal_forward(const BtMsgView *view)
+{
+    if (view->dsn || report_type(view))
+        return FALSE;
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    if (!subject || !is_forward_subject(subject))
+        return FALSE;
+    g_autofree char *from = bt_view_header(view, "From");
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    return from && !is_daemon_sender(from) && !failed
+        && !(submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0);
 }
 
 gboolean
