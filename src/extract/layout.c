@@ -1301,6 +1301,60 @@ try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gs
     return found;
 }
 
+/* The end of the line at p (its newline, or the end of the text). */
+static const char *
+line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', end - p);
+    return nl ? nl : end;
+}
+
+static gboolean
+is_blank_span(const char *p, const char *e)
+{
+    for (; p < e; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return FALSE;
+    return TRUE;
+}
+
+/* An alias loop prints a recipient's paragraph twice in a row (Exim's
+ * "an undisclosed address (generated from ADDR)", a gateway's address
+ * line under its heading): a layout reading both takes the copy for the
+ * first one's reply.  The text with each paragraph naming an address that
+ * repeats the one before it blanked (offsets kept), or NULL when none. */
+static char *
+without_repeated_paragraphs(const char *body, gsize len)
+{
+    const char *end = body + len, *prev = NULL;
+    gsize prev_len = 0;
+    char *out = NULL;
+    for (const char *p = body; p < end; ) {
+        const char *e = line_end(p, end);
+        if (is_blank_span(p, e)) {
+            p = e < end ? e + 1 : end;
+            continue;
+        }
+        const char *start = p;           /* the paragraph: lines up to a blank one */
+        while (p < end && !is_blank_span(p, e)) {
+            p = e < end ? e + 1 : end;
+            e = line_end(p, end);
+        }
+        gsize n = (p < end ? p - 1 : end) - start;
+        if (prev && n == prev_len && memcmp(prev, start, n) == 0 && memchr(start, '@', n)) {
+            if (!out)
+                out = g_strndup(body, len);
+            for (gsize k = 0; k < n; k++)
+                if (out[start - body + k] != '\n')
+                    out[start - body + k] = ' ';
+        } else {
+            prev = start;
+            prev_len = n;
+        }
+    }
+    return out;
+}
+
 gboolean
 bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records,
                    gsize *original_at)
@@ -1308,6 +1362,13 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     *original_at = G_MAXSIZE;
     if (!view->body)
         return FALSE;
+    g_autofree char *once = without_repeated_paragraphs(view->body, strlen(view->body));
+    BtMsgView read_once;
+    if (once) {
+        read_once = *view;
+        read_once.body = once;
+        view = &read_once;
+    }
     guint before = records->len;
     gboolean found = try_layouts(lays, view, records, original_at);
     /* perhaps a layout reads more when the text is read the way layouts
