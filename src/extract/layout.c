@@ -618,6 +618,25 @@ note_alias_line(Matcher *m, Block *cur, const Line *line)
     g_string_append_len(cur->block, line->start, line->len);
 }
 
+/* A line inside a block naming the address its recipient was expanded
+ * from (`in-block: parent`): the record names that address, the block's
+ * own address becomes its alias; the line joins the block's text but not
+ * its diagnostic. */
+static void
+note_parent_line(Matcher *m, Block *cur, const Line *line)
+{
+    g_autofree char *parent = group_value(m, "recipient");
+    char *clean = clean_address(parent);
+    if (clean) {
+        if (!cur->got.v[F_ALIAS])
+            cur->got.v[F_ALIAS] = g_steal_pointer(&cur->got.v[F_RECIPIENT]);
+        g_free(cur->got.v[F_RECIPIENT]);
+        cur->got.v[F_RECIPIENT] = clean;
+    }
+    g_string_append_c(cur->block, '\n');
+    g_string_append_len(cur->block, line->start, line->len);
+}
+
 /* Walks [p, limit) line by line: a recipient line opens a block, the lines
  * after it are its diagnostic until a blank line (or the next recipient)
  * or a stop line, except that a diagnostic ending in a heading ("Reason:")
@@ -640,6 +659,10 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
         const Pattern *rp = match_recipient_line(m, &sc, &line);
         if (rp && rp->in_block_alias && collecting) {
             note_alias_line(m, cur, &line);
+            continue;
+        }
+        if (rp && rp->in_block_parent && collecting) {
+            note_parent_line(m, cur, &line);
             continue;
         }
         if (rp) {
