@@ -100,22 +100,36 @@ is_reply_subject(const char *subject)
 
 /* Forward prefixes of mail clients (English, German "WG:", French "TR:",
  * Spanish "RV:", Portuguese "ENC:", Dutch "Doorst:", Chinese and
- * Japanese), after any "[list]" tag. */
+ * Japanese with an ASCII or a full-width colon), after any "[" or space. */
 static const char *const forward_prefixes[] = {
-    "fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:", "doorst:", "转发:", "転送:", NULL
+    "fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:", "doorst:",
+    "转发:", "转发：", "転送:", "転送：", NULL
 };
 
 static gboolean
-is_forward_subject(const char *subject)
+is_forward_subject(const char *s)
 {
-    g_autofree char *f = gen_fold(subject);
-    const char *s = f;
-    while (*s == ' ' || *s == '[')
+    while (*s == ' ' || *s == '\t' || *s == '[')
         s++;
     for (int i = 0; forward_prefixes[i]; i++)
-        if (g_str_has_prefix(s, forward_prefixes[i]))
+        if (g_ascii_strncasecmp(s, forward_prefixes[i], strlen(forward_prefixes[i])) == 0)
             return TRUE;
     return FALSE;
+}
+
+/* Does the Subject begin with a forward prefix?  The raw field is read
+ * as it stands (no decoding, no copy: this is asked of every notice), an
+ * RFC 2047 encoded one decoded. */
+static gboolean
+has_forward_subject(const BtMsgView *view)
+{
+    const char *raw = view->mime ? bt_mime_top_get(view->top, "Subject") : NULL;
+    if (!raw)
+        return FALSE;
+    if (!strstr(raw, "=?"))
+        return is_forward_subject(raw);
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    return subject && is_forward_subject(subject);
 }
 
 static gboolean
@@ -197,10 +211,7 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
 gboolean
 gen_is_personal_forward(const BtMsgView *view)
 {
-    if (view->dsn || report_type(view))
-        return FALSE;
-    g_autofree char *subject = bt_view_header(view, "Subject");
-    if (!subject || !is_forward_subject(subject))
+    if (view->dsn || !has_forward_subject(view) || report_type(view))
         return FALSE;
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
