@@ -3,8 +3,11 @@
 # variants other MTAs and versions print (tests/mutate.py: DSNs without
 # recipient fields, internal Final-Recipients, repeated blocks, decorated
 # addresses, lead-ins above the reply, wrapped replies, odd header starts,
-# other transfer encodings, HTML-only notices), must still give the same
-# recipients (and reason, where the wording is untouched); the fixtures
+# other transfer encodings, HTML-only notices, report parts reversed,
+# localised subjects, quoted-printable breaks inside addresses, a
+# gateway's trace above the text), must still give the same
+# recipients (and reason, where the wording is untouched); a person's
+# inline forward of any of them must give no record; the fixtures
 # that are no bounce must stay without a record in every form.  Each mutation
 # must keep at least the passes tests/mutation-floors.txt records, so a
 # change that makes extraction more brittle fails here.

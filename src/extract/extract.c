@@ -6,6 +6,7 @@
 #include "extract/extract.h"
 #include "extract/decode.h"
 #include "extract/layout.h"
+#include "extract/generic-lines.h"
 #include "extract/text.h"
 #include "core/testfault.h"
 
@@ -134,13 +135,21 @@ merge_layout_records(GPtrArray *records, GPtrArray *extra)
     }
 }
 
+/* letters: whether a person's forward of a notice pasted into its text
+ * is refused (the first reading) */
 static void
-run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
+run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records, gboolean letters)
 {
     if (bt_decode_arf(view, records))
         return;
-    gboolean dsn = bt_decode_dsn(view, records);
+    /* a person's forward that pastes a notice into its text, report fields
+     * and all, is a letter about a bounce (issue 12's negative set): only
+     * an auto-reply is read from it */
+    gboolean letter = letters && gen_is_personal_forward(view);
+    gboolean dsn = !letter && bt_decode_dsn(view, records);
     if (!dsn && bt_decode_autoreply(view, records))
+        return;
+    if (letter)
         return;
 
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
@@ -191,15 +200,18 @@ unquoted(const char *body)
 static void
 decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 {
-    run_decoders(ex, view, records);
+    run_decoders(ex, view, records, TRUE);
     if (records->len > 0 || view->dsn)
         return;
+    /* a notice quoted line by line ("> ") under a forward is read as the
+     * bounce: sisimai reads it so, and the shared corpus holds one (an
+     * Apple Mail "Begin forwarded message:") */
     g_autofree char *plain = unquoted(view->body);
     if (!plain)
         return;
     char *original = view->body;
     view->body = plain;
-    run_decoders(ex, view, records);
+    run_decoders(ex, view, records, FALSE);
     plain = view->body;
     view->body = original;
 }

@@ -98,6 +98,40 @@ is_reply_subject(const char *subject)
     return FALSE;
 }
 
+/* Forward prefixes of mail clients (English, German "WG:", French "TR:",
+ * Spanish "RV:", Portuguese "ENC:", Dutch "Doorst:", Chinese and
+ * Japanese with an ASCII or a full-width colon), after any "[" or space. */
+static const char *const forward_prefixes[] = {
+    "fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:", "doorst:",
+    "转发:", "转发：", "転送:", "転送：", NULL
+};
+
+static gboolean
+is_forward_subject(const char *s)
+{
+    while (*s == ' ' || *s == '\t' || *s == '[')
+        s++;
+    for (int i = 0; forward_prefixes[i]; i++)
+        if (g_ascii_strncasecmp(s, forward_prefixes[i], strlen(forward_prefixes[i])) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Does the Subject begin with a forward prefix?  The raw field is read
+ * as it stands (no decoding, no copy: this is asked of every notice), an
+ * RFC 2047 encoded one decoded. */
+static gboolean
+has_forward_subject(const BtMsgView *view)
+{
+    const char *raw = view->mime ? bt_mime_top_get(view->top, "Subject") : NULL;
+    if (!raw)
+        return FALSE;
+    if (!strstr(raw, "=?"))
+        return is_forward_subject(raw);
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    return subject && is_forward_subject(subject);
+}
+
 static gboolean
 content_type_is(GMimeObject *obj, const char *type, const char *subtype)
 {
@@ -167,6 +201,23 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
     if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
         return TRUE;
     return gen_is_bounce_subject(subject);
+}
+
+/* A person's forward ("Fwd: Delivery Status Notification"): a Subject a
+ * mail client prefixed for a forward (a reply's "Re:" is left out: some
+ * MTAs title their notice "Re: " and the original's subject), a sender
+ * that is no mail system, and no delivery report, X-Failed-Recipients or
+ * Auto-Submitted, which only machines write. */
+gboolean
+gen_is_personal_forward(const BtMsgView *view)
+{
+    if (view->dsn || !has_forward_subject(view) || report_type(view))
+        return FALSE;
+    g_autofree char *from = bt_view_header(view, "From");
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    return from && !is_daemon_sender(from) && !failed
+        && !(submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0);
 }
 
 gboolean
@@ -408,10 +459,17 @@ gen_notice_lines(const char *body, int *copy_at)
 {
     char **lines = g_strsplit(body ? body : "", "\n", -1);
     *copy_at = -1;
+    /* a header block the text opens with is no copy of the original: a
+     * gateway's own trace (Received:, X- fields) copied above its notice,
+     * or a text that is all header; a copy starts only after it */
+    int lead = 0;
+    if (lines[0] && gen_starts_header_block(lines, 0))
+        while (lines[lead] && lead < MAX_NOTICE_LINES && !gen_is_blank(lines[lead]))
+            lead++;
     for (int i = 0; lines[i]; i++) {
         if (i >= MAX_NOTICE_LINES)
             break;
-        if (is_original_marker(lines[i]) || (i > 0 && gen_starts_header_block(lines, i))) {
+        if (is_original_marker(lines[i]) || (i > lead && gen_starts_header_block(lines, i))) {
             *copy_at = i;
             break;
         }

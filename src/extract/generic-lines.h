@@ -20,6 +20,7 @@ gboolean gen_is_failure_line(const char *line);
  * X-Failed-Recipients, a delivery-status part), and no reply, forward,
  * newsletter or other report? */
 gboolean gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject);
+gboolean gen_is_personal_forward(const BtMsgView *view);
 /* Does the subject word a delivery failure or delay ("Undelivered Mail
  * Returned to Sender", "Nondeliverable mail", "Unzustellbar: …")? */
 gboolean gen_is_bounce_subject(const char *subject);

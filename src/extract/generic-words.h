@@ -53,6 +53,8 @@ static const char *const gen_bounce_subjects[] = {
     "mancato recapito", "non recapitabile", "onbestelbaar", "niet bezorgd",
     /* Japanese, Chinese, Korean */
     "配信エラー", "配送エラー", "不達", "未配達", "エラーメール", "送信できませんでした", "配信不能",
+    /* Trend Micro InterScan's Japanese subjects (its layout, Lhost/InterScanMSS.pm) */
+    "配信に失敗", "配信できません",
     "退信", "投递失败", "未能送达", "无法投递", "發送失敗", "전달되지", "반송",
     /* Russian, Polish */
     "не доставлено", "недоставленное", "niedostarczon",

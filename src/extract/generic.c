@@ -736,6 +736,17 @@ first_folded_failure_line(char **lines, int n)
     return -1;
 }
 
+/* The first folded failure wording whose two lines name no address, or -1. */
+static int
+first_unaddressed_folded_failure(char **lines, int n)
+{
+    for (int k = 0; k + 1 < n; k++)
+        if (!strchr(lines[k], '@') && !strchr(lines[k + 1], '@') && !gen_is_header_line(lines[k])
+            && is_folded_failure(lines, k, n))
+            return k;
+    return -1;
+}
+
 /* `s` with each run of white space made one space and none at either
  * end; NULL when nothing is left.  Written into one buffer of the input's
  * size, not a GString per byte: it runs on every notice line. */
@@ -861,7 +872,18 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
         int k = at >= 0 ? explaining_line_before(lines, at) : -1;
         if (k < 0)
             k = first_failure_line(lines, n);
-        gboolean folded = k < 0 && (k = first_folded_failure_line(lines, n)) >= 0;
+        /* a sentence about another address (the sender's message) yields
+         * to failure wording an MTA folded over two lines that names none */
+        gboolean folded = FALSE;
+        if (k >= 0 && strchr(lines[k], '@')) {
+            int f = first_unaddressed_folded_failure(lines, n);
+            if (f >= 0) {
+                k = f;
+                folded = TRUE;
+            }
+        }
+        if (k < 0)
+            folded = (k = first_folded_failure_line(lines, n)) >= 0;
         g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
         if (text) {
             g_string_append(out, text);

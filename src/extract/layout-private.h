@@ -85,6 +85,10 @@ typedef struct {
     Values set;
     gboolean in_block_alias; /* recipient pattern: inside a recipient's block its
                               * capture is that recipient's alias, not a new one */
+    gboolean in_block_parent; /* recipient pattern: inside a recipient's block its
+                               * capture is the address the recipient was expanded
+                               * from, which the record then names (the block's
+                               * address becoming its alias) */
 } Pattern;
 
 /* Where a bare local part ("john") finds its domain. */

@@ -43,6 +43,7 @@ typedef struct {
                               * regexes are asked once per layout otherwise */
     GHashTable *header_values; /* header name, any case → GPtrArray of its values
                               * (const char *), read once per name, not per regex */
+    gboolean repeated;          /* a layout read a recipient twice */
 } Matcher;
 
 static const pcre2_code *
@@ -612,8 +613,31 @@ static void
 note_alias_line(Matcher *m, Block *cur, const Line *line)
 {
     g_autofree char *alias = group_value(m, "recipient");
+    g_autofree char *clean = clean_address(alias);
+    /* a block naming its own address again is a paragraph printed twice */
+    if (clean && cur->got.v[F_RECIPIENT] && g_ascii_strcasecmp(clean, cur->got.v[F_RECIPIENT]) == 0)
+        m->repeated = TRUE;
     if (!cur->got.v[F_ALIAS])
-        cur->got.v[F_ALIAS] = clean_address(alias);
+        cur->got.v[F_ALIAS] = g_steal_pointer(&clean);
+    g_string_append_c(cur->block, '\n');
+    g_string_append_len(cur->block, line->start, line->len);
+}
+
+/* A line inside a block naming the address its recipient was expanded
+ * from (`in-block: parent`): the record names that address, the block's
+ * own address becomes its alias; the line joins the block's text but not
+ * its diagnostic. */
+static void
+note_parent_line(Matcher *m, Block *cur, const Line *line)
+{
+    g_autofree char *parent = group_value(m, "recipient");
+    char *clean = clean_address(parent);
+    if (clean) {
+        if (!cur->got.v[F_ALIAS])
+            cur->got.v[F_ALIAS] = g_steal_pointer(&cur->got.v[F_RECIPIENT]);
+        g_free(cur->got.v[F_RECIPIENT]);
+        cur->got.v[F_RECIPIENT] = clean;
+    }
     g_string_append_c(cur->block, '\n');
     g_string_append_len(cur->block, line->start, line->len);
 }
@@ -640,6 +664,10 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
         const Pattern *rp = match_recipient_line(m, &sc, &line);
         if (rp && rp->in_block_alias && collecting) {
             note_alias_line(m, cur, &line);
+            continue;
+        }
+        if (rp && rp->in_block_parent && collecting) {
+            note_parent_line(m, cur, &line);
             continue;
         }
         if (rp) {
@@ -1053,7 +1081,7 @@ record_from(const Layout *lay, const Values *vals)
 /* Adds a record per distinct recipient; a repeated recipient only fills
  * what the first mention lacked. */
 static void
-add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records)
+add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records, gboolean *repeated)
 {
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     g_autoptr(GPtrArray) order = g_ptr_array_new();
@@ -1063,6 +1091,7 @@ add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records)
         Values *first = g_hash_table_lookup(seen, key);
         if (first) {
             values_fill(first, v);
+            *repeated = TRUE;
             continue;
         }
         g_hash_table_insert(seen, g_steal_pointer(&key), v);
@@ -1190,7 +1219,7 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
     bt_layout_values_clear(&common_fixed);
     if (!all_vals->len)
         return FALSE;
-    add_records(lay, all_vals, records);
+    add_records(lay, all_vals, records, &m->repeated);
     *original_at = copy ? (gsize) (copy - body) : G_MAXSIZE;
     return TRUE;
 }
@@ -1289,7 +1318,8 @@ reads_more(GPtrArray *a, guint a_from, GPtrArray *b, guint b_from)
 
 /* The first layout in order that reads `view`. */
 static gboolean
-try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gsize *original_at)
+try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gsize *original_at,
+            gboolean *repeated)
 {
     Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL),
                   .ix = layout_index(lays) };
@@ -1297,8 +1327,64 @@ try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gs
     for (guint i = 0; i < lays->layouts->len && !found; i++)
         if (!m.ix || layout_may_hold(&m, i))
             found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
+    if (repeated)
+        *repeated = m.repeated;
     matcher_clear(&m);
     return found;
+}
+
+/* The end of the line at p (its newline, or the end of the text). */
+static const char *
+line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', end - p);
+    return nl ? nl : end;
+}
+
+static gboolean
+is_blank_span(const char *p, const char *e)
+{
+    for (; p < e; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r')
+            return FALSE;
+    return TRUE;
+}
+
+/* An alias loop prints a recipient's paragraph twice in a row (Exim's
+ * "an undisclosed address (generated from ADDR)", a gateway's address
+ * line under its heading): a layout reading both takes the copy for the
+ * first one's reply.  The text with each paragraph naming an address that
+ * repeats the one before it blanked (offsets kept), or NULL when none. */
+static char *
+without_repeated_paragraphs(const char *body, gsize len)
+{
+    const char *end = body + len, *prev = NULL;
+    gsize prev_len = 0;
+    char *out = NULL;
+    for (const char *p = body; p < end; ) {
+        const char *e = line_end(p, end);
+        if (is_blank_span(p, e)) {
+            p = e < end ? e + 1 : end;
+            continue;
+        }
+        const char *start = p;           /* the paragraph: lines up to a blank one */
+        while (p < end && !is_blank_span(p, e)) {
+            p = e < end ? e + 1 : end;
+            e = line_end(p, end);
+        }
+        gsize n = (p < end ? p - 1 : end) - start;
+        if (prev && n == prev_len && memcmp(prev, start, n) == 0 && memchr(start, '@', n)) {
+            if (!out)
+                out = g_strndup(body, len);
+            for (gsize k = 0; k < n; k++)
+                if (out[start - body + k] != '\n')
+                    out[start - body + k] = ' ';
+        } else {
+            prev = start;
+            prev_len = n;
+        }
+    }
+    return out;
 }
 
 gboolean
@@ -1309,7 +1395,22 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     if (!view->body)
         return FALSE;
     guint before = records->len;
-    gboolean found = try_layouts(lays, view, records, original_at);
+    gboolean repeated = FALSE;
+    gboolean found = try_layouts(lays, view, records, original_at, &repeated);
+    /* a recipient read twice may be a paragraph printed twice: then the
+     * text is read again with the copy blanked (only then: the scan for
+     * repeats costs a pass over every notice) */
+    g_autofree char *once = found && repeated
+        ? without_repeated_paragraphs(view->body, strlen(view->body)) : NULL;
+    BtMsgView read_once;
+    if (once) {
+        read_once = *view;
+        read_once.body = once;
+        view = &read_once;
+        g_ptr_array_set_size(records, before);
+        *original_at = G_MAXSIZE;
+        found = try_layouts(lays, view, records, original_at, NULL);
+    }
     /* perhaps a layout reads more when the text is read the way layouts
      * expect (layout-reread.c): it may read nothing as the text stands, or
      * take a recipient from the original's header for want of its line
@@ -1325,7 +1426,7 @@ bt_layouts_extract(const BtLayouts *lays, const BtMsgView *view, GPtrArray *reco
     gsize again_at = G_MAXSIZE;
     BtMsgView moved = *view;   /* layouts read only body, mime, returned_headers */
     moved.body = lifted;
-    if (!try_layouts(lays, &moved, again, &again_at)
+    if (!try_layouts(lays, &moved, again, &again_at, NULL)
         || (found && !reads_more(again, 0, records, before)))
         return found;
     g_ptr_array_set_size(records, before);
