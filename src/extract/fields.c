@@ -2,6 +2,7 @@
  * and RFC 5965 write them, email addresses in their DSN and header forms,
  * and finding what the bounce text says about one recipient. */
 #include "extract/decode.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -101,7 +102,7 @@ bt_field_groups_parse(const char *text)
     GPtrArray *groups = g_ptr_array_new_with_free_func((GDestroyNotify) bt_field_group_free);
     if (!text)
         return groups;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_auto(GStrv) lines = bt_strsplit_lines(text);
     BtFieldGroup *cur = NULL;
     gboolean continues = FALSE;   /* may the next indented line continue a field? */
     for (int i = 0; lines[i]; i++) {
@@ -531,7 +532,7 @@ bt_host_value(const char *value)
     gsize n = strlen(word);
     while (n > 0 && (word[n - 1] == ']' || word[n - 1] == '.'))
         word[--n] = '\0';
-    return n ? g_ascii_strdown(word, -1) : NULL;
+    return n ? bt_ascii_strdown(word, -1) : NULL;
 }
 
 /* The first "d.d.d" status code in `value`. */

@@ -406,7 +406,7 @@ blank_repeated_paragraphs(char **lines, int n)
 char **
 gen_notice_lines(const char *body, int *copy_at)
 {
-    char **lines = g_strsplit(body ? body : "", "\n", -1);
+    char **lines = bt_strsplit_lines(body ? body : "");
     *copy_at = -1;
     for (int i = 0; lines[i]; i++) {
         if (i >= MAX_NOTICE_LINES)
