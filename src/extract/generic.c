@@ -1479,19 +1479,30 @@ bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *di
     return have ? g_strdup_printf("%s %s", have, reply) : g_steal_pointer(&reply);
 }
 
+/* A record a delay warning turns into "delayed": no action yet, and no
+ * permanent (5.x.x) status. */
+static gboolean
+may_be_delayed(const BtRecord *rec)
+{
+    return !rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5');
+}
+
 void
 bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
 {
-    if (from >= records->len)
+    guint first = from;
+    while (first < records->len && !may_be_delayed(records->pdata[first]))
+        first++;
+    if (first >= records->len)     /* nothing to mark: the notice is not read */
         return;
     g_autofree char *subject = bt_view_header(view, "Subject");
     int n;
     char **lines = view_notice_lines(view, &n);
     if (!is_delay_warning(subject, lines, n))
         return;
-    for (guint i = from; i < records->len; i++) {
+    for (guint i = first; i < records->len; i++) {
         BtRecord *rec = records->pdata[i];
-        if (!rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5'))
+        if (may_be_delayed(rec))
             rec->action = g_strdup("delayed");
     }
 }

@@ -88,10 +88,12 @@ static void
 prepare_needles(Matcher *m)
 {
     const char *body = m->view->body;
-    m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
+    gsize len = strlen(body);
+    /* most bodies are ASCII: one pass 8 bytes at a time instead of two searches */
+    m->no_needles = bt_ascii_run(body, len) < len
+                    && (strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF"));
     if (m->no_needles)
         return;
-    gsize len = strlen(body);
     m->lower_body = bt_ascii_strdown(body, (gssize) len);
     if (!m->ix)
         return;
