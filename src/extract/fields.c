@@ -207,6 +207,17 @@ address_token(const char *s)
  * ("SMTP:a@b" from Exchange, "RFC822;a@b" without a space, "X400:",
  * "mailto:"): RFC 3464 §2.1.2 address types, Exchange proxy address
  * prefixes. */
+/* Every prefix below ends in ':' or ';' within its first 8 bytes: an
+ * address without either there has none of them (nearly all). */
+static gboolean
+has_prefix_end(const char *a)
+{
+    for (int i = 0; i < 8 && a[i]; i++)
+        if (a[i] == ':' || a[i] == ';')
+            return TRUE;
+    return FALSE;
+}
+
 static char *
 strip_transport_prefix(char *a)
 {
@@ -217,6 +228,8 @@ strip_transport_prefix(char *a)
         again = FALSE;
         while (*a == ' ' || *a == '<' || *a == '"')
             a++;
+        if (!has_prefix_end(a))
+            break;
         for (int i = 0; prefixes[i]; i++) {
             gsize n = strlen(prefixes[i]);
             if (g_ascii_strncasecmp(a, prefixes[i], n) == 0 && strchr(a + n, '@')) {
