@@ -214,7 +214,36 @@ bt_strdup_trimmed(const char *s)
     gsize n = strlen(s);
     while (n > 0 && g_ascii_isspace(s[n - 1]))
         n--;
-    return n ? g_strndup(s, n) : NULL;
+    return n ? bt_strndup_exact(s, n) : NULL;
+}
+
+char *
+bt_strndup_exact(const char *s, gsize n)
+{
+    char *out = g_malloc(n + 1);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}
+
+char **
+bt_strsplit_lines(const char *s)
+{
+    gsize len = strlen(s);
+    if (len == 0)
+        return g_new0(char *, 1);
+    guint n = 1;
+    for (const char *p = memchr(s, '\n', len); p; p = memchr(p + 1, '\n', len - (gsize) (p + 1 - s)))
+        n++;
+    char **lines = g_new(char *, n + 1);
+    const char *start = s, *end = s + len;
+    for (guint i = 0; i < n; i++) {
+        const char *nl = i + 1 < n ? memchr(start, '\n', (gsize) (end - start)) : end;
+        lines[i] = bt_strndup_exact(start, (gsize) (nl - start));
+        start = nl + 1;
+    }
+    lines[n] = NULL;
+    return lines;
 }
 
 char *

@@ -130,6 +130,11 @@ void bt_record_set_string(BtRecord *rec, const BtFieldInfo *field, const char *v
 
 /* Small text helpers shared by stages. */
 char *bt_strdup_trimmed(const char *s);           /* NULL/empty → NULL */
+char *bt_strndup_exact(const char *s, gsize n);   /* n bytes that hold no NUL, and a NUL */
+/* g_strsplit(s, "\n", -1), found by memchr and copied by memcpy (GLib
+ * runs strstr for each line and strncpy for each piece): "" gives an
+ * empty vector, a text ending in a newline an empty last line. */
+char **bt_strsplit_lines(const char *s);
 /* `s` as one line of valid UTF-8 that is safe to print or put in a header
  * field, whatever a hostile bounce sent: control characters and line
  * breaks become spaces, runs of white space collapse, ends are trimmed.

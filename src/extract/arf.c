@@ -18,6 +18,7 @@
  * To: (sisimai's Sisimai::ARF reads the same places). */
 #define _GNU_SOURCE             /* strcasestr */
 #include "core/lean-mime.h"
+#include "core/literals.h"
 #include "extract/decode.h"
 #include "extract/text.h"
 
@@ -183,7 +184,7 @@ emit_records(const BtMsgView *view, const BtFieldGroup *report, const char *type
     if (!recipients)
         return FALSE;
     const char *field = report ? bt_field_group_get(report, "Feedback-Type") : NULL;
-    g_autofree char *feedbacktype = g_ascii_strdown(field ? field : type ? type : "", -1);
+    g_autofree char *feedbacktype = bt_ascii_strdown(field ? field : type ? type : "", -1);
     const char *arrival = report ? bt_field_group_get(report, "Arrival-Date") : NULL;
     if (!arrival && report)
         arrival = bt_field_group_get(report, "Received-Date");

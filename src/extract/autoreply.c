@@ -47,7 +47,7 @@ header_holds(const char *block, const char *name, const char *value)
         if (len > n && line[n] == ':' && g_ascii_strncasecmp(line, name, n) == 0) {
             if (!value)
                 return TRUE;
-            g_autofree char *folded = g_ascii_strdown(line + n + 1, len - n - 1);
+            g_autofree char *folded = bt_ascii_strdown(line + n + 1, len - n - 1);
             if (strstr(folded, value))
                 return TRUE;
         }

@@ -4,6 +4,7 @@
  * sisimai's behaviour (smtp/status, smtp/reply) so that records agree
  * with it; the code is our own. */
 #include "extract/decode.h"
+#include "core/literals.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +221,7 @@ bt_command_find(const char *text)
 {
     if (!text)
         return NULL;
-    g_autofree char *lower = g_ascii_strdown(text, -1);
+    g_autofree char *lower = bt_ascii_strdown(text, -1);
     /* the last marked command in a transcript is the one that failed */
     const char *found = NULL;
     for (int m = 0; command_markers[m]; m++) {
@@ -280,7 +281,7 @@ may_name_host(const char *text)
 {
     if (strpbrk(text, "[(") || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
         return TRUE;
-    g_autofree char *lower = g_ascii_strdown(text, -1);
+    g_autofree char *lower = bt_ascii_strdown(text, -1);
     return strstr(lower, "host") || strstr(lower, "talking to") || strstr(lower, "connect")
            || strstr(lower, "from");
 }
@@ -296,7 +297,7 @@ bt_host_find(const char *text)
         for (int group = 1; group <= 2; group++) {
             g_autofree char *host = g_match_info_fetch(mi, group);
             if (host && bt_is_internet_host(host))
-                return g_ascii_strdown(host, -1);
+                return bt_ascii_strdown(host, -1);
         }
     }
     return NULL;

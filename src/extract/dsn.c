@@ -397,7 +397,7 @@ read_transcript(const char *body, Transcript *t)
     const char *last_command = NULL;
     gboolean after_recipient = FALSE;   /* a recipient's line since the last command */
     g_autoptr(GPtrArray) pending = g_ptr_array_new();
-    g_auto(GStrv) lines = g_strsplit(body ? body : "", "\n", -1);
+    g_auto(GStrv) lines = bt_strsplit_lines(body ? body : "");
     for (int i = 0; lines[i]; i++) {
         const char *line = lines[i];
         if (g_str_has_prefix(line, ">>> ") || g_str_has_prefix(line, "... while talking to ")) {

@@ -177,7 +177,7 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records, gboolean lett
 static char *
 unquoted(const char *body)
 {
-    g_auto(GStrv) lines = g_strsplit(body ? body : "", "\n", -1);
+    g_auto(GStrv) lines = bt_strsplit_lines(body ? body : "");
     GString *out = g_string_new(NULL);
     guint quoted = 0;
     for (int i = 0; lines[i]; i++) {

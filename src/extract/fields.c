@@ -2,6 +2,7 @@
  * and RFC 5965 write them, email addresses in their DSN and header forms,
  * and finding what the bounce text says about one recipient. */
 #include "extract/decode.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -101,7 +102,7 @@ bt_field_groups_parse(const char *text)
     GPtrArray *groups = g_ptr_array_new_with_free_func((GDestroyNotify) bt_field_group_free);
     if (!text)
         return groups;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_auto(GStrv) lines = bt_strsplit_lines(text);
     BtFieldGroup *cur = NULL;
     gboolean continues = FALSE;   /* may the next indented line continue a field? */
     for (int i = 0; lines[i]; i++) {
@@ -206,6 +207,17 @@ address_token(const char *s)
  * ("SMTP:a@b" from Exchange, "RFC822;a@b" without a space, "X400:",
  * "mailto:"): RFC 3464 §2.1.2 address types, Exchange proxy address
  * prefixes. */
+/* Every prefix below ends in ':' or ';' within its first 8 bytes: an
+ * address without either there has none of them (nearly all). */
+static gboolean
+has_prefix_end(const char *a)
+{
+    for (int i = 0; i < 8 && a[i]; i++)
+        if (a[i] == ':' || a[i] == ';')
+            return TRUE;
+    return FALSE;
+}
+
 static char *
 strip_transport_prefix(char *a)
 {
@@ -216,6 +228,8 @@ strip_transport_prefix(char *a)
         again = FALSE;
         while (*a == ' ' || *a == '<' || *a == '"')
             a++;
+        if (!has_prefix_end(a))
+            break;
         for (int i = 0; prefixes[i]; i++) {
             gsize n = strlen(prefixes[i]);
             if (g_ascii_strncasecmp(a, prefixes[i], n) == 0 && strchr(a + n, '@')) {
@@ -531,7 +545,7 @@ bt_host_value(const char *value)
     gsize n = strlen(word);
     while (n > 0 && (word[n - 1] == ']' || word[n - 1] == '.'))
         word[--n] = '\0';
-    return n ? g_ascii_strdown(word, -1) : NULL;
+    return n ? bt_ascii_strdown(word, -1) : NULL;
 }
 
 /* The first "d.d.d" status code in `value`. */

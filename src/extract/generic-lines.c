@@ -457,7 +457,7 @@ blank_repeated_paragraphs(char **lines, int n)
 char **
 gen_notice_lines(const char *body, int *copy_at)
 {
-    char **lines = g_strsplit(body ? body : "", "\n", -1);
+    char **lines = bt_strsplit_lines(body ? body : "");
     *copy_at = -1;
     /* a header block the text opens with is no copy of the original: a
      * gateway's own trace (Received:, X- fields) copied above its notice,

@@ -134,7 +134,7 @@ static gboolean
 is_role_address(const char *address)
 {
     const char *at = strrchr(address, '@');
-    g_autofree char *local = g_ascii_strdown(address, at - address);
+    g_autofree char *local = bt_ascii_strdown(address, at - address);
     return gen_label_in(local, gen_role_locals);
 }
 
@@ -153,7 +153,7 @@ static void
 note_address(const char *address, gboolean bracketed, gpointer data)
 {
     Scan *s = data;
-    g_autofree char *key = g_ascii_strdown(address, -1);
+    g_autofree char *key = bt_ascii_strdown(address, -1);
     if (g_hash_table_contains(s->excluded, key) || is_role_address(address))
         return;
     /* brackets or quotes set an address apart in a sentence; alone on
@@ -353,7 +353,7 @@ in_item_reply(char **lines, int i)
 static char *
 before_subject(const char *line)
 {
-    g_autofree char *lower = g_ascii_strdown(line, -1);
+    g_autofree char *lower = bt_ascii_strdown(line, -1);
     const char *at = strstr(lower, " subject:");
     return g_strndup(line, at ? (gsize) (at - lower) : strlen(line));
 }
@@ -410,7 +410,7 @@ exclude_addresses(GHashTable *excluded, const char *value)
     for (int i = 0; parts[i]; i++) {
         g_autofree char *a = bt_address_clean(parts[i]);
         if (a)
-            g_hash_table_add(excluded, g_ascii_strdown(a, -1));
+            g_hash_table_add(excluded, bt_ascii_strdown(a, -1));
     }
 }
 
@@ -506,8 +506,8 @@ line_without(const char *line, const char *address)
 {
     GString *out = g_string_new(NULL);
     /* ASCII lower case keeps the byte offsets */
-    g_autofree char *lower = g_ascii_strdown(line, -1);
-    g_autofree char *want = g_ascii_strdown(address, -1);
+    g_autofree char *lower = bt_ascii_strdown(line, -1);
+    g_autofree char *want = bt_ascii_strdown(address, -1);
     const char *hit = strstr(lower, want);
     if (hit) {
         gsize at = hit - lower, len = strlen(want);
@@ -569,7 +569,7 @@ static int
 take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, const char *self,
                gboolean whole)
 {
-    g_autofree char *self_lower = g_ascii_strdown(self, -1);
+    g_autofree char *self_lower = bt_ascii_strdown(self, -1);
     int k = i + 1;
     for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
         const char *l = lines[k];
@@ -604,10 +604,10 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
 static gboolean
 names_other_recipient(const char *line, GPtrArray *recipients, const char *self)
 {
-    g_autofree char *f = g_ascii_strdown(line, -1);
+    g_autofree char *f = bt_ascii_strdown(line, -1);
     for (guint r = 0; r < recipients->len; r++) {
         const char *address = ((Candidate *) recipients->pdata[r])->address;
-        g_autofree char *a = g_ascii_strdown(address, -1);
+        g_autofree char *a = bt_ascii_strdown(address, -1);
         if (g_ascii_strcasecmp(address, self) != 0 && strstr(f, a))
             return TRUE;
     }
@@ -917,7 +917,7 @@ apply_status_part(const BtMsgView *view, BtRecord *rec)
         if (status && !rec->deliverystatus)
             rec->deliverystatus = bt_status_first(status);
         if (action && !rec->action) {
-            g_autofree char *a = g_ascii_strdown(action, -1);
+            g_autofree char *a = bt_ascii_strdown(action, -1);
             rec->action = g_strdup(g_str_has_prefix(a, "delay") ? "delayed"
                                    : g_str_has_prefix(a, "fail") ? "failed" : NULL);
         }
@@ -1154,7 +1154,7 @@ line_naming(const BtMsgView *view, const char *address)
     int n;
     char **lines = view_notice_lines(view, &n);
     char **lower = view_notice_lower(view, &n);
-    g_autofree char *want = g_ascii_strdown(address, -1);
+    g_autofree char *want = bt_ascii_strdown(address, -1);
     for (int i = 0; i < n; i++) {
         if (strstr(lower[i], want) && !is_header_like(lines[i]))
             return i;
@@ -1211,8 +1211,8 @@ names_other_address(const char *line, const char *recipient)
 {
     if (!strchr(line, '@'))
         return FALSE;
-    g_autofree char *lower = g_ascii_strdown(line, -1);
-    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    g_autofree char *lower = bt_ascii_strdown(line, -1);
+    g_autofree char *want = bt_ascii_strdown(recipient, -1);
     return !strstr(lower, want);
 }
 
@@ -1308,7 +1308,7 @@ transcript_command(const char *line)
     const char *s = past_timestamp(line);
     if (!g_str_has_prefix(s, ">>> ") && !g_str_has_prefix(s, "--> "))
         return NULL;
-    g_autofree char *lower = g_ascii_strdown(s + 4, -1);
+    g_autofree char *lower = bt_ascii_strdown(s + 4, -1);
     static const char *const verbs[] = { "mail from", "rcpt to", "data", "bdat", NULL };
     static const char *const names[] = { "MAIL", "RCPT", "DATA", "DATA", NULL };
     for (int i = 0; verbs[i]; i++)
@@ -1328,7 +1328,7 @@ typedef struct {
 static gboolean
 is_transcript_recipient(char **lines, int n, const char *address)
 {
-    g_autofree char *want = g_ascii_strdown(address, -1);
+    g_autofree char *want = bt_ascii_strdown(address, -1);
     for (int k = 0; k < n; k++) {
         const char *cmd = transcript_command(lines[k]);
         if (cmd && !strcmp(cmd, "RCPT") && gen_contains_lower(lines[k], want))
@@ -1366,8 +1366,8 @@ bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *send
     if (!diagnostic || !strchr(diagnostic, '@'))
         return NULL;
     /* a reply about the sender (a refused MAIL FROM) concerns every recipient */
-    g_autofree char *diag_lower = g_ascii_strdown(diagnostic, -1);
-    g_autofree char *sender_lower = sender ? g_ascii_strdown(sender, -1) : NULL;
+    g_autofree char *diag_lower = bt_ascii_strdown(diagnostic, -1);
+    g_autofree char *sender_lower = sender ? bt_ascii_strdown(sender, -1) : NULL;
     if (sender_lower && *sender_lower && strstr(diag_lower, sender_lower))
         return NULL;
     int n;
@@ -1375,7 +1375,7 @@ bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *send
     if (!names_only_other_recipients(lines, n, diagnostic, recipient))
         return NULL;
     char **lower = view_notice_lower(view, &n);
-    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    g_autofree char *want = bt_ascii_strdown(recipient, -1);
     const char *last = NULL;
     for (int k = 0; k < n; k++) {
         if (strstr(lower[k], want) && is_transcript_reply(lines[k]))
@@ -1410,7 +1410,7 @@ quotes_recipient(const char *rcpt, const char *reply)
     const char *close = open ? strchr(open, '>') : NULL;
     if (!close || close - open < 4)
         return FALSE;
-    g_autofree char *address = g_ascii_strdown(open + 1, close - open - 1);
+    g_autofree char *address = bt_ascii_strdown(open + 1, close - open - 1);
     return gen_contains_lower(reply, address);
 }
 
@@ -1459,7 +1459,7 @@ bt_text_command(const BtMsgView *view, const char *recipient)
     int n;
     char **lines = view_notice_lines(view, &n);
     char **lower = view_notice_lower(view, &n);
-    g_autofree char *want = g_ascii_strdown(recipient, -1);
+    g_autofree char *want = bt_ascii_strdown(recipient, -1);
     const char *found = NULL;
     /* each reply naming the recipient, and the command it answers; the
      * last such pair is the attempt that failed */
@@ -1501,19 +1501,30 @@ bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *di
     return have ? g_strdup_printf("%s %s", have, reply) : g_steal_pointer(&reply);
 }
 
+/* A record a delay warning turns into "delayed": no action yet, and no
+ * permanent (5.x.x) status. */
+static gboolean
+may_be_delayed(const BtRecord *rec)
+{
+    return !rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5');
+}
+
 void
 bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
 {
-    if (from >= records->len)
+    guint first = from;
+    while (first < records->len && !may_be_delayed(records->pdata[first]))
+        first++;
+    if (first >= records->len)     /* nothing to mark: the notice is not read */
         return;
     g_autofree char *subject = bt_view_header(view, "Subject");
     int n;
     char **lines = view_notice_lines(view, &n);
     if (!is_delay_warning(subject, lines, n))
         return;
-    for (guint i = from; i < records->len; i++) {
+    for (guint i = first; i < records->len; i++) {
         BtRecord *rec = records->pdata[i];
-        if (!rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5'))
+        if (may_be_delayed(rec))
             rec->action = g_strdup("delayed");
     }
 }
@@ -1530,7 +1541,7 @@ add_header_candidates(GPtrArray *found, const char *value, GHashTable *excluded,
         g_autofree char *a = bt_address_clean(parts[i]);
         if (!a)
             continue;
-        g_autofree char *key = g_ascii_strdown(a, -1);
+        g_autofree char *key = bt_ascii_strdown(a, -1);
         if (g_hash_table_contains(excluded, key))
             continue;
         Candidate *c = find_candidate(found, a);

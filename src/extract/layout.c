@@ -89,10 +89,12 @@ static void
 prepare_needles(Matcher *m)
 {
     const char *body = m->view->body;
-    m->no_needles = strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF");
+    gsize len = strlen(body);
+    /* most bodies are ASCII: one pass 8 bytes at a time instead of two searches */
+    m->no_needles = bt_ascii_run(body, len) < len
+                    && (strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF"));
     if (m->no_needles)
         return;
-    gsize len = strlen(body);
     m->lower_body = bt_ascii_strdown(body, (gssize) len);
     if (!m->ix)
         return;
@@ -742,7 +744,7 @@ scan_sections(Matcher *m, const Layout *lay, const char *p, const char *limit)
         if (match_section_title(m, lay, &line)) {
             g_autofree char *raw = group_value(m, "recipient");
             g_autofree char *addr = clean_address(raw);
-            char *key = addr ? g_ascii_strdown(addr, -1) : NULL;
+            char *key = addr ? bt_ascii_strdown(addr, -1) : NULL;
             cur = NULL;
             in_title = TRUE;
             if (key && !g_hash_table_contains(sections, key)) {
@@ -1087,7 +1089,7 @@ add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records, gboolean
     g_autoptr(GPtrArray) order = g_ptr_array_new();
     for (guint i = 0; i < all_vals->len; i++) {
         Values *v = all_vals->pdata[i];
-        g_autofree char *key = g_ascii_strdown(v->v[F_RECIPIENT], -1);
+        g_autofree char *key = bt_ascii_strdown(v->v[F_RECIPIENT], -1);
         Values *first = g_hash_table_lookup(seen, key);
         if (first) {
             values_fill(first, v);
@@ -1210,7 +1212,7 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
             continue;
         g_free(b->got.v[F_RECIPIENT]);
         b->got.v[F_RECIPIENT] = rcpt;
-        g_autofree char *key = g_ascii_strdown(rcpt, -1);
+        g_autofree char *key = bt_ascii_strdown(rcpt, -1);
         Values *v = g_new0(Values, 1);
         block_values(m, lay, b, g_hash_table_lookup(sections, key), &common_caught, &common_fixed, v);
         g_ptr_array_add(all_vals, v);

@@ -289,7 +289,7 @@ bt_html_to_text(const char *html)
         }
     }
     /* trim spaces at line ends and collapse blank-line runs */
-    g_auto(GStrv) lines = g_strsplit(out->str, "\n", -1);
+    g_auto(GStrv) lines = bt_strsplit_lines(out->str);
     g_string_free(out, TRUE);
     GString *text = g_string_new(NULL);
     int blanks = 0;

@@ -736,12 +736,31 @@ has_old_cyrillic(const BtSubject *subj)
     return FALSE;
 }
 
+static inline gboolean
+pair_may_occur(const BtSubject *subj, guchar a, guchar b)
+{
+    guint h = pair_hash(a, b);
+    return (subj->pairs[h / 64] >> (h % 64)) & 1;
+}
+
+/* With the byte pairs made, a subject that lacks the first two bytes of
+ * all three is not searched: the lower-case copy keeps each of these
+ * pairs where the text has it (neither byte is one that folding changes,
+ * nor does either follow one). */
+static gboolean
+odd_fold_pairs_absent(const BtSubject *subj)
+{
+    return subj->paired && !pair_may_occur(subj, 0xE2, 0x84) && !pair_may_occur(subj, 0xC5, 0xBF)
+           && !pair_may_occur(subj, 0xE1, 0xB2);
+}
+
 static gboolean
 subject_has_odd_fold(BtSubject *subj)
 {
     if (subj->odd_fold < 0)
-        subj->odd_fold = memmem(subj->str, subj->len, "\xE2\x84\xAA", 3)
-                         || memmem(subj->str, subj->len, "\xC5\xBF", 2) || has_old_cyrillic(subj);
+        subj->odd_fold = !odd_fold_pairs_absent(subj)
+                         && (memmem(subj->str, subj->len, "\xE2\x84\xAA", 3)
+                             || memmem(subj->str, subj->len, "\xC5\xBF", 2) || has_old_cyrillic(subj));
     return subj->odd_fold;
 }
 

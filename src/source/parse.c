@@ -330,80 +330,102 @@ parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean next, gboole
 
 /* ---- is it a message ---------------------------------------------------- */
 
+/* A byte a mail system does not put in a field's value: a control
+ * character other than folding white space, or DEL. */
+static inline gboolean
+value_byte_is_bad(unsigned char c)
+{
+    return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f;
+}
+
+#define ONES  G_GUINT64_CONSTANT(0x0101010101010101)
+#define HIGHS G_GUINT64_CONSTANT(0x8080808080808080)
+
+/* Does the word hold a byte under 0x20 or a DEL?  Exact for both (the
+ * borrow of the subtraction reaches a higher byte only after a lower one
+ * was under the bound), so a word without either is passed whole. */
+static inline gboolean
+word_may_be_bad(guint64 w)
+{
+    guint64 del = w ^ (ONES * 0x7f);
+    return (((w - ONES * 0x20) & ~w) | ((del - ONES) & ~del)) & HIGHS;
+}
+
+/* `len` bytes of a value, 8 at a time: most header bytes are printable,
+ * and only a word with a control byte (a fold's newline and tab) is
+ * looked at byte by byte. */
+static gboolean
+value_is_clean(const char *value, gsize len)
+{
+    const unsigned char *p = (const unsigned char *) value;
+    gsize i = 0;
+    for (; i + 8 <= len; i += 8) {
+        guint64 w;
+        memcpy(&w, p + i, 8);
+        if (!word_may_be_bad(w))
+            continue;
+        for (gsize k = i; k < i + 8; k++)
+            if (value_byte_is_bad(p[k]))
+                return FALSE;
+    }
+    for (; i < len; i++)
+        if (value_byte_is_bad(p[i]))
+            return FALSE;
+    return TRUE;
+}
+
 /* A header field as a mail system would write it: a printable US-ASCII
  * name, and a value without control characters other than folding white
- * space.  Random bytes that GMime happened to split at a colon fail this. */
+ * space.  Random bytes that GMime happened to split at a colon fail this.
+ * The value's length is added to `*bytes` (a NULL value is empty). */
 static gboolean
-field_is_well_formed(const char *name, const char *value)
+field_is_well_formed(const char *name, const char *value, gsize *bytes)
 {
+    gsize len = value ? strlen(value) : 0;
+    *bytes += len;
     if (!name || !*name)
         return FALSE;
     for (const char *p = name; *p; p++)
         if (*p < '!' || *p > '~')
             return FALSE;
-    for (const unsigned char *p = (const unsigned char *) (value ? value : ""); *p; p++)
-        if ((*p < 0x20 && *p != '\t' && *p != '\r' && *p != '\n') || *p == 0x7f)
-            return FALSE;
-    return TRUE;
+    return value_is_clean(value, len);
 }
 
-static gboolean
-header_is_well_formed(GMimeHeader *header)
-{
-    return field_is_well_formed(g_mime_header_get_name(header), g_mime_header_get_raw_value(header));
-}
-
-/* How many of the message's own fields are well formed, of how many. */
+/* How many of the message's own fields are well formed, of how many, and
+ * the bytes of their values. */
 static void
-count_top_fields(const BtMimeTop *top, guint *good, guint *all)
+count_top_fields(const BtMimeTop *top, guint *good, guint *all, gsize *bytes)
 {
     for (guint i = 0; i < bt_mime_top_count(top); i++, (*all)++)
-        *good += field_is_well_formed(bt_mime_top_name(top, i), bt_mime_top_raw(top, i));
-}
-
-static gsize
-field_bytes(const BtMimeTop *top)
-{
-    gsize total = 0;
-    for (guint i = 0; i < bt_mime_top_count(top); i++)
-        total += strlen(bt_mime_top_raw(top, i));
-    return total;
+        *good += field_is_well_formed(bt_mime_top_name(top, i), bt_mime_top_raw(top, i), bytes);
 }
 
 /* The same for the fields GMime kept on the top part. */
 static void
-count_part_fields(GMimeObject *object, guint *good, guint *all)
+count_part_fields(GMimeObject *object, guint *good, guint *all, gsize *bytes)
 {
     GMimeHeaderList *headers = object ? g_mime_object_get_header_list(object) : NULL;
     int count = headers ? g_mime_header_list_get_count(headers) : 0;
-    for (int i = 0; i < count; i++, (*all)++)
-        *good += header_is_well_formed(g_mime_header_list_get_header_at(headers, i));
+    for (int i = 0; i < count; i++, (*all)++) {
+        GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
+        *good += field_is_well_formed(g_mime_header_get_name(header), g_mime_header_get_raw_value(header),
+                                      bytes);
+    }
 }
 
 /* Is the header block one a mail system wrote?  Random bytes that GMime
  * splits at colons give fields too, and now and then one of them passes
  * (a printable name such as "{" before 8-bit bytes): a header is taken
- * only when at least half of its fields are well formed. */
+ * only when at least half of its fields are well formed.  `*bytes` is
+ * the size of the fields' values, read in the same pass. */
 static gboolean
-header_is_mail(GMimeObject *mime)
+header_is_mail(GMimeObject *mime, gsize *bytes)
 {
     guint good = 0, all = 0;
-    count_top_fields(bt_mime_top_of(mime), &good, &all);
-    count_part_fields(bt_mime_body_of(mime), &good, &all);
+    *bytes = 0;
+    count_top_fields(bt_mime_top_of(mime), &good, &all, bytes);
+    count_part_fields(bt_mime_body_of(mime), &good, &all, bytes);
     return good > 0 && good * 2 >= all;
-}
-
-static gsize
-header_bytes(GMimeObject *object)
-{
-    GMimeHeaderList *headers = object ? g_mime_object_get_header_list(object) : NULL;
-    int count = headers ? g_mime_header_list_get_count(headers) : 0;
-    gsize total = 0;
-    for (int i = 0; i < count; i++) {
-        const char *value = g_mime_header_get_raw_value(g_mime_header_list_get_header_at(headers, i));
-        total += value ? strlen(value) : 0;
-    }
-    return total;
 }
 
 /* Why this parse is not a message we can use, or NULL when it is one.
@@ -415,10 +437,9 @@ message_problem(GMimeObject *mime)
 {
     if (!mime)
         return g_strdup("not a mail message: GMime could not parse it");
-    const BtMimeTop *top = bt_mime_top_of(mime);
-    if (!header_is_mail(mime))
+    gsize bytes;
+    if (!header_is_mail(mime, &bytes))
         return g_strdup("not a mail message: its header fields are not well formed");
-    gsize bytes = field_bytes(top) + header_bytes(bt_mime_body_of(mime));
     if (bytes > BT_MAX_HEADER_BYTES)
         return g_strdup_printf("header of %.1f MB is over the %d MiB limit; message skipped",
                                bytes / 1e6, BT_MAX_HEADER_BYTES >> 20);
