@@ -1266,7 +1266,7 @@ bt_text_server_reply(char *text)
         from = text;
     if (!from)
         return text;
-    GString *out = g_string_new(NULL);
+    g_autoptr(GString) out = g_string_new(NULL);
     for (const char *p = from; *p;) {
         const char *mark = strstr(p, "<<< ");
         if (!mark) {
@@ -1277,8 +1277,7 @@ bt_text_server_reply(char *text)
         p = mark + 4;
     }
     g_free(text);
-    g_autoptr(GString) done = out;
-    return squeezed(done->str);
+    return squeezed(out->str);
 }
 
 char *
