@@ -95,3 +95,29 @@ if [ ! -x "$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ]; then
         || echo "install-deps: could not fetch Sendmail; tests/053-mta-matrix.sh goes on without it"
     $SUDO rm -rf "$debs"
 fi
+# Courier-MTA 1.0 for the same test, unpacked the same way (courier-mta
+# too would replace postfix): courier-mta and courier-base, and the two
+# library packages of Courier's own they link, courier-authlib and
+# libcourier-unicode4, unpacked beside them rather than installed
+# (mta-matrix points the namespace's ld.so.cache at them).  Its paths are
+# compiled in: mta-matrix runs it in a mount namespace of its own with the
+# run's directories bound over /etc/courier, /var/lib/courier,
+# /run/courier and /usr/lib/courier, the empty mount points made here.
+# The system libraries its daemons link, which dpkg -x does not install
+# (unshare and nsenter are util-linux's), and the user and group
+# "courier" its daemons run as.
+COURIER_ROOT=/opt/bouncetriage-courier
+if [ ! -x "$COURIER_ROOT/usr/lib/courier/courier/courierd" ]; then
+    $SUDO apt-get install -y -qq --no-install-recommends util-linux libgdbm6 \
+        libidn12 libstdc++6 >/dev/null
+    getent group courier >/dev/null || $SUDO groupadd --system courier
+    getent passwd courier >/dev/null || $SUDO useradd --system -g courier \
+        -d /var/lib/courier -s /usr/sbin/nologin courier
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    (cd "$debs" && $SUDO apt-get download -qq courier-mta courier-base courier-authlib libcourier-unicode4) \
+        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$COURIER_ROOT"; done \
+        && $SUDO mkdir -p /etc/courier /var/lib/courier /run/courier /usr/lib/courier \
+        || echo "install-deps: could not fetch Courier; tests/053-mta-matrix.sh goes on without it"
+    $SUDO rm -rf "$debs"
+fi

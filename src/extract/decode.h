@@ -88,6 +88,10 @@ char *bt_text_continued(const BtMsgView *view, const char *diagnostic);
 /* What a lead-in ("Reason:", "For the following reason:") in the block
  * of the line naming `recipient` (or just above it) introduces; else NULL. */
 char *bt_text_after_lead_in(const BtMsgView *view, const char *recipient);
+/* `text` (taken) from the first failed server reply of a transcript in
+ * it ("<<< 450-4.2.1 …") on, or from its start when it opens with "<<< ",
+ * the "<<< " marks gone; else `text` itself. */
+char *bt_text_server_reply(char *text);
 /* When `diagnostic` carries no code and a lead-in in the recipient's
  * block introduces a server's reply that does, the two joined; else NULL. */
 char *bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *diagnostic);

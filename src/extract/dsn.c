@@ -237,6 +237,8 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
         g_free(about);
         return NULL;
     }
+    if (about)
+        about = bt_text_server_reply(about);
     if (!about || !bt_text_is_lead_in(about))
         return about;
     char *better = bt_text_diagnostic(view, recipient);

@@ -1268,6 +1268,40 @@ failure_after_lead_in(char **lines, int n, const char *recipient)
     return NULL;
 }
 
+/* A session transcript in a recipient's paragraph (Courier's "[host]:",
+ * " >>> RCPT TO:<addr>", " <<< 450-4.2.1 …" in courierdsn's notices):
+ * the server's failed reply is the explanation, not the host and the
+ * command above it; its "<<< " marks go, its continuation lines stay for
+ * the reply's joining.  Other text is left alone. */
+char *
+bt_text_server_reply(char *text)
+{
+    const char *from = NULL;
+    for (const char *p = text; (p = strstr(p, "<<< ")); p += 4)
+        if ((p[4] == '4' || p[4] == '5') && g_ascii_isdigit(p[5]) && g_ascii_isdigit(p[6])) {
+            from = p;
+            break;
+        }
+    /* the MTA's own text in the reply's place (Courier's "<<< Connection
+     * refused", "<<< No such domain.") */
+    if (!from && g_str_has_prefix(text, "<<< "))
+        from = text;
+    if (!from)
+        return text;
+    g_autoptr(GString) out = g_string_new(NULL);
+    for (const char *p = from; *p;) {
+        const char *mark = strstr(p, "<<< ");
+        if (!mark) {
+            g_string_append(out, p);
+            break;
+        }
+        g_string_append_len(out, p, mark - p);
+        p = mark + 4;
+    }
+    g_free(text);
+    return squeezed(out->str);
+}
+
 char *
 bt_text_after_lead_in(const BtMsgView *view, const char *recipient)
 {
