@@ -145,6 +145,14 @@ def part_text(part):
         return None
 
 
+def notice_of(raw):
+    """The parsed message, its notice part (or None) and that part's text
+    (or None): what most mutations start from."""
+    msg = parse(raw)
+    part = notice_part(msg)
+    return msg, part, (part_text(part) if part is not None else None)
+
+
 def set_text(part, text, cte="8bit"):
     """Replace a leaf part's text, keeping its charset, in encoding cte."""
     charset = part.get_content_charset() or "us-ascii"
@@ -277,9 +285,7 @@ def m_dsn_duplicate_block(raw, ref):
 def m_text_duplicate_block(raw, ref):
     """An alias loop in a text notice: the paragraph naming a recipient
     (with its reply) printed twice."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or dsn_part(msg) is not None:
         return None
     paras = re.split(r"(\n\s*\n)", text)
@@ -342,9 +348,7 @@ def reference_diagnostic_line(text, ref):
 
 def below_heading(heading):
     def mutate(raw, ref):
-        msg = parse(raw)
-        part = notice_part(msg)
-        text = part_text(part) if part is not None else None
+        msg, part, text = notice_of(raw)
         if not text or dsn_part(msg) is not None:
             return None
         lines, i = reference_diagnostic_line(text, ref)
@@ -358,9 +362,7 @@ def below_heading(heading):
 
 
 def m_after_to_subject_line(raw, ref):
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or dsn_part(msg) is not None:
         return None
     lines, i = reference_diagnostic_line(text, ref)
@@ -391,9 +393,7 @@ def wrap(line, width, indent):
 
 def m_wrapped_diagnostic(raw, ref):
     """Postfix-style: the long diagnostic folded over indented lines."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or dsn_part(msg) is not None:
         return None
     lines, i = reference_diagnostic_line(text, ref)
@@ -408,9 +408,7 @@ def m_wrapped_diagnostic(raw, ref):
 def m_sender_in_text(raw, ref):
     """The sender's and the reporting postmaster's addresses in the text
     must never become recipients."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text:
         return None
     sender = (ref[0].get("addresser") or "") if ref else ""
@@ -427,9 +425,7 @@ def m_sender_in_text(raw, ref):
 
 def reencode(cte):
     def mutate(raw, ref):
-        msg = parse(raw)
-        part = notice_part(msg)
-        text = part_text(part) if part is not None else None
+        msg, part, text = notice_of(raw)
         if not text:
             return None
         set_text(part, text, cte)
@@ -442,9 +438,7 @@ def html_escape(s):
 
 
 def m_html_only(raw, ref):
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or dsn_part(msg) is not None:
         return None
     paras = re.split(r"\n\s*\n", text)
@@ -473,9 +467,7 @@ def m_dsn_removed(raw, ref):
 def m_neutral_intro(raw, ref):
     """An MTA nobody wrote a layout for: the notice's opening paragraph,
     where layouts find their product's wording, becomes a neutral one."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text:
         return None
     paras = re.split(r"(\n\s*\n)", text.lstrip("\n"))
@@ -553,9 +545,7 @@ def wrap_at(width, indent):
     columns: Postfix and Exim indent the continuation lines, smaller MTAs
     and gateways do not."""
     def mutate(raw, ref):
-        msg = parse(raw)
-        part = notice_part(msg)
-        text = part_text(part) if part is not None else None
+        msg, part, text = notice_of(raw)
         if not text or dsn_part(msg) is not None:
             return None
         lines, i = reference_diagnostic_line(text, ref)
@@ -626,9 +616,7 @@ def recharset(charset, applies):
     or 7bit for ISO-2022-JP): Japanese MTAs write ISO-2022-JP, Western ones
     ISO-8859-1 or windows-1252, newer ones UTF-8 8bit."""
     def mutate(raw, ref):
-        msg = parse(raw)
-        part = notice_part(msg)
-        text = part_text(part) if part is not None else None
+        msg, part, text = notice_of(raw)
         if not text or not applies(text):
             return None
         try:
@@ -774,9 +762,7 @@ def m_text_base64_crlf(raw, ref):
     """The notice's text with CRLF line ends inside, then base64-encoded
     (as Windows gateways and Exchange write a text part): the decoded text
     keeps its CRs."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or "\r" in text:
         return None
     set_text(part, text.replace("\n", "\r\n"), "base64")
@@ -827,9 +813,7 @@ def m_addr_display_name(raw, ref):
     display name, '"Jonas Berg" <jonas.berg@example.org>', as Exchange,
     Notes and webmail notices list them (a server's reply keeps its
     words)."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text:
         return None
     new = text
@@ -911,9 +895,7 @@ def m_subject_localized(raw, ref):
 def m_text_8bit_no_charset(raw, ref):
     """A notice with 8-bit UTF-8 text under "Content-Type: text/plain" with
     no charset (RFC 2045 would read US-ASCII; many MTAs write it so)."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or text.isascii():
         return None
     del part["Content-Type"]
@@ -928,9 +910,7 @@ def m_text_qp_soft_breaks(raw, ref):
     """The notice quoted-printable with soft line breaks ("=" at a line's
     end) falling inside each recipient's address and each status code, as
     an encoder that breaks at a byte count writes them."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text:
         return None
     charset = part.get_content_charset() or "us-ascii"
@@ -956,9 +936,7 @@ def m_body_received_chain(raw, ref):
     """A gateway copies the notice's own trace and X- headers into the top
     of its text (Lotus and some appliances do): the sender's address in a
     "for <...>" clause and the hosts there are no recipients."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text:
         return None
     sender = (ref[0].get("addresser") or "") if ref else ""
@@ -984,9 +962,7 @@ def m_forwarded_by_person(raw, ref):
     own): that is ordinary mail about a bounce, and gives no record (issue
     12's negative set; sisimai 5.3 does read such a forward as the bounce
     when its Subject keeps the notifier's, we do not)."""
-    msg = parse(raw)
-    part = notice_part(msg)
-    text = part_text(part) if part is not None else None
+    msg, part, text = notice_of(raw)
     if not text or any(r.get("reason") in ("vacation", "feedback") for r in ref):
         return None
     quoted = "".join("%s: %s\n" % (n, str(msg.get(n))) for n in ("From", "Date", "Subject", "To")
