@@ -121,6 +121,18 @@ test_pair_set(void)
     g_assert_false(bt_pair_set_may_hold(set, "55"));
 }
 
+/* GLib's folding of `s` with NULs after it: on a sequence cut at the end,
+ * g_utf8_casefold steps past the terminator (AddressSanitizer stops the
+ * test there), and bt_casefold answers as if those bytes were NULs. */
+static char *
+reference_casefold(const char *s)
+{
+    gsize n = strlen(s);
+    g_autofree char *padded = g_malloc0(n + 8);
+    memcpy(padded, s, n);
+    return g_utf8_casefold(padded, -1);
+}
+
 /* bt_casefold gives g_utf8_casefold's bytes: on texts built at random
  * from ASCII runs short and long, characters whose folding changes their
  * length or leaves ASCII (sharp s, Kelvin sign, dotted I, ligatures),
@@ -137,7 +149,7 @@ test_casefold(void)
     };
     static const char *const fixed[] = { "", "ASCII Only", "\xC3\x9F", "x\xC3", "\xC3x", "\xE3\x81" };
     for (gsize i = 0; i < G_N_ELEMENTS(fixed); i++) {
-        g_autofree char *want = g_utf8_casefold(fixed[i], -1);
+        g_autofree char *want = reference_casefold(fixed[i]);
         g_autofree char *got = bt_casefold(fixed[i]);
         g_assert_cmpstr(got, ==, want);
     }
@@ -147,7 +159,7 @@ test_casefold(void)
         int n = g_rand_int_range(rand, 1, 12);
         for (int k = 0; k < n; k++)
             g_string_append(text, pieces[g_rand_int_range(rand, 0, G_N_ELEMENTS(pieces))]);
-        g_autofree char *want = g_utf8_casefold(text->str, -1);
+        g_autofree char *want = reference_casefold(text->str);
         g_autofree char *got = bt_casefold(text->str);
         if (strcmp(want, got) != 0)
             g_error("bt_casefold differs from g_utf8_casefold on \"%s\"", text->str);

@@ -228,11 +228,25 @@ bt_ascii_run(const char *s, gsize len)
  * than folding the short run character by character. */
 #define FOLD_ASCII_RUN 16
 
+/* GLib's folding of a text with an invalid sequence: GLib steps over a
+ * lead byte's whole length, so a sequence cut at the end takes it past
+ * the terminating NUL and reads what follows the string.  It is given a
+ * copy with NULs enough after it (the longest step GLib takes is 6 bytes):
+ * the same bytes out, and no read beyond the copy. */
+static char *
+casefold_invalid(const char *s, gsize n)
+{
+    g_autofree char *padded = g_malloc0(n + 8);
+    memcpy(padded, s, n);
+    return g_utf8_casefold(padded, -1);
+}
+
 /* How GLib folds each character does not depend on its neighbours, and a
  * stretch that starts at a non-ASCII byte and ends before an ASCII one
  * holds whole characters when the text is valid UTF-8, so folding the
  * stretches apart gives GLib's bytes.  GLib reads an invalid sequence
- * together with the bytes after it, so a text with one is folded whole. */
+ * together with the bytes after it, so a text with one is folded whole
+ * (casefold_invalid). */
 char *
 bt_casefold(const char *s)
 {
@@ -256,7 +270,7 @@ bt_casefold(const char *s)
         }
         if (!g_utf8_validate(s + at, (gssize) (end - at), NULL)) {
             g_string_free(out, TRUE);
-            return g_utf8_casefold(s, -1);
+            return casefold_invalid(s, n);
         }
         g_autofree char *folded = g_utf8_casefold(s + at, (gssize) (end - at));
         g_string_append(out, folded);
