@@ -291,7 +291,10 @@ bt_address_clean(const char *value)
      * and a printf cost more than the rest of this function */
     for (char *d = at + 1; *d; d++)
         if ((guchar) *d >= 0x80) {
-            g_autofree char *domain = g_utf8_strdown(at + 1, -1);
+            /* GLib steps over a cut sequence's whole length, past the
+             * string's end: only valid UTF-8 goes to g_utf8_strdown */
+            g_autofree char *valid = g_utf8_make_valid(at + 1, -1);
+            g_autofree char *domain = g_utf8_strdown(valid, -1);
             return g_strdup_printf("%.*s@%s", (int) (at - a), a, domain);
         }
     for (char *d = at + 1; *d; d++)
