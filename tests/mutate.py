@@ -244,11 +244,12 @@ def internal_final(kind):
             return None
         changed = False
         for g in groups[1:]:
-            fr = g.get("Final-Recipient")
+            # str(): a field with 8-bit bytes comes back as a Header object
+            fr = str(g.get("Final-Recipient") or "")
             if not fr:
                 continue
             # the address the reference reports for this block
-            found = [a.group(0) for a in (ADDR.search(fr), ADDR.search(g.get("Original-Recipient") or ""))
+            found = [a.group(0) for a in (ADDR.search(fr), ADDR.search(str(g.get("Original-Recipient") or "")))
                      if a and a.group(0).lower() in recipients_of(ref)]
             if not found:
                 continue
@@ -322,8 +323,7 @@ def decorate(template):
         dsn = dsn_part(msg)
         if dsn is not None and isinstance(dsn.get_payload(), list):
             for g in dsn.get_payload()[1:]:
-                fr = g.get("Final-Recipient")
-                a = ADDR.search(fr or "")
+                a = ADDR.search(str(g.get("Final-Recipient") or ""))
                 if a:
                     kind = "smtp; " if template.startswith("SMTP:") else "rfc822; "
                     g.replace_header("Final-Recipient", kind + template % a.group(0))
