@@ -17,9 +17,9 @@
  * Without a field naming them, the recipients are the returned message's
  * To: (sisimai's Sisimai::ARF reads the same places). */
 #define _GNU_SOURCE             /* strcasestr */
-#include "core/lean-mime.h"
 #include "core/literals.h"
 #include "extract/decode.h"
+#include "extract/generic-lines.h"
 #include "extract/text.h"
 
 #include <string.h>
@@ -124,11 +124,7 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
 static gboolean
 is_feedback_report_type(const BtMsgView *view)
 {
-    GMimeObject *top = view->mime ? bt_mime_body_of(view->mime) : NULL;
-    GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
-    if (!ct || !g_mime_content_type_is_type(ct, "multipart", "report"))
-        return FALSE;
-    const char *type = g_mime_content_type_get_parameter(ct, "report-type");
+    const char *type = view->mime ? gen_report_type(view) : NULL;
     return type && g_ascii_strcasecmp(type, "feedback-report") == 0;
 }
 

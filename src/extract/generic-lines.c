@@ -139,9 +139,8 @@ content_type_is(GMimeObject *obj, const char *type, const char *subtype)
     return ct && g_mime_content_type_is_type(ct, type, subtype);
 }
 
-/* The report-type of a multipart/report message (RFC 6522), or NULL. */
-static const char *
-report_type(const BtMsgView *view)
+const char *
+gen_report_type(const BtMsgView *view)
 {
     GMimeObject *top = bt_mime_body_of(view->mime);
     if (!content_type_is(top, "multipart", "report"))
@@ -160,7 +159,7 @@ is_delivery_report_type(const char *type)
 static gboolean
 is_other_report(const BtMsgView *view)
 {
-    const char *type = report_type(view);
+    const char *type = gen_report_type(view);
     return type && *type && !is_delivery_report_type(type);
 }
 
@@ -189,7 +188,7 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
     if (view->dsn || failed)
         return TRUE;
     /* a delivery report by its type, whatever parts it kept */
-    const char *type = report_type(view);
+    const char *type = gen_report_type(view);
     if (type && is_delivery_report_type(type))
         return TRUE;
     if (is_conversation(view, subject))
@@ -211,7 +210,7 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
 gboolean
 gen_is_personal_forward(const BtMsgView *view)
 {
-    if (view->dsn || !has_forward_subject(view) || report_type(view))
+    if (view->dsn || !has_forward_subject(view) || gen_report_type(view))
         return FALSE;
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
