@@ -248,6 +248,28 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
     return better;
 }
 
+/* The comment after the code in "Status: 5.1.2 (550 No MX for example.net)":
+ * Haraka writes the reply it gave up on there when it made the failure
+ * itself and has no Diagnostic-Code (outbound/hmail.js); RFC 822 comments
+ * are allowed in the field.  Only a comment that starts with a reply code
+ * counts: a gloss of the code ("(bad destination mailbox address)") says
+ * less than the notice's text.  NULL otherwise. */
+static char *
+status_comment(const char *value)
+{
+    const char *open = value ? strchr(value, '(') : NULL;
+    const char *close = open ? strrchr(open, ')') : NULL;
+    if (!close || close - open < 2)
+        return NULL;
+    g_autofree char *inner = g_strndup(open + 1, close - open - 1);
+    char *text = bt_strdup_trimmed(inner);
+    gboolean reply = text && g_ascii_isdigit(text[0]) && g_ascii_isdigit(text[1])
+                     && g_ascii_isdigit(text[2]) && (text[3] == ' ' || text[3] == '\0');
+    if (!reply)
+        g_clear_pointer(&text, g_free);
+    return text;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -286,6 +308,8 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     rec->rhost = bt_host_value(bt_field_group_get(block, "Remote-MTA"));
     rec->lhost = bt_host_value(field(block, message, "Reporting-MTA"));
     set_diagnostic(rec, bt_field_group_get(block, "Diagnostic-Code"));
+    if (!rec->diagnosticcode)
+        rec->diagnosticcode = status_comment(bt_field_group_get(block, "Status"));
     if (!rec->diagnosticcode)
         rec->diagnosticcode = text_diagnostic(view, recipient);
     if (!bt_record_set_date(rec, bt_field_group_get(block, "Last-Attempt-Date")))
