@@ -267,6 +267,26 @@ squeeze_ideographic_spaces(const char *name)
     return g_string_free(out, FALSE);
 }
 
+/* Removes trailing white space from `s`, including the no-break spaces
+ * French typography puts before a colon ("Destinataire\u00a0:", U+00A0
+ * and U+202F) and the ideographic space. */
+static void
+chomp_wide_spaces(char *s)
+{
+    static const char *const wide[] = { "\xc2\xa0", "\xe2\x80\xaf", "\xe3\x80\x80", NULL };
+    for (gboolean more = TRUE; more; ) {
+        g_strchomp(s);
+        more = FALSE;
+        gsize len = strlen(s);
+        for (int i = 0; wide[i]; i++)
+            if (g_str_has_suffix(s, wide[i])) {
+                s[len - strlen(wide[i])] = '\0';
+                more = TRUE;
+                break;
+            }
+    }
+}
+
 /* The field name of a "Name: value" line (lower case, without the colon),
  * or NULL when the line is none.  Names may hold spaces ("Recipient
  * address:") but not many. */
@@ -283,7 +303,7 @@ gen_line_label(const char *line)
     if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
         return NULL;
     g_autofree char *raw = g_strndup(s, colon - s);
-    g_strchomp(raw);
+    chomp_wide_spaces(raw);
     g_autofree char *name = squeeze_ideographic_spaces(raw);
     int spaces = 0;
     for (const char *p = name; *p; p++)

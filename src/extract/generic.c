@@ -101,8 +101,27 @@ is_wide_separator(const char *p)
     return g_unichar_ispunct(u) || g_unichar_isspace(u) || u == 0x3000;
 }
 
+/* Han, kana or Hangul: scripts written without spaces, so that a notice
+ * glues its sentence to an address ("您发送给a@b的邮件", "a@b으로").  An
+ * address may be written in them (RFC 6531), but not half in ASCII: a
+ * switch between one of them and an ASCII letter or digit ends it. */
+static gboolean
+is_unspaced_script(gunichar u)
+{
+    switch (g_unichar_get_script(u)) {
+    case G_UNICODE_SCRIPT_HAN:
+    case G_UNICODE_SCRIPT_HIRAGANA:
+    case G_UNICODE_SCRIPT_KATAKANA:
+    case G_UNICODE_SCRIPT_HANGUL:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
 /* The start of the address part that ends at `end` (just before its '@'):
- * local-part characters back from `end`, stopping at a wide separator. */
+ * local-part characters back from `end`, stopping at a wide separator or
+ * where an ASCII local part meets a CJK sentence. */
 static const char *
 local_start(const char *line, const char *end)
 {
@@ -118,17 +137,19 @@ local_start(const char *line, const char *end)
             start--;        /* a stray byte: kept byte by byte, as before */
             continue;
         }
-        if (is_wide_separator(prev))
+        if (is_wide_separator(prev) || (is_unspaced_script(u) && g_ascii_isalnum(*start)))
             break;
         start = prev;
     }
     return start;
 }
 
-/* The end of the domain that starts at `p`, stopping at a wide separator. */
+/* The end of the domain that starts at `p`, stopping at a wide separator
+ * or where an ASCII label runs into a CJK sentence. */
 static const char *
 domain_end(const char *p)
 {
+    const char *first = p;
     while (is_domain_char((guchar) *p)) {
         if ((guchar) *p < 0x80) {
             p++;
@@ -137,6 +158,9 @@ domain_end(const char *p)
         if (is_wide_separator(p))
             break;
         gunichar u = g_utf8_get_char_validated(p, -1);
+        if (p > first && g_ascii_isalnum(p[-1]) && u != (gunichar) -1 && u != (gunichar) -2
+            && is_unspaced_script(u))
+            break;
         p = u == (gunichar) -1 || u == (gunichar) -2 ? p + 1 : g_utf8_next_char(p);
     }
     return p;
