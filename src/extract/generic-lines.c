@@ -227,6 +227,66 @@ gen_is_bounce_subject(const char *subject)
 
 /* ---- the notice's own text ---------------------------------------------- */
 
+/* Han, Hiragana or Katakana: the scripts whose notices space a label's
+ * characters out to align a column ("收 件 人：", "主　　题："). */
+static gboolean
+is_ideographic(gunichar u)
+{
+    GUnicodeScript script = g_unichar_get_script(u);
+    return script == G_UNICODE_SCRIPT_HAN || script == G_UNICODE_SCRIPT_HIRAGANA
+        || script == G_UNICODE_SCRIPT_KATAKANA;
+}
+
+/* `name` without the spaces (ASCII or ideographic) that stand between two
+ * ideographs, so that an aligned label reads as the word it spells;
+ * spaces between words of other scripts stay ("받는 사람", "Failed
+ * Recipient"). */
+static char *
+squeeze_ideographic_spaces(const char *name)
+{
+    if (!g_utf8_validate(name, -1, NULL))
+        return g_strdup(name);
+    GString *out = g_string_new(NULL);
+    gunichar last = 0;
+    for (const char *p = name; *p; ) {
+        gunichar u = g_utf8_get_char(p);
+        if (u == ' ' || u == 0x3000) {
+            const char *q = p;
+            while (*q == ' ' || g_utf8_get_char(q) == 0x3000)
+                q = g_utf8_next_char(q);
+            gboolean between = last && *q && is_ideographic(last) && is_ideographic(g_utf8_get_char(q));
+            if (!between)
+                g_string_append_len(out, p, q - p);
+            p = q;
+            continue;
+        }
+        g_string_append_unichar(out, u);
+        last = u;
+        p = g_utf8_next_char(p);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Removes trailing white space from `s`, including the no-break spaces
+ * French typography puts before a colon ("Destinataire\u00a0:", U+00A0
+ * and U+202F) and the ideographic space. */
+static void
+chomp_wide_spaces(char *s)
+{
+    static const char *const wide[] = { "\xc2\xa0", "\xe2\x80\xaf", "\xe3\x80\x80", NULL };
+    for (gboolean more = TRUE; more; ) {
+        g_strchomp(s);
+        more = FALSE;
+        gsize len = strlen(s);
+        for (int i = 0; wide[i]; i++)
+            if (g_str_has_suffix(s, wide[i])) {
+                s[len - strlen(wide[i])] = '\0';
+                more = TRUE;
+                break;
+            }
+    }
+}
+
 /* The field name of a "Name: value" line (lower case, without the colon),
  * or NULL when the line is none.  Names may hold spaces ("Recipient
  * address:") but not many. */
@@ -242,8 +302,9 @@ gen_line_label(const char *line)
         colon = wide;
     if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
         return NULL;
-    g_autofree char *name = g_strndup(s, colon - s);
-    g_strchomp(name);
+    g_autofree char *raw = g_strndup(s, colon - s);
+    chomp_wide_spaces(raw);
+    g_autofree char *name = squeeze_ideographic_spaces(raw);
     int spaces = 0;
     for (const char *p = name; *p; p++)
         spaces += *p == ' ';

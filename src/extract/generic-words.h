@@ -180,6 +180,12 @@ static const char *const gen_failure_words[] = {
      * and "… 수신을 거부하였습니다" (Daum), as foxydog.tistory.com/69 quotes
      * them */
     "수신을 차단", "수신을 거부",
+    /* Korean Exchange's "다음 받는 사람 또는 그룹에 배달하지 못했습니다."
+     * and the portals' "… 메일을 전달하지 못했습니다" */
+    "배달하지 못했습니다", "전달하지 못했습니다",
+    /* NetEase's "系统退信": the sentence "您发送给 ADDR 的邮件 … 未能成功投递"
+     * is the notice (163's help centre, quoted on outofmemory.cn) */
+    "未能成功投递", "未能投递",
     NULL
 };
 
@@ -224,7 +230,10 @@ static const char *const gen_recipient_labels[] = {
     "receiver", "receiver address", "invalid receiver address",
     "original-recipient", "final-recipient", "x-failed-recipients", "empfänger", "empfaenger",
     "adresse", "destinataire", "destinatario", "destinatário", "宛先", "受信者", "送信先",
-    "收件人", "收件者", "받는 사람", NULL
+    "收件人", "收件者", "받는 사람",
+    /* Polish webmail notices: "Adresat:", "Odbiorca:" (the words Interia's
+     * and Onet's help pages use for the recipient) */
+    "adresat", "odbiorca", NULL
 };
 
 /* The original's To:/Cc: as notices repeat it, in a few languages: the
@@ -328,5 +337,8 @@ static const char *const gen_reason_labels[] = {
     /* Czech Seznam "Důvod / Reason:" (napoveda.seznam.cz), Polish
      * "Przyczyna:" (kei.pl), Spanish Outlook "Error del servidor:"
      * (pastebin.com/9LAaRhhi) */
-    "důvod", "důvod / reason", "przyczyna", "error del servidor", NULL
+    "důvod", "důvod / reason", "przyczyna", "error del servidor",
+    /* QQ Mail's "退信原因：" (the reason a returned mail gives, as
+     * qqmailbox.com's list of bounce reasons heads it) */
+    "退信原因", NULL
 };

@@ -88,6 +88,84 @@ is_domain_char(guchar c)
     return g_ascii_isalnum(c) || c >= 0x80 || c == '.' || c == '-' || c == '_';
 }
 
+/* A non-ASCII character at `p` that cannot be part of an address: CJK
+ * and other notices glue a label or a sentence to the address with
+ * full-width punctuation ("宛先：a@b", "收件人：a@b", "a@b，" or "a@b。"),
+ * while letters of any script may be (RFC 6531 addresses). */
+static gboolean
+is_wide_separator(const char *p)
+{
+    gunichar u = g_utf8_get_char_validated(p, -1);
+    if (u == (gunichar) -1 || u == (gunichar) -2)
+        return FALSE;
+    return g_unichar_ispunct(u) || g_unichar_isspace(u) || u == 0x3000;
+}
+
+/* Han, kana or Hangul: scripts written without spaces, so that a notice
+ * glues its sentence to an address ("您发送给a@b的邮件", "a@b으로").  An
+ * address may be written in them (RFC 6531), but not half in ASCII: a
+ * switch between one of them and an ASCII letter or digit ends it. */
+static gboolean
+is_unspaced_script(gunichar u)
+{
+    switch (g_unichar_get_script(u)) {
+    case G_UNICODE_SCRIPT_HAN:
+    case G_UNICODE_SCRIPT_HIRAGANA:
+    case G_UNICODE_SCRIPT_KATAKANA:
+    case G_UNICODE_SCRIPT_HANGUL:
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+/* The start of the address part that ends at `end` (just before its '@'):
+ * local-part characters back from `end`, stopping at a wide separator or
+ * where an ASCII local part meets a CJK sentence. */
+static const char *
+local_start(const char *line, const char *end)
+{
+    const char *start = end;
+    while (start > line && start[-1] != '\'' && is_local_char((guchar) start[-1])) {
+        if ((guchar) start[-1] < 0x80) {
+            start--;
+            continue;
+        }
+        const char *prev = g_utf8_find_prev_char(line, start);
+        gunichar u = prev ? g_utf8_get_char_validated(prev, start - prev) : (gunichar) -1;
+        if (u == (gunichar) -1 || u == (gunichar) -2) {
+            start--;        /* a stray byte: kept byte by byte, as before */
+            continue;
+        }
+        if (is_wide_separator(prev) || (is_unspaced_script(u) && g_ascii_isalnum(*start)))
+            break;
+        start = prev;
+    }
+    return start;
+}
+
+/* The end of the domain that starts at `p`, stopping at a wide separator
+ * or where an ASCII label runs into a CJK sentence. */
+static const char *
+domain_end(const char *p)
+{
+    const char *first = p;
+    while (is_domain_char((guchar) *p)) {
+        if ((guchar) *p < 0x80) {
+            p++;
+            continue;
+        }
+        if (is_wide_separator(p))
+            break;
+        gunichar u = g_utf8_get_char_validated(p, -1);
+        if (p > first && g_ascii_isalnum(p[-1]) && u != (gunichar) -1 && u != (gunichar) -2
+            && is_unspaced_script(u))
+            break;
+        p = u == (gunichar) -1 || u == (gunichar) -2 ? p + 1 : g_utf8_next_char(p);
+    }
+    return p;
+}
+
 /* Calls `fn` for each address-looking token of `line`, with whether it
  * stood in <…> or quotes. */
 typedef void (*TokenFn)(const char *address, gboolean bracketed, gpointer data);
@@ -96,12 +174,8 @@ static void
 each_address(const char *line, TokenFn fn, gpointer data)
 {
     for (const char *at = strchr(line, '@'); at; at = strchr(at + 1, '@')) {
-        const char *start = at;
-        while (start > line && is_local_char((guchar) start[-1]) && start[-1] != '\'')
-            start--;
-        const char *end = at + 1;
-        while (is_domain_char((guchar) *end))
-            end++;
+        const char *start = local_start(line, at);
+        const char *end = domain_end(at + 1);
         while (end > at + 1 && (end[-1] == '.' || end[-1] == '-'))
             end--;
         if (start == at || end == at + 1)
