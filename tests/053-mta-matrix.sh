@@ -1,7 +1,7 @@
 #!/bin/sh
 # Real MTAs write the bounces: contrib/dev/mta-matrix runs a private
 # Postfix and, where contrib/install-deps.sh unpacked them, a private Exim,
-# OpenSMTPD, Sendmail and Courier on loopback, routes every domain to its own SMTP responder, which refuses
+# OpenSMTPD, Sendmail, Courier and dma on loopback, routes every domain to its own SMTP responder, which refuses
 # each recipient with a reply from its catalogue (sisimai's phrases, the
 # providers' documented replies, the MTA's own local failures), and reads
 # the bounces and delay warnings the MTAs send back.  A bounded subset
@@ -48,12 +48,21 @@ if [ -x "$courier_root/usr/lib/courier/courier/courierd" ] && getent passwd cour
 else
     courier_missing="no unpacked Courier in $courier_root, or no namespaces (contrib/install-deps.sh puts it there)"
 fi
-[ -n "$mtas" ] || skip_all "neither Postfix nor the unpacked Exim, OpenSMTPD, Sendmail or Courier is there"
+dma_root=${BT_DMA_ROOT:-/opt/bouncetriage-dma}
+# dma's dma.conf path is compiled in: it runs in namespaces of its own too
+if [ -x "$dma_root/usr/sbin/dma" ] && getent passwd mail >/dev/null &&
+   command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 &&
+   unshare --mount --pid --fork true 2>/dev/null; then
+    mtas=${mtas:+$mtas,}dma
+else
+    dma_missing="no unpacked dma in $dma_root, or no namespaces (contrib/install-deps.sh puts it there)"
+fi
+[ -n "$mtas" ] || skip_all "neither Postfix nor the unpacked Exim, OpenSMTPD, Sendmail, Courier or dma is there"
 
 mta_user
 mta_private_dir matrix
 echo "# MTAs: $mtas"
-BT_SENDMAIL_ROOT=$sendmail_root BT_COURIER_ROOT=$courier_root \
+BT_SENDMAIL_ROOT=$sendmail_root BT_COURIER_ROOT=$courier_root BT_DMA_ROOT=$dma_root \
 ok "mta-matrix runs $mtas" "$PYTHON3" "$BT_SRCDIR/contrib/dev/mta-matrix" \
     --mta "$mtas" --exim-root "$exim_root" --bin "$BT_BIN" --limit 40 \
     --queue-life 15 --keep "$MTA_DIR" --json "$TMP/rows.jsonl" --no-oracle --misses
@@ -113,6 +122,13 @@ if [ -n "${courier_missing:-}" ]; then
     for what in "a bounce comes back for every entry" "each names its recipient once" \
                 "provider replies and local failures get their reason" "85 % of the phrases"; do
         skip "courier: $what" "$courier_missing"
+    done
+fi
+# and dma's
+if [ -n "${dma_missing:-}" ]; then
+    for what in "a bounce comes back for every entry" "each names its recipient once" \
+                "provider replies and local failures get their reason" "85 % of the phrases"; do
+        skip "dma: $what" "$dma_missing"
     done
 fi
 done_testing
