@@ -121,3 +121,35 @@ if [ ! -x "$COURIER_ROOT/usr/lib/courier/courier/courierd" ]; then
         || echo "install-deps: could not fetch Courier; tests/053-mta-matrix.sh goes on without it"
     $SUDO rm -rf "$debs"
 fi
+# The DragonFly Mail Agent 0.13 for the same test, unpacked the same way
+# (dma too would replace postfix as the system MTA).  Its configuration
+# file, /etc/dma/dma.conf, is compiled in: mta-matrix binds a directory
+# of its own over /etc/dma in a mount namespace, the empty mount point
+# made here.  It links only libssl3 (there already: OpenSMTPD's Depends
+# above) and runs as Debian's "mail", there already.
+DMA_ROOT=/opt/bouncetriage-dma
+if [ ! -x "$DMA_ROOT/usr/sbin/dma" ]; then
+    $SUDO apt-get install -y -qq --no-install-recommends util-linux libssl3 >/dev/null
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    (cd "$debs" && $SUDO apt-get download -qq dma) \
+        && $SUDO dpkg -x "$debs"/dma_*.deb "$DMA_ROOT" \
+        && $SUDO mkdir -p /etc/dma \
+        || echo "install-deps: could not fetch dma; tests/053-mta-matrix.sh goes on without it"
+    $SUDO rm -rf "$debs"
+fi
+# nullmailer 2.2 for the same test, unpacked the same way (it too would
+# replace postfix).  Its paths are compiled in, but its programs read them
+# under $NULLMAILER_TEST_PREFIX (its own test suite's hook): mta-matrix
+# copies the programs into the run's directory and sets it.  It links
+# libgnutls30 (Exim's Depends above) and libstdc++6 (Courier's).
+NULLMAILER_ROOT=/opt/bouncetriage-nullmailer
+if [ ! -x "$NULLMAILER_ROOT/usr/sbin/nullmailer-send" ]; then
+    $SUDO apt-get install -y -qq --no-install-recommends libgnutls30 libstdc++6 >/dev/null
+    debs=$(mktemp -d)
+    chmod 777 "$debs"
+    (cd "$debs" && $SUDO apt-get download -qq nullmailer) \
+        && $SUDO dpkg -x "$debs"/nullmailer_*.deb "$NULLMAILER_ROOT" \
+        || echo "install-deps: could not fetch nullmailer; tests/053-mta-matrix.sh goes on without it"
+    $SUDO rm -rf "$debs"
+fi

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Real MTAs write the bounces: contrib/dev/mta-matrix runs a private
 # Postfix and, where contrib/install-deps.sh unpacked them, a private Exim,
-# OpenSMTPD, Sendmail and Courier on loopback, routes every domain to its own SMTP responder, which refuses
+# OpenSMTPD, Sendmail, Courier, dma and nullmailer on loopback, routes every domain to its own SMTP responder, which refuses
 # each recipient with a reply from its catalogue (sisimai's phrases, the
 # providers' documented replies, the MTA's own local failures), and reads
 # the bounces and delay warnings the MTAs send back.  A bounded subset
@@ -48,12 +48,28 @@ if [ -x "$courier_root/usr/lib/courier/courier/courierd" ] && getent passwd cour
 else
     courier_missing="no unpacked Courier in $courier_root, or no namespaces (contrib/install-deps.sh puts it there)"
 fi
-[ -n "$mtas" ] || skip_all "neither Postfix nor the unpacked Exim, OpenSMTPD, Sendmail or Courier is there"
+dma_root=${BT_DMA_ROOT:-/opt/bouncetriage-dma}
+# dma's dma.conf path is compiled in: it runs in namespaces of its own too
+if [ -x "$dma_root/usr/sbin/dma" ] && getent passwd mail >/dev/null &&
+   command -v unshare >/dev/null 2>&1 && command -v nsenter >/dev/null 2>&1 &&
+   unshare --mount --pid --fork true 2>/dev/null; then
+    mtas=${mtas:+$mtas,}dma
+else
+    dma_missing="no unpacked dma in $dma_root, or no namespaces (contrib/install-deps.sh puts it there)"
+fi
+nullmailer_root=${BT_NULLMAILER_ROOT:-/opt/bouncetriage-nullmailer}
+if [ -x "$nullmailer_root/usr/sbin/nullmailer-send" ]; then
+    mtas=${mtas:+$mtas,}nullmailer
+else
+    nullmailer_missing="no unpacked nullmailer in $nullmailer_root (contrib/install-deps.sh puts it there)"
+fi
+[ -n "$mtas" ] || skip_all "neither Postfix nor the unpacked Exim, OpenSMTPD, Sendmail, Courier, dma or nullmailer is there"
 
 mta_user
 mta_private_dir matrix
 echo "# MTAs: $mtas"
-BT_SENDMAIL_ROOT=$sendmail_root BT_COURIER_ROOT=$courier_root \
+BT_SENDMAIL_ROOT=$sendmail_root BT_COURIER_ROOT=$courier_root BT_DMA_ROOT=$dma_root \
+BT_NULLMAILER_ROOT=$nullmailer_root \
 ok "mta-matrix runs $mtas" "$PYTHON3" "$BT_SRCDIR/contrib/dev/mta-matrix" \
     --mta "$mtas" --exim-root "$exim_root" --bin "$BT_BIN" --limit 40 \
     --queue-life 15 --keep "$MTA_DIR" --json "$TMP/rows.jsonl" --no-oracle --misses
@@ -70,8 +86,11 @@ got = [r for r in rows if not r.get('nobounce')]
 phrase = lambda r: r['entry'][0] == 'p' and r['entry'][1:].isdigit()
 # what the MTA itself leaves undecidable: Exim says only "Unrouteable
 # address" for an unknown user of its own domain (as for a domain that does
-# not exist) and hides its "Too many Received headers" text
-undecidable = {('exim', 'nosuchuser'), ('exim', 'm3a'), ('exim', 'loop')}
+# not exist) and hides its "Too many Received headers" text; nullmailer
+# says only "Connect failed" (Status 5.0.0) for a closed port and for a
+# host name that does not resolve
+undecidable = {('exim', 'nosuchuser'), ('exim', 'm3a'), ('exim', 'loop'),
+               ('nullmailer', 'refused'), ('nullmailer', 'nohost')}
 bad = []
 if what == 'bounces':
     bad = [r['entry'] for r in rows if r.get('nobounce')]
@@ -113,6 +132,20 @@ if [ -n "${courier_missing:-}" ]; then
     for what in "a bounce comes back for every entry" "each names its recipient once" \
                 "provider replies and local failures get their reason" "85 % of the phrases"; do
         skip "courier: $what" "$courier_missing"
+    done
+fi
+# and dma's
+if [ -n "${dma_missing:-}" ]; then
+    for what in "a bounce comes back for every entry" "each names its recipient once" \
+                "provider replies and local failures get their reason" "85 % of the phrases"; do
+        skip "dma: $what" "$dma_missing"
+    done
+fi
+# and nullmailer's
+if [ -n "${nullmailer_missing:-}" ]; then
+    for what in "a bounce comes back for every entry" "each names its recipient once" \
+                "provider replies and local failures get their reason" "85 % of the phrases"; do
+        skip "nullmailer: $what" "$nullmailer_missing"
     done
 fi
 done_testing

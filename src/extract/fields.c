@@ -96,6 +96,19 @@ append_continuation(BtFieldGroup *g, const char *line)
     *last = joined;
 }
 
+/* nullmailer-dsn pastes a multi-line SMTP reply into Diagnostic-Code with
+ * its continuation lines flush left ("550-5.1.1 …", "550 5.1.1 …"): right
+ * after that field, a line that starts with a reply code goes on with it. */
+static gboolean
+continues_reply(const BtFieldGroup *g, const char *line)
+{
+    if (!g || !g->names->len
+        || g_ascii_strcasecmp(g->names->pdata[g->names->len - 1], "Diagnostic-Code") != 0)
+        return FALSE;
+    return line[0] >= '2' && line[0] <= '5' && g_ascii_isdigit(line[1])
+           && g_ascii_isdigit(line[2]) && (line[3] == '-' || line[3] == ' ');
+}
+
 GPtrArray *
 bt_field_groups_parse(const char *text)
 {
@@ -116,7 +129,7 @@ bt_field_groups_parse(const char *text)
         char *indented = indented_status_field(line);
         if (indented)
             line = indented;
-        else if ((*line == ' ' || *line == '\t') && continues) {
+        else if (continues && ((*line == ' ' || *line == '\t') || continues_reply(cur, line))) {
             append_continuation(cur, line);
             continue;
         }
