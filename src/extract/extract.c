@@ -271,6 +271,46 @@ bound_recipients(GPtrArray *found, BtBounce *b)
     add_note(b, what);
 }
 
+/* A list manager's own notice to a list's owners that encloses a
+ * delivery notice it could not read itself: Mailman 2's "Uncaught bounce
+ * notification" (Bouncer.py maybe_forward: "The attached message was
+ * received as a bounce, but either the bounce format was not
+ * recognized…") and Mailman 3's list:admin:notice:unrecognized.  It is
+ * machine-made (Mailman's X-List-Administrivia, or RFC 3834
+ * Auto-Submitted), no list posting (List-Unsubscribe) and no person's
+ * forward; the enclosed message is then read as any message is, so an
+ * enclosed letter still gives nothing. */
+static gboolean
+is_list_admin_notice(const BtMsgView *view)
+{
+    if (!view->returned || view->dsn)
+        return FALSE;
+    g_autofree char *admin = bt_view_header(view, "X-List-Administrivia");
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    gboolean machine = (admin && g_ascii_strncasecmp(g_strstrip(admin), "yes", 3) == 0)
+        || (submitted && g_ascii_strncasecmp(g_strstrip(submitted), "auto-", 5) == 0);
+    return machine && !unsubscribe && !gen_is_personal_forward(view);
+}
+
+/* Whether a message enclosed in a list manager's notice was sent by a
+ * mail system (its From names one, its Return-Path is null, or it says
+ * Auto-Submitted), as a returned notice is: a posting held for approval
+ * that the same notices enclose is a person's mail, whatever it says. */
+static gboolean
+is_system_message(GMimeMessage *msg)
+{
+    GMimeObject *obj = GMIME_OBJECT(msg);
+    const char *from = bt_mime_object_header(obj, "From");
+    const char *path = bt_mime_object_header(obj, "Return-Path");
+    const char *submitted = bt_mime_object_header(obj, "Auto-Submitted");
+    g_autofree char *null_path = path ? g_strdup(path) : NULL;
+    if (null_path)
+        g_strstrip(null_path);
+    return gen_is_daemon_sender(from) || g_strcmp0(null_path, "<>") == 0
+        || (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0);
+}
+
 /* Records from a forwarded bounce, finished against its own view. */
 static void
 extract_forwarded(BtExtractor *ex, const BtMessage *msg, GMimeMessage *inner, GPtrArray *out, int depth,
@@ -332,6 +372,11 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     /* a bounce forwarded as an attachment: the returned message, when it
      * is itself a report */
     GMimeMessage *inner = out->len == 0 && depth < 2 ? bt_returned_report(view) : NULL;
+    if (!inner && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
+        inner = bt_mime_enclosed_message(view->returned);
+        if (inner && !is_system_message(inner))
+            g_clear_object(&inner);
+    }
     if (inner) {
         extract_forwarded(ex, msg, inner, out, depth, b);
         g_object_unref(inner);

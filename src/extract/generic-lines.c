@@ -169,6 +169,12 @@ is_daemon_sender(const char *from)
     return from && text_has_word(from, gen_daemon_senders);
 }
 
+gboolean
+gen_is_daemon_sender(const char *from)
+{
+    return is_daemon_sender(from);
+}
+
 /* A reply or a forward (a person's mail about a bounce) or a list's
  * newsletter: a conversation, whoever signs it — a postmaster answering
  * a user quotes the bounce too. */
@@ -190,6 +196,11 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
     /* a delivery report by its type, whatever parts it kept */
     const char *type = gen_report_type(view);
     if (type && is_delivery_report_type(type))
+        return TRUE;
+    /* LISTSERV's delivery error report to a list's owners (the layouts'
+     * `bounce-notice` names its header field the same way) */
+    g_autofree char *lsv = bt_view_header(view, "X-Report-Type");
+    if (lsv && g_ascii_strncasecmp(g_strchug(lsv), "nondelivery", 11) == 0)
         return TRUE;
     if (is_conversation(view, subject))
         return FALSE;

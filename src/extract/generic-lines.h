@@ -21,6 +21,8 @@ gboolean gen_is_failure_line(const char *line);
  * newsletter or other report? */
 gboolean gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject);
 gboolean gen_is_personal_forward(const BtMsgView *view);
+/* Does a From field name a mail system (MAILER-DAEMON, postmaster, …)? */
+gboolean gen_is_daemon_sender(const char *from);
 /* The report-type of a multipart/report message (RFC 6522, "" when it
  * names none), or NULL for any other message. */
 const char *gen_report_type(const BtMsgView *view);

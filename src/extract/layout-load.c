@@ -137,6 +137,7 @@ bt_layouts_free(BtLayouts *lays)
     regex_free(lays->notice_from);
     regex_free(lays->notice_subject);
     regex_free(lays->notice_reply);
+    regex_free(lays->notice_report);
     bt_doc_cache_free(lays->cache);
     pcre2_match_context_free(lays->mctx);
     g_free(lays);
@@ -839,6 +840,13 @@ static const char bounce_notice_reply[] =
     "|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
     "|nondeliverable|unzustellbar|non remis)";
 
+/* LISTSERV marks the delivery error reports it sends a list's owners
+ * ("LIST: error report from HOST", the failed notice copied below) with
+ * "X-Report-Type: Nondelivery" (L-Soft's list owner's manual, "Delivery
+ * error reports"; its loop check looks for the same field): a notice,
+ * whatever its From and Subject say. */
+static const char bounce_notice_report[] = "(?i)^\\s*nondelivery\\b";
+
 /* A header condition on one of the shared built-in regexes: the
  * condition does not own it. */
 static Cond *
@@ -861,6 +869,7 @@ bounce_notice_cond(Loader *ld, yaml_node_t *v)
     Cond *any = cond_new(COND_ANY);
     g_ptr_array_add(any->kids, builtin_header_cond("From", ld->lays->notice_from));
     g_ptr_array_add(any->kids, builtin_header_cond("Subject", ld->lays->notice_subject));
+    g_ptr_array_add(any->kids, builtin_header_cond("X-Report-Type", ld->lays->notice_report));
     Cond *reply = cond_new(COND_NOT);
     g_ptr_array_add(reply->kids, builtin_header_cond("Subject", ld->lays->notice_reply));
     Cond *all = cond_new(COND_ALL);
@@ -1443,6 +1452,7 @@ bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
     lays->notice_from = regex_new(bounce_notice_from);
     lays->notice_subject = regex_new(bounce_notice_subject);
     lays->notice_reply = regex_new(bounce_notice_reply);
+    lays->notice_report = regex_new(bounce_notice_report);
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
     g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
     g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify) layout_file_free);

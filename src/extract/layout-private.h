@@ -173,6 +173,7 @@ struct _BtLayouts {
     Regex *notice_from;      /* `bounce-notice: true`, shared by every layout */
     Regex *notice_subject;
     Regex *notice_reply;     /* a person's reply to or forward of a notice */
+    Regex *notice_report;    /* LISTSERV's X-Report-Type: Nondelivery */
     pcre2_match_context *mctx;
 };
 
