@@ -142,6 +142,23 @@ is_list_mail(const char *block)
     return has_marker(block, markers);
 }
 
+/* Ticket systems and list managers put a bracketed tag before the
+ * subject ("[Ticket#2024071610000021] Auto reply: …" in OTRS, "[Support]
+ * …" in many helpdesks): the subject proper starts after the tags. */
+static const char *
+skip_subject_tags(const char *s)
+{
+    while (*s == '[') {
+        const char *close = strchr(s, ']');
+        if (!close)
+            break;
+        s = close + 1;
+        while (g_ascii_isspace(*s))
+            s++;
+    }
+    return s;
+}
+
 /* Subjects of out-of-office and vacation notices, in a few languages.
  * The bracketed, "auto-response", "I am away" and "Eingangsbestätigung"
  * forms are from PHP-Bounce-Handler's autorespond list and bounce_email's
@@ -170,8 +187,9 @@ has_autoreply_subject(const char *subject)
     if (!subject)
         return FALSE;
     g_autofree char *s = bt_casefold(subject);
+    const char *t = skip_subject_tags(s);
     for (int i = 0; starts[i]; i++)
-        if (g_str_has_prefix(s, starts[i]))
+        if (g_str_has_prefix(s, starts[i]) || g_str_has_prefix(t, starts[i]))
             return TRUE;
     static const char *const anywhere[] = { "out of office", "out of the office", "自動応答",
                                             "自动回复", "自動回覆", NULL };
@@ -202,7 +220,10 @@ looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
 /* Challenge-response systems (TMDA, ASK, Spam Arrest, Boxbe and the
  * like) answer with RFC 3834 fields too, but they hold the message until
  * the sender proves to be a person: neither an absence nor a failure.
- * Their requests say so in words like these. */
+ * Their requests say so in words like these.  So do list managers'
+ * opt-in requests, answers to a subscribe command (Mailman's
+ * "subscription confirmation notice", Sympa's and listmonk's "Confirm
+ * subscription" templates). */
 static gboolean
 is_challenge(const BtMsgView *view)
 {
@@ -212,7 +233,9 @@ is_challenge(const BtMsgView *view)
                                          "prove that you are", "held until you confirm",
                                          "is being held until", "until you confirm",
                                          "unconfirmed messages", "sender verification",
-                                         "to confirm, simply reply", "approved sender list", NULL };
+                                         "to confirm, simply reply", "approved sender list",
+                                         "confirm your subscription", "confirm subscription",
+                                         "subscription confirmation", NULL };
     return contains_any(view->body, words);
 }
 
