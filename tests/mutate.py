@@ -1219,7 +1219,9 @@ def m_diagnostic_code_no_type(raw, ref):
     changed = False
     for g in groups[1:]:
         for n, (name, value) in enumerate(g._headers):
-            m = re.match(r"\s*[A-Za-z][\w-]*\s*;\s*", value)
+            # only "smtp;": another type (X-Postfix) says whose words
+            # they are, which is evidence itself
+            m = re.match(r"\s*smtp\s*;\s*", value, re.I)
             if name.lower() == "diagnostic-code" and m and value[m.end():].strip():
                 g._headers[n] = (name, value[m.end():])
                 changed = True
@@ -1310,22 +1312,24 @@ def m_received_only_headers(raw, ref):
 
 
 def m_header_folded_subject_long(raw, ref):
-    """A long Subject folded over several lines (the original's subject
-    after "Undeliverable:" etc.), as Exchange and Gmail fold at 78."""
+    """The Subject folded over several lines (RFC 5322 folding at white
+    space, as Exchange and Gmail fold a long "Undeliverable: ..." one); its
+    words are kept."""
     msg = parse(raw)
     subject = msg.get("Subject")
     subject = str(subject) if subject is not None else ""
     if not subject or "\n" in subject or not subject.isascii():
         return None
-    longer = subject + " - re: quarterly planning notes and the agenda for the meeting next week"
-    words, lines, cur = longer.split(" "), [], ""
+    words, lines, cur = subject.split(" "), [], ""
     for w in words:
-        if cur and len(cur) + 1 + len(w) > 40:
+        if cur and len(cur) + 1 + len(w) > 24:
             lines.append(cur)
             cur = w
         else:
             cur = cur + " " + w if cur else w
     lines.append(cur)
+    if len(lines) < 2:
+        return None
     msg._headers = [(k, "\n ".join(lines) if k.lower() == "subject" else v) for k, v in msg._headers]
     return serialise(msg)
 
