@@ -23,7 +23,14 @@ the delivery-status part before the text, the Subject localised
 8-bit UTF-8 text with no charset declared, quoted-printable soft breaks
 inside addresses and status codes, a gateway's Received:/X- trace above
 the notice, and the notice forwarded inline by a person (no bounce: it
-must give no record).  Each variant is triaged (one batch per mutation) and compared with
+must give no record); the notice in UTF-16, GB18030, KOI8-R, Shift_JIS
+or Big5 (where its script allows), the whole bounce enclosed in a list
+manager's "Uncaught bounce notification" or attached as a "*.eml" file,
+an HTML-table-only or HTML-first multipart/alternative notice,
+full-width CJK punctuation and French no-break spaces before colons,
+Status comments and Diagnostic-Codes without their type, the returned
+message reduced to its body or to its Received: lines, and a long
+folded Subject.  Each variant is triaged (one batch per mutation) and compared with
 the fixture's own result: the same recipients must come out, and for
 mutations that do not touch the wording, the same reason.
 
@@ -981,6 +988,352 @@ def m_forwarded_by_person(raw, ref):
     return serialise(fwd)
 
 
+# --- kinds seen in unseen archives (unseen-mut-5) -------------------------
+
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def recharset_b64(charset, applies):
+    """The notice in a charset that is no ASCII superset (UTF-16) or whose
+    bytes collide with ASCII (Shift_JIS, Big5), base64-encoded as MUAs
+    and gateways send it; only where the text round-trips."""
+    def mutate(raw, ref):
+        msg, part, text = notice_of(raw)
+        if not text or not applies(text):
+            return None
+        try:
+            data = text.encode(charset)
+            if data.decode(charset) != text:
+                return None
+        except (LookupError, UnicodeError):
+            return None
+        if (part.get_content_charset() or "us-ascii").lower() == charset:
+            return None
+        part.set_param("charset", charset)
+        del part["Content-Transfer-Encoding"]
+        part["Content-Transfer-Encoding"] = "base64"
+        part.set_payload(base64.encodebytes(data).decode("ascii"))
+        return serialise(msg)
+    return mutate
+
+
+def wrapper(head, text, attachment):
+    """An outer multipart/mixed notice: head fields, a text, an attachment
+    (bytes with its own part header)."""
+    return (head + b"MIME-Version: 1.0\n"
+            b"Content-Type: multipart/mixed; boundary=\"unseen-wrapper-outer\"\n\n"
+            b"--unseen-wrapper-outer\n"
+            b"Content-Type: text/plain; charset=us-ascii\n"
+            b"Content-Transfer-Encoding: 7bit\n\n" + text +
+            b"\n--unseen-wrapper-outer\n" + attachment +
+            b"\n--unseen-wrapper-outer--\n")
+
+
+def m_wrapped_in_admin_notice(raw, ref):
+    """Mailman 2 sends a bounce it could not read on to the list owners as
+    an "Uncaught bounce notification", the bounce attached whole
+    (message/rfc822) below its own administrivia text (Mailman's
+    Bouncer.py maybe_forward): the bounce's records still count."""
+    if parse(raw).get("X-List-Administrivia") is not None:
+        return None   # a list manager's notice already
+    if returns_report(parse(raw)) or any(r.get("reason") in ("vacation", "feedback") for r in ref):
+        return None
+    inner = raw.replace(b"\r\n", b"\n")
+    head = (b"From: mylist-bounces@lists.example.org\n"
+            b"To: mylist-owner@lists.example.org\n"
+            b"Subject: Uncaught bounce notification\n"
+            b"Date: Wed, 24 Jul 2024 08:00:00 +0000\n"
+            b"Message-ID: <uncaught.bounce@lists.example.org>\n"
+            b"X-List-Administrivia: yes\n"
+            b"Auto-Submitted: auto-generated\n"
+            b"Precedence: bulk\n")
+    text = (b"The attached message was received as a bounce, but either the\n"
+            b"bounce format was not recognized, or no member addresses could be\n"
+            b"extracted from it.  This mailing list has been configured to send\n"
+            b"all unrecognized bounce messages to the list administrator(s).\n\n"
+            b"For more information see:\n"
+            b"https://lists.example.org/mailman/admin/mylist/bounce\n")
+    return wrapper(head, text, b"Content-Type: message/rfc822\n"
+                   b"MIME-Version: 1.0\n\n" + inner)
+
+
+def m_attached_as_eml_octet(raw, ref):
+    """A ticket system or bounce-mailbox forwarder passes the bounce on as a
+    file attachment: application/octet-stream, name "*.eml",
+    Content-Disposition: attachment, base64."""
+    if returns_report(parse(raw)) or any(r.get("reason") in ("vacation", "feedback") for r in ref):
+        return None
+    head = (b"From: Bounce Processor <noreply@notify.example.org>\n"
+            b"To: mailops@example.org\n"
+            b"Subject: Returned mail received\n"
+            b"Date: Wed, 24 Jul 2024 08:00:00 +0000\n"
+            b"Message-ID: <returned.eml@notify.example.org>\n"
+            b"Auto-Submitted: auto-generated\n")
+    text = (b"A returned message arrived at the bounce mailbox.\n"
+            b"It is attached to this notification as a file.\n")
+    att = (b"Content-Type: application/octet-stream; name=\"returned.eml\"\n"
+           b"Content-Disposition: attachment; filename=\"returned.eml\"\n"
+           b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(raw))
+    return wrapper(head, text, att)
+
+
+LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./()'-]{0,40}?)\s*:\s+(\S.*)$")
+
+
+def m_html_table_layout(raw, ref):
+    """The notice rendered as HTML tables only, no text/plain: a table per
+    paragraph, a "Label:" | value row per field, as Exchange 2013+ lays out
+    its "Original message details" and webmail notifiers their notices."""
+    msg, part, text = notice_of(raw)
+    if not text or dsn_part(msg) is not None:
+        return None
+    tables = []
+    for para in re.split(r"\n\s*\n", text):
+        rows = []
+        for line in para.split("\n"):
+            if not line.strip():
+                continue
+            m = LABEL.match(line)
+            if m:
+                rows.append("<tr><td style=\"font-weight:bold\">%s:</td><td>%s</td></tr>"
+                            % (html_escape(m.group(1)), html_escape(m.group(2))))
+            else:
+                rows.append("<tr><td colspan=\"2\">%s</td></tr>" % html_escape(line.strip()))
+        if rows:
+            tables.append("<table border=\"0\" cellpadding=\"2\">\n" + "\n".join(rows) + "\n</table>")
+    html = "<html><body>\n" + "\n<br>\n".join(tables) + "\n</body></html>\n"
+    del part["Content-Type"]
+    part["Content-Type"] = 'text/html; charset="utf-8"'
+    set_text(part, html)
+    return serialise(msg)
+
+
+FULLWIDTH = str.maketrans({":": "\uff1a", ",": "\uff0c", "<": "\uff1c", ">": "\uff1e"})
+
+
+def m_cjk_fullwidth_punct(raw, ref):
+    """CJK notices typed with full-width punctuation: "宛先：<user@...>"
+    with U+FF1A colons, U+FF0C commas and U+FF1C/U+FF1E brackets on the
+    lines naming a recipient (CJK-language notices only)."""
+    msg, part, text = notice_of(raw)
+    if not text or not CJK.search(text):
+        return None
+    recips = recipients_of(ref)
+    lines, changed = text.split("\n"), False
+    for i, line in enumerate(lines):
+        if not any(r in line.lower() for r in recips):
+            continue
+        # the address itself and any URL or SMTP reply keep their ASCII
+        pieces = re.split(r"(" + ADDR.pattern + r"|\S*://\S*|\b\d{3}[ -]\d\.\d+\.\d+\b)", line)
+        new = "".join(p if k % 2 else p.translate(FULLWIDTH) for k, p in enumerate(pieces))
+        if new != line:
+            lines[i], changed = new, True
+    if not changed:
+        return None
+    set_text(part, "\n".join(lines))
+    return serialise(msg)
+
+
+def m_nbsp_before_colon(raw, ref):
+    """French typography: a no-break space (U+00A0) before each label's
+    colon ("Destinataire\u00a0: ..."), as French-localised notifiers print."""
+    msg, part, text = notice_of(raw)
+    if not text:
+        return None
+    new = re.sub(r"(?m)^(\s*[^\W\d_][\w .'()/-]{0,40}?[\w)])[ ]?:(?=\s)", "\\1\u00a0:", text)
+    if new == text:
+        return None
+    set_text(part, new)
+    return serialise(msg)
+
+
+def m_multipart_alternative_notice(raw, ref):
+    """The notice as multipart/alternative with the HTML rendering first and
+    the plain text second (the order some webmail notifiers write, though
+    RFC 2046 puts the preferred one last)."""
+    msg, part, text = notice_of(raw)
+    if not text:
+        return None
+    charset = part.get_content_charset() or "us-ascii"
+    paras = re.split(r"\n\s*\n", text)
+    html = "<html><body>\n" + "\n".join(
+        "<p>" + "<br>\n".join(html_escape(l) for l in p.split("\n")) + "</p>"
+        for p in paras if p.strip()) + "\n</body></html>\n"
+    hpart = email.message.Message()
+    hpart["Content-Type"] = 'text/html; charset="utf-8"'
+    set_text(hpart, html, "quoted-printable")
+    tpart = email.message.Message()
+    tpart["Content-Type"] = 'text/plain; charset="%s"' % charset
+    set_text(tpart, text, "quoted-printable")
+    alt = email.message.Message()
+    alt["Content-Type"] = 'multipart/alternative; boundary="unseen-alt-boundary"'
+    alt.set_payload([hpart, tpart])
+    if part is msg:
+        for n in ("Content-Type", "Content-Transfer-Encoding"):
+            del msg[n]
+        msg["Content-Type"] = 'multipart/alternative; boundary="unseen-alt-boundary"'
+        msg.set_payload([hpart, tpart])
+        return serialise(msg)
+    for m in msg.walk():
+        if m.is_multipart() and m.get_content_type() != "message/rfc822":
+            parts = m.get_payload()
+            if part in parts:
+                parts[parts.index(part)] = alt
+                return serialise(msg)
+    return None
+
+
+STATUS_COMMENTS = {"1": "bad destination mailbox", "2": "mailbox full", "3": "mail system error",
+                   "4": "network error", "5": "protocol error", "6": "content error",
+                   "7": "security policy", "0": "other"}
+
+
+def m_dsn_status_comment(raw, ref):
+    """Status with an RFC 822 comment after the code ("Status: 5.1.1 (bad
+    destination mailbox address)"), as Lotus, Novell and old Exchange
+    write it; RFC 3464 allows comments in the field."""
+    msg = parse(raw)
+    groups = dsn_groups(msg)
+    if groups is None:
+        return None
+    changed = False
+    for g in groups[1:]:
+        for n, (name, value) in enumerate(g._headers):
+            m = re.fullmatch(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\s*", value)
+            if name.lower() == "status" and m:
+                g._headers[n] = (name, "%s.%s.%s (%s)" % (m.group(1), m.group(2), m.group(3),
+                                                          STATUS_COMMENTS.get(m.group(2), "other")))
+                changed = True
+    return serialise(msg) if changed else None
+
+
+def m_diagnostic_code_no_type(raw, ref):
+    """Diagnostic-Code without its diagnostic-type ("Diagnostic-Code: 550
+    5.1.1 ..." rather than "smtp; 550 ..."), as several gateways write it."""
+    msg = parse(raw)
+    groups = dsn_groups(msg)
+    if groups is None:
+        return None
+    changed = False
+    for g in groups[1:]:
+        for n, (name, value) in enumerate(g._headers):
+            # only "smtp;": another type (X-Postfix) says whose words
+            # they are, which is evidence itself
+            m = re.match(r"\s*smtp\s*;\s*", value, re.I)
+            if name.lower() == "diagnostic-code" and m and value[m.end():].strip():
+                g._headers[n] = (name, value[m.end():])
+                changed = True
+    return serialise(msg) if changed else None
+
+
+def named_outside_returned(msg, ref):
+    """Whether every recipient is named outside the returned message (in
+    the notice's text, its report or X-Failed-Recipients): where only the
+    original's own fields name one (feedback reports, a notice that quotes
+    nothing), the original is the evidence and stays."""
+    if any(r.get("reason") in ("feedback", "vacation") for r in ref):
+        return False
+    seen = " ".join(str(v) for v in msg.get_all("X-Failed-Recipients", []))
+
+    def walk(m):
+        nonlocal seen
+        if m.get_content_type() in ("message/rfc822", "text/rfc822-headers"):
+            return
+        if m.is_multipart():
+            for sub in m.get_payload():
+                walk(sub)
+        else:
+            seen += (part_text(m) or "")
+    walk(msg)
+    seen = seen.lower()
+    return all(r in seen for r in recipients_of(ref))
+
+
+def m_returned_body_only(raw, ref):
+    """The returned message without its header block, only its body (a
+    text/plain part headed "----- Original message -----"), as small MTAs
+    and list servers return it."""
+    msg = parse(raw)
+    if returns_report(msg) or not named_outside_returned(msg, ref):
+        return None
+    for m in msg.walk():
+        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
+            continue
+        parts = m.get_payload()
+        for n, p in enumerate(parts):
+            if p.get_content_type() != "message/rfc822" or not isinstance(p.get_payload(), list):
+                continue
+            inner = p.get_payload()[0]
+            body = inner.as_bytes(policy=email.policy.compat32)
+            body = split_head(body)[1]
+            repl = email.message.Message()
+            repl["Content-Type"] = "text/plain; charset=us-ascii"
+            repl["Content-Description"] = "Original message body"
+            repl["Content-Transfer-Encoding"] = "8bit"
+            repl.set_payload(body.decode("ascii", "surrogateescape"))
+            parts[n] = repl
+            return serialise(msg)
+    return None
+
+
+def m_received_only_headers(raw, ref):
+    """The returned message's header block reduced to its Received: lines
+    (text/rfc822-headers), as appliances that strip the original's
+    addresses for privacy return it."""
+    msg = parse(raw)
+    if returns_report(msg) or not named_outside_returned(msg, ref):
+        return None
+    for m in msg.walk():
+        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
+            continue
+        parts = m.get_payload()
+        for n, p in enumerate(parts):
+            ct = p.get_content_type()
+            if ct == "message/rfc822" and isinstance(p.get_payload(), list):
+                inner = p.get_payload()[0]
+                received = [str(v) for k, v in inner.items() if k.lower() == "received"]
+            elif ct == "text/rfc822-headers":
+                head = parse((part_text(p) or "").encode("utf-8", "surrogateescape"))
+                received = [str(v) for k, v in head.items() if k.lower() == "received"]
+            else:
+                continue
+            if not received:
+                return None
+            repl = email.message.Message()
+            repl["Content-Type"] = "text/rfc822-headers"
+            repl["Content-Transfer-Encoding"] = "8bit"
+            repl.set_payload("".join("Received: %s\n" % r for r in received)
+                             .encode("utf-8", "surrogateescape").decode("ascii", "surrogateescape"))
+            parts[n] = repl
+            return serialise(msg)
+    return None
+
+
+def m_header_folded_subject_long(raw, ref):
+    """The Subject folded over several lines (RFC 5322 folding at white
+    space, as Exchange and Gmail fold a long "Undeliverable: ..." one); its
+    words are kept."""
+    msg = parse(raw)
+    subject = msg.get("Subject")
+    subject = str(subject) if subject is not None else ""
+    if not subject or "\n" in subject or not subject.isascii():
+        return None
+    words, lines, cur = subject.split(" "), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > 24:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = cur + " " + w if cur else w
+    lines.append(cur)
+    if len(lines) < 2:
+        return None
+    msg._headers = [(k, "\n ".join(lines) if k.lower() == "subject" else v) for k, v in msg._headers]
+    return serialise(msg)
+
+
 def m_identity(raw, ref):
     """Parse and serialise only: the control every other mutation builds on."""
     return serialise(parse(raw))
@@ -1050,6 +1403,22 @@ MUTATIONS = [
     ("text-qp-soft-breaks", m_text_qp_soft_breaks, True),
     ("body-received-chain", m_body_received_chain, True),
     ("forwarded-by-person", m_forwarded_by_person, False),
+    ("text-utf-16", recharset_b64("utf-16", lambda t: True), True),
+    ("text-gb18030", recharset("gb18030", lambda t: bool(HAN.search(t))), True),
+    ("text-koi8-r", recharset("koi8-r", lambda t: bool(CYRILLIC.search(t))), True),
+    ("text-shift-jis", recharset_b64("shift_jis", lambda t: bool(JAPANESE.search(t))), True),
+    ("text-big5", recharset_b64("big5", lambda t: bool(HAN.search(t))), True),
+    ("wrapped-in-admin-notice", m_wrapped_in_admin_notice, True),
+    ("attached-as-eml-octet", m_attached_as_eml_octet, True),
+    ("html-table-layout", m_html_table_layout, False),
+    ("cjk-fullwidth-punct", m_cjk_fullwidth_punct, True),
+    ("nbsp-before-colon", m_nbsp_before_colon, True),
+    ("multipart-alternative-notice", m_multipart_alternative_notice, True),
+    ("dsn-status-comment", m_dsn_status_comment, True),
+    ("diagnostic-code-no-type", m_diagnostic_code_no_type, True),
+    ("returned-body-only", m_returned_body_only, True),
+    ("received-only-headers", m_received_only_headers, True),
+    ("header-folded-subject-long", m_header_folded_subject_long, True),
 ]
 
 # mutations whose variants are no bounce: they must give no record
@@ -1060,7 +1429,9 @@ NEGATIVE_MUTATIONS = {"crlf", "bare-cr", "leading-white-line", "from-residue", "
                       "text-quoted-printable", "text-base64", "html-only", "neutral-intro",
                       "subject-encoded-word", "from-postmaster", "auto-submitted-removed",
                       "text-base64-crlf", "subject-localized", "text-8bit-no-charset",
-                      "text-qp-soft-breaks", "body-received-chain"}
+                      "text-qp-soft-breaks", "body-received-chain", "text-utf-16",
+                      "html-table-layout", "nbsp-before-colon", "multipart-alternative-notice",
+                      "header-folded-subject-long"}
 
 
 def judge(ref, got, compare_reason):

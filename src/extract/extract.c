@@ -363,10 +363,13 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         b->text = g_steal_pointer(&view->body);
         take_category_fields(view, b);
     } else if (found->len > 0) {
-        /* a bounce returned inside another: its own header and report
-         * carry the verdict fields, not the outer notice's */
+        /* a bounce returned inside another: its own text, header and
+         * report carry the verdict, not the outer notice's (a list
+         * manager's "Uncaught bounce" text says nothing of the delivery) */
         g_clear_pointer(&b->headers, g_free);
         g_clear_pointer(&b->dsn, g_free);
+        g_free(b->text);
+        b->text = g_steal_pointer(&view->body);
         take_category_fields(view, b);
     }
     /* a bounce forwarded as an attachment: the returned message, when it

@@ -331,6 +331,53 @@ without_display_names(char *text)
     return g_string_free(out, FALSE);
 }
 
+/* Whether `at` ends a field label: it is within 40 bytes of its line's
+ * first non-blank byte, and no colon comes before it on the line (a
+ * sentence that ends in "\u00a0:" keeps its typography). */
+static gboolean
+is_label_end(const char *text, const char *at)
+{
+    const char *line = at;
+    while (line > text && line[-1] != '\n')
+        line--;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    return at - line <= 40 && !memchr(line, ':', at - line);
+}
+
+/* French typography puts a no-break space (U+00A0, or the narrow U+202F)
+ * before a colon ("Destinataire\u00a0: ...", the Imprimerie nationale's
+ * rules, which French-localised notifiers follow): the label then reads
+ * "Destinataire:" as layouts and decoders expect it.  Only a no-break
+ * space right after a label's letter, digit or ')' goes; ordinary spaces
+ * stay. */
+static char *
+without_nbsp_before_colons(char *text)
+{
+    static const char *const nbsp[] = { "\xc2\xa0:", "\xe2\x80\xaf:" };
+    GString *out = NULL;
+    const char *done = text;
+    for (const char *p = text; *p; p++) {
+        gsize n = 0;
+        for (gsize i = 0; i < G_N_ELEMENTS(nbsp) && !n; i++)
+            if (strncmp(p, nbsp[i], strlen(nbsp[i])) == 0)
+                n = strlen(nbsp[i]) - 1;
+        if (!n || p == text || !(g_ascii_isalnum(p[-1]) || p[-1] == ')' || (guchar) p[-1] >= 0x80)
+            || !is_label_end(text, p))
+            continue;
+        if (!out)
+            out = g_string_new(NULL);
+        g_string_append_len(out, done, p - done);
+        done = p + n;
+        p += n - 1;
+    }
+    if (!out)
+        return text;
+    g_string_append(out, done);
+    g_free(text);
+    return g_string_free(out, FALSE);
+}
+
 BtMsgView *
 bt_view_new(const BtMessage *msg)
 {
@@ -341,7 +388,8 @@ bt_view_new(const BtMessage *msg)
     Walk w = { g_string_new(NULL), g_string_new(NULL) };
     if (v->mime)
         walk_object(v, bt_mime_body_of(v->mime), &w, 0);
-    v->body = without_display_names(without_address_types(g_string_free(w.body, FALSE)));
+    v->body = without_display_names(without_address_types(
+        without_nbsp_before_colons(g_string_free(w.body, FALSE))));
     v->dsn = w.dsn->len ? g_string_free(w.dsn, FALSE) : (g_string_free(w.dsn, TRUE), NULL);
     return v;
 }
