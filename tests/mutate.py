@@ -1231,6 +1231,24 @@ def named_outside_returned(msg, ref):
     return all(r in seen for r in recipients_of(ref))
 
 
+def replace_returned(msg, build):
+    """Replaces the first returned-message part of `msg` (message/rfc822,
+    or text/rfc822-headers) by what build(part) makes of it and returns
+    the serialised message; None when no part qualifies or build declines."""
+    for m in msg.walk():
+        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
+            continue
+        parts = m.get_payload()
+        for n, p in enumerate(parts):
+            repl = build(p)
+            if repl is False:
+                return None
+            if repl is not None:
+                parts[n] = repl
+                return serialise(msg)
+    return None
+
+
 def m_returned_body_only(raw, ref):
     """The returned message without its header block, only its body (a
     text/plain part headed "----- Original message -----"), as small MTAs
@@ -1238,24 +1256,19 @@ def m_returned_body_only(raw, ref):
     msg = parse(raw)
     if returns_report(msg) or not named_outside_returned(msg, ref):
         return None
-    for m in msg.walk():
-        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
-            continue
-        parts = m.get_payload()
-        for n, p in enumerate(parts):
-            if p.get_content_type() != "message/rfc822" or not isinstance(p.get_payload(), list):
-                continue
-            inner = p.get_payload()[0]
-            body = inner.as_bytes(policy=email.policy.compat32)
-            body = split_head(body)[1]
-            repl = email.message.Message()
-            repl["Content-Type"] = "text/plain; charset=us-ascii"
-            repl["Content-Description"] = "Original message body"
-            repl["Content-Transfer-Encoding"] = "8bit"
-            repl.set_payload(body.decode("ascii", "surrogateescape"))
-            parts[n] = repl
-            return serialise(msg)
-    return None
+
+    def body_only(p):
+        if p.get_content_type() != "message/rfc822" or not isinstance(p.get_payload(), list):
+            return None
+        inner = p.get_payload()[0]
+        body = split_head(inner.as_bytes(policy=email.policy.compat32))[1]
+        repl = email.message.Message()
+        repl["Content-Type"] = "text/plain; charset=us-ascii"
+        repl["Content-Description"] = "Original message body"
+        repl["Content-Transfer-Encoding"] = "8bit"
+        repl.set_payload(body.decode("ascii", "surrogateescape"))
+        return repl
+    return replace_returned(msg, body_only)
 
 
 def m_received_only_headers(raw, ref):
@@ -1265,30 +1278,25 @@ def m_received_only_headers(raw, ref):
     msg = parse(raw)
     if returns_report(msg) or not named_outside_returned(msg, ref):
         return None
-    for m in msg.walk():
-        if not m.is_multipart() or m.get_content_type() == "message/rfc822":
-            continue
-        parts = m.get_payload()
-        for n, p in enumerate(parts):
-            ct = p.get_content_type()
-            if ct == "message/rfc822" and isinstance(p.get_payload(), list):
-                inner = p.get_payload()[0]
-                received = [str(v) for k, v in inner.items() if k.lower() == "received"]
-            elif ct == "text/rfc822-headers":
-                head = parse((part_text(p) or "").encode("utf-8", "surrogateescape"))
-                received = [str(v) for k, v in head.items() if k.lower() == "received"]
-            else:
-                continue
-            if not received:
-                return None
-            repl = email.message.Message()
-            repl["Content-Type"] = "text/rfc822-headers"
-            repl["Content-Transfer-Encoding"] = "8bit"
-            repl.set_payload("".join("Received: %s\n" % r for r in received)
-                             .encode("utf-8", "surrogateescape").decode("ascii", "surrogateescape"))
-            parts[n] = repl
-            return serialise(msg)
-    return None
+
+    def received_only(p):
+        ct = p.get_content_type()
+        if ct == "message/rfc822" and isinstance(p.get_payload(), list):
+            head = p.get_payload()[0]
+        elif ct == "text/rfc822-headers":
+            head = parse((part_text(p) or "").encode("utf-8", "surrogateescape"))
+        else:
+            return None
+        received = [str(v) for k, v in head.items() if k.lower() == "received"]
+        if not received:
+            return False
+        repl = email.message.Message()
+        repl["Content-Type"] = "text/rfc822-headers"
+        repl["Content-Transfer-Encoding"] = "8bit"
+        repl.set_payload("".join("Received: %s\n" % r for r in received)
+                         .encode("utf-8", "surrogateescape").decode("ascii", "surrogateescape"))
+        return repl
+    return replace_returned(msg, received_only)
 
 
 def m_header_folded_subject_long(raw, ref):
