@@ -41,6 +41,20 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $BUILD $TEST $BENCH >/dev/null
 echo "install-deps: build and test packages are installed"
 
+# unpack_debs ROOT PACKAGE...: downloads the packages (not installing
+# them) and unpacks each into ROOT; fails when one cannot be fetched.
+unpack_debs() {
+    root=$1; shift
+    debs=$(mktemp -d)
+    chmod 777 "$debs"   # apt-get download writes as _apt where it can
+    rc=0
+    (cd "$debs" && $SUDO apt-get download -qq "$@") \
+        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$root"; done \
+        || rc=1
+    $SUDO rm -rf "$debs"
+    return $rc
+}
+
 # Exim 4 for tests/053-mta-matrix.sh: Debian's exim4 conflicts with postfix,
 # so its packages are unpacked (not installed) into a fixed directory, the
 # one contrib/dev/mta-matrix looks in; libidn12 is the one library the
@@ -55,12 +69,8 @@ if [ ! -x "$EXIM_ROOT/usr/sbin/exim4" ]; then
     getent group Debian-exim >/dev/null || $SUDO groupadd --system Debian-exim
     getent passwd Debian-exim >/dev/null || $SUDO useradd --system -g Debian-exim \
         -d /var/spool/exim4 -s /usr/sbin/nologin Debian-exim
-    debs=$(mktemp -d)
-    chmod 777 "$debs"   # apt-get download writes as _apt where it can
-    (cd "$debs" && $SUDO apt-get download -qq exim4-daemon-light exim4-base exim4-config) \
-        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$EXIM_ROOT"; done \
+    unpack_debs "$EXIM_ROOT" exim4-daemon-light exim4-base exim4-config \
         || echo "install-deps: could not fetch Exim; tests/053-mta-matrix.sh runs Postfix only"
-    $SUDO rm -rf "$debs"
 fi
 # OpenSMTPD for the same test, unpacked the same way (it too would replace
 # postfix as the system MTA); the two users its privilege separation needs.
@@ -72,12 +82,8 @@ if [ ! -x "$OSMTPD_ROOT/usr/sbin/smtpd" ]; then
     for u in opensmtpd opensmtpq; do
         getent passwd $u >/dev/null || $SUDO useradd --system -d /var/lib/opensmtpd/empty -s /usr/sbin/nologin $u
     done
-    debs=$(mktemp -d)
-    chmod 777 "$debs"
-    (cd "$debs" && $SUDO apt-get download -qq opensmtpd) \
-        && $SUDO dpkg -x "$debs"/opensmtpd_*.deb "$OSMTPD_ROOT" \
+    unpack_debs "$OSMTPD_ROOT" opensmtpd \
         || echo "install-deps: could not fetch OpenSMTPD; tests/053-mta-matrix.sh goes on without it"
-    $SUDO rm -rf "$debs"
 fi
 # Sendmail 8.17 for the same test, unpacked the same way (sendmail-bin too
 # would replace postfix): the binary, makemap, and sendmail-cf's m4 files,
@@ -88,12 +94,8 @@ SENDMAIL_ROOT=/opt/bouncetriage-sendmail
 if [ ! -x "$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ]; then
     $SUDO apt-get install -y -qq --no-install-recommends m4 libdb5.3 libldap-2.5-0 \
         liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 >/dev/null
-    debs=$(mktemp -d)
-    chmod 777 "$debs"
-    (cd "$debs" && $SUDO apt-get download -qq sendmail-bin sendmail-cf) \
-        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$SENDMAIL_ROOT"; done \
+    unpack_debs "$SENDMAIL_ROOT" sendmail-bin sendmail-cf \
         || echo "install-deps: could not fetch Sendmail; tests/053-mta-matrix.sh goes on without it"
-    $SUDO rm -rf "$debs"
 fi
 # Courier-MTA 1.0 for the same test, unpacked the same way (courier-mta
 # too would replace postfix): courier-mta and courier-base, and the two
@@ -113,13 +115,9 @@ if [ ! -x "$COURIER_ROOT/usr/lib/courier/courier/courierd" ]; then
     getent group courier >/dev/null || $SUDO groupadd --system courier
     getent passwd courier >/dev/null || $SUDO useradd --system -g courier \
         -d /var/lib/courier -s /usr/sbin/nologin courier
-    debs=$(mktemp -d)
-    chmod 777 "$debs"
-    (cd "$debs" && $SUDO apt-get download -qq courier-mta courier-base courier-authlib libcourier-unicode4) \
-        && for deb in "$debs"/*.deb; do $SUDO dpkg -x "$deb" "$COURIER_ROOT"; done \
+    unpack_debs "$COURIER_ROOT" courier-mta courier-base courier-authlib libcourier-unicode4 \
         && $SUDO mkdir -p /etc/courier /var/lib/courier /run/courier /usr/lib/courier \
         || echo "install-deps: could not fetch Courier; tests/053-mta-matrix.sh goes on without it"
-    $SUDO rm -rf "$debs"
 fi
 # The DragonFly Mail Agent 0.13 for the same test, unpacked the same way
 # (dma too would replace postfix as the system MTA).  Its configuration
@@ -130,13 +128,9 @@ fi
 DMA_ROOT=/opt/bouncetriage-dma
 if [ ! -x "$DMA_ROOT/usr/sbin/dma" ]; then
     $SUDO apt-get install -y -qq --no-install-recommends util-linux libssl3 >/dev/null
-    debs=$(mktemp -d)
-    chmod 777 "$debs"
-    (cd "$debs" && $SUDO apt-get download -qq dma) \
-        && $SUDO dpkg -x "$debs"/dma_*.deb "$DMA_ROOT" \
+    unpack_debs "$DMA_ROOT" dma \
         && $SUDO mkdir -p /etc/dma \
         || echo "install-deps: could not fetch dma; tests/053-mta-matrix.sh goes on without it"
-    $SUDO rm -rf "$debs"
 fi
 # nullmailer 2.2 for the same test, unpacked the same way (it too would
 # replace postfix).  Its paths are compiled in, but its programs read them
@@ -146,10 +140,6 @@ fi
 NULLMAILER_ROOT=/opt/bouncetriage-nullmailer
 if [ ! -x "$NULLMAILER_ROOT/usr/sbin/nullmailer-send" ]; then
     $SUDO apt-get install -y -qq --no-install-recommends libgnutls30 libstdc++6 >/dev/null
-    debs=$(mktemp -d)
-    chmod 777 "$debs"
-    (cd "$debs" && $SUDO apt-get download -qq nullmailer) \
-        && $SUDO dpkg -x "$debs"/nullmailer_*.deb "$NULLMAILER_ROOT" \
+    unpack_debs "$NULLMAILER_ROOT" nullmailer \
         || echo "install-deps: could not fetch nullmailer; tests/053-mta-matrix.sh goes on without it"
-    $SUDO rm -rf "$debs"
 fi
