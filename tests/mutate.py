@@ -573,6 +573,20 @@ def dsn_groups(msg):
     return groups if isinstance(groups, list) and len(groups) >= 2 else None
 
 
+def fold_words(text, width=24):
+    """`text` split at spaces into lines of at most `width` characters
+    (a longer word stands alone), as a folding MTA breaks a long field."""
+    lines, cur = [], ""
+    for w in text.split(" "):
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = cur + " " + w if cur else w
+    lines.append(cur)
+    return lines
+
+
 def m_dsn_diagnostic_folded(raw, ref):
     """Diagnostic-Code folded over several header lines (RFC 5322 folding,
     as Sendmail and Exchange write long replies)."""
@@ -585,14 +599,7 @@ def m_dsn_diagnostic_folded(raw, ref):
         for n, (name, value) in enumerate(g._headers):
             if name.lower() != "diagnostic-code" or "\n" in value or len(value) < 30:
                 continue
-            words, lines, cur = value.split(" "), [], ""
-            for w in words:
-                if cur and len(cur) + 1 + len(w) > 24:
-                    lines.append(cur)
-                    cur = w
-                else:
-                    cur = cur + " " + w if cur else w
-            lines.append(cur)
+            lines = fold_words(value)
             if len(lines) < 2:
                 continue
             g._headers[n] = (name, "\n    ".join(lines))
@@ -1308,14 +1315,7 @@ def m_header_folded_subject_long(raw, ref):
     subject = str(subject) if subject is not None else ""
     if not subject or "\n" in subject or not subject.isascii():
         return None
-    words, lines, cur = subject.split(" "), [], ""
-    for w in words:
-        if cur and len(cur) + 1 + len(w) > 24:
-            lines.append(cur)
-            cur = w
-        else:
-            cur = cur + " " + w if cur else w
-    lines.append(cur)
+    lines = fold_words(subject)
     if len(lines) < 2:
         return None
     msg._headers = [(k, "\n ".join(lines) if k.lower() == "subject" else v) for k, v in msg._headers]
