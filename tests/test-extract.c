@@ -8,6 +8,7 @@
  * give the same records. */
 #include "extract/generic-lines.h"
 #include "extract/extract.h"
+#include "extract/text.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -547,6 +548,20 @@ test_huge_body_line(void)
     g_assert_cmpstr(record_at(b, 0)->recipient, ==, "user@example.net");
 }
 
+/* HTML to text: the rows of one table are one block of lines (the white
+ * space between "</tr>" and "<tr>" makes no empty line), tables and
+ * paragraphs stand apart, and two <br> make an empty line. */
+static void
+test_html_blocks(void)
+{
+    g_autofree char *rows = bt_html_to_text(
+        "<p>Delivery to the following recipients failed.</p>\n"
+        "<table>\n<tr><td>a@example.com</td></tr>\n<tr><td>b@example.net</td></tr>\n</table>\n"
+        "<div>one</div>\n<div>two<br><br>three</div>\n");
+    g_assert_cmpstr(rows, ==, "Delivery to the following recipients failed.\n\n"
+                    "a@example.com\nb@example.net\n\none\ntwo\n\nthree\n\n");
+}
+
 /* HTML with a '<' that no '>' closes, many times over. */
 static void
 test_unclosed_html_tags(void)
@@ -805,6 +820,7 @@ main(int argc, char **argv)
     g_test_add_func("/extract/limits/contains-lower", test_contains_lower);
     g_test_add_func("/extract/limits/huge-header-field", test_huge_header_field);
     g_test_add_func("/extract/limits/huge-body-line", test_huge_body_line);
+    g_test_add_func("/extract/view/html-blocks", test_html_blocks);
     g_test_add_func("/extract/limits/unclosed-html-tags", test_unclosed_html_tags);
     g_test_add_func("/extract/limits/long-multiline-reply", test_long_multiline_reply);
     g_test_add_func("/extract/limits/recipient-cap", test_recipient_cap);

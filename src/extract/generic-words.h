@@ -106,6 +106,11 @@ static const char *const gen_failure_words[] = {
     "mailbox unavailable", "mailbox not found", "mailbox is full", "mailbox full", "over quota",
     "quota exceeded", "exceeded the quota", "not found", "not known", "is unavailable",
     "retry timeout", "giving up", "gave up", "could not be reached", "was not accepted",
+    /* Exim's error for an address whose hosts have all been failing past
+     * their retry rules' cutoff (the Exim specification, "Retry
+     * configuration": "retry time not reached for any host after a long
+     * failure period") */
+    "retry time not reached",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
     /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)";

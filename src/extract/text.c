@@ -195,18 +195,60 @@ html_entity(const char *s, GString *out)
     return s;
 }
 
-/* Tags that end a line of text when rendered. */
-static gboolean
-html_tag_breaks_line(const char *tag)
+/* How a tag breaks the text when rendered.  A <br> always starts a new
+ * line (two make an empty one); a row, item or division starts one unless
+ * the text is already at a line's start, so "</tr>\n<tr>" is one break, as
+ * a renderer shows it (the rows of one table are one block of lines, as
+ * the plain text they were made from); a paragraph, table or heading
+ * stands apart from the text around it by an empty line. */
+typedef enum { HTML_INLINE, HTML_BREAK, HTML_LINE, HTML_PARAGRAPH } HtmlBreak;
+
+static HtmlBreak
+html_tag_break(const char *tag)
 {
-    static const char *blocks[] = { "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4",
-                                    "table", "blockquote", "pre", "hr", "title", NULL };
+    static const struct { const char *name; HtmlBreak kind; } blocks[] = {
+        { "br", HTML_BREAK }, { "tr", HTML_LINE }, { "li", HTML_LINE }, { "div", HTML_LINE },
+        { "title", HTML_LINE }, { "p", HTML_PARAGRAPH }, { "h1", HTML_PARAGRAPH },
+        { "h2", HTML_PARAGRAPH }, { "h3", HTML_PARAGRAPH }, { "h4", HTML_PARAGRAPH },
+        { "table", HTML_PARAGRAPH }, { "blockquote", HTML_PARAGRAPH }, { "pre", HTML_PARAGRAPH },
+        { "hr", HTML_PARAGRAPH },
+    };
     const char *name = tag + (*tag == '/');
     gsize n = strcspn(name, " \t\n/>");
-    for (int i = 0; blocks[i]; i++)
-        if (strlen(blocks[i]) == n && g_ascii_strncasecmp(name, blocks[i], n) == 0)
-            return TRUE;
-    return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(blocks); i++)
+        if (strlen(blocks[i].name) == n && g_ascii_strncasecmp(name, blocks[i].name, n) == 0)
+            return blocks[i].kind;
+    return HTML_INLINE;
+}
+
+/* Drops the blanks the text being made has after its last line break
+ * (the white space between two tags); TRUE when the text is empty or ends
+ * in a line break then. */
+static gboolean
+at_line_start(GString *out)
+{
+    gsize end = out->len;
+    while (end && out->str[end - 1] == ' ')
+        end--;
+    if (end && out->str[end - 1] != '\n')
+        return FALSE;
+    g_string_truncate(out, end);
+    return TRUE;
+}
+
+static void
+html_break(GString *out, HtmlBreak kind)
+{
+    if (kind == HTML_BREAK) {
+        g_string_append_c(out, '\n');
+    } else if (kind == HTML_LINE) {
+        if (!at_line_start(out))
+            g_string_append_c(out, '\n');
+    } else if (!at_line_start(out)) {
+        g_string_append(out, "\n\n");
+    } else if (out->len && !(out->len >= 2 && out->str[out->len - 2] == '\n')) {
+        g_string_append_c(out, '\n');
+    }
 }
 
 /* Marks, in the text being made, a line whose indentation is kept. */
@@ -273,9 +315,10 @@ bt_html_to_text(const char *html)
                     g_string_append_c(out, *s == '\n' || *s == '\t' ? ' ' : *s);
                 break;
             }
-            gboolean breaks = html_tag_breaks_line(s + 1);
+            HtmlBreak kind = html_tag_break(s + 1);
+            gboolean breaks = kind != HTML_INLINE;
             if (breaks)
-                g_string_append_c(out, '\n');
+                html_break(out, kind);
             else if (g_ascii_strncasecmp(s + 1, "td", 2) == 0)
                 g_string_append_c(out, ' ');
             s = breaks ? keep_indent(gt + 1, out) : gt + 1;
