@@ -8,6 +8,7 @@
 #include "extract/decode.h"
 #include "extract/extract.h"
 #include "extract/text.h"
+#include "extract/generic-lines.h"
 #include "core/literals.h"
 #include "core/acscan.h"
 #include "core/lean-mime.h"
@@ -1164,6 +1165,31 @@ run_common_reread(Matcher *m, const Layout *lay, const char *start, const char *
         run_fields(m, lay->common, reread, strlen(reread), caught, fixed);
 }
 
+/* Where the notice's own text starts: after a header block it opens
+ * with (a gateway's trace, Received: and X- fields copied above the
+ * notice, as Lotus and some appliances write it), whose "for <ADDR>" and
+ * X-Envelope-To name the sender, never a failed recipient. */
+static const char *
+after_leading_trace(const char *body, const char *limit)
+{
+    Line line;
+    if (!line_at(body, limit, &line) || !memchr(line.start, ':', line.len))
+        return body;
+    char *lines[8] = { NULL };
+    const char *p = body;
+    for (int i = 0; i < 7 && line_at(p, limit, &line); i++, p = line.next)
+        lines[i] = g_strndup(line.start, line.len);
+    gboolean trace = gen_starts_header_block(lines, 0);
+    for (int i = 0; lines[i]; i++)
+        g_free(lines[i]);
+    if (!trace)
+        return body;
+    for (p = body; line_at(p, limit, &line); p = line.next)
+        if (line_is_blank(&line))
+            return line.next;
+    return body;
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -1173,9 +1199,9 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
         return FALSE;
     bt_layout_complete((Layout *) lay);
     const char *body = m->view->body;
-    const char *start = body, *limit = body + strlen(body);
+    const char *limit = body + strlen(body), *start = after_leading_trace(body, limit);
     Line mark;
-    if (lay->begin && !(start = find_line(m, lay->begin, body, limit, &mark)))
+    if (lay->begin && !(start = find_line(m, lay->begin, start, limit, &mark)))
         return FALSE;
     const char *copy = NULL;
     if (lay->original && find_line(m, lay->original, start, limit, &mark)) {
