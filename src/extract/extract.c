@@ -372,9 +372,12 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         b->text = g_steal_pointer(&view->body);
         take_category_fields(view, b);
     }
-    /* a bounce forwarded as an attachment: the returned message, when it
-     * is itself a report */
-    GMimeMessage *inner = out->len == 0 && depth < 2 ? bt_returned_report(view) : NULL;
+    /* a bounce forwarded as an attachment (message/rfc822, or a file
+     * message: core/lean-mime.h): the returned message, when it is itself
+     * a report, unless a person forwards it (a letter about a bounce, as
+     * one that pastes the notice into its text: run_decoders) */
+    GMimeMessage *inner = out->len == 0 && depth < 2 && !gen_is_personal_forward(view)
+        ? bt_returned_report(view) : NULL;
     if (!inner && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
         inner = bt_mime_enclosed_message(view->returned);
         if (inner && !is_system_message(inner))
