@@ -216,8 +216,20 @@ static gsize header_block_length(const char *data, gsize len, gsize from);
  * bytes: no header block is longer, and junk is not decoded further. */
 #define FILE_HEAD_MAX (64 * 1024)
 
-/* Does `data` begin with an RFC 5322 header block: (after an mbox From_
- * line, which some clients save) lines that are fields or their folded
+/* The length of the white-space-only lines that start `data` (a file
+ * saved with an empty line first: GMime's message parser reads past them). */
+static gsize
+leading_blank_lines(const char *data, gsize len)
+{
+    gsize at = 0;
+    for (gsize i = 0; i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'); i++)
+        if (data[i] == '\n')
+            at = i + 1;
+    return at;
+}
+
+/* Does `data` begin with an RFC 5322 header block: (after white-space-only
+ * lines, or an mbox From_ line, which some clients save) lines that are fields or their folded
  * continuations up to an empty line or the end, one of them a field that
  * every message carries from its writer or its first relay (From, Date,
  * Sender, Message-ID; Received, Return-Path)? */
@@ -225,7 +237,11 @@ static gboolean
 begins_with_header_block(const char *data, gsize len)
 {
     static const char *const origin[] = { "From", "Date", "Sender", "Message-ID", "Received", "Return-Path" };
-    const char *end = data + len, *line = data;
+    const char *end = data + len;
+    gsize blank = leading_blank_lines(data, len);
+    data += blank;
+    len -= blank;
+    const char *line = data;
     if (len > 5 && memcmp(data, "From ", 5) == 0) {
         const char *nl = memchr(data, '\n', len);
         line = nl ? nl + 1 : end;
@@ -261,7 +277,10 @@ content_is_message(GMimePart *part)
             break;
         gsize searched = bytes->len;
         g_byte_array_append(bytes, buf, (guint) n);
-        if (header_block_length((const char *) bytes->data, bytes->len, searched > 2 ? searched - 2 : 0) < bytes->len)
+        gsize blank = leading_blank_lines((const char *) bytes->data, bytes->len);
+        if (blank < bytes->len
+            && header_block_length((const char *) bytes->data + blank, bytes->len - blank,
+                                   searched > blank + 2 ? searched - blank - 2 : 0) < bytes->len - blank)
             break;
     }
     g_object_unref(stream);
@@ -376,7 +395,8 @@ leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
         block = header_block_length((const char *) bytes->data + start, bytes->len - start, 0);
     else
         g_byte_array_set_size(bytes, (guint) (start + block));
-    if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n')
+    /* (a file's content ends where the file does: no line end was taken) */
+    if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n' && !bt_mime_is_message_file(obj))
         g_byte_array_append(bytes, (const guint8 *) "\n", 1);
     return bytes;
 }
