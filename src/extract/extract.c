@@ -275,8 +275,11 @@ bound_recipients(GPtrArray *found, BtBounce *b)
  * delivery notice it could not read itself: Mailman 2's "Uncaught bounce
  * notification" (Bouncer.py maybe_forward: "The attached message was
  * received as a bounce, but either the bounce format was not
- * recognized…") and Mailman 3's list:admin:notice:unrecognized.  It is
- * machine-made (Mailman's X-List-Administrivia, or RFC 3834
+ * recognized…") and Mailman 3's list:admin:notice:unrecognized; as well
+ * a ticket system's or bounce-mailbox forwarder's notification that
+ * attaches what it received, often as a *.eml file (Microsoft Graph, "Get
+ * MIME content of a message": messages saved as .EML are attached to
+ * records in CRM, ERP and bug-tracking systems).  It is machine-made (Mailman's X-List-Administrivia, or RFC 3834
  * Auto-Submitted), no list posting (List-Unsubscribe) and no person's
  * forward; the enclosed message is then read as any message is, so an
  * enclosed letter still gives nothing. */
@@ -309,6 +312,52 @@ is_system_message(GMimeMessage *msg)
         g_strstrip(null_path);
     return gen_is_daemon_sender(from) || g_strcmp0(null_path, "<>") == 0
         || (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0);
+}
+
+/* Is the notice itself from the mail system (a daemon's From, a null
+ * Return-Path, the MTA's X-Failed-Recipients), as a bounce is? */
+static gboolean
+is_from_mail_system(const BtMsgView *view)
+{
+    g_autofree char *from = bt_view_header(view, "From");
+    g_autofree char *path = bt_view_header(view, "Return-Path");
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    return gen_is_daemon_sender(from) || g_strcmp0(path, "<>") == 0 || failed;
+}
+
+/* Does a machine that is no mail system pass on a message it received: a
+ * list manager's administrivia, a ticket system's or bounce-mailbox
+ * forwarder's notification, which attach the message whole (message/rfc822
+ * or a *.eml file)?  Its own text is about passing the message on, and the
+ * enclosed message's To: is whoever it was sent to, not a failed
+ * recipient: only the enclosed message is read, when it is a notice. */
+static gboolean
+is_passing_on(const BtMsgView *view)
+{
+    return is_list_admin_notice(view) && bt_mime_is_enclosed(view->returned) && !is_from_mail_system(view);
+}
+
+/* The notice passed on (new reference): the enclosed message, when a mail
+ * system sent it; else NULL. */
+static GMimeMessage *
+passed_on_notice(const BtMsgView *view)
+{
+    GMimeMessage *inner = bt_mime_enclosed_message(view->returned);
+    if (inner && !is_system_message(inner))
+        g_clear_object(&inner);
+    return inner;
+}
+
+/* Is the notice mail that carries an enclosed message without being a
+ * notice itself: a person's forward (a letter about a bounce, as one that
+ * pastes the notice into its text: run_decoders) or a list's posting or
+ * newsletter (RFC 2369 List-Unsubscribe, which no mail system's notice
+ * carries)? */
+static gboolean
+is_mail_carrying(const BtMsgView *view)
+{
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    return unsubscribe || gen_is_personal_forward(view);
 }
 
 /* Records from a forwarded bounce, finished against its own view. */
@@ -349,7 +398,10 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         add_note(b, "more than " G_STRINGIFY(BT_VIEW_MAX_PARTS) " MIME parts: only the first "
                     G_STRINGIFY(BT_VIEW_MAX_PARTS) " were read");
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
-    decode_view(ex, view, found);
+    gboolean passing = depth < 2 && is_passing_on(view);
+    GMimeMessage *passed = passing ? passed_on_notice(view) : NULL;
+    if (!passing)
+        decode_view(ex, view, found);
     bound_recipients(found, b);
     for (guint i = 0; i < found->len; i++) {
         BtRecord *rec = found->pdata[i];
@@ -374,10 +426,10 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     }
     /* a bounce forwarded as an attachment (message/rfc822, or a file
      * message: core/lean-mime.h): the returned message, when it is itself
-     * a report, unless a person forwards it (a letter about a bounce, as
-     * one that pastes the notice into its text: run_decoders) */
-    GMimeMessage *inner = out->len == 0 && depth < 2 && !gen_is_personal_forward(view)
-        ? bt_returned_report(view) : NULL;
+     * a report, unless mail merely carries it */
+    GMimeMessage *inner = passed;
+    if (!inner && out->len == 0 && depth < 2 && !is_mail_carrying(view))
+        inner = bt_returned_report(view);
     if (!inner && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
         inner = bt_mime_enclosed_message(view->returned);
         if (inner && !is_system_message(inner))
