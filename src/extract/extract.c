@@ -279,8 +279,9 @@ bound_recipients(GPtrArray *found, BtBounce *b)
  * a ticket system's or bounce-mailbox forwarder's notification that
  * attaches what it received, often as a *.eml file (Microsoft Graph, "Get
  * MIME content of a message": messages saved as .EML are attached to
- * records in CRM, ERP and bug-tracking systems).  It is machine-made (Mailman's X-List-Administrivia, or RFC 3834
- * Auto-Submitted), no list posting (List-Unsubscribe) and no person's
+ * records in CRM, ERP and bug-tracking systems).  It is machine-made
+ * (Mailman's X-List-Administrivia, or RFC 3834 Auto-Submitted), no list
+ * posting (List-Unsubscribe) and no person's
  * forward; the enclosed message is then read as any message is, so an
  * enclosed letter still gives nothing. */
 static gboolean
@@ -334,7 +335,12 @@ is_from_mail_system(const BtMsgView *view)
 static gboolean
 is_passing_on(const BtMsgView *view)
 {
-    return is_list_admin_notice(view) && bt_mime_is_enclosed(view->returned) && !is_from_mail_system(view);
+    if (!is_list_admin_notice(view) || !bt_mime_is_enclosed(view->returned) || is_from_mail_system(view))
+        return FALSE;
+    /* an automatic reply (RFC 3834 "auto-replied") may attach the message
+     * it answers: it is read as the reply it is */
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    return !(submitted && g_ascii_strncasecmp(g_strstrip(submitted), "auto-replied", 12) == 0);
 }
 
 /* The notice passed on (new reference): the enclosed message, when a mail
@@ -430,7 +436,7 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     GMimeMessage *inner = passed;
     if (!inner && out->len == 0 && depth < 2 && !is_mail_carrying(view))
         inner = bt_returned_report(view);
-    if (!inner && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
+    if (!inner && !passing && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
         inner = bt_mime_enclosed_message(view->returned);
         if (inner && !is_system_message(inner))
             g_clear_object(&inner);
