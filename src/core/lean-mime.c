@@ -229,10 +229,10 @@ leading_blank_lines(const char *data, gsize len)
 }
 
 /* Does `data` begin with an RFC 5322 header block: (after white-space-only
- * lines, or an mbox From_ line, which some clients save) lines that are fields or their folded
- * continuations up to an empty line or the end, one of them a field that
- * every message carries from its writer or its first relay (From, Date,
- * Sender, Message-ID; Received, Return-Path)? */
+ * lines, or an mbox From_ line, which some clients save) lines that are
+ * fields or their folded continuations up to an empty line or the end,
+ * one of them a field that every message carries from its writer or its
+ * first relay (From, Date, Sender, Message-ID; Received, Return-Path)? */
 static gboolean
 begins_with_header_block(const char *data, gsize len)
 {
@@ -291,17 +291,16 @@ content_is_message(GMimePart *part)
 /* A file message: declared so, and its content begins with a header
  * block.  The verdict is kept on the part, since the view, the header
  * and the whole message all ask. */
+static G_DEFINE_QUARK(bt-message-file, message_file_verdict)
+
 static gboolean
 is_message_file(GMimeObject *obj, const char *type, const char *subtype)
 {
-    static GQuark verdict_quark;
-    if (!verdict_quark)
-        verdict_quark = g_quark_from_static_string("bt-message-file");
-    gpointer verdict = g_object_get_qdata(G_OBJECT(obj), verdict_quark);
+    gpointer verdict = g_object_get_qdata(G_OBJECT(obj), message_file_verdict_quark());
     if (verdict)
         return GPOINTER_TO_INT(verdict) == 2;
     gboolean yes = declares_message_file(GMIME_PART(obj), type, subtype) && content_is_message(GMIME_PART(obj));
-    g_object_set_qdata(G_OBJECT(obj), verdict_quark, GINT_TO_POINTER(yes ? 2 : 1));
+    g_object_set_qdata(G_OBJECT(obj), message_file_verdict_quark(), GINT_TO_POINTER(yes ? 2 : 1));
     return yes;
 }
 
