@@ -343,6 +343,26 @@ is_passing_on(const BtMsgView *view)
     return !(submitted && g_ascii_strncasecmp(g_strstrip(submitted), "auto-replied", 12) == 0);
 }
 
+/* Does the notice return its reader's own message: is it sent to the
+ * enclosed message's originator (its Return-Path, From or Sender), as a
+ * non-delivery notice is (RFC 5321 §4.5.5, §6.1: to the reverse-path)?
+ * A gateway's notice that returns the original from an ordinary address
+ * (its null Return-Path lost on the way) is then still a bounce. */
+static gboolean
+returns_own_message(const BtMsgView *view)
+{
+    static const char *const originator[] = { "Return-Path", "From", "Sender" };
+    g_autofree char *to_field = bt_view_header(view, "To");
+    g_autofree char *to = bt_address_clean(to_field);
+    for (gsize i = 0; to && view->returned_headers && i < G_N_ELEMENTS(originator); i++) {
+        g_autofree char *field = bt_header_block_get(view->returned_headers, originator[i]);
+        g_autofree char *address = bt_address_clean(field);
+        if (address && g_ascii_strcasecmp(address, to) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 /* The notice passed on (new reference): the enclosed message, when a mail
  * system sent it; else NULL. */
 static GMimeMessage *
@@ -406,7 +426,9 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
     gboolean passing = depth < 2 && is_passing_on(view);
     GMimeMessage *passed = passing ? passed_on_notice(view) : NULL;
-    if (!passing)
+    /* a wrapper's own text is read only when it returns its reader's
+     * message, as a gateway's bounce does */
+    if (!passing || (!passed && returns_own_message(view)))
         decode_view(ex, view, found);
     bound_recipients(found, b);
     for (guint i = 0; i < found->len; i++) {
