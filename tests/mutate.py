@@ -1066,6 +1066,26 @@ def m_wrapped_in_admin_notice(raw, ref):
                    b"MIME-Version: 1.0\n\n" + inner)
 
 
+def m_attached_as_eml_octet(raw, ref):
+    """A ticket system or bounce-mailbox forwarder passes the bounce on as a
+    file attachment: application/octet-stream, name "*.eml",
+    Content-Disposition: attachment, base64."""
+    if returns_report(parse(raw)) or any(r.get("reason") in ("vacation", "feedback") for r in ref):
+        return None
+    head = (b"From: Bounce Processor <noreply@notify.example.org>\n"
+            b"To: mailops@example.org\n"
+            b"Subject: Returned mail received\n"
+            b"Date: Wed, 24 Jul 2024 08:00:00 +0000\n"
+            b"Message-ID: <returned.eml@notify.example.org>\n"
+            b"Auto-Submitted: auto-generated\n")
+    text = (b"A returned message arrived at the bounce mailbox.\n"
+            b"It is attached to this notification as a file.\n")
+    att = (b"Content-Type: application/octet-stream; name=\"returned.eml\"\n"
+           b"Content-Disposition: attachment; filename=\"returned.eml\"\n"
+           b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(raw))
+    return wrapper(head, text, att)
+
+
 LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 ./()'-]{0,40}?)\s*:\s+(\S.*)$")
 
 
@@ -1397,6 +1417,7 @@ MUTATIONS = [
     ("text-shift-jis", recharset_b64("shift_jis", lambda t: bool(JAPANESE.search(t))), True),
     ("text-big5", recharset_b64("big5", lambda t: bool(HAN.search(t))), True),
     ("wrapped-in-admin-notice", m_wrapped_in_admin_notice, True),
+    ("attached-as-eml-octet", m_attached_as_eml_octet, True),
     ("html-table-layout", m_html_table_layout, False),
     ("cjk-fullwidth-punct", m_cjk_fullwidth_punct, True),
     ("nbsp-before-colon", m_nbsp_before_colon, True),
@@ -1418,7 +1439,7 @@ NEGATIVE_MUTATIONS = {"crlf", "bare-cr", "leading-white-line", "from-residue", "
                       "text-base64-crlf", "subject-localized", "text-8bit-no-charset",
                       "text-qp-soft-breaks", "body-received-chain", "text-utf-16",
                       "html-table-layout", "nbsp-before-colon", "multipart-alternative-notice",
-                      "header-folded-subject-long"}
+                      "header-folded-subject-long", "attached-as-eml-octet"}
 
 
 def judge(ref, got, compare_reason):

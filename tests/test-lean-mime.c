@@ -5,7 +5,8 @@
  * leaves; the header block, its type and the whole message read from the
  * leaf must equal what the eager parse gave.  The messages: enclosed
  * originals with odd starts built here (a From_ line, stray or empty
- * first lines, CRLF, no blank line, an empty part, encoded ones), the
+ * first lines, CRLF, no blank line, an empty part, encoded ones; messages
+ * passed on as files, against GMime's parse of their decoded content), the
  * fixtures, and the shared corpus when BT_SHARED is set.  The same
  * messages' header values read by bt_mime_header_value() must equal
  * GMime's, and so must their top-level fields read without GMime's
@@ -92,14 +93,44 @@ read_lazy(GMimeObject *obj)
     return r;
 }
 
+/* A message passed on as a file, read as GMime reads its content (the
+ * transfer encoding undone by GMime's own writer) parsed as a message. */
+static Reading *
+read_file_reference(GMimeObject *obj)
+{
+    GMimeStream *decoded = g_mime_stream_mem_new();
+    g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(obj)), decoded);
+    g_mime_stream_reset(decoded);
+    GMimeParser *parser = g_mime_parser_new_with_stream(decoded);
+    g_object_unref(decoded);
+    GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
+    g_object_unref(parser);
+    Reading *r = g_new0(Reading, 1);
+    if (!inner)
+        return r;
+    r->headers = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
+    GMimeObject *top = g_mime_message_get_mime_part(inner);
+    GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
+    r->report = ct && g_mime_content_type_is_type(ct, "multipart", "report");
+    r->whole = g_mime_object_to_string(GMIME_OBJECT(inner), NULL);
+    g_object_unref(inner);
+    return r;
+}
+
 /* The readings of every enclosed message under `obj`; `leaves` counts
- * the enclosed messages that the parse left as leaves. */
+ * the enclosed messages that the lazy reading read from leaves (a message
+ * passed on as a file is a leaf in both parses: the eager reading is
+ * GMime's parse of its decoded content). */
 static void
 walk(GMimeObject *obj, gboolean lazy, GPtrArray *out, int *leaves)
 {
     if (GMIME_IS_MULTIPART(obj)) {
         for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(obj)); i++)
             walk(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), lazy, out, leaves);
+    } else if (bt_mime_is_message_file(obj)) {
+        g_assert_true(bt_mime_is_enclosed(obj));
+        *leaves += lazy;   /* read from the leaf only by the lazy reading */
+        g_ptr_array_add(out, lazy ? read_lazy(obj) : read_file_reference(obj));
     } else if (bt_mime_is_enclosed(obj)) {
         *leaves += !GMIME_IS_MESSAGE_PART(obj);
         g_ptr_array_add(out, lazy ? read_lazy(obj) : read_eager(obj));
@@ -159,6 +190,29 @@ with_enclosed(const char *part_header, const char *enclosed)
     return g_string_free_to_bytes(g_steal_pointer(&s));
 }
 
+/* Messages passed on as files (bt_mime_is_message_file): declared so and
+ * a header block inside, or declared so with none (a plain attachment). */
+static const struct { gboolean message; const char *header, *content; } files[] = {
+    { TRUE, "Content-Type: application/octet-stream; name=\"returned.eml\"\nContent-Disposition: attachment; "
+      "filename=\"returned.eml\"\nContent-Transfer-Encoding: base64",
+      "RnJvbTogYkBleGFtcGxlLm9yZwpTdWJqZWN0OiBmaWxlCgpib2R5Cg==" },
+    { TRUE, "Content-Type: application/octet-stream\nContent-Disposition: attachment;\n filename*=UTF-8''R%C3%BCckl%C3%A4ufer.EML\n"
+      "Content-Transfer-Encoding: base64",
+      "RnJvbTogYkBleGFtcGxlLm9yZw0KU3ViamVjdDogY3JsZg0KDQpib2R5DQo=" },
+    { TRUE, "Content-Type: text/plain; name=\"saved.eml\"\nContent-Transfer-Encoding: quoted-printable",
+      "Date: Wed, 24 Jul 2024 08:00:00 +0000\nSubject: caf=C3=A9 =\nsoft\n\nbody=3D1\n" },
+    { TRUE, "Content-Type: application/x-eml", "Received: from a by b; Wed, 24 Jul 2024 08:00:00 +0000\n\nbody" },
+    { TRUE, "Content-Type: application/eml\nContent-Transfer-Encoding: 8bit", "From: b@example.org\n\nbody" },
+    { FALSE, "Content-Type: application/octet-stream; name=\"junk.eml\"\nContent-Transfer-Encoding: base64",
+      "3q2+7wABAgP/" },
+    { FALSE, "Content-Type: application/octet-stream; name=\"empty.eml\"\nContent-Transfer-Encoding: base64", "" },
+    { FALSE, "Content-Type: text/plain; name=\"notes.eml\"", "X-Only: a field, but no originator\n\nbody" },
+    /* a header block inside, but nothing declares a message file */
+    { FALSE, "Content-Type: application/octet-stream; name=\"returned.txt\"",
+      "From: b@example.org\n\nbody" },
+    { FALSE, "Content-Type: image/png; name=\"odd.eml\"", "From: b@example.org\n\nbody" },
+};
+
 static void
 add_built_cases(void)
 {
@@ -186,6 +240,10 @@ add_built_cases(void)
     for (gsize i = 0; i < G_N_ELEMENTS(odd); i++) {
         g_autofree char *name = g_strdup_printf("odd-%zu", i);
         add_case(name, with_enclosed(odd[i].header, odd[i].enclosed));
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autofree char *name = g_strdup_printf("file-%zu", i);
+        add_case(name, with_enclosed(files[i].header, files[i].content));
     }
 }
 
@@ -257,6 +315,28 @@ test_same_readings(gconstpointer data)
     /* the switch took: the parse left enclosed messages as leaves */
     g_assert_cmpint(leaves, >, 0);
     g_test_message("%u enclosed messages read the same", checked);
+}
+
+/* Each part of `files` is (or is not) a message file, asked twice (the
+ * verdict is kept on the part).  (The eager parse asked too, when the
+ * cases were added.) */
+static void
+test_file_verdicts(void)
+{
+    bt_mime_enclosed_lazy();
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        g_autoptr(GBytes) bytes = with_enclosed(files[i].header, files[i].content);
+        GMimeMessage *mime = parse(bytes);
+        g_assert_nonnull(mime);
+        GMimeObject *part = g_mime_multipart_get_part(GMIME_MULTIPART(g_mime_message_get_mime_part(mime)), 1);
+        for (int ask = 0; ask < 2; ask++) {
+            if (bt_mime_is_message_file(part) != files[i].message)
+                g_error("file case %zu (%s): %s a message file", i, files[i].header,
+                        files[i].message ? "not read as" : "read as");
+            g_assert_true(bt_mime_is_enclosed(part) == files[i].message);
+        }
+        g_object_unref(mime);
+    }
 }
 
 /* bt_mime_header_value() and bt_mime_decode_text() give what GMime's
@@ -451,6 +531,8 @@ main(int argc, char **argv)
     g_test_add_func("/header/top", test_top_fields);
     g_test_add_data_func("/enclosed/built", "built-", test_same_readings);
     g_test_add_data_func("/enclosed/odd", "odd-", test_same_readings);
+    g_test_add_func("/enclosed/file-verdicts", test_file_verdicts);
+    g_test_add_data_func("/enclosed/files", "file-", test_same_readings);
     g_test_add_data_func("/enclosed/fixtures", fixtures, test_same_readings);
     g_test_add_data_func("/enclosed/corpus", shared ? shared : "/nonexistent", test_same_readings);
     return g_test_run();

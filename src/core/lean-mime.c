@@ -143,6 +143,178 @@ bt_mime_enclosed_lazy(void)
     g_once(&once, register_enclosed_leaves, NULL);
 }
 
+static gboolean
+is_encoded(GMimeContentEncoding encoding)
+{
+    return encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+        || encoding == GMIME_CONTENT_ENCODING_UUENCODE;
+}
+
+/* Is the leaf a message/rfc822, message/global or message/news part? */
+static gboolean
+is_message_type(const char *type, const char *subtype)
+{
+    if (g_ascii_strcasecmp(type, "message") != 0)
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
+        if (g_ascii_strcasecmp(subtype, enclosed_subtypes[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Does the part declare itself a message saved as a file?  Mail clients
+ * save a MIME message in a file named *.eml, and business systems
+ * (CRM, ERP, bug and ticket trackers) attach such files to what they
+ * send (Microsoft Graph, "Get MIME content of a message"): as
+ * application/octet-stream or text/plain named "*.eml" (Content-Disposition
+ * filename or Content-Type name, RFC 2231 forms decoded by GMime), as
+ * application/eml or application/x-eml, or as a message/rfc822 part
+ * base64- or quoted-printable-encoded although RFC 2046 §5.2.1 allows
+ * only 7bit, 8bit and binary there.  Read from the part's header only. */
+static gboolean
+declares_message_file(GMimePart *part, const char *type, const char *subtype)
+{
+    GMimeContentEncoding encoding = g_mime_part_get_content_encoding(part);
+    if (encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+        return FALSE;
+    if (is_message_type(type, subtype))
+        return is_encoded(encoding);
+    gboolean application = g_ascii_strcasecmp(type, "application") == 0;
+    if (application && (g_ascii_strcasecmp(subtype, "eml") == 0 || g_ascii_strcasecmp(subtype, "x-eml") == 0))
+        return TRUE;
+    if (!application && !(g_ascii_strcasecmp(type, "text") == 0 && g_ascii_strcasecmp(subtype, "plain") == 0))
+        return FALSE;
+    const char *name = g_mime_part_get_filename(part);
+    gsize len = name ? strlen(name) : 0;
+    return len > 4 && g_ascii_strcasecmp(name + len - 4, ".eml") == 0;
+}
+
+/* The part's content with its transfer encoding undone (new reference),
+ * or NULL when it has none.  Only base64 and quoted-printable are undone
+ * (a file message in uuencode is not read: declares_message_file). */
+static GMimeStream *
+decoded_content(GMimePart *part)
+{
+    GMimeDataWrapper *content = g_mime_part_get_content(part);
+    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    if (!raw)
+        return NULL;
+    g_mime_stream_reset(raw);
+    GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
+    if (!is_encoded(encoding))
+        return g_object_ref(raw);
+    GMimeStream *filtered = g_mime_stream_filter_new(raw);
+    GMimeFilter *decoder = g_mime_filter_basic_new(encoding, FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), decoder);
+    g_object_unref(decoder);
+    return filtered;
+}
+
+static gsize header_block_length(const char *data, gsize len, gsize from);
+
+/* A file message's header block must be there within this many decoded
+ * bytes: no header block is longer, and junk is not decoded further. */
+#define FILE_HEAD_MAX (64 * 1024)
+
+/* The length of the white-space-only lines that start `data` (a file
+ * saved with an empty line first: GMime's message parser reads past them). */
+static gsize
+leading_blank_lines(const char *data, gsize len)
+{
+    gsize at = 0;
+    for (gsize i = 0; i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'); i++)
+        if (data[i] == '\n')
+            at = i + 1;
+    return at;
+}
+
+/* Does `data` begin with an RFC 5322 header block: (after white-space-only
+ * lines, or an mbox From_ line, which some clients save) lines that are
+ * fields or their folded continuations up to an empty line or the end,
+ * one of them a field that every message carries from its writer or its
+ * first relay (From, Date, Sender, Message-ID; Received, Return-Path)? */
+static gboolean
+begins_with_header_block(const char *data, gsize len)
+{
+    static const char *const origin[] = { "From", "Date", "Sender", "Message-ID", "Received", "Return-Path" };
+    const char *end = data + len;
+    gsize blank = leading_blank_lines(data, len);
+    data += blank;
+    len -= blank;
+    const char *line = data;
+    if (len > 5 && memcmp(data, "From ", 5) == 0) {
+        const char *nl = memchr(data, '\n', len);
+        line = nl ? nl + 1 : end;
+    }
+    gboolean first = TRUE, known = FALSE;
+    while (line < end && *line != '\n' && !(*line == '\r' && line + 1 < end && line[1] == '\n')) {
+        const char *nl = memchr(line, '\n', (gsize) (end - line));
+        const char *stop = nl ? nl : end;
+        gsize name = bt_mime_field_name_length(line, stop);
+        if (name == 0 && (first || (*line != ' ' && *line != '\t')))
+            return FALSE;
+        for (gsize i = 0; name > 0 && i < G_N_ELEMENTS(origin); i++)
+            known = known || (strlen(origin[i]) == name && g_ascii_strncasecmp(line, origin[i], name) == 0);
+        first = FALSE;
+        line = nl ? nl + 1 : end;
+    }
+    return known;
+}
+
+/* Does the decoded content of the part begin with a header block?  Only
+ * as much is decoded as the block needs. */
+static gboolean
+content_is_message(GMimePart *part)
+{
+    GMimeStream *stream = decoded_content(part);
+    if (!stream)
+        return FALSE;
+    g_autoptr(GByteArray) bytes = g_byte_array_new();
+    while (bytes->len < FILE_HEAD_MAX) {
+        guint8 buf[4096];
+        ssize_t n = g_mime_stream_read(stream, (char *) buf, MIN(sizeof buf, (gsize) (FILE_HEAD_MAX - bytes->len)));
+        if (n <= 0)
+            break;
+        gsize searched = bytes->len;
+        g_byte_array_append(bytes, buf, (guint) n);
+        gsize blank = leading_blank_lines((const char *) bytes->data, bytes->len);
+        if (blank < bytes->len
+            && header_block_length((const char *) bytes->data + blank, bytes->len - blank,
+                                   searched > blank + 2 ? searched - blank - 2 : 0) < bytes->len - blank)
+            break;
+    }
+    g_object_unref(stream);
+    g_mime_stream_reset(g_mime_data_wrapper_get_stream(g_mime_part_get_content(part)));
+    return begins_with_header_block((const char *) bytes->data, bytes->len);
+}
+
+/* A file message: declared so, and its content begins with a header
+ * block.  The verdict is kept on the part, since the view, the header
+ * and the whole message all ask. */
+static G_DEFINE_QUARK(bt-message-file, message_file_verdict)
+
+static gboolean
+is_message_file(GMimeObject *obj, const char *type, const char *subtype)
+{
+    gpointer verdict = g_object_get_qdata(G_OBJECT(obj), message_file_verdict_quark());
+    if (verdict)
+        return GPOINTER_TO_INT(verdict) == 2;
+    gboolean yes = declares_message_file(GMIME_PART(obj), type, subtype) && content_is_message(GMIME_PART(obj));
+    g_object_set_qdata(G_OBJECT(obj), message_file_verdict_quark(), GINT_TO_POINTER(yes ? 2 : 1));
+    return yes;
+}
+
+gboolean
+bt_mime_is_message_file(GMimeObject *obj)
+{
+    if (!GMIME_IS_PART(obj))
+        return FALSE;
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *type = ct ? g_mime_content_type_get_media_type(ct) : NULL;
+    const char *subtype = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
+    return type && subtype && is_message_file(obj, type, subtype);
+}
+
 gboolean
 bt_mime_is_enclosed(GMimeObject *obj)
 {
@@ -153,14 +325,11 @@ bt_mime_is_enclosed(GMimeObject *obj)
     GMimeContentType *ct = g_mime_object_get_content_type(obj);
     const char *type = ct ? g_mime_content_type_get_media_type(ct) : NULL;
     const char *subtype = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
-    if (!type || !subtype || g_ascii_strcasecmp(type, "message") != 0)
+    if (!type || !subtype)
         return FALSE;
-    gboolean named = FALSE;
-    for (gsize i = 0; i < G_N_ELEMENTS(enclosed_subtypes); i++)
-        named = named || g_ascii_strcasecmp(subtype, enclosed_subtypes[i]) == 0;
-    GMimeContentEncoding encoding = g_mime_part_get_content_encoding(GMIME_PART(obj));
-    return named && encoding != GMIME_CONTENT_ENCODING_BASE64
-        && encoding != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE && encoding != GMIME_CONTENT_ENCODING_UUENCODE;
+    if (is_message_type(type, subtype) && !is_encoded(g_mime_part_get_content_encoding(GMIME_PART(obj))))
+        return TRUE;
+    return is_message_file(obj, type, subtype);
 }
 
 /* Where the header block of `data` ends, its empty line included: at the
@@ -185,23 +354,21 @@ header_block_length(const char *data, gsize len, gsize from)
     return len;
 }
 
-/* The leaf's content as GMime stored it (transfer encoding not undone:
- * an encoded one is no enclosed message) after `prefix`; only the header
+/* The leaf's content (a file message's with its transfer encoding
+ * undone, declares_message_file) after `prefix`; only the header
  * block unless `whole`.  A header block without its empty line (the part
  * ended there) gets back the line end that the boundary line took, which
  * ended its last field in place.  NULL when the part is empty. */
 static GByteArray *
 leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
 {
-    GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
-    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    GMimeStream *raw = decoded_content(GMIME_PART(obj));
     if (!raw)
         return NULL;
     GByteArray *bytes = g_byte_array_new();
     g_byte_array_append(bytes, (const guint8 *) prefix, (guint) strlen(prefix));
     const gsize start = bytes->len;
     gsize block = 0;
-    g_mime_stream_reset(raw);
     for (;;) {
         guint8 buf[4096];
         ssize_t n = g_mime_stream_read(raw, (char *) buf, sizeof buf);
@@ -217,7 +384,8 @@ leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
         if (block < bytes->len - start)
             break;
     }
-    g_mime_stream_reset(raw);
+    g_object_unref(raw);
+    g_mime_stream_reset(g_mime_data_wrapper_get_stream(g_mime_part_get_content(GMIME_PART(obj))));
     if (bytes->len == start) {
         g_byte_array_unref(bytes);
         return NULL;
@@ -226,7 +394,8 @@ leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
         block = header_block_length((const char *) bytes->data + start, bytes->len - start, 0);
     else
         g_byte_array_set_size(bytes, (guint) (start + block));
-    if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n')
+    /* (a file's content ends where the file does: no line end was taken) */
+    if (block == bytes->len - start && bytes->data[bytes->len - 1] != '\n' && !bt_mime_is_message_file(obj))
         g_byte_array_append(bytes, (const guint8 *) "\n", 1);
     return bytes;
 }

@@ -5,7 +5,9 @@
  * returned original's header block, and its body only when it is itself a
  * report, so the parse of the source stage no longer builds (and frees)
  * the original's objects for nothing.  Every function here also takes the
- * eager form, a GMimeMessagePart, from a parse made without the switch. */
+ * eager form, a GMimeMessagePart, from a parse made without the switch.
+ * A message passed on as a file is a leaf in both forms; its content is
+ * read with its transfer encoding undone. */
 #pragma once
 
 #include <gmime/gmime.h>
@@ -14,9 +16,17 @@
  * idempotent and thread-safe.  Call it before parsing. */
 void bt_mime_enclosed_lazy(void);
 
-/* Is `obj` an enclosed message, parsed or not?  (An encoded one is not:
- * GMime keeps a base64 or quoted-printable message/rfc822 a leaf too.) */
+/* Is `obj` an enclosed message, parsed or not?  A message passed on as a
+ * file is one too: a leaf that declares itself a message file (named
+ * "*.eml", typed application/eml or x-eml, or a message/rfc822 part
+ * base64- or quoted-printable-encoded, which GMime keeps a leaf in either
+ * parse) and whose decoded content begins with a header block.  Such a
+ * part is decided from its header first; only then is as much of it
+ * decoded as its header block needs. */
 gboolean bt_mime_is_enclosed(GMimeObject *obj);
+
+/* Is `obj` a message passed on as a file (see bt_mime_is_enclosed)? */
+gboolean bt_mime_is_message_file(GMimeObject *obj);
 
 /* The header of a message enclosed in a part, read only as far as its
  * header block. */

@@ -275,9 +275,13 @@ bound_recipients(GPtrArray *found, BtBounce *b)
  * delivery notice it could not read itself: Mailman 2's "Uncaught bounce
  * notification" (Bouncer.py maybe_forward: "The attached message was
  * received as a bounce, but either the bounce format was not
- * recognized…") and Mailman 3's list:admin:notice:unrecognized.  It is
- * machine-made (Mailman's X-List-Administrivia, or RFC 3834
- * Auto-Submitted), no list posting (List-Unsubscribe) and no person's
+ * recognized…") and Mailman 3's list:admin:notice:unrecognized; as well
+ * a ticket system's or bounce-mailbox forwarder's notification that
+ * attaches what it received, often as a *.eml file (Microsoft Graph, "Get
+ * MIME content of a message": messages saved as .EML are attached to
+ * records in CRM, ERP and bug-tracking systems).  It is machine-made
+ * (Mailman's X-List-Administrivia, or RFC 3834 Auto-Submitted), no list
+ * posting (List-Unsubscribe) and no person's
  * forward; the enclosed message is then read as any message is, so an
  * enclosed letter still gives nothing. */
 static gboolean
@@ -309,6 +313,77 @@ is_system_message(GMimeMessage *msg)
         g_strstrip(null_path);
     return gen_is_daemon_sender(from) || g_strcmp0(null_path, "<>") == 0
         || (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0);
+}
+
+/* Is the notice itself from the mail system (a daemon's From, a null
+ * Return-Path, the MTA's X-Failed-Recipients), as a bounce is? */
+static gboolean
+is_from_mail_system(const BtMsgView *view)
+{
+    g_autofree char *from = bt_view_header(view, "From");
+    g_autofree char *path = bt_view_header(view, "Return-Path");
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    return gen_is_daemon_sender(from) || g_strcmp0(path, "<>") == 0 || failed;
+}
+
+/* Does a machine that is no mail system pass on a message it received: a
+ * list manager's administrivia, a ticket system's or bounce-mailbox
+ * forwarder's notification, which attach the message whole (message/rfc822
+ * or a *.eml file)?  Its own text is about passing the message on, and the
+ * enclosed message's To: is whoever it was sent to, not a failed
+ * recipient: only the enclosed message is read, when it is a notice. */
+static gboolean
+is_passing_on(const BtMsgView *view)
+{
+    if (!is_list_admin_notice(view) || !bt_mime_is_enclosed(view->returned) || is_from_mail_system(view))
+        return FALSE;
+    /* an automatic reply (RFC 3834 "auto-replied") may attach the message
+     * it answers: it is read as the reply it is */
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    return !(submitted && g_ascii_strncasecmp(g_strstrip(submitted), "auto-replied", 12) == 0);
+}
+
+/* Does the notice return its reader's own message: is it sent to the
+ * enclosed message's originator (its Return-Path, From or Sender), as a
+ * non-delivery notice is (RFC 5321 §4.5.5, §6.1: to the reverse-path)?
+ * A gateway's notice that returns the original from an ordinary address
+ * (its null Return-Path lost on the way) is then still a bounce. */
+static gboolean
+returns_own_message(const BtMsgView *view)
+{
+    static const char *const originator[] = { "Return-Path", "From", "Sender" };
+    g_autofree char *to_field = bt_view_header(view, "To");
+    g_autofree char *to = bt_address_clean(to_field);
+    for (gsize i = 0; to && view->returned_headers && i < G_N_ELEMENTS(originator); i++) {
+        g_autofree char *field = bt_header_block_get(view->returned_headers, originator[i]);
+        g_autofree char *address = bt_address_clean(field);
+        if (address && g_ascii_strcasecmp(address, to) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The notice passed on (new reference): the enclosed message, when a mail
+ * system sent it; else NULL. */
+static GMimeMessage *
+passed_on_notice(const BtMsgView *view)
+{
+    GMimeMessage *inner = bt_mime_enclosed_message(view->returned);
+    if (inner && !is_system_message(inner))
+        g_clear_object(&inner);
+    return inner;
+}
+
+/* Is the notice mail that carries an enclosed message without being a
+ * notice itself: a person's forward (a letter about a bounce, as one that
+ * pastes the notice into its text: run_decoders) or a list's posting or
+ * newsletter (RFC 2369 List-Unsubscribe, which no mail system's notice
+ * carries)? */
+static gboolean
+is_mail_carrying(const BtMsgView *view)
+{
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    return unsubscribe || gen_is_personal_forward(view);
 }
 
 /* Records from a forwarded bounce, finished against its own view. */
@@ -349,7 +424,12 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         add_note(b, "more than " G_STRINGIFY(BT_VIEW_MAX_PARTS) " MIME parts: only the first "
                     G_STRINGIFY(BT_VIEW_MAX_PARTS) " were read");
     g_autoptr(GPtrArray) found = g_ptr_array_new_with_free_func((GDestroyNotify) bt_record_free);
-    decode_view(ex, view, found);
+    gboolean passing = depth < 2 && is_passing_on(view);
+    GMimeMessage *passed = passing ? passed_on_notice(view) : NULL;
+    /* a wrapper's own text is read only when it returns its reader's
+     * message, as a gateway's bounce does */
+    if (!passing || (!passed && returns_own_message(view)))
+        decode_view(ex, view, found);
     bound_recipients(found, b);
     for (guint i = 0; i < found->len; i++) {
         BtRecord *rec = found->pdata[i];
@@ -372,10 +452,13 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
         b->text = g_steal_pointer(&view->body);
         take_category_fields(view, b);
     }
-    /* a bounce forwarded as an attachment: the returned message, when it
-     * is itself a report */
-    GMimeMessage *inner = out->len == 0 && depth < 2 ? bt_returned_report(view) : NULL;
-    if (!inner && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
+    /* a bounce forwarded as an attachment (message/rfc822, or a file
+     * message: core/lean-mime.h): the returned message, when it is itself
+     * a report, unless mail merely carries it */
+    GMimeMessage *inner = passed;
+    if (!inner && out->len == 0 && depth < 2 && !is_mail_carrying(view))
+        inner = bt_returned_report(view);
+    if (!inner && !passing && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
         inner = bt_mime_enclosed_message(view->returned);
         if (inner && !is_system_message(inner))
             g_clear_object(&inner);
