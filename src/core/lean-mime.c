@@ -189,11 +189,8 @@ declares_message_file(GMimePart *part, const char *type, const char *subtype)
     return len > 4 && g_ascii_strcasecmp(name + len - 4, ".eml") == 0;
 }
 
-/* The part's content with its transfer encoding undone (new reference),
- * or NULL when it has none.  Only base64 and quoted-printable are undone
- * (a file message in uuencode is not read: declares_message_file). */
-static GMimeStream *
-decoded_content(GMimePart *part)
+GMimeStream *
+bt_mime_part_decoded(GMimePart *part)
 {
     GMimeDataWrapper *content = g_mime_part_get_content(part);
     GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
@@ -266,7 +263,7 @@ begins_with_header_block(const char *data, gsize len)
 static gboolean
 content_is_message(GMimePart *part)
 {
-    GMimeStream *stream = decoded_content(part);
+    GMimeStream *stream = bt_mime_part_decoded(part);
     if (!stream)
         return FALSE;
     g_autoptr(GByteArray) bytes = g_byte_array_new();
@@ -362,7 +359,7 @@ header_block_length(const char *data, gsize len, gsize from)
 static GByteArray *
 leaf_bytes(GMimeObject *obj, const char *prefix, gboolean whole)
 {
-    GMimeStream *raw = decoded_content(GMIME_PART(obj));
+    GMimeStream *raw = bt_mime_part_decoded(GMIME_PART(obj));
     if (!raw)
         return NULL;
     GByteArray *bytes = g_byte_array_new();

@@ -115,3 +115,8 @@ const char *bt_mime_top_raw(const BtMimeTop *top, guint i);
 const char *bt_mime_top_value(const BtMimeTop *top, guint i);
 /* the first field so named (ASCII case ignored), or NULL */
 const char *bt_mime_top_get(const BtMimeTop *top, const char *name);
+
+/* The content of a leaf part with its transfer encoding (base64,
+ * quoted-printable, uuencode) undone, as a stream from its start (new
+ * reference), or NULL when it has none. */
+GMimeStream *bt_mime_part_decoded(GMimePart *part);

@@ -12,19 +12,9 @@
 static GByteArray *
 part_bytes(GMimePart *part)
 {
-    GMimeDataWrapper *content = g_mime_part_get_content(part);
-    GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
-    if (!raw)
+    GMimeStream *decoded = bt_mime_part_decoded(part);
+    if (!decoded)
         return NULL;
-    g_mime_stream_reset(raw);
-    GMimeStream *decoded = g_mime_stream_filter_new(raw);
-    GMimeContentEncoding encoding = g_mime_data_wrapper_get_encoding(content);
-    if (encoding == GMIME_CONTENT_ENCODING_BASE64 || encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
-        || encoding == GMIME_CONTENT_ENCODING_UUENCODE) {
-        GMimeFilter *decoder = g_mime_filter_basic_new(encoding, FALSE);
-        g_mime_stream_filter_add(GMIME_STREAM_FILTER(decoded), decoder);
-        g_object_unref(decoder);
-    }
     GByteArray *array = g_byte_array_sized_new(4096);
     while (array->len < BT_VIEW_MAX_PART_TEXT) {
         guint8 buf[16384];
@@ -34,8 +24,8 @@ part_bytes(GMimePart *part)
             break;
         g_byte_array_append(array, buf, (guint) n);
     }
+    g_mime_stream_reset(decoded);   /* and the part's own stream under it */
     g_object_unref(decoded);
-    g_mime_stream_reset(raw);
     return array;
 }
 
