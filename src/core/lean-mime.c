@@ -234,6 +234,8 @@ static gboolean
 begins_with_header_block(const char *data, gsize len)
 {
     static const char *const origin[] = { "From", "Date", "Sender", "Message-ID", "Received", "Return-Path" };
+    if (!data || !len)   /* an empty part (GByteArray's data is then NULL) */
+        return FALSE;
     const char *end = data + len;
     gsize blank = leading_blank_lines(data, len);
     data += blank;
