@@ -61,11 +61,11 @@ parse(GBytes *bytes)
     return mime;
 }
 
+/* What GMime's own parse of a message gives (an empty reading for NULL). */
 static Reading *
-read_eager(GMimeObject *obj)
+reading_of(GMimeMessage *inner)
 {
     Reading *r = g_new0(Reading, 1);
-    GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
     if (!inner)
         return r;
     r->headers = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
@@ -74,6 +74,12 @@ read_eager(GMimeObject *obj)
     r->report = ct && g_mime_content_type_is_type(ct, "multipart", "report");
     r->whole = g_mime_object_to_string(GMIME_OBJECT(inner), NULL);
     return r;
+}
+
+static Reading *
+read_eager(GMimeObject *obj)
+{
+    return reading_of(g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj)));
 }
 
 static Reading *
@@ -105,15 +111,8 @@ read_file_reference(GMimeObject *obj)
     g_object_unref(decoded);
     GMimeMessage *inner = g_mime_parser_construct_message(parser, NULL);
     g_object_unref(parser);
-    Reading *r = g_new0(Reading, 1);
-    if (!inner)
-        return r;
-    r->headers = g_mime_object_get_headers(GMIME_OBJECT(inner), NULL);
-    GMimeObject *top = g_mime_message_get_mime_part(inner);
-    GMimeContentType *ct = top ? g_mime_object_get_content_type(top) : NULL;
-    r->report = ct && g_mime_content_type_is_type(ct, "multipart", "report");
-    r->whole = g_mime_object_to_string(GMIME_OBJECT(inner), NULL);
-    g_object_unref(inner);
+    Reading *r = reading_of(inner);
+    g_clear_object(&inner);
     return r;
 }
 
