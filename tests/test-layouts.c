@@ -3,10 +3,11 @@
  * notice, pseudo status codes,
  * recipients from the returned message, transcript lines before a recipient,
  * bounce-notice, local-domain, in-block aliases, end and sections,
- * split-before),
+ * split-before, the text under a heading lifted as a block),
  * the shipped layout files, and the exact "file:line:col: message" of broken
  * layout files, and the same results once regexes are JIT-compiled. */
 #include "extract/layout.h"
+#include "extract/layout-private.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -552,6 +553,32 @@ test_before_lines(void)
     free_view(view);
 }
 
+/* The text under a heading is lifted to the heading's indentation as a
+ * block: a deeper heading inside it keeps its place relative to the
+ * first lifted line, and so does the text under that (the cut was once
+ * taken from the inner heading and went below zero). */
+static void
+test_reread_nested_heading(void)
+{
+    static const char body[] =
+        "Reason:\n"
+        "\n"
+        "  The remote server said:\n"
+        "    Details:\n"
+        "      550 5.1.1 <user@example.org>: Recipient address rejected\n";
+    g_autoptr(GArray) shifts = NULL;
+    g_autofree char *reread = bt_layout_reread(body, strlen(body), &shifts);
+    g_assert_cmpstr(reread, ==,
+                    "Reason:\n"
+                    "\n"
+                    "The remote server said:\n"
+                    "  Details:\n"
+                    "    550 5.1.1 <user@example.org>: Recipient address rejected\n");
+    /* the reply's first byte maps back to where it stands in the body */
+    const char *reply = strstr(reread, "550");
+    g_assert_cmpuint(bt_below_unlifted(shifts, reply - reread), ==, strstr(body, "550") - body);
+}
+
 /* `split-before`: records written on one line (a JSON array) each open
  * their own block, with their own fields; a match at a line's start adds
  * no empty line. */
@@ -813,5 +840,6 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/errors/bounce-notice", test_error_bounce_notice);
     g_test_add_func("/layouts/features", test_features);
     g_test_add_func("/layouts/split-before", test_split_before);
+    g_test_add_func("/layouts/reread-nested-heading", test_reread_nested_heading);
     return g_test_run();
 }

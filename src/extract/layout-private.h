@@ -188,6 +188,7 @@ typedef struct {
     gboolean crossed_blank;  /* ... and blank lines followed it */
     gboolean lifting;        /* the lines being read stand under that heading */
     gsize lift_indent;       /* indentation of the first of them */
+    gsize lift_base;         /* ... and of the heading they stand under */
 } BtBelow;
 
 /* A blank line. */

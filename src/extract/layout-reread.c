@@ -54,12 +54,14 @@ bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first)
     if (*first) {
         bw->lifting = TRUE;
         bw->lift_indent = indent;
+        bw->lift_base = bw->heading_indent;
     } else if (bw->lifting && indent <= bw->heading_indent) {
         bw->lifting = FALSE;
     }
     /* the lines indented deeper than the first keep what they have more
-     * (a recipient's line and its reply indented below it) */
-    gsize cut = bw->lifting ? MIN(indent, bw->lift_indent) - bw->heading_indent : 0;
+     * (a recipient's line and its reply indented below it); a heading
+     * inside the lifted text moves heading_indent, not the cut */
+    gsize cut = bw->lifting ? MIN(indent, bw->lift_indent) - bw->lift_base : 0;
     bw->after_heading = bt_text_is_heading(line, len);
     bw->crossed_blank = FALSE;
     if (bw->after_heading)
