@@ -171,7 +171,9 @@ set_implied_action(BtRecord *rec)
 {
     if (g_strcmp0(rec->reason, "delivered") == 0)
         bt_set_str(&rec->action, "delivered");
-    else if (g_strcmp0(rec->reason, "expired") == 0)
+    /* a notice that gives up says "failed" itself; only a notice that
+     * states no action reads as a warning when its reason is expiry */
+    else if (!rec->action && g_strcmp0(rec->reason, "expired") == 0)
         bt_set_str(&rec->action, "delayed");
     else if (!rec->action && rec->deliverystatus && strchr("45", rec->deliverystatus[0]))
         bt_set_str(&rec->action, "failed");
