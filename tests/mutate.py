@@ -587,9 +587,10 @@ def fold_words(text, width=24):
     return lines
 
 
-def m_dsn_diagnostic_folded(raw, ref):
-    """Diagnostic-Code folded over several header lines (RFC 5322 folding,
-    as Sendmail and Exchange write long replies)."""
+def rewrite_recipient_field(raw, field, rewrite):
+    """The message with `field` of each per-recipient group of its
+    delivery-status part replaced by rewrite(value), where that gives a
+    value; None when the message has no such part or nothing changed."""
     msg = parse(raw)
     groups = dsn_groups(msg)
     if groups is None:
@@ -597,14 +598,22 @@ def m_dsn_diagnostic_folded(raw, ref):
     changed = False
     for g in groups[1:]:
         for n, (name, value) in enumerate(g._headers):
-            if name.lower() != "diagnostic-code" or "\n" in value or len(value) < 30:
-                continue
-            lines = fold_words(value)
-            if len(lines) < 2:
-                continue
-            g._headers[n] = (name, "\n    ".join(lines))
-            changed = True
+            new = rewrite(value) if name.lower() == field else None
+            if new is not None:
+                g._headers[n] = (name, new)
+                changed = True
     return serialise(msg) if changed else None
+
+
+def m_dsn_diagnostic_folded(raw, ref):
+    """Diagnostic-Code folded over several header lines (RFC 5322 folding,
+    as Sendmail and Exchange write long replies)."""
+    def fold(value):
+        if "\n" in value or len(value) < 30:
+            return None
+        lines = fold_words(value)
+        return "\n    ".join(lines) if len(lines) >= 2 else None
+    return rewrite_recipient_field(raw, "diagnostic-code", fold)
 
 
 def dsn_field_case(fold):
@@ -1201,38 +1210,22 @@ def m_dsn_status_comment(raw, ref):
     """Status with an RFC 822 comment after the code ("Status: 5.1.1 (bad
     destination mailbox address)"), as Lotus, Novell and old Exchange
     write it; RFC 3464 allows comments in the field."""
-    msg = parse(raw)
-    groups = dsn_groups(msg)
-    if groups is None:
-        return None
-    changed = False
-    for g in groups[1:]:
-        for n, (name, value) in enumerate(g._headers):
-            m = re.fullmatch(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\s*", value)
-            if name.lower() == "status" and m:
-                g._headers[n] = (name, "%s.%s.%s (%s)" % (m.group(1), m.group(2), m.group(3),
-                                                          STATUS_COMMENTS.get(m.group(2), "other")))
-                changed = True
-    return serialise(msg) if changed else None
+    def comment(value):
+        m = re.fullmatch(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\s*", value)
+        return m and "%s.%s.%s (%s)" % (m.group(1), m.group(2), m.group(3),
+                                        STATUS_COMMENTS.get(m.group(2), "other"))
+    return rewrite_recipient_field(raw, "status", comment)
 
 
 def m_diagnostic_code_no_type(raw, ref):
     """Diagnostic-Code without its diagnostic-type ("Diagnostic-Code: 550
     5.1.1 ..." rather than "smtp; 550 ..."), as several gateways write it."""
-    msg = parse(raw)
-    groups = dsn_groups(msg)
-    if groups is None:
-        return None
-    changed = False
-    for g in groups[1:]:
-        for n, (name, value) in enumerate(g._headers):
-            # only "smtp;": another type (X-Postfix) says whose words
-            # they are, which is evidence itself
-            m = re.match(r"\s*smtp\s*;\s*", value, re.I)
-            if name.lower() == "diagnostic-code" and m and value[m.end():].strip():
-                g._headers[n] = (name, value[m.end():])
-                changed = True
-    return serialise(msg) if changed else None
+    def untyped(value):
+        # only "smtp;": another type (X-Postfix) says whose words they
+        # are, which is evidence itself
+        m = re.match(r"\s*smtp\s*;\s*", value, re.I)
+        return value[m.end():] if m and value[m.end():].strip() else None
+    return rewrite_recipient_field(raw, "diagnostic-code", untyped)
 
 
 def named_outside_returned(msg, ref):
