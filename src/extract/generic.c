@@ -972,20 +972,20 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
             k = first_failure_line(lines, n);
         /* a sentence about another address (the sender's message) yields
          * to failure wording an MTA folded over two lines that names none */
-        gboolean folded = FALSE;
         if (k >= 0 && strchr(lines[k], '@')) {
             int f = first_unaddressed_folded_failure(lines, n);
-            if (f >= 0) {
+            if (f >= 0)
                 k = f;
-                folded = TRUE;
-            }
         }
         if (k < 0)
-            folded = (k = first_folded_failure_line(lines, n)) >= 0;
+            k = first_folded_failure_line(lines, n);
+        /* the whole paragraph: the notice's sentence is often followed by
+         * the reason on a line of its own ("Delivery has failed to the
+         * recipient of the attached message." / "The mailbox is full.") */
         g_autofree char *text = k >= 0 ? line_without(lines[k], address) : NULL;
         if (text) {
             g_string_append(out, text);
-            take_paragraph(lines, k, n, out, recipients, address, folded);
+            take_paragraph(lines, k, n, out, recipients, address, TRUE);
         }
     }
     while (ends_with_colon(out))
