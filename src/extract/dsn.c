@@ -182,6 +182,22 @@ is_routable(const char *address)
     return g_ascii_strncasecmp(address, "IMCEA", 5) != 0;
 }
 
+/* Is `address` a mailbox server's own host-qualified name for `written`:
+ * at the host that writes the report (its domain the Reporting-MTA's
+ * name), a host inside the domain the sender wrote
+ * ("jroe@mbx01.corp.example.com" for "jane.roe@example.com")? */
+static gboolean
+is_reporter_address(const char *address, const char *written, const char *reporting_mta)
+{
+    const char *domain = bt_address_domain(address);
+    const char *outer = bt_address_domain(written);
+    g_autofree char *host = bt_host_value(reporting_mta);
+    if (!domain || !outer || !host || g_ascii_strcasecmp(domain, host) != 0)
+        return FALSE;
+    gsize n = strlen(domain), m = strlen(outer);
+    return n > m + 1 && domain[n - m - 1] == '.' && g_ascii_strcasecmp(domain + n - m, outer) == 0;
+}
+
 /* The one routable address the bounce's X-Failed-Recipients names (Exim
  * and others list the addresses as the sender wrote them), or NULL. */
 static char *
@@ -281,6 +297,11 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
      * address the sender wrote is the one to report */
     g_autofree char *written = bt_address_clean(original);
     if (recipient && written && !is_routable(recipient) && is_routable(written))
+        bt_set_str(&recipient, written);
+    /* a mailbox server's own host-qualified name for the mailbox: the
+     * routing it did inside, the address the sender wrote is the one */
+    if (recipient && written && is_reporter_address(recipient, written, field(block, message, "Reporting-MTA"))
+        && is_routable(written))
         bt_set_str(&recipient, written);
     if (recipient && !written && !is_routable(recipient)) {
         g_autofree char *listed = failed_recipient_header(view);

@@ -446,15 +446,34 @@ without_bare_labels(const char *text)
     return g_string_free(out, FALSE);
 }
 
+/* Is the line at `line` a transcript command or reply (">>> RCPT To:<…>",
+ * "<<< 550 …") that names another address than `recipient` (another
+ * recipient's attempt), or the start of a session with another host
+ * (Sendmail's "... while talking to HOST.:", usersmtp.c)? */
+static gboolean
+is_others_transcript_line(const char *line, const char *recipient)
+{
+    line += strspn(line, " \t");
+    if (strncmp(line, "... while talking to ", 21) == 0)
+        return TRUE;
+    if (strncmp(line, ">>> ", 4) != 0 && strncmp(line, "<<< ", 4) != 0)
+        return FALSE;
+    gsize len = strcspn(line, "\n");
+    g_autofree char *text = g_strndup(line, len);
+    return strchr(text, '@') && !find_caseless(text, recipient);
+}
+
 /* The end of the paragraph that starts at the line of `hit`: a blank line,
- * or the next line that starts with another recipient's address. */
+ * the next line that starts with another recipient's address, or a
+ * transcript line about another one. */
 static const char *
-paragraph_end(const char *hit)
+paragraph_end(const char *hit, const char *recipient)
 {
     const char *line = strchr(hit, '\n');
     while (line) {
         line++;
-        if (*line == '\n' || *line == '\0' || starts_with_address(line))
+        if (*line == '\n' || *line == '\0' || starts_with_address(line)
+            || is_others_transcript_line(line, recipient))
             return line;
         line = strchr(line, '\n');
     }
@@ -472,6 +491,35 @@ body_head(const char *body)
     return g_strndup(body, strnlen(body, BODY_SCAN_BYTES));
 }
 
+/* The paragraph at `hit` without bare labels, or NULL when nothing is
+ * left of it but the address.  The first mention loses the address (the
+ * "<a@b>:" that opens what is said about it); a later one is the MTA's
+ * own line about it ("550 5.1.2 <a@b>... Host unknown") and keeps it. */
+static char *
+paragraph_about(const char *body, const char *hit, const char *recipient, gboolean first)
+{
+    const char *start = line_start(body, hit);
+    const char *end = paragraph_end(hit, recipient);
+    g_autofree char *para = g_strndup(start, end - start);
+    g_autofree char *named = without_address(para, recipient);
+    if (!first) {
+        g_autofree char *left = squeeze(named);
+        if (!left || strlen(left) < 4)
+            return NULL;
+        g_free(named);
+        named = g_strdup(para);
+    }
+    g_autofree char *rest = without_bare_labels(named);
+    char *text = squeeze(rest);
+    /* "Reason: TEXT" under the address line: the label is not the reason */
+    if (text && g_ascii_strncasecmp(text, "Reason: ", 8) == 0)
+        memmove(text, text + 8, strlen(text + 8) + 1);
+    /* what is left of a line that only named the address is no diagnostic */
+    if (text && strlen(text) < 4)
+        g_clear_pointer(&text, g_free);
+    return text;
+}
+
 char *
 bt_body_text_about(const char *full, const char *recipient)
 {
@@ -481,25 +529,19 @@ bt_body_text_about(const char *full, const char *recipient)
     /* the first mention outside a header or DSN field line ("To: …",
      * "Final-Recipient: …"), which name the address without explaining */
     const char *hit = find_caseless(body, recipient);
-    while (hit && field_name_length(line_start(body, hit)) > 0)
-        hit = find_caseless(hit + 1, recipient);
-    if (!hit)
-        return NULL;
-    const char *start = line_start(body, hit);
-    const char *end = paragraph_end(hit);
-    g_autofree char *para = g_strndup(start, end - start);
-    g_autofree char *named = without_address(para, recipient);
-    g_autofree char *rest = without_bare_labels(named);
-    char *text = squeeze(rest);
-    /* "Reason: TEXT" under the address line: the label is not the reason */
-    if (text && g_ascii_strncasecmp(text, "Reason: ", 8) == 0)
-        memmove(text, text + 8, strlen(text + 8) + 1);
-    /* what is left of a line that only named the address is no diagnostic */
-    if (text && strlen(text) < 4) {
-        g_free(text);
-        return NULL;
+    gboolean first = TRUE;
+    for (; hit; hit = find_caseless(hit + 1, recipient)) {
+        if (field_name_length(line_start(body, hit)) > 0)
+            continue;
+        char *text = paragraph_about(body, hit, recipient, first);
+        first = FALSE;
+        /* a list that only names the address (Sendmail's "The following
+         * addresses had transient non-fatal errors", savemail.c) says
+         * nothing: its own line further on ("<a@b>... Deferred: …") may */
+        if (text)
+            return text;
     }
-    return text;
+    return NULL;
 }
 
 /* Every paragraph of the bounce text that names `recipient`, joined by a
@@ -514,7 +556,7 @@ bt_body_texts_about(const char *full, const char *recipient)
     const char *from = body;
     for (const char *hit = find_caseless(from, recipient); hit; hit = find_caseless(from, recipient)) {
         const char *start = line_start(from, hit);
-        const char *end = paragraph_end(hit);
+        const char *end = paragraph_end(hit, recipient);
         if (all->len)
             g_string_append_c(all, ' ');
         g_string_append_len(all, start, end - start);

@@ -548,6 +548,17 @@ is_lead_in(const char *line)
     return is_worded_lead_in(trimmed);
 }
 
+/* A run of three or more rule marks at `p` ("-----"); its length, else 0. */
+static gsize
+mark_run(const char *p)
+{
+    gsize n = strspn(p, "-=_*#~");
+    return n >= 3 ? n : 0;
+}
+
+/* A rule ("-----", "=== ==="), or a section title framed by rules on
+ * both sides, as Sendmail's "----- Transcript of session follows -----"
+ * (savemail.c): either parts one recipient's text from what follows. */
 static gboolean
 is_separator(const char *line)
 {
@@ -558,7 +569,16 @@ is_separator(const char *line)
         else if (!g_ascii_isspace(*p))
             other++;
     }
-    return marks >= 3 && other < marks;
+    if (marks >= 3 && other < marks)
+        return TRUE;
+    const char *p = line + strspn(line, " \t");
+    gsize len = strlen(p);
+    while (len && g_ascii_isspace(p[len - 1]))
+        len--;
+    gsize tail = 0;
+    while (tail < len && strchr("-=_*#~", p[len - 1 - tail]))
+        tail++;
+    return mark_run(p) && tail >= 3 && len > mark_run(p) + tail;
 }
 
 /* Does a line (the address already removed) explain something? */

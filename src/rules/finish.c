@@ -169,8 +169,12 @@ reconcile_reply_code(BtRecord *rec)
 static void
 set_implied_action(BtRecord *rec)
 {
-    if (g_strcmp0(rec->reason, "delivered") == 0)
-        bt_set_str(&rec->action, "delivered");
+    /* RFC 3464 §2.3.3: "relayed" (to a system that sends no DSN) and
+     * "expanded" (to several addresses) are successes of their own */
+    if (g_strcmp0(rec->reason, "delivered") == 0) {
+        if (g_strcmp0(rec->action, "relayed") != 0 && g_strcmp0(rec->action, "expanded") != 0)
+            bt_set_str(&rec->action, "delivered");
+    }
     /* a notice that gives up says "failed" itself; only a notice that
      * states no action reads as a warning when its reason is expiry */
     else if (!rec->action && g_strcmp0(rec->reason, "expired") == 0)
