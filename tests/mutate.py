@@ -634,22 +634,36 @@ def dsn_field_case(fold):
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
+def notice_in_charset(raw, charset, applies, round_trip=False):
+    """(message, notice part, the notice's text encoded in `charset`), the
+    charset declared on the part and its transfer encoding removed; None
+    where the text does not apply, cannot be encoded (or, with round_trip,
+    does not decode back to itself) or is in that charset already."""
+    msg, part, text = notice_of(raw)
+    if not text or not applies(text):
+        return None
+    try:
+        data = text.encode(charset)
+        if round_trip and data.decode(charset) != text:
+            return None
+    except (LookupError, UnicodeError):
+        return None
+    if (part.get_content_charset() or "us-ascii").lower() == charset:
+        return None
+    part.set_param("charset", charset)
+    del part["Content-Transfer-Encoding"]
+    return msg, part, data
+
+
 def recharset(charset, applies):
     """The notice re-encoded in another charset, declared on its part (8bit,
     or 7bit for ISO-2022-JP): Japanese MTAs write ISO-2022-JP, Western ones
     ISO-8859-1 or windows-1252, newer ones UTF-8 8bit."""
     def mutate(raw, ref):
-        msg, part, text = notice_of(raw)
-        if not text or not applies(text):
+        recoded = notice_in_charset(raw, charset, applies)
+        if recoded is None:
             return None
-        try:
-            data = text.encode(charset)
-        except (LookupError, UnicodeEncodeError):
-            return None
-        if (part.get_content_charset() or "us-ascii").lower() == charset:
-            return None
-        part.set_param("charset", charset)
-        del part["Content-Transfer-Encoding"]
+        msg, part, data = recoded
         part["Content-Transfer-Encoding"] = "8bit" if any(b > 127 for b in data) else "7bit"
         part.set_payload(data.decode("ascii", "surrogateescape"))
         return serialise(msg)
@@ -1016,19 +1030,10 @@ def recharset_b64(charset, applies):
     bytes collide with ASCII (Shift_JIS, Big5), base64-encoded as MUAs
     and gateways send it; only where the text round-trips."""
     def mutate(raw, ref):
-        msg, part, text = notice_of(raw)
-        if not text or not applies(text):
+        recoded = notice_in_charset(raw, charset, applies, round_trip=True)
+        if recoded is None:
             return None
-        try:
-            data = text.encode(charset)
-            if data.decode(charset) != text:
-                return None
-        except (LookupError, UnicodeError):
-            return None
-        if (part.get_content_charset() or "us-ascii").lower() == charset:
-            return None
-        part.set_param("charset", charset)
-        del part["Content-Transfer-Encoding"]
+        msg, part, data = recoded
         part["Content-Transfer-Encoding"] = "base64"
         part.set_payload(base64.encodebytes(data).decode("ascii"))
         return serialise(msg)
