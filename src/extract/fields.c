@@ -458,9 +458,15 @@ is_others_transcript_line(const char *line, const char *recipient)
         return TRUE;
     if (strncmp(line, ">>> ", 4) != 0 && strncmp(line, "<<< ", 4) != 0)
         return FALSE;
-    gsize len = strcspn(line, "\n");
-    g_autofree char *text = g_strndup(line, len);
-    return strchr(text, '@') && !find_caseless(text, recipient);
+    /* within the line itself, without copying it: this runs on every line
+     * of a recipient's paragraph */
+    gsize len = strcspn(line, "\n"), n = strlen(recipient);
+    if (!memchr(line, '@', len))
+        return FALSE;
+    for (gsize i = 0; n && i + n <= len; i++)
+        if (g_ascii_strncasecmp(line + i, recipient, n) == 0)
+            return FALSE;
+    return TRUE;
 }
 
 /* The end of the paragraph that starts at the line of `hit`: a blank line,

@@ -548,13 +548,8 @@ is_lead_in(const char *line)
     return is_worded_lead_in(trimmed);
 }
 
-/* A run of three or more rule marks at `p` ("-----"); its length, else 0. */
-static gsize
-mark_run(const char *p)
-{
-    gsize n = strspn(p, "-=_*#~");
-    return n >= 3 ? n : 0;
-}
+/* The characters rules are drawn with ("-----", "=====", "*****"). */
+static const char rule_marks[] = "-=_*#~";
 
 /* A rule ("-----", "=== ==="), or a section title framed by rules on
  * both sides, as Sendmail's "----- Transcript of session follows -----"
@@ -564,7 +559,7 @@ is_separator(const char *line)
 {
     int marks = 0, other = 0;
     for (const char *p = line; *p; p++) {
-        if (strchr("-=_*#~", *p))
+        if (strchr(rule_marks, *p))
             marks++;
         else if (!g_ascii_isspace(*p))
             other++;
@@ -575,10 +570,10 @@ is_separator(const char *line)
     gsize len = strlen(p);
     while (len && g_ascii_isspace(p[len - 1]))
         len--;
-    gsize tail = 0;
-    while (tail < len && strchr("-=_*#~", p[len - 1 - tail]))
+    gsize head = strspn(p, rule_marks), tail = 0;
+    while (tail < len && strchr(rule_marks, p[len - 1 - tail]))
         tail++;
-    return mark_run(p) && tail >= 3 && len > mark_run(p) + tail;
+    return head >= 3 && tail >= 3 && len > head + tail;
 }
 
 /* Does a line (the address already removed) explain something? */
