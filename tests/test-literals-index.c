@@ -3,7 +3,7 @@
  * corpus, each rule whose condition holds for a record is among the
  * record's candidates (src/rules/candidates.c), each layout whose `match`
  * holds for a message passes the layouts' test of the body's literals
- * (src/extract/layout.c), and the automaton (src/core/acscan.c) finds
+ * (src/extract/layout-index.c), and the automaton (src/core/acscan.c) finds
  * every literal a plain search finds. */
 #include "core/acscan.h"
 #include "rules/rules-private.h"

@@ -4,7 +4,7 @@
  * fixture, every shipped rule pattern found by the filtered, branch-wise
  * search is the match a plain PCRE2 run of the whole pattern finds (same
  * start, same end), and every shipped layout pattern that matches a
- * fixture passes the layouts' literal test (layout.c: body_may_match). */
+ * fixture passes the layouts' literal test (layout-index.c: bt_body_may_match). */
 #include "core/literals.h"
 #include "rules/rules-private.h"
 #include "extract/layout-private.h"
@@ -331,19 +331,6 @@ layout_regexes(const BtLayouts *lays)
     return out;
 }
 
-/* What body_may_match says of `text`. */
-static gboolean
-layout_may_match(Regex *re, const char *text, const char *lower, const BtPairSet *pairs)
-{
-    char *const *needles = bt_layout_regex_needles(re);
-    if (!needles || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
-        return TRUE;
-    for (char *const *n = needles; *n; n++)
-        if (bt_pair_set_may_hold(pairs, *n) && strstr(lower, *n))
-            return TRUE;
-    return FALSE;
-}
-
 static void
 test_layouts_over_fixtures(void)
 {
@@ -360,14 +347,12 @@ test_layouts_over_fixtures(void)
     guint matched = 0, filtered = 0;
     for (guint t = 0; t < texts->len; t++) {
         const char *text = texts->pdata[t];
-        g_autofree char *lower = bt_ascii_strdown(text, -1);
-        g_autofree BtPairSet *pairs = g_new(BtPairSet, 1);
-        bt_pair_set_fill(pairs, lower, strlen(lower));
+        BtBodyLiterals lit = { .body = text };      /* no index: each regex's own needles */
         for (guint i = 0; i < regexes->len; i++) {
             Regex *re = regexes->pdata[i];
             const pcre2_code *code = bt_layout_regex_code(re, strlen(text));
             g_assert_nonnull(code);
-            gboolean maybe = layout_may_match(re, text, lower, pairs);
+            gboolean maybe = bt_body_may_match(&lit, re);
             filtered += !maybe;
             if (pcre2_match(code, (PCRE2_SPTR) text, strlen(text), 0, 0, md, lays->mctx) < 0)
                 continue;
@@ -375,6 +360,7 @@ test_layouts_over_fixtures(void)
             if (!maybe)
                 g_error("/%s/ matches fixture %u, but its literals say it cannot", re->pattern, t);
         }
+        bt_body_literals_clear(&lit);
     }
     pcre2_match_data_free(md);
     g_test_message("%u layout patterns, %u matches, %u ruled out", regexes->len, matched, filtered);

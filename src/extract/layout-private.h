@@ -1,5 +1,6 @@
 /* Internal to the layout engine: the compiled form of a layout, shared by
- * its loader (layout-load.c: YAML → validated, compiled layouts) and its
+ * its loader (layout-load.c: YAML → validated, compiled layouts), its
+ * literal index (layout-index.c: which layouts a body can hold) and its
  * matcher (layout.c: a message view → records). */
 #pragma once
 
@@ -8,6 +9,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include "core/lazyjit.h"
+#include "core/literals.h"
 #include <yaml.h>
 
 /* Bounds on every match, so no input can stall a worker. */
@@ -65,7 +67,7 @@ typedef struct {
     char **needles;          /* lower-case ASCII literals, one of which every
                               * match contains; NULL: none known (layout-load.c) */
     const guint32 *ac_ids;   /* the needles' ids in the layouts' literal index
-                              * (layout.c), parallel to `needles`; NULL: not indexed */
+                              * (layout-index.c), parallel to `needles`; NULL: not indexed */
 } Regex;
 
 /* The code to match with on a subject of `len` bytes (interpreted or its
@@ -155,11 +157,36 @@ void bt_layout_complete(Layout *lay);
  * came from the cache (safe from any number of threads). */
 const Cond *bt_layout_match(Layout *lay);
 
-/* The literals of every layout regex in one automaton (layout.c). */
+/* ---- the body's literals (layout-index.c) -------------------------------- */
+
+/* The literals of every layout regex in one automaton. */
 typedef struct _LayoutIndex LayoutIndex;
 void bt_layout_index_free(LayoutIndex *ix);
 /* Built on first call (every layout is completed), for tests. */
 const LayoutIndex *bt_layout_index_get(BtLayouts *lays);
+/* The index once the layouts have been tried on enough messages, else
+ * NULL (counts this call as one more message). */
+const LayoutIndex *bt_layout_index_when_warm(const BtLayouts *lays);
+
+/* One match call's view of the body's literals, made on first use. */
+typedef struct {
+    const LayoutIndex *ix;   /* NULL: each regex tests its own needles */
+    const char *body;        /* borrowed: the view's body */
+    char *lower;             /* ASCII lower case, for needles */
+    BtPairSet *pairs;        /* the byte pairs of `lower`: most needles miss one,
+                              * so a bit test replaces a strstr over the body;
+                              * made on first use by a regex the index lacks */
+    guint64 *present;        /* with ix: the index's literals that may occur in `lower` */
+    gboolean no_needles;     /* the body has letters needles cannot see */
+} BtBodyLiterals;
+
+/* FALSE when `re` cannot match anywhere in the body: the body lacks every
+ * literal that each of its matches contains. */
+gboolean bt_body_may_match(BtBodyLiterals *lit, Regex *re);
+/* FALSE when layout i's `match` cannot hold (lit->ix must be set). */
+gboolean bt_layout_may_hold(BtBodyLiterals *lit, guint i);
+void bt_body_literals_clear(BtBodyLiterals *lit);
+
 /* Whether layout i's `match` holds for the view: with `ix`, after the
  * index's test of the body's literals, else by the condition alone. */
 gboolean bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgView *view, guint i);

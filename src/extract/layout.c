@@ -10,7 +10,6 @@
 #include "extract/text.h"
 #include "extract/generic-lines.h"
 #include "core/literals.h"
-#include "core/acscan.h"
 #include "core/lean-mime.h"
 
 #include <string.h>
@@ -33,13 +32,7 @@ typedef struct {
     const BtLayouts *lays;
     const BtMsgView *view;
     pcre2_match_data *md;
-    const LayoutIndex *ix;   /* NULL: each regex tests its own needles */
-    char *lower_body;        /* ASCII lower case, for needles; made on first use */
-    BtPairSet *body_pairs;   /* the byte pairs of lower_body: most needles miss one,
-                              * so a bit test replaces a strstr over the body;
-                              * made on first use by a regex the index lacks */
-    guint64 *present;        /* with ix: the index's literals that may occur in lower_body */
-    gboolean no_needles;     /* the body has letters needles cannot see */
+    BtBodyLiterals lit;      /* which regexes the body's literals rule out (layout-index.c) */
     GHashTable *header_memo; /* Regex* → 1 (no) / 2 (yes): the shared bounce-notice
                               * regexes are asked once per layout otherwise */
     GHashTable *header_values; /* header name, any case → GPtrArray of its values
@@ -58,277 +51,6 @@ re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
     const pcre2_code *code = code_for_match(re, len);
     return code && pcre2_match(code, (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
-}
-
-/* ---- the body's literals --------------------------------------------------
- *
- * Every layout regex that has needles is asked, before it runs, whether one
- * of them occurs in the body.  Once the layouts have been tried on a few
- * messages, one automaton holds the needles of every layout (LayoutIndex):
- * a single scan of the body answers for all of them, and a layout whose
- * `match` needs a needle the body lacks is not looked at at all. */
-
-/* Messages before the index is built: it completes every layout, which a
- * single message on stdin must not pay for. */
-#define INDEX_AFTER_MESSAGES 64
-
-struct _LayoutIndex {
-    BtAcScan *ac;
-    GPtrArray *id_arrays;       /* guint32*: the Regex ac_ids arrays */
-    GPtrArray *needs;           /* per layout: GArray of Needle one of which `match` needs;
-                                 * NULL: none */
-};
-
-typedef struct {
-    guint32 id;
-    const char *text;           /* owned by its Regex */
-} Needle;
-
-/* Caseless matching (UTF + UCP) lets "k" match KELVIN SIGN and "s" LONG
- * S; a body with either is always given to the regex. */
-static void
-prepare_needles(Matcher *m)
-{
-    const char *body = m->view->body;
-    gsize len = strlen(body);
-    /* most bodies are ASCII: one pass 8 bytes at a time instead of two searches */
-    m->no_needles = bt_ascii_run(body, len) < len
-                    && (strstr(body, "\xE2\x84\xAA") || strstr(body, "\xC5\xBF"));
-    if (m->no_needles)
-        return;
-    m->lower_body = bt_ascii_strdown(body, (gssize) len);
-    if (!m->ix)
-        return;
-    m->present = g_new0(guint64, (bt_ac_count(m->ix->ac) + 63) / 64 + 1);
-    bt_ac_scan(m->ix->ac, m->lower_body, len, m->present);
-}
-
-/* With the index, needle `text` (id `id`) occurs in the body: the
- * automaton tells for a short needle, strstr confirms a long one (which
- * shares its id with any needle of the same first bytes). */
-static gboolean
-literal_occurs(const Matcher *m, guint32 id, const char *text)
-{
-    if (!bt_ac_bit(m->present, id))
-        return FALSE;
-    return strlen(text) <= BT_AC_DEPTH || strstr(m->lower_body, text);
-}
-
-static gboolean
-pairs_may_match(Matcher *m, char *const *needles)
-{
-    if (!m->body_pairs) {
-        m->body_pairs = g_new(BtPairSet, 1);
-        bt_pair_set_fill(m->body_pairs, m->lower_body, strlen(m->lower_body));
-    }
-    for (char *const *n = needles; *n; n++)
-        if (bt_pair_set_may_hold(m->body_pairs, *n) && strstr(m->lower_body, *n))
-            return TRUE;
-    return FALSE;
-}
-
-/* FALSE when `re` cannot match anywhere in the body: the body lacks every
- * literal that each of its matches contains. */
-static gboolean
-body_may_match(Matcher *m, Regex *re)
-{
-    char *const *needles = bt_layout_regex_needles(re);
-    if (!needles)
-        return TRUE;
-    if (!m->lower_body && !m->no_needles)
-        prepare_needles(m);
-    if (m->no_needles)
-        return TRUE;
-    if (!m->ix || !re->ac_ids)
-        return pairs_may_match(m, needles);
-    for (guint k = 0; needles[k]; k++)
-        if (literal_occurs(m, re->ac_ids[k], needles[k]))
-            return TRUE;
-    return FALSE;
-}
-
-/* FALSE when layout i's `match` cannot hold: it needs a literal that the
- * body lacks. */
-static gboolean
-layout_may_hold(Matcher *m, guint i)
-{
-    const GArray *need = m->ix->needs->pdata[i];
-    if (!need)
-        return TRUE;
-    if (!m->lower_body && !m->no_needles)
-        prepare_needles(m);
-    if (m->no_needles)
-        return TRUE;
-    for (guint k = 0; k < need->len; k++) {
-        const Needle *n = &g_array_index(need, Needle, k);
-        if (literal_occurs(m, n->id, n->text))
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* ---- building the index ---- */
-
-static void
-index_regex(LayoutIndex *ix, Regex *re)
-{
-    char *const *needles = re ? bt_layout_regex_needles(re) : NULL;
-    if (!needles || re->ac_ids)
-        return;
-    guint n = g_strv_length((char **) needles);
-    guint32 *ids = g_new(guint32, n);
-    for (guint k = 0; k < n; k++)
-        ids[k] = bt_ac_add(ix->ac, needles[k], strlen(needles[k]));
-    g_ptr_array_add(ix->id_arrays, ids);
-    re->ac_ids = ids;
-}
-
-static void
-index_patterns(LayoutIndex *ix, const GPtrArray *items, gboolean patterns)
-{
-    for (guint i = 0; items && i < items->len; i++)
-        index_regex(ix, patterns ? ((Pattern *) items->pdata[i])->re : items->pdata[i]);
-}
-
-static void
-index_cond(LayoutIndex *ix, const Cond *c)
-{
-    if (!c)
-        return;
-    if (c->kind == COND_BODY)
-        index_patterns(ix, c->regexes, FALSE);
-    for (guint i = 0; c->kids && i < c->kids->len; i++)
-        index_cond(ix, c->kids->pdata[i]);
-}
-
-static void
-index_layout(LayoutIndex *ix, Layout *lay)
-{
-    bt_layout_complete(lay);
-    index_cond(ix, lay->match);
-    Regex *lines[] = { lay->begin, lay->original, lay->end, lay->split_before };
-    for (gsize k = 0; k < G_N_ELEMENTS(lines); k++)
-        index_regex(ix, lines[k]);
-    index_patterns(ix, lay->sections, TRUE);
-    index_patterns(ix, lay->recipients, TRUE);
-    index_patterns(ix, lay->fields, TRUE);
-    index_patterns(ix, lay->common, TRUE);
-    index_patterns(ix, lay->stops, FALSE);
-    index_patterns(ix, lay->befores, FALSE);
-}
-
-static gboolean cond_needs(const Cond *c, GArray *out);
-
-/* all: one child's need is the whole's; the one with fewest literals. */
-static gboolean
-all_needs(const Cond *c, GArray *out)
-{
-    g_autoptr(GArray) best = NULL;
-    for (guint i = 0; i < c->kids->len; i++) {
-        g_autoptr(GArray) mine = g_array_new(FALSE, FALSE, sizeof(Needle));
-        if (!cond_needs(c->kids->pdata[i], mine) || (best && mine->len >= best->len))
-            continue;
-        g_clear_pointer(&best, g_array_unref);
-        best = g_steal_pointer(&mine);
-    }
-    if (!best)
-        return FALSE;
-    g_array_append_vals(out, best->data, best->len);
-    return TRUE;
-}
-
-/* The literals one of which occurs in the body whenever `c` holds; FALSE
- * when there is no such list (under not, headers, a regex without
- * needles), `out` then unchanged.  An any needs something of each child,
- * a body test something of each regex. */
-static gboolean
-cond_needs(const Cond *c, GArray *out)
-{
-    guint before = out->len;
-    gboolean ok = TRUE;
-    switch (c->kind) {
-    case COND_ALL:
-        return c->kids->len && all_needs(c, out);
-    case COND_ANY:
-        for (guint i = 0; i < c->kids->len && ok; i++)
-            ok = cond_needs(c->kids->pdata[i], out);
-        break;
-    case COND_BODY:
-        for (guint r = 0; r < c->regexes->len && ok; r++) {
-            const Regex *re = c->regexes->pdata[r];
-            ok = re->ac_ids != NULL;
-            for (guint k = 0; ok && re->needles[k]; k++) {
-                Needle n = { re->ac_ids[k], re->needles[k] };
-                g_array_append_val(out, n);
-            }
-        }
-        break;
-    default:
-        ok = FALSE;
-    }
-    if (!ok)
-        g_array_set_size(out, before);
-    return ok && out->len > before;
-}
-
-static void
-need_free(gpointer need)
-{
-    if (need)
-        g_array_unref(need);
-}
-
-static LayoutIndex *
-layout_index_new(const BtLayouts *lays)
-{
-    LayoutIndex *ix = g_new0(LayoutIndex, 1);
-    ix->ac = bt_ac_new();
-    ix->id_arrays = g_ptr_array_new_with_free_func(g_free);
-    ix->needs = g_ptr_array_new_with_free_func(need_free);
-    for (guint i = 0; i < lays->layouts->len; i++)
-        index_layout(ix, lays->layouts->pdata[i]);
-    for (guint i = 0; i < lays->layouts->len; i++) {
-        const Layout *lay = lays->layouts->pdata[i];
-        GArray *need = g_array_new(FALSE, FALSE, sizeof(Needle));
-        if (!lay->match || !cond_needs(lay->match, need))
-            g_clear_pointer(&need, g_array_unref);
-        g_ptr_array_add(ix->needs, need);
-    }
-    bt_ac_build(ix->ac);
-    return ix;
-}
-
-void
-bt_layout_index_free(LayoutIndex *ix)
-{
-    if (!ix)
-        return;
-    bt_ac_free(ix->ac);
-    g_ptr_array_unref(ix->id_arrays);
-    g_ptr_array_unref(ix->needs);
-    g_free(ix);
-}
-
-const LayoutIndex *
-bt_layout_index_get(BtLayouts *lays)
-{
-    if (g_once_init_enter(&lays->index_ready)) {
-        lays->index = layout_index_new(lays);
-        g_once_init_leave(&lays->index_ready, 1);
-    }
-    return lays->index;
-}
-
-/* The index once the layouts have been tried often enough, else NULL. */
-static const LayoutIndex *
-layout_index(const BtLayouts *lays)
-{
-    BtLayouts *set = (BtLayouts *) lays;        /* built once, then read-only */
-    if (g_atomic_int_get(&set->used) < INDEX_AFTER_MESSAGES) {
-        g_atomic_int_inc(&set->used);
-        return NULL;
-    }
-    return bt_layout_index_get(set);
 }
 
 /* The value of a named group after a successful match, or NULL. */
@@ -447,7 +169,7 @@ cond_holds(Matcher *m, const Cond *c)
         return header_holds(m, c);
     case COND_BODY:
         for (guint r = 0; r < c->regexes->len; r++)
-            if (body_may_match(m, c->regexes->pdata[r])
+            if (bt_body_may_match(&m->lit, c->regexes->pdata[r])
                 && re_match(m, c->regexes->pdata[r], m->view->body, strlen(m->view->body)))
                 return TRUE;
         return FALSE;
@@ -491,7 +213,7 @@ static const char *
 find_line(Matcher *m, Regex *re, const char *p, const char *limit, Line *found)
 {
     Line line;
-    if (!body_may_match(m, re))
+    if (!bt_body_may_match(&m->lit, re))
         return NULL;
     for (; line_at(p, limit, &line); p = line.next)
         if (re_match(m, re, line.start, line.len)) {
@@ -539,7 +261,7 @@ block_new(Matcher *m, const Pattern *p, const Line *line, GString *lead)
 }
 
 /* A layout's line patterns, with which of them can match anywhere in the
- * body (body_may_match), asked once per scan rather than per line. */
+ * body (bt_body_may_match), asked once per scan rather than per line. */
 typedef struct {
     const Layout *lay;
     gboolean *recipient_may, *stop_may, *before_may;
@@ -550,7 +272,7 @@ may_match_each(Matcher *m, const GPtrArray *items, gboolean patterns)
 {
     gboolean *may = g_new(gboolean, items->len + 1);
     for (guint i = 0; i < items->len; i++)
-        may[i] = body_may_match(m, patterns ? ((const Pattern *) items->pdata[i])->re : items->pdata[i]);
+        may[i] = bt_body_may_match(&m->lit, patterns ? ((const Pattern *) items->pdata[i])->re : items->pdata[i]);
     return may;
 }
 
@@ -773,7 +495,7 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
 {
     for (guint i = 0; i < pats->len; i++) {
         const Pattern *p = pats->pdata[i];
-        if (!body_may_match(m, p->re) || !re_match(m, p->re, text, len))
+        if (!bt_body_may_match(&m->lit, p->re) || !re_match(m, p->re, text, len))
             continue;
         take_captures(m, caught);
         values_fill(fixed, &p->set);
@@ -1256,9 +978,7 @@ static void
 matcher_clear(Matcher *m)
 {
     pcre2_match_data_free(m->md);
-    g_free(m->lower_body);
-    g_free(m->body_pairs);
-    g_free(m->present);
+    bt_body_literals_clear(&m->lit);
     if (m->header_memo)
         g_hash_table_destroy(m->header_memo);
     if (m->header_values)
@@ -1269,8 +989,9 @@ gboolean
 bt_layout_match_holds(const BtLayouts *lays, const LayoutIndex *ix, const BtMsgView *view, guint i)
 {
     const Cond *match = bt_layout_match(lays->layouts->pdata[i]);
-    Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL), .ix = ix };
-    gboolean holds = (!ix || layout_may_hold(&m, i)) && (!match || cond_holds(&m, match));
+    Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL),
+                  .lit = { .ix = ix, .body = view->body } };
+    gboolean holds = (!ix || bt_layout_may_hold(&m.lit, i)) && (!match || cond_holds(&m, match));
     matcher_clear(&m);
     return holds;
 }
@@ -1350,10 +1071,10 @@ try_layouts(const BtLayouts *lays, const BtMsgView *view, GPtrArray *records, gs
             gboolean *repeated)
 {
     Matcher m = { .lays = lays, .view = view, .md = pcre2_match_data_create(MAX_GROUPS, NULL),
-                  .ix = layout_index(lays) };
+                  .lit = { .ix = bt_layout_index_when_warm(lays), .body = view->body } };
     gboolean found = FALSE;
     for (guint i = 0; i < lays->layouts->len && !found; i++)
-        if (!m.ix || layout_may_hold(&m, i))
+        if (!m.lit.ix || bt_layout_may_hold(&m.lit, i))
             found = layout_extract(&m, lays->layouts->pdata[i], records, original_at);
     if (repeated)
         *repeated = m.repeated;
