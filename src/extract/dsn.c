@@ -286,6 +286,35 @@ status_comment(const char *value)
     return text;
 }
 
+/* The address of an Original-Recipient field.  Its value comes from the
+ * ORCPT parameter, which RFC 3461 §4.2 writes in xtext, and reporters
+ * such as sendmail copy it as received ("rfc822;b+2Bc@example.com").
+ * Only the two printable characters xtext must encode, '+' (+2B) and
+ * '=' (+3D), are decoded: every other "+XX" an encoder never writes for
+ * a printable address, and reporters that decode ORCPT first (Postfix)
+ * print addresses such as "news+2026@…" whose "+20" is no escape. */
+static char *
+original_address(const char *value)
+{
+    char *address = bt_address_clean(value);
+    if (!address || !strchr(address, '+'))
+        return address;
+    char *w = address;
+    for (const char *r = address; *r; r++) {
+        if (r[0] == '+' && r[1] == '2' && r[2] == 'B') {
+            *w++ = '+';
+            r += 2;
+        } else if (r[0] == '+' && r[1] == '3' && r[2] == 'D') {
+            *w++ = '=';
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return address;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -295,7 +324,7 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     g_autofree char *recipient = bt_address_clean(final);
     /* a gateway's internal routing address in Final-Recipient: the
      * address the sender wrote is the one to report */
-    g_autofree char *written = bt_address_clean(original);
+    g_autofree char *written = original_address(original);
     if (recipient && written && !is_routable(recipient) && is_routable(written))
         bt_set_str(&recipient, written);
     /* a mailbox server's own host-qualified name for the mailbox: the
@@ -319,7 +348,7 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
 
     BtRecord *rec = bt_record_new();
     rec->recipient = g_strdup(recipient);
-    g_autofree char *alias = bt_address_clean(original);
+    g_autofree char *alias = original_address(original);
     if (!alias && !is_program(actual))
         alias = bt_address_clean(actual);
     if (alias && g_ascii_strcasecmp(alias, recipient) != 0)
