@@ -245,6 +245,48 @@ is_action_note(const char *text)
  * Diagnostic-Code: the paragraph that names it, unless that is header
  * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
  * reason:"); then the sentence that explains, further on. */
+/* Does `s` hold an SMTP reply: three digits, the first 4 or 5, then a
+ * space or '-' and an RFC 3463 status ("550 5.1.1", "#550-5.1.1")? */
+static const char *
+find_reply(const char *s)
+{
+    for (const char *p = s; p && *p; p++) {
+        if ((p[0] == '4' || p[0] == '5') && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
+            && (p[3] == ' ' || p[3] == '-') && p[4] == p[0] && p[5] == '.' && (p == s || !g_ascii_isalnum(p[-1])))
+            return p;
+    }
+    return NULL;
+}
+
+/* The reply on the line under a later mention of `recipient`: Exchange's
+ * "Diagnostic information for administrators" names the address on one
+ * line and its reply on the next ("#550 5.1.1 RESOLVER.ADR.RecipNotFound;
+ * not found ##", Microsoft Learn, "Email non-delivery reports in Exchange
+ * Server"), after a first mention that only explains in words.  The
+ * reply without Exchange's '#' and "##" marks, else NULL. */
+static char *
+reply_under_address(const char *body, const char *recipient)
+{
+    if (!body || !recipient)
+        return NULL;
+    g_auto(GStrv) lines = g_strsplit(body, "\n", -1);
+    for (int i = 0; lines[i] && lines[i + 1]; i++) {
+        g_autofree char *line = bt_strdup_trimmed(lines[i]);
+        if (!line || g_ascii_strcasecmp(line, recipient) != 0)
+            continue;
+        g_autofree char *next = bt_strdup_trimmed(lines[i + 1]);
+        const char *reply = next ? find_reply(next) : NULL;
+        if (!reply || reply - next > 1)
+            continue;
+        char *out = g_strdup(reply);
+        char *marks = strstr(out, " ##");
+        if (marks)
+            *marks = '\0';
+        return g_strchomp(out);
+    }
+    return NULL;
+}
+
 static char *
 text_diagnostic(const BtMsgView *view, const char *recipient)
 {
@@ -255,6 +297,13 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
     }
     if (about)
         about = bt_text_server_reply(about);
+    if (about && !find_reply(about)) {
+        char *reply = reply_under_address(view->body, recipient);
+        if (reply) {
+            g_free(about);
+            return reply;
+        }
+    }
     if (!about || !bt_text_is_lead_in(about))
         return about;
     char *better = bt_text_diagnostic(view, recipient);
