@@ -241,10 +241,53 @@ is_action_note(const char *text)
     return FALSE;
 }
 
+/* Does `s` hold an SMTP reply: three digits, the first 4 or 5, then a
+ * space or '-' and an RFC 3463 status ("550 5.1.1", "#550-5.1.1")? */
+static const char *
+find_reply(const char *s)
+{
+    for (const char *p = s; p && *p; p++) {
+        if ((p[0] == '4' || p[0] == '5') && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
+            && (p[3] == ' ' || p[3] == '-') && p[4] == p[0] && p[5] == '.' && (p == s || !g_ascii_isalnum(p[-1])))
+            return p;
+    }
+    return NULL;
+}
+
+/* The reply on the line under a later mention of `recipient`: Exchange's
+ * "Diagnostic information for administrators" names the address on one
+ * line and its reply on the next ("#550 5.1.1 RESOLVER.ADR.RecipNotFound;
+ * not found ##", Microsoft Learn, "Email non-delivery reports in Exchange
+ * Server"), after a first mention that only explains in words.  The
+ * reply without Exchange's '#' and "##" marks, else NULL. */
+static char *
+reply_under_address(const char *body, const char *recipient)
+{
+    if (!body || !recipient)
+        return NULL;
+    g_auto(GStrv) lines = g_strsplit(body, "\n", -1);
+    for (int i = 0; lines[i] && lines[i + 1]; i++) {
+        g_autofree char *line = bt_strdup_trimmed(lines[i]);
+        if (!line || g_ascii_strcasecmp(line, recipient) != 0)
+            continue;
+        g_autofree char *next = bt_strdup_trimmed(lines[i + 1]);
+        const char *reply = next ? find_reply(next) : NULL;
+        if (!reply || reply - next > 1)
+            continue;
+        char *out = g_strdup(reply);
+        char *marks = strstr(out, " ##");
+        if (marks)
+            *marks = '\0';
+        return g_strchomp(out);
+    }
+    return NULL;
+}
+
 /* What the bounce text says about a recipient whose block has no
  * Diagnostic-Code: the paragraph that names it, unless that is header
  * lines or a lead-in ("To: a@b Subject: Trip", "… for the following
- * reason:"); then the sentence that explains, further on. */
+ * reason:"); then the sentence that explains, further on.  A paragraph
+ * without a reply gives way to the reply under a later mention. */
 static char *
 text_diagnostic(const BtMsgView *view, const char *recipient)
 {
@@ -255,6 +298,13 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
     }
     if (about)
         about = bt_text_server_reply(about);
+    if (about && !find_reply(about)) {
+        char *reply = reply_under_address(view->body, recipient);
+        if (reply) {
+            g_free(about);
+            return reply;
+        }
+    }
     if (!about || !bt_text_is_lead_in(about))
         return about;
     char *better = bt_text_diagnostic(view, recipient);
@@ -286,6 +336,35 @@ status_comment(const char *value)
     return text;
 }
 
+/* The address of an Original-Recipient field.  Its value comes from the
+ * ORCPT parameter, which RFC 3461 §4.2 writes in xtext, and reporters
+ * such as sendmail copy it as received ("rfc822;b+2Bc@example.com").
+ * Only the two printable characters xtext must encode, '+' (+2B) and
+ * '=' (+3D), are decoded: every other "+XX" an encoder never writes for
+ * a printable address, and reporters that decode ORCPT first (Postfix)
+ * print addresses such as "news+2026@…" whose "+20" is no escape. */
+static char *
+original_address(const char *value)
+{
+    char *address = bt_address_clean(value);
+    if (!address || !strchr(address, '+'))
+        return address;
+    char *w = address;
+    for (const char *r = address; *r; r++) {
+        if (r[0] == '+' && r[1] == '2' && r[2] == 'B') {
+            *w++ = '+';
+            r += 2;
+        } else if (r[0] == '+' && r[1] == '3' && r[2] == 'D') {
+            *w++ = '=';
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return address;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -295,7 +374,7 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     g_autofree char *recipient = bt_address_clean(final);
     /* a gateway's internal routing address in Final-Recipient: the
      * address the sender wrote is the one to report */
-    g_autofree char *written = bt_address_clean(original);
+    g_autofree char *written = original_address(original);
     if (recipient && written && !is_routable(recipient) && is_routable(written))
         bt_set_str(&recipient, written);
     /* a mailbox server's own host-qualified name for the mailbox: the
@@ -319,7 +398,7 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
 
     BtRecord *rec = bt_record_new();
     rec->recipient = g_strdup(recipient);
-    g_autofree char *alias = bt_address_clean(original);
+    g_autofree char *alias = original_address(original);
     if (!alias && !is_program(actual))
         alias = bt_address_clean(actual);
     if (alias && g_ascii_strcasecmp(alias, recipient) != 0)

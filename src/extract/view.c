@@ -116,16 +116,35 @@ take_returned_headers(BtMsgView *v, GMimeObject *obj)
         v->returned_headers = bt_header_block_unfold(text);
 }
 
-/* Of the alternatives, the plain text one; else the last (the richest). */
+/* Does a text alternative name any address?  A notice whose plain
+ * alternative only says "view this message in HTML" (RFC 2046 §5.1.4
+ * lets every alternative carry the same content, not that each does)
+ * keeps its recipients and replies in the HTML one. */
+static gboolean
+names_an_address(GMimeObject *obj)
+{
+    g_autofree char *text = part_text(obj);
+    return strchr(text, '@') != NULL;
+}
+
+/* Of the alternatives, the plain text one unless it names no address
+ * and an HTML one does; else the last (the richest). */
 static GMimeObject *
 pick_alternative(GMimeMultipart *mp)
 {
     int n = g_mime_multipart_get_count(mp);
+    GMimeObject *plain = NULL, *html = NULL;
     for (int i = 0; i < n; i++) {
         GMimeObject *child = g_mime_multipart_get_part(mp, i);
-        if (is_type(child, "text", "plain"))
-            return child;
+        if (!plain && is_type(child, "text", "plain"))
+            plain = child;
+        else if (!html && is_type(child, "text", "html"))
+            html = child;
     }
+    if (plain && html && !names_an_address(plain) && names_an_address(html))
+        return html;
+    if (plain)
+        return plain;
     return n > 0 ? g_mime_multipart_get_part(mp, n - 1) : NULL;
 }
 
