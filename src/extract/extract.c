@@ -110,6 +110,17 @@ fill_gap(char **slot, char *const *from)
         bt_set_str(slot, *from);
 }
 
+/* Does `text` hold an SMTP reply number ("250 ", "550-", "(451 ")? */
+static gboolean
+has_reply_number(const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if ((p == text || !g_ascii_isalnum(p[-1])) && p[0] >= '2' && p[0] <= '5'
+            && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2]) && (p[3] == ' ' || p[3] == '-'))
+            return TRUE;
+    return FALSE;
+}
+
 /* A layout may know more than a delivery-status part says (a diagnostic
  * the MTA put only in its text, the SMTP command, a host): fill the gaps
  * of the DSN records from the layout's record for the same recipient. */
@@ -121,6 +132,19 @@ merge_layout_records(GPtrArray *records, GPtrArray *extra)
         BtRecord *r = x->recipient ? find_by_recipient(records, x->recipient) : NULL;
         if (!r)
             continue;
+        /* a report without Diagnostic-Code borrowed the text's first
+         * paragraph about the recipient, often the notice's plain words for
+         * people (Exchange's "the recipient's email provider rejected it"),
+         * or its Diagnostic-Code holds no reply number; a layout that read
+         * the remote server's failure reply for it (naming no other
+         * address) knows better.  Only for failed or delayed recipients. */
+        gboolean failed = g_strcmp0(r->action, "failed") == 0 || g_strcmp0(r->action, "delayed") == 0;
+        gboolean borrowed = failed && r->diagnosticcode && !r->replycode && x->replycode >= 400
+                            && x->diagnosticcode && !has_reply_number(r->diagnosticcode)
+                            && (!strchr(x->diagnosticcode, '@')
+                                || strstr(x->diagnosticcode, x->recipient));
+        if (borrowed)
+            g_clear_pointer(&r->diagnosticcode, g_free);
         if (!r->diagnosticcode) {
             /* the layout's codes come from its diagnostic: take them together */
             fill_gap(&r->diagnosticcode, &x->diagnosticcode);
