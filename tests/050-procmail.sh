@@ -68,7 +68,9 @@ for n, path in enumerate(paths):
             rest = data
         if reason is None and fields:
             problems.append('a non-bounce was annotated')
-        elif reason and (not fields or b'X-Bounce-Reason: %s\n' % reason.encode() not in fields.group(0)):
+        # (our fields end their lines as the input does: CRLF for a CRLF message)
+        elif reason and (not fields or not re.search(rb'X-Bounce-Reason: %s\r?\n' % re.escape(reason.encode()),
+                                                     fields.group(0))):
             problems.append('no X-Bounce-Reason: %s block at the top' % reason)
         if rest != data:
             problems.append('the message differs from the input')
