@@ -219,7 +219,6 @@ looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
                                             "bounce", "rejected", "delivery problem", NULL };
     if (view->dsn)
         return TRUE;
-
     if (subject && !has_autoreply_subject(subject) && gen_is_bounce_subject(subject))
         return TRUE;
     return contains_any(from, daemons) || contains_any(subject, subjects);
