@@ -557,6 +557,24 @@ only_digits(const char *s)
     return s && *s && strspn(s, "0123456789") == strlen(s);
 }
 
+/* Puts the transcript's server replies before the Diagnostic-Code.  Sendmail
+ * copies the same reply into both ("<<< 552 5.2.2 <a@b>... Mailbox full" and
+ * "Diagnostic-Code: SMTP; 552 5.2.2 <a@b>... Mailbox full"): text one of them
+ * already holds is not written twice. */
+static void
+join_responses(BtRecord *rec, const char *responses)
+{
+    const char *diag = rec->diagnosticcode;
+    if (diag && *diag && strstr(diag, responses))
+        return;
+    if (diag && *diag && !strstr(responses, diag)) {
+        g_autofree char *joined = g_strjoin(" ", responses, diag, NULL);
+        bt_set_str(&rec->diagnosticcode, joined);
+        return;
+    }
+    bt_set_str(&rec->diagnosticcode, responses);
+}
+
 /* A report about one recipient: the session transcript of its text
  * completes the Diagnostic-Code (which MTAs often leave empty, or set to a
  * bare program exit code). */
@@ -569,10 +587,8 @@ apply_transcript(const BtMsgView *view, BtRecord *rec)
         bt_set_str(&rec->diagnosticcode, t.coded->str);
     if (!rec->diagnosticcode)
         bt_set_str(&rec->diagnosticcode, t.first_reply);
-    if (t.responses->len) {
-        g_autofree char *joined = g_strjoin(" ", t.responses->str, rec->diagnosticcode, NULL);
-        bt_set_str(&rec->diagnosticcode, joined);
-    }
+    if (t.responses->len)
+        join_responses(rec, t.responses->str);
     if (!rec->command && t.command)
         rec->command = g_strdup(t.command);
     g_string_free(t.responses, TRUE);
