@@ -605,13 +605,18 @@ fill(char **slot, const char *from)
 
 /* A block repeating a recipient already read (an alias loop or a
  * forwarding chain writes the same block again): one record, the later
- * copy only filling what the first lacked.  TRUE when `rec` was merged. */
+ * copy only filling what the first lacked.  Two blocks whose original
+ * recipients differ are two addresses the sender wrote that expanded to
+ * one mailbox (RFC 3464 §2.3.1; Postfix's enable_original_recipient
+ * keeps both), not a repeat.  TRUE when `rec` was merged. */
 static gboolean
 merge_repeated(GPtrArray *records, guint from, const BtRecord *rec)
 {
     for (guint i = from; i < records->len; i++) {
         BtRecord *r = records->pdata[i];
         if (g_ascii_strcasecmp(r->recipient, rec->recipient) != 0)
+            continue;
+        if (r->alias && rec->alias && g_ascii_strcasecmp(r->alias, rec->alias) != 0)
             continue;
         fill(&r->deliverystatus, rec->deliverystatus);
         fill(&r->diagnosticcode, rec->diagnosticcode);
