@@ -398,9 +398,15 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
 
     BtRecord *rec = bt_record_new();
     rec->recipient = g_strdup(recipient);
+    /* the address the sender wrote, else (Sendmail: Original-Recipient
+     * repeats Final-Recipient, the address before aliases(5)) the one
+     * the alias led to, X-Actual-Recipient */
     g_autofree char *alias = original_address(original);
-    if (!alias && !is_program(actual))
-        alias = bt_address_clean(actual);
+    if ((!alias || g_ascii_strcasecmp(alias, recipient) == 0) && !is_program(actual)) {
+        g_autofree char *led_to = bt_address_clean(actual);
+        if (led_to)
+            bt_set_str(&alias, led_to);
+    }
     if (alias && g_ascii_strcasecmp(alias, recipient) != 0)
         rec->alias = g_steal_pointer(&alias);
     rec->action = g_strdup(action_word(bt_field_group_get(block, "Action")));
