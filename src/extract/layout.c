@@ -395,7 +395,10 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             note_alias_line(m, cur, &line);
             continue;
         }
-        if (rp && rp->in_block_parent && collecting) {
+        /* a second parent line: the block's address already has its
+         * parent, so this one opens the block of a recipient whose own
+         * line was no address (Sendmail's "|program" under an alias) */
+        if (rp && rp->in_block_parent && collecting && !cur->got.alias_expanded) {
             note_parent_line(m, cur, &line);
             continue;
         }
