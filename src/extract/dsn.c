@@ -398,9 +398,15 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
 
     BtRecord *rec = bt_record_new();
     rec->recipient = g_strdup(recipient);
+    /* the address the sender wrote, else (Sendmail: Original-Recipient
+     * repeats Final-Recipient, the address before aliases(5)) the one
+     * the alias led to, X-Actual-Recipient */
     g_autofree char *alias = original_address(original);
-    if (!alias && !is_program(actual))
-        alias = bt_address_clean(actual);
+    if ((!alias || g_ascii_strcasecmp(alias, recipient) == 0) && !is_program(actual)) {
+        g_autofree char *led_to = bt_address_clean(actual);
+        if (led_to)
+            bt_set_str(&alias, led_to);
+    }
     if (alias && g_ascii_strcasecmp(alias, recipient) != 0)
         rec->alias = g_steal_pointer(&alias);
     rec->action = g_strdup(action_word(bt_field_group_get(block, "Action")));
@@ -605,13 +611,18 @@ fill(char **slot, const char *from)
 
 /* A block repeating a recipient already read (an alias loop or a
  * forwarding chain writes the same block again): one record, the later
- * copy only filling what the first lacked.  TRUE when `rec` was merged. */
+ * copy only filling what the first lacked.  Two blocks whose original
+ * recipients differ are two addresses the sender wrote that expanded to
+ * one mailbox (RFC 3464 §2.3.1; Postfix's enable_original_recipient
+ * keeps both), not a repeat.  TRUE when `rec` was merged. */
 static gboolean
 merge_repeated(GPtrArray *records, guint from, const BtRecord *rec)
 {
     for (guint i = from; i < records->len; i++) {
         BtRecord *r = records->pdata[i];
         if (g_ascii_strcasecmp(r->recipient, rec->recipient) != 0)
+            continue;
+        if (r->alias && rec->alias && g_ascii_strcasecmp(r->alias, rec->alias) != 0)
             continue;
         fill(&r->deliverystatus, rec->deliverystatus);
         fill(&r->diagnosticcode, rec->diagnosticcode);

@@ -44,6 +44,7 @@ bt_layout_values_clear(Values *vals)
 {
     for (int f = 0; f < N_FIELDS; f++)
         g_clear_pointer(&vals->v[f], g_free);
+    vals->alias_expanded = FALSE;
 }
 
 static void

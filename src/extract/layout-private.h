@@ -41,9 +41,12 @@ extern const char *const bt_layout_field_names[N_FIELDS];
 /* The field a group or `set:` key names ("deliverystatus" = "status"); -1 if none. */
 int bt_layout_field_by_name(const char *name);
 
-/* One value per field; NULL when unset. */
+/* One value per field; NULL when unset.  `alias_expanded`: the alias is
+ * the address the recipient was expanded to (`in-block: parent`), so a
+ * later line for that address reports the same delivery. */
 typedef struct {
     char *v[N_FIELDS];
+    gboolean alias_expanded;
 } Values;
 
 void bt_layout_values_clear(Values *vals);

@@ -20,6 +20,8 @@ static char *clean_address(const char *s);
 static void
 values_fill(Values *dst, const Values *src)
 {
+    if (!dst->v[F_ALIAS] && src->v[F_ALIAS])
+        dst->alias_expanded = src->alias_expanded;
     for (int f = 0; f < N_FIELDS; f++)
         if (!dst->v[f] && src->v[f])
             dst->v[f] = g_strdup(src->v[f]);
@@ -358,8 +360,10 @@ note_parent_line(Matcher *m, Block *cur, const Line *line)
     g_autofree char *parent = group_value(m, "recipient");
     char *clean = clean_address(parent);
     if (clean) {
-        if (!cur->got.v[F_ALIAS])
+        if (!cur->got.v[F_ALIAS]) {
             cur->got.v[F_ALIAS] = g_steal_pointer(&cur->got.v[F_RECIPIENT]);
+            cur->got.alias_expanded = cur->got.v[F_ALIAS] != NULL;
+        }
         g_free(cur->got.v[F_RECIPIENT]);
         cur->got.v[F_RECIPIENT] = clean;
     }
@@ -391,7 +395,10 @@ scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit)
             note_alias_line(m, cur, &line);
             continue;
         }
-        if (rp && rp->in_block_parent && collecting) {
+        /* a second parent line: the block's address already has its
+         * parent, so this one opens the block of a recipient whose own
+         * line was no address (Sendmail's "|program" under an alias) */
+        if (rp && rp->in_block_parent && collecting && !cur->got.alias_expanded) {
             note_parent_line(m, cur, &line);
             continue;
         }
@@ -804,7 +811,10 @@ record_from(const Layout *lay, const Values *vals)
 }
 
 /* Adds a record per distinct recipient; a repeated recipient only fills
- * what the first mention lacked. */
+ * what the first mention lacked.  The address a recipient was expanded
+ * to counts as that recipient: Sendmail lists "<child> (expanded from:
+ * <parent>)" and then the transcript's "550 child... User unknown" for the
+ * same delivery. */
 static void
 add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records, gboolean *repeated)
 {
@@ -821,6 +831,11 @@ add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records, gboolean
         }
         g_hash_table_insert(seen, g_steal_pointer(&key), v);
         g_ptr_array_add(order, v);
+        if (v->alias_expanded && v->v[F_ALIAS]) {
+            g_autofree char *child = bt_ascii_strdown(v->v[F_ALIAS], -1);
+            if (!g_hash_table_contains(seen, child))
+                g_hash_table_insert(seen, g_steal_pointer(&child), v);
+        }
     }
     for (guint i = 0; i < order->len; i++)
         g_ptr_array_add(records, record_from(lay, order->pdata[i]));
