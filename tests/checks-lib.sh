@@ -17,17 +17,35 @@ free_port() {
 
 # Starts dnsmasq with tests/data/dns/zone.conf; sets NS (HOST:PORT) and
 # QLOG (every query it receives, one line each).  Skips the whole test
-# when dnsmasq is missing.
+# when dnsmasq is missing.  The port free_port found free over UDP may be
+# taken over TCP, or by a test running beside this one, before dnsmasq
+# binds it ("Address already in use"): a dnsmasq that exits at once is
+# tried again on another port.
 start_dnsmasq() {
     [ -n "$DNSMASQ" ] || skip_all "dnsmasq is not installed"
-    port=$(free_port)
     QLOG=$TMP/queries.log
-    "$DNSMASQ" --keep-in-foreground --conf-file="$BT_SRCDIR/tests/data/dns/zone.conf" \
-        --port="$port" --listen-address=127.0.0.1 --bind-interfaces --pid-file= \
-        --user="$(id -un)" --log-queries --log-facility="$QLOG" >"$TMP/dnsmasq.out" 2>&1 &
-    _bt_pids="$_bt_pids $!"
-    NS=127.0.0.1:$port
-    wait_until grep -qs "cleared cache\|using only locally-known" "$QLOG" && return 0
+    for _bt_try in 1 2 3 4 5; do
+        port=$(free_port)
+        : >"$QLOG"
+        "$DNSMASQ" --keep-in-foreground --conf-file="$BT_SRCDIR/tests/data/dns/zone.conf" \
+            --port="$port" --listen-address=127.0.0.1 --bind-interfaces --pid-file= \
+            --user="$(id -un)" --log-queries --log-facility="$QLOG" >"$TMP/dnsmasq.out" 2>&1 &
+        _bt_dns=$!
+        NS=127.0.0.1:$port
+        _bt_tries=0
+        until grep -qs "cleared cache\|using only locally-known" "$QLOG"; do
+            kill -0 "$_bt_dns" 2>/dev/null || break
+            _bt_tries=$((_bt_tries + 1))
+            [ "$_bt_tries" -lt 240 ] || break
+            sleep 0.25
+        done
+        if grep -qs "cleared cache\|using only locally-known" "$QLOG"; then
+            _bt_pids="$_bt_pids $_bt_dns"
+            return 0
+        fi
+        kill "$_bt_dns" 2>/dev/null
+        wait "$_bt_dns" 2>/dev/null
+    done
     skip_all "dnsmasq did not start: $(cat "$TMP/dnsmasq.out")"
 }
 
