@@ -175,6 +175,13 @@ bt_reply_find(const char *text, char class)
     return 0;
 }
 
+gboolean
+bt_reply_number_at(const char *text, const char *p, char lowest)
+{
+    return p[0] >= lowest && p[0] <= '5' && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
+           && (p[3] == ' ' || p[3] == '-') && (p == text || !g_ascii_isalnum(p[-1]));
+}
+
 /* ---- the SMTP command ------------------------------------------------------ */
 
 typedef struct {

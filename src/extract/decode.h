@@ -126,6 +126,10 @@ char *bt_status_find(const char *text);
 const char *bt_status_prefer(const char *status, const char *found, const char *reply);
 /* The SMTP reply code in `text`, of class `class` ('2', '4', '5'; 0: any); 0 if none. */
 int bt_reply_find(const char *text, char class);
+/* Does an SMTP reply number start at `p` inside `text`: at a word start,
+ * three digits, the first from `lowest` to '5', then ' ' or '-' ("550 ",
+ * "451-")? */
+gboolean bt_reply_number_at(const char *text, const char *p, char lowest);
 /* The SMTP command an error answered ("RCPT", "DATA", …), or NULL. */
 const char *bt_command_find(const char *text);
 /* A host name the text names as the remote server, or NULL. */

@@ -246,11 +246,9 @@ is_action_note(const char *text)
 static const char *
 find_reply(const char *s)
 {
-    for (const char *p = s; p && *p; p++) {
-        if ((p[0] == '4' || p[0] == '5') && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
-            && (p[3] == ' ' || p[3] == '-') && p[4] == p[0] && p[5] == '.' && (p == s || !g_ascii_isalnum(p[-1])))
+    for (const char *p = s; p && *p; p++)
+        if (bt_reply_number_at(s, p, '4') && p[4] == p[0] && p[5] == '.')
             return p;
-    }
     return NULL;
 }
 

@@ -115,8 +115,7 @@ static gboolean
 has_reply_number(const char *text)
 {
     for (const char *p = text; *p; p++)
-        if ((p == text || !g_ascii_isalnum(p[-1])) && p[0] >= '2' && p[0] <= '5'
-            && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2]) && (p[3] == ' ' || p[3] == '-'))
+        if (bt_reply_number_at(text, p, '2'))
             return TRUE;
     return FALSE;
 }
@@ -140,8 +139,8 @@ merge_layout_records(GPtrArray *records, GPtrArray *extra)
          * or its Diagnostic-Code holds no reply number; a layout that read
          * the remote server's failure reply for it (naming no other
          * address) knows better.  Only for failed or delayed recipients. */
-        gboolean failed = g_strcmp0(r->action, "failed") == 0 || g_strcmp0(r->action, "delayed") == 0;
-        gboolean borrowed = failed && r->diagnosticcode && !r->replycode && x->replycode >= 400
+        gboolean undelivered = g_strcmp0(r->action, "failed") == 0 || g_strcmp0(r->action, "delayed") == 0;
+        gboolean borrowed = undelivered && r->diagnosticcode && !r->replycode && x->replycode >= 400
                             && x->diagnosticcode && !has_reply_number(r->diagnosticcode)
                             && (!strchr(x->diagnosticcode, '@')
                                 || strstr(x->diagnosticcode, x->recipient));

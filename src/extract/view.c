@@ -116,21 +116,30 @@ take_returned_headers(BtMsgView *v, GMimeObject *obj)
         v->returned_headers = bt_header_block_unfold(text);
 }
 
-/* Does a text alternative name any address?  A notice whose plain
- * alternative only says "view this message in HTML" (RFC 2046 §5.1.4
- * lets every alternative carry the same content, not that each does)
- * keeps its recipients and replies in the HTML one. */
-static gboolean
-names_an_address(GMimeObject *obj)
+typedef struct {
+    GString *body;
+    GString *dsn;
+    GMimeObject *decoded;       /* a leaf whose text pick_alternative decoded already */
+    char *decoded_text;         /* its text (owned), taken by walk_leaf */
+} Walk;
+
+/* The text of a leaf, decoded now unless choosing it decoded it already. */
+static char *
+leaf_text(Walk *w, GMimeObject *obj)
 {
-    g_autofree char *text = part_text(obj);
-    return strchr(text, '@') != NULL;
+    if (obj == w->decoded && w->decoded_text)
+        return g_steal_pointer(&w->decoded_text);
+    return part_text(obj);
 }
 
 /* Of the alternatives, the plain text one unless it names no address
- * and an HTML one does; else the last (the richest). */
+ * and an HTML one does; else the last (the richest).  A notice whose
+ * plain alternative only says "view this message in HTML" (RFC 2046
+ * §5.1.4 lets every alternative carry the same content, not that each
+ * does) keeps its recipients and replies in the HTML one.  The text
+ * decoded to choose is kept in `w` for walk_leaf. */
 static GMimeObject *
-pick_alternative(GMimeMultipart *mp)
+pick_alternative(GMimeMultipart *mp, Walk *w)
 {
     int n = g_mime_multipart_get_count(mp);
     GMimeObject *plain = NULL, *html = NULL;
@@ -141,17 +150,24 @@ pick_alternative(GMimeMultipart *mp)
         else if (!html && is_type(child, "text", "html"))
             html = child;
     }
-    if (plain && html && !names_an_address(plain) && names_an_address(html))
-        return html;
+    if (plain && html) {
+        g_autofree char *plain_text = part_text(plain);
+        if (!strchr(plain_text, '@')) {
+            g_autofree char *html_text = part_text(html);
+            if (strchr(html_text, '@')) {
+                w->decoded = html;
+                w->decoded_text = g_steal_pointer(&html_text);
+                return html;
+            }
+        }
+        w->decoded = plain;
+        w->decoded_text = g_steal_pointer(&plain_text);
+        return plain;
+    }
     if (plain)
         return plain;
     return n > 0 ? g_mime_multipart_get_part(mp, n - 1) : NULL;
 }
-
-typedef struct {
-    GString *body;
-    GString *dsn;
-} Walk;
 
 static void walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth);
 
@@ -169,11 +185,11 @@ walk_leaf(BtMsgView *v, GMimeObject *obj, Walk *w)
         if (!v->returned)
             take_returned_headers(v, obj);
     } else if (is_type(obj, "text", "html")) {
-        g_autofree char *html = part_text(obj);
+        g_autofree char *html = leaf_text(w, obj);
         g_autofree char *text = bt_html_to_text(html);
         append_text(w->body, text);
     } else if (is_type(obj, "text", "*")) {
-        g_autofree char *text = part_text(obj);
+        g_autofree char *text = leaf_text(w, obj);
         append_text(w->body, text);
     }
 }
@@ -196,7 +212,10 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
         GMimeMultipart *mp = GMIME_MULTIPART(obj);
         int n = g_mime_multipart_get_count(mp);
         if (n > 0 && is_type(obj, "multipart", "alternative")) {
-            walk_object(v, pick_alternative(mp), w, depth + 1);
+            walk_object(v, pick_alternative(mp, w), w, depth + 1);
+            /* unused when a limit stopped the walk before the leaf */
+            g_clear_pointer(&w->decoded_text, g_free);
+            w->decoded = NULL;
             return;
         }
         for (int i = 0; i < n && !v->too_many_parts; i++)
@@ -394,7 +413,7 @@ bt_view_new(const BtMessage *msg)
     v->msg = msg;
     v->mime = msg->mime;
     v->top = bt_mime_top_of(msg->mime);
-    Walk w = { g_string_new(NULL), g_string_new(NULL) };
+    Walk w = { g_string_new(NULL), g_string_new(NULL), NULL, NULL };
     if (v->mime)
         walk_object(v, bt_mime_body_of(v->mime), &w, 0);
     v->body = without_display_names(without_address_types(
