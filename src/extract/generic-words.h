@@ -191,6 +191,10 @@ static const char *const gen_failure_words[] = {
     /* NetEase's "系统退信": the sentence "您发送给 ADDR 的邮件 … 未能成功投递"
      * is the notice (163's help centre, quoted on outofmemory.cn) */
     "未能成功投递", "未能投递",
+    /* the same sentence with the other common verb for "delivered",
+     * "未能(成功)送达", which the bounce subjects above already count as
+     * failure wording ("您发给 ADDR 的邮件…未能成功送达") */
+    "未能成功送达", "未能送达",
     NULL
 };
 

@@ -742,6 +742,22 @@ is_flush_reply(char **lines, int k, int n)
     return k + FLUSH_REPLY_LINES >= n || gen_is_blank(lines[k + FLUSH_REPLY_LINES]);
 }
 
+/* A reason label alone on its line, its value on the lines below
+ * ("Reason:", QQ Mail's "退信原因：" heading the reason as
+ * qqmailbox.com/transceivers/169.html lists them): what follows is the
+ * reason, however short or unspaced its wording. */
+static gboolean
+is_reason_heading(const char *line)
+{
+    g_autofree char *label = gen_line_label(line);
+    if (!label || !gen_label_in(label, gen_reason_labels))
+        return FALSE;
+    const char *colon = strchr(line, ':');
+    const char *wide = strstr(line, "：");
+    const char *rest = wide && (!colon || wide < colon) ? wide + strlen("：") : colon + 1;
+    return gen_is_blank(rest);
+}
+
 /* The first line after `from` that explains, skipping lead-ins, header
  * lines, separators, blank lines and the rest of a list of bare addresses
  * (what follows a list explains all of it); -1 when another recipient's
@@ -776,16 +792,20 @@ explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, cons
             && (headed || indent_of(lines[k]) >= indent_of(lines[from])))
             return k;
     }
+    gboolean headed = FALSE;
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
-        if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l))
+        if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l)) {
+            if (!gen_is_blank(l))
+                headed = is_reason_heading(l);
             continue;
+        }
         if (in_list && is_bare_address(l))
             continue;
         in_list = FALSE;
         if (names_other_recipient(l, recipients, self))
             return -1;
-        return says_something(l) || reply_continues(lines, k, n) ? k : -1;
+        return says_something(l) || headed || reply_continues(lines, k, n) ? k : -1;
     }
     return -1;
 }
