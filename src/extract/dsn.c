@@ -312,6 +312,43 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
     return better;
 }
 
+/* Exim's pipe transport reports only the program's exit ("Child process
+ * of T transport returned N ... from command: CMD", transports/pipe.c);
+ * with return_output or return_fail_output, what the program printed
+ * follows under the address's "------ ADDR ------" title (deliver.c), and
+ * names the real condition ("maildrop: maildir over quota.").  Returns
+ * `diag` with that output appended, or `diag` unchanged; takes `diag`. */
+static char *
+with_pipe_output(char *diag, const char *body, const char *recipient)
+{
+    if (!diag || !body || !recipient)
+        return diag;
+    g_autofree char *said = g_ascii_strdown(diag, -1);
+    if (!strstr(said, "child process of ") || !strstr(said, " transport returned "))
+        return diag;
+    g_autofree char *lower = g_ascii_strdown(body, -1);
+    g_autofree char *title = g_ascii_strdown(recipient, -1);
+    g_autofree char *want = g_strconcat("------ ", title, " ------", NULL);
+    const char *hit = strstr(lower, want);
+    if (!hit)
+        return diag;
+    /* the output starts after the title's blank line and ends at the
+     * next blank line or title ("------ This is a copy of the message") */
+    const char *p = strchr(body + (hit - lower), '\n');
+    while (p && (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    if (!p || !*p || g_str_has_prefix(p, "------"))
+        return diag;
+    const char *end = strstr(p, "\n\n");
+    g_autofree char *raw = end ? g_strndup(p, end - p) : g_strdup(p);
+    g_autofree char *text = bt_strdup_trimmed(g_strdelimit(raw, "\r\n\t", ' '));
+    if (!text)
+        return diag;
+    char *joined = g_strjoin(" ", diag, text, NULL);
+    g_free(diag);
+    return joined;
+}
+
 /* The comment after the code in "Status: 5.1.2 (550 No MX for example.net)":
  * Haraka writes the reply it gave up on there when it made the failure
  * itself and has no Diagnostic-Code (outbound/hmail.js); RFC 822 comments
@@ -415,7 +452,8 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     if (!rec->diagnosticcode)
         rec->diagnosticcode = status_comment(bt_field_group_get(block, "Status"));
     if (!rec->diagnosticcode)
-        rec->diagnosticcode = text_diagnostic(view, recipient);
+        rec->diagnosticcode = with_pipe_output(text_diagnostic(view, recipient),
+                                               view->body, recipient);
     if (!bt_record_set_date(rec, bt_field_group_get(block, "Last-Attempt-Date")))
         bt_record_set_date(rec, field(block, message, "Arrival-Date"));
     rec->decodedby = g_strdup(is_utf8_report(block) ? "RFC6533" : "RFC3464");
