@@ -80,3 +80,31 @@ bt_header_junk_length(const char *block, gsize len)
     }
     return 0;
 }
+
+gsize
+bt_header_unindent(GByteArray *bytes, gsize from)
+{
+    gsize removed = 0, p = from;
+    for (int n = 0, fields = 0; n < MAX_JUNK_LINES && p < bytes->len; n++) {
+        const char *data = (const char *) bytes->data;
+        const char *next = NULL;
+        const char *end = line_end(data + p, data + bytes->len, &next);
+        if (!end || (data[p] != ' ' && data[p] != '\t'))
+            break;                      /* the first field at the margin */
+        const char *q = data + p;
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        gboolean field = q < end && starts_header(q, end) && memcmp(q, "From ", MIN(5, end - q)) != 0;
+        if (!field && fields == 0)
+            break;                      /* white space or text: not ours */
+        if (field) {
+            gsize indent = (gsize) (q - (data + p));
+            g_byte_array_remove_range(bytes, (guint) p, (guint) indent);
+            removed += indent;
+            next -= indent;
+            fields++;
+        }
+        p = (gsize) (next - (const char *) bytes->data);
+    }
+    return removed;
+}
