@@ -175,6 +175,26 @@ gen_is_daemon_sender(const char *from)
     return is_daemon_sender(from);
 }
 
+/* Does an ordinary mailbox only call itself a mail system?  A
+ * non-delivery notice goes out with a null reverse-path (RFC 5321
+ * section 4.5.5, RFC 3464 section 2), so its Return-Path is "<>" or names
+ * the daemon; a message whose envelope sender and From address are both
+ * ordinary mailboxes, with a daemon's name only in From's display name or
+ * a bounce's words only in its Subject, is somebody's mail imitating a
+ * notice (the phishing that asks to "release pending messages"). */
+gboolean
+gen_poses_as_mail_system(const BtMsgView *view)
+{
+    g_autofree char *path = bt_view_header(view, "Return-Path");
+    g_autofree char *envelope = bt_address_clean(path);
+    g_autofree char *from = bt_view_header(view, "From");
+    g_autofree char *author = bt_address_clean(from);
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    if (!envelope || !author || failed || view->dsn || gen_report_type(view))
+        return FALSE;   /* no envelope on record, a null one, or a report */
+    return !is_daemon_sender(envelope) && !is_daemon_sender(author);
+}
+
 /* A reply or a forward (a person's mail about a bounce) or a list's
  * newsletter: a conversation, whoever signs it — a postmaster answering
  * a user quotes the bounce too. */

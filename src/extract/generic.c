@@ -1889,6 +1889,10 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!view->returned_headers)
         view->returned_headers = g_steal_pointer(&copy);
     copied = copied || view->returned != NULL;
+    /* nothing returned, from an ordinary envelope and address: a notice
+     * in words only (gen_poses_as_mail_system) */
+    if (!copied && gen_poses_as_mail_system(view))
+        return FALSE;
 
     /* a report part or the MTA's own list of failed recipients (Exim's
      * X-Failed-Recipients) states the failure whatever the text words */
