@@ -404,8 +404,10 @@ passed_on_notice(const BtMsgView *view)
  * message that keeps the enclosed one's Message-ID, as a content filter
  * writes when it attaches what it received instead of passing it on
  * (SpamAssassin's report_safe copies From, To, Cc, Subject, Date and
- * Message-ID onto its report, Mail::SpamAssassin::Conf; amavisd-new's
- * $defang_* keep the original header).  A person's forward or a gateway's
+ * Message-Id onto its wrapper: Mail::SpamAssassin::PerMsgStatus,
+ * rewrite_report_safe; amavisd-new's $defang_* wrap the same way).  The
+ * enclosed message must still be a mail system's (passed_on_notice), so a
+ * person's wrapped letter stays a letter.  A person's forward or a gateway's
  * notice is a message of its own, with an identifier of its own. */
 static gboolean
 wraps_same_message(const BtMsgView *view)
