@@ -400,6 +400,29 @@ passed_on_notice(const BtMsgView *view)
     return inner;
 }
 
+/* Is the message a filter's wrapper around the enclosed message: a new
+ * message that keeps the enclosed one's Message-ID, as a content filter
+ * writes when it attaches what it received instead of passing it on
+ * (SpamAssassin's report_safe copies From, To, Cc, Subject, Date and
+ * Message-Id onto its wrapper: Mail::SpamAssassin::PerMsgStatus,
+ * rewrite_report_safe; amavisd-new's $defang_* wrap the same way).  The
+ * enclosed message must still be a mail system's (passed_on_notice), so a
+ * person's wrapped letter stays a letter.  A person's forward or a gateway's
+ * notice is a message of its own, with an identifier of its own. */
+static gboolean
+wraps_same_message(const BtMsgView *view)
+{
+    if (!view->returned_headers || !bt_mime_is_enclosed(view->returned))
+        return FALSE;
+    g_autofree char *own = bt_view_header(view, "Message-ID");
+    g_autofree char *enclosed = bt_header_block_get(view->returned_headers, "Message-ID");
+    if (!own || !enclosed)
+        return FALSE;
+    g_strstrip(own);
+    g_strstrip(enclosed);
+    return *own && g_ascii_strcasecmp(own, enclosed) == 0;
+}
+
 /* Is the notice mail that carries an enclosed message without being a
  * notice itself: a person's forward (a letter about a bounce, as one that
  * pastes the notice into its text: run_decoders) or a list's posting or
@@ -484,6 +507,10 @@ extract_records(BtExtractor *ex, const BtMessage *msg, GPtrArray *out, int depth
     GMimeMessage *inner = passed;
     if (!inner && out->len == 0 && depth < 2 && !is_mail_carrying(view))
         inner = bt_returned_report(view);
+    /* a filter's wrapper around a notice whatever its layout (an Exim or
+     * qmail text as well as a report): the notice is read as it came */
+    if (!inner && out->len == 0 && depth < 2 && wraps_same_message(view))
+        inner = passed_on_notice(view);
     if (!inner && !passing && out->len == 0 && depth == 0 && is_list_admin_notice(view)) {
         inner = bt_mime_enclosed_message(view->returned);
         if (inner && !is_system_message(inner))
