@@ -80,3 +80,37 @@ bt_header_junk_length(const char *block, gsize len)
     }
     return 0;
 }
+
+/* A header pasted with an indent is a whole header, not a few lines of
+ * residue: it is read up to its blank line, within this bound. */
+#define MAX_INDENTED_LINES 1000
+
+gsize
+bt_header_unindent(GByteArray *bytes, gsize from)
+{
+    gsize removed = 0, p = from;
+    for (int n = 0, fields = 0; n < MAX_INDENTED_LINES && p < bytes->len; n++) {
+        const char *data = (const char *) bytes->data;
+        const char *next = NULL;
+        const char *end = line_end(data + p, data + bytes->len, &next);
+        if (!end || (data[p] != ' ' && data[p] != '\t'))
+            break;                      /* the first field at the margin */
+        const char *q = data + p;
+        while (q < end && (*q == ' ' || *q == '\t'))
+            q++;
+        if (q == end)
+            break;                      /* a blank-looking line ends the header */
+        gboolean field = starts_header(q, end) && memcmp(q, "From ", MIN(5, end - q)) != 0;
+        if (!field && fields == 0)
+            break;                      /* white space or text: not ours */
+        if (field) {
+            gsize indent = (gsize) (q - (data + p));
+            g_byte_array_remove_range(bytes, (guint) p, (guint) indent);
+            removed += indent;
+            next -= indent;
+            fields++;
+        }
+        p = (gsize) (next - (const char *) bytes->data);
+    }
+    return removed;
+}

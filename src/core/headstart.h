@@ -13,3 +13,11 @@
  * line followed by a white-space-only line is skipped with it (the residue
  * of a saved message, not an mbox).  Line ends may be LF, CRLF or bare CR. */
 gsize bt_header_junk_length(const char *block, gsize len);
+
+/* Header fields indented before the first field at the margin (a copy
+ * pasted from a viewer or an archive that indents the header): RFC 5322
+ * §2.2.3 makes such a line the continuation of no field, and GMime refuses
+ * the message.  From `from` on, the white space before each such "Name:"
+ * line is removed (continuation lines after it stay indented); nothing is
+ * done unless the first line is one.  Returns the bytes removed. */
+gsize bt_header_unindent(GByteArray *bytes, gsize from);

@@ -13,6 +13,7 @@
 #include "source/eol-filter.h"
 #include "core/testfault.h"
 #include "core/lean-mime.h"
+#include "core/headstart.h"
 
 #include <string.h>
 
@@ -293,6 +294,8 @@ static GMimeObject *
 parse_bytes(GByteArray *bytes, gboolean cr, gboolean mbox, gboolean next, gboolean watch, gboolean *truncated)
 {
     const ParseOptions *options = parse_options();
+    const guint8 *nl = mbox ? memchr(bytes->data, '\n', bytes->len) : NULL;
+    bt_header_unindent(bytes, nl ? (gsize) (nl - bytes->data) + 1 : 0);
     gsize start = 0, end = bytes->len;
     BtMimeTop *top = cr ? NULL : take_top(bytes, mbox, &start);
     gboolean as_part = top && (!next || ends_in_content(bytes, head_end(bytes, start)));
