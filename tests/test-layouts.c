@@ -2,6 +2,7 @@
  * (qmail, Alibaba-style labelled fields, a non-bounce, letters quoting a
  * notice, pseudo status codes,
  * recipients from the returned message, transcript lines before a recipient,
+ * a multi-line reply's later lines joined to a captured first line,
  * bounce-notice, local-domain, in-block aliases, end and sections,
  * split-before, the text under a heading lifted as a block),
  * the shipped layout files, and the exact "file:line:col: message" of broken
@@ -553,6 +554,43 @@ test_before_lines(void)
     free_view(view);
 }
 
+/* A capture that is the first line of a multi-line reply (RFC 5321
+ * 4.2.1) gets the reply's later lines, found behind the same marker and
+ * timestamp-like prefix, up to its final "CODE text" line; a line of
+ * another code or without the marker ends it, and a single-line reply is
+ * left alone. */
+static void
+test_reply_continuation_joined(void)
+{
+    static const char *yaml =
+        "layouts:\n"
+        "  - id: test-reply-lines\n"
+        "    recipients: '^Failed: <(?<recipient>[^>]+)>$'\n"
+        "    fields: '(?m)^\\[[^]]*\\] <<< (?<diagnosticcode>[45]\\d\\d[ -].*)$'\n";
+    BtMsgView *view = make_view("From: MAILER-DAEMON@example.org\n",
+                                "Failed: <a@example.jp>\n"
+                                "[10:00:01] >>> RCPT TO:<a@example.jp>\n"
+                                "[10:00:02] <<< 550-5.7.1 first part\n"
+                                "[10:00:02] <<< 550-5.7.1 second part\n"
+                                "[10:00:03] <<< 550 5.7.1 last part\n"
+                                "[10:00:03] <<< 550 5.7.1 not this reply\n"
+                                "\n"
+                                "Failed: <b@example.jp>\n"
+                                "[10:00:04] <<< 452-4.2.2 over quota\n"
+                                "[10:00:04] <<< 451 4.3.0 another code\n"
+                                "\n"
+                                "Failed: <c@example.jp>\n"
+                                "[10:00:05] <<< 550 5.1.1 one line\n"
+                                "[10:00:05] <<< 550 5.1.1 next reply\n");
+    g_autoptr(GPtrArray) recs = extract_with(yaml, view);
+    g_assert_cmpuint(recs->len, ==, 3);
+    g_assert_cmpstr(((BtRecord *) recs->pdata[0])->diagnosticcode, ==,
+                    "550-5.7.1 first part 550-5.7.1 second part 550 5.7.1 last part");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[1])->diagnosticcode, ==, "452-4.2.2 over quota");
+    g_assert_cmpstr(((BtRecord *) recs->pdata[2])->diagnosticcode, ==, "550 5.1.1 one line");
+    free_view(view);
+}
+
 /* The text under a heading is lifted to the heading's indentation as a
  * block: a deeper heading inside it keeps its place relative to the
  * first lifted line, and so does the text under that (the cut was once
@@ -834,6 +872,7 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/pseudo-status", test_pseudo_status);
     g_test_add_func("/layouts/original-headers-returned", test_original_headers_returned);
     g_test_add_func("/layouts/before-lines", test_before_lines);
+    g_test_add_func("/layouts/reply-continuation-joined", test_reply_continuation_joined);
     g_test_add_func("/layouts/errors/pseudo-reason", test_error_pseudo_reason);
     g_test_add_func("/layouts/errors/local-domain", test_error_local_domain);
     g_test_add_func("/layouts/errors/in-block-field", test_error_in_block_field);

@@ -112,6 +112,23 @@ action_word(const char *value)
     return NULL;
 }
 
+/* RFC 3464 2.3.6 gives the Diagnostic-Code's text as "*text", which
+ * RFC 2047 5 (1) lets carry encoded words, and gateways that re-encode a
+ * report's fields write a reply in another language that way
+ * ("=?ISO-8859-1?Q?552_Postfach_voll?="); decoded as the text part's
+ * fields are (bt_mime_decode_text), so the rules read the words.  Only a
+ * text holding "=?" is decoded: other bytes (8-bit text, RFC 6533's
+ * UTF-8) stay as written.  Takes `text`. */
+static char *
+decode_encoded_words(char *text)
+{
+    if (!text || !strstr(text, "=?"))
+        return text;
+    g_autofree char *raw = text;
+    g_autofree char *decoded = bt_mime_decode_text(raw);
+    return bt_strdup_trimmed(decoded);
+}
+
 /* "smtp; 550 5.1.1 …" → type "SMTP" and the text after the semicolon. */
 static void
 set_diagnostic(BtRecord *rec, const char *value)
@@ -127,7 +144,7 @@ set_diagnostic(BtRecord *rec, const char *value)
         if (g_str_has_prefix(rec->diagnostictype, "X-"))
             memcpy(rec->diagnostictype, type, type_len);   /* X-Postfix as written */
     }
-    rec->diagnosticcode = bt_strdup_trimmed(typed ? semi + 1 : value);
+    rec->diagnosticcode = decode_encoded_words(bt_strdup_trimmed(typed ? semi + 1 : value));
 }
 
 static const char *
