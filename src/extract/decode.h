@@ -130,6 +130,11 @@ int bt_reply_find(const char *text, char class);
  * three digits, the first from `lowest` to '5', then ' ' or '-' ("550 ",
  * "451-")? */
 gboolean bt_reply_number_at(const char *text, const char *p, char lowest);
+/* When [start, end) of `text` is the first line of a multi-line reply
+ * ("550-…", RFC 5321 4.2.1) and ends its line, that line with the later
+ * lines of the reply joined on, the same code behind the same marker
+ * ("<<< ", "<-- ", none); NULL when there is nothing to join. */
+char *bt_reply_join_lines(const char *text, gsize len, gsize start, gsize end);
 /* The SMTP command an error answered ("RCPT", "DATA", …), or NULL. */
 const char *bt_command_find(const char *text);
 /* A host name the text names as the remote server, or NULL. */

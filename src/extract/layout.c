@@ -516,93 +516,10 @@ group_span(Matcher *m, Regex *re, gsize len, const char *name, gsize *start, gsi
     return FALSE;
 }
 
-/* The reply line of code `code` after the first `marker` in the line
- * [p, eol) (at its start when `marker` is empty): where its text starts,
- * past "CODE-" / "CODE ", NULL if it is none; `final` says it was the
- * last line ("CODE text" or "CODE" alone). */
-static const char *
-reply_line_text(const char *p, const char *eol, const char *marker, const char *code, gboolean *final)
-{
-    gsize mlen = strlen(marker);
-    const char *at = p;
-    if (mlen) {
-        at = g_strstr_len(p, eol - p, marker);
-        if (!at)
-            return NULL;
-        at += mlen;
-    } else {
-        while (at < eol && (*at == ' ' || *at == '\t'))
-            at++;
-    }
-    if (eol - at < 3 || memcmp(at, code, 3) != 0)
-        return NULL;
-    if (eol - at == 3 || at[3] == '\r') {
-        *final = TRUE;
-        return at + 3;
-    }
-    if (at[3] != '-' && at[3] != ' ')
-        return NULL;
-    *final = at[3] == ' ';
-    return at + 4;
-}
-
-/* RFC 5321 4.2.1: a multi-line reply is "CODE-text" lines up to the final
- * "CODE text" line.  A transcript prints every reply line behind its own
- * prefix (MDaemon's "Thu 2026-12-03 22:00:05.401: <-- 550-…", Sendmail's
- * "<<< 550-…"), so a pattern that reads one line captures only the first,
- * and what the reply says on its later lines (Gmail's reasons) is lost.
- * When the capture [start, end) is such a first line and ends its line,
- * the lines below that carry the same code behind the same marker (the
- * token before the capture: "<-- ", "<<< ", none) are joined to it, up
- * to the final line; finishing writes the codes once.  NULL: nothing to
- * join. */
-static char *
-join_reply_lines(const char *text, gsize len, gsize start, gsize end)
-{
-    const char *cap = text + start, *limit = text + len;
-    if (end - start < 4 || !g_ascii_isdigit(cap[0]) || !g_ascii_isdigit(cap[1]) || !g_ascii_isdigit(cap[2])
-        || cap[3] != '-' || memchr(cap, '\n', end - start))
-        return NULL;
-    const char *eol = text + end;
-    while (eol < limit && (*eol == ' ' || *eol == '\t' || *eol == '\r'))
-        eol++;
-    if (eol < limit && *eol != '\n')
-        return NULL;
-    const char *bol = cap;
-    while (bol > text && bol[-1] != '\n')
-        bol--;
-    const char *mark = cap;      /* the marker: the last token before the capture */
-    while (mark > bol && (mark[-1] == ' ' || mark[-1] == '\t'))
-        mark--;
-    while (mark > bol && mark[-1] != ' ' && mark[-1] != '\t')
-        mark--;
-    g_autofree char *marker = g_strndup(mark, cap - mark);
-    if (*marker && !g_ascii_isspace(marker[strlen(marker) - 1])) /* the code glued to its token */
-        return NULL;
-    char code[4] = { cap[0], cap[1], cap[2], '\0' };
-
-    g_autoptr(GString) out = g_string_new_len(cap, end - start);
-    gboolean final = FALSE;
-    int lines = 0;
-    for (const char *p = eol < limit ? eol + 1 : limit; p < limit && !final && lines < 100; lines++) {
-        const char *next = memchr(p, '\n', limit - p);
-        const char *nl = next ? next : limit;
-        const char *rest = reply_line_text(p, nl, marker, code, &final);
-        if (!rest)
-            break;
-        g_string_append_printf(out, " %s%c", code, final ? ' ' : '-');
-        g_string_append_len(out, rest, nl - rest);
-        p = nl + 1;
-    }
-    if (!lines)
-        return NULL;
-    return bt_strdup_trimmed(out->str);
-}
-
 /* Runs field patterns over `text`: the first capture of each field wins,
  * and so do the `set` values of the first pattern that matches.  A
  * diagnostic that is the first line of a multi-line reply gets its later
- * lines (join_reply_lines). */
+ * lines (bt_reply_join_lines). */
 static void
 run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
            Values *caught, Values *fixed)
@@ -616,7 +533,7 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
         gsize start, end;
         if (!had_diag && caught->v[F_DIAGNOSTICCODE]
             && group_span(m, p->re, len, bt_layout_field_names[F_DIAGNOSTICCODE], &start, &end)) {
-            char *joined = join_reply_lines(text, len, start, end);
+            char *joined = bt_reply_join_lines(text, len, start, end);
             if (joined) {
                 g_free(caught->v[F_DIAGNOSTICCODE]);
                 caught->v[F_DIAGNOSTICCODE] = joined;
