@@ -167,6 +167,27 @@ map_header(BtAnnotated *a)
 
 /* ---- parsing and triage ------------------------------------------------- */
 
+/* A header pasted with an indent, which GMime refuses, is read from a
+ * copy without the indent (bt_header_unindent, as the batch source does);
+ * `capped`, a copy already, is unindented in place.  Returns the copy to
+ * parse, or NULL for the buffer itself. */
+static GByteArray *
+unindented(const guint8 *data, gsize len, GByteArray *capped)
+{
+    if (!len || (data[0] != ' ' && data[0] != '\t'))
+        return capped;
+    if (capped) {
+        bt_header_unindent(capped, 0);
+        return capped;
+    }
+    GByteArray *copy = g_byte_array_append(g_byte_array_sized_new((guint) len), data, (guint) len);
+    if (bt_header_unindent(copy, 0) == 0) {
+        g_byte_array_unref(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 /* GMime over the buffer itself (no copy), past the From_ line; CR line
  * ends go through the source's eol filter, as in batch mode, so extract
  * sees the same text either way.  A message over the source's caps
@@ -179,6 +200,7 @@ parse(BtAnnotated *a, char **note)
     gsize at = a->header_at + bt_header_junk_length((const char *) a->data->data + a->header_at,
                                                     MIN(a->data->len - a->header_at, SNIFF_SIZE));
     g_autoptr(GByteArray) capped = bt_cap_copy((const char *) a->data->data + at, a->data->len - at, note);
+    capped = unindented(a->data->data + at, a->data->len - at, g_steal_pointer(&capped));
     GMimeStream *stream;
     if (capped) {
         /* the stream owns the copy: the parsed parts point into it */
