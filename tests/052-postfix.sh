@@ -137,13 +137,26 @@ prepare() {   # prepare FIXTURE: the next message to send, named by $n
     { printf 'X-Test-Id: bt-%d\n' "$n"; cat "$1"; } >"$TMP/sent/$n.eml"
     n=$((n + 1))
 }
-send_sendmail() { sendmail -C "$conf" -f '<>' -i bounce@bounces.test <"$1"; }
+# The envelope sender is the message's own Return-Path (a bounce's is
+# null, an auto-reply's or a look-alike's is a mailbox: pipe(8)'s R flag
+# writes it back on top, where bouncetriage reads it), or null.
+envelope_of() {
+    sed -n '/^\r\{0,1\}$/q; s/^Return-Path:[ \t]*<\{0,1\}\([^<>\r]*\)>\{0,1\}.*/<\1>/p' "$1" | head -n 1 | grep . || echo '<>'
+}
+send_sendmail() { sendmail -C "$conf" -f "$(envelope_of "$1")" -i bounce@bounces.test <"$1"; }
 send_swaks() {
-    swaks --server 127.0.0.1 --port "$port" --from '<>' --to bounce@bounces.test \
+    swaks --server 127.0.0.1 --port "$port" --from "$(envelope_of "$1")" --to bounce@bounces.test \
         --helo client.test --data "@$1" --silent 2
 }
 
-find "$BT_SRCDIR/fixtures" -name '*.eml' | LC_ALL=C sort >"$TMP/fixtures"
+# A message with bare CR line ends cannot cross SMTP as it is (RFC 5321
+# 2.3.8: CR only in CRLF); Postfix carries it as long lines it splits, so
+# what the hook gets is another message than the file: those stay out.
+find "$BT_SRCDIR/fixtures" -name '*.eml' | LC_ALL=C sort |
+    "$PYTHON3" -c 'import re, sys
+for p in sys.stdin.read().split("\n"):
+    if p and not re.search(rb"\r(?!\n)", open(p, "rb").read()):
+        print(p)' >"$TMP/fixtures"
 [ -s "$TMP/fixtures" ] || skip_all "no fixtures under $BT_SRCDIR/fixtures"
 : >"$TMP/send-errors"
 while read -r fixture; do
