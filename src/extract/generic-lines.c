@@ -321,16 +321,37 @@ chomp_wide_spaces(char *s)
 /* The field name of a "Name: value" line (lower case, without the colon),
  * or NULL when the line is none.  Names may hold spaces ("Recipient
  * address:") but not many. */
+/* The first colon of `s`, ASCII or the full-width one of CJK notices
+ * ("退信原因："), or NULL; *width is its length in bytes. */
+static const char *
+first_colon(const char *s, gsize *width)
+{
+    const char *colon = strchr(s, ':');
+    const char *wide = strstr(s, "：");
+    *width = 1;
+    if (wide && (!colon || wide < colon)) {
+        *width = strlen("：");
+        return wide;
+    }
+    return colon;
+}
+
+const char *
+gen_label_value(const char *line)
+{
+    gsize width;
+    const char *colon = first_colon(line, &width);
+    return colon ? colon + width : NULL;
+}
+
 char *
 gen_line_label(const char *line)
 {
     const char *s = line;
     while (*s == ' ' || *s == '\t' || *s == '-' || *s == '*')
         s++;
-    const char *colon = strstr(s, ":");
-    const char *wide = strstr(s, "：");   /* the full-width colon of CJK notices */
-    if (wide && (!colon || wide < colon))
-        colon = wide;
+    gsize width;
+    const char *colon = first_colon(s, &width);
     if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
         return NULL;
     g_autofree char *raw = g_strndup(s, colon - s);

@@ -35,6 +35,9 @@ const char *gen_report_type(const BtMsgView *view);
 gboolean gen_is_bounce_subject(const char *subject);
 /* The folded name of a "Name: value" line, or NULL. */
 char *gen_line_label(const char *line);
+/* What follows the label's colon (ASCII or full-width) in `line`, or
+ * NULL when it has none. */
+const char *gen_label_value(const char *line);
 gboolean gen_label_in(const char *label, const char *const *labels);
 /* A header field line (To:, Subject:, X-…, Content-…). */
 gboolean gen_is_header_line(const char *line);

@@ -750,12 +750,7 @@ static gboolean
 is_reason_heading(const char *line)
 {
     g_autofree char *label = gen_line_label(line);
-    if (!label || !gen_label_in(label, gen_reason_labels))
-        return FALSE;
-    const char *colon = strchr(line, ':');
-    const char *wide = strstr(line, "：");
-    const char *rest = wide && (!colon || wide < colon) ? wide + strlen("：") : colon + 1;
-    return gen_is_blank(rest);
+    return label && gen_label_in(label, gen_reason_labels) && gen_is_blank(gen_label_value(line));
 }
 
 /* The first line after `from` that explains, skipping lead-ins, header
