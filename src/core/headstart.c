@@ -88,14 +88,16 @@ bt_header_junk_length(const char *block, gsize len)
 gsize
 bt_header_unindent(GByteArray *bytes, gsize from)
 {
-    gsize removed = 0, p = from;
-    for (int n = 0, fields = 0; n < MAX_INDENTED_LINES && p < bytes->len; n++) {
-        const char *data = (const char *) bytes->data;
+    char *data = (char *) bytes->data;
+    const char *limit = data + bytes->len;
+    char *to = data + from;             /* the bytes kept are copied down to here */
+    const char *p = to;
+    for (int n = 0, fields = 0; n < MAX_INDENTED_LINES && p < limit; n++) {
         const char *next = NULL;
-        const char *end = line_end(data + p, data + bytes->len, &next);
-        if (!end || (data[p] != ' ' && data[p] != '\t'))
+        const char *end = line_end(p, limit, &next);
+        if (!end || (*p != ' ' && *p != '\t'))
             break;                      /* the first field at the margin */
-        const char *q = data + p;
+        const char *q = p;
         while (q < end && (*q == ' ' || *q == '\t'))
             q++;
         if (q == end)
@@ -103,14 +105,16 @@ bt_header_unindent(GByteArray *bytes, gsize from)
         gboolean field = starts_header(q, end) && memcmp(q, "From ", MIN(5, end - q)) != 0;
         if (!field && fields == 0)
             break;                      /* white space or text: not ours */
-        if (field) {
-            gsize indent = (gsize) (q - (data + p));
-            g_byte_array_remove_range(bytes, (guint) p, (guint) indent);
-            removed += indent;
-            next -= indent;
-            fields++;
-        }
-        p = (gsize) (next - (const char *) bytes->data);
+        fields += field;
+        const char *keep = field ? q : p;   /* a field loses its indent, a continuation keeps it */
+        memmove(to, keep, (gsize) (next - keep));
+        to += next - keep;
+        p = next;
+    }
+    gsize removed = (gsize) (p - to);
+    if (removed) {
+        memmove(to, p, (gsize) (limit - p));
+        g_byte_array_set_size(bytes, bytes->len - (guint) removed);
     }
     return removed;
 }

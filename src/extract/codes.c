@@ -226,8 +226,7 @@ char *
 bt_reply_join_lines(const char *text, gsize len, gsize start, gsize end)
 {
     const char *cap = text + start, *limit = text + len;
-    if (end - start < 4 || !g_ascii_isdigit(cap[0]) || !g_ascii_isdigit(cap[1]) || !g_ascii_isdigit(cap[2])
-        || cap[3] != '-' || memchr(cap, '\n', end - start))
+    if (end - start < 4 || !bt_reply_number_at(text, cap, '2') || cap[3] != '-' || memchr(cap, '\n', end - start))
         return NULL;
     const char *eol = text + end;
     while (eol < limit && (*eol == ' ' || *eol == '\t' || *eol == '\r'))

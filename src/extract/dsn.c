@@ -329,6 +329,20 @@ text_diagnostic(const BtMsgView *view, const char *recipient)
     return better;
 }
 
+/* Where the "------ ADDR ------" title of `recipient` in `body` ends its
+ * line (any case of the address), or NULL. */
+static const char *
+address_title_end(const char *body, const char *recipient)
+{
+    gsize n = strlen(recipient);
+    for (const char *t = strstr(body, "------ "); t; t = strstr(t + 1, "------ ")) {
+        const char *a = t + strlen("------ ");
+        if (g_ascii_strncasecmp(a, recipient, n) == 0 && g_str_has_prefix(a + n, " ------"))
+            return strchr(a + n, '\n');
+    }
+    return NULL;
+}
+
 /* Exim's pipe transport reports only the program's exit ("Child process
  * of T transport returned N ... from command: CMD", transports/pipe.c);
  * with return_output or return_fail_output, what the program printed
@@ -343,15 +357,9 @@ with_pipe_output(char *diag, const char *body, const char *recipient)
     g_autofree char *said = g_ascii_strdown(diag, -1);
     if (!strstr(said, "child process of ") || !strstr(said, " transport returned "))
         return diag;
-    g_autofree char *lower = g_ascii_strdown(body, -1);
-    g_autofree char *title = g_ascii_strdown(recipient, -1);
-    g_autofree char *want = g_strconcat("------ ", title, " ------", NULL);
-    const char *hit = strstr(lower, want);
-    if (!hit)
-        return diag;
     /* the output starts after the title's blank line and ends at the
      * next blank line or title ("------ This is a copy of the message") */
-    const char *p = strchr(body + (hit - lower), '\n');
+    const char *p = address_title_end(body, recipient);
     while (p && (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r'))
         p++;
     if (!p || !*p || g_str_has_prefix(p, "------"))

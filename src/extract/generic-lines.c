@@ -183,14 +183,12 @@ gen_is_daemon_sender(const char *from)
  * a bounce's words only in its Subject, is somebody's mail imitating a
  * notice (the phishing that asks to "release pending messages"). */
 gboolean
-gen_poses_as_mail_system(const BtMsgView *view)
+gen_poses_as_mail_system(const BtMsgView *view, const char *from)
 {
     g_autofree char *path = bt_view_header(view, "Return-Path");
     g_autofree char *envelope = bt_address_clean(path);
-    g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *author = bt_address_clean(from);
-    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    if (!envelope || !author || failed || view->dsn || gen_report_type(view))
+    if (!envelope || !author || view->dsn || gen_report_type(view))
         return FALSE;   /* no envelope on record, a null one, or a report */
     return !is_daemon_sender(envelope) && !is_daemon_sender(author);
 }
@@ -318,9 +316,6 @@ chomp_wide_spaces(char *s)
     }
 }
 
-/* The field name of a "Name: value" line (lower case, without the colon),
- * or NULL when the line is none.  Names may hold spaces ("Recipient
- * address:") but not many. */
 /* The first colon of `s`, ASCII or the full-width one of CJK notices
  * ("退信原因："), or NULL; *width is its length in bytes. */
 static const char *
@@ -344,6 +339,9 @@ gen_label_value(const char *line)
     return colon ? colon + width : NULL;
 }
 
+/* The field name of a "Name: value" line (lower case, without the colon),
+ * or NULL when the line is none.  Names may hold spaces ("Recipient
+ * address:") but not many. */
 char *
 gen_line_label(const char *line)
 {

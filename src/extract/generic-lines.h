@@ -21,10 +21,10 @@ gboolean gen_is_failure_line(const char *line);
  * newsletter or other report? */
 gboolean gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject);
 gboolean gen_is_personal_forward(const BtMsgView *view);
-/* Do an ordinary envelope sender and From address only name a mail
- * system in From's display name or the Subject (no report, no
- * X-Failed-Recipients)? */
-gboolean gen_poses_as_mail_system(const BtMsgView *view);
+/* Do an ordinary envelope sender and From address (`from`, the field)
+ * only name a mail system in From's display name or the Subject (no
+ * report part)? */
+gboolean gen_poses_as_mail_system(const BtMsgView *view, const char *from);
 /* Does a From field name a mail system (MAILER-DAEMON, postmaster, …)? */
 gboolean gen_is_daemon_sender(const char *from);
 /* The report-type of a multipart/report message (RFC 6522, "" when it

@@ -1884,14 +1884,14 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!view->returned_headers)
         view->returned_headers = g_steal_pointer(&copy);
     copied = copied || view->returned != NULL;
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
     /* nothing returned, from an ordinary envelope and address: a notice
      * in words only (gen_poses_as_mail_system) */
-    if (!copied && gen_poses_as_mail_system(view))
+    if (!copied && !failed && gen_poses_as_mail_system(view, from))
         return FALSE;
 
     /* a report part or the MTA's own list of failed recipients (Exim's
      * X-Failed-Recipients) states the failure whatever the text words */
-    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
     gboolean has_failure = view->dsn != NULL || failed != NULL;
     for (int i = 0; i < n && !has_failure; i++)
         has_failure = gen_is_failure_line(lines[i]);
