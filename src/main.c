@@ -309,9 +309,18 @@ main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);   /* a closed pipe is an output error, reported below */
 
     gboolean hook = hook_requested(argc, argv);
+    g_auto(GStrv) given = g_strdupv(argv);   /* parsing rearranges argv */
     BtOptions opt;
     if (!bt_options_parse(&opt, &argc, &argv))
         return hook_status(hook, BT_EXIT_USAGE);
+
+    if ((opt.checks || opt.mode == BT_MODE_CHECK_DOMAIN) && bt_checks_need_twin()) {
+        g_autoptr(GError) error = NULL;
+        bt_checks_exec_twin(given, &error);   /* returns only when it failed */
+        g_printerr("bouncetriage: %s\n", error->message);
+        bt_options_clear(&opt);
+        return hook_status(hook, BT_EXIT_CONFIG);
+    }
 
     if (opt.mode == BT_MODE_EXPORT) {   /* no rules needed to read a store */
         int exported = finish_output(bt_store_export(opt.export_path, stdout));

@@ -33,3 +33,13 @@ void bt_checker_run(BtChecker *ck, BtBounce *bounce);
 /* --check-domain: every check kind asked for, for one domain, appended to
  * `checks` (BtCheck*). */
 void bt_checker_check_domain(BtChecker *ck, const char *domain, GPtrArray *checks);
+
+/* A program linked with GLib from its archive (configure
+ * --enable-static-deps) cannot open the checks module, which needs GLib as
+ * a shared library: it hands a run that asks for checks to its twin,
+ * bouncetriage-dynamic, the same program linked with the shared libraries
+ * (twin.c).  TRUE when this program is such a static build. */
+gboolean bt_checks_need_twin(void);
+/* Executes the twin with `argv` (the program's own, as given); returns
+ * only when that failed, with the reason in `error`. */
+void bt_checks_exec_twin(char **argv, GError **error);
