@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Build: compiler, autotools and the libraries of DESIGN.md; mimalloc is
 # optional (configure links it when present: ~14 % less CPU per message).
 # libgpgme-dev lets GMime's archive link statically (configure
-# --enable-static-deps: a faster start and ~10 % less CPU per message).
+# --enable-static-deps: one message on stdin ~1.9 ms faster).
 BUILD="build-essential autoconf automake libtool pkg-config
        libgmime-3.0-dev libgpgme-dev libglib2.0-dev libpcre2-dev libyaml-dev libjson-glib-dev
        libc-ares-dev libcurl4-openssl-dev libpsl-dev libsqlite3-dev
