@@ -319,7 +319,7 @@ main(int argc, char **argv)
         bt_checks_exec_twin(given, &error);   /* returns only when it failed */
         g_printerr("bouncetriage: %s\n", error->message);
         bt_options_clear(&opt);
-        return hook_status(hook, BT_EXIT_CONFIG);
+        return hook_status(hook, BT_EXIT_USAGE);   /* as when the module is missing */
     }
 
     if (opt.mode == BT_MODE_EXPORT) {   /* no rules needed to read a store */
