@@ -385,7 +385,8 @@ without_nbsp_before_colons(char *text)
     static const char *const nbsp[] = { "\xc2\xa0:", "\xe2\x80\xaf:" };
     GString *out = NULL;
     const char *done = text;
-    for (const char *p = text; *p; p++) {
+    /* both marks start with 0xC2 or 0xE2: jump from one such byte to the next */
+    for (const char *p = text; (p = strpbrk(p, "\xc2\xe2")); p++) {
         gsize n = 0;
         for (gsize i = 0; i < G_N_ELEMENTS(nbsp) && !n; i++)
             if (strncmp(p, nbsp[i], strlen(nbsp[i])) == 0)
