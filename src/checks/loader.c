@@ -9,19 +9,28 @@
 
 static const BtChecksModule *checks;
 
-/* Run from the build tree (make check, bench/), the module built beside
- * the program is the one to use, as cli.c does for the rules: an older
- * installed copy must not shadow the one being built. */
-static char *
-module_path(void)
+/* Where the program's companion file lies: the path in `env` when set;
+ * run from the build tree (make check, bench/), the one built beside the
+ * program, as cli.c does for the rules (an older installed copy must not
+ * shadow the one being built); else the installed one. */
+char *
+bt_checks_companion_path(const char *env, const char *build_subdir, const char *installed_dir,
+                         const char *file)
 {
-    const char *over = g_getenv("BOUNCETRIAGE_CHECKS_MODULE");
+    const char *over = g_getenv(env);
     if (over && *over)
         return g_strdup(over);
     g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
     if (exe && g_str_has_prefix(exe, BT_ABS_BUILDDIR "/"))
-        return g_build_filename(BT_ABS_BUILDDIR, "src", "checks", BT_CHECKS_MODULE_FILE, NULL);
-    return g_build_filename(BT_PKGLIBDIR, BT_CHECKS_MODULE_FILE, NULL);
+        return g_build_filename(BT_ABS_BUILDDIR, build_subdir, file, NULL);
+    return g_build_filename(installed_dir, file, NULL);
+}
+
+static char *
+module_path(void)
+{
+    return bt_checks_companion_path("BOUNCETRIAGE_CHECKS_MODULE", "src/checks", BT_PKGLIBDIR,
+                                    BT_CHECKS_MODULE_FILE);
 }
 
 static gboolean

@@ -34,3 +34,10 @@ typedef struct {
 
 /* The module's one exported symbol (BT_CHECKS_MODULE_ENTRY). */
 typedef const BtChecksModule *(*BtChecksModuleEntry)(void);
+
+/* The path of a file the program needs beside it (the module, the twin of
+ * twin.c): `env`'s value when set, the build tree's copy under
+ * `build_subdir` when the program runs from the build tree, else
+ * `installed_dir`/`file`. */
+char *bt_checks_companion_path(const char *env, const char *build_subdir, const char *installed_dir,
+                               const char *file);

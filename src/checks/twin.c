@@ -7,7 +7,7 @@
  * its start, by bouncetriage-dynamic, before any input has been read. */
 #define _GNU_SOURCE             /* dladdr */
 #include "config.h"
-#include "checks/checks.h"
+#include "checks/module.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,24 +27,11 @@ bt_checks_need_twin(void)
     return glib.dli_fbase == self.dli_fbase;
 }
 
-/* Run from the build tree (make check, bench/), the twin built beside the
- * program is the one to use, as loader.c does for the module. */
-static char *
-twin_path(void)
-{
-    const char *over = g_getenv("BOUNCETRIAGE_DYNAMIC_PROGRAM");
-    if (over && *over)
-        return g_strdup(over);
-    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
-    if (exe && g_str_has_prefix(exe, BT_ABS_BUILDDIR "/"))
-        return g_build_filename(BT_ABS_BUILDDIR, "src", TWIN_FILE, NULL);
-    return g_build_filename(BT_PKGLIBEXECDIR, TWIN_FILE, NULL);
-}
-
 void
 bt_checks_exec_twin(char **argv, GError **error)
 {
-    g_autofree char *path = twin_path();
+    g_autofree char *path = bt_checks_companion_path("BOUNCETRIAGE_DYNAMIC_PROGRAM", "src",
+                                                      BT_PKGLIBEXECDIR, TWIN_FILE);
     fflush(NULL);
     execv(path, argv);
     int saved = errno;
