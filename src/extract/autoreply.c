@@ -292,6 +292,21 @@ starts_with_autoreply_label(const char *subject)
     return autoreply_subject(subject, &at_start) == SUBJECT_LABEL && at_start;
 }
 
+/* The null reverse-path as the header shows it: "<>", or MAILER-DAEMON,
+ * which Postfix writes for it (pipe(8)'s R flag, local(8)) after dropping
+ * the Return-Path the message came with. */
+static gboolean
+has_null_return_path(const BtMsgView *view, const char *block)
+{
+    if (header_holds(block, "Return-Path", "<>"))
+        return TRUE;
+    g_autofree char *path = bt_view_header(view, "Return-Path");
+    if (!path)
+        return FALSE;
+    g_strstrip(path);
+    return g_ascii_strcasecmp(path, "<MAILER-DAEMON>") == 0 || g_ascii_strcasecmp(path, "MAILER-DAEMON") == 0;
+}
+
 /* Is the message an answer to one (RFC 3834 §3.1.5 In-Reply-To and
  * References), or sent from the null reverse-path §3.3 asks of
  * responders? */
@@ -300,7 +315,7 @@ is_reply_like(const BtMsgView *view, const char *block)
 {
     g_autofree char *irt = bt_view_header(view, "In-Reply-To");
     g_autofree char *refs = bt_view_header(view, "References");
-    return irt || refs || header_holds(block, "Return-Path", "<>");
+    return irt || refs || has_null_return_path(view, block);
 }
 
 /* Signs that the message reports a delivery failure instead.  A subject
