@@ -45,8 +45,9 @@ objs=""
 for f in "$srcdir"/src/core/*.c "$srcdir"/src/source/*.c "$srcdir"/src/extract/*.c \
          "$srcdir"/src/rules/*.c "$srcdir"/src/sink/*.c "$srcdir"/src/checks/*.c "$srcdir"/src/flow/*.c; do
     # the fuzzers link the checks themselves, not the program's module
-    # loader nor the module's entry point (both define the same API)
-    case "$f" in */checks/loader.c | */checks/module.c) continue ;; esac
+    # loader, its twin launcher nor the module's entry point (the program's
+    # side of the checks; the loader and the module define the same API)
+    case "$f" in */checks/loader.c | */checks/module.c | */checks/twin.c) continue ;; esac
     o="$out/obj/$(basename "$(dirname "$f")")-$(basename "$f" .c).o"
     compile "$f" "$o" -fsanitize=fuzzer-no-link
     objs="$objs $o"
