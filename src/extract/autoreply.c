@@ -284,14 +284,6 @@ autoreply_subject(const char *subject, gboolean *at_start)
     return contains_any(subject, anywhere_topics) ? SUBJECT_TOPIC : SUBJECT_NONE;
 }
 
-/* Does the subject open with an auto-responder's label? */
-static gboolean
-starts_with_autoreply_label(const char *subject)
-{
-    gboolean at_start = FALSE;
-    return autoreply_subject(subject, &at_start) == SUBJECT_LABEL && at_start;
-}
-
 /* The null reverse-path as the header shows it: "<>", or MAILER-DAEMON,
  * which Postfix writes for it (pipe(8)'s R flag, local(8)) after dropping
  * the Return-Path the message came with. */
@@ -322,9 +314,10 @@ is_reply_like(const BtMsgView *view, const char *block)
  * that opens with an auto-responder's label ("Automatic reply: Delivery
  * notification for order 5521", "Auto: Rejected invoice 4711") quotes the
  * original's words and decides nothing; any other subject that words a
- * failure (the generic decoder's list) does. */
+ * failure (the generic decoder's list) does.  `opens_with_label`: the
+ * subject opens with such a label (autoreply_subject). */
 static gboolean
-looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
+looks_like_bounce(const BtMsgView *view, const char *from, const char *subject, gboolean opens_with_label)
 {
     static const char *const daemons[] = { "mailer-daemon", "postmaster", "mail delivery",
                                            "maildelivery", "mail-daemon", NULL };
@@ -337,7 +330,7 @@ looks_like_bounce(const BtMsgView *view, const char *from, const char *subject)
         return TRUE;
     if (contains_any(from, daemons))
         return TRUE;
-    if (!subject || starts_with_autoreply_label(subject))
+    if (!subject || opens_with_label)
         return FALSE;
     return gen_is_bounce_subject(subject) || contains_any(subject, subjects);
 }
@@ -369,7 +362,10 @@ bt_decode_autoreply(const BtMsgView *view, GPtrArray *records)
 {
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *subject = bt_view_header(view, "Subject");
-    if (!from || looks_like_bounce(view, from, subject))
+    /* the subject is classified once, for both questions below */
+    gboolean at_start = FALSE;
+    SubjectKind kind = autoreply_subject(subject, &at_start);
+    if (!from || looks_like_bounce(view, from, subject, kind == SUBJECT_LABEL && at_start))
         return FALSE;
     /* a header mark of its own decides; a subject or a machine's mark
      * needs more: the subject a sender that is no list, the machine's mark
@@ -385,8 +381,6 @@ bt_decode_autoreply(const BtMsgView *view, GPtrArray *records)
     if (!marked) {
         /* a responder's label counts from any sender that is no list;
          * topic words only on a reply from one that is not bulk either */
-        gboolean at_start = FALSE;
-        SubjectKind kind = autoreply_subject(subject, &at_start);
         if (kind == SUBJECT_LABEL)
             marked = !is_list_mail(block, FALSE);
         else if (kind == SUBJECT_TOPIC)
