@@ -156,6 +156,19 @@ reply_appears(const char *text, const char *code)
     return FALSE;
 }
 
+gboolean
+bt_reply_is_known(int code)
+{
+    char text[8];
+    g_snprintf(text, sizeof text, "%d", code);
+    const char *const *lists[3] = { replies_5, replies_4, replies_2 };
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; lists[l][i]; i++)
+            if (strcmp(lists[l][i], text) == 0)
+                return TRUE;
+    return FALSE;
+}
+
 int
 bt_reply_find(const char *text, char class)
 {

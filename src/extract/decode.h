@@ -126,6 +126,9 @@ char *bt_status_find(const char *text);
 const char *bt_status_prefer(const char *status, const char *found, const char *reply);
 /* The SMTP reply code in `text`, of class `class` ('2', '4', '5'; 0: any); 0 if none. */
 int bt_reply_find(const char *text, char class);
+/* Is `code` one of the reply codes RFC 5321 and its successors define
+ * (the list bt_reply_find looks for)? */
+gboolean bt_reply_is_known(int code);
 /* Does an SMTP reply number start at `p` inside `text`: at a word start,
  * three digits, the first from `lowest` to '5', then ' ' or '-' ("550 ",
  * "451-")? */

@@ -802,8 +802,10 @@ set_record_field(BtRecord *rec, int f, const char *v)
         [F_DIAGNOSTICTYPE] = &rec->diagnostictype, [F_FEEDBACKTYPE] = &rec->feedbacktype,
     };
     if (f == F_REPLYCODE) {
+        /* only a code SMTP defines, as on the DSN path: a provider's own
+         * "544 rejecting banned content" keeps its text, not its number */
         int code = atoi(v);
-        rec->replycode = code >= 200 && code <= 599 ? code : 0;
+        rec->replycode = bt_reply_is_known(code) ? code : 0;
     } else {
         bt_set_str(slots[f], v);
     }
