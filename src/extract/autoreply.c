@@ -186,28 +186,6 @@ typedef enum {
     SUBJECT_LABEL,
 } SubjectKind;
 
-/* A person's reply or forward ("RE: Out of Office: Jan Novak", "AW:",
- * "Fwd:", Outlook's French "TR :") quotes an auto-reply's subject and
- * is none itself; no responder puts these before its own label. */
-static gboolean
-is_reply_or_forward(const char *folded)
-{
-    static const char *const marks[] = { "re", "aw", "fw", "fwd", "wg", "sv", "vs", "antw",
-                                         "tr", "rv", "r", "odp", "ynt", NULL };
-    const char *p = folded;
-    while (g_ascii_isalpha(*p))
-        p++;
-    gsize n = (gsize) (p - folded);
-    while (*p == ' ')
-        p++;
-    if (n == 0 || *p != ':')
-        return FALSE;
-    for (int i = 0; marks[i]; i++)
-        if (strlen(marks[i]) == n && strncmp(folded, marks[i], n) == 0)
-            return TRUE;
-    return FALSE;
-}
-
 /* Does `t` start with `phrase` followed by a colon, by nothing but
  * punctuation, or by nothing at all ("Out of Office: Jan", "Out of
  * office")?  Then the topic words are used as a label. */
@@ -265,9 +243,11 @@ autoreply_subject(const char *subject, gboolean *at_start)
     *at_start = FALSE;
     if (!subject)
         return SUBJECT_NONE;
-    g_autofree char *s = bt_casefold(subject);
-    if (is_reply_or_forward(s))
+    /* a person's reply or forward ("RE: Out of Office: Jan Novak", "AW:",
+     * "TR :") quotes an auto-reply's subject and is none itself */
+    if (gen_subject_prefix(subject) != GEN_SUBJECT_OWN)
         return SUBJECT_NONE;
+    g_autofree char *s = bt_casefold(subject);
     const char *t = skip_subject_tags(s);
     for (int i = 0; labels[i]; i++)
         if (g_str_has_prefix(s, labels[i]) || g_str_has_prefix(t, labels[i])) {
@@ -284,19 +264,16 @@ autoreply_subject(const char *subject, gboolean *at_start)
     return contains_any(subject, anywhere_topics) ? SUBJECT_TOPIC : SUBJECT_NONE;
 }
 
-/* The null reverse-path as the header shows it: "<>", or MAILER-DAEMON,
- * which Postfix writes for it (pipe(8)'s R flag, local(8)) after dropping
- * the Return-Path the message came with. */
+/* The null reverse-path as the header shows it ("<>", or the
+ * MAILER-DAEMON Postfix writes for it); any Return-Path field counts, as
+ * a relay may add one above the responder's own. */
 static gboolean
 has_null_return_path(const BtMsgView *view, const char *block)
 {
     if (header_holds(block, "Return-Path", "<>"))
         return TRUE;
     g_autofree char *path = bt_view_header(view, "Return-Path");
-    if (!path)
-        return FALSE;
-    g_strstrip(path);
-    return g_ascii_strcasecmp(path, "<MAILER-DAEMON>") == 0 || g_ascii_strcasecmp(path, "MAILER-DAEMON") == 0;
+    return gen_is_null_path(path);
 }
 
 /* Is the message an answer to one (RFC 3834 §3.1.5 In-Reply-To and

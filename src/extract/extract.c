@@ -334,10 +334,7 @@ is_system_message(GMimeMessage *msg)
     const char *from = bt_mime_object_header(obj, "From");
     const char *path = bt_mime_object_header(obj, "Return-Path");
     const char *submitted = bt_mime_object_header(obj, "Auto-Submitted");
-    g_autofree char *null_path = path ? g_strdup(path) : NULL;
-    if (null_path)
-        g_strstrip(null_path);
-    return gen_is_daemon_sender(from) || g_strcmp0(null_path, "<>") == 0
+    return gen_is_daemon_sender(from) || gen_is_null_path(path)
         || (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0);
 }
 
@@ -349,7 +346,7 @@ is_from_mail_system(const BtMsgView *view)
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *path = bt_view_header(view, "Return-Path");
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    return gen_is_daemon_sender(from) || g_strcmp0(path, "<>") == 0 || failed;
+    return gen_is_daemon_sender(from) || gen_is_null_path(path) || failed;
 }
 
 /* Does a machine that is no mail system pass on a message it received: a

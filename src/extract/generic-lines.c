@@ -85,36 +85,76 @@ gen_is_failure_line(const char *line)
 
 /* ---- is it a bounce at all? ------------------------------------------------ */
 
-static gboolean
-is_reply_subject(const char *subject)
-{
-    g_autofree char *f = gen_fold(subject);
-    const char *s = f;
-    while (*s == ' ' || *s == '[')
-        s++;
-    for (int i = 0; gen_reply_prefixes[i]; i++)
-        if (g_str_has_prefix(s, gen_reply_prefixes[i]))
-            return TRUE;
-    return FALSE;
-}
+/* The prefixes mail clients put before a subject they answer or pass on:
+ * RFC 5322 section 3.6.5's "Re:", and the localised forms of Outlook,
+ * Thunderbird and webmail clients (German AW/WG, Scandinavian SV,
+ * Finnish VS, Dutch Antw/Doorst, French TR, Spanish RV, Portuguese
+ * RES/ENC, Italian R/RIF, Polish ODP, Turkish YNT, Chinese and Japanese).
+ * A responder or a mail system never writes one before its own words. */
+typedef struct {
+    const char *mark;   /* lower case, without the colon */
+    gboolean forward;
+} SubjectMark;
 
-/* Forward prefixes of mail clients (English, German "WG:", French "TR:",
- * Spanish "RV:", Portuguese "ENC:", Dutch "Doorst:", Chinese and
- * Japanese with an ASCII or a full-width colon), after any "[" or space. */
-static const char *const forward_prefixes[] = {
-    "fwd:", "fw:", "fwd :", "wg:", "tr:", "rv:", "enc:", "doorst:",
-    "转发:", "转发：", "転送:", "転送：", NULL
+static const SubjectMark subject_marks[] = {
+    { "re", FALSE },   { "aw", FALSE },     { "sv", FALSE },   { "vs", FALSE },
+    { "antw", FALSE }, { "odp", FALSE },    { "ynt", FALSE },  { "res", FALSE },
+    { "r", FALSE },    { "rif", FALSE },    { "回复", FALSE },   { "答复", FALSE }, { "返信", FALSE },
+    { "fwd", TRUE },   { "fw", TRUE },      { "wg", TRUE },    { "tr", TRUE },
+    { "rv", TRUE },    { "enc", TRUE },     { "doorst", TRUE }, { "转发", TRUE },
+    { "転送", TRUE },  { NULL, FALSE },
 };
 
+/* The colon after a mark, ASCII or full-width, spaces allowed before
+ * it ("RE :", French style). */
 static gboolean
-is_forward_subject(const char *s)
+mark_ends_at(const char *p)
 {
+    while (*p == ' ')
+        p++;
+    return *p == ':' || g_str_has_prefix(p, "\xef\xbc\x9a");
+}
+
+GenSubjectPrefix
+gen_subject_prefix(const char *subject)
+{
+    if (!subject)
+        return GEN_SUBJECT_OWN;
+    const char *s = subject;
     while (*s == ' ' || *s == '\t' || *s == '[')
         s++;
-    for (int i = 0; forward_prefixes[i]; i++)
-        if (g_ascii_strncasecmp(s, forward_prefixes[i], strlen(forward_prefixes[i])) == 0)
-            return TRUE;
-    return FALSE;
+    for (int i = 0; subject_marks[i].mark; i++) {
+        gsize n = strlen(subject_marks[i].mark);
+        if (g_ascii_strncasecmp(s, subject_marks[i].mark, n) == 0 && !g_ascii_isalpha(s[n])
+            && mark_ends_at(s + n))
+            return subject_marks[i].forward ? GEN_SUBJECT_FORWARD : GEN_SUBJECT_REPLY;
+    }
+    return GEN_SUBJECT_OWN;
+}
+
+gboolean
+gen_is_null_path(const char *return_path)
+{
+    if (!return_path)
+        return FALSE;
+    while (g_ascii_isspace(*return_path))
+        return_path++;
+    gsize n = strlen(return_path);
+    while (n && g_ascii_isspace(return_path[n - 1]))
+        n--;
+    return (n == 2 && strncmp(return_path, "<>", 2) == 0)
+        || (n == 15 && g_ascii_strncasecmp(return_path, "<MAILER-DAEMON>", 15) == 0)
+        || (n == 13 && g_ascii_strncasecmp(return_path, "MAILER-DAEMON", 13) == 0);
+}
+
+char *
+gen_subject_marks_pattern(void)
+{
+    g_autoptr(GString) alt = g_string_new("(?:");
+    for (int i = 0; subject_marks[i].mark; i++)
+        g_string_append_printf(alt, "%s%s", i ? "|" : "", subject_marks[i].mark);
+    g_string_append(alt, ")\\s*(?::|\xef\xbc\x9a)");
+    return g_string_free(g_steal_pointer(&alt), FALSE);
 }
 
 /* Does the Subject begin with a forward prefix?  The raw field is read
@@ -127,9 +167,9 @@ has_forward_subject(const BtMsgView *view)
     if (!raw)
         return FALSE;
     if (!strstr(raw, "=?"))
-        return is_forward_subject(raw);
+        return gen_subject_prefix(raw) == GEN_SUBJECT_FORWARD;
     g_autofree char *subject = bt_view_header(view, "Subject");
-    return subject && is_forward_subject(subject);
+    return gen_subject_prefix(subject) == GEN_SUBJECT_FORWARD;
 }
 
 static gboolean
@@ -200,7 +240,7 @@ static gboolean
 is_conversation(const BtMsgView *view, const char *subject)
 {
     g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
-    return unsubscribe || (subject && is_reply_subject(subject));
+    return unsubscribe || gen_subject_prefix(subject) != GEN_SUBJECT_OWN;
 }
 
 gboolean

@@ -25,6 +25,21 @@ gboolean gen_is_personal_forward(const BtMsgView *view);
  * only name a mail system in From's display name or the Subject (no
  * report part)? */
 gboolean gen_poses_as_mail_system(const BtMsgView *view, const char *from);
+/* What a subject's first word says of it: the sender's own words, or a
+ * person's reply ("Re:", "AW:", "SV:", "回复:") or forward ("Fwd:",
+ * "WG:", "TR :", "转发：") of another message's subject. */
+typedef enum {
+    GEN_SUBJECT_OWN,
+    GEN_SUBJECT_REPLY,
+    GEN_SUBJECT_FORWARD,
+} GenSubjectPrefix;
+GenSubjectPrefix gen_subject_prefix(const char *subject);
+/* The same prefixes as a regex ("(?:re|aw|…)\s*(?::|：)"), for the
+ * layouts' built-in conditions.  Free with g_free. */
+char *gen_subject_marks_pattern(void);
+/* Is a Return-Path field (or reverse-path) the null one: "<>", or the
+ * MAILER-DAEMON Postfix writes for it (local(8), pipe(8)'s R flag)? */
+gboolean gen_is_null_path(const char *return_path);
 /* Does a From field name a mail system (MAILER-DAEMON, postmaster, …)? */
 gboolean gen_is_daemon_sender(const char *from);
 /* The report-type of a multipart/report message (RFC 6522, "" when it

@@ -80,14 +80,6 @@ static const char *const gen_report_subjects[] = {
     "delayed mail", "delivery delayed", "message delayed", "warning: message", "mail delivery status", NULL
 };
 
-/* Prefixes of a person's reply or forward ("Re: Undelivered Mail …"):
- * such a subject is a conversation about a bounce, not a bounce.  RFC 5322
- * §3.6.5 ("Re:") and the localised forms mail clients write. */
-static const char *const gen_reply_prefixes[] = {
-    "re:", "re :", "fwd:", "fw:", "fwd :", "aw:", "wg:", "tr:", "rv:", "sv:", "vs:", "odp:",
-    "antw:", "res:", "enc:", "回复:", "答复:", "转发:", "転送:", "返信:", NULL
-};
-
 /* Words that say a delivery failed, on the line that names a recipient or
  * next to it.  From the MTAs' notice templates (Postfix bounce.cf,
  * Sendmail's "Deferred:"/"... User unknown" lines, Exim's "all

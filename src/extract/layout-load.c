@@ -8,6 +8,7 @@
  * and `match` only once a message matches it, and compiles a regex only
  * when a message first needs it. */
 #include "extract/layout-private.h"
+#include "extract/generic-lines.h"
 #include "extract/extract.h"
 #include "core/doccache.h"
 #include "core/yamlkeys.h"
@@ -814,13 +815,14 @@ header_cond(Loader *ld, const char *name, yaml_node_t *v)
 /* The built-in `bounce-notice: true` (rules/layouts/README.md): the
  * notice's own sender is a mail system, or its Subject says a delivery
  * failed (also in Outlook's translations) and is not a person's reply or
- * forward of one ("Re:", "Fwd:" and their German, French, Spanish,
- * Italian, Nordic and Dutch forms, RFC 5322 §3.6.5).  Defined once here so every layout file shares it. */
+ * forward of one (the prefixes of gen_subject_prefix, RFC 5322 §3.6.5).
+ * Defined once here so every layout file shares it; "%s" is the reply
+ * and forward prefixes. */
 static const char bounce_notice_from[] =
     "(?i)\\b(?:mailer-daemon|postmaster|mail delivery (?:system|subsystem|module|service)"
     "|mdaemon|mmdf|mail administrator|mail ?daemon|mailer)\\b";
 static const char bounce_notice_subject[] =
-    "(?i)^(?!\\s*(?:re|fwd?|aw|wg|tr|rv|sv|vs|rif|enc|antw)\\s*:)\\s*.*"
+    "(?i)^(?!\\s*%s)\\s*.*"
     "(?:undeliver|delivery (?:status|fail|failure|notification|problem)|returned mail"
     "|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
     "|mail (?:system )?error|^rejected:"
@@ -834,12 +836,22 @@ static const char bounce_notice_subject[] =
  * Sender"): a letter about a bounce even when a postmaster writes it, so
  * a mail-system From does not make it a notice either.  Only a reply
  * prefix before failure wording counts: some MTAs title a notice with the
- * original's own subject, which may be any "Re: …". */
+ * original's own subject, which may be any "Re: …".  Also the built-in
+ * `notice-reply: true`. */
 static const char bounce_notice_reply[] =
-    "(?i)^\\s*(?:(?:re|fwd?|aw|wg|tr|rv|sv|vs|rif|enc|antw)\\s*:\\s*)+"
+    "(?i)^\\s*(?:%s\\s*)+"
     "(?:undeliver|delivery (?:status|fail|failure|notification|problem)|returned mail"
-    "|failure notice|mail delivery failed|non-?delivery|could not be delivered|not delivered"
-    "|nondeliverable|unzustellbar|non remis)";
+    "|failure notice|mail delivery (?:failed|status)|non-?delivery|could not be delivered"
+    "|not delivered|delayed mail|nondeliverable|unzustellbar|non remis)";
+
+/* A built-in regex with the reply and forward prefixes put in. */
+static Regex *
+regex_with_marks(const char *pattern)
+{
+    g_autofree char *marks = gen_subject_marks_pattern();
+    g_autofree char *full = g_strdup_printf(pattern, marks);
+    return regex_new(full);
+}
 
 /* LISTSERV marks the delivery error reports it sends a list's owners
  * ("LIST: error report from HOST", the failed notice copied below) with
@@ -880,6 +892,22 @@ bounce_notice_cond(Loader *ld, yaml_node_t *v)
         return all;
     Cond *not = cond_new(COND_NOT);
     g_ptr_array_add(not->kids, all);
+    return not;
+}
+
+/* The built-in `notice-reply: true`: the Subject is a person's reply to
+ * or forward of a notice (bounce_notice_reply). */
+static Cond *
+notice_reply_cond(Loader *ld, yaml_node_t *v)
+{
+    gboolean want = TRUE;
+    if (!parse_bool(ld, v, &want))
+        return NULL;
+    Cond *reply = builtin_header_cond("Subject", ld->lays->notice_reply);
+    if (want)
+        return reply;
+    Cond *not = cond_new(COND_NOT);
+    g_ptr_array_add(not->kids, reply);
     return not;
 }
 
@@ -936,6 +964,8 @@ load_cond_key(Loader *ld, yaml_node_t *k, yaml_node_t *v)
         c = header_cond(ld, key[0] == 'f' ? "From" : "Subject", v);
     } else if (g_strcmp0(key, "bounce-notice") == 0) {
         c = bounce_notice_cond(ld, v);
+    } else if (g_strcmp0(key, "notice-reply") == 0) {
+        c = notice_reply_cond(ld, v);
     } else if (g_strcmp0(key, "headers") == 0) {
         c = cond_new(COND_ALL);
         if (expect_kind(ld, v, YAML_MAPPING_NODE, "headers"))
@@ -1451,8 +1481,8 @@ bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error)
     dirs = dirs ? dirs : no_dirs;
     g_autoptr(BtLayouts) lays = g_new0(BtLayouts, 1);
     lays->notice_from = regex_new(bounce_notice_from);
-    lays->notice_subject = regex_new(bounce_notice_subject);
-    lays->notice_reply = regex_new(bounce_notice_reply);
+    lays->notice_subject = regex_with_marks(bounce_notice_subject);
+    lays->notice_reply = regex_with_marks(bounce_notice_reply);
     lays->notice_report = regex_new(bounce_notice_report);
     g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func((GDestroyNotify) layout_free);
     g_autoptr(GHashTable) index = g_hash_table_new(g_str_hash, g_str_equal);
