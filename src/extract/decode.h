@@ -3,6 +3,7 @@
  * finishing pass that completes every record (finish.c). */
 #pragma once
 
+#include "extract/autoreply.h"
 #include "extract/view.h"
 
 /* Extract reads at most this many recipients of one bounce; the decoders
@@ -65,8 +66,9 @@ GMimeMessage *bt_returned_report(const BtMsgView *view);
  * complete those records (a Status the report states beats a pseudo code
  * the layout derived). */
 void bt_dsn_complete_unaddressed(const BtMsgView *view, GPtrArray *records);
-/* RFC 3834 auto-replies: one record, the auto-replier. */
-gboolean bt_decode_autoreply(const BtMsgView *view, GPtrArray *records);
+/* RFC 3834 auto-replies: one record, the auto-replier; `vocab` holds the
+ * marks and words the decoder looks for (bt_layouts_autoreply). */
+gboolean bt_decode_autoreply(const BtAutoreplyVocab *vocab, const BtMsgView *view, GPtrArray *records);
 /* The last resort after the layouts (generic.c): a message that announces
  * itself as a bounce, read by evidence (failure wording near addresses,
  * X-Failed-Recipients, the returned message's To:).  May supply

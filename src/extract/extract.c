@@ -16,13 +16,33 @@ struct _BtExtractor {
     BtLayouts *layouts;
 };
 
+/* The auto-reply decoder reads its words from the layout files: a set
+ * without them (autoreply.yaml missing from the shipped directory) is
+ * refused like a missing directory, as "file:1:1: message". */
+static gboolean
+has_autoreply_vocab(const BtLayouts *lays, const char *const *dirs, GPtrArray *errors, GError **error)
+{
+    if (bt_layouts_autoreply(lays))
+        return TRUE;
+    g_autofree char *file = g_build_filename(dirs[0] ? dirs[0] : ".", "autoreply.yaml", NULL);
+    g_ptr_array_add(errors, g_strdup_printf("%s:1:1: no layout file holds the auto-reply "
+                                            "vocabulary (an `autoreply:` map)", file));
+    g_set_error(error, BT_ERROR, BT_ERROR_CONFIG, "no auto-reply vocabulary in the layout files");
+    return FALSE;
+}
+
 BtExtractor *
 bt_extractor_new(const char *const *layout_dirs, GPtrArray *errors, GError **error)
 {
     static const char *const no_dirs[] = { NULL };
-    BtLayouts *lays = bt_layouts_load(layout_dirs ? layout_dirs : no_dirs, errors, error);
+    layout_dirs = layout_dirs ? layout_dirs : no_dirs;
+    BtLayouts *lays = bt_layouts_load(layout_dirs, errors, error);
     if (!lays)
         return NULL;
+    if (!has_autoreply_vocab(lays, layout_dirs, errors, error)) {
+        bt_layouts_free(lays);
+        return NULL;
+    }
     BtExtractor *ex = g_new0(BtExtractor, 1);
     ex->layouts = lays;
     return ex;
@@ -173,7 +193,7 @@ run_decoders(BtExtractor *ex, BtMsgView *view, GPtrArray *records, gboolean lett
      * an auto-reply is read from it */
     gboolean letter = letters && gen_is_personal_forward(view);
     gboolean dsn = !letter && bt_decode_dsn(view, records);
-    if (!dsn && bt_decode_autoreply(view, records))
+    if (!dsn && bt_decode_autoreply(bt_layouts_autoreply(ex->layouts), view, records))
         return;
     if (letter)
         return;

@@ -34,7 +34,9 @@ void bt_bounce_free(BtBounce *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtBounce, bt_bounce_free)
 
 /* layout_dirs: NULL-terminated directories of layout YAML files, loaded in
- * order (a layout with the same id as an earlier one replaces it).  Errors
+ * order (a layout with the same id as an earlier one replaces it); one of
+ * their files must hold the auto-reply vocabulary (`autoreply:`, shipped
+ * in autoreply.yaml), to which later directories may add.  Errors
  * are "file:line:col: message" lines in `errors`; returns NULL and sets
  * BT_ERROR_CONFIG when any. */
 BtExtractor *bt_extractor_new(const char *const *layout_dirs, GPtrArray *errors, GError **error);

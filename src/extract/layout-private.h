@@ -204,6 +204,7 @@ struct _BtLayouts {
     Regex *notice_subject;
     Regex *notice_reply;     /* a person's reply to or forward of a notice */
     Regex *notice_report;    /* LISTSERV's X-Report-Type: Nondelivery */
+    BtAutoreplyVocab *autoreply; /* the files' `autoreply:` lists; NULL: none */
     pcre2_match_context *mctx;
 };
 

@@ -5,6 +5,7 @@
  * patterns used often are JIT-compiled. */
 #pragma once
 
+#include "extract/autoreply.h"
 #include "extract/view.h"
 
 typedef struct _BtLayouts BtLayouts;
@@ -12,6 +13,11 @@ typedef struct _BtLayouts BtLayouts;
 BtLayouts *bt_layouts_load(const char *const *dirs, GPtrArray *errors, GError **error);
 void bt_layouts_free(BtLayouts *lays);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtLayouts, bt_layouts_free)
+
+/* The auto-reply decoder's vocabulary: the `autoreply:` maps of every
+ * layout file, a later directory's entries after an earlier one's; NULL
+ * when no file holds one. */
+const BtAutoreplyVocab *bt_layouts_autoreply(const BtLayouts *lays);
 
 /* Tries the layouts in order against `view`.  On a match, appends one
  * BtRecord per recipient to `records` with what the layout found
