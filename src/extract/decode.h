@@ -74,6 +74,8 @@ gboolean bt_decode_autoreply(const BtAutoreplyVocab *vocab, const BtMsgView *vie
  * X-Failed-Recipients, the returned message's To:).  May supply
  * view->returned_headers from an inline copy of the original. */
 gboolean bt_decode_generic(BtMsgView *view, GPtrArray *records);
+
+/* The readers of a notice's own text for one record (notice-text.c). */
 /* The sentence of the bounce text that explains the failure of
  * `recipient`, read the way the generic decoder reads it (lead-ins and
  * header lines skipped); NULL when the text does not name it. */
@@ -81,9 +83,6 @@ char *bt_text_diagnostic(const BtMsgView *view, const char *recipient);
 /* Is this text a header line ("To: …", "Subject: …") or a lead-in ("for
  * the following reason:") rather than a diagnostic? */
 gboolean bt_text_is_lead_in(const char *text);
-/* When `diagnostic` is only a lead-in or header lines without a code, the
- * bounce text's explanation for `recipient` if that carries a code or
- * failure wording; else NULL (keep what the decoder found). */
 /* `diagnostic` with the indented lines that continue it in the bounce
  * text (Postfix and gateways wrap long replies), or NULL when none does. */
 char *bt_text_continued(const BtMsgView *view, const char *diagnostic);
@@ -106,6 +105,9 @@ char *bt_text_command(const BtMsgView *view, const char *recipient);
  * (a layout's capture over the whole notice), and not `sender`, the last
  * transcript reply naming `recipient`; else NULL. */
 char *bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *sender, const char *diagnostic);
+/* When `diagnostic` is only a lead-in or header lines without a code, the
+ * bounce text's explanation for `recipient` if that carries a code or
+ * failure wording; else NULL (keep what the decoder found). */
 char *bt_text_instead_of_lead_in(const BtMsgView *view, const char *recipient, const char *diagnostic);
 /* A warning that delivery is only delayed (Postfix "delayed mail", Exim
  * "Warning: message … delayed", Sendmail "could not send message for past

@@ -1,5 +1,6 @@
 /* generic-lines — the generic decoder's reading of a notice's own text
- * (generic-lines.c), shared by generic.c.  Private to src/extract. */
+ * (generic-lines.c), shared by generic.c and notice-text.c.  Private to
+ * src/extract. */
 #pragma once
 
 #include "extract/decode.h"
@@ -48,6 +49,9 @@ const char *gen_report_type(const BtMsgView *view);
 /* Does the subject word a delivery failure or delay ("Undelivered Mail
  * Returned to Sender", "Nondeliverable mail", "Unzustellbar: …")? */
 gboolean gen_is_bounce_subject(const char *subject);
+/* A warning that delivery is delayed (and will be retried), not a failure,
+ * by the subject and the notice's lines. */
+gboolean gen_is_delay_warning(const char *subject, char **lines, int n);
 /* The folded name of a "Name: value" line, or NULL. */
 char *gen_line_label(const char *line);
 /* What follows the label's colon (ASCII or full-width) in `line`, or
@@ -64,3 +68,27 @@ gboolean gen_starts_header_block(char **lines, int i);
 char **gen_notice_lines(const char *body, int *copy_at);
 /* How many of those lines are the notice's own (bounded). */
 int gen_notice_length(char **lines, int copy_at);
+
+/* A line's indentation, a tab counting 8 columns. */
+int gen_indent_of(const char *line);
+/* `s` with each run of white space made one space and none at either end;
+ * NULL when nothing is left. */
+char *gen_squeezed(const char *s);
+/* A line that only announces what follows it, ending in a colon
+ * ("Reason:", "For the following reason:"). */
+gboolean gen_is_colon_lead_in(const char *line);
+/* What a line's label says of the address on it: 3 a recipient label,
+ * 1 a To: label, -1 a sender's or another header field, 0 none. */
+int gen_label_score(const char *line);
+/* A line that only repeats the header of the original (To:, Subject:, …). */
+gboolean gen_is_header_like(const char *line);
+/* A sentence that starts like a lead-in ("For the following reason …"). */
+gboolean gen_is_worded_lead_in(const char *line);
+/* A lead-in: a line ending in a colon without a code, or a worded one. */
+gboolean gen_is_lead_in(const char *line);
+/* A rule ("-----"), or a section title framed by rules on both sides. */
+gboolean gen_is_separator(const char *line);
+/* Calls `fn` for each address-looking token of `line`, with whether it
+ * stood in <…> or quotes. */
+typedef void (*GenTokenFn)(const char *address, gboolean bracketed, gpointer data);
+void gen_each_address(const char *line, GenTokenFn fn, gpointer data);

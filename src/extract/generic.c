@@ -18,11 +18,14 @@
  *      else the failure sentence before it.
  *
  * The words are tables in generic-words.h; reading the notice's lines and
- * deciding whether it is a bounce at all are in generic-lines.c. */
+ * deciding whether it is a bounce at all are in generic-lines.c.  Other
+ * decoders read one recipient's text the same way through notice-text.c,
+ * which shares the diagnostics below (generic.h). */
 #include "extract/decode.h"
 #include "extract/text.h"
 #include "extract/generic-words.h"
 #include "extract/generic-lines.h"
+#include "extract/generic.h"
 
 #include "core/literals.h"
 
@@ -37,29 +40,14 @@
 #define MAX_LIST_LINES 200
 /* A list item's reply that lost its indentation is this short. */
 #define FLUSH_REPLY_LINES 2
-/* Lines read after (or before) a recipient's line for its diagnostic. */
-#define DIAG_LOOKAHEAD 10
-#define DIAG_MAX_CHARS 1000
-/* "The error that the other server returned was:" and its kin are short */
-#define MAX_LEAD_IN_CHARS 80
-/* A line this long was folded by its writer if the next one goes on with
- * it (MTAs fold at 72-78 columns). */
-#define FULL_LINE_COLUMNS 64
-/* The narrowest fold MTAs use: a line shorter than FULL_LINE_COLUMNS was
- * folded too when the next line's first word would have run past it. */
-#define FOLD_COLUMNS 72
 /* How far below a marker of the original its header block may start. */
 #define MARKER_REACH 6
-/* A pipelined batch of commands and its replies in a transcript. */
-#define PIPELINE_LINES 12
 /* The header block of an inline copy: no real one is longer. */
 #define MAX_HEADER_LINES 500
 
 /* ---- candidates ------------------------------------------------------------ */
 
 static gboolean is_bare_address(const char *line);
-static gboolean is_header_like(const char *line);
-static int indent_of(const char *line);
 
 typedef struct {
     char *address;     /* clean */
@@ -76,126 +64,6 @@ candidate_free(Candidate *c)
     g_free(c->address);
     g_free(c->said);
     g_free(c);
-}
-
-static gboolean
-is_local_char(guchar c)
-{
-    return g_ascii_isalnum(c) || c >= 0x80 || strchr(".!#$%&'*+/=?^_`{|}~-", c);
-}
-
-static gboolean
-is_domain_char(guchar c)
-{
-    return g_ascii_isalnum(c) || c >= 0x80 || c == '.' || c == '-' || c == '_';
-}
-
-/* A non-ASCII character at `p` that cannot be part of an address: CJK
- * and other notices glue a label or a sentence to the address with
- * full-width punctuation ("宛先：a@b", "收件人：a@b", "a@b，" or "a@b。"),
- * while letters of any script may be (RFC 6531 addresses). */
-static gboolean
-is_wide_separator(const char *p)
-{
-    gunichar u = g_utf8_get_char_validated(p, -1);
-    if (u == (gunichar) -1 || u == (gunichar) -2)
-        return FALSE;
-    return g_unichar_ispunct(u) || g_unichar_isspace(u) || u == 0x3000;
-}
-
-/* Han, kana or Hangul: scripts written without spaces, so that a notice
- * glues its sentence to an address ("您发送给a@b的邮件", "a@b으로").  An
- * address may be written in them (RFC 6531), but not half in ASCII: a
- * switch between one of them and an ASCII letter or digit ends it. */
-static gboolean
-is_unspaced_script(gunichar u)
-{
-    switch (g_unichar_get_script(u)) {
-    case G_UNICODE_SCRIPT_HAN:
-    case G_UNICODE_SCRIPT_HIRAGANA:
-    case G_UNICODE_SCRIPT_KATAKANA:
-    case G_UNICODE_SCRIPT_HANGUL:
-        return TRUE;
-    default:
-        return FALSE;
-    }
-}
-
-/* The start of the address part that ends at `end` (just before its '@'):
- * local-part characters back from `end`, stopping at a wide separator or
- * where an ASCII local part meets a CJK sentence. */
-static const char *
-local_start(const char *line, const char *end)
-{
-    const char *start = end;
-    while (start > line && start[-1] != '\'' && is_local_char((guchar) start[-1])) {
-        if ((guchar) start[-1] < 0x80) {
-            start--;
-            continue;
-        }
-        const char *prev = g_utf8_find_prev_char(line, start);
-        gunichar u = prev ? g_utf8_get_char_validated(prev, start - prev) : (gunichar) -1;
-        if (u == (gunichar) -1 || u == (gunichar) -2) {
-            start--;        /* a stray byte: kept byte by byte, as before */
-            continue;
-        }
-        if (is_wide_separator(prev) || (is_unspaced_script(u) && g_ascii_isalnum(*start)))
-            break;
-        start = prev;
-    }
-    return start;
-}
-
-/* The end of the domain that starts at `p`, stopping at a wide separator
- * or where an ASCII label runs into a CJK sentence. */
-static const char *
-domain_end(const char *p)
-{
-    const char *first = p;
-    while (is_domain_char((guchar) *p)) {
-        if ((guchar) *p < 0x80) {
-            p++;
-            continue;
-        }
-        if (is_wide_separator(p))
-            break;
-        gunichar u = g_utf8_get_char_validated(p, -1);
-        if (p > first && g_ascii_isalnum(p[-1]) && u != (gunichar) -1 && u != (gunichar) -2
-            && is_unspaced_script(u))
-            break;
-        p = u == (gunichar) -1 || u == (gunichar) -2 ? p + 1 : g_utf8_next_char(p);
-    }
-    return p;
-}
-
-/* Calls `fn` for each address-looking token of `line`, with whether it
- * stood in <…> or quotes. */
-typedef void (*TokenFn)(const char *address, gboolean bracketed, gpointer data);
-
-static void
-each_address(const char *line, TokenFn fn, gpointer data)
-{
-    for (const char *at = strchr(line, '@'); at; at = strchr(at + 1, '@')) {
-        const char *start = local_start(line, at);
-        const char *end = domain_end(at + 1);
-        while (end > at + 1 && (end[-1] == '.' || end[-1] == '-'))
-            end--;
-        if (start == at || end == at + 1)
-            continue;
-        /* a transport prefix glued on ("SMTP:a@b") is stripped by the cleaner */
-        const char *prefix = start;
-        while (prefix > line && (g_ascii_isalnum(prefix[-1]) || prefix[-1] == ':') && prefix[-1] != ' ')
-            prefix--;
-        g_autofree char *raw = g_strndup(prefix, end - prefix);
-        g_autofree char *clean = bt_address_clean(raw);
-        if (!clean)
-            continue;
-        char before = start > line ? start[-1] : ' ';
-        gboolean bracketed = before == '<' || before == '"' || before == '\'' || *end == '>'
-            || (prefix > line && prefix[-1] == '<');
-        fn(clean, bracketed, data);
-        at = end - 1;
-    }
 }
 
 typedef struct {
@@ -252,9 +120,6 @@ note_address(const char *address, gboolean bracketed, gpointer data)
     c->listed = c->listed || s->listed;
 }
 
-static gboolean is_colon_lead_in(const char *line);
-static gboolean is_bare_address(const char *line);
-
 /* The first line of the list item that ends above the blank line k: an
  * address alone on its line and the lines indented below it (its reply),
  * or -1.  The reply may stand under a heading of the item's own
@@ -271,19 +136,19 @@ list_item_above(char **lines, int k)
     gboolean headed = FALSE;
     int flush = 0;
     while (j > 0 && j > k - 1 - NEAR_LINES) {
-        if (!gen_is_blank(lines[j]) && !strchr(lines[j], '@') && indent_of(lines[j]) > 0)
+        if (!gen_is_blank(lines[j]) && !strchr(lines[j], '@') && gen_indent_of(lines[j]) > 0)
             j--;
-        else if (!headed && !gen_is_blank(lines[j]) && !strchr(lines[j], '@') && !is_colon_lead_in(lines[j])
+        else if (!headed && !gen_is_blank(lines[j]) && !strchr(lines[j], '@') && !gen_is_colon_lead_in(lines[j])
                  && flush < FLUSH_REPLY_LINES)
             j--, flush++;
-        else if (!headed && j < k - 1 && gen_is_blank(lines[j]) && j > 1 && is_colon_lead_in(lines[j - 1]))
+        else if (!headed && j < k - 1 && gen_is_blank(lines[j]) && j > 1 && gen_is_colon_lead_in(lines[j - 1]))
             j -= 2, headed = TRUE;
         else
             break;
     }
     if (j < 0 || j == k - 1 || !is_bare_address(lines[j]))
         return -1;
-    if (!headed && !flush && indent_of(lines[j + 1]) <= indent_of(lines[j]))
+    if (!headed && !flush && gen_indent_of(lines[j + 1]) <= gen_indent_of(lines[j]))
         return -1;
     return j;
 }
@@ -300,7 +165,7 @@ reason_below_list(char **lines, int i, int n)
         k++;
     if (k >= n || !gen_is_blank(lines[k]))
         return FALSE;
-    for (k++; k < n && is_header_like(lines[k]); k++)
+    for (k++; k < n && gen_is_header_like(lines[k]); k++)
         ;
     return k < n && !gen_is_blank(lines[k]) && gen_is_failure_line(lines[k]);
 }
@@ -311,10 +176,10 @@ reason_below_list(char **lines, int i, int n)
 static gboolean
 failure_below_heading(char **lines, int k, int n)
 {
-    if (k + 1 >= n || !gen_is_blank(lines[k + 1]) || !is_colon_lead_in(lines[k]))
+    if (k + 1 >= n || !gen_is_blank(lines[k + 1]) || !gen_is_colon_lead_in(lines[k]))
         return FALSE;
     int j = k + 1;
-    while (j < n && (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j])) && j <= k + NEAR_LINES)
+    while (j < n && (gen_is_blank(lines[j]) || gen_is_colon_lead_in(lines[j])) && j <= k + NEAR_LINES)
         j++;
     return j < n && !is_bare_address(lines[j]) && gen_is_failure_line(lines[j]);
 }
@@ -357,29 +222,13 @@ failure_score(char **lines, int i, int n)
     /* the lines indented below an address are its own item ("addressed
      * to ADDR" and below it "  Delivery failed: 550 …") */
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k])
-                        && indent_of(lines[k]) > indent_of(lines[i]) && !strchr(lines[k], '@'); k++)
+                        && gen_indent_of(lines[k]) > gen_indent_of(lines[i]) && !strchr(lines[k], '@'); k++)
         if (gen_is_failure_line(lines[k]))
             return 3;
     for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
         if (gen_is_failure_line(lines[k]) || failure_below_heading(lines, k, n))
             return 2;
     return 0;
-}
-
-static int
-label_score(const char *line)
-{
-    g_autofree char *label = gen_line_label(line);
-    if (!label)
-        return 0;
-    if (gen_label_in(label, gen_recipient_labels))
-        return 3;
-    if (gen_has_word(label, gen_sender_words))
-        return -1;
-    if (gen_label_in(label, gen_to_labels))
-        return 1;
-    /* another header field: its address explains nothing */
-    return gen_label_in(label, gen_header_labels) ? -1 : 0;
 }
 
 /* A line that holds one address and nothing else: an item of a list of
@@ -420,11 +269,11 @@ past_address_type(const char *line)
 static gboolean
 in_item_reply(char **lines, int i)
 {
-    int indent = indent_of(lines[i]);
+    int indent = gen_indent_of(lines[i]);
     if (indent == 0)
         return FALSE;
     for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES && !gen_is_blank(lines[k]); k--)
-        if (indent_of(lines[k]) < indent)
+        if (gen_indent_of(lines[k]) < indent)
             return is_bare_address(past_address_type(lines[k]));
     return FALSE;
 }
@@ -448,11 +297,11 @@ static gboolean
 names_delivery_owner(char **lines, int i)
 {
     static const char *const entries[] = { "pipe to ", "save to ", "mail to ", NULL };
-    const char *s = lines[i] + indent_of(lines[i]);
-    if (i == 0 || indent_of(lines[i]) == 0 || g_ascii_strncasecmp(s, "generated by ", 13) != 0)
+    const char *s = lines[i] + gen_indent_of(lines[i]);
+    if (i == 0 || gen_indent_of(lines[i]) == 0 || g_ascii_strncasecmp(s, "generated by ", 13) != 0)
         return FALSE;
-    const char *above = lines[i - 1] + indent_of(lines[i - 1]);
-    if (indent_of(lines[i - 1]) >= indent_of(lines[i]))
+    const char *above = lines[i - 1] + gen_indent_of(lines[i - 1]);
+    if (gen_indent_of(lines[i - 1]) >= gen_indent_of(lines[i]))
         return FALSE;
     for (int k = 0; entries[k]; k++)
         if (g_ascii_strncasecmp(above, entries[k], strlen(entries[k])) == 0)
@@ -468,7 +317,7 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
         if (!strchr(lines[i], '@') || in_item_reply(lines, i))
             continue;
         const char *line = past_address_type(lines[i]);
-        int label = label_score(line);
+        int label = gen_label_score(line);
         if (label < 0 || gen_is_header_line(line))
             continue;
         s.line = i;
@@ -477,7 +326,7 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
             label = MIN_SCORE;
         s.score = label + failure_score(lines, i, n) + (s.listed ? 1 : 0);
         g_autofree char *named = label == 1 ? before_subject(lines[i]) : NULL;
-        each_address(named ? named : lines[i], note_address, &s);
+        gen_each_address(named ? named : lines[i], note_address, &s);
     }
 }
 
@@ -516,65 +365,6 @@ excluded_addresses(const BtMsgView *view)
 }
 
 /* ---- diagnostics ------------------------------------------------------------ */
-
-/* A line that only repeats the header of the original (To:, Subject:, …). */
-static gboolean
-is_header_like(const char *line)
-{
-    return gen_is_header_line(line) || label_score(line) == 1;
-}
-
-/* A sentence that starts like a lead-in ("For the following reason …"). */
-static gboolean
-is_worded_lead_in(const char *line)
-{
-    g_autofree char *trimmed = g_strstrip(g_strdup(line));
-    if (gen_has_code(trimmed))
-        return FALSE;
-    g_autofree char *f = gen_fold(trimmed);
-    for (int i = 0; gen_lead_ins[i]; i++)
-        if (g_str_has_prefix(f, gen_lead_ins[i]))
-            return TRUE;
-    return FALSE;
-}
-
-static gboolean
-is_lead_in(const char *line)
-{
-    g_autofree char *trimmed = g_strstrip(g_strdup(line));
-    gsize n = strlen(trimmed);
-    if (n && (trimmed[n - 1] == ':' || g_str_has_suffix(trimmed, "：")) && !gen_has_code(trimmed))
-        return TRUE;
-    return is_worded_lead_in(trimmed);
-}
-
-/* The characters rules are drawn with ("-----", "=====", "*****"). */
-static const char rule_marks[] = "-=_*#~";
-
-/* A rule ("-----", "=== ==="), or a section title framed by rules on
- * both sides, as Sendmail's "----- Transcript of session follows -----"
- * (savemail.c): either parts one recipient's text from what follows. */
-static gboolean
-is_separator(const char *line)
-{
-    int marks = 0, other = 0;
-    for (const char *p = line; *p; p++) {
-        if (strchr(rule_marks, *p))
-            marks++;
-        else if (!g_ascii_isspace(*p))
-            other++;
-    }
-    if (marks >= 3 && other < marks)
-        return TRUE;
-    const char *p = line + strspn(line, " \t");
-    gsize len = strlen(p);
-    while (len && g_ascii_isspace(p[len - 1]))
-        len--;
-    gsize head = strspn(p, rule_marks), tail = 0;
-    while (tail < len && strchr(rule_marks, p[len - 1 - tail]))
-        tail++;
-    return head >= 3 && tail >= 3 && len > head + tail;
-}
 
 /* Does a line (the address already removed) explain something? */
 static gboolean
@@ -638,7 +428,7 @@ line_without(const char *line, const char *address)
     g_autofree char *text = g_string_free(out, FALSE);
     g_autofree char *label = gen_line_label(text);
     const char *body = text;
-    if (label && (label_score(text) > 0 || gen_label_in(label, gen_reason_labels))) {
+    if (label && (gen_label_score(text) > 0 || gen_label_in(label, gen_reason_labels))) {
         const char *colon = strchr(text, ':');
         const char *wide = strstr(text, "：");
         body = wide && (!colon || wide < colon) ? wide + strlen("：") : colon ? colon + 1 : text;
@@ -670,7 +460,7 @@ take_paragraph(char **lines, int i, int n, GString *out, GPtrArray *recipients, 
     int k = i + 1;
     for (; k < n && k <= i + DIAG_LOOKAHEAD && out->len < DIAG_MAX_CHARS; k++) {
         const char *l = lines[k];
-        if (gen_is_blank(l) || is_separator(l) || is_header_like(l))
+        if (gen_is_blank(l) || gen_is_separator(l) || gen_is_header_like(l))
             break;
         gboolean indented = l[0] == ' ' || l[0] == '\t';
         if (!indented && !whole)
@@ -718,7 +508,7 @@ static gboolean
 reply_continues(char **lines, int i, int n)
 {
     for (int k = i + 1; k < n && k <= i + 3; k++) {
-        if (gen_is_blank(lines[k]) || is_separator(lines[k]))
+        if (gen_is_blank(lines[k]) || gen_is_separator(lines[k]))
             return FALSE;
         if (gen_has_code(lines[k]))
             return TRUE;
@@ -736,7 +526,7 @@ is_flush_reply(char **lines, int k, int n)
     for (int j = k; j < n && j < k + FLUSH_REPLY_LINES; j++) {
         if (gen_is_blank(lines[j]))
             return j > k;
-        if (strchr(lines[j], '@') || is_colon_lead_in(lines[j]))
+        if (strchr(lines[j], '@') || gen_is_colon_lead_in(lines[j]))
             return FALSE;
     }
     return k + FLUSH_REPLY_LINES >= n || gen_is_blank(lines[k + FLUSH_REPLY_LINES]);
@@ -765,11 +555,11 @@ explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, cons
      * text ("<addr>" and below it "    Unknown recipient(s)"), also when
      * the item sets it under a heading ("Reason:", a blank line) */
     int below = from + 1, under = from;
-    if (in_list && from + 3 < n && is_colon_lead_in(lines[from + 1]) && gen_is_blank(lines[from + 2]))
+    if (in_list && from + 3 < n && gen_is_colon_lead_in(lines[from + 1]) && gen_is_blank(lines[from + 2]))
         below = from + 3, under = from + 1;
     if (in_list && below < n && !gen_is_blank(lines[below]) && !strchr(lines[below], '@')
-        && (indent_of(lines[below]) > indent_of(lines[under]) || is_flush_reply(lines, below, n))
-        && !is_separator(lines[below]) && !is_header_like(lines[below]) && !is_lead_in(lines[below]))
+        && (gen_indent_of(lines[below]) > gen_indent_of(lines[under]) || is_flush_reply(lines, below, n))
+        && !gen_is_separator(lines[below]) && !gen_is_header_like(lines[below]) && !gen_is_lead_in(lines[below]))
         return below;
     /* Exim's entry for a pipe or file: its error at the indentation of
      * "generated by ADDR", whatever it ends in ("Child process of
@@ -778,19 +568,19 @@ explaining_line_after(char **lines, int from, int n, GPtrArray *recipients, cons
         int k = from + 1;
         /* past a copy of the original's header line and a heading of
          * the error's own ("Reason:", a blank line, the error) */
-        while (k < n && k <= from + NEAR_LINES && is_header_like(lines[k]))
+        while (k < n && k <= from + NEAR_LINES && gen_is_header_like(lines[k]))
             k++;
-        gboolean headed = k + 2 < n && is_colon_lead_in(lines[k]) && gen_is_blank(lines[k + 1]);
+        gboolean headed = k + 2 < n && gen_is_colon_lead_in(lines[k]) && gen_is_blank(lines[k + 1]);
         if (headed)
             k += 2;
         if (k < n && !gen_is_blank(lines[k]) && !strchr(lines[k], '@')
-            && (headed || indent_of(lines[k]) >= indent_of(lines[from])))
+            && (headed || gen_indent_of(lines[k]) >= gen_indent_of(lines[from])))
             return k;
     }
     gboolean headed = FALSE;
     for (int k = from + 1; k < n && k <= from + DIAG_LOOKAHEAD; k++) {
         const char *l = lines[k];
-        if (gen_is_blank(l) || is_separator(l) || is_header_like(l) || is_lead_in(l)) {
+        if (gen_is_blank(l) || gen_is_separator(l) || gen_is_header_like(l) || gen_is_lead_in(l)) {
             if (!gen_is_blank(l))
                 headed = is_reason_heading(l);
             continue;
@@ -811,7 +601,7 @@ static int
 explaining_line_before(char **lines, int i)
 {
     for (int k = i - 1; k >= 0 && k >= i - DIAG_LOOKAHEAD; k--) {
-        if (gen_is_blank(lines[k]) || is_separator(lines[k]))
+        if (gen_is_blank(lines[k]) || gen_is_separator(lines[k]))
             continue;
         if (gen_is_failure_line(lines[k]) && !gen_is_header_line(lines[k]))
             return k;
@@ -873,30 +663,6 @@ first_unaddressed_folded_failure(char **lines, int n)
             && is_folded_failure(lines, k, n))
             return k;
     return -1;
-}
-
-/* `s` with each run of white space made one space and none at either
- * end; NULL when nothing is left.  Written into one buffer of the input's
- * size, not a GString per byte: it runs on every notice line. */
-static char *
-squeezed(const char *s)
-{
-    gsize n = strlen(s), len = 0;
-    char *out = g_malloc(n + 1);
-    for (gsize i = 0; i < n; i++) {
-        if (!g_ascii_isspace(s[i]))
-            out[len++] = s[i];
-        else if (len && out[len - 1] != ' ')
-            out[len++] = ' ';
-    }
-    if (len && out[len - 1] == ' ')
-        len--;
-    if (!len) {
-        g_free(out);
-        return NULL;
-    }
-    out[len] = '\0';
-    return out;
 }
 
 static gboolean
@@ -977,7 +743,7 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
     g_autofree char *said = NULL;
     int end;
     g_autofree char *own = at >= 0 ? line_without(lines[at], address) : NULL;
-    if (own && says_something(own) && !is_lead_in(own)) {
+    if (own && says_something(own) && !gen_is_lead_in(own)) {
         g_string_append(out, own);
         end = take_paragraph(lines, at, n, out, recipients, address, TRUE);
         g_autofree char *keep = g_strdup(out->str);
@@ -1021,7 +787,33 @@ diagnostic_for(char **lines, int n, int at, const char *address, GPtrArray *reci
     while (ends_with_colon(out))
         g_string_truncate(out, out->str[out->len - 1] == ':' ? out->len - 1 : out->len - 3);
     g_autofree char *raw = g_string_free(out, FALSE);
-    return squeezed(raw);
+    return gen_squeezed(raw);
+}
+
+/* A list of the one recipient, for a reader of one record's text. */
+static GPtrArray *
+only_recipient(const char *address)
+{
+    GPtrArray *one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
+    Candidate *c = g_new0(Candidate, 1);
+    c->address = g_strdup(address);
+    c->line = -1;
+    g_ptr_array_add(one, c);
+    return one;
+}
+
+char *
+gen_diagnostic_for(char **lines, int n, int at, const char *recipient)
+{
+    g_autoptr(GPtrArray) one = only_recipient(recipient);
+    return diagnostic_for(lines, n, at, recipient, one);
+}
+
+int
+gen_explanation_after(char **lines, int from, int n, const char *recipient, GString *out)
+{
+    g_autoptr(GPtrArray) one = only_recipient(recipient);
+    return take_explanation_after(lines, from, n, recipient, one, out);
 }
 
 /* ---- delivery-status fields without recipients ------------------------------ */
@@ -1059,635 +851,6 @@ apply_status_part(const BtMsgView *view, BtRecord *rec)
             rec->rhost = bt_host_value(remote);
         if (reporting && !rec->lhost)
             rec->lhost = bt_host_value(reporting);
-    }
-}
-
-/* ---- delays ------------------------------------------------------------------ */
-
-/* A warning that delivery is delayed (and will be retried), not a failure. */
-static gboolean
-is_delay_warning(const char *subject, char **lines, int n)
-{
-    /* subject and lines joined by "\n", in one allocation */
-    gsize size = (subject ? strlen(subject) : 0) + 1;
-    for (int i = 0; i < n; i++)
-        size += strlen(lines[i]) + 1;
-    g_autofree char *text = g_malloc(size);
-    char *end = subject ? g_stpcpy(text, subject) : text;
-    for (int i = 0; i < n; i++) {
-        *end++ = '\n';
-        end = g_stpcpy(end, lines[i]);
-    }
-    *end = '\0';
-    g_autofree char *f = gen_fold(text);
-    return gen_has_word(f, gen_delay_words) && !gen_has_word(f, gen_final_words);
-}
-
-gboolean
-bt_text_is_lead_in(const char *text)
-{
-    return text && (is_header_like(text) || is_lead_in(text));
-}
-
-/* The notice line the joined text `diagnostic` starts with, or -1. */
-static int
-line_starting(char **lines, int n, const char *diagnostic)
-{
-    g_autofree char *want = squeezed(diagnostic);
-    for (int i = 0; want && i < n; i++) {
-        g_autofree char *line = squeezed(lines[i]);
-        if (line && g_str_has_prefix(want, line))
-            return i;
-    }
-    return -1;
-}
-
-/* The view's notice lines, split once per body (defined below). */
-static char **view_notice_lines(const BtMsgView *view, int *n);
-
-/* A decoder that took a lead-in for the diagnostic took the line where
- * the explanation starts: what follows that line explains, else what
- * follows the recipient's own line. */
-char *
-bt_text_instead_of_lead_in(const BtMsgView *view, const char *recipient, const char *diagnostic)
-{
-    if (!bt_text_is_lead_in(diagnostic) || gen_has_code(diagnostic))
-        return NULL;
-    /* a long sentence ending in a colon already explains */
-    if (!is_header_like(diagnostic) && strlen(diagnostic) > MAX_LEAD_IN_CHARS)
-        return NULL;
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    int at = line_starting(lines, n, diagnostic);
-    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
-    Candidate *c = g_new0(Candidate, 1);
-    c->address = g_strdup(recipient);
-    g_ptr_array_add(one, c);
-    g_autoptr(GString) out = g_string_new(NULL);
-    /* what the lead-in introduces is the reason by its own words; when
-     * nothing follows it, it was the reason after all (a sentence that
-     * ends in a colon) */
-    if (at >= 0) {
-        if (!take_explanation_after(lines, at, n, recipient, one, out))
-            return NULL;
-        char *better = squeezed(out->str);
-        if (better && !bt_text_is_lead_in(better))
-            return better;
-        g_free(better);
-    }
-    /* else the recipient's own explanation, if it reads as a failure */
-    char *better = bt_text_diagnostic(view, recipient);
-    if (better && !bt_text_is_lead_in(better) && (gen_has_code(better) || gen_is_failure_line(better)))
-        return better;
-    g_free(better);
-    return NULL;
-}
-
-static int
-indent_of(const char *line)
-{
-    int n = 0;
-    for (; *line == ' ' || *line == '\t'; line++)
-        n += *line == '\t' ? 8 : 1;
-    return n;
-}
-
-/* Does `l` continue a wrapped line indented by `indent`: indented deeper,
- * and no blank, separator, header line, lead-in or another address? */
-static gboolean
-is_continuation(const char *l, int indent)
-{
-    /* a folded reply may break after a colon ("… NXDOMAIN Domain name not
-     * found:" and the name below): only a lead-in's own words end it */
-    return !gen_is_blank(l) && indent_of(l) > indent && !is_separator(l) && !is_header_like(l)
-        && !is_worded_lead_in(l) && !strchr(l, '@');
-}
-
-/* Does `l` continue `prev` wrapped without indentation (gateways and
- * smaller MTAs fold long replies at 72-78 columns flush left): `prev`
- * fills the line and ends no sentence, `l` starts at the same column and
- * is no blank, separator, header line, lead-in or address line. */
-static gboolean
-is_flush_continuation(const char *prev, const char *l, int indent)
-{
-    g_autofree char *p = g_strchomp(g_strdup(prev));
-    gsize len = g_utf8_strlen(p, -1);
-    const char *t = l + strspn(l, " \t");
-    gsize word = g_utf8_strlen(t, strcspn(t, " \t"));
-    gboolean full = len >= FULL_LINE_COLUMNS || (len >= FULL_LINE_COLUMNS / 2 && len + 1 + word > FOLD_COLUMNS);
-    if (!full || strchr(".!?:", p[strlen(p) - 1]))
-        return FALSE;
-    gboolean reply = g_ascii_isdigit(t[0]) && g_ascii_isdigit(t[1]) && g_ascii_isdigit(t[2])
-        && (t[3] == ' ' || t[3] == '-');
-    g_autofree char *label = gen_line_label(l);
-    gboolean field = label && g_ascii_isupper(*t);
-    /* a word goes on; a new reply, a "Name: value" field or a mark starts anew */
-    return g_ascii_isalnum(*t) && !reply && !field && indent_of(l) == indent && !is_separator(l)
-        && !is_header_like(l) && !is_lead_in(l) && !strchr(l, '@');
-}
-
-/* The view's notice lines, split once per body: finishing asks for them
- * for every record, and the delay check once more.  The view belongs to
- * one thread, so filling its cache through the const pointer is safe. */
-static char **
-view_notice_lines(const BtMsgView *view, int *n)
-{
-    BtMsgView *v = (BtMsgView *) view;
-    if (v->notice_of != v->body || !v->notice_lines) {
-        g_strfreev(v->notice_lines);
-        g_strfreev(v->notice_squeezed);
-        g_strfreev(v->notice_lower);
-        v->notice_squeezed = NULL;
-        v->notice_lower = NULL;
-        int copy_at;
-        v->notice_lines = gen_notice_lines(v->body, &copy_at);
-        v->notice_n = gen_notice_length(v->notice_lines, copy_at);
-        v->notice_of = v->body;
-    }
-    *n = v->notice_n;
-    return v->notice_lines;
-}
-
-/* The same lines squeezed ("" for a line with nothing to keep). */
-static char **
-view_notice_squeezed(const BtMsgView *view, int *n)
-{
-    char **lines = view_notice_lines(view, n);
-    BtMsgView *v = (BtMsgView *) view;
-    if (!v->notice_squeezed) {
-        v->notice_squeezed = g_new0(char *, *n + 1);
-        for (int i = 0; i < *n; i++) {
-            char *sq = squeezed(lines[i]);
-            v->notice_squeezed[i] = sq ? sq : g_strdup("");
-        }
-    }
-    return v->notice_squeezed;
-}
-
-/* The same lines in ASCII lower case, made on first use: the transcript
- * checks look for the recipient in every line, for every record. */
-static char **
-view_notice_lower(const BtMsgView *view, int *n)
-{
-    char **lines = view_notice_lines(view, n);
-    BtMsgView *v = (BtMsgView *) view;
-    if (!v->notice_lower) {
-        v->notice_lower = g_new0(char *, *n + 1);
-        for (int i = 0; i < *n; i++)
-            v->notice_lower[i] = bt_ascii_strdown(lines[i], -1);
-    }
-    return v->notice_lower;
-}
-
-char *
-bt_text_continued(const BtMsgView *view, const char *diagnostic)
-{
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    char **flat = view_notice_squeezed(view, &n);
-    g_autofree char *want = squeezed(diagnostic);
-    if (!want)
-        return NULL;
-    gsize want_len = strlen(want);
-    for (int i = 0; i < n - 1; i++) {
-        const char *line = flat[i];
-        gsize len = strlen(line);
-        /* one ends the other (g_str_has_suffix either way, lengths known) */
-        if (len < 12 || !(len <= want_len ? memcmp(want + want_len - len, line, len) == 0
-                                          : memcmp(line + len - want_len, want, want_len) == 0))
-            continue;
-        GString *out = g_string_new(want);
-        int indent = indent_of(lines[i]);
-        for (int k = i + 1; k < n && k <= i + 4
-             && (is_continuation(lines[k], indent) || is_flush_continuation(lines[k - 1], lines[k], indent));
-             k++) {
-            g_autofree char *more = squeezed(lines[k]);
-            if (strstr(want, more))
-                break;
-            g_string_append_printf(out, " %s", more);
-        }
-        if (out->len > strlen(want))
-            return g_string_free(out, FALSE);
-        g_string_free(out, TRUE);
-        return NULL;
-    }
-    return NULL;
-}
-
-/* The first of the view's notice lines that names `address` outside the
- * header lines, or -1; the search runs on the view's lower-case copy. */
-static int
-line_naming(const BtMsgView *view, const char *address)
-{
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    char **lower = view_notice_lower(view, &n);
-    g_autofree char *want = bt_ascii_strdown(address, -1);
-    for (int i = 0; i < n; i++) {
-        if (strstr(lower[i], want) && !is_header_like(lines[i]))
-            return i;
-    }
-    return -1;
-}
-
-char *
-bt_text_diagnostic(const BtMsgView *view, const char *recipient)
-{
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
-    Candidate *c = g_new0(Candidate, 1);
-    c->address = g_strdup(recipient);
-    c->line = line_naming(view, recipient);
-    g_ptr_array_add(one, c);
-    if (c->line < 0)
-        return NULL;
-    return diagnostic_for(lines, n, c->line, recipient, one);
-}
-
-/* A line that only announces what follows it, ending in a colon
- * ("Reason:", "For the following reason:"): text.c's test, which the
- * layouts' second reading shares. */
-static gboolean
-is_colon_lead_in(const char *line)
-{
-    return bt_text_is_heading(line, strlen(line));
-}
-
-/* What the colon lead-in at line k introduces, read up to line `end`
- * (exclusive); NULL when nothing explaining follows it. */
-static char *
-explained_by(char **lines, int k, int end, const char *recipient)
-{
-    g_autoptr(GPtrArray) one = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
-    Candidate *c = g_new0(Candidate, 1);
-    c->address = g_strdup(recipient);
-    c->line = -1;
-    g_ptr_array_add(one, c);
-    g_autoptr(GString) out = g_string_new(NULL);
-    if (!take_explanation_after(lines, k, end, recipient, one, out))
-        return NULL;
-    char *text = squeezed(out->str);
-    if (text && bt_text_is_lead_in(text))
-        g_clear_pointer(&text, g_free);
-    return text;
-}
-
-/* Does line k name an address other than `recipient`? */
-static gboolean
-names_other_address(const char *line, const char *recipient)
-{
-    if (!strchr(line, '@'))
-        return FALSE;
-    g_autofree char *lower = bt_ascii_strdown(line, -1);
-    g_autofree char *want = bt_ascii_strdown(recipient, -1);
-    return !strstr(lower, want);
-}
-
-/* The explanation a colon lead-in near the recipient's line `at`
- * introduces: the first lead-in in the recipient's own block below its
- * line (up to another address), else one just above its line (a notice
- * that states the reason before the address it is about). */
-static char *
-lead_in_near(char **lines, int n, int at, const char *recipient)
-{
-    for (int k = at + 1; k < n && k <= at + DIAG_LOOKAHEAD; k++) {
-        if (is_separator(lines[k]) || names_other_address(lines[k], recipient))
-            break;
-        if (!is_colon_lead_in(lines[k]))
-            continue;
-        char *text = explained_by(lines, k, n, recipient);
-        if (text)
-            return text;
-    }
-    for (int k = at - 1; k >= 0 && k >= at - DIAG_LOOKAHEAD; k--) {
-        if (is_separator(lines[k]) || names_other_address(lines[k], recipient))
-            break;
-        /* only the paragraph right above: a blank line may part the
-         * lead-in from what it introduces, and nothing else */
-        if (gen_is_blank(lines[k]) && (k == 0 || !is_colon_lead_in(lines[k - 1])))
-            break;
-        if (!is_colon_lead_in(lines[k]))
-            continue;
-        /* the explanation ends where the recipient's line starts */
-        char *text = explained_by(lines, k, at, recipient);
-        if (text)
-            return text;
-    }
-    return NULL;
-}
-
-/* The first thing a colon lead-in anywhere in the notice introduces that
- * reads as a failure (a code or failure wording) and names no other
- * address: a notice that puts its one reason away from the address
- * ("Transcript of session follows", then "Reason:"). */
-static char *
-failure_after_lead_in(char **lines, int n, const char *recipient)
-{
-    for (int k = 0; k < n; k++) {
-        if (names_other_address(lines[k], recipient))
-            return NULL;
-        if (!is_colon_lead_in(lines[k]))
-            continue;
-        g_autofree char *text = explained_by(lines, k, n, recipient);
-        if (text && !names_other_address(text, recipient) && (gen_has_code(text) || gen_is_failure_line(text)))
-            return g_steal_pointer(&text);
-    }
-    return NULL;
-}
-
-/* A session transcript in a recipient's paragraph (Courier's "[host]:",
- * " >>> RCPT TO:<addr>", " <<< 450-4.2.1 …" in courierdsn's notices):
- * the server's failed reply is the explanation, not the host and the
- * command above it; its "<<< " marks go, its continuation lines stay for
- * the reply's joining.  Other text is left alone. */
-char *
-bt_text_server_reply(char *text)
-{
-    const char *from = NULL;
-    for (const char *p = text; (p = strstr(p, "<<< ")); p += 4)
-        if ((p[4] == '4' || p[4] == '5') && g_ascii_isdigit(p[5]) && g_ascii_isdigit(p[6])) {
-            from = p;
-            break;
-        }
-    /* the MTA's own text in the reply's place (Courier's "<<< Connection
-     * refused", "<<< No such domain.") */
-    if (!from && g_str_has_prefix(text, "<<< "))
-        from = text;
-    if (!from)
-        return text;
-    g_autoptr(GString) out = g_string_new(NULL);
-    for (const char *p = from; *p;) {
-        const char *mark = strstr(p, "<<< ");
-        if (!mark) {
-            g_string_append(out, p);
-            break;
-        }
-        g_string_append_len(out, p, mark - p);
-        p = mark + 4;
-    }
-    g_free(text);
-    return squeezed(out->str);
-}
-
-char *
-bt_text_after_lead_in(const BtMsgView *view, const char *recipient)
-{
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    int at = line_naming(view, recipient);
-    char *near = at >= 0 ? lead_in_near(lines, n, at, recipient) : NULL;
-    return near ? near : failure_after_lead_in(lines, n, recipient);
-}
-
-/* Past a transcript line's timestamp ("Mon 2026-02-02 13:30:05: "), MDaemon's. */
-static const char *
-past_timestamp(const char *line)
-{
-    const char *s = line + strspn(line, " \t");
-    const char *colon = strstr(s, ": ");
-    if (colon && colon > s && colon - s < 32 && g_ascii_isdigit(colon[-1]) && strchr(s, '-') && strchr(s, '-') < colon)
-        return colon + 2;
-    return s;
-}
-
-/* A transcript's reply line: "<<< 550 …" (Sendmail), "<-- 550 …" (MDaemon),
- * or the MTA's own "550 <addr>... reason" after it. */
-static gboolean
-is_transcript_reply(const char *line)
-{
-    const char *s = past_timestamp(line);
-    if (g_str_has_prefix(s, "<<< ") || g_str_has_prefix(s, "<-- "))
-        s += 4;
-    return g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]) && (s[3] == ' ' || s[3] == '-')
-        && strchr("45", s[0]);
-}
-
-/* The command a transcript line sends (">>> RCPT To:<…>", "--> DATA"), or NULL. */
-static const char *
-transcript_command(const char *line)
-{
-    const char *s = past_timestamp(line);
-    if (!g_str_has_prefix(s, ">>> ") && !g_str_has_prefix(s, "--> "))
-        return NULL;
-    g_autofree char *lower = bt_ascii_strdown(s + 4, -1);
-    static const char *const verbs[] = { "mail from", "rcpt to", "data", "bdat", NULL };
-    static const char *const names[] = { "MAIL", "RCPT", "DATA", "DATA", NULL };
-    for (int i = 0; verbs[i]; i++)
-        if (g_str_has_prefix(lower, verbs[i]))
-            return names[i];
-    return NULL;
-}
-
-typedef struct {
-    char **lines;
-    int n;
-    const char *recipient;
-    gboolean own, other, stranger;
-} Naming;
-
-/* Is `address` sent a RCPT in the transcript: another recipient of it? */
-static gboolean
-is_transcript_recipient(char **lines, int n, const char *address)
-{
-    g_autofree char *want = bt_ascii_strdown(address, -1);
-    for (int k = 0; k < n; k++) {
-        const char *cmd = transcript_command(lines[k]);
-        if (cmd && !strcmp(cmd, "RCPT") && gen_contains_lower(lines[k], want))
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static void
-note_naming(const char *address, gboolean bracketed, gpointer data)
-{
-    (void) bracketed;
-    Naming *nm = data;
-    if (!g_ascii_strcasecmp(address, nm->recipient))
-        nm->own = TRUE;
-    else if (is_transcript_recipient(nm->lines, nm->n, address))
-        nm->other = TRUE;
-    else
-        nm->stranger = TRUE;
-}
-
-/* Does the text name another recipient of the transcript, and neither
- * `recipient` nor an address outside it (a forward-path, the sender)? */
-static gboolean
-names_only_other_recipients(char **lines, int n, const char *text, const char *recipient)
-{
-    Naming nm = { lines, n, recipient, FALSE, FALSE, FALSE };
-    each_address(text, note_naming, &nm);
-    return nm.other && !nm.own && !nm.stranger;
-}
-
-char *
-bt_text_own_reply(const BtMsgView *view, const char *recipient, const char *sender, const char *diagnostic)
-{
-    if (!diagnostic || !strchr(diagnostic, '@'))
-        return NULL;
-    /* a reply about the sender (a refused MAIL FROM) concerns every recipient */
-    g_autofree char *diag_lower = bt_ascii_strdown(diagnostic, -1);
-    g_autofree char *sender_lower = sender ? bt_ascii_strdown(sender, -1) : NULL;
-    if (sender_lower && *sender_lower && strstr(diag_lower, sender_lower))
-        return NULL;
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    if (!names_only_other_recipients(lines, n, diagnostic, recipient))
-        return NULL;
-    char **lower = view_notice_lower(view, &n);
-    g_autofree char *want = bt_ascii_strdown(recipient, -1);
-    const char *last = NULL;
-    for (int k = 0; k < n; k++) {
-        if (strstr(lower[k], want) && is_transcript_reply(lines[k]))
-            last = lines[k];
-    }
-    if (!last)
-        return NULL;
-    const char *s = past_timestamp(last);
-    if (g_str_has_prefix(s, "<<< ") || g_str_has_prefix(s, "<-- "))
-        s += 4;
-    return squeezed(s);
-}
-
-/* A server's line of the transcript ("<<< 250 …", "<-- 550 …"), of any
- * class; `final` when it ends its reply (no "550-" continuation). */
-static gboolean
-is_server_line(const char *line, gboolean *final)
-{
-    const char *s = past_timestamp(line);
-    if (!g_str_has_prefix(s, "<<< ") && !g_str_has_prefix(s, "<-- "))
-        return FALSE;
-    s += 4;
-    *final = !(g_ascii_isdigit(s[0]) && g_ascii_isdigit(s[1]) && g_ascii_isdigit(s[2]) && s[3] == '-');
-    return TRUE;
-}
-
-/* Does the command line `rcpt` name an address that `reply` names too? */
-static gboolean
-quotes_recipient(const char *rcpt, const char *reply)
-{
-    const char *open = strchr(rcpt, '<');
-    const char *close = open ? strchr(open, '>') : NULL;
-    if (!close || close - open < 4)
-        return FALSE;
-    g_autofree char *address = bt_ascii_strdown(open + 1, close - open - 1);
-    return gen_contains_lower(reply, address);
-}
-
-/* The line of the command that reply line k answers, or -1.  A client
- * that pipelines (RFC 2920: MAIL, RCPT, DATA sent at once) reads the
- * replies in the order of the commands, so the n-th reply after a batch
- * answers its n-th command; an MTA's own line ("550 <addr>... reason")
- * comments the server's reply just above it. */
-static int
-answered_command(char **lines, int k)
-{
-    int replies = 0, j = k - 1;
-    gboolean final;
-    for (; j >= 0 && j >= k - PIPELINE_LINES; j--) {
-        /* a blank line or a heading may stand between (a notice that
-         * sets the reply apart), and so may the original's "To:" or
-         * "Subject:" that some notices repeat above the reply */
-        if (gen_is_blank(lines[j]) || is_colon_lead_in(lines[j]) || is_header_like(lines[j]))
-            continue;
-        if (transcript_command(lines[j]))
-            break;
-        if (is_server_line(lines[j], &final))
-            replies += final ? 1 : 0;
-        else if (!is_transcript_reply(lines[j]))
-            return -1;
-    }
-    if (j < 0 || j < k - PIPELINE_LINES)
-        return -1;
-    int first = j;
-    while (first > 0 && transcript_command(lines[first - 1]))
-        first--;
-    if (!is_server_line(lines[k], &final) && replies > 0)
-        replies--;
-    int at = MIN(first + replies, j);
-    /* a transcript that leaves a reply out: a reply quoting the
-     * recipient answers the RCPT the batch sent for it */
-    for (int c = first; c <= j && strcmp(transcript_command(lines[at]), "RCPT"); c++)
-        if (!strcmp(transcript_command(lines[c]), "RCPT") && quotes_recipient(lines[c], lines[k]))
-            at = c;
-    return at;
-}
-
-char *
-bt_text_command(const BtMsgView *view, const char *recipient)
-{
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    char **lower = view_notice_lower(view, &n);
-    g_autofree char *want = bt_ascii_strdown(recipient, -1);
-    const char *found = NULL;
-    /* each reply naming the recipient, and the command it answers; the
-     * last such pair is the attempt that failed */
-    for (int k = 0; k < n; k++) {
-        if (!strstr(lower[k], want) || !is_transcript_reply(lines[k]))
-            continue;
-        int j = answered_command(lines, k);
-        if (j < 0)
-            continue;
-        /* only replies about this recipient (or none) lie between */
-        gboolean others = FALSE;
-        for (int r = j + 1; r < k && !others; r++)
-            others = is_transcript_reply(lines[r]) && names_other_address(lines[r], recipient);
-        const char *cmd = transcript_command(lines[j]);
-        /* "RCPT To:<other>" is another recipient's attempt */
-        if (others || (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient)))
-            continue;
-        found = cmd;
-    }
-    return g_strdup(found);
-}
-
-char *
-bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *diagnostic)
-{
-    if (!diagnostic || gen_has_code(diagnostic))
-        return NULL;
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    int at = line_naming(view, recipient);
-    if (at < 0)
-        return NULL;
-    g_autofree char *reply = lead_in_near(lines, n, at, recipient);
-    if (!reply || !gen_has_code(reply))
-        return NULL;
-    g_autofree char *have = squeezed(diagnostic);
-    if (have && strstr(have, reply))
-        return NULL;
-    return have ? g_strdup_printf("%s %s", have, reply) : g_steal_pointer(&reply);
-}
-
-/* A record a delay warning turns into "delayed": no action yet, and no
- * permanent (5.x.x) status. */
-static gboolean
-may_be_delayed(const BtRecord *rec)
-{
-    return !rec->action && (!rec->deliverystatus || rec->deliverystatus[0] != '5');
-}
-
-void
-bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from)
-{
-    guint first = from;
-    while (first < records->len && !may_be_delayed(records->pdata[first]))
-        first++;
-    if (first >= records->len)     /* nothing to mark: the notice is not read */
-        return;
-    g_autofree char *subject = bt_view_header(view, "Subject");
-    int n;
-    char **lines = view_notice_lines(view, &n);
-    if (!is_delay_warning(subject, lines, n))
-        return;
-    for (guint i = first; i < records->len; i++) {
-        BtRecord *rec = records->pdata[i];
-        if (may_be_delayed(rec))
-            rec->action = g_strdup("delayed");
     }
 }
 
@@ -1772,7 +935,7 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
     if (!said)
         return;
     Scan s = { found, excluded, -1, MIN_SCORE, FALSE };
-    each_address(said, note_address, &s);
+    gen_each_address(said, note_address, &s);
     for (guint i = 0; i < found->len; i++) {
         Candidate *c = found->pdata[i];
         c->said = line_without(said, c->address);
@@ -1909,7 +1072,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, lists_failed, copied);
     if (!recipients->len)
         return FALSE;
-    gboolean delayed = is_delay_warning(subject, lines, n);
+    gboolean delayed = gen_is_delay_warning(subject, lines, n);
     for (guint i = 0; i < recipients->len && i <= BT_MAX_RECIPIENTS; i++) {
         const Candidate *c = recipients->pdata[i];
         BtRecord *rec = bt_record_new();

@@ -24,7 +24,7 @@ typedef struct {
     gboolean too_deep;           /* MIME parts nested deeper than BT_VIEW_MAX_DEPTH were not read */
     gboolean too_many_parts;     /* parts past the first BT_VIEW_MAX_PARTS were not read */
     guint parts;                 /* leaf parts walked */
-    /* the body's notice lines, split once (generic.c view_notice_lines):
+    /* the body's notice lines, split once (notice-text.c view_notice_lines):
      * finishing asks for them per record; rebuilt when body changes */
     const char *notice_of;
     char **notice_lines;
