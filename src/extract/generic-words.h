@@ -1,6 +1,7 @@
 /* Private to src/extract (generic.c, generic-lines.c): the words by which
- * the generic finder recognises a bounce it has no layout for.  Tables, not code, so that a language or
- * a wording is a one-line addition; each group says where the wording is
+ * the generic finder recognises a bounce it has no layout for.  Tables,
+ * not code, so that a language or a wording is a one-line addition; each
+ * group says where the wording is
  * documented.  Everything is compared case-insensitively (UTF-8 case
  * folding) as a substring unless the table says "prefix". */
 #pragma once
