@@ -43,10 +43,15 @@ int bt_layout_field_by_name(const char *name);
 
 /* One value per field; NULL when unset.  `alias_expanded`: the alias is
  * the address the recipient was expanded to (`in-block: parent`), so a
- * later line for that address reports the same delivery. */
+ * later line for that address reports the same delivery.
+ * `common_diagnostic`: the block had no diagnostic of its own and took
+ * the notice's (`common`); `own_line`: the block's pattern is an
+ * `own-line` one, whose line replaces such a borrowed diagnostic. */
 typedef struct {
     char *v[N_FIELDS];
     gboolean alias_expanded;
+    gboolean common_diagnostic;
+    gboolean own_line;
 } Values;
 
 void bt_layout_values_clear(Values *vals);
@@ -94,6 +99,8 @@ typedef struct {
                                * capture is the address the recipient was expanded
                                * from, which the record then names (the block's
                                * address becoming its alias) */
+    gboolean own_line;       /* recipient pattern: the line tells all of that
+                              * recipient's failure; `common` adds nothing */
 } Pattern;
 
 /* Where a bare local part ("john") finds its domain. */

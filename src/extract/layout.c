@@ -306,8 +306,14 @@ note_before_line(Matcher *m, const Scan *sc, const Line *line, GString *lead, Bt
     if (parted && (!first || !strchr(lead->str, '\n')))
         g_string_truncate(lead, 0);
     const Line read = { line->start + cut, line->len - cut, line->next };
-    if (!is_before_line(m, sc, &read))
+    /* a line of another kind parts the reply from what follows (Sendmail's
+     * own "554 5.0.0 Service unavailable" for a refused MAIL FROM, the
+     * next session's "... while talking to"): the reply was its answer */
+    if (!is_before_line(m, sc, &read)) {
+        if (!bw->after_heading)
+            g_string_truncate(lead, 0);
         return;
+    }
     if (lead->len)
         g_string_append_c(lead, '\n');
     g_string_append_len(lead, read.start, read.len);
@@ -616,7 +622,7 @@ block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
     else if (section && section->len)
         diag = g_strdup(section->str);
     else
-        diag = g_strdup(common_caught->v[F_DIAGNOSTICCODE]);
+        out->common_diagnostic = (diag = g_strdup(common_caught->v[F_DIAGNOSTICCODE])) != NULL;
     if (b->lead->len) {
         char *led = g_strjoin(" ", b->lead->str, diag, NULL);
         g_free(diag);
@@ -627,10 +633,13 @@ block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
     g_clear_pointer(&out->v[F_DIAGNOSTICCODE], g_free);
     out->v[F_DIAGNOSTICCODE] = squeeze(diag);
     values_fill(out, &caught);
-    values_fill(out, common_caught);
+    out->own_line = b->pattern->own_line;
+    if (!out->own_line)
+        values_fill(out, common_caught);
     values_fill(out, &b->pattern->set);
     values_fill(out, &fixed);
-    values_fill(out, common_fixed);
+    if (!out->own_line)
+        values_fill(out, common_fixed);
     values_fill(out, &lay->set);
     bt_layout_values_clear(&caught);
     bt_layout_values_clear(&fixed);
@@ -846,6 +855,31 @@ record_from(const Layout *lay, const Values *vals)
     return rec;
 }
 
+/* A recipient first named without a word of its own (Sendmail's list of
+ * "addresses had transient non-fatal errors") took the notice's common
+ * reply, which may be another recipient's ("<<< 451 Greylisting" in the
+ * transcript); its `own-line` further on ("<b@example.org>... Deferred:
+ * Connection refused by HOST.") says what happened to it, with its own
+ * codes or none. */
+static void
+take_own_diagnostic(Values *first, const Values *later)
+{
+    if (!first->common_diagnostic || !later->own_line || !later->v[F_DIAGNOSTICCODE])
+        return;
+    /* only a server's reply may be another recipient's: a verdict of the
+     * notice's own ("Message could not be delivered for 5 days") is theirs
+     * too */
+    const char *borrowed = first->v[F_DIAGNOSTICCODE];
+    if (!borrowed || !bt_reply_number_at(borrowed, borrowed, '4'))
+        return;
+    static const int own[] = { F_DIAGNOSTICCODE, F_REPLYCODE, F_STATUS };
+    for (guint i = 0; i < G_N_ELEMENTS(own); i++) {
+        g_free(first->v[own[i]]);
+        first->v[own[i]] = g_strdup(later->v[own[i]]);
+    }
+    first->common_diagnostic = FALSE;
+}
+
 /* Adds a record per distinct recipient; a repeated recipient only fills
  * what the first mention lacked.  The address a recipient was expanded
  * to counts as that recipient: Sendmail lists "<child> (expanded from:
@@ -861,6 +895,7 @@ add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records, gboolean
         g_autofree char *key = bt_ascii_strdown(v->v[F_RECIPIENT], -1);
         Values *first = g_hash_table_lookup(seen, key);
         if (first) {
+            take_own_diagnostic(first, v);
             values_fill(first, v);
             *repeated = TRUE;
             continue;
