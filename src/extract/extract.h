@@ -69,9 +69,9 @@ bt_status_pseudo(const char *reason, gboolean temporary)
         { "notaccept", 932, TRUE },       { "notcompliantrfc", 974, TRUE }, { "onhold", 901, TRUE },
         { "policyviolation", 972, TRUE }, { "rejected", 918, TRUE },        { "requireptr", 973, TRUE },
         { "securityerror", 970, TRUE },   { "spamdetected", 980, TRUE },    { "speeding", 946, TRUE },
-        { "suspend", 921, TRUE },         { "syntaxerror", 902, TRUE },     { "systemerror", 930, TRUE },
-        { "systemfull", 931, TRUE },      { "toomanyconn", 945, TRUE },     { "undefined", 900, TRUE },
-        { "userunknown", 911, FALSE },    { "virusdetected", 981, TRUE },
+        { "suppressed", 903, TRUE },      { "suspend", 921, TRUE },         { "syntaxerror", 902, TRUE },
+        { "systemerror", 930, TRUE },     { "systemfull", 931, TRUE },      { "toomanyconn", 945, TRUE },
+        { "undefined", 900, TRUE },       { "userunknown", 911, FALSE },    { "virusdetected", 981, TRUE },
     };
     for (gsize i = 0; reason && i < G_N_ELEMENTS(codes); i++) {
         if (g_strcmp0(codes[i].reason, reason) != 0)

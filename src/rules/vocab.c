@@ -43,6 +43,7 @@ static const ReasonInfo reasons[] = {
     { "securityerror",   "high" },
     { "spamdetected",    "high" },
     { "speeding",        "low" },
+    { "suppressed",      "medium" },
     { "suspend",         "medium" },
     { "syntaxerror",     "medium" },
     { "systemerror",     "medium" },
