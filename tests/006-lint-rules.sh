@@ -20,11 +20,7 @@ rules:
     then:
       reason: not-a-reason
 YAML
-lint_fails() {
-    "$BT_BIN" --lint-rules --rules "$TMP/bad" 2>"$TMP/err"
-    st=$?; cat "$TMP/err"; test $st -eq 78
-}
-ok "a broken pack makes --lint-rules exit 78" lint_fails
+ok "a broken pack makes --lint-rules exit 78" lint_fails "$TMP/bad"
 ok "the bad regex is reported at its line and column" grep -q "broken.yaml:6:33: bad regex" "$TMP/err"
 ok "the unknown reason is reported at its line" grep -q "broken.yaml:13:15: unknown reason" "$TMP/err"
 run_refuses() { "$BT_BIN" --rules "$TMP/bad" </dev/null >/dev/null 2>&1; test $? -eq 78; }

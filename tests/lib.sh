@@ -29,6 +29,12 @@ wait_until() {
         sleep 0.25
     done
 }
+# lint_fails DIR: --lint-rules over the rule directory DIR exits 78 (the
+# rule set is refused); its messages are shown and left in $TMP/err.
+lint_fails() {
+    "$BT_BIN" --lint-rules --rules "$1" 2>"$TMP/err"
+    _bt_st=$?; cat "$TMP/err"; test $_bt_st -eq 78
+}
 # skip_all WHY: nothing more can run here.  Before any check that is a
 # skipped test; after some, the plan closes on those already run.
 skip_all() {
