@@ -554,6 +554,55 @@ test_before_lines(void)
     free_view(view);
 }
 
+/* A recipient first named without a word of its own takes `common`'s
+ * reply, another recipient's session's; its later line with the
+ * `before` lines leading it replaces that reply, and a block with a
+ * diagnostic of its own takes none of the codes `common` read with its
+ * reply.  A block whose line names a program, not an address, counts
+ * once an `in-block: parent` line names its address, and a later line
+ * for the program is that recipient's. */
+static void
+test_before_lines_replace_common(void)
+{
+    static const char *yaml =
+        "layouts:\n"
+        "  - id: test-local-mailer\n"
+        "    recipients:\n"
+        "      - '^[45]\\d\\d (?:\\d\\.\\d\\.\\d )?<?(?<recipient>[^\\s<>\"]+@[^\\s<>\"]+?)>?\\.\\.\\. (?<diagnosticcode>.*)$'\n"
+        "      - '^[45]\\d\\d (?:\\d\\.\\d\\.\\d )?\"(?<recipient>\\|[^\"]+)\"\\.\\.\\. (?<diagnosticcode>.*)$'\n"
+        "      - '^(?<diagnosticcode>\"(?<recipient>\\|[^\"]+)\")$'\n"
+        "      - '^<(?<recipient>[^>]+)>$'\n"
+        "      - { regex: '^\\s+\\(expanded from: <(?<recipient>[^>]+)>\\)', in-block: parent }\n"
+        "    diagnostic: { stop: '^(?:[45]\\d\\d |<<<|mail\\.local: )', before: '^(?:<<< |mail\\.local: )' }\n"
+        "    fields: '^(?<replycode>[45]\\d\\d) (?:(?<status>\\d\\.\\d\\.\\d) )?(?:\"[^\"]*\"|\\S+)\\.\\.\\.'\n"
+        "    common: '(?m)^<<< (?<diagnosticcode>(?<replycode>[45]\\d\\d) (?<status>\\d\\.\\d\\.\\d) .*)$'\n";
+    BtMsgView *view = make_view("From: MAILER-DAEMON@example.org\n",
+                                "<a@example.jp>\n"
+                                "\"|/usr/bin/prog -x\"\n"
+                                "    (reason: Service unavailable)\n"
+                                "    (expanded from: <p@example.jp>)\n"
+                                "\n"
+                                "<<< 552 5.2.2 <b@example.jp>... Mailbox full\n"
+                                "552 5.2.2 <b@example.jp>... Mailbox full\n"
+                                "\n"
+                                "mail.local: unknown user: a\n"
+                                "554 <a@example.jp>... Service unavailable\n"
+                                "\n"
+                                "554 5.0.0 \"|/usr/bin/prog -x\"... Service unavailable\n");
+    g_autoptr(GPtrArray) recs = extract_with(yaml, view);
+    g_assert_cmpuint(recs->len, ==, 3);
+    const BtRecord *a = recs->pdata[0], *p = recs->pdata[1];
+    g_assert_cmpstr(a->recipient, ==, "a@example.jp");
+    g_assert_cmpstr(a->diagnosticcode, ==, "mail.local: unknown user: a Service unavailable");
+    g_assert_cmpint(a->replycode, ==, 554);
+    g_assert_cmpstr(p->recipient, ==, "p@example.jp");
+    g_assert_cmpstr(p->diagnosticcode, ==, "\"|/usr/bin/prog -x\" (reason: Service unavailable)");
+    /* its codes are its own transcript line's, not b's reply's */
+    g_assert_cmpint(p->replycode, ==, 554);
+    g_assert_cmpstr(p->deliverystatus, ==, "5.0.0");
+    free_view(view);
+}
+
 /* A capture that is the first line of a multi-line reply (RFC 5321
  * 4.2.1) gets the reply's later lines, found behind the same marker and
  * timestamp-like prefix, up to its final "CODE text" line; a line of
@@ -872,6 +921,7 @@ main(int argc, char **argv)
     g_test_add_func("/layouts/pseudo-status", test_pseudo_status);
     g_test_add_func("/layouts/original-headers-returned", test_original_headers_returned);
     g_test_add_func("/layouts/before-lines", test_before_lines);
+    g_test_add_func("/layouts/before-lines-replace-common", test_before_lines_replace_common);
     g_test_add_func("/layouts/reply-continuation-joined", test_reply_continuation_joined);
     g_test_add_func("/layouts/errors/pseudo-reason", test_error_pseudo_reason);
     g_test_add_func("/layouts/errors/local-domain", test_error_local_domain);

@@ -101,6 +101,11 @@ char *bt_text_reply_below(const BtMsgView *view, const char *recipient, const ch
  * ">>> RCPT To:<…>" / "<<< 550 …", MDaemon's "--> " / "<-- "); NULL when
  * the transcript shows none for it. */
 char *bt_text_command(const BtMsgView *view, const char *recipient);
+/* "MAIL" when the server reply `diagnostic` quotes stands in a session
+ * transcript right below the MAIL FROM it answered (">>> MAIL From:<…>"
+ * then "<<< 550 5.7.1 <sender>... Access denied": the reply names the
+ * sender, not the recipient); else NULL. */
+char *bt_text_reply_command(const BtMsgView *view, const char *diagnostic);
 /* When `diagnostic` names only other recipients of a session transcript
  * (a layout's capture over the whole notice), and not `sender`, the last
  * transcript reply naming `recipient`; else NULL. */

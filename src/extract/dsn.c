@@ -255,7 +255,10 @@ is_action_note(const char *text)
     for (gsize i = 0; i < G_N_ELEMENTS(notes); i++)
         if (g_ascii_strcasecmp(text, notes[i]) == 0)
             return TRUE;
-    return FALSE;
+    /* Sendmail 8's "    (expanded from: <ADDR>)" under a program or an
+     * alias target (savemail.c errbody) names where the address came
+     * from, the reason is on the "(reason: …)" line above it */
+    return g_ascii_strncasecmp(text, "(expanded from:", 15) == 0;
 }
 
 /* Does `s` hold an SMTP reply: three digits, the first 4 or 5, then a

@@ -236,6 +236,11 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         bt_set_str(&rec->command, sent);
     }
     if (!rec->command) {
+        /* the command the quoted reply answered, whoever it names */
+        g_autofree char *answered = bt_text_reply_command(view, diag);
+        bt_set_str(&rec->command, answered);
+    }
+    if (!rec->command) {
         g_autofree char *about = bt_body_text_about(view->body, rec->recipient);
         bt_set_str(&rec->command, bt_command_find(about));
     }

@@ -48,6 +48,9 @@ bt_layout_values_clear(Values *vals)
     vals->alias_expanded = FALSE;
     vals->common_diagnostic = FALSE;
     vals->own_line = FALSE;
+    vals->led = FALSE;
+    for (int f = 0; f < N_FIELDS; f++)
+        vals->with_diagnostic[f] = FALSE;
 }
 
 static void

@@ -46,12 +46,18 @@ int bt_layout_field_by_name(const char *name);
  * later line for that address reports the same delivery.
  * `common_diagnostic`: the block had no diagnostic of its own and took
  * the notice's (`common`); `own_line`: the block's pattern is an
- * `own-line` one, whose line replaces such a borrowed diagnostic. */
+ * `own-line` one, whose line replaces such a borrowed diagnostic;
+ * `led`: the block's diagnostic starts with `before` lines (a transcript's
+ * words for the recipient), which replace such a borrowed diagnostic too.
+ * `with_diagnostic` (a run of `common`): the fields captured by the match
+ * that gave the diagnostic, whose codes belong to that text. */
 typedef struct {
     char *v[N_FIELDS];
     gboolean alias_expanded;
     gboolean common_diagnostic;
     gboolean own_line;
+    gboolean led;
+    gboolean with_diagnostic[N_FIELDS];
 } Values;
 
 void bt_layout_values_clear(Values *vals);

@@ -27,6 +27,19 @@ values_fill(Values *dst, const Values *src)
             dst->v[f] = g_strdup(src->v[f]);
 }
 
+/* Copies into `dst` the fields of `src` that `dst` lacks, but for those
+ * `src` captured with its diagnostic (a reply's code and status belong to
+ * that reply, not to a recipient with a diagnostic of its own). */
+static void
+values_fill_apart(Values *dst, const Values *src)
+{
+    if (!dst->v[F_ALIAS] && src->v[F_ALIAS] && !src->with_diagnostic[F_ALIAS])
+        dst->alias_expanded = src->alias_expanded;
+    for (int f = 0; f < N_FIELDS; f++)
+        if (!dst->v[f] && src->v[f] && !src->with_diagnostic[f])
+            dst->v[f] = g_strdup(src->v[f]);
+}
+
 /* ==== matching ============================================================ */
 
 /* Per-call state: match data is never shared between threads. */
@@ -534,8 +547,13 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
         const Pattern *p = pats->pdata[i];
         if (!bt_body_may_match(&m->lit, p->re) || !re_match(m, p->re, text, len))
             continue;
-        gboolean had_diag = caught->v[F_DIAGNOSTICCODE] != NULL;
+        gboolean had_diag = caught->v[F_DIAGNOSTICCODE] != NULL, had[N_FIELDS];
+        for (int f = 0; f < N_FIELDS; f++)
+            had[f] = caught->v[f] != NULL;
         take_captures(m, caught);
+        /* what the match that gave the diagnostic captured with it */
+        for (int f = 0; f < N_FIELDS && !had_diag && caught->v[F_DIAGNOSTICCODE]; f++)
+            caught->with_diagnostic[f] = caught->with_diagnostic[f] || (!had[f] && caught->v[f]);
         gsize start, end;
         if (!had_diag && caught->v[F_DIAGNOSTICCODE]
             && group_span(m, p->re, len, bt_layout_field_names[F_DIAGNOSTICCODE], &start, &end)) {
@@ -599,7 +617,9 @@ clean_address(const char *s)
 /* The final values of one block: captures beat fixed values; the block's
  * own captures beat `fields`, which beat `common`.  The recipient's
  * section, if any, is read by `fields` with the block and gives the
- * diagnostic when the block has none. */
+ * diagnostic when the block has none.  A block with a diagnostic of its
+ * own takes none of the codes `common` captured with its diagnostic
+ * (the "<<< 552 …" of another recipient's session). */
 static void
 block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
              const Values *common_caught, const Values *common_fixed, Values *out)
@@ -634,8 +654,11 @@ block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
     out->v[F_DIAGNOSTICCODE] = squeeze(diag);
     values_fill(out, &caught);
     out->own_line = b->pattern->own_line;
-    if (!out->own_line)
+    out->led = b->lead->len > 0;
+    if (out->common_diagnostic)
         values_fill(out, common_caught);
+    else if (!out->own_line)
+        values_fill_apart(out, common_caught);
     values_fill(out, &b->pattern->set);
     values_fill(out, &fixed);
     if (!out->own_line)
@@ -859,18 +882,23 @@ record_from(const Layout *lay, const Values *vals)
  * "addresses had transient non-fatal errors") took the notice's common
  * reply, which may be another recipient's ("<<< 451 Greylisting" in the
  * transcript); its `own-line` further on ("<b@example.org>... Deferred:
- * Connection refused by HOST.") says what happened to it, with its own
- * codes or none. */
+ * Connection refused by HOST."), or its line with the `before` lines that
+ * lead it (the local mailer's "mail.local: unknown user: NAME" above
+ * "554 <ADDR>... Service unavailable"), says what happened to it, with
+ * its own codes or none. */
 static void
 take_own_diagnostic(Values *first, const Values *later)
 {
-    if (!first->common_diagnostic || !later->own_line || !later->v[F_DIAGNOSTICCODE])
+    if (!first->common_diagnostic || !(later->own_line || later->led) || !later->v[F_DIAGNOSTICCODE])
         return;
     /* only a server's reply may be another recipient's: a verdict of the
      * notice's own ("Message could not be delivered for 5 days") is theirs
      * too */
     const char *borrowed = first->v[F_DIAGNOSTICCODE];
     if (!borrowed || !bt_reply_number_at(borrowed, borrowed, '4'))
+        return;
+    /* the reply among the recipient's own lines was its own after all */
+    if (strstr(later->v[F_DIAGNOSTICCODE], borrowed))
         return;
     static const int own[] = { F_DIAGNOSTICCODE, F_REPLYCODE, F_STATUS };
     for (guint i = 0; i < G_N_ELEMENTS(own); i++) {
@@ -998,6 +1026,23 @@ after_leading_trace(const char *body, const char *limit)
     return body;
 }
 
+/* The recipient of an earlier block (before `upto`) that an `in-block:
+ * parent` line named for `child`, the address or program its own line
+ * gave (Sendmail's '"|/usr/local/bin/prog"' then "(expanded from:
+ * <ADDR>)"): a later line for `child` (the transcript's '554 5.0.0
+ * "|/usr/local/bin/prog"... Service unavailable') reports the same
+ * delivery.  NULL if none. */
+static char *
+expanded_parent(GPtrArray *blocks, guint upto, const char *child)
+{
+    for (guint i = 0; child && i < upto; i++) {
+        const Block *b = blocks->pdata[i];
+        if (b->got.alias_expanded && g_strcmp0(b->got.v[F_ALIAS], child) == 0 && strchr(b->got.v[F_RECIPIENT], '@'))
+            return g_strdup(b->got.v[F_RECIPIENT]);
+    }
+    return NULL;
+}
+
 /* Tries one layout; TRUE when it matched and found recipients. */
 static gboolean
 layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *original_at)
@@ -1042,6 +1087,8 @@ layout_extract(Matcher *m, const Layout *lay, GPtrArray *records, gsize *origina
             rcpt = complete_from_headers(m, lay, b->got.v[F_RECIPIENT]);
         if (!rcpt)
             rcpt = complete_local_part(m, lay, b->got.v[F_RECIPIENT], copy);
+        if (!rcpt)
+            rcpt = expanded_parent(blocks, i, b->got.v[F_RECIPIENT]);
         if (!rcpt)
             continue;
         g_free(b->got.v[F_RECIPIENT]);

@@ -556,6 +556,42 @@ bt_text_command(const BtMsgView *view, const char *recipient)
     return g_strdup(found);
 }
 
+/* Is transcript line `line` the server's reply ("<<< 550 …") that
+ * `diagnostic` (squeezed) starts with? */
+static gboolean
+is_reply_of(const char *line, const char *diagnostic)
+{
+    const char *s = past_timestamp(line);
+    if (!g_str_has_prefix(s, "<<< ") && !g_str_has_prefix(s, "<-- "))
+        return FALSE;
+    g_autofree char *reply = gen_squeezed(s + 4);
+    return reply && strlen(reply) > 4 && g_str_has_prefix(diagnostic, reply);
+}
+
+char *
+bt_text_reply_command(const BtMsgView *view, const char *diagnostic)
+{
+    g_autofree char *want = diagnostic ? gen_squeezed(diagnostic) : NULL;
+    if (!want || !gen_has_code(want))
+        return NULL;
+    int n;
+    char **lines = view_notice_lines(view, &n);
+    const char *found = NULL;
+    for (int k = 1; k < n; k++) {
+        if (!is_transcript_reply(lines[k]) || !is_reply_of(lines[k], want))
+            continue;
+        /* only a reply right below the command: a pipelining client's
+         * (RFC 2920) transcript shows its last command ("DATA") above
+         * the replies to the RCPTs it sent before; nothing follows a
+         * MAIL FROM it shows last */
+        const char *cmd = transcript_command(lines[k - 1]);
+        if (!cmd || strcmp(cmd, "MAIL") != 0)
+            return NULL;
+        found = cmd;
+    }
+    return g_strdup(found);
+}
+
 char *
 bt_text_reply_below(const BtMsgView *view, const char *recipient, const char *diagnostic)
 {
