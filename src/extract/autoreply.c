@@ -22,6 +22,7 @@ const char *const bt_autoreply_marker_keys[BT_AR_N_MARKER_LISTS] = {
 const char *const bt_autoreply_word_keys[BT_AR_N_WORD_LISTS] = {
     "absence-phrases", "subject-labels", "subject-topics", "subject-labels-anywhere",
     "subject-topics-anywhere", "bounce-senders", "bounce-subjects", "challenge-phrases",
+    "acknowledgement-phrases",
 };
 
 gboolean
@@ -128,16 +129,15 @@ has_machine_fields(const BtAutoreplyVocab *vocab, const char *block)
     return has_marker(block, vocab->markers[BT_AR_MACHINE_MARKERS]);
 }
 
-/* The wording of an absence (absence-phrases) in the first lines of a
- * reply. */
+/* Does the first 1000 characters of a reply (its own text, not a quoted
+ * original below it) hold a phrase of word list `list`? */
 static gboolean
-has_absence_wording(const BtAutoreplyVocab *vocab, const char *body)
+opening_text_holds(const BtAutoreplyVocab *vocab, const char *body, BtAutoreplyWordList list)
 {
     if (!body)
         return FALSE;
-    /* the reply's own text, not a quoted original below it */
     g_autofree char *head = g_utf8_substring(body, 0, MIN(g_utf8_strlen(body, -1), 1000));
-    return contains_any(head, vocab->words[BT_AR_ABSENCE_PHRASES]);
+    return contains_any(head, vocab->words[list]);
 }
 
 /* A list's message (list-markers): a subject about being "out of office"
@@ -253,6 +253,21 @@ is_reply_like(const BtMsgView *view, const char *block)
     return irt || refs || has_null_return_path(view, block);
 }
 
+/* A machine-marked message (machine-markers) that is no list's is an
+ * auto-reply when its opening text words an absence (absence-phrases),
+ * or, on a reply, a ticket system's receipt of the message
+ * (acknowledgement-phrases: Zendesk, Freshdesk and Znuny mark theirs only
+ * auto-generated).  A newsletter may say "on vacation" too. */
+static gboolean
+machine_mail_is_reply(const BtAutoreplyVocab *vocab, const BtMsgView *view, const char *block)
+{
+    if (is_list_mail(vocab, block, FALSE))
+        return FALSE;
+    if (opening_text_holds(vocab, view->body, BT_AR_ABSENCE_PHRASES))
+        return TRUE;
+    return is_reply_like(view, block) && opening_text_holds(vocab, view->body, BT_AR_ACK_PHRASES);
+}
+
 /* Signs that the message reports a delivery failure instead: a mail
  * system's sender (bounce-senders), a subject that words a failure (the
  * generic decoder's list and bounce-subjects).  A subject that opens with
@@ -313,7 +328,7 @@ bt_decode_autoreply(const BtAutoreplyVocab *vocab, const BtMsgView *view, GPtrAr
             marked = !is_list_mail(vocab, block, TRUE) && is_reply_like(view, block);
     }
     if (!marked && has_machine_fields(vocab, block))
-        marked = has_absence_wording(vocab, view->body);
+        marked = machine_mail_is_reply(vocab, view, block);
     if (!marked)
         return FALSE;
     if (is_challenge(vocab, view))

@@ -34,6 +34,7 @@ typedef enum {
     BT_AR_BOUNCE_SENDERS,
     BT_AR_BOUNCE_SUBJECTS,
     BT_AR_CHALLENGE_PHRASES,
+    BT_AR_ACK_PHRASES,       /* a ticket system's receipt: with machine marks, on a reply */
     BT_AR_N_WORD_LISTS
 } BtAutoreplyWordList;
 
