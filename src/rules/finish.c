@@ -150,9 +150,9 @@ set_pseudo_status(BtRecord *rec)
 {
     g_autofree char *reply = rec->replycode ? g_strdup_printf("%d", rec->replycode) : NULL;
     g_autofree char *ce = join_codes(reply, rec->diagnosticcode);
-    /* a delayed recipient is still being retried: its failure is temporary */
-    gboolean temporary = is_temporary(ce) || g_strcmp0(rec->action, "delayed") == 0;
-    bt_set_str(&rec->deliverystatus, bt_pseudo_status(rec->reason, temporary));
+    /* temporary only by the words and codes (sisimai's Fact: a delay
+     * notice that says nothing temporary gets 5.0.9xx, lhost-gmail-08) */
+    bt_set_str(&rec->deliverystatus, bt_pseudo_status(rec->reason, is_temporary(ce)));
 }
 
 /* A reply code of another class than the status is replaced by one of the
