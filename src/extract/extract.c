@@ -184,7 +184,7 @@ merge_layout_records(GPtrArray *records, GPtrArray *extra)
         gboolean own = x->diagnosticcode && (!strchr(x->diagnosticcode, '@') || strstr(x->diagnosticcode, x->recipient));
         gboolean borrowed = undelivered && r->diagnosticcode && !r->replycode && x->replycode >= 400
                             && !has_reply_number(r->diagnosticcode) && own;
-        gboolean text_read = undelivered && r->diagnosticcode && !r->diagnostictype && own
+        gboolean text_read = !borrowed && undelivered && r->diagnosticcode && !r->diagnostictype && own
                              && layout_reads_further(r->diagnosticcode, x->diagnosticcode, x->recipient);
         if (borrowed || text_read)
             g_clear_pointer(&r->diagnosticcode, g_free);

@@ -137,16 +137,10 @@ gen_subject_prefix(const char *subject)
 gboolean
 gen_is_null_path(const char *return_path)
 {
-    if (!return_path)
-        return FALSE;
-    while (g_ascii_isspace(*return_path))
-        return_path++;
-    gsize n = strlen(return_path);
-    while (n && g_ascii_isspace(return_path[n - 1]))
-        n--;
-    return (n == 2 && strncmp(return_path, "<>", 2) == 0)
-        || (n == 15 && g_ascii_strncasecmp(return_path, "<MAILER-DAEMON>", 15) == 0)
-        || (n == 13 && g_ascii_strncasecmp(return_path, "MAILER-DAEMON", 13) == 0);
+    g_autofree char *path = bt_strdup_trimmed(return_path);
+    return path
+           && (strcmp(path, "<>") == 0 || g_ascii_strcasecmp(path, "<MAILER-DAEMON>") == 0
+               || g_ascii_strcasecmp(path, "MAILER-DAEMON") == 0);
 }
 
 char *

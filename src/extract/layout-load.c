@@ -891,6 +891,21 @@ builtin_header_cond(const char *header, Regex *re)
 }
 
 static Cond *
+cond_not(Cond *c)
+{
+    Cond *not = cond_new(COND_NOT);
+    g_ptr_array_add(not->kids, c);
+    return not;
+}
+
+/* `c`, or its negation for a built-in condition written `false`. */
+static Cond *
+negated_unless(gboolean want, Cond *c)
+{
+    return want ? c : cond_not(c);
+}
+
+static Cond *
 bounce_notice_cond(Loader *ld, yaml_node_t *v)
 {
     gboolean want = TRUE;
@@ -900,16 +915,10 @@ bounce_notice_cond(Loader *ld, yaml_node_t *v)
     g_ptr_array_add(any->kids, builtin_header_cond("From", ld->lays->notice_from));
     g_ptr_array_add(any->kids, builtin_header_cond("Subject", ld->lays->notice_subject));
     g_ptr_array_add(any->kids, builtin_header_cond("X-Report-Type", ld->lays->notice_report));
-    Cond *reply = cond_new(COND_NOT);
-    g_ptr_array_add(reply->kids, builtin_header_cond("Subject", ld->lays->notice_reply));
     Cond *all = cond_new(COND_ALL);
     g_ptr_array_add(all->kids, any);
-    g_ptr_array_add(all->kids, reply);
-    if (want)
-        return all;
-    Cond *not = cond_new(COND_NOT);
-    g_ptr_array_add(not->kids, all);
-    return not;
+    g_ptr_array_add(all->kids, cond_not(builtin_header_cond("Subject", ld->lays->notice_reply)));
+    return negated_unless(want, all);
 }
 
 /* The built-in `notice-reply: true`: the Subject is a person's reply to
@@ -920,12 +929,7 @@ notice_reply_cond(Loader *ld, yaml_node_t *v)
     gboolean want = TRUE;
     if (!parse_bool(ld, v, &want))
         return NULL;
-    Cond *reply = builtin_header_cond("Subject", ld->lays->notice_reply);
-    if (want)
-        return reply;
-    Cond *not = cond_new(COND_NOT);
-    g_ptr_array_add(not->kids, reply);
-    return not;
+    return negated_unless(want, builtin_header_cond("Subject", ld->lays->notice_reply));
 }
 
 /* What a condition costs to test, roughly: a header regex runs over one

@@ -16,28 +16,26 @@
 
 static char *clean_address(const char *s);
 
-/* Copies into `dst` every field of `src` that `dst` lacks. */
+/* Copies into `dst` the fields of `src` that `dst` lacks; with
+ * `apart`, not those `src` captured with its diagnostic (a reply's code
+ * and status belong to that reply, not to a recipient with a diagnostic
+ * of its own). */
+static void
+values_fill_from(Values *dst, const Values *src, gboolean apart)
+{
+    for (int f = 0; f < N_FIELDS; f++) {
+        if (dst->v[f] || !src->v[f] || (apart && src->with_diagnostic[f]))
+            continue;
+        dst->v[f] = g_strdup(src->v[f]);
+        if (f == F_ALIAS)
+            dst->alias_expanded = src->alias_expanded;
+    }
+}
+
 static void
 values_fill(Values *dst, const Values *src)
 {
-    if (!dst->v[F_ALIAS] && src->v[F_ALIAS])
-        dst->alias_expanded = src->alias_expanded;
-    for (int f = 0; f < N_FIELDS; f++)
-        if (!dst->v[f] && src->v[f])
-            dst->v[f] = g_strdup(src->v[f]);
-}
-
-/* Copies into `dst` the fields of `src` that `dst` lacks, but for those
- * `src` captured with its diagnostic (a reply's code and status belong to
- * that reply, not to a recipient with a diagnostic of its own). */
-static void
-values_fill_apart(Values *dst, const Values *src)
-{
-    if (!dst->v[F_ALIAS] && src->v[F_ALIAS] && !src->with_diagnostic[F_ALIAS])
-        dst->alias_expanded = src->alias_expanded;
-    for (int f = 0; f < N_FIELDS; f++)
-        if (!dst->v[f] && src->v[f] && !src->with_diagnostic[f])
-            dst->v[f] = g_strdup(src->v[f]);
+    values_fill_from(dst, src, FALSE);
 }
 
 /* ==== matching ============================================================ */
@@ -547,9 +545,10 @@ run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
         const Pattern *p = pats->pdata[i];
         if (!bt_body_may_match(&m->lit, p->re) || !re_match(m, p->re, text, len))
             continue;
-        gboolean had_diag = caught->v[F_DIAGNOSTICCODE] != NULL, had[N_FIELDS];
+        gboolean had[N_FIELDS];
         for (int f = 0; f < N_FIELDS; f++)
             had[f] = caught->v[f] != NULL;
+        const gboolean had_diag = had[F_DIAGNOSTICCODE];
         take_captures(m, caught);
         /* what the match that gave the diagnostic captured with it */
         for (int f = 0; f < N_FIELDS && !had_diag && caught->v[F_DIAGNOSTICCODE]; f++)
@@ -658,7 +657,7 @@ block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
     if (out->common_diagnostic)
         values_fill(out, common_caught);
     else if (!out->own_line)
-        values_fill_apart(out, common_caught);
+        values_fill_from(out, common_caught, TRUE);
     values_fill(out, &b->pattern->set);
     values_fill(out, &fixed);
     if (!out->own_line)
