@@ -1,7 +1,8 @@
 /* Internal to the layout engine: the compiled form of a layout, shared by
  * its loader (layout-load.c: YAML → validated, compiled layouts), its
  * literal index (layout-index.c: which layouts a body can hold) and its
- * matcher (layout.c: a message view → records). */
+ * matcher (layout.c: a message view → records, with layout-match.c,
+ * layout-blocks.c, layout-address.c and layout-records.c). */
 #pragma once
 
 #include "extract/layout.h"
@@ -11,6 +12,7 @@
 #include "core/lazyjit.h"
 #include "core/literals.h"
 #include <yaml.h>
+#include <string.h>
 
 /* Bounds on every match, so no input can stall a worker. */
 #define MATCH_LIMIT 200000
@@ -247,3 +249,100 @@ gsize bt_below_cut(BtBelow *bw, const char *line, gsize len, gboolean *first);
 char *bt_layout_reread(const char *body, gsize len, GArray **shifts);
 /* The offset in the body that `at` in the reread body came from. */
 gsize bt_below_unlifted(const GArray *shifts, gsize at);
+
+/* ---- matching a message (layout-match.c) --------------------------------- */
+
+/* Per-call state: match data is never shared between threads. */
+typedef struct {
+    const BtLayouts *lays;
+    const BtMsgView *view;
+    pcre2_match_data *md;
+    BtBodyLiterals lit;      /* which regexes the body's literals rule out (layout-index.c) */
+    GHashTable *header_memo; /* Regex* → 1 (no) / 2 (yes): the shared bounce-notice
+                              * regexes are asked once per layout otherwise */
+    GHashTable *header_values; /* header name, any case → GPtrArray of its values
+                              * (const char *), read once per name, not per regex */
+    gboolean repeated;          /* a layout read a recipient twice */
+} Matcher;
+
+/* Does `re` match [s, s + len)?  The groups are then in m->md. */
+gboolean bt_layout_re_match(Matcher *m, Regex *re, const char *s, gsize len);
+/* After a match: the value of a named group; the field groups into `vals`;
+ * where a named group lies in the subject. */
+char *bt_layout_group_value(Matcher *m, const char *name);
+void bt_layout_take_captures(Matcher *m, Values *vals);
+gboolean bt_layout_group_span(Matcher *m, Regex *re, gsize len, const char *name, gsize *start,
+                              gsize *end);
+/* Does a layout's condition hold for the message? */
+gboolean bt_layout_cond_holds(Matcher *m, const Cond *c);
+void bt_layout_matcher_clear(Matcher *m);
+
+/* A line of the body: [start, end) without its "\n"; next is where the
+ * following line starts. */
+typedef struct {
+    const char *start;
+    gsize len;
+    const char *next;
+} Line;
+
+static inline gboolean
+bt_layout_line_at(const char *p, const char *limit, Line *line)
+{
+    if (p >= limit)
+        return FALSE;
+    const char *nl = memchr(p, '\n', limit - p);
+    line->start = p;
+    line->len = (nl ? nl : limit) - p;
+    if (line->len && p[line->len - 1] == '\r')
+        line->len--;
+    line->next = nl ? nl + 1 : limit;
+    return TRUE;
+}
+
+static inline gboolean
+bt_layout_line_is_blank(const Line *line)
+{
+    for (gsize i = 0; i < line->len; i++)
+        if (!g_ascii_isspace(line->start[i]))
+            return FALSE;
+    return TRUE;
+}
+
+const char *bt_layout_find_line(Matcher *m, Regex *re, const char *p, const char *limit, Line *found);
+char *bt_layout_split_lines_before(Matcher *m, Regex *re, const char *start, const char *limit);
+
+/* ---- recipient blocks and their values (layout-blocks.c) ----------------- */
+
+/* One recipient as the scan finds it. */
+typedef struct {
+    Values got;              /* captured from the recipient line */
+    const Pattern *pattern;
+    GString *lead;           /* the `before` lines that came just before it */
+    GString *diag;           /* the diagnostic lines collected after it */
+    GString *block;          /* lead, recipient line and diagnostic lines, "\n"-joined */
+} Block;
+
+/* Copies into `dst` the fields of `src` that `dst` lacks. */
+void bt_layout_values_fill_from(Values *dst, const Values *src, gboolean apart);
+void bt_layout_values_fill(Values *dst, const Values *src);
+/* Block* of the recipients in [p, limit), and their sections by address. */
+GPtrArray *bt_layout_scan_blocks(Matcher *m, const Layout *lay, const char *p, const char *limit);
+GHashTable *bt_layout_scan_sections(Matcher *m, const Layout *lay, const char *p, const char *limit);
+void bt_layout_run_fields(Matcher *m, const GPtrArray *pats, const char *text, gsize len,
+                          Values *caught, Values *fixed);
+void bt_layout_block_values(Matcher *m, const Layout *lay, Block *b, const GString *section,
+                            const Values *common_caught, const Values *common_fixed, Values *out);
+
+/* ---- recipient addresses (layout-address.c) ------------------------------ */
+
+char *bt_layout_clean_address(const char *s);
+void bt_layout_header_blocks(Matcher *m, const Layout *lay, const char *region, gsize len,
+                             const char *copy, GPtrArray *blocks);
+char *bt_layout_complete_from_headers(Matcher *m, const Layout *lay, const char *local);
+char *bt_layout_complete_local_part(Matcher *m, const Layout *lay, const char *local, const char *copy);
+char *bt_layout_expanded_parent(GPtrArray *blocks, guint upto, const char *child);
+
+/* ---- records (layout-records.c) ------------------------------------------ */
+
+void bt_layout_add_records(const Layout *lay, GPtrArray *all_vals, GPtrArray *records,
+                           gboolean *repeated);
