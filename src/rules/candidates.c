@@ -1,10 +1,11 @@
 /* candidates — which rules can hold for a record, from one scan of each
  * text the rules read instead of each rule testing its own literals.
  *
- * A rule's condition names regexes one of which must pass its literal
- * test whenever the rule holds (bt_cond_needs).  Per text the rules read
+ * A rule's condition names leaves one of which must find one of its
+ * literals whenever the rule holds (bt_cond_needs): regexes, status and
+ * reply codes, `equals` and `in` words.  Per text the rules read
  * (a record field or a header field: a "key"), one Aho-Corasick automaton
- * (core/acscan.h) holds the literals of all those regexes, each literal
+ * (core/acscan.h) holds the literals of all those leaves, each literal
  * listing the rules it keeps in play.  Per record each key's text is
  * scanned once and the rules of the literals found become candidates; a
  * rule that is not one cannot hold, so apply.c does not try it.  Rules
@@ -28,6 +29,7 @@ typedef struct {
     guint32 *first;             /* literal id → its rules: rules[first[id] .. first[id + 1]) */
     guint32 *rules;
     guint64 *all_rules;         /* every rule that needs this key */
+    guint64 *word_rules;        /* the rules that need one of its `equals`/`in` words */
 } Key;
 
 struct _BtRuleIndex {
@@ -47,6 +49,7 @@ key_free(Key *k)
     g_free(k->first);
     g_free(k->rules);
     g_free(k->all_rules);
+    g_free(k->word_rules);
     g_free(k);
 }
 
@@ -77,6 +80,7 @@ key_for(BtRuleIndex *ix, const BtCondNeed *need)
     k->ac = bt_ac_new();
     k->pairs = g_array_new(FALSE, FALSE, 2 * sizeof(guint32));
     k->all_rules = g_new0(guint64, ix->n_words);
+    k->word_rules = g_new0(guint64, ix->n_words);
     g_ptr_array_add(ix->keys, k);
     return ix->keys->len - 1;
 }
@@ -120,8 +124,10 @@ index_rule(BtRuleIndex *ix, const BtRuleSet *rs, guint i)
         const BtCondNeed *need = &g_array_index(needs, BtCondNeed, n);
         guint k = key_for(ix, need);
         AddLiteral a = { ix->keys->pdata[k], i };
-        bt_regex_each_literal(need->re, add_literal, &a);
+        bt_cond_need_each_literal(need, add_literal, &a);
         set_bit(a.key->all_rules, i);
+        if (need->words)
+            set_bit(a.key->word_rules, i);
     }
     return TRUE;
 }
@@ -223,20 +229,31 @@ add_rules_found(BtCandidates *c, const Key *k, const char *lower, gsize len, gui
         }
 }
 
-/* The rules that key `k`'s text keeps in play, added to `into`. */
+static void
+add_all(guint64 *into, const guint64 *rules, guint n_words)
+{
+    for (guint w = 0; w < n_words; w++)
+        into[w] |= rules[w];
+}
+
+/* The rules that key `k`'s text keeps in play, added to `into`.  A text
+ * with bytes beyond ASCII keeps every rule of the key's words in play:
+ * Unicode case folding may make it equal to one (U+212A KELVIN SIGN,
+ * the ligature U+FB01 "ﬁ"). */
 static void
 scan_key(BtCandidates *c, BtMatchInput *in, const Key *key, guint64 *into)
 {
     BtSubject *subj = key_subject(key, in);
     if (!subj->str)
-        return;                 /* no text: no regex matches it */
+        return;                 /* no text: no regex matches it, no word equals it */
     gboolean odd_fold;
     const char *lower = bt_subject_lower(subj, &odd_fold);
     if (odd_fold) {
-        for (guint w = 0; w < c->ix->n_words; w++)
-            into[w] |= key->all_rules[w];
+        add_all(into, key->all_rules, c->ix->n_words);
         return;
     }
+    if (bt_subject_non_ascii(subj))
+        add_all(into, key->word_rules, c->ix->n_words);
     add_rules_found(c, key, lower, subj->len, into);
 }
 

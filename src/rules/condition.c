@@ -803,17 +803,126 @@ bt_match_input_header(BtMatchInput *in, const char *name)
     return header_subject(in, &leaf);
 }
 
-/* The leaf's own need: its regex, when the regex has literals. */
+/* The digits and dots every status matching `sp` holds: the pattern
+ * (exact or prefix), or a glob's longest stretch without '*' (each '*'
+ * stands for one number, so the dots around it are there too). */
+static const char *
+status_literal(const StatusPattern *sp, gsize *len)
+{
+    const char *best = sp->pattern;
+    *len = 0;
+    for (const char *p = sp->pattern; *p;) {
+        gsize n = strcspn(p, "*");
+        if (n > *len) {
+            best = p;
+            *len = n;
+        }
+        p += n + (p[n] == '*');
+    }
+    return best;
+}
+
+/* The leading digits every reply code of `r` shares, as the field reads
+ * ("%d", bt_record_get), into `buf`; "" when none. */
+static const char *
+reply_literal(const ReplyRange *r, char buf[16], gsize *len)
+{
+    char hi[16];
+    gsize n = (gsize) g_snprintf(buf, 16, "%d", r->lo);
+    *len = 0;
+    if ((gsize) g_snprintf(hi, sizeof hi, "%d", r->hi) == n)
+        while (*len < n && buf[*len] == hi[*len])
+            (*len)++;
+    return buf;
+}
+
+/* Has each status pattern or reply range of the leaf a literal? */
+static gboolean
+code_literals_known(const BtCond *c)
+{
+    gsize len = 1;
+    char buf[16];
+    for (guint i = 0; c->kind == C_STATUS && i < c->statuses->len && len; i++)
+        status_literal(&g_array_index(c->statuses, StatusPattern, i), &len);
+    for (guint i = 0; c->kind == C_REPLY && i < c->replies->len && len; i++)
+        reply_literal(&g_array_index(c->replies, ReplyRange, i), buf, &len);
+    return len > 0;
+}
+
+/* `equals` and `in` words that a literal test can stand for: ASCII, none
+ * empty (an empty value holds no literal). */
+static gboolean
+words_are_literals(GStrv words)
+{
+    for (guint i = 0; words[i]; i++) {
+        if (!*words[i])
+            return FALSE;
+        for (const char *p = words[i]; *p; p++)
+            if ((guchar) *p >= 0x80)
+                return FALSE;
+    }
+    return TRUE;
+}
+
+static gsize
+field_index_of(const char *name)
+{
+    gsize n;
+    return (gsize) (bt_record_field_lookup(name) - bt_record_fields(&n));
+}
+
+/* The leaf's own need: its regex when the regex has literals, its status
+ * codes or reply codes, its words. */
 static gboolean
 leaf_needs(const BtCond *c, GArray *out)
 {
-    if (c->text.kind != T_REGEX || !bt_regex_has_literals(c->text.re))
-        return FALSE;
     BtCondNeed need = { .kind = c->kind == C_TEXT ? BT_NEED_TEXT : c->kind == C_HEADER ? BT_NEED_HEADER
                                                                                        : BT_NEED_FIELD,
-                        .field_index = c->field_index, .header = c->header, .re = c->text.re };
+                        .field_index = c->field_index, .header = c->header, .leaf = c };
+    if (c->kind == C_STATUS || c->kind == C_REPLY) {
+        if (!code_literals_known(c))
+            return FALSE;
+        need.field_index = field_index_of(c->kind == C_STATUS ? "deliverystatus" : "replycode");
+    } else if (c->text.kind == T_REGEX) {
+        if (!bt_regex_has_literals(c->text.re))
+            return FALSE;
+        need.re = c->text.re;
+    } else if (c->text.kind == T_EQUALS || c->text.kind == T_IN) {
+        if (!words_are_literals(c->text.words))
+            return FALSE;
+        need.words = TRUE;
+    } else {
+        return FALSE;
+    }
     g_array_append_val(out, need);
     return TRUE;
+}
+
+void
+bt_cond_need_each_literal(const BtCondNeed *need,
+                          void (*fn)(const char *folded, gsize len, gpointer data), gpointer data)
+{
+    const BtCond *c = need->leaf;
+    gsize len;
+    char buf[16];
+    if (need->re) {
+        bt_regex_each_literal(need->re, fn, data);
+    } else if (c->kind == C_STATUS) {
+        for (guint i = 0; i < c->statuses->len; i++) {
+            const char *lit = status_literal(&g_array_index(c->statuses, StatusPattern, i), &len);
+            fn(lit, len, data);
+        }
+    } else if (c->kind == C_REPLY) {
+        for (guint i = 0; i < c->replies->len; i++) {
+            const char *lit = reply_literal(&g_array_index(c->replies, ReplyRange, i), buf, &len);
+            fn(lit, len, data);
+        }
+    } else {
+        for (guint i = 0; c->text.words[i]; i++) {
+            g_autofree char *folded = g_ascii_strdown(c->text.words[i], -1);
+            fn(folded, strlen(folded), data);
+        }
+    }
 }
 
 /* A need that scans short texts beats one that scans the whole bounce;
@@ -871,8 +980,11 @@ bt_cond_needs(const BtCond *c, GArray *out)
     case C_TEXT:
     case C_HEADER:
     case C_FIELD:
+    case C_STATUS:
+    case C_REPLY:
         return leaf_needs(c, out);
     default:
-        return FALSE;       /* not: holds when its child fails, whatever the text */
+        return FALSE;       /* not: holds when its child fails, whatever the text;
+                             * hardbounce: a flag */
     }
 }

@@ -10,16 +10,20 @@
 #include <string.h>
 
 /* The value of field `name` in the lines [from, to), trimmed; NULL if the
- * field is not there. */
+ * field is not there.  Most lines start with another letter: the first
+ * is compared before the whole name (the looked-up fields are usually
+ * absent, so every line is looked at). */
 static char *
 field_in(const char *from, const char *to, const char *name)
 {
     gsize n = strlen(name);
+    char first = g_ascii_tolower(name[0]);
     for (const char *line = from; line < to;) {
         const char *eol = memchr(line, '\n', (gsize) (to - line));
         if (!eol)
             eol = to;
-        if ((gsize) (eol - line) > n && g_ascii_strncasecmp(line, name, n) == 0 && line[n] == ':')
+        if ((gsize) (eol - line) > n && g_ascii_tolower(*line) == first && line[n] == ':'
+            && g_ascii_strncasecmp(line, name, n) == 0)
             return g_strstrip(g_strndup(line + n + 1, (gsize) (eol - line - n - 1)));
         line = eol + 1;
     }
@@ -81,12 +85,15 @@ field_in_report(const char *dsn, const char *recipient, const char *name)
             if (per_message) {
                 first = field_in(g, stop, name);
                 per_message = FALSE;
-            } else if (recipient && group_names(g, stop, recipient)) {
+            } else if (recipient) {
+                /* the field first: it is rarely there, the recipient's
+                 * fields always are */
                 char *v = field_in(g, stop, name);
-                if (v) {
+                if (v && group_names(g, stop, recipient)) {
                     g_free(first);
                     return v;
                 }
+                g_free(v);
             }
         }
         g = stop;

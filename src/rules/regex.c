@@ -603,6 +603,7 @@ subject_prepare(BtSubject *subj)
     if (non_ascii)
         fold_two_byte_letters(out, subj->len);
     subj->odd_fold = non_ascii ? -1 : FALSE;     /* looked for when needed */
+    subj->non_ascii = non_ascii;
     subj->lower[subj->len] = '\0';
     subj->prepared = TRUE;
     subj->paired = FALSE;
@@ -1019,4 +1020,11 @@ bt_subject_lower(BtSubject *subj, gboolean *odd_fold)
     subject_prepare(subj);
     *odd_fold = subj->odd_fold && subject_has_odd_fold(subj);
     return subj->lower;
+}
+
+gboolean
+bt_subject_non_ascii(BtSubject *subj)
+{
+    subject_prepare(subj);
+    return subj->non_ascii;
 }

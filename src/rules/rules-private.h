@@ -52,6 +52,7 @@ typedef struct {
     gsize len;
     gboolean prepared;          /* the rest describes str */
     int odd_fold;               /* str holds U+212A, U+017F or U+1C80-1C88; -1: not looked yet */
+    gboolean non_ascii;         /* str holds a byte above 0x7F */
     char *lower;                /* lower-case copy: ASCII, Latin-1 and basic Cyrillic letters
                                  * (a buffer kept from subject to subject) */
     gsize lower_size;
@@ -91,6 +92,8 @@ void bt_regex_free(BtRegex *re);
 gboolean bt_regex_has_literals(BtRegex *re);
 void bt_regex_each_literal(BtRegex *re, void (*fn)(const char *folded, gsize len, gpointer data), gpointer data);
 const char *bt_subject_lower(BtSubject *subj, gboolean *odd_fold);
+/* Does the subject hold a byte above 0x7F?  (Prepares it.) */
+gboolean bt_subject_non_ascii(BtSubject *subj);
 
 /* ---- conditions --------------------------------------------------------- */
 
@@ -135,18 +138,30 @@ char *bt_header_lookup(const char *headers, const char *dsn, const char *recipie
 BtCond *bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node);
 gboolean bt_cond_match(const BtCond *cond, BtMatchInput *in, BtMatchNote *note);
 void bt_cond_free(BtCond *cond);
-/* What a condition needs of the texts it reads: regex leaves one of which
- * passes its literal test (on its own subject) whenever the condition
- * holds.  FALSE when no such list is known (e.g. under `not`, or a leaf
- * without literals); `out` is then unchanged. */
+/* What a condition needs of the texts it reads: leaves one of which
+ * finds one of its literals in its own subject whenever the condition
+ * holds: a regex's literal test, a status code's digits ('5.7.1' for
+ * 5.7.1, 5.7.* and '5.7.'), a reply range's leading digits, an `equals`
+ * or `in` word.  FALSE when no such list is known (e.g. under `not`, or a
+ * leaf without literals); `out` is then unchanged. */
 typedef enum { BT_NEED_TEXT, BT_NEED_FIELD, BT_NEED_HEADER } BtNeedKind;
 typedef struct {
     BtNeedKind kind;
     gsize field_index;          /* BT_NEED_FIELD: bt_record_fields() order */
     const char *header;         /* BT_NEED_HEADER: the field's name, the condition's own copy */
-    BtRegex *re;
+    const BtCond *leaf;
+    BtRegex *re;                /* a regex leaf's: its needles are the literals */
+    gboolean words;             /* an `equals` or `in` leaf (ASCII words): the value, when
+                                 * ASCII, is one of them in some case; a value with other
+                                 * bytes may equal one only under Unicode case folding */
 } BtCondNeed;
 gboolean bt_cond_needs(const BtCond *cond, GArray *out);
+/* Calls `fn` on each literal of `need`, folded as a subject's lower-case
+ * copy is (bt_subject_lower), one of which the leaf's subject holds
+ * whenever the leaf holds (for a `words` need: whenever the subject is
+ * ASCII). */
+void bt_cond_need_each_literal(const BtCondNeed *need,
+                               void (*fn)(const char *folded, gsize len, gpointer data), gpointer data);
 /* The subjects the conditions read for the current record (set up on
  * first use; `name` must outlive the input). */
 BtSubject *bt_match_input_field(BtMatchInput *in, gsize field_index);
