@@ -551,6 +551,44 @@ bt_layout_regex_code(Regex *re, gsize len)
     return code ? bt_lazy_jit_pick(&re->lazy, code, JIT_AFTER_USES, len) : NULL;
 }
 
+/* PCRE2 tells the shortest subject a pattern can match
+ * (PCRE2_INFO_MINLENGTH, in characters, so never more bytes) and the
+ * last code unit every match needs (PCRE2_INFO_LASTCODEUNIT); pcre2_match
+ * rules a subject out with both before matching (pcre2_match.c, "start of
+ * match optimizations").  Whether that unit is caseless is not told, and
+ * the default tables PCRE2 then uses flip ASCII letters only: a letter is
+ * looked for in both cases. */
+static void
+regex_bounds(Regex *re)
+{
+    re->min_len = 0;
+    re->required[0] = re->required[1] = -1;
+    const pcre2_code *code = interpreted_code(re);
+    if (!code)
+        return;
+    uint32_t set = 0, unit = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &re->min_len);
+    pcre2_pattern_info(code, PCRE2_INFO_LASTCODETYPE, &set);
+    if (set && pcre2_pattern_info(code, PCRE2_INFO_LASTCODEUNIT, &unit) == 0 && unit < 0x100) {
+        re->required[0] = (guchar) g_ascii_tolower(unit);
+        re->required[1] = (guchar) g_ascii_toupper(unit);
+    }
+}
+
+gboolean
+bt_layout_regex_may_fit(Regex *re, const char *s, gsize len)
+{
+    if (g_once_init_enter(&re->bounds_ready)) {
+        regex_bounds(re);
+        g_once_init_leave(&re->bounds_ready, 1);
+    }
+    if (len < re->min_len)
+        return FALSE;
+    if (re->required[0] < 0 || memchr(s, re->required[0], len))
+        return TRUE;
+    return re->required[1] != re->required[0] && memchr(s, re->required[1], len);
+}
+
 char *const *
 bt_layout_regex_needles(Regex *re)
 {

@@ -17,6 +17,8 @@ code_for_match(Regex *re, gsize len)
 gboolean
 bt_layout_re_match(Matcher *m, Regex *re, const char *s, gsize len)
 {
+    if (!bt_layout_regex_may_fit(re, s, len))
+        return FALSE;
     const pcre2_code *code = code_for_match(re, len);
     return code && pcre2_match(code, (PCRE2_SPTR) s, len, 0, 0, m->md, m->lays->mctx) >= 0;
 }

@@ -84,6 +84,10 @@ typedef struct {
                               * match contains; NULL: none known (layout-load.c) */
     const guint32 *ac_ids;   /* the needles' ids in the layouts' literal index
                               * (layout-index.c), parallel to `needles`; NULL: not indexed */
+    gsize bounds_ready;      /* g_once: `min_len` and `required` are worked out */
+    guint32 min_len;         /* no subject shorter than this matches */
+    int required[2];         /* a byte every match contains, in either of two cases
+                              * (the same twice when it has none); -1: none known */
 } Regex;
 
 /* The code to match with on a subject of `len` bytes (interpreted or its
@@ -92,6 +96,10 @@ typedef struct {
 const pcre2_code *bt_layout_regex_code(Regex *re, gsize len);
 /* The regex's needles (see below), or NULL: none known. */
 char *const *bt_layout_regex_needles(Regex *re);
+/* FALSE when [s, s + len) is too short for `re` or lacks a byte every
+ * match of it contains (what pcre2_match tests before it matches, told
+ * without its set-up, which costs more on one line than the test). */
+gboolean bt_layout_regex_may_fit(Regex *re, const char *s, gsize len);
 
 /* The literals one of which every match of `pattern` must contain (ASCII,
  * lower case, three bytes or more), or NULL when that cannot be told. */
