@@ -318,12 +318,30 @@ command_after(const char *lower)
     return NULL;
 }
 
+/* TEXT in lower case with every run of white space made one space: a
+ * notice folds its lines anywhere, so "(in\n    reply to RCPT TO command)"
+ * (Postfix's bounce(8) text wrapped at a word) is the same phrase. */
+static char *
+lower_unfolded(const char *text)
+{
+    char *out = bt_ascii_strdown(text, -1);
+    gsize len = 0;
+    for (const char *p = out; *p; p++) {
+        if (!g_ascii_isspace(*p))
+            out[len++] = *p;
+        else if (!len || out[len - 1] != ' ')
+            out[len++] = ' ';
+    }
+    out[len] = '\0';
+    return out;
+}
+
 const char *
 bt_command_find(const char *text)
 {
     if (!text)
         return NULL;
-    g_autofree char *lower = bt_ascii_strdown(text, -1);
+    g_autofree char *lower = lower_unfolded(text);
     /* the last marked command in a transcript is the one that failed */
     const char *found = NULL;
     for (int m = 0; command_markers[m]; m++) {

@@ -409,6 +409,21 @@ starts_with_address(const char *line)
     return at && at > line && at < line + n - 1;
 }
 
+/* Is the line at `line` an indented continuation that opens with
+ * `recipient` itself?  Postfix's bounce(8) folds a reply that quotes the
+ * address ("said: 550 5.7.1\n    <a@b>: Recipient address rejected: …"),
+ * so the address can open a continuation line of its own paragraph. */
+static gboolean
+continues_with(const char *line, const char *recipient)
+{
+    if (*line != ' ' && *line != '\t')
+        return FALSE;
+    while (*line == ' ' || *line == '\t' || *line == '<')
+        line++;
+    gsize n = strlen(recipient);
+    return g_ascii_strncasecmp(line, recipient, n) == 0 && strchr(">:;, \t\n", line[n]);
+}
+
 /* A line that is only a label once the address is out of it
  * ("Recipient address:", "Original recipient:", as Sun's and Oracle's
  * messaging servers print "Recipient address: ADDR" above "Reason: …"). */
@@ -478,7 +493,8 @@ paragraph_end(const char *hit, const char *recipient)
     const char *line = strchr(hit, '\n');
     while (line) {
         line++;
-        if (*line == '\n' || *line == '\0' || starts_with_address(line)
+        if (*line == '\n' || *line == '\0'
+            || (starts_with_address(line) && !continues_with(line, recipient))
             || is_others_transcript_line(line, recipient))
             return line;
         line = strchr(line, '\n');
