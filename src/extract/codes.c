@@ -404,13 +404,25 @@ host_regex(void)
     return re;
 }
 
-/* FALSE when host_regex cannot match: the text has neither a bracket to
- * put an address in nor one of its lead-in words (in any case, or with
- * KELVIN SIGN or LONG S, which caseless matching takes for k and s). */
+/* Does a bracket of `text` open on what may be a digit: an ASCII one, or
+ * a non-ASCII byte (GRegex matches \\d against Unicode's digits)?  The
+ * regex's second branch needs "[1" or "(1" for the address it reads. */
+static gboolean
+has_bracketed_digit(const char *text)
+{
+    for (const char *p = strpbrk(text, "[("); p; p = strpbrk(p + 1, "[("))
+        if (g_ascii_isdigit(p[1]) || (guchar) p[1] >= 0x80)
+            return TRUE;
+    return FALSE;
+}
+
+/* FALSE when host_regex cannot match: the text has neither a bracket
+ * opening on an address nor one of its lead-in words (in any case, or
+ * with KELVIN SIGN or LONG S, which caseless matching takes for k and s). */
 static gboolean
 may_name_host(const char *text)
 {
-    if (strpbrk(text, "[(") || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
+    if (has_bracketed_digit(text) || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
         return TRUE;
     g_autofree char *lower = bt_ascii_strdown(text, -1);
     return strstr(lower, "host") || strstr(lower, "talking to") || strstr(lower, "connect")
