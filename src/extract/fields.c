@@ -594,9 +594,19 @@ bt_record_set_date(BtRecord *rec, const char *date)
         return FALSE;
     rec->timestamp = g_date_time_to_unix(dt);
     gint64 offset = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
+    gint64 hours = ABS(offset) / 60, minutes = ABS(offset) % 60;
     char tz[8];
-    g_snprintf(tz, sizeof tz, "%c%02d%02d", offset < 0 ? '-' : '+',
-               (int) (ABS(offset) / 60), (int) (ABS(offset) % 60));
+    if (hours < 100) {
+        /* "+HHMM" without a printf: it ran once per record */
+        tz[0] = offset < 0 ? '-' : '+';
+        tz[1] = (char) ('0' + hours / 10);
+        tz[2] = (char) ('0' + hours % 10);
+        tz[3] = (char) ('0' + minutes / 10);
+        tz[4] = (char) ('0' + minutes % 10);
+        tz[5] = '\0';
+    } else {
+        g_snprintf(tz, sizeof tz, "%c%02d%02d", offset < 0 ? '-' : '+', (int) hours, (int) minutes);
+    }
     bt_set_str(&rec->timezoneoffset, tz);
     return TRUE;
 }
