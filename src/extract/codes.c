@@ -157,8 +157,8 @@ static void
 standalone_numbers(const char *text, NumberSet *set)
 {
     memset(set, 0, sizeof *set);
-    for (const char *p = text; (p = strpbrk(p, "0123456789")); p++) {
-        if (!g_ascii_isdigit(p[1]) || !g_ascii_isdigit(p[2]))
+    for (const char *p = text; *p; p++) {
+        if (!g_ascii_isdigit(p[0]) || !g_ascii_isdigit(p[1]) || !g_ascii_isdigit(p[2]))
             continue;
         if ((p > text && is_joining(p[-1])) || is_joining(p[3]))
             continue;
@@ -170,7 +170,7 @@ standalone_numbers(const char *text, NumberSet *set)
 static gboolean
 number_set_has(const NumberSet *set, const char *code)
 {
-    int n = atoi(code);
+    int n = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
     return (set->bits[n / 64] >> (n % 64)) & 1;
 }
 
