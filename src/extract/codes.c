@@ -140,19 +140,47 @@ static const char *const replies_5[] = { "550", "552", "553", "551", "521", "525
                                          "530", "533", "534", "535", "538", "555", "556", "554",
                                          "500", "501", "502", "503", "504", NULL };
 
-/* Does `code` appear in `text` as a word of its own (not inside a number,
- * a status code or a dotted quad)? */
+/* The three-digit numbers standing in `text` as words of their own (not
+ * inside a longer number, a status code or a dotted quad), as a set: one
+ * pass over the text, not a search per known reply code. */
+typedef struct {
+    guint64 bits[1000 / 64 + 1];
+} NumberSet;
+
 static gboolean
-reply_appears(const char *text, const char *code)
+is_joining(char c)
 {
-    for (const char *p = strstr(text, code); p; p = strstr(p + 1, code)) {
-        char before = p > text ? p[-1] : ' ';
-        char after = p[3];
-        gboolean joined_before = before >= '.' && before <= '9';
-        gboolean joined_after = after >= '.' && after <= '9';
-        if (!joined_before && !joined_after)
-            return TRUE;
+    return c >= '.' && c <= '9';
+}
+
+static void
+standalone_numbers(const char *text, NumberSet *set)
+{
+    memset(set, 0, sizeof *set);
+    for (const char *p = text; *p; p++) {
+        if (!g_ascii_isdigit(p[0]) || !g_ascii_isdigit(p[1]) || !g_ascii_isdigit(p[2]))
+            continue;
+        if ((p > text && is_joining(p[-1])) || is_joining(p[3]))
+            continue;
+        int n = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+        set->bits[n / 64] |= G_GUINT64_CONSTANT(1) << (n % 64);
     }
+}
+
+static gboolean
+number_set_has(const NumberSet *set, const char *code)
+{
+    int n = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    return (set->bits[n / 64] >> (n % 64)) & 1;
+}
+
+/* Does `text` hold "X-UNIX" in any ASCII case? */
+static gboolean
+names_x_unix(const char *text)
+{
+    for (const char *p = strpbrk(text, "xX"); p; p = strpbrk(p + 1, "xX"))
+        if (g_ascii_strncasecmp(p, "X-UNIX", 6) == 0)
+            return TRUE;
     return FALSE;
 }
 
@@ -174,15 +202,16 @@ bt_reply_find(const char *text, char class)
 {
     if (!text || strlen(text) < 3)
         return 0;
-    g_autofree char *upper = g_ascii_strup(text, -1);
-    if (strstr(upper, "X-UNIX"))
+    if (names_x_unix(text))
         return 0;
+    NumberSet numbers;
+    standalone_numbers(text, &numbers);
     const char *const *lists[3] = { replies_5, replies_4, replies_2 };
     for (int l = 0; l < 3; l++) {
         if (class && lists[l][0][0] != class)
             continue;
         for (int i = 0; lists[l][i]; i++)
-            if (reply_appears(text, lists[l][i]))
+            if (number_set_has(&numbers, lists[l][i]))
                 return atoi(lists[l][i]);
     }
     return 0;
@@ -393,13 +422,25 @@ host_regex(void)
     return re;
 }
 
-/* FALSE when host_regex cannot match: the text has neither a bracket to
- * put an address in nor one of its lead-in words (in any case, or with
- * KELVIN SIGN or LONG S, which caseless matching takes for k and s). */
+/* Does a bracket of `text` open on what may be a digit: an ASCII one, or
+ * a non-ASCII byte (GRegex matches \\d against Unicode's digits)?  The
+ * regex's second branch needs "[1" or "(1" for the address it reads. */
+static gboolean
+has_bracketed_digit(const char *text)
+{
+    for (const char *p = strpbrk(text, "[("); p; p = strpbrk(p + 1, "[("))
+        if (g_ascii_isdigit(p[1]) || (guchar) p[1] >= 0x80)
+            return TRUE;
+    return FALSE;
+}
+
+/* FALSE when host_regex cannot match: the text has neither a bracket
+ * opening on an address nor one of its lead-in words (in any case, or
+ * with KELVIN SIGN or LONG S, which caseless matching takes for k and s). */
 static gboolean
 may_name_host(const char *text)
 {
-    if (strpbrk(text, "[(") || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
+    if (has_bracketed_digit(text) || strstr(text, "\xE2\x84\xAA") || strstr(text, "\xC5\xBF"))
         return TRUE;
     g_autofree char *lower = bt_ascii_strdown(text, -1);
     return strstr(lower, "host") || strstr(lower, "talking to") || strstr(lower, "connect")

@@ -166,6 +166,9 @@ escapable(guint64 cp)
 static char *
 unescape_unicode(const char *s)
 {
+    /* nearly every address has no escape: copied whole */
+    if (!strstr(s, "\\x{"))
+        return g_strdup(s);
     GString *out = g_string_new(NULL);
     while (*s) {
         if (s[0] == '\\' && s[1] == 'x' && s[2] == '{') {
@@ -209,11 +212,16 @@ address_token(const char *s)
         if (close && close > open + 1)
             return g_strndup(open + 1, close - open - 1);
     }
-    g_auto(GStrv) words = g_strsplit_set(s, " \t<>,;\"'", -1);
-    for (int i = 0; words[i]; i++)
-        if (strchr(words[i], '@'))
-            return g_strdup(words[i]);
-    return NULL;
+    /* the words between the separators, as g_strsplit_set() cuts them,
+     * read in place */
+    for (const char *word = s;; ) {
+        gsize len = strcspn(word, " \t<>,;\"'");
+        if (memchr(word, '@', len))
+            return g_strndup(word, len);
+        if (!word[len])
+            return NULL;
+        word += len + 1;
+    }
 }
 
 /* Address types and transports that gateways glue before an address
@@ -311,7 +319,8 @@ bt_address_clean(const char *value)
             return g_strdup_printf("%.*s@%s", (int) (at - a), a, domain);
         }
     for (char *d = at + 1; *d; d++)
-        *d = g_ascii_tolower(*d);
+        if (*d >= 'A' && *d <= 'Z')
+            *d += 'a' - 'A';
     return g_strdup(a);
 }
 
@@ -601,9 +610,19 @@ bt_record_set_date(BtRecord *rec, const char *date)
         return FALSE;
     rec->timestamp = g_date_time_to_unix(dt);
     gint64 offset = g_date_time_get_utc_offset(dt) / G_TIME_SPAN_MINUTE;
+    gint64 hours = ABS(offset) / 60, minutes = ABS(offset) % 60;
     char tz[8];
-    g_snprintf(tz, sizeof tz, "%c%02d%02d", offset < 0 ? '-' : '+',
-               (int) (ABS(offset) / 60), (int) (ABS(offset) % 60));
+    if (hours < 100) {
+        /* "+HHMM" without a printf: it ran once per record */
+        tz[0] = offset < 0 ? '-' : '+';
+        tz[1] = (char) ('0' + hours / 10);
+        tz[2] = (char) ('0' + hours % 10);
+        tz[3] = (char) ('0' + minutes / 10);
+        tz[4] = (char) ('0' + minutes % 10);
+        tz[5] = '\0';
+    } else {
+        g_snprintf(tz, sizeof tz, "%c%02d%02d", offset < 0 ? '-' : '+', (int) hours, (int) minutes);
+    }
     bt_set_str(&rec->timezoneoffset, tz);
     return TRUE;
 }

@@ -125,10 +125,8 @@ view_notice_lines(const BtMsgView *view, int *n)
     BtMsgView *v = (BtMsgView *) view;
     if (v->notice_of != v->body || !v->notice_lines) {
         g_strfreev(v->notice_lines);
-        g_strfreev(v->notice_squeezed);
         g_strfreev(v->notice_lower);
-        v->notice_squeezed = NULL;
-        v->notice_lower = NULL;
+            v->notice_lower = NULL;
         int copy_at;
         v->notice_lines = gen_notice_lines(v->body, &copy_at);
         v->notice_n = gen_notice_length(v->notice_lines, copy_at);
@@ -138,20 +136,16 @@ view_notice_lines(const BtMsgView *view, int *n)
     return v->notice_lines;
 }
 
-/* The same lines squeezed ("" for a line with nothing to keep). */
-static char **
-view_notice_squeezed(const BtMsgView *view, int *n)
+/* The last byte of `line` that is not white space, or 0: the last byte of
+ * its squeezed form (gen_squeezed), known without making it. */
+static char
+last_visible_byte(const char *line, gsize *len)
 {
-    char **lines = view_notice_lines(view, n);
-    BtMsgView *v = (BtMsgView *) view;
-    if (!v->notice_squeezed) {
-        v->notice_squeezed = g_new0(char *, *n + 1);
-        for (int i = 0; i < *n; i++) {
-            char *sq = gen_squeezed(lines[i]);
-            v->notice_squeezed[i] = sq ? sq : g_strdup("");
-        }
-    }
-    return v->notice_squeezed;
+    gsize n = strlen(line);
+    *len = n;
+    while (n && g_ascii_isspace(line[n - 1]))
+        n--;
+    return n ? line[n - 1] : '\0';
 }
 
 /* The same lines in ASCII lower case, made on first use: the transcript
@@ -174,13 +168,19 @@ bt_text_continued(const BtMsgView *view, const char *diagnostic)
 {
     int n;
     char **lines = view_notice_lines(view, &n);
-    char **flat = view_notice_squeezed(view, &n);
     g_autofree char *want = gen_squeezed(diagnostic);
     if (!want)
         return NULL;
     gsize want_len = strlen(want);
     for (int i = 0; i < n - 1; i++) {
-        const char *line = flat[i];
+        /* a line ends `want` or the other way round only if both end in
+         * the same byte, and squeezing never lengthens a line: most lines
+         * are ruled out without being squeezed */
+        gsize raw_len;
+        if (last_visible_byte(lines[i], &raw_len) != want[want_len - 1] || raw_len < 12)
+            continue;
+        g_autofree char *squeezed = gen_squeezed(lines[i]);
+        const char *line = squeezed ? squeezed : "";
         gsize len = strlen(line);
         /* one ends the other (g_str_has_suffix either way, lengths known) */
         if (len < 12 || !(len <= want_len ? memcmp(want + want_len - len, line, len) == 0

@@ -359,10 +359,15 @@ char *
 bt_header_block_unfold(const char *block)
 {
     gsize len = strlen(block);
+    const char *end = block + len;
+    /* most blocks have no CR: their runs end at the next LF, which
+     * memchr finds faster than strcspn finds either */
+    gboolean has_cr = memchr(block, '\r', len) != NULL;
     char *out = g_malloc(len + 1), *w = out;
     for (const char *s = block; *s; s++) {
         /* copy the run up to the next CR or LF whole */
-        gsize run = strcspn(s, "\r\n");
+        const char *lf = has_cr ? NULL : memchr(s, '\n', end - s);
+        gsize run = has_cr ? strcspn(s, "\r\n") : lf ? (gsize) (lf - s) : (gsize) (end - s);
         memcpy(w, s, run);
         w += run;
         s += run;
@@ -389,10 +394,14 @@ bt_header_block_get(const char *block, const char *name)
     if (!block)
         return NULL;
     gsize n = strlen(name);
+    /* a line whose first byte differs from the name's even with bit 0x20
+     * (ASCII case) set in both is no match: most lines are passed over
+     * without a call */
+    const char first = (char) (name[0] | 0x20);
     for (const char *line = block; line && *line;) {
         if (*line == '\n')
             break;   /* the end of the header block */
-        if (g_ascii_strncasecmp(line, name, n) == 0) {
+        if ((!n || (char) (*line | 0x20) == first) && g_ascii_strncasecmp(line, name, n) == 0) {
             const char *p = line + n;
             while (*p == ' ' || *p == '\t')
                 p++;

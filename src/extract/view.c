@@ -432,7 +432,6 @@ bt_view_free(BtMsgView *v)
     g_free(v->dsn);
     g_free(v->returned_headers);
     g_strfreev(v->notice_lines);
-    g_strfreev(v->notice_squeezed);
     g_strfreev(v->notice_lower);
     g_free(v);
 }

@@ -28,7 +28,6 @@ typedef struct {
      * finishing asks for them per record; rebuilt when body changes */
     const char *notice_of;
     char **notice_lines;
-    char **notice_squeezed;      /* the same lines squeezed, made on first use */
     char **notice_lower;         /* the same lines in ASCII lower case, made on first use */
     int notice_n;
 } BtMsgView;

@@ -122,6 +122,31 @@ append_key(GString *out, const char *key)
     g_string_append(out, "\":");
 }
 
+/* A record field's key as written ("\"name\":"), with its length. */
+typedef struct {
+    char *text;
+    gsize len;
+} FieldKey;
+
+/* The keys of bt_record_fields(), made once: every record writes them
+ * all, and one copy of a known length costs less than three appends. */
+static const FieldKey *
+field_keys(void)
+{
+    static FieldKey *keys;
+    if (g_once_init_enter(&keys)) {
+        gsize n;
+        const BtFieldInfo *fields = bt_record_fields(&n);
+        FieldKey *made = g_new(FieldKey, n);
+        for (gsize i = 0; i < n; i++) {
+            made[i].text = g_strdup_printf("\"%s\":", fields[i].name);
+            made[i].len = strlen(made[i].text);
+        }
+        g_once_init_leave(&keys, made);
+    }
+    return keys;
+}
+
 static void
 append_fact(GString *out, const BtRecord *rec, const BtFieldInfo *field)
 {
@@ -212,10 +237,11 @@ bt_json_append_record(GString *out, const BtRecord *rec)
 {
     gsize n_fields;
     const BtFieldInfo *fields = bt_record_fields(&n_fields);
+    const FieldKey *keys = field_keys();
 
     g_string_append_c(out, '{');
     for (gsize i = 0; i < n_fields; i++) {
-        append_key(out, fields[i].name);
+        g_string_append_len(out, keys[i].text, (gssize) keys[i].len);
         append_fact(out, rec, &fields[i]);
         g_string_append_c(out, ',');
     }
