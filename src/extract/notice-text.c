@@ -126,7 +126,7 @@ view_notice_lines(const BtMsgView *view, int *n)
     if (v->notice_of != v->body || !v->notice_lines) {
         g_strfreev(v->notice_lines);
         g_strfreev(v->notice_lower);
-            v->notice_lower = NULL;
+        v->notice_lower = NULL;
         int copy_at;
         v->notice_lines = gen_notice_lines(v->body, &copy_at);
         v->notice_n = gen_notice_length(v->notice_lines, copy_at);
