@@ -215,26 +215,35 @@ bt_ac_count(const BtAcScan *ac)
     return ac->count;
 }
 
-static void
-note_hits(const BtAcScan *ac, guint32 s, guint64 *present)
+/* Sets the bits of the literals that end at state s; with `first`, notes
+ * `end` for those whose bit was clear. */
+static inline void
+note_hits(const BtAcScan *ac, guint32 s, guint64 *present, gsize *first, gsize end)
 {
     for (; s; s = state(ac, s)->next_hit) {
         guint32 id = state(ac, s)->id;
-        if (id != NONE)
-            present[id / 64] |= G_GUINT64_CONSTANT(1) << (id % 64);
+        if (id == NONE)
+            continue;
+        guint64 bit = G_GUINT64_CONSTANT(1) << (id % 64);
+        if (first && !(present[id / 64] & bit))
+            first[id] = end;
+        present[id / 64] |= bit;
     }
 }
 
 /* One byte's step, in a scan's loop: `at` is the current state times n_classes. */
-#define SCAN_STEP(b)                                            \
-    do {                                                        \
-        at = delta[at + classes[(guchar) (b)]];                 \
-        if (G_UNLIKELY(at >= hit_from))                         \
-            note_hits(ac, (guint32) (at / ac->n_classes), present); \
+#define SCAN_STEP(k)                                                            \
+    do {                                                                        \
+        at = delta[at + classes[(guchar) p[k]]];                                \
+        if (G_UNLIKELY(at >= hit_from))                                         \
+            note_hits(ac, (guint32) (at / ac->n_classes), present, first,       \
+                      (gsize) (p - text) + (k) + 1);                            \
     } while (0)
 
-void
-bt_ac_scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present)
+/* Both entry points' scan: `first` is looked at on a hit only, and hits
+ * are rare next to bytes. */
+static void
+scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *first)
 {
     const guint32 *delta = ac->delta;
     const guint8 *classes = ac->classes;
@@ -243,13 +252,25 @@ bt_ac_scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present)
     const char *p = text, *end = text + len, *rounds_end = text + (len & ~(gsize) 3);
     /* four bytes a round: a quarter of the loop's own counting */
     for (; p != rounds_end; p += 4) {
-        SCAN_STEP(p[0]);
-        SCAN_STEP(p[1]);
-        SCAN_STEP(p[2]);
-        SCAN_STEP(p[3]);
+        SCAN_STEP(0);
+        SCAN_STEP(1);
+        SCAN_STEP(2);
+        SCAN_STEP(3);
     }
     for (; p != end; p++)
-        SCAN_STEP(p[0]);
+        SCAN_STEP(0);
+}
+
+void
+bt_ac_scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present)
+{
+    scan(ac, text, len, present, NULL);
+}
+
+void
+bt_ac_scan_first(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *first)
+{
+    scan(ac, text, len, present, first);
 }
 
 void
