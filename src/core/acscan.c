@@ -1,7 +1,9 @@
 /* acscan — see acscan.h.  The automaton is a full transition table over
  * byte classes (the bytes the literals use, each its own class; every
  * other byte one class that leads back to the start), so a scan costs a
- * table load per byte however many literals there are. */
+ * table load per byte however many literals there are.  Once built, the
+ * states are numbered so that those where a literal ends (or a suffix of
+ * one does) come last: one comparison per byte tells a hit. */
 #include "core/acscan.h"
 
 #include <string.h>
@@ -21,9 +23,11 @@ struct _BtAcScan {
     guint8 classes[256];        /* byte → class; 0: a byte no literal uses */
     guint n_classes;
     /* After build: entry [s * n_classes + class] is the next state t as
-     * (t * n_classes) << 1, with bit 0 set when t or a suffix of it ends a
-     * literal, so the scan neither multiplies nor looks elsewhere per byte. */
+     * t * n_classes, so the scan does not multiply per byte; t ends a
+     * literal, or a suffix of it does, when the entry is hit_from or more
+     * (while building: (t * n_classes) << 1, bit 0 telling a hit). */
     guint32 *delta;
+    guint32 hit_from;           /* after build: entries from here on are hit states */
 };
 
 BtAcScan *
@@ -154,6 +158,46 @@ fill_transitions(BtAcScan *ac)
     g_free(queue);
 }
 
+static gboolean
+is_hit_state(const State *st)
+{
+    return st->id != NONE || st->next_hit != 0;
+}
+
+/* The states renumbered, those without a hit first (the start, which ends
+ * no literal, staying 0), and the table's entries with them: each becomes
+ * the plain row offset of its state, which is hit_from or more for a hit. */
+static void
+put_hit_states_last(BtAcScan *ac)
+{
+    guint n = ac->n_classes, count = ac->states->len;
+    g_autofree guint32 *renum = g_new(guint32, count);
+    guint32 next = 0;
+    for (guint pass = 0; pass < 2; pass++)
+        for (guint32 s = 0; s < count; s++)
+            if (is_hit_state(state(ac, s)) == (pass == 1))
+                renum[s] = next++;
+    GArray *states = g_array_sized_new(FALSE, TRUE, sizeof(State), count);
+    g_array_set_size(states, count);
+    guint32 *delta = g_new(guint32, (gsize) count * n);
+    guint32 hits = count;
+    for (guint32 s = 0; s < count; s++) {
+        State st = *state(ac, s);
+        st.fail = renum[st.fail];
+        st.next_hit = st.next_hit ? renum[st.next_hit] : 0;
+        g_array_index(states, State, renum[s]) = st;
+        if (is_hit_state(&st))
+            hits = MIN(hits, renum[s]);
+        for (guint c = 0; c < n; c++)
+            delta[(gsize) renum[s] * n + c] = renum[(ac->delta[(gsize) s * n + c] >> 1) / n] * n;
+    }
+    g_array_unref(ac->states);
+    ac->states = states;
+    g_free(ac->delta);
+    ac->delta = delta;
+    ac->hit_from = hits * n;
+}
+
 void
 bt_ac_build(BtAcScan *ac)
 {
@@ -161,6 +205,7 @@ bt_ac_build(BtAcScan *ac)
         return;
     assign_classes(ac);
     fill_transitions(ac);
+    put_hit_states_last(ac);
     g_clear_pointer(&ac->children, g_hash_table_unref);
 }
 
@@ -170,28 +215,62 @@ bt_ac_count(const BtAcScan *ac)
     return ac->count;
 }
 
-static void
-note_hits(const BtAcScan *ac, guint32 s, guint64 *present)
+/* Sets the bits of the literals that end at state s; with `first`, notes
+ * `end` for those whose bit was clear. */
+static inline void
+note_hits(const BtAcScan *ac, guint32 s, guint64 *present, gsize *first, gsize end)
 {
     for (; s; s = state(ac, s)->next_hit) {
         guint32 id = state(ac, s)->id;
-        if (id != NONE)
-            present[id / 64] |= G_GUINT64_CONSTANT(1) << (id % 64);
+        if (id == NONE)
+            continue;
+        guint64 bit = G_GUINT64_CONSTANT(1) << (id % 64);
+        if (first && !(present[id / 64] & bit))
+            first[id] = end;
+        present[id / 64] |= bit;
     }
+}
+
+/* One byte's step, in a scan's loop: `at` is the current state times n_classes. */
+#define SCAN_STEP(k)                                                            \
+    do {                                                                        \
+        at = delta[at + classes[(guchar) p[k]]];                                \
+        if (G_UNLIKELY(at >= hit_from))                                         \
+            note_hits(ac, (guint32) (at / ac->n_classes), present, first,       \
+                      (gsize) (p - text) + (k) + 1);                            \
+    } while (0)
+
+/* Both entry points' scan: `first` is looked at on a hit only, and hits
+ * are rare next to bytes. */
+static void
+scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *first)
+{
+    const guint32 *delta = ac->delta;
+    const guint8 *classes = ac->classes;
+    const gsize hit_from = ac->hit_from;
+    gsize at = 0;
+    const char *p = text, *end = text + len, *rounds_end = text + (len & ~(gsize) 3);
+    /* four bytes a round: a quarter of the loop's own counting */
+    for (; p != rounds_end; p += 4) {
+        SCAN_STEP(0);
+        SCAN_STEP(1);
+        SCAN_STEP(2);
+        SCAN_STEP(3);
+    }
+    for (; p != end; p++)
+        SCAN_STEP(0);
 }
 
 void
 bt_ac_scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present)
 {
-    const guint32 *delta = ac->delta;
-    const guint8 *classes = ac->classes;
-    guint32 at = 0;             /* the current state times n_classes */
-    for (gsize i = 0; i < len; i++) {
-        guint32 e = delta[at + classes[(guchar) text[i]]];
-        at = e >> 1;
-        if (G_UNLIKELY(e & 1))
-            note_hits(ac, at / ac->n_classes, present);
-    }
+    scan(ac, text, len, present, NULL);
+}
+
+void
+bt_ac_scan_first(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *first)
+{
+    scan(ac, text, len, present, first);
 }
 
 void

@@ -29,6 +29,13 @@ guint bt_ac_count(const BtAcScan *ac);
 /* Sets bit id of `present` for every literal that may occur in `text`
  * (every one that does, and perhaps others); clears no bit. */
 void bt_ac_scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present);
+/* bt_ac_scan that also tells where: for every id whose bit it sets (its
+ * bit was clear), first[id] is the offset in `text` just past the first
+ * place the literal's first BT_AC_DEPTH bytes (all of a shorter one)
+ * may end.  A literal occurs nowhere before that place minus its length
+ * in the automaton, so a search confirming a longer one starts there.
+ * `first` holds bt_ac_count entries. */
+void bt_ac_scan_first(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *first);
 void bt_ac_free(BtAcScan *ac);
 
 static inline gboolean

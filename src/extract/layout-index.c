@@ -24,13 +24,13 @@
 
 struct _LayoutIndex {
     BtAcScan *ac;
-    GPtrArray *id_arrays;       /* guint32*: the Regex ac_ids arrays */
+    GPtrArray *id_arrays;       /* NeedleIds*: the Regex ac_ids arrays */
     GPtrArray *needs;           /* per layout: GArray of Needle one of which `match` needs;
                                  * NULL: none */
 };
 
 typedef struct {
-    guint32 id;
+    NeedleIds ids;
     const char *text;           /* owned by its Regex */
 } Needle;
 
@@ -49,19 +49,32 @@ prepare_needles(BtBodyLiterals *lit)
     lit->lower = bt_ascii_strdown(body, (gssize) len);
     if (!lit->ix)
         return;
-    lit->present = g_new0(guint64, (bt_ac_count(lit->ix->ac) + 63) / 64 + 1);
-    bt_ac_scan(lit->ix->ac, lit->lower, len, lit->present);
+    guint count = bt_ac_count(lit->ix->ac);
+    lit->present = g_new0(guint64, (count + 63) / 64 + 1);
+    lit->first = g_new(gsize, count + 1);
+    bt_ac_scan_first(lit->ix->ac, lit->lower, len, lit->present, lit->first);
 }
 
-/* With the index, needle `text` (id `id`) occurs in the body: the
- * automaton tells for a short needle, strstr confirms a long one (which
- * shares its id with any needle of the same first bytes). */
+/* With the index, needle `text` (`ids`) occurs in the body: the automaton
+ * tells for a short needle.  A long one needs its first bytes and its
+ * last bytes, each of which it may share with other needles; with both,
+ * a search confirms it, from the first place where both can be: there
+ * most often, else nowhere before. */
 static gboolean
-literal_occurs(const BtBodyLiterals *lit, guint32 id, const char *text)
+literal_occurs(const BtBodyLiterals *lit, NeedleIds ids, const char *text)
 {
-    if (!bt_ac_bit(lit->present, id))
+    if (!bt_ac_bit(lit->present, ids.head))
         return FALSE;
-    return strlen(text) <= BT_AC_DEPTH || strstr(lit->lower, text);
+    gsize len = strlen(text);
+    if (len <= BT_AC_DEPTH)
+        return TRUE;
+    if (!bt_ac_bit(lit->present, ids.tail))
+        return FALSE;
+    gsize from = lit->first[ids.head] - BT_AC_DEPTH;
+    if (lit->first[ids.tail] > from + len)
+        from = lit->first[ids.tail] - len;
+    const char *at = lit->lower + from;
+    return strncmp(at, text, len) == 0 || strstr(at + 1, text);
 }
 
 static gboolean
@@ -111,7 +124,7 @@ bt_layout_may_hold(BtBodyLiterals *lit, guint i)
         return TRUE;
     for (guint k = 0; k < need->len; k++) {
         const Needle *n = &g_array_index(need, Needle, k);
-        if (literal_occurs(lit, n->id, n->text))
+        if (literal_occurs(lit, n->ids, n->text))
             return TRUE;
     }
     return FALSE;
@@ -123,6 +136,7 @@ bt_body_literals_clear(BtBodyLiterals *lit)
     g_clear_pointer(&lit->lower, g_free);
     g_clear_pointer(&lit->pairs, g_free);
     g_clear_pointer(&lit->present, g_free);
+    g_clear_pointer(&lit->first, g_free);
 }
 
 /* ---- building the index ---- */
@@ -134,9 +148,13 @@ index_regex(LayoutIndex *ix, Regex *re)
     if (!needles || re->ac_ids)
         return;
     guint n = g_strv_length((char **) needles);
-    guint32 *ids = g_new(guint32, n);
-    for (guint k = 0; k < n; k++)
-        ids[k] = bt_ac_add(ix->ac, needles[k], strlen(needles[k]));
+    NeedleIds *ids = g_new(NeedleIds, n);
+    for (guint k = 0; k < n; k++) {
+        gsize len = strlen(needles[k]);
+        ids[k].head = bt_ac_add(ix->ac, needles[k], len);
+        ids[k].tail = len > BT_AC_DEPTH
+            ? bt_ac_add(ix->ac, needles[k] + len - BT_AC_DEPTH, BT_AC_DEPTH) : ids[k].head;
+    }
     g_ptr_array_add(ix->id_arrays, ids);
     re->ac_ids = ids;
 }

@@ -66,6 +66,14 @@ void bt_layout_values_clear(Values *vals);
 
 /* ---- compiled layouts ---------------------------------------------------- */
 
+/* A needle's ids in the layouts' literal index (core/acscan.h): of its
+ * first BT_AC_DEPTH bytes, and of its last ones (`head` again for a needle
+ * no longer than that). */
+typedef struct NeedleIds {
+    guint32 head;
+    guint32 tail;
+} NeedleIds;
+
 /* A layout regex.  JIT-compiling every regex at load costs several times
  * what a run on one message spends matching, so a regex is interpreted
  * until it has been used JIT_AFTER_USES times (long subjects weighing more:
@@ -82,7 +90,7 @@ typedef struct {
     gsize needles_ready;     /* g_once: `needles` is worked out */
     char **needles;          /* lower-case ASCII literals, one of which every
                               * match contains; NULL: none known (layout-load.c) */
-    const guint32 *ac_ids;   /* the needles' ids in the layouts' literal index
+    const struct NeedleIds *ac_ids; /* the needles' ids in the layouts' literal index
                               * (layout-index.c), parallel to `needles`; NULL: not indexed */
     gsize bounds_ready;      /* g_once: `min_len` and `required` are worked out */
     guint32 min_len;         /* no subject shorter than this matches */
@@ -203,6 +211,7 @@ typedef struct {
                               * so a bit test replaces a strstr over the body;
                               * made on first use by a regex the index lacks */
     guint64 *present;        /* with ix: the index's literals that may occur in `lower` */
+    gsize *first;            /* ... and where each first may end (bt_ac_scan_first) */
     gboolean no_needles;     /* the body has letters needles cannot see */
 } BtBodyLiterals;
 
