@@ -272,12 +272,30 @@ find_reply(const char *s)
     return NULL;
 }
 
+/* The remote's reply Exchange 2013 and later quote on the line under the
+ * remote host: "Remote Server returned 'REPLY'" (Microsoft Learn, "Email
+ * non-delivery reports in Exchange Server"), whatever its code; the text
+ * inside the quotes, else NULL. */
+static char *
+remote_server_returned(const char *line)
+{
+    static const char mark[] = "Remote Server returned '";
+    if (!line || g_ascii_strncasecmp(line, mark, sizeof mark - 1) != 0)
+        return NULL;
+    const char *from = line + sizeof mark - 1;
+    const char *end = strrchr(from, '\'');
+    if (!end || end == from || !g_ascii_isdigit(from[0]))
+        return NULL;
+    return g_strndup(from, end - from);
+}
+
 /* The reply on the line under a later mention of `recipient`: Exchange's
  * "Diagnostic information for administrators" names the address on one
  * line and its reply on the next ("#550 5.1.1 RESOLVER.ADR.RecipNotFound;
  * not found ##", Microsoft Learn, "Email non-delivery reports in Exchange
- * Server"), after a first mention that only explains in words.  The
- * reply without Exchange's '#' and "##" marks, else NULL. */
+ * Server"), after a first mention that only explains in words; Exchange
+ * 2013 and later put the remote host between them and quote the remote's
+ * reply.  The reply without Exchange's '#' and "##" marks, else NULL. */
 static char *
 reply_under_address(const char *body, const char *recipient)
 {
@@ -289,6 +307,12 @@ reply_under_address(const char *body, const char *recipient)
         if (!line || g_ascii_strcasecmp(line, recipient) != 0)
             continue;
         g_autofree char *next = bt_strdup_trimmed(lines[i + 1]);
+        if (lines[i + 2]) {
+            g_autofree char *after = bt_strdup_trimmed(lines[i + 2]);
+            char *quoted = remote_server_returned(after);
+            if (quoted)
+                return quoted;
+        }
         const char *reply = next ? find_reply(next) : NULL;
         if (!reply || reply - next > 1)
             continue;
