@@ -1,7 +1,7 @@
 #!/bin/sh
 # A run that loads rules and layouts from the cache parses each rule and
 # compiles each pattern only when a message first needs it
-# (src/rules/rule.c bt_rule_complete, src/extract/layout-load.c
+# (src/rules/rule.c bt_rule_complete, src/extract/layout-regex.c
 # bt_layout_regex_code); a run that parses the files validates and
 # compiles everything first.  Both must give the same records, --explain
 # included, alone or with threads racing to complete the same rules.

@@ -1,5 +1,5 @@
 /* test-needles — the literal needles the layout engine checks before a
- * regex scan (layout-load.c): what is read from a pattern, that a pattern
+ * regex scan (layout-regex.c): what is read from a pattern, that a pattern
  * it cannot read gets none, that every match of a sample contains one of
  * its needles, and that caseless letters outside ASCII still match. */
 #include "extract/layout-private.h"

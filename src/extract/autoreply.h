@@ -1,7 +1,7 @@
 /* autoreply — the vocabulary of the RFC 3834 auto-reply decoder
  * (autoreply.c): its header marks and word lists are data, the
  * `autoreply:` map of the layout files (rules/layouts/autoreply.yaml,
- * schema in rules/layouts/README.md), read by layout-load.c with the
+ * schema in rules/layouts/README.md), read by layout-vocab.c with the
  * layouts and kept in BtLayouts.  A later directory's lists add to an
  * earlier one's. */
 #pragma once

@@ -1,8 +1,10 @@
 /* Internal to the layout engine: the compiled form of a layout, shared by
- * its loader (layout-load.c: YAML → validated, compiled layouts), its
- * literal index (layout-index.c: which layouts a body can hold) and its
- * matcher (layout.c: a message view → records, with layout-match.c,
- * layout-blocks.c, layout-address.c and layout-records.c). */
+ * its loader (layout-load.c: YAML → validated, compiled layouts, with
+ * layout-yaml.c, layout-keys.c, layout-regex.c, layout-cond.c and
+ * layout-vocab.c), its literal index (layout-index.c: which layouts a
+ * body can hold) and its matcher (layout.c: a message view → records,
+ * with layout-match.c, layout-blocks.c, layout-address.c and
+ * layout-records.c). */
 #pragma once
 
 #include "extract/layout.h"
@@ -89,7 +91,7 @@ typedef struct {
     BtLazyJit lazy;          /* the JIT-compiled copy, once used often */
     gsize needles_ready;     /* g_once: `needles` is worked out */
     char **needles;          /* lower-case ASCII literals, one of which every
-                              * match contains; NULL: none known (layout-load.c) */
+                              * match contains; NULL: none known (layout-regex.c) */
     const struct NeedleIds *ac_ids; /* the needles' ids in the layouts' literal index
                               * (layout-index.c), parallel to `needles`; NULL: not indexed */
     gsize bounds_ready;      /* g_once: `min_len` and `required` are worked out */
@@ -239,6 +241,64 @@ struct _BtLayouts {
     BtAutoreplyVocab *autoreply; /* the files' `autoreply:` lists; NULL: none */
     pcre2_match_context *mctx;
 };
+
+/* ---- loading (layout-load.c and the files it names) ---------------------- */
+
+/* What one file's parse needs: where errors go and how to name places. */
+typedef struct {
+    const char *path;
+    yaml_document_t *doc;
+    gboolean trusted;        /* from the cache: valid when stored, regexes compile */
+    GPtrArray *errors;
+    guint n_errors;
+    BtLayouts *lays;         /* the regexes every layout shares */
+} Loader;
+
+/* Iterates the pairs of a mapping node. */
+#define FOR_PAIRS(node, pair) \
+    for (yaml_node_pair_t *pair = (node)->data.mapping.pairs.start; \
+         pair < (node)->data.mapping.pairs.top; pair++)
+#define FOR_ITEMS(node, item) \
+    for (yaml_node_item_t *item = (node)->data.sequence.items.start; \
+         item < (node)->data.sequence.items.top; item++)
+
+/* Reading the YAML (layout-yaml.c): a problem is added to ld->errors as
+ * "file:line:col: message", at `node`. */
+void bt_layout_fail(Loader *ld, const yaml_node_t *node, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+yaml_node_t *bt_layout_node_at(Loader *ld, int index);
+/* A scalar node's text; NULL for any other node. */
+const char *bt_layout_scalar(const yaml_node_t *node);
+const char *bt_layout_expect_scalar(Loader *ld, const yaml_node_t *node, const char *what);
+gboolean bt_layout_expect_kind(Loader *ld, const yaml_node_t *node, yaml_node_type_t type,
+                               const char *what);
+gboolean bt_layout_parse_bool(Loader *ld, yaml_node_t *node, gboolean *out);
+char *bt_layout_place(const char *path, const yaml_node_t *node);
+
+/* A value that is one item or a list of items: calls `one` for each. */
+typedef gboolean (*ItemFn)(Loader *ld, yaml_node_t *node, gpointer out);
+
+void bt_layout_one_or_list(Loader *ld, yaml_node_t *node, ItemFn one, gpointer out);
+
+/* Regexes (layout-regex.c): one not compiled yet; `node`'s text compiled
+ * (validated) unless ld->trusted; an ItemFn adding that to a GPtrArray. */
+Regex *bt_layout_regex_new(const char *src);
+void bt_layout_regex_free(Regex *re);
+Regex *bt_layout_compile_regex(Loader *ld, const yaml_node_t *node, const char *what);
+gboolean bt_layout_add_regex(Loader *ld, yaml_node_t *node, gpointer out);
+
+/* `match` (layout-cond.c): a condition map, and the built-in regexes of
+ * its `bounce-notice` and `notice-reply` put into `lays`. */
+Cond *bt_layout_load_cond(Loader *ld, yaml_node_t *node);
+void bt_layout_cond_free(Cond *c);
+void bt_layout_add_notice_regexes(BtLayouts *lays);
+
+/* One layout of a file's `layouts:` list (layout-keys.c); NULL after
+ * reporting its problems. */
+Layout *bt_layout_load_one(Loader *ld, yaml_node_t *node);
+void bt_layout_free(Layout *lay);
+
+/* A file's `autoreply:` map, added to ld->lays->autoreply (layout-vocab.c). */
+void bt_layout_load_autoreply(Loader *ld, yaml_node_t *node);
 
 /* ---- the notice as layouts expect it (layout-reread.c) ------------------- */
 
