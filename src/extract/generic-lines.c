@@ -377,12 +377,15 @@ static const char *
 first_colon(const char *s, gsize *width)
 {
     const char *colon = strchr(s, ':');
-    const char *wide = strstr(s, "：");
+    /* the full-width one (EF BC 9A) counts only before the ASCII one, so
+     * only the bytes before that are searched, from its lead byte */
+    gsize span = colon ? (gsize) (colon - s) : strlen(s);
     *width = 1;
-    if (wide && (!colon || wide < colon)) {
-        *width = strlen("：");
-        return wide;
-    }
+    for (const char *p = memchr(s, 0xEF, span); p; p = memchr(p + 1, 0xEF, span - (gsize) (p + 1 - s)))
+        if ((guchar) p[1] == 0xBC && (guchar) p[2] == 0x9A) {
+            *width = strlen("：");
+            return p;
+        }
     return colon;
 }
 
@@ -407,9 +410,18 @@ gen_line_label(const char *line)
     const char *colon = first_colon(s, &width);
     if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
         return NULL;
-    g_autofree char *raw = g_strndup(s, colon - s);
-    chomp_wide_spaces(raw);
-    g_autofree char *name = squeeze_ideographic_spaces(raw);
+    gsize raw_len = colon - s;
+    g_autofree char *raw = g_strndup(s, raw_len);
+    g_autofree char *name = NULL;
+    if (bt_ascii_run(raw, raw_len) == raw_len) {
+        /* an ASCII name has no wide space to chomp nor ideographs to
+         * squeeze: most labels take this way */
+        g_strchomp(raw);
+        name = g_steal_pointer(&raw);
+    } else {
+        chomp_wide_spaces(raw);
+        name = squeeze_ideographic_spaces(raw);
+    }
     int spaces = 0;
     for (const char *p = name; *p; p++)
         spaces += *p == ' ';
