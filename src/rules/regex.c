@@ -726,15 +726,20 @@ branches_for(BtRegex *re)
     return re->branches;
 }
 
-/* U+1C80-U+1C88 (E1 B2 80-88), old forms of в д о с т ъ ѣ ꙋ that caseless
- * matching equates with them. */
+/* Does the subject hold byte `a`, then `b`, then (when `c_hi` is not 0) a
+ * byte from `c_lo` to `c_hi`?  Found from each `a` by memchr: a whole
+ * text of a few KB is searched so more cheaply than by memmem. */
 static gboolean
-has_old_cyrillic(const BtSubject *subj)
+holds_sequence(const BtSubject *subj, guchar a, guchar b, guchar c_lo, guchar c_hi)
 {
-    for (const char *p = memmem(subj->str, subj->len, "\xE1\xB2", 2); p;
-         p = memmem(p + 1, subj->str + subj->len - p - 1, "\xE1\xB2", 2))
-        if (p + 2 < subj->str + subj->len && (guchar) p[2] >= 0x80 && (guchar) p[2] <= 0x88)
+    const char *end = subj->str + subj->len;
+    gsize need = c_hi ? 3 : 2;
+    for (const char *p = memchr(subj->str, a, subj->len); p; p = memchr(p + 1, a, (gsize) (end - p - 1))) {
+        if ((gsize) (end - p) < need)
+            return FALSE;
+        if ((guchar) p[1] == b && (!c_hi || ((guchar) p[2] >= c_lo && (guchar) p[2] <= c_hi)))
             return TRUE;
+    }
     return FALSE;
 }
 
@@ -760,9 +765,11 @@ static gboolean
 subject_has_odd_fold(BtSubject *subj)
 {
     if (subj->odd_fold < 0)
+        /* U+212A KELVIN SIGN, U+017F LONG S, and U+1C80-U+1C88, old forms
+         * of в д о с т ъ ѣ ꙋ that caseless matching equates with them */
         subj->odd_fold = !odd_fold_pairs_absent(subj)
-                         && (memmem(subj->str, subj->len, "\xE2\x84\xAA", 3)
-                             || memmem(subj->str, subj->len, "\xC5\xBF", 2) || has_old_cyrillic(subj));
+                         && (holds_sequence(subj, 0xE2, 0x84, 0xAA, 0xAA) || holds_sequence(subj, 0xC5, 0xBF, 0, 0)
+                             || holds_sequence(subj, 0xE1, 0xB2, 0x80, 0x88));
     return subj->odd_fold;
 }
 
