@@ -377,12 +377,15 @@ static const char *
 first_colon(const char *s, gsize *width)
 {
     const char *colon = strchr(s, ':');
-    const char *wide = strstr(s, "：");
+    /* the full-width one (EF BC 9A) counts only before the ASCII one, so
+     * only the bytes before that are searched, from its lead byte */
+    gsize span = colon ? (gsize) (colon - s) : strlen(s);
     *width = 1;
-    if (wide && (!colon || wide < colon)) {
-        *width = strlen("：");
-        return wide;
-    }
+    for (const char *p = memchr(s, 0xEF, span); p; p = memchr(p + 1, 0xEF, span - (gsize) (p + 1 - s)))
+        if ((guchar) p[1] == 0xBC && (guchar) p[2] == 0x9A) {
+            *width = strlen("：");
+            return p;
+        }
     return colon;
 }
 
@@ -407,9 +410,18 @@ gen_line_label(const char *line)
     const char *colon = first_colon(s, &width);
     if (!colon || colon == s || colon - s > 40 || memchr(s, '@', colon - s))
         return NULL;
-    g_autofree char *raw = g_strndup(s, colon - s);
-    chomp_wide_spaces(raw);
-    g_autofree char *name = squeeze_ideographic_spaces(raw);
+    gsize raw_len = colon - s;
+    g_autofree char *raw = g_strndup(s, raw_len);
+    g_autofree char *name = NULL;
+    if (bt_ascii_run(raw, raw_len) == raw_len) {
+        /* an ASCII name has no wide space to chomp nor ideographs to
+         * squeeze: most labels take this way */
+        g_strchomp(raw);
+        name = g_steal_pointer(&raw);
+    } else {
+        chomp_wide_spaces(raw);
+        name = squeeze_ideographic_spaces(raw);
+    }
     int spaces = 0;
     for (const char *p = name; *p; p++)
         spaces += *p == ' ';
@@ -481,13 +493,38 @@ is_marker_rest(const char *rest)
     return words <= 3;
 }
 
+/* What the marker tests ask of the markers on every notice line, worked
+ * out once: their lengths, the longest, and the bytes they start with. */
+typedef struct {
+    gsize len[G_N_ELEMENTS(gen_original_markers)];
+    gsize longest;
+    gboolean starts[256];
+} MarkerTable;
+
+static const MarkerTable *
+marker_table(void)
+{
+    static MarkerTable table;
+    static gsize ready;
+    if (g_once_init_enter(&ready)) {
+        table.longest = 1;
+        for (int i = 0; gen_original_markers[i]; i++) {
+            table.len[i] = strlen(gen_original_markers[i]);
+            table.longest = MAX(table.longest, table.len[i]);
+            table.starts[(guchar) gen_original_markers[i][0]] = TRUE;
+        }
+        g_once_init_leave(&ready, 1);
+    }
+    return &table;
+}
+
 /* Can a line whose text starts at `s` fold to a marker's start?  Most
  * lines answer no without being folded: an ASCII letter folds to itself
  * in lower case, and a non-ASCII character folds on its own (GLib folds
  * character by character), so folding it alone tells the first byte of
  * the folded line; a broken sequence is left to the whole line's fold. */
 static gboolean
-may_start_marker(const char *s)
+may_start_marker(const MarkerTable *t, const char *s)
 {
     char c = *s;
     g_autofree char *first = NULL;
@@ -498,45 +535,29 @@ may_start_marker(const char *s)
         first = g_utf8_casefold(s, len);
         c = first[0];
     }
-    for (int i = 0; gen_original_markers[i]; i++)
-        if (gen_original_markers[i][0] == g_ascii_tolower(c))
-            return TRUE;
-    return FALSE;
-}
-
-/* The length of the longest original marker, in bytes. */
-static gsize
-marker_max_bytes(void)
-{
-    static gsize longest;
-    if (g_once_init_enter(&longest)) {
-        gsize n = 1;
-        for (int i = 0; gen_original_markers[i]; i++)
-            n = MAX(n, strlen(gen_original_markers[i]));
-        g_once_init_leave(&longest, n);
-    }
-    return longest;
+    return t->starts[(guchar) g_ascii_tolower(c)];
 }
 
 static gboolean
 is_original_marker(const char *line)
 {
+    const MarkerTable *t = marker_table();
     const char *s = line;
     while (*s == '-' || *s == ' ' || *s == '=' || *s == '_' || *s == '>')
         s++;
-    if (!may_start_marker(s))
+    if (!may_start_marker(t, s))
         return FALSE;
     /* a line whose start is ASCII as far as the longest marker reaches
      * folds there to its ASCII lower case: the markers are compared with
      * it in place, and only a line that has one is folded whole */
-    gsize head = strnlen(s, marker_max_bytes());
+    gsize head = strnlen(s, t->longest);
     if (bt_ascii_run(s, head) == head) {
+        char first = g_ascii_tolower(s[0]);
         for (int i = 0; gen_original_markers[i]; i++) {
             const char *m = gen_original_markers[i];
-            gsize n = strlen(m);
-            if (m[0] == g_ascii_tolower(s[0]) && g_ascii_strncasecmp(s, m, n) == 0) {
+            if (m[0] == first && g_ascii_strncasecmp(s, m, t->len[i]) == 0) {
                 g_autofree char *f = gen_fold(s);
-                return is_marker_rest(f + n);
+                return is_marker_rest(f + t->len[i]);
             }
         }
         return FALSE;
@@ -544,7 +565,7 @@ is_original_marker(const char *line)
     g_autofree char *f = gen_fold(s);
     for (int i = 0; gen_original_markers[i]; i++)
         if (g_str_has_prefix(f, gen_original_markers[i]))
-            return is_marker_rest(f + strlen(gen_original_markers[i]));
+            return is_marker_rest(f + t->len[i]);
     return FALSE;
 }
 

@@ -192,8 +192,10 @@ bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
     in->dsn = bounce->dsn;
     const BtRuleIndex *ix = rule_index(rs);
     BtCandidates cands;
-    if (ix)
+    if (ix) {
         bt_candidates_init(&cands, ix);
+        bt_candidates_use_text(&cands, &text);
+    }
     for (guint i = 0; i < bounce->records->len; i++)
         apply_record(rs, bounce->records->pdata[i], in, ix ? &cands : NULL, explain);
     if (ix)

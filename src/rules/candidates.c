@@ -37,6 +37,8 @@ struct _BtRuleIndex {
     GPtrArray *keys;            /* Key* */
     guint64 *always;            /* rules tried whatever the texts hold */
     guint max_literals;
+    BtAcScan *text_ac;          /* the needles of the regexes that read the whole text
+                                 * (bt_regex_index_text); NULL: none */
 };
 
 static void
@@ -158,6 +160,38 @@ key_finish(Key *k)
     g_clear_pointer(&k->pairs, g_array_unref);
 }
 
+typedef struct {
+    BtRuleIndex *ix;
+    guint added;
+} TextIndexing;
+
+static void
+index_text_regex(BtRegex *re, gpointer data)
+{
+    TextIndexing *t = data;
+    t->added += bt_regex_index_text(re, t->ix->text_ac, t->ix);
+}
+
+/* The whole text is not a key (index_rule): the rules that read it stay
+ * candidates.  Their regexes' literal tests share one automaton instead,
+ * so that the text is scanned once per bounce, not hashed into byte pairs
+ * and searched once per needle. */
+static void
+index_text_regexes(BtRuleIndex *ix, const BtRuleSet *rs)
+{
+    TextIndexing t = { ix, 0 };
+    ix->text_ac = bt_ac_new();
+    for (guint i = 0; i < ix->n_rules; i++) {
+        const BtRule *r = rs->rules->pdata[i];
+        if (r->when)
+            bt_cond_each_text_regex(r->when, index_text_regex, &t);
+    }
+    if (t.added)
+        bt_ac_build(ix->text_ac);
+    else
+        g_clear_pointer(&ix->text_ac, bt_ac_free);
+}
+
 BtRuleIndex *
 bt_rule_index_new(const BtRuleSet *rs)
 {
@@ -174,6 +208,7 @@ bt_rule_index_new(const BtRuleSet *rs)
         key_finish(key);
         ix->max_literals = MAX(ix->max_literals, bt_ac_count(key->ac));
     }
+    index_text_regexes(ix, rs);
     return ix;
 }
 
@@ -184,6 +219,7 @@ bt_rule_index_free(BtRuleIndex *ix)
         return;
     g_ptr_array_unref(ix->keys);
     g_free(ix->always);
+    bt_ac_free(ix->text_ac);
     g_free(ix);
 }
 
@@ -196,6 +232,14 @@ bt_candidates_init(BtCandidates *c, const BtRuleIndex *ix)
     c->n_rules = ix->n_rules;
     c->cand = g_new0(guint64, ix->n_words);
     c->present = g_new(guint64, (ix->max_literals + 63) / 64 + 1);
+    c->text_present = ix->text_ac ? g_new(guint64, (bt_ac_count(ix->text_ac) + 63) / 64 + 1) : NULL;
+}
+
+void
+bt_candidates_use_text(BtCandidates *c, BtSubject *text)
+{
+    if (c->ix->text_ac)
+        bt_subject_use_scan(text, c->ix->text_ac, c->ix, c->text_present);
 }
 
 void
@@ -203,6 +247,7 @@ bt_candidates_clear(BtCandidates *c)
 {
     g_free(c->cand);
     g_free(c->present);
+    g_free(c->text_present);
     memset(c, 0, sizeof *c);
 }
 

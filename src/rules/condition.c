@@ -786,6 +786,17 @@ bt_cond_each_regex(const BtCond *c, void (*fn)(BtRegex *re, gpointer data), gpoi
         bt_cond_each_regex(c->children->pdata[i], fn, data);
 }
 
+void
+bt_cond_each_text_regex(const BtCond *c, void (*fn)(BtRegex *re, gpointer data), gpointer data)
+{
+    if (!c)
+        return;
+    if (c->kind == C_TEXT && c->text.re)
+        fn(c->text.re, data);
+    for (guint i = 0; c->children && i < c->children->len; i++)
+        bt_cond_each_text_regex(c->children->pdata[i], fn, data);
+}
+
 /* ---- what a rule needs of its texts (candidates.c) ------------------------ */
 
 BtSubject *

@@ -592,6 +592,7 @@ subject_prepare(BtSubject *subj)
 {
     if (subj->prepared)
         return;
+    subj->scanned = FALSE;
     if (subj->lower_size < subj->len + 1) {
         g_free(subj->lower);
         subj->lower_size = MAX(subj->len + 1, 64);
@@ -725,15 +726,20 @@ branches_for(BtRegex *re)
     return re->branches;
 }
 
-/* U+1C80-U+1C88 (E1 B2 80-88), old forms of в д о с т ъ ѣ ꙋ that caseless
- * matching equates with them. */
+/* Does the subject hold byte `a`, then `b`, then (when `c_hi` is not 0) a
+ * byte from `c_lo` to `c_hi`?  Found from each `a` by memchr: a whole
+ * text of a few KB is searched so more cheaply than by memmem. */
 static gboolean
-has_old_cyrillic(const BtSubject *subj)
+holds_sequence(const BtSubject *subj, guchar a, guchar b, guchar c_lo, guchar c_hi)
 {
-    for (const char *p = memmem(subj->str, subj->len, "\xE1\xB2", 2); p;
-         p = memmem(p + 1, subj->str + subj->len - p - 1, "\xE1\xB2", 2))
-        if (p + 2 < subj->str + subj->len && (guchar) p[2] >= 0x80 && (guchar) p[2] <= 0x88)
+    const char *end = subj->str + subj->len;
+    gsize need = c_hi ? 3 : 2;
+    for (const char *p = memchr(subj->str, a, subj->len); p; p = memchr(p + 1, a, (gsize) (end - p - 1))) {
+        if ((gsize) (end - p) < need)
+            return FALSE;
+        if ((guchar) p[1] == b && (!c_hi || ((guchar) p[2] >= c_lo && (guchar) p[2] <= c_hi)))
             return TRUE;
+    }
     return FALSE;
 }
 
@@ -759,9 +765,11 @@ static gboolean
 subject_has_odd_fold(BtSubject *subj)
 {
     if (subj->odd_fold < 0)
+        /* U+212A KELVIN SIGN, U+017F LONG S, and U+1C80-U+1C88, old forms
+         * of в д о с т ъ ѣ ꙋ that caseless matching equates with them */
         subj->odd_fold = !odd_fold_pairs_absent(subj)
-                         && (memmem(subj->str, subj->len, "\xE2\x84\xAA", 3)
-                             || memmem(subj->str, subj->len, "\xC5\xBF", 2) || has_old_cyrillic(subj));
+                         && (holds_sequence(subj, 0xE2, 0x84, 0xAA, 0xAA) || holds_sequence(subj, 0xC5, 0xBF, 0, 0)
+                             || holds_sequence(subj, 0xE1, 0xB2, 0x80, 0x88));
     return subj->odd_fold;
 }
 
@@ -776,6 +784,29 @@ needle_occurs(const BtNeedle *n, gboolean caseless, const BtSubject *subj)
     return memmem(caseless ? subj->lower : subj->str, subj->len, n->text, n->len) != NULL;
 }
 
+/* The literal test of a pattern whose needles the subject's scan holds
+ * (bt_regex_index_text): the scan of the lower-case copy, made once for
+ * all such patterns, rules needles out as the byte pairs do, and a needle
+ * it keeps is searched as needle_occurs searches it.  The odd-fold test
+ * is the same, without pairs (they only spare its searches). */
+static gboolean
+scanned_may_match(BtRegex *re, BtSubject *subj)
+{
+    if (!subj->scanned) {
+        guint words = (bt_ac_count(subj->scan) + 63) / 64;
+        memset(subj->scan_present, 0, words * sizeof(guint64));
+        bt_ac_scan(subj->scan, subj->lower, subj->len, subj->scan_present);
+        subj->scanned = TRUE;
+    }
+    for (guint i = 0; i < re->n_needles; i++) {
+        const BtNeedle *n = &re->needles[i];
+        if (bt_ac_bit(subj->scan_present, re->text_ids[i])
+            && memmem(re->caseless ? subj->lower : subj->str, subj->len, n->text, n->len))
+            return TRUE;
+    }
+    return re->odd_fold && subject_has_odd_fold(subj);
+}
+
 /* FALSE only when no match is possible: no required literal occurs. */
 static gboolean
 may_match(BtRegex *re, BtSubject *subj)
@@ -784,6 +815,8 @@ may_match(BtRegex *re, BtSubject *subj)
     if (!re->needles)
         return TRUE;
     subject_prepare(subj);
+    if (subj->scan && re->text_owner == subj->scan_owner)
+        return scanned_may_match(re, subj);
     subject_pair(subj);
     for (guint i = 0; i < re->n_needles; i++)
         if (needle_occurs(&re->needles[i], re->caseless, subj))
@@ -984,6 +1017,7 @@ bt_regex_free(BtRegex *re)
     for (guint i = 0; i < re->n_needles; i++)
         g_free(re->needles[i].text);
     g_free(re->needles);
+    g_free(re->text_ids);
     if (re->branches)
         g_ptr_array_unref(re->branches);
     g_free(re);
@@ -1012,6 +1046,50 @@ bt_regex_each_literal(BtRegex *re, void (*fn)(const char *folded, gsize len, gpo
         fold_two_byte_letters(folded, n->len);
         fn((const char *) folded, n->len, data);
     }
+}
+
+/* A needle found in the text (in it, or caseless in its lower-case copy)
+ * occurs in the copy as the scan sees it (ASCII lowered, every other byte
+ * alike), and its byte pairs in the copy's, unless it starts inside a
+ * character or ends on the lead byte of one that folding rewrites
+ * (fold_two_byte_letters): such a pattern keeps the pairs. */
+static gboolean
+needle_scans_like_pairs(const BtNeedle *n)
+{
+    if (!n->len)
+        return FALSE;
+    guchar first = (guchar) n->text[0], last = (guchar) n->text[n->len - 1];
+    return !(first >= 0x80 && first <= 0xBF) && last != 0xC3 && last != 0xD0;
+}
+
+gboolean
+bt_regex_index_text(BtRegex *re, BtAcScan *ac, gconstpointer owner)
+{
+    ensure_needles(re);
+    if (!re->needles || re->text_owner)
+        return FALSE;
+    for (guint i = 0; i < re->n_needles; i++)
+        if (!needle_scans_like_pairs(&re->needles[i]))
+            return FALSE;
+    re->text_ids = g_new(guint, re->n_needles);
+    for (guint i = 0; i < re->n_needles; i++) {
+        const BtNeedle *n = &re->needles[i];
+        g_autofree char *folded = g_malloc(n->len);
+        for (gsize k = 0; k < n->len; k++)
+            folded[k] = (char) lower(n->text[k]);
+        re->text_ids[i] = bt_ac_add(ac, folded, n->len);
+    }
+    re->text_owner = owner;
+    return TRUE;
+}
+
+void
+bt_subject_use_scan(BtSubject *subj, const BtAcScan *ac, gconstpointer owner, guint64 *present)
+{
+    subj->scan = ac;
+    subj->scan_owner = owner;
+    subj->scan_present = present;
+    subj->scanned = FALSE;
 }
 
 const char *

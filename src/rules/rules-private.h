@@ -8,6 +8,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include "core/acscan.h"
 #include "core/lazyjit.h"
 #include "rules/yamlnode.h"
 
@@ -42,6 +43,9 @@ typedef struct {
     GPtrArray *branches;        /* BtRegex*: the top-level branches, each prefiltered and run
                                  * on its own once the pattern passes its literal test
                                  * often; NULL: run whole */
+    gconstpointer text_owner;   /* the rule index whose whole-text automaton holds the
+                                 * needles (bt_regex_index_text); NULL: none */
+    guint *text_ids;            /* per needle: its id in that automaton */
 } BtRegex;
 
 /* A text a pattern is tried on, with what the literal test derives from it
@@ -58,6 +62,11 @@ typedef struct {
     gsize lower_size;
     char *plain;                /* str with typographic quotes made ASCII, when it had any; owned */
     gboolean paired;            /* prepared, and `pairs` describes it too */
+    const BtAcScan *scan;       /* the whole text: the rule index's automaton of the needles
+                                 * of the text regexes (bt_subject_use_scan); NULL: none */
+    gconstpointer scan_owner;   /* that index */
+    guint64 *scan_present;      /* what scanning the lower-case copy found (caller's buffer) */
+    gboolean scanned;           /* prepared, and `scan_present` describes it */
     guint64 pairs[BT_SUBJECT_PAIR_BITS / 64];   /* hashed byte pairs of str, in lower case */
 } BtSubject;
 
@@ -81,6 +90,17 @@ gboolean bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *star
 gboolean bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end);
 /* For tests: the literals one of which every match contains (NULL: none known). */
 GStrv bt_regex_needles(BtRegex *re, gboolean *caseless);
+/* Adds the needles of a pattern that reads the whole bounce text to `ac`,
+ * the automaton of index `owner` (before bt_ac_build): a subject that
+ * uses that scan (bt_subject_use_scan) is then tested by one scan for
+ * all such patterns instead of its byte pairs and a search per needle.
+ * FALSE (nothing added) when the pattern keeps its own test: no needles,
+ * another index's, or a needle whose bytes the lower-case copy could
+ * change at its ends. */
+gboolean bt_regex_index_text(BtRegex *re, BtAcScan *ac, gconstpointer owner);
+/* The whole text is tested through `ac` of index `owner`; `present` holds
+ * (bt_ac_count + 63) / 64 words and outlives the subject's use. */
+void bt_subject_use_scan(BtSubject *subj, const BtAcScan *ac, gconstpointer owner, guint64 *present);
 /* Splits the pattern into its branches now, not once it has earned it (tests). */
 void bt_regex_split_now(BtRegex *re);
 void bt_regex_free(BtRegex *re);
@@ -169,6 +189,8 @@ BtSubject *bt_match_input_header(BtMatchInput *in, const char *name);
 
 /* Calls `fn` on every regex of the condition tree (for tests). */
 void bt_cond_each_regex(const BtCond *cond, void (*fn)(BtRegex *re, gpointer data), gpointer data);
+/* Calls `fn` on the regex of every leaf that reads the whole bounce text. */
+void bt_cond_each_text_regex(const BtCond *cond, void (*fn)(BtRegex *re, gpointer data), gpointer data);
 
 /* ---- ${field} templates ------------------------------------------------- */
 
@@ -258,6 +280,7 @@ typedef struct {
     guint n_rules;
     guint64 *cand;              /* the record's candidates: rules not ruled out */
     guint64 *present;           /* scratch: the literals one scan found */
+    guint64 *text_present;      /* what the whole text's scan found (bt_candidates_use_text) */
 } BtCandidates;
 
 void bt_candidates_init(BtCandidates *c, const BtRuleIndex *ix);
@@ -267,6 +290,9 @@ void bt_candidates_for_record(BtCandidates *c, BtMatchInput *in);
  * A rule that is not a candidate cannot hold for the record. */
 guint bt_candidates_next(const BtCandidates *c, guint from);
 void bt_candidates_clear(BtCandidates *c);
+/* The bounce's whole text is tested through the index's automaton of the
+ * text regexes' needles, scanned once on first use. */
+void bt_candidates_use_text(BtCandidates *c, BtSubject *text);
 
 struct _BtRuleSet {
     GPtrArray *rules;           /* BtRule*, in matching order; use bt_ruleset_rule */
