@@ -945,13 +945,16 @@ add_subject_candidates(const BtMsgView *view, GPtrArray *found, GHashTable *excl
     }
 }
 
-/* The recipients: X-Failed-Recipients first (the MTA's own list), then
- * the addresses the text shows failing; failing both, the To: of a
- * message returned as a MIME part, when it names one address, else the
- * addresses a failure subject names, else the To: of an inline copy. */
+/* The recipients: X-Failed-Recipients first (the MTA's own list, then
+ * `*from_header` is set), then the addresses the text shows failing;
+ * failing both, the To: of a message returned as a MIME part, when it
+ * names one address, else the addresses a failure subject names, else the
+ * To: of an inline copy. */
 static GPtrArray *
-pick_recipients(const BtMsgView *view, char **lines, int n, gboolean lists_failed, gboolean copied)
+pick_recipients(const BtMsgView *view, char **lines, int n, gboolean lists_failed, gboolean copied,
+                gboolean *from_header)
 {
+    *from_header = FALSE;
     g_autoptr(GHashTable) excluded = excluded_addresses(view);
     GPtrArray *found = g_ptr_array_new_with_free_func((GDestroyNotify) candidate_free);
     scan_candidates(lines, n, excluded, found);
@@ -969,6 +972,7 @@ pick_recipients(const BtMsgView *view, char **lines, int n, gboolean lists_faile
         }
         if (listed->len) {
             g_ptr_array_unref(found);
+            *from_header = TRUE;
             return g_steal_pointer(&listed);
         }
     }
@@ -1069,7 +1073,8 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
     if (!lists_failed)
         return FALSE;
 
-    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, lists_failed, copied);
+    gboolean listed_failed;
+    g_autoptr(GPtrArray) recipients = pick_recipients(view, lines, n, lists_failed, copied, &listed_failed);
     if (!recipients->len)
         return FALSE;
     gboolean delayed = gen_is_delay_warning(subject, lines, n);
@@ -1081,6 +1086,13 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
         apply_status_part(view, rec);
         if (delayed && !rec->action)
             rec->action = g_strdup("delayed");
+        /* Exim writes X-Failed-Recipients only into its failure notice
+         * (deliver.c; the delay warning has none): an address it lists
+         * has failed, even where a translated bounce_message_file text
+         * leaves out "This is a permanent error" and the reason is an
+         * expiry ("retry timeout exceeded") */
+        else if (listed_failed && !rec->action)
+            rec->action = g_strdup("failed");
         rec->decodedby = g_strdup("generic-text");
         g_ptr_array_add(records, rec);
     }

@@ -281,6 +281,11 @@ lead_in_near(char **lines, int n, int at, const char *recipient)
             break;
         if (!gen_is_colon_lead_in(lines[k]))
             continue;
+        /* a lead-in indented deeper than the recipient's line is nested
+         * in the item above it (Exim's "  addr" / "    SMTP error from
+         * remote mail server after …:" blocks), not this recipient's */
+        if (gen_indent_of(lines[k]) > gen_indent_of(lines[at]))
+            break;
         /* the explanation ends where the recipient's line starts */
         char *text = explained_by(lines, k, at, recipient);
         if (text)
