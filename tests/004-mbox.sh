@@ -25,6 +25,10 @@ check_offsets() {
 }
 ok "each offset points at a From_ line" check_offsets
 ok "an mbox on stdin gives the same records" sh -c '"$BT_BIN" --format=jsonl <"$1" | sed "s/\"origin\":\"[^\"]*\"//" >"$2/a"; sed "s/\"origin\":\"[^\"]*\"//" "$2/out.jsonl" >"$2/b"; cmp "$2/a" "$2/b"' sh "$mbox" "$TMP"
-one=$(ls "$BT_SRCDIR"/fixtures/*/*.eml | head -n 1)
+# the first fixture that expects a record (a group may start with a
+# message that is no bounce)
+one=$(for f in "$BT_SRCDIR"/fixtures/*/*.eml; do
+    grep -q '"recipient"' "${f%.eml}.json" 2>/dev/null && { echo "$f"; break; }
+done)
 ok "one message on stdin gives its records with origin -" sh -c '"$BT_BIN" --format=jsonl <"$1" | grep -q "\"origin\":\"-\""' sh "$one"
 done_testing
