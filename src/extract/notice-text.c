@@ -532,6 +532,21 @@ answered_command(char **lines, int k)
     return at;
 }
 
+/* Is line r, between command line j and a line about `recipient`, a
+ * reply about another recipient's attempt?  A reply naming another
+ * address is, unless it answers command j itself: the server's answer to
+ * "RCPT To:<alias@…>" may name the mailbox the alias leads to ("<<< 550
+ * User (joe@…) unknown"), and the MTA's own line below it ("550
+ * <alias@…>... User (joe@…) unknown", sendmail usersmtp.c) still reports
+ * that RCPT. */
+static gboolean
+is_other_attempts_reply(char **lines, int r, int j, const char *recipient)
+{
+    if (!is_transcript_reply(lines[r]) || !names_other_address(lines[r], recipient))
+        return FALSE;
+    return answered_command(lines, r) != j;
+}
+
 char *
 bt_text_command(const BtMsgView *view, const char *recipient)
 {
@@ -551,7 +566,7 @@ bt_text_command(const BtMsgView *view, const char *recipient)
         /* only replies about this recipient (or none) lie between */
         gboolean others = FALSE;
         for (int r = j + 1; r < k && !others; r++)
-            others = is_transcript_reply(lines[r]) && names_other_address(lines[r], recipient);
+            others = is_other_attempts_reply(lines, r, j, recipient);
         const char *cmd = transcript_command(lines[j]);
         /* "RCPT To:<other>" is another recipient's attempt */
         if (others || (!strcmp(cmd, "RCPT") && names_other_address(lines[j], recipient)))
