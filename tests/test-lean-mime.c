@@ -92,7 +92,7 @@ read_lazy(GMimeObject *obj)
     if (head) {
         assert_block(GMIME_OBJECT(whole));
         r->headers = g_strdup(head->fields);
-        r->report = g_mime_content_type_is_type(head->type, "multipart", "report");
+        r->report = head->report;
         r->whole = g_mime_object_to_string(GMIME_OBJECT(whole), NULL);
         g_object_unref(whole);
     }

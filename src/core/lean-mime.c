@@ -494,6 +494,19 @@ is_plain_block(const char *data, gsize len, const char **type_at)
     return TRUE;
 }
 
+/* Does a Content-Type value mention "report" in any case?  A type and a
+ * subtype are tokens, which GMime reads as they stand (no encoded word,
+ * nothing inside a token), so a value without the word is no
+ * multipart/report and need not be parsed. */
+static gboolean
+mentions_report(const char *value, gsize len)
+{
+    for (const char *p = value, *end = value + len; end - p >= 6; p++)
+        if ((*p | 0x20) == 'r' && g_ascii_strncasecmp(p, "report", 6) == 0)
+            return TRUE;
+    return FALSE;
+}
+
 /* The head of a plain block, without building GMime's objects for it. */
 static BtMimeHead *
 plain_head(const char *data, gsize len, const char *type_at)
@@ -507,11 +520,13 @@ plain_head(const char *data, gsize len, const char *type_at)
         do
             stop = (const char *) memchr(stop, '\n', (gsize) (end - stop)) + 1;
         while (stop < end && (*stop == ' ' || *stop == '\t'));
-        g_autofree char *value = g_strndup(type_at, (gsize) (stop - type_at));
-        head->type = g_mime_content_type_parse(NULL, value);
+        if (mentions_report(type_at, (gsize) (stop - type_at))) {
+            g_autofree char *value = g_strndup(type_at, (gsize) (stop - type_at));
+            GMimeContentType *type = g_mime_content_type_parse(NULL, value);
+            head->report = type && g_mime_content_type_is_type(type, "multipart", "report");
+            g_clear_object(&type);
+        }
     }
-    if (!head->type)
-        head->type = g_mime_content_type_new("text", "plain");
     return head;
 }
 
@@ -525,7 +540,7 @@ object_head(GMimeObject *obj)
     head->fields = bt_mime_header_block(obj);
     GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : obj;
     GMimeContentType *type = top ? g_mime_object_get_content_type(top) : NULL;
-    head->type = type ? g_object_ref(type) : g_mime_content_type_new("text", "plain");
+    head->report = type && g_mime_content_type_is_type(type, "multipart", "report");
     g_object_unref(obj);
     return head;
 }
@@ -567,7 +582,6 @@ bt_mime_head_free(BtMimeHead *head)
     if (!head)
         return;
     g_free(head->fields);
-    g_clear_object(&head->type);
     g_free(head);
 }
 

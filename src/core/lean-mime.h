@@ -32,7 +32,7 @@ gboolean bt_mime_is_message_file(GMimeObject *obj);
  * header block. */
 typedef struct {
     char *fields;             /* as g_mime_object_get_headers() writes them; "" for none */
-    GMimeContentType *type;   /* of its top part */
+    gboolean report;          /* its top part is multipart/report */
 } BtMimeHead;
 
 /* The header of the message enclosed in `obj`, or NULL when there is none

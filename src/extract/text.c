@@ -110,6 +110,43 @@ is_ascii_superset(const char *charset)
     return FALSE;
 }
 
+/* Is the iconv charset glibc's ISO-2022-JP or ISO-2022-JP-3?  Both give
+ * each ASCII byte itself until an ESC byte switches the set, and refuse
+ * every byte of 0x80 or more whatever the set (checked byte by byte
+ * against glibc's converters, after each designation they know).
+ * ISO-2022-JP-2 is not one: its single shift takes 8-bit bytes. */
+static gboolean
+is_iso2022jp(const char *iconv_name)
+{
+    static const char *const names[] = { "iso-2022-jp", "iso-2022-jp-3" };
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
+        if (g_ascii_strcasecmp(iconv_name, names[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* The text under a declared charset, or NULL when it is to be read as
+ * undeclared (no converter, or UTF-8 under a wrong label). */
+static char *
+declared_to_utf8(const char *data, gsize len, const char *charset)
+{
+    const char *name = g_mime_charset_iconv_name(charset);
+    if (is_iso2022jp(name)) {
+        gboolean ascii = bt_ascii_run(data, len) == len;
+        /* what the converter would give: the bytes themselves, or a
+         * U+FFFD for a byte of 0x80 or more, which makes valid UTF-8 a
+         * mislabelled text (is_mislabelled_utf8) */
+        if (ascii && !memchr(data, 0x1B, len))
+            return copy_blanked(data, len);
+        if (!ascii && g_utf8_validate(data, len, NULL))
+            return NULL;
+    }
+    char *text = iconv_lossy(data, len, name);
+    if (text && is_mislabelled_utf8(data, len, text))
+        g_clear_pointer(&text, g_free);
+    return text;
+}
+
 char *
 bt_text_to_utf8(const char *data, gsize len, const char *charset)
 {
@@ -123,9 +160,7 @@ bt_text_to_utf8(const char *data, gsize len, const char *charset)
          * unless it is ISO-2022-JP) */
         if (is_ascii_superset(charset) && bt_ascii_run(data, len) == len && !looks_iso2022jp(data, len))
             return copy_blanked(data, len);
-        text = iconv_lossy(data, len, g_mime_charset_iconv_name(charset));
-        if (text && is_mislabelled_utf8(data, len, text))
-            g_clear_pointer(&text, g_free);
+        text = declared_to_utf8(data, len, charset);
     }
     if (!text && looks_iso2022jp(data, len))
         text = iconv_lossy(data, len, "ISO-2022-JP");

@@ -98,7 +98,7 @@ take_returned_message(BtMsgView *v, GMimeObject *obj)
     g_autoptr(BtMimeHead) head = bt_mime_enclosed_head(obj);
     if (!head)
         return;
-    v->returned_report = g_mime_content_type_is_type(head->type, "multipart", "report");
+    v->returned_report = head->report;
     if (*head->fields)
         v->returned_headers = bt_header_block_unfold(head->fields);
 }
