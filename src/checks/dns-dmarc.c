@@ -104,12 +104,15 @@ publish_policy(BtCheck *check, const char *domain, const char *record)
     bt_dns_add_publish(check, line);
 }
 
-/* The record's text with p=none made p=quarantine. */
+/* The record's text with p=none made p=quarantine.  A TXT record is bytes,
+ * not UTF-8: the regex reads it raw, so a record with invalid UTF-8 is
+ * still rewritten (GRegex fails on such text otherwise, fuzz-dns finding). */
 static char *
 stricter(const char *text)
 {
-    g_autoptr(GRegex) re = g_regex_new("(^|;)(\\s*)p\\s*=\\s*none", G_REGEX_CASELESS, 0, NULL);
-    return g_regex_replace(re, text, -1, 0, "\\1\\2p=quarantine", 0, NULL);
+    g_autoptr(GRegex) re = g_regex_new("(^|;)(\\s*)p\\s*=\\s*none", G_REGEX_CASELESS | G_REGEX_RAW, 0, NULL);
+    char *fixed = g_regex_replace(re, text, -1, 0, "\\1\\2p=quarantine", 0, NULL);
+    return fixed ? fixed : g_strdup(text);
 }
 
 static void
