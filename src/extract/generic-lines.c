@@ -694,21 +694,12 @@ gen_indent_of(const char *line)
 char *
 gen_squeezed(const char *s)
 {
-    gsize n = strlen(s), len = 0;
+    gsize n = strlen(s);
     char *out = g_malloc(n + 1);
-    for (gsize i = 0; i < n; i++) {
-        if (!g_ascii_isspace(s[i]))
-            out[len++] = s[i];
-        else if (len && out[len - 1] != ' ')
-            out[len++] = ' ';
-    }
-    if (len && out[len - 1] == ' ')
-        len--;
-    if (!len) {
+    if (!bt_text_squeeze_into(out, s, n, TRUE)) {
         g_free(out);
         return NULL;
     }
-    out[len] = '\0';
     return out;
 }
 
