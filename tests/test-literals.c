@@ -69,6 +69,38 @@ test_split(void)
     }
 }
 
+/* bt_skip_class: how many bytes the class takes, -1 when it declines. */
+static const struct {
+    const char *pattern;
+    int length;
+} class_cases[] = {
+    { "[abc]d", 5 },
+    { "[]a]b", 4 },
+    { "[^]a]b", 5 },
+    { "[^\\n]*", 5 },
+    { "[\\]x]", 5 },
+    { "[\\x{5d}]", 8 },
+    { "[[:alpha:]-]x", 12 },
+    { "[[:^digit:]]", 12 },
+    { "[[\\d.:a-f]+\\]", 10 },
+    { "[abc", -1 },               /* not closed: PCRE2 rejects it */
+    { "[a\\", -1 },
+    { "[\\Q]\\E]", -1 },          /* \Q…\E could quote the ']' */
+    { "[\\c]]", -1 },             /* \c takes the ']' */
+    { "[[:x]", -1 },              /* not a POSIX name: declined */
+};
+
+static void
+test_skip_class(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(class_cases); i++) {
+        const char *p = class_cases[i].pattern;
+        const char *after = bt_skip_class(p);
+        g_test_message("%s", p);
+        g_assert_cmpint(after ? (int) (after - p) : -1, ==, class_cases[i].length);
+    }
+}
+
 /* Every byte value, as GLib lower-cases it. */
 static void
 test_strdown(void)
@@ -390,6 +422,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/literals/split", test_split);
+    g_test_add_func("/literals/skip-class", test_skip_class);
     g_test_add_func("/literals/strdown", test_strdown);
     g_test_add_func("/literals/pair-set", test_pair_set);
     g_test_add_func("/literals/casefold", test_casefold);

@@ -24,23 +24,40 @@ escape_is_local(char c)
     return c && !g_ascii_isdigit(c) && !strchr("gkQEc", c);
 }
 
-/* Past a character class starting at `p` ('['), or NULL if it is not closed. */
+/* Past a POSIX class name "[:alpha:]" or "[:^alpha:]" at `p` ('[' then
+ * ':'), or NULL when what follows is not one (PCRE2 then reads the '['
+ * as itself; declining is simpler and safe). */
 static const char *
-skip_class(const char *p)
+skip_posix_name(const char *p)
+{
+    p += 2;
+    if (*p == '^')
+        p++;
+    while (g_ascii_isalpha(*p))
+        p++;
+    return p[0] == ':' && p[1] == ']' ? p + 2 : NULL;
+}
+
+const char *
+bt_skip_class(const char *p)
 {
     p++;
     if (*p == '^')
         p++;
     if (*p == ']')
-        p++;
+        p++;                    /* "[]…]" and "[^]…]": a first ']' is a member */
     while (*p && *p != ']') {
         if (*p == '\\') {
-            if (!escape_is_local(p[1]))
+            /* \Q…\E can quote a ']' and \c takes the byte after it ("\c]"):
+             * either could hide the end.  Any other escape is two bytes
+             * here, its argument ({…} of \x \o \p \N, octal digits)
+             * holding no ']'. */
+            if (!p[1] || p[1] == 'Q' || p[1] == 'c')
                 return NULL;
             p += 2;
         } else if (p[0] == '[' && p[1] == ':') {
-            const char *close = strstr(p + 2, ":]");
-            p = close ? close + 2 : p + 1;
+            if (!(p = skip_posix_name(p)))
+                return NULL;
         } else {
             p++;
         }
@@ -89,7 +106,7 @@ find_bars(const char *p, GArray *bars)
             p += 2;
             continue;
         case '[':
-            p = skip_class(p);
+            p = bt_skip_class(p);
             if (!p)
                 return FALSE;
             continue;

@@ -17,6 +17,14 @@
  * rule out branches one by one and run only those whose literals occur. */
 GStrv bt_pattern_branches(const char *pattern);
 
+/* Past the character class that starts at `p` ('[') in a NUL-terminated
+ * pattern: the byte after its closing ']', or NULL when the class is not
+ * closed (PCRE2 rejects that pattern anyway) or holds what could hide its
+ * end from a plain reader (\Q…\E, \c, a malformed "[:").  It never reads
+ * past the terminating NUL.  The one class reader of the literal
+ * prefilters (core/literals.c, rules/regex.c, extract/layout-regex.c). */
+const char *bt_skip_class(const char *p);
+
 /* g_ascii_strdown(s, len), in a loop the compiler can vectorise instead of
  * a function call per byte: literal tests search lower-case copies of
  * whole notices. */

@@ -4,6 +4,7 @@
  * sisimai's behaviour (smtp/status, smtp/reply) so that records agree
  * with it; the code is our own. */
 #include "extract/decode.h"
+#include "extract/text.h"
 #include "core/literals.h"
 
 #include <stdlib.h>
@@ -354,14 +355,9 @@ static char *
 lower_unfolded(const char *text)
 {
     char *out = bt_ascii_strdown(text, -1);
-    gsize len = 0;
-    for (const char *p = out; *p; p++) {
-        if (!g_ascii_isspace(*p))
-            out[len++] = *p;
-        else if (!len || out[len - 1] != ' ')
-            out[len++] = ' ';
-    }
-    out[len] = '\0';
+    /* untrimmed, unlike gen_squeezed: a phrase may end in its space
+     * ("auth "), which a notice's last line may end in */
+    bt_text_squeeze_into(out, out, strlen(out), FALSE);
     return out;
 }
 

@@ -1,6 +1,7 @@
 /* generic-lines — the generic decoder's reading of a notice's own text
- * (generic-lines.c), shared by generic.c and notice-text.c.  Private to
- * src/extract. */
+ * (generic-lines.c: words, a line's shape, addresses; generic-bounce.c:
+ * is it a bounce at all; generic-notice.c: its lines), shared by
+ * generic.c and notice-text.c.  Private to src/extract. */
 #pragma once
 
 #include "extract/decode.h"
@@ -12,6 +13,8 @@ gboolean gen_contains_lower(const char *hay, const char *lower);
 gboolean gen_has_word(const char *folded, const char *const *words);
 /* `s` case-folded for gen_has_word; "" for NULL. */
 char *gen_fold(const char *s);
+/* Does `s` hold one of the (lower-case) words, case-folded first? */
+gboolean gen_text_has_word(const char *s, const char *const *words);
 /* An SMTP reply or enhanced status code that is no success ("550 ",
  * "#5.1.1", "4.2.2"). */
 gboolean gen_has_code(const char *line);

@@ -1,4 +1,4 @@
-/* Private to src/extract (generic.c, generic-lines.c): the words by which
+/* Private to src/extract (generic*.c): the words by which
  * the generic finder recognises a bounce it has no layout for.  Tables,
  * not code, so that a language or a wording is a one-line addition; each
  * group says where the wording is

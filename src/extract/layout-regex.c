@@ -3,6 +3,7 @@
  * often, with the literal needles and the bounds that rule a text out
  * before a regex runs over it. */
 #include "extract/layout-private.h"
+#include "core/literals.h"
 
 #include <string.h>
 
@@ -84,24 +85,6 @@ needle_branch_end(Needles *n)
     n->best.score = 0;
 }
 
-/* Past a character class starting at `p` ('['); NULL for what is not read. */
-static const char *
-skip_class(const char *p)
-{
-    p++;
-    if (*p == '^')
-        p++;
-    if (*p == ']')
-        p++;
-    for (; *p && *p != ']'; p++) {
-        if (*p == '[' && p[1] == ':')
-            return NULL;
-        if (*p == '\\' && !*++p)
-            return NULL;
-    }
-    return *p ? p + 1 : NULL;
-}
-
 /* Past the argument of escape letter `e` (at p[-1]): \x{..} \p{..} \g<..>
  * \k'..' \12; NULL for what is not read. */
 static const char *
@@ -131,7 +114,7 @@ skip_group(const char *p)
                 return NULL;
             p += 2;
         } else if (*p == '[') {
-            if (!(p = skip_class(p)))
+            if (!(p = bt_skip_class(p)))
                 return NULL;
         } else {
             if (*p == '(')
@@ -239,7 +222,7 @@ needle_step(Needles *n, const char *p)
     }
     if (c == '[') {
         needle_break(n);
-        return skip_class(p);
+        return bt_skip_class(p);
     }
     if (c == '(') {
         needle_break(n);

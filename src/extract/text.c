@@ -510,3 +510,19 @@ bt_text_is_heading(const char *s, gsize n)
     /* a rule of dashes ("-----:") is a separator */
     return letter && !(marks >= 3 && other < marks) && !holds_failure_code(s, n);
 }
+
+gsize
+bt_text_squeeze_into(char *out, const char *s, gsize n, gboolean trim)
+{
+    gsize len = 0;
+    for (gsize i = 0; i < n; i++) {
+        if (!g_ascii_isspace(s[i]))
+            out[len++] = s[i];
+        else if (len ? out[len - 1] != ' ' : !trim)
+            out[len++] = ' ';
+    }
+    if (trim && len && out[len - 1] == ' ')
+        len--;
+    out[len] = '\0';
+    return len;
+}

@@ -23,3 +23,10 @@ char *bt_header_block_get(const char *block, const char *name);
  * letter, and holds no address, no SMTP code and no separator rule: the
  * one test the layouts' second reading and the generic finder share. */
 gboolean bt_text_is_heading(const char *s, gsize n);
+/* The `n` bytes of `s` with each run of white space made one space,
+ * written to `out` (at least n + 1 bytes; it may be `s` itself, the
+ * text only shrinks) and terminated; the length written.  `trim` drops
+ * the space a run at either end leaves; without it one is kept there.
+ * The one squeezing loop of extract: gen_squeezed (trimmed, for notice
+ * lines) and codes.c's command finder (untrimmed, lower-cased). */
+gsize bt_text_squeeze_into(char *out, const char *s, gsize n, gboolean trim);

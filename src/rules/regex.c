@@ -153,37 +153,15 @@ fail(LitReader *lr)
     lr->p = lr->end;
 }
 
-/* [...] — skipped whole; only its end matters. */
+/* [...] — skipped whole (bt_skip_class); only its end matters. */
 static void
 skip_class(LitReader *lr)
 {
-    lr->p++;
-    if (lr->p < lr->end && *lr->p == '^')
-        lr->p++;
-    if (lr->p < lr->end && *lr->p == ']')
-        lr->p++;
-    while (lr->p < lr->end && *lr->p != ']') {
-        if (*lr->p == '\\') {
-            if (lr->p + 1 >= lr->end || g_ascii_isalnum(lr->p[1])) {
-                if (lr->p + 1 < lr->end && strchr("dDwWsShHvV", lr->p[1])) {
-                    lr->p += 2;
-                    continue;
-                }
-                fail(lr);          /* \x{…}, \p{…}, \Q …: not worth reading */
-                return;
-            }
-            lr->p += 2;
-        } else if (at(lr, "[:")) {
-            const char *close = g_strstr_len(lr->p + 2, lr->end - lr->p - 2, ":]");
-            lr->p = close ? close + 2 : lr->p + 1;
-        } else {
-            lr->p++;
-        }
-    }
-    if (lr->p >= lr->end)
-        fail(lr);
+    const char *after = bt_skip_class(lr->p);
+    if (after)
+        lr->p = after;
     else
-        lr->p++;
+        fail(lr);
 }
 
 /* After '(': the group's kind.  Returns FALSE for groups whose content must
