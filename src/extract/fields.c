@@ -279,6 +279,40 @@ valid_domain(const char *d)
     return dot || g_ascii_strcasecmp(d, "localhost") == 0 || strchr(d, '.') == NULL;
 }
 
+/* Is `c` white space or an invisible format character: the no-break
+ * space (U+00A0) a DSN copied through HTML keeps beside an address, a
+ * zero-width space (U+200B) or byte order mark (U+FEFF)?  None can be
+ * part of an address (RFC 5321 §4.1.2; IDNA2008, RFC 5892, disallows
+ * them in labels). */
+static gboolean
+is_invisible(gunichar c)
+{
+    return g_unichar_isspace(c) || g_unichar_type(c) == G_UNICODE_FORMAT;
+}
+
+/* Cuts invisible characters (is_invisible) off both ends of `a` in
+ * place and returns its new start; only non-ASCII ends are looked at. */
+static char *
+trim_invisible(char *a)
+{
+    gsize n = strlen(a);
+    while (n > 0 && (guchar) a[n - 1] >= 0x80) {
+        const char *prev = g_utf8_find_prev_char(a, a + n);
+        gunichar c = prev ? g_utf8_get_char_validated(prev, a + n - prev) : (gunichar) -1;
+        if (c == (gunichar) -1 || c == (gunichar) -2 || !is_invisible(c))
+            break;
+        n = prev - a;
+        a[n] = '\0';
+    }
+    while ((guchar) *a >= 0x80) {
+        gunichar c = g_utf8_get_char_validated(a, -1);
+        if (c == (gunichar) -1 || c == (gunichar) -2 || !is_invisible(c))
+            break;
+        a = g_utf8_next_char(a);
+    }
+    return a;
+}
+
 char *
 bt_address_clean(const char *value)
 {
@@ -296,8 +330,7 @@ bt_address_clean(const char *value)
     g_autofree char *token = address_token(text);
     if (!token)
         return NULL;
-    char *a = strip_transport_prefix(token);
-    g_strstrip(a);
+    char *a = trim_invisible(g_strstrip(strip_transport_prefix(token)));
     gsize n = strlen(a);
     while (n > 0 && strchr(".,;:>]\"'", a[n - 1]) && !(a[n - 1] == ']' && strchr(a, '[')))
         a[--n] = '\0';
