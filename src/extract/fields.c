@@ -330,7 +330,8 @@ bt_address_clean(const char *value)
     g_autofree char *token = address_token(text);
     if (!token)
         return NULL;
-    char *a = trim_invisible(g_strstrip(strip_transport_prefix(token)));
+    /* ASCII white space may stand on either side of an invisible one */
+    char *a = g_strstrip(trim_invisible(g_strstrip(strip_transport_prefix(token))));
     gsize n = strlen(a);
     while (n > 0 && strchr(".,;:>]\"'", a[n - 1]) && !(a[n - 1] == ']' && strchr(a, '[')))
         a[--n] = '\0';
