@@ -585,6 +585,30 @@ paragraph_about(const char *body, const char *hit, const char *recipient, gboole
     return text;
 }
 
+/* Is the line at `line` an indented "To:" or "Cc:" field of the
+ * original's headers quoted in the notice, with a "Subject:" field in the
+ * same paragraph ("This report relates to a message you sent with the
+ * following header fields:" of Sun/Oracle Messaging Server and PMDF,
+ * Exchange's "Your message / To: … / Subject: …")?  It names the address
+ * as the message's, not as a failure's. */
+static gboolean
+is_quoted_to_field(const char *line)
+{
+    const char *name = line + strspn(line, " \t");
+    if (name == line)
+        return FALSE;
+    gsize n = field_name_length(name);
+    if (n != 2 || (g_ascii_strncasecmp(name, "To", 2) != 0 && g_ascii_strncasecmp(name, "Cc", 2) != 0))
+        return FALSE;
+    /* the paragraph: up to the blank lines around it */
+    for (const char *l = line; l && *l && *l != '\n'; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        const char *f = l + strspn(l, " \t");
+        if (g_ascii_strncasecmp(f, "Subject:", 8) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
 char *
 bt_body_text_about(const char *full, const char *recipient)
 {
@@ -595,18 +619,29 @@ bt_body_text_about(const char *full, const char *recipient)
      * "Final-Recipient: …"), which name the address without explaining */
     const char *hit = find_caseless(body, recipient);
     gboolean first = TRUE;
+    /* a quoted "To:" field yields only when no later mention explains */
+    g_autofree char *quoted = NULL;
     for (; hit; hit = find_caseless(hit + 1, recipient)) {
-        if (field_name_length(line_start(body, hit)) > 0)
+        const char *line = line_start(body, hit);
+        if (field_name_length(line) > 0)
             continue;
+        if (!quoted && is_quoted_to_field(line)) {
+            /* still the first mention for what follows */
+            quoted = paragraph_about(body, hit, recipient, TRUE);
+            if (quoted)
+                continue;
+        }
         char *text = paragraph_about(body, hit, recipient, first);
         first = FALSE;
         /* a list that only names the address (Sendmail's "The following
          * addresses had transient non-fatal errors", savemail.c) says
          * nothing: its own line further on ("<a@b>... Deferred: …") may */
-        if (text)
+        if (text) {
+            g_free(g_steal_pointer(&quoted));
             return text;
+        }
     }
-    return NULL;
+    return g_steal_pointer(&quoted);
 }
 
 /* Every paragraph of the bounce text that names `recipient`, joined by a
