@@ -636,10 +636,8 @@ bt_body_text_about(const char *full, const char *recipient)
         /* a list that only names the address (Sendmail's "The following
          * addresses had transient non-fatal errors", savemail.c) says
          * nothing: its own line further on ("<a@b>... Deferred: …") may */
-        if (text) {
-            g_free(g_steal_pointer(&quoted));
+        if (text)
             return text;
-        }
     }
     return g_steal_pointer(&quoted);
 }
