@@ -216,49 +216,104 @@ bt_ac_count(const BtAcScan *ac)
 }
 
 /* Sets the bits of the literals that end at state s; with `first`, notes
- * `end` for those whose bit was clear. */
+ * `end` for those whose bit was clear in `before` (the set as the call
+ * found it), keeping the smallest: slices of a text are scanned side by
+ * side, so a later place may be seen first. */
 static inline void
-note_hits(const BtAcScan *ac, guint32 s, guint64 *present, gsize *first, gsize end)
+note_hits(const BtAcScan *ac, guint32 s, guint64 *present, const guint64 *before, gsize *first, gsize end)
 {
     for (; s; s = state(ac, s)->next_hit) {
         guint32 id = state(ac, s)->id;
         if (id == NONE)
             continue;
         guint64 bit = G_GUINT64_CONSTANT(1) << (id % 64);
-        if (first && !(present[id / 64] & bit))
+        if (first && !(before[id / 64] & bit) && (!(present[id / 64] & bit) || end < first[id]))
             first[id] = end;
         present[id / 64] |= bit;
     }
 }
 
-/* One byte's step, in a scan's loop: `at` is the current state times n_classes. */
-#define SCAN_STEP(k)                                                            \
+/* One step of the chain whose state is `at`, on byte `p[k]` at offset k of
+ * its slice `p`. */
+#define SCAN_STEP(at, p, k)                                                     \
     do {                                                                        \
-        at = delta[at + classes[(guchar) p[k]]];                                \
+        at = delta[at + classes[(guchar) (p)[k]]];                              \
         if (G_UNLIKELY(at >= hit_from))                                         \
-            note_hits(ac, (guint32) (at / ac->n_classes), present, first,       \
-                      (gsize) (p - text) + (k) + 1);                            \
+            note_hits(ac, (guint32) (at / ac->n_classes), present, before,      \
+                      first, (gsize) ((p) - text) + (k) + 1);                   \
     } while (0)
+
+/* Texts from this long on are scanned as SLICES slices side by side. */
+#define SLICES 4
+#define SLICED_FROM 64
+
+/* The scan of text[from, len) from the start state. */
+static void
+scan_span(const BtAcScan *ac, const char *text, gsize from, gsize len, guint64 *present,
+          const guint64 *before, gsize *first)
+{
+    const guint32 *delta = ac->delta;
+    const guint8 *classes = ac->classes;
+    const gsize hit_from = ac->hit_from;
+    gsize at = 0;
+    const char *p = text + from, *end = text + len;
+    const char *rounds_end = p + ((gsize) (end - p) & ~(gsize) 3);
+    /* four bytes a round: a quarter of the loop's own counting */
+    for (; p != rounds_end; p += 4) {
+        SCAN_STEP(at, p, 0);
+        SCAN_STEP(at, p, 1);
+        SCAN_STEP(at, p, 2);
+        SCAN_STEP(at, p, 3);
+    }
+    for (; p != end; p++)
+        SCAN_STEP(at, p, 0);
+}
+
+/* Each step of the scan loads the table entry that the step before chose:
+ * one chain of loads, one after another.  Four chains, one per quarter of
+ * the text, let the loads overlap.  The state after a byte depends only on
+ * the BT_AC_DEPTH bytes that end there (no trie path is longer), so a
+ * chain that starts BT_AC_DEPTH - 1 bytes before its quarter, from the
+ * start state, is in the right state from its quarter's first byte on;
+ * what it finds before is found there too, and each slice runs on over
+ * those bytes of the next, which is just as harmless.  The last slice
+ * finishes the text. */
+static void
+scan_sliced(const BtAcScan *ac, const char *text, gsize len, guint64 *present,
+            const guint64 *before, gsize *first)
+{
+    const guint32 *delta = ac->delta;
+    const guint8 *classes = ac->classes;
+    const gsize hit_from = ac->hit_from;
+    const gsize quarter = len / SLICES, back = BT_AC_DEPTH - 1, steps = quarter + back;
+    const char *p0 = text, *p1 = text + quarter - back, *p2 = text + 2 * quarter - back,
+               *p3 = text + 3 * quarter - back;
+    gsize a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (gsize k = 0; k < steps; k++) {
+        SCAN_STEP(a0, p0, k);
+        SCAN_STEP(a1, p1, k);
+        SCAN_STEP(a2, p2, k);
+        SCAN_STEP(a3, p3, k);
+    }
+    for (const char *p = p3 + steps, *end = text + len; p != end; p++)
+        SCAN_STEP(a3, p, 0);
+}
 
 /* Both entry points' scan: `first` is looked at on a hit only, and hits
  * are rare next to bytes. */
 static void
 scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *first)
 {
-    const guint32 *delta = ac->delta;
-    const guint8 *classes = ac->classes;
-    const gsize hit_from = ac->hit_from;
-    gsize at = 0;
-    const char *p = text, *end = text + len, *rounds_end = text + (len & ~(gsize) 3);
-    /* four bytes a round: a quarter of the loop's own counting */
-    for (; p != rounds_end; p += 4) {
-        SCAN_STEP(0);
-        SCAN_STEP(1);
-        SCAN_STEP(2);
-        SCAN_STEP(3);
-    }
-    for (; p != end; p++)
-        SCAN_STEP(0);
+    guint words = (ac->count + 63) / 64;
+    guint64 before_here[32];
+    g_autofree guint64 *before_heap = first && words > G_N_ELEMENTS(before_here) ? g_new(guint64, words) : NULL;
+    guint64 *before = before_heap ? before_heap : before_here;
+    if (first)
+        memcpy(before, present, words * sizeof(guint64));
+    if (len >= SLICED_FROM)
+        scan_sliced(ac, text, len, present, before, first);
+    else
+        scan_span(ac, text, 0, len, present, before, first);
 }
 
 void
