@@ -3,10 +3,21 @@
  * other byte one class that leads back to the start), so a scan costs a
  * table load per byte however many literals there are.  Once built, the
  * states are numbered so that those where a literal ends (or a suffix of
- * one does) come last: one comparison per byte tells a hit. */
+ * one does) come last: one comparison per byte tells a hit.
+ *
+ * The big tables (the layouts' needles, a rule key's literals: 0.9 and
+ * 1.7 MB as 32-bit offsets) do not stay in the caches from one message to
+ * the next, so the scan waits on memory for the rows it visits.  The
+ * table the scan reads holds 16-bit state numbers (32-bit only past 65,536
+ * states), its rows a power of two of entries 64-byte aligned, and the
+ * space and the letters the first classes: a row's entries for running
+ * text share one cache line, and the table is half the size. */
 #include "core/acscan.h"
 
 #include <string.h>
+
+/* The table the scan reads: 64-byte rows start on a cache line. */
+#define TABLE_ALIGN 64
 
 #define NONE G_MAXUINT32
 
@@ -27,7 +38,15 @@ struct _BtAcScan {
      * literal, or a suffix of it does, when the entry is hit_from or more
      * (while building: (t * n_classes) << 1, bit 0 telling a hit). */
     guint32 *delta;
-    guint32 hit_from;           /* after build: entries from here on are hit states */
+    guint32 hit_from;           /* while building: entries from here on are hit states */
+    /* After build: entry [s << shift | class] is the next state t, a
+     * guint16 (a guint32 when wide); t ends a literal, or a suffix of it
+     * does, when t >= hit_state. */
+    gpointer table;
+    gpointer table_mem;         /* the allocation table is aligned in */
+    guint shift;
+    gboolean wide;
+    guint32 hit_state;
 };
 
 BtAcScan *
@@ -66,7 +85,7 @@ edge_byte(guchar b)
 guint
 bt_ac_add(BtAcScan *ac, const char *literal, gsize len)
 {
-    g_return_val_if_fail(ac->delta == NULL && len > 0, 0);
+    g_return_val_if_fail(ac->table == NULL && len > 0, 0);
     guint32 s = 0;
     for (gsize i = 0; i < MIN(len, BT_AC_DEPTH); i++) {
         guchar b = edge_byte((guchar) literal[i]);
@@ -84,6 +103,8 @@ bt_ac_add(BtAcScan *ac, const char *literal, gsize len)
     return state(ac, s)->id;
 }
 
+/* The space and the letters take the first classes (running text is
+ * mostly these), the other ASCII bytes follow. */
 static void
 assign_classes(BtAcScan *ac)
 {
@@ -94,8 +115,15 @@ assign_classes(BtAcScan *ac)
     while (g_hash_table_iter_next(&it, &key, NULL))
         used[GPOINTER_TO_SIZE(key) & 0xFF] = TRUE;
     guint n = 1;
+    memset(ac->classes, 0, 0x80);
+    if (used[' '])
+        ac->classes[' '] = (guint8) n++;
+    for (guint b = 'a'; b <= 'z'; b++)
+        if (used[b])
+            ac->classes[b] = (guint8) n++;
     for (guint b = 0; b < 0x80; b++)
-        ac->classes[b] = used[b] ? (guint8) n++ : 0;
+        if (used[b] && !ac->classes[b])
+            ac->classes[b] = (guint8) n++;
     guint8 high = used[0x80] ? (guint8) n++ : 0;
     memset(ac->classes + 0x80, high, 0x80);
     ac->n_classes = n;
@@ -198,14 +226,40 @@ put_hit_states_last(BtAcScan *ac)
     ac->hit_from = hits * n;
 }
 
+/* The building table (offsets, rows of n_classes) as the scan's: state
+ * numbers, rows of 1 << shift. */
+static void
+make_scan_table(BtAcScan *ac)
+{
+    guint n = ac->n_classes, count = ac->states->len;
+    ac->shift = g_bit_storage(n - 1);
+    ac->wide = count > G_MAXUINT16 + 1;
+    gsize width = ac->wide ? sizeof(guint32) : sizeof(guint16);
+    gsize entries = (gsize) count << ac->shift;
+    ac->table_mem = g_malloc0(entries * width + TABLE_ALIGN - 1);
+    ac->table = (gpointer) (((guintptr) ac->table_mem + TABLE_ALIGN - 1) & ~(guintptr) (TABLE_ALIGN - 1));
+    for (gsize s = 0; s < count; s++)
+        for (guint c = 0; c < n; c++) {
+            guint32 t = ac->delta[s * n + c] / n;
+            gsize at = s << ac->shift | c;
+            if (ac->wide)
+                ((guint32 *) ac->table)[at] = t;
+            else
+                ((guint16 *) ac->table)[at] = (guint16) t;
+        }
+    ac->hit_state = ac->hit_from / n;
+    g_clear_pointer(&ac->delta, g_free);
+}
+
 void
 bt_ac_build(BtAcScan *ac)
 {
-    if (ac->delta)
+    if (ac->table)
         return;
     assign_classes(ac);
     fill_transitions(ac);
     put_hit_states_last(ac);
+    make_scan_table(ac);
     g_clear_pointer(&ac->children, g_hash_table_unref);
 }
 
@@ -233,30 +287,38 @@ note_hits(const BtAcScan *ac, guint32 s, guint64 *present, const guint64 *before
     }
 }
 
+/* Entry i of the scan's table. */
+static inline __attribute__((always_inline)) gsize
+table_entry(gconstpointer table, gboolean wide, gsize i)
+{
+    return wide ? ((const guint32 *) table)[i] : ((const guint16 *) table)[i];
+}
+
 /* One step of the chain whose state is `at`, on byte `p[k]` at offset k of
  * its slice `p`. */
 #define SCAN_STEP(at, p, k)                                                     \
     do {                                                                        \
-        at = delta[at + classes[(guchar) (p)[k]]];                              \
-        if (G_UNLIKELY(at >= hit_from))                                         \
-            note_hits(ac, (guint32) (at / ac->n_classes), present, before,      \
-                      first, (gsize) ((p) - text) + (k) + 1);                   \
+        at = table_entry(table, wide, at << shift | classes[(guchar) (p)[k]]);  \
+        if (G_UNLIKELY(at >= hit_state))                                        \
+            note_hits(ac, (guint32) at, present, before, first,                 \
+                      (gsize) ((p) - text) + (k) + 1);                          \
     } while (0)
 
 /* Texts from this long on are scanned as SLICES slices side by side. */
 #define SLICES 4
 #define SLICED_FROM 64
 
-/* The scan of text[from, len) from the start state. */
-static void
-scan_span(const BtAcScan *ac, const char *text, gsize from, gsize len, guint64 *present,
-          const guint64 *before, gsize *first)
+/* The scan of the whole text in one chain, from the start state. */
+static inline __attribute__((always_inline)) void
+scan_span(const BtAcScan *ac, const char *text, gsize len, guint64 *present,
+          const guint64 *before, gsize *first, const gboolean wide)
 {
-    const guint32 *delta = ac->delta;
+    gconstpointer table = ac->table;
+    const guint shift = ac->shift;
     const guint8 *classes = ac->classes;
-    const gsize hit_from = ac->hit_from;
+    const gsize hit_state = ac->hit_state;
     gsize at = 0;
-    const char *p = text + from, *end = text + len;
+    const char *p = text, *end = text + len;
     const char *rounds_end = p + ((gsize) (end - p) & ~(gsize) 3);
     /* four bytes a round: a quarter of the loop's own counting */
     for (; p != rounds_end; p += 4) {
@@ -278,13 +340,14 @@ scan_span(const BtAcScan *ac, const char *text, gsize from, gsize len, guint64 *
  * what it finds before is found there too, and each slice runs on over
  * those bytes of the next, which is just as harmless.  The last slice
  * finishes the text. */
-static void
+static inline __attribute__((always_inline)) void
 scan_sliced(const BtAcScan *ac, const char *text, gsize len, guint64 *present,
-            const guint64 *before, gsize *first)
+            const guint64 *before, gsize *first, const gboolean wide)
 {
-    const guint32 *delta = ac->delta;
+    gconstpointer table = ac->table;
+    const guint shift = ac->shift;
     const guint8 *classes = ac->classes;
-    const gsize hit_from = ac->hit_from;
+    const gsize hit_state = ac->hit_state;
     const gsize quarter = len / SLICES, back = BT_AC_DEPTH - 1, steps = quarter + back;
     const char *p0 = text, *p1 = text + quarter - back, *p2 = text + 2 * quarter - back,
                *p3 = text + 3 * quarter - back;
@@ -310,10 +373,15 @@ scan(const BtAcScan *ac, const char *text, gsize len, guint64 *present, gsize *f
     guint64 *before = before_heap ? before_heap : before_here;
     if (first)
         memcpy(before, present, words * sizeof(guint64));
-    if (len >= SLICED_FROM)
-        scan_sliced(ac, text, len, present, before, first);
+    /* each loop made twice, for either width of entries */
+    if (len >= SLICED_FROM && ac->wide)
+        scan_sliced(ac, text, len, present, before, first, TRUE);
+    else if (len >= SLICED_FROM)
+        scan_sliced(ac, text, len, present, before, first, FALSE);
+    else if (ac->wide)
+        scan_span(ac, text, len, present, before, first, TRUE);
     else
-        scan_span(ac, text, 0, len, present, before, first);
+        scan_span(ac, text, len, present, before, first, FALSE);
 }
 
 void
@@ -337,5 +405,6 @@ bt_ac_free(BtAcScan *ac)
     if (ac->children)
         g_hash_table_unref(ac->children);
     g_free(ac->delta);
+    g_free(ac->table_mem);
     g_free(ac);
 }
