@@ -33,12 +33,10 @@ struct _BtAcScan {
     guint count;
     guint8 classes[256];        /* byte → class; 0: a byte no literal uses */
     guint n_classes;
-    /* After build: entry [s * n_classes + class] is the next state t as
-     * t * n_classes, so the scan does not multiply per byte; t ends a
-     * literal, or a suffix of it does, when the entry is hit_from or more
-     * (while building: (t * n_classes) << 1, bit 0 telling a hit). */
+    /* While building: entry [s * n_classes + class] is the next state t
+     * as t << 1, bit 0 telling whether t ends a literal or a suffix of it
+     * does; renumbered, plain state numbers. */
     guint32 *delta;
-    guint32 hit_from;           /* while building: entries from here on are hit states */
     /* After build: entry [s << shift | class] is the next state t, a
      * guint16 (a guint32 when wide); t ends a literal, or a suffix of it
      * does, when t >= hit_state. */
@@ -134,7 +132,7 @@ entry(const BtAcScan *ac, guint32 t)
 {
     const State *st = state(ac, t);
     gboolean hits = st->id != NONE || st->next_hit != 0;
-    return (t * ac->n_classes) << 1 | (guint32) hits;
+    return t << 1 | (guint32) hits;
 }
 
 /* The trie's edges into the table, NONE where the trie has none. */
@@ -176,7 +174,7 @@ fill_transitions(BtAcScan *ac)
                 continue;
             }
             State *st = state(ac, t);
-            st->fail = s == 0 ? 0 : (fail_row[c] >> 1) / n;
+            st->fail = s == 0 ? 0 : fail_row[c] >> 1;
             const State *f = state(ac, st->fail);
             st->next_hit = f->id != NONE ? st->fail : f->next_hit;
             row[c] = entry(ac, t);
@@ -192,13 +190,42 @@ is_hit_state(const State *st)
     return st->id != NONE || st->next_hit != 0;
 }
 
+/* The scan's table, its rows 1 << shift entries of the states' number
+ * width (unset: the entries past n_classes, which no byte reaches). */
+static void
+alloc_scan_table(BtAcScan *ac)
+{
+    ac->shift = g_bit_storage(ac->n_classes - 1);
+    ac->wide = ac->states->len > G_MAXUINT16 + 1;
+    gsize width = ac->wide ? sizeof(guint32) : sizeof(guint16);
+    gsize entries = (gsize) ac->states->len << ac->shift;
+    ac->table_mem = g_malloc(entries * width + TABLE_ALIGN - 1);
+    ac->table = (gpointer) (((guintptr) ac->table_mem + TABLE_ALIGN - 1) & ~(guintptr) (TABLE_ALIGN - 1));
+}
+
+/* Row `s` of the building table, its states renumbered, as row `to` of
+ * the scan's table. */
+static void
+put_row(BtAcScan *ac, guint32 s, guint32 to, const guint32 *renum)
+{
+    guint n = ac->n_classes;
+    const guint32 *from = &ac->delta[(gsize) s * n];
+    gsize at = (gsize) to << ac->shift;
+    if (ac->wide)
+        for (guint c = 0; c < n; c++)
+            ((guint32 *) ac->table)[at + c] = renum[from[c] >> 1];
+    else
+        for (guint c = 0; c < n; c++)
+            ((guint16 *) ac->table)[at + c] = (guint16) renum[from[c] >> 1];
+}
+
 /* The states renumbered, those without a hit first (the start, which ends
- * no literal, staying 0), and the table's entries with them: each becomes
- * the plain row offset of its state, which is hit_from or more for a hit. */
+ * no literal, staying 0), and the scan's table made with them: a hit
+ * state's number is hit_state or more. */
 static void
 put_hit_states_last(BtAcScan *ac)
 {
-    guint n = ac->n_classes, count = ac->states->len;
+    guint count = ac->states->len;
     g_autofree guint32 *renum = g_new(guint32, count);
     guint32 next = 0;
     for (guint pass = 0; pass < 2; pass++)
@@ -207,7 +234,7 @@ put_hit_states_last(BtAcScan *ac)
                 renum[s] = next++;
     GArray *states = g_array_sized_new(FALSE, TRUE, sizeof(State), count);
     g_array_set_size(states, count);
-    guint32 *delta = g_new(guint32, (gsize) count * n);
+    alloc_scan_table(ac);
     guint32 hits = count;
     for (guint32 s = 0; s < count; s++) {
         State st = *state(ac, s);
@@ -216,39 +243,12 @@ put_hit_states_last(BtAcScan *ac)
         g_array_index(states, State, renum[s]) = st;
         if (is_hit_state(&st))
             hits = MIN(hits, renum[s]);
-        for (guint c = 0; c < n; c++)
-            delta[(gsize) renum[s] * n + c] = renum[(ac->delta[(gsize) s * n + c] >> 1) / n] * n;
+        put_row(ac, s, renum[s], renum);
     }
     g_array_unref(ac->states);
     ac->states = states;
-    g_free(ac->delta);
-    ac->delta = delta;
-    ac->hit_from = hits * n;
-}
-
-/* The building table (offsets, rows of n_classes) as the scan's: state
- * numbers, rows of 1 << shift. */
-static void
-make_scan_table(BtAcScan *ac)
-{
-    guint n = ac->n_classes, count = ac->states->len;
-    ac->shift = g_bit_storage(n - 1);
-    ac->wide = count > G_MAXUINT16 + 1;
-    gsize width = ac->wide ? sizeof(guint32) : sizeof(guint16);
-    gsize entries = (gsize) count << ac->shift;
-    ac->table_mem = g_malloc0(entries * width + TABLE_ALIGN - 1);
-    ac->table = (gpointer) (((guintptr) ac->table_mem + TABLE_ALIGN - 1) & ~(guintptr) (TABLE_ALIGN - 1));
-    for (gsize s = 0; s < count; s++)
-        for (guint c = 0; c < n; c++) {
-            guint32 t = ac->delta[s * n + c] / n;
-            gsize at = s << ac->shift | c;
-            if (ac->wide)
-                ((guint32 *) ac->table)[at] = t;
-            else
-                ((guint16 *) ac->table)[at] = (guint16) t;
-        }
-    ac->hit_state = ac->hit_from / n;
     g_clear_pointer(&ac->delta, g_free);
+    ac->hit_state = hits;
 }
 
 void
@@ -259,7 +259,6 @@ bt_ac_build(BtAcScan *ac)
     assign_classes(ac);
     fill_transitions(ac);
     put_hit_states_last(ac);
-    make_scan_table(ac);
     g_clear_pointer(&ac->children, g_hash_table_unref);
 }
 
