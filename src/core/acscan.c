@@ -8,16 +8,20 @@
  * The big tables (the layouts' needles, a rule key's literals: 0.9 and
  * 1.7 MB as 32-bit offsets) do not stay in the caches from one message to
  * the next, so the scan waits on memory for the rows it visits.  The
- * table the scan reads holds 16-bit state numbers (32-bit only past 65,536
- * states), its rows a power of two of entries 64-byte aligned, and the
- * space and the letters the first classes: a row's entries for running
- * text share one cache line, and the table is half the size. */
+ * table the scan reads holds 16-bit state numbers in rows of 64 entries
+ * (NARROW_ROW), 64-byte aligned, the space and the letters the first
+ * classes: a row's entries for running text share one cache line, and
+ * the table is half the size.  An automaton past 65,536 states or 63
+ * byte classes has 32-bit entries in rows of a power of two. */
 #include "core/acscan.h"
 
 #include <string.h>
 
 /* The table the scan reads: 64-byte rows start on a cache line. */
 #define TABLE_ALIGN 64
+/* A narrow table's rows: 1 << NARROW_SHIFT 16-bit entries, so that the
+ * scan's shift is a constant. */
+#define NARROW_SHIFT 6
 
 #define NONE G_MAXUINT32
 
@@ -38,8 +42,8 @@ struct _BtAcScan {
      * does; renumbered, plain state numbers. */
     guint32 *delta;
     /* After build: entry [s << shift | class] is the next state t, a
-     * guint16 (a guint32 when wide); t ends a literal, or a suffix of it
-     * does, when t >= hit_state. */
+     * guint16 with shift NARROW_SHIFT, or when wide a guint32; t ends a
+     * literal, or a suffix of it does, when t >= hit_state. */
     gpointer table;
     gpointer table_mem;         /* the allocation table is aligned in */
     guint shift;
@@ -190,13 +194,13 @@ is_hit_state(const State *st)
     return st->id != NONE || st->next_hit != 0;
 }
 
-/* The scan's table, its rows 1 << shift entries of the states' number
- * width (unset: the entries past n_classes, which no byte reaches). */
+/* The scan's table, its rows 1 << shift entries (unset: the entries past
+ * n_classes, which no byte reaches). */
 static void
 alloc_scan_table(BtAcScan *ac)
 {
-    ac->shift = g_bit_storage(ac->n_classes - 1);
-    ac->wide = ac->states->len > G_MAXUINT16 + 1;
+    ac->shift = MAX(NARROW_SHIFT, g_bit_storage(ac->n_classes - 1));
+    ac->wide = ac->states->len > G_MAXUINT16 + 1 || ac->shift > NARROW_SHIFT;
     gsize width = ac->wide ? sizeof(guint32) : sizeof(guint16);
     gsize entries = (gsize) ac->states->len << ac->shift;
     ac->table_mem = g_malloc(entries * width + TABLE_ALIGN - 1);
@@ -297,7 +301,8 @@ table_entry(gconstpointer table, gboolean wide, gsize i)
  * its slice `p`. */
 #define SCAN_STEP(at, p, k)                                                     \
     do {                                                                        \
-        at = table_entry(table, wide, at << shift | classes[(guchar) (p)[k]]);  \
+        at = table_entry(table, wide, at << (wide ? shift : NARROW_SHIFT)       \
+                                      | classes[(guchar) (p)[k]]);              \
         if (G_UNLIKELY(at >= hit_state))                                        \
             note_hits(ac, (guint32) at, present, before, first,                 \
                       (gsize) ((p) - text) + (k) + 1);                          \
