@@ -125,6 +125,11 @@ test_automaton_slices(void)
     for (gsize w = 0; w < G_N_ELEMENTS(few); w++)
         g_ptr_array_add(lits, (gpointer) few[w]);
     scan_random_texts(lits, 3000);
+    /* more than 63 byte classes: wide entries too */
+    g_autoptr(GPtrArray) signs = g_ptr_array_new_with_free_func(g_free);
+    for (char b = '!'; b <= '~'; b++)
+        g_ptr_array_add(signs, g_strdup_printf("%c%c", b, b == '~' ? '!' : b + 1));
+    scan_random_texts(signs, 1000);
     /* 10,000 literals of ten letters: more than 65,536 states */
     g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func(g_free);
     GRand *rand = g_rand_new_with_seed(11);
