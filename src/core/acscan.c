@@ -308,10 +308,6 @@ table_entry(gconstpointer table, gboolean wide, gsize i)
                       (gsize) ((p) - text) + (k) + 1);                          \
     } while (0)
 
-/* The state after `at` on byte b, in a scan's loop. */
-#define NEXT_STATE(at, b) \
-    table_entry(table, wide, (at) << (wide ? shift : NARROW_SHIFT) | classes[(guchar) (b)])
-
 /* Texts from this long on are scanned as SLICES slices side by side. */
 #define SLICES 4
 #define SLICED_FROM 64
@@ -360,20 +356,11 @@ scan_sliced(const BtAcScan *ac, const char *text, gsize len, guint64 *present,
     const char *p0 = text, *p1 = text + quarter - back, *p2 = text + 2 * quarter - back,
                *p3 = text + 3 * quarter - back;
     gsize a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    /* the loop only steps, so that all it holds stays in registers; a
-     * hit leaves it, to be noted and come back */
     for (gsize k = 0; k < steps; k++) {
-        a0 = NEXT_STATE(a0, p0[k]);
-        a1 = NEXT_STATE(a1, p1[k]);
-        a2 = NEXT_STATE(a2, p2[k]);
-        a3 = NEXT_STATE(a3, p3[k]);
-        if (G_LIKELY((a0 < hit_state) & (a1 < hit_state) & (a2 < hit_state) & (a3 < hit_state)))
-            continue;
-        gsize at[SLICES] = { a0, a1, a2, a3 };
-        const char *from[SLICES] = { p0, p1, p2, p3 };
-        for (guint i = 0; i < SLICES; i++)
-            if (at[i] >= hit_state)
-                note_hits(ac, (guint32) at[i], present, before, first, (gsize) (from[i] - text) + k + 1);
+        SCAN_STEP(a0, p0, k);
+        SCAN_STEP(a1, p1, k);
+        SCAN_STEP(a2, p2, k);
+        SCAN_STEP(a3, p3, k);
     }
     for (const char *p = p3 + steps, *end = text + len; p != end; p++)
         SCAN_STEP(a3, p, 0);
