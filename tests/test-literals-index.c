@@ -66,6 +66,84 @@ test_automaton(void)
     bt_ac_free(ac);
 }
 
+/* Long texts are scanned in slices side by side, and an automaton of more
+ * than 65,536 states has wide table entries: over random texts dense in
+ * literals (their places on every side of a slice's edge), each literal
+ * is present exactly when strstr finds it, and `first` is just past its
+ * first occurrence; a bit already set keeps its `first` untouched. */
+static void
+check_scan_first(BtAcScan *ac, GPtrArray *lits, const guint *ids, const char *text)
+{
+    guint n = bt_ac_count(ac);
+    g_autofree guint64 *present = g_new0(guint64, (n + 63) / 64);
+    g_autofree gsize *first = g_new(gsize, n);
+    present[0] |= 1;                    /* id 0 as if found by an earlier call */
+    first[0] = G_MAXSIZE;
+    bt_ac_scan_first(ac, text, strlen(text), present, first);
+    for (guint w = 0; w < lits->len; w++) {
+        const char *lit = lits->pdata[w];
+        const char *at = strstr(text, lit);
+        if (ids[w] == 0) {
+            g_assert_cmpuint(first[0], ==, G_MAXSIZE);
+            continue;
+        }
+        g_assert_cmpint(bt_ac_bit(present, ids[w]), ==, at != NULL);
+        if (at)
+            g_assert_cmpuint(first[ids[w]], ==, (gsize) (at - text) + strlen(lit));
+    }
+}
+
+static void
+scan_random_texts(GPtrArray *lits, guint n_texts)
+{
+    BtAcScan *ac = bt_ac_new();
+    g_autofree guint *ids = g_new(guint, lits->len);
+    for (guint w = 0; w < lits->len; w++)
+        ids[w] = bt_ac_add(ac, lits->pdata[w], strlen(lits->pdata[w]));
+    bt_ac_build(ac);
+    GRand *rand = g_rand_new_with_seed(7);
+    for (guint t = 0; t < n_texts; t++) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        guint len = (guint) g_rand_int_range(rand, 0, 400);
+        while (text->len < len) {
+            if (g_rand_boolean(rand))
+                g_string_append(text, lits->pdata[g_rand_int_range(rand, 0, (gint32) lits->len)]);
+            else
+                g_string_append_c(text, "ab c\n"[g_rand_int_range(rand, 0, 5)]);
+        }
+        check_scan_first(ac, lits, ids, text->str);
+    }
+    g_rand_free(rand);
+    bt_ac_free(ac);
+}
+
+static void
+test_automaton_slices(void)
+{
+    g_autoptr(GPtrArray) lits = g_ptr_array_new();
+    const char *const few[] = { "abc", "bca", "c a", "aaaaaaaaaa", "b\nb", "cab", "a", "ccc" };
+    for (gsize w = 0; w < G_N_ELEMENTS(few); w++)
+        g_ptr_array_add(lits, (gpointer) few[w]);
+    scan_random_texts(lits, 3000);
+    /* more than 63 byte classes: wide entries too */
+    g_autoptr(GPtrArray) signs = g_ptr_array_new_with_free_func(g_free);
+    for (char b = '!'; b <= '~'; b++)
+        g_ptr_array_add(signs, g_strdup_printf("%c%c", b, b == '~' ? '!' : b + 1));
+    scan_random_texts(signs, 1000);
+    /* 10,000 literals of ten letters: more than 65,536 states */
+    g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func(g_free);
+    GRand *rand = g_rand_new_with_seed(11);
+    for (guint w = 0; w < 10000; w++) {
+        char lit[11];
+        for (guint k = 0; k < 10; k++)
+            lit[k] = (char) ('a' + g_rand_int_range(rand, 0, 26));
+        lit[10] = '\0';
+        g_ptr_array_add(many, g_strdup(lit));
+    }
+    g_rand_free(rand);
+    scan_random_texts(many, 300);
+}
+
 /* ---- every message ------------------------------------------------------- */
 
 /* The messages of `path` (a file, an mbox, or a directory of them), CRs
@@ -271,6 +349,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_mime_init();
     g_test_add_func("/literals-index/automaton", test_automaton);
+    g_test_add_func("/literals-index/automaton-slices", test_automaton_slices);
     g_test_add_func("/literals-index/rules-over-messages", test_rules_over_messages);
     g_test_add_func("/literals-index/layouts-over-messages", test_layouts_over_messages);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);

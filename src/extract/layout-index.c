@@ -65,7 +65,7 @@ literal_occurs(const BtBodyLiterals *lit, NeedleIds ids, const char *text)
 {
     if (!bt_ac_bit(lit->present, ids.head))
         return FALSE;
-    gsize len = strlen(text);
+    gsize len = ids.len;
     if (len <= BT_AC_DEPTH)
         return TRUE;
     if (!bt_ac_bit(lit->present, ids.tail))
@@ -151,6 +151,7 @@ index_regex(LayoutIndex *ix, Regex *re)
     NeedleIds *ids = g_new(NeedleIds, n);
     for (guint k = 0; k < n; k++) {
         gsize len = strlen(needles[k]);
+        ids[k].len = len;
         ids[k].head = bt_ac_add(ix->ac, needles[k], len);
         ids[k].tail = len > BT_AC_DEPTH
             ? bt_ac_add(ix->ac, needles[k] + len - BT_AC_DEPTH, BT_AC_DEPTH) : ids[k].head;

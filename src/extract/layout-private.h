@@ -70,10 +70,11 @@ void bt_layout_values_clear(Values *vals);
 
 /* A needle's ids in the layouts' literal index (core/acscan.h): of its
  * first BT_AC_DEPTH bytes, and of its last ones (`head` again for a needle
- * no longer than that). */
+ * no longer than that); and its length, which every test of it needs. */
 typedef struct NeedleIds {
     guint32 head;
     guint32 tail;
+    gsize len;
 } NeedleIds;
 
 /* A layout regex.  JIT-compiling every regex at load costs several times
