@@ -311,6 +311,8 @@ table_entry(gconstpointer table, gboolean wide, gsize i)
 /* Texts from this long on are scanned as SLICES slices side by side. */
 #define SLICES 4
 #define SLICED_FROM 64
+/* a slice's chain starts BT_AC_DEPTH - 1 bytes before its quarter, inside the text */
+G_STATIC_ASSERT(SLICED_FROM / SLICES >= BT_AC_DEPTH - 1);
 
 /* The scan of the whole text in one chain, from the start state. */
 static inline __attribute__((always_inline)) void
