@@ -69,4 +69,14 @@ ok "--hook refuses a reason folder that is a symbolic link (75)" \
 ok "... and delivers through it when the administrator opts in" \
     sh -c 'BOUNCETRIAGE_FOLLOW_SYMLINKS=1 "$1" --hook --maildir="$2/md-link" <"$3" &&
            test "$(ls "$2/elsewhere/new" | wc -l)" -eq 1' sh "$BT_BIN" "$TMP" "$msg"
+# A header of nothing but forged X-Bounce-* fields (a fuzzing find): they
+# are dropped, and the output must still be a message, never empty.
+printf 'X-Bounce-Triage: recipient=x@example.org\n' >"$TMP/forged-only.eml"
+ok "--annotate of a header of only X-Bounce-* fields writes X-Bounce-Error, not nothing" \
+    sh -c '"$1" --annotate <"$2" >"$3/forged.out" &&
+           grep -q "^X-Bounce-Error: not a mail message" "$3/forged.out" &&
+           ! grep -q "^X-Bounce-Triage" "$3/forged.out"' sh "$BT_BIN" "$TMP/forged-only.eml" "$TMP"
+ok "--hook stores it with X-Bounce-Error" \
+    sh -c '"$1" --hook --maildir="$3/md-forged" --output="$3/forged.jsonl" <"$2" &&
+           grep -rq "^X-Bounce-Error: not a mail message" "$3/md-forged"' sh "$BT_BIN" "$TMP/forged-only.eml" "$TMP"
 done_testing

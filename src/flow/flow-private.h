@@ -18,6 +18,7 @@ typedef struct {
     const char *eol;        /* the input's line end: "\n", "\r\n" or "\r" */
     GArray *kept;           /* BtSpan, in order: data[header_at..] minus incoming X-Bounce-* fields */
     guint n_fields;         /* header fields seen (X-Bounce-* included) */
+    guint n_kept_fields;    /* of those, the ones kept (not X-Bounce-*) */
     gsize header_bytes;     /* size of the header block */
     BtBounce *bounce;       /* NULL when the message could not be parsed */
     char *error;            /* why it could not be, for X-Bounce-Error */

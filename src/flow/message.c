@@ -157,6 +157,7 @@ map_header(BtAnnotated *a)
         gsize name_len = bt_mime_field_name_length((const char *) p, (const char *) e);
         a->n_fields += name_len > 0;
         dropping = name_len > 0 && is_ours(p, name_len);
+        a->n_kept_fields += name_len > 0 && !dropping;
         if (!dropping)
             keep(a->kept, (gsize) (p - base), (gsize) (next - p));
         p = next;
@@ -239,6 +240,10 @@ unparsable_because(const BtAnnotated *a)
         return g_strdup("empty input");
     if (a->n_fields == 0)
         return g_strdup("not a mail message: no header field");
+    /* only forged verdicts, all dropped: without a field of its own the
+     * output would lose the header, or be empty */
+    if (a->n_kept_fields == 0)
+        return g_strdup("not a mail message: no header field but X-Bounce-* ones");
     if (a->header_bytes > MAX_HEADER_BYTES)
         return g_strdup_printf("header of %.1f MB is over the %d MiB limit",
                                a->header_bytes / 1e6, MAX_HEADER_BYTES >> 20);
