@@ -678,6 +678,30 @@ test_stdin_one_message(void)
     }
 }
 
+/* An Apple Mail .emlx: the byte count on the first line says where the
+ * message ends; the property list after it is not part of the message,
+ * whether the message ends in the sniffed block or after it. */
+static void
+test_stdin_emlx(void)
+{
+    static const char plist[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                "<plist version=\"1.0\">\n<dict>\n\t<key>flags</key>\n"
+                                "\t<integer>8590195713</integer>\n</dict>\n</plist>\n";
+    for (int lines = 0; lines <= 20000; lines += 20000) {
+        g_autoptr(GString) message = g_string_new(simple_message());
+        for (int i = 0; i < lines; i++)
+            g_string_append_printf(message, "line %d of a long bounce\n", i);
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_string_append_printf(text, "%-10" G_GSIZE_FORMAT "\n%s%s", message->len, message->str, plist);
+        g_autoptr(Run) run = run_pipe(text->str, text->len);
+        g_assert_cmpuint(run->messages->len, ==, 1);
+        g_assert_cmpuint(run->problems->len, ==, 0);
+        g_assert_cmpstr(header(message_at(run, 0), "Subject"), ==, "Undelivered Mail Returned to Sender");
+        g_autofree char *all = g_mime_object_to_string(GMIME_OBJECT(message_at(run, 0)->mime), NULL);
+        g_assert_null(strstr(all, "plist"));
+    }
+}
+
 /* A message larger than the sniffed block comes through whole. */
 static void
 test_stdin_large_message(void)
@@ -1143,6 +1167,7 @@ main(int argc, char **argv)
     g_test_add_func("/source/tree/recursive", test_tree);
     g_test_add_func("/source/stdin/one-message", test_stdin_one_message);
     g_test_add_func("/source/stdin/large-message", test_stdin_large_message);
+    g_test_add_func("/source/stdin/emlx", test_stdin_emlx);
     g_test_add_func("/source/stdin/real", test_stdin_real);
     g_test_add_func("/source/problem/unreadable", test_unreadable);
     g_test_add_func("/source/problem/empty", test_empty_file);

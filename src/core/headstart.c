@@ -81,6 +81,28 @@ bt_header_junk_length(const char *block, gsize len)
     return 0;
 }
 
+/* More digits than any message a count can describe: not a count. */
+#define MAX_COUNT_DIGITS 12
+
+gsize
+bt_header_emlx_count(const char *block, gsize len, guint64 *count)
+{
+    const char *limit = block + len;
+    const char *next = NULL;
+    const char *end = line_end(block, limit, &next);
+    const char *p = block;
+    while (end && p < end && g_ascii_isdigit(*p))
+        p++;
+    if (!end || p == block || p - block > MAX_COUNT_DIGITS || !is_white_line(p, end))
+        return 0;
+    const char *after = NULL;
+    const char *field_end = line_end(next, limit, &after);
+    if (!field_end || !starts_header(next, field_end) || memcmp(next, "From ", MIN(5, field_end - next)) == 0)
+        return 0;
+    *count = g_ascii_strtoull(block, NULL, 10);
+    return (gsize) (next - block);
+}
+
 /* A header pasted with an indent is a whole header, not a few lines of
  * residue: it is read up to its blank line, within this bound. */
 #define MAX_INDENTED_LINES 1000

@@ -14,6 +14,13 @@
  * of a saved message, not an mbox).  Line ends may be LF, CRLF or bare CR. */
 gsize bt_header_junk_length(const char *block, gsize len);
 
+/* Apple Mail's .emlx file: the message's length in bytes, in decimal,
+ * alone on the first line (Mail pads it with spaces), then exactly that
+ * many bytes of message, then an XML property list that is no part of it
+ * (https://docs.fileformat.com/email/emlx/).  Returns the length of the
+ * count line, *count set, when a header field follows it; 0 otherwise. */
+gsize bt_header_emlx_count(const char *block, gsize len, guint64 *count);
+
 /* Header fields indented before the first field at the margin (a copy
  * pasted from a viewer or an archive that indents the header): RFC 5322
  * §2.2.3 makes such a line the continuation of no field, and GMime refuses

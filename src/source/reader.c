@@ -1,6 +1,8 @@
 /* reader — the entries of one open input.  The first block is sniffed:
  * "From " at the very start means an mbox, anything else one message; a CR
  * in it means bare-CR or CRLF line ends, which the parser will convert.
+ * An Apple Mail .emlx says how long its message is on its first line:
+ * what follows the message (Mail's property list) is not read.
  * Then the input streams through the cap splitter (cap-filter.h) in blocks:
  * it applies the caps and cuts the mbox at its From lines, so that each
  * entry holds the bytes of one message, bounded whatever the input holds.
@@ -42,6 +44,7 @@ struct _BtReader {
     BtCapSplitter *split;
     gboolean mbox;
     gboolean cr;
+    gint64 message_left;     /* bytes of message the input said are still to come (.emlx); -1: no say */
     GQueue ready;            /* BtEntry*, found and not handed out yet */
 
     char *block;             /* BLOCK_SIZE, after what was held back */
@@ -65,6 +68,7 @@ bt_reader_new_for_stream(GMimeStream *input, const char *origin)
     r->state = READER_START;
     r->file_size = -1;
     r->last_byte = -1;
+    r->message_left = -1;
     r->input = g_object_ref(input);
     g_queue_init(&r->ready);
     return r;
@@ -190,6 +194,35 @@ feed(BtReader *r, const char *data, gsize len, gboolean last)
     r->held = held;
 }
 
+/* Where the message starts in the first block: past an .emlx byte count
+ * (which also says where it ends), or past blank-looking lines or a
+ * ">From " residue before the header. */
+static gsize
+message_start(BtReader *r, gsize n)
+{
+    guint64 count = 0;
+    gsize count_line = bt_header_emlx_count(r->block, n, &count);
+    if (count_line) {
+        r->message_left = (gint64) MIN(count, (guint64) G_MAXINT64);
+        return count_line;
+    }
+    return bt_header_junk_length(r->block, n);
+}
+
+/* Of `len` bytes just read at `data`, how many belong to the message: all
+ * of them unless the input said how long the message is. */
+static gsize
+within_message(BtReader *r, const char *data, gsize len)
+{
+    if (r->message_left < 0)
+        return len;
+    gsize take = (gsize) MIN((guint64) len, (guint64) r->message_left);
+    r->message_left -= (gint64) take;
+    if (take > 0)   /* the message's last byte, not what follows it */
+        r->last_byte = (unsigned char) data[take - 1];
+    return take;
+}
+
 /* Sniff the first block and set up the splitter; FALSE when the input ends
  * there (empty, too short, unreadable), reported. */
 static gboolean
@@ -216,13 +249,13 @@ open_input(BtReader *r)
         return FALSE;
     }
 
-    /* blank-looking lines or a ">From " residue before the header: skipped */
-    gsize junk = bt_header_junk_length(r->block, (gsize) n);
-    r->mbox = (gsize) n - junk >= 5 && memcmp(r->block + junk, "From ", 5) == 0;
-    r->cr = memchr(r->block, '\r', (gsize) n) != NULL;
+    gsize junk = message_start(r, (gsize) n);
+    gsize len = within_message(r, r->block + junk, (gsize) n - junk);
+    r->mbox = len >= 5 && memcmp(r->block + junk, "From ", 5) == 0;
+    r->cr = memchr(r->block + junk, '\r', len) != NULL;
     r->split = bt_cap_splitter_new(r->mbox, r->cr, on_piece, r);
-    gboolean last = n < SNIFF_SIZE;
-    feed(r, r->block + junk, (gsize) n - junk, last);
+    gboolean last = n < SNIFF_SIZE || r->message_left == 0;
+    feed(r, r->block + junk, len, last);
     if (last)
         finish(r);
     else
@@ -236,8 +269,9 @@ static void
 read_more(BtReader *r)
 {
     gssize n = read_some(r, r->block + r->held, BLOCK_SIZE);
-    gboolean last = n <= 0;
-    feed(r, r->block, r->held + (gsize) MAX(n, 0), last);
+    gsize len = within_message(r, r->block + r->held, (gsize) MAX(n, 0));
+    gboolean last = n <= 0 || r->message_left == 0;
+    feed(r, r->block, r->held + len, last);
     if (last)
         finish(r);
 }
