@@ -162,10 +162,25 @@ is_local_part(const char *s)
     return TRUE;
 }
 
+/* `local` spelt as the notice's From spells it, when that address is one
+ * of the list's own (LIST-owner@, LIST-request@, LIST-bounces@: the
+ * addresses list managers answer from) and the notice names the list by a
+ * display form of its name (Mailman 3 capitalizes it); NULL otherwise. */
+static char *
+list_spelling_in(const char *from, const char *local)
+{
+    g_autofree char *addr = from ? bt_layout_clean_address(strchr(from, '<') ? strchr(from, '<') : from) : NULL;
+    gsize n = strlen(local);
+    if (!addr || g_ascii_strncasecmp(addr, local, n) != 0 || addr[n] != '-' || !strchr(addr + n, '@'))
+        return NULL;
+    return g_strndup(addr, n);
+}
+
 /* A recipient captured as a bare local part, completed the ways the
  * layout's `local-domain` lists, in order: the original's To/Cc address
  * with that local part, or the domain of the notice's From or Message-ID
- * (the host that reports on its own users). */
+ * (the host that reports on its own users; with the From's spelling of
+ * the list name when it comes from one of the list's addresses). */
 char *
 bt_layout_complete_local_part(Matcher *m, const Layout *lay, const char *local, const char *copy)
 {
@@ -179,7 +194,11 @@ bt_layout_complete_local_part(Matcher *m, const Layout *lay, const char *local, 
             if (addr)
                 return addr;
         } else if (top) {
-            domain = domain_of(bt_mime_top_get(top, *way == LOCAL_DOMAIN_SENDER ? "From" : "Message-ID"));
+            const char *from = bt_mime_top_get(top, "From");
+            domain = domain_of(*way == LOCAL_DOMAIN_SENDER ? from : bt_mime_top_get(top, "Message-ID"));
+            g_autofree char *spelt = *way == LOCAL_DOMAIN_SENDER ? list_spelling_in(from, local) : NULL;
+            if (domain && spelt)
+                return g_strdup_printf("%s@%s", spelt, domain);
         }
         if (domain)
             return g_strdup_printf("%s@%s", local, domain);
