@@ -188,6 +188,12 @@ static const char *const gen_failure_words[] = {
      * "未能(成功)送达", which the bounce subjects above already count as
      * failure wording ("您发给 ADDR 的邮件…未能成功送达") */
     "未能成功送达", "未能送达",
+    /* Vietnamese: the returned-mail keywords Zing Mail's help explains
+     * ("Không tìm thấy Host", the recipient's domain does not exist;
+     * mail.zing.vn help 190) and the hosters' "địa chỉ email … không tồn
+     * tại" (the address does not exist; hainhan.com, cdspvinhlong.edu.vn
+     * lists of common bounce messages) */
+    "không tìm thấy", "không tồn tại",
     NULL
 };
 
