@@ -142,6 +142,12 @@ map_header(BtAnnotated *a)
         p = next;
     }
     a->header_at = (gsize) (p - base);
+    /* blank-looking lines or a ">From " residue before the first field are
+     * kept as they are and skipped, as the batch source and parse() skip
+     * them: an empty first line would otherwise end the header at once */
+    gsize junk = bt_header_junk_length((const char *) p, MIN((gsize) (end - p), SNIFF_SIZE));
+    keep(a->kept, (gsize) (p - base), junk);
+    p += junk;
 
     gboolean dropping = FALSE;
     while (p < end) {
