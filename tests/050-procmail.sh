@@ -42,8 +42,15 @@ binary, tmp, listing = sys.argv[1:4]
 block = re.compile(rb'(?:X-Bounce-[A-Za-z-]*:.*\n(?:[ \t]+\S.*\n)*)+')
 bad = 0
 paths = open(listing).read().split()
+# procmail rewrites an mbox entry's Content-Length field (its own count):
+# that field is left out of the comparison
+content_length = re.compile(rb'^Content-Length:[^\n]*\n', re.M | re.I)
 for n, path in enumerate(paths):
     data = open(path, 'rb').read()
+    # an Apple Mail .emlx (fixtures/exports: a byte count on the first
+    # line) is a file on a disk, never mail an MTA hands to procmail
+    if re.match(rb'[0-9]+[ \t]*\r?\n', data):
+        continue
     batch = subprocess.run([binary, '-f', 'jsonl'], input=data, stdout=subprocess.PIPE)
     first = batch.stdout.splitlines()[:1]
     # a non-bounce (fixtures/negative) stays in the inbox, unannotated
@@ -83,7 +90,7 @@ for n, path in enumerate(paths):
         elif reason and (not fields or not re.search(rb'X-Bounce-Reason: %s\r?\n' % re.escape(reason.encode()),
                                                      fields.group(0))):
             problems.append('no X-Bounce-Reason: %s block at the top' % reason)
-        if rest != data:
+        if content_length.sub(b'', rest) != content_length.sub(b'', data):
             problems.append('the message differs from the input')
     if problems:
         bad += 1

@@ -152,10 +152,14 @@ send_swaks() {
 # A message with bare CR line ends cannot cross SMTP as it is (RFC 5321
 # 2.3.8: CR only in CRLF); Postfix carries it as long lines it splits, so
 # what the hook gets is another message than the file: those stay out.
+# So do files whose first line is empty (fixtures/damaged2/exim-empty-
+# lines-before-headers): with X-Test-Id put before it, that line ends a
+# header of one field, and the notice becomes the body of another message.
 find "$BT_SRCDIR/fixtures" -name '*.eml' | LC_ALL=C sort |
     "$PYTHON3" -c 'import re, sys
 for p in sys.stdin.read().split("\n"):
-    if p and not re.search(rb"\r(?!\n)", open(p, "rb").read()):
+    data = open(p, "rb").read() if p else b""
+    if p and not re.search(rb"\r(?!\n)", data) and not re.match(rb"\r?\n", data):
         print(p)' >"$TMP/fixtures"
 [ -s "$TMP/fixtures" ] || skip_all "no fixtures under $BT_SRCDIR/fixtures"
 : >"$TMP/send-errors"
