@@ -298,6 +298,31 @@ is_challenge(const BtAutoreplyVocab *vocab, const BtMsgView *view)
     return contains_any(view->body, vocab->words[BT_AR_CHALLENGE_PHRASES]);
 }
 
+/* An iMIP scheduling reply (RFC 6047 §2.4: a text/calendar part whose
+ * "method" parameter is REPLY; RFC 5546 §3.2.3: an attendee's answer,
+ * which room and equipment mailboxes send automatically, accepting or
+ * declining) is a calendar's answer, however its header marks it, never
+ * an absence notice.  Enclosed messages are not looked into. */
+static gboolean
+holds_scheduling_reply(GMimeObject *obj, int depth)
+{
+    if (!obj || depth > BT_VIEW_MAX_DEPTH || bt_mime_is_enclosed(obj))
+        return FALSE;
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int n = MIN(g_mime_multipart_get_count(mp), BT_VIEW_MAX_PARTS);
+        for (int i = 0; i < n; i++)
+            if (holds_scheduling_reply(g_mime_multipart_get_part(mp, i), depth + 1))
+                return TRUE;
+        return FALSE;
+    }
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    if (!ct || !g_mime_content_type_is_type(ct, "text", "calendar"))
+        return FALSE;
+    const char *method = g_mime_content_type_get_parameter(ct, "method");
+    return method && g_ascii_strcasecmp(method, "REPLY") == 0;
+}
+
 gboolean
 bt_decode_autoreply(const BtAutoreplyVocab *vocab, const BtMsgView *view, GPtrArray *records)
 {
@@ -317,6 +342,8 @@ bt_decode_autoreply(const BtAutoreplyVocab *vocab, const BtMsgView *view, GPtrAr
      * reports in general) is a machine's account of a message, however
      * its header marks it, never an absence notice */
     if (header_holds(block, "Content-Type", "multipart/report"))
+        return FALSE;
+    if (view->mime && holds_scheduling_reply(bt_mime_body_of(view->mime), 0))
         return FALSE;
     gboolean marked = has_autoreply_fields(vocab, block);
     if (!marked) {
