@@ -91,11 +91,15 @@ cond_free_parts(BtCond *c)
         g_array_unref(c->replies);
 }
 
+/* A packed node's pattern lies in the block: only its parts are freed. */
 static void
 packed_free_parts(BtCond *c)
 {
     for (guint i = 0; i < c->n_kids; i++)
         packed_free_parts(c->kids[i]);
+    if (c->text.re)
+        bt_regex_clear(c->text.re);
+    c->text.re = NULL;
     cond_free_parts(c);
 }
 
@@ -122,13 +126,14 @@ bt_cond_free(BtCond *c)
  * down missed the cache up to three times.  Packed, the nodes follow one
  * another in the order they are tried (depth first), each node's child
  * pointers right after it. */
-/* A node's own part of the block: itself, its child pointers, its status
- * patterns (with their text) and reply ranges, to a multiple of 8 bytes. */
+/* A node's own part of the block: itself, its pattern's BtRegex, its
+ * child pointers, its status patterns (with their text) and reply ranges,
+ * to a multiple of 8 bytes. */
 static gsize
 node_size(const BtCond *c)
 {
-    gsize n = sizeof(BtCond) + c->n_kids * sizeof(BtCond *) + c->n_status * sizeof(StatusPattern)
-              + c->n_reply * sizeof(ReplyRange);
+    gsize n = sizeof(BtCond) + (c->text.re ? sizeof(BtRegex) : 0) + c->n_kids * sizeof(BtCond *)
+              + c->n_status * sizeof(StatusPattern) + c->n_reply * sizeof(ReplyRange);
     for (guint i = 0; i < c->n_status; i++)
         n += strlen(c->status_v[i].pattern) + 1;
     return (n + 7) & ~(gsize) 7;
@@ -146,10 +151,16 @@ packed_size(const BtCond *c)
 static char *
 pack_into(const BtCond *c, char *at, BtCond **copy)
 {
+    gsize own = node_size(c);
     BtCond *node = (BtCond *) at;
     *node = *c;
     node->children = NULL;
-    BtCond **kids = (BtCond **) (at + sizeof(BtCond));
+    char *after = at + sizeof(BtCond);
+    if (c->text.re) {
+        node->text.re = bt_regex_move(c->text.re, after);
+        after += sizeof(BtRegex);
+    }
+    BtCond **kids = (BtCond **) after;
     StatusPattern *statuses = (StatusPattern *) (kids + c->n_kids);
     ReplyRange *replies = (ReplyRange *) (statuses + c->n_status);
     char *text = (char *) (replies + c->n_reply);
@@ -163,7 +174,7 @@ pack_into(const BtCond *c, char *at, BtCond **copy)
         memcpy(replies, c->reply_v, c->n_reply * sizeof(ReplyRange));
     node->status_v = statuses;
     node->reply_v = replies;
-    at += node_size(c);
+    at += own;
     for (guint i = 0; i < c->n_kids; i++)
         at = pack_into(c->kids[i], at, &kids[i]);
     node->kids = kids;
@@ -187,7 +198,7 @@ free_shells(BtCond *c)
 static BtCond *
 cond_pack(BtCond *c)
 {
-    G_STATIC_ASSERT(sizeof(BtCond) % 8 == 0 && sizeof(StatusPattern) % 8 == 0);
+    G_STATIC_ASSERT(sizeof(BtCond) % 8 == 0 && sizeof(BtRegex) % 8 == 0 && sizeof(StatusPattern) % 8 == 0);
     char *block = g_malloc(packed_size(c));
     BtCond *root;
     pack_into(c, block, &root);

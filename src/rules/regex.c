@@ -1057,11 +1057,31 @@ bt_regex_needles(BtRegex *re, gboolean *caseless)
     return g_strv_builder_end(b);
 }
 
+/* A copy of a pattern not yet used (no needles, no JIT copy, no branches),
+ * made where the caller's memory is (`into`, sizeof(BtRegex) bytes); the
+ * original's struct is freed, its parts now belong to the copy, which
+ * bt_regex_clear releases. */
+BtRegex *
+bt_regex_move(BtRegex *re, void *into)
+{
+    g_assert(!re->needles_ready && !re->branches_ready && !re->lazy.jit);
+    BtRegex *copy = memcpy(into, re, sizeof *re);
+    g_free(re);
+    return copy;
+}
+
 void
 bt_regex_free(BtRegex *re)
 {
     if (!re)
         return;
+    bt_regex_clear(re);
+    g_free(re);
+}
+
+void
+bt_regex_clear(BtRegex *re)
+{
     pcre2_code_free(re->code);
     bt_lazy_jit_clear(&re->lazy);
     g_free(re->pattern);
@@ -1074,7 +1094,6 @@ bt_regex_free(BtRegex *re)
     g_free(re->text_ids);
     if (re->branches)
         g_ptr_array_unref(re->branches);
-    g_free(re);
 }
 
 /* ---- for the rules' candidate index (candidates.c) -------------------------- */

@@ -119,6 +119,10 @@ void bt_subject_use_scan(BtSubject *subj, const BtAcScan *ac, gconstpointer owne
 /* Splits the pattern into its branches now, not once it has earned it (tests). */
 void bt_regex_split_now(BtRegex *re);
 void bt_regex_free(BtRegex *re);
+/* Moves a pattern not yet used into `into` (sizeof(BtRegex) bytes, e.g. a
+ * packed condition's block); the copy is released by bt_regex_clear. */
+BtRegex *bt_regex_move(BtRegex *re, void *into);
+void bt_regex_clear(BtRegex *re);
 /* For the candidate index (candidates.c): whether the literal test can
  * rule the pattern out; its literals, folded as a subject's lower-case
  * copy is; that copy, prepared if need be, and whether the subject holds
