@@ -610,9 +610,14 @@ subject_pair(BtSubject *subj)
 static guint
 byte_rarity(guchar c)
 {
-    static const char common_first[] = " etaoinsrhldcumfpgwybvkxjqz";
-    const char *at = c ? strchr(common_first, c) : NULL;
-    return at ? (guint) (at - common_first) : 20;
+    /* 1 + the place in " etaoinsrhldcumfpgwybvkxjqz"; 0: not there */
+    static const guint8 place[256] = {
+        [' '] = 1, ['e'] = 2, ['t'] = 3, ['a'] = 4, ['o'] = 5, ['i'] = 6, ['n'] = 7, ['s'] = 8,
+        ['r'] = 9, ['h'] = 10, ['l'] = 11, ['d'] = 12, ['c'] = 13, ['u'] = 14, ['m'] = 15,
+        ['f'] = 16, ['p'] = 17, ['g'] = 18, ['w'] = 19, ['y'] = 20, ['b'] = 21, ['v'] = 22,
+        ['k'] = 23, ['x'] = 24, ['j'] = 25, ['q'] = 26, ['z'] = 27,
+    };
+    return place[c] ? place[c] - 1u : 20;
 }
 
 /* The two pairs (of the first `n_pairs`) whose bytes are rarest: the
