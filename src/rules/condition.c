@@ -31,16 +31,24 @@ typedef struct {
 } ReplyRange;
 
 struct _BtCond {
+    /* what matching reads first, together */
     CondKind kind;
-    guint cost;
-    const BtFieldInfo *field;   /* C_FIELD */
-    gsize field_index;          /* C_FIELD: its place in bt_record_fields() */
+    guint n_kids;
+    BtCond *const *kids;        /* C_ANY, C_ALL, C_NOT (one child): `children`'s, or the
+                                 * packed block's (bt_cond_pack) */
     TextPattern text;           /* C_FIELD, C_TEXT, C_HEADER */
-    char *header;               /* C_HEADER: the field's name */
-    GArray *statuses;           /* C_STATUS: StatusPattern, any of them */
-    GArray *replies;            /* C_REPLY: ReplyRange, any of them */
+    gsize field_index;          /* C_FIELD: its place in bt_record_fields() */
+    const BtFieldInfo *field;   /* C_FIELD */
+    guint cost;
     gboolean hardbounce;        /* C_HARDBOUNCE */
-    GPtrArray *children;        /* C_ANY, C_ALL, C_NOT (one child) */
+    gboolean packed;            /* the root of a packed block: frees it whole */
+    const StatusPattern *status_v;      /* C_STATUS: `statuses`' entries, or the packed block's */
+    const ReplyRange *reply_v;          /* C_REPLY: `replies`' entries, or the packed block's */
+    guint n_status, n_reply;
+    char *header;               /* C_HEADER: the field's name */
+    GArray *statuses;           /* C_STATUS: StatusPattern, any of them (owns the patterns) */
+    GArray *replies;            /* C_REPLY: ReplyRange, any of them */
+    GPtrArray *children;        /* while parsing: owns the children; NULL once packed */
 };
 
 /* Relative costs: a number or a flag, a status code, a word, a field regex,
@@ -70,11 +78,10 @@ status_pattern_clear(StatusPattern *s)
     g_free(s->pattern);
 }
 
-void
-bt_cond_free(BtCond *c)
+/* What a node owns besides its children. */
+static void
+cond_free_parts(BtCond *c)
 {
-    if (!c)
-        return;
     bt_regex_free(c->text.re);
     g_strfreev(c->text.words);
     g_free(c->header);
@@ -82,9 +89,122 @@ bt_cond_free(BtCond *c)
         g_array_unref(c->statuses);
     if (c->replies)
         g_array_unref(c->replies);
+}
+
+/* A packed node's pattern lies in the block: only its parts are freed. */
+static void
+packed_free_parts(BtCond *c)
+{
+    for (guint i = 0; i < c->n_kids; i++)
+        packed_free_parts(c->kids[i]);
+    if (c->text.re)
+        bt_regex_clear(c->text.re);
+    c->text.re = NULL;
+    cond_free_parts(c);
+}
+
+void
+bt_cond_free(BtCond *c)
+{
+    if (!c)
+        return;
+    if (c->packed) {
+        packed_free_parts(c);
+        g_free(c);
+        return;
+    }
+    cond_free_parts(c);
     if (c->children)
         g_ptr_array_unref(c->children);
     g_free(c);
+}
+
+/* ---- packing: a rule's tree in one block ----------------------------------- */
+
+/* Every rule tried on a record walks its tree; parsed, the nodes, their
+ * child lists and the lists' headers lie apart in memory, and each step
+ * down missed the cache up to three times.  Packed, the nodes follow one
+ * another in the order they are tried (depth first), each node's child
+ * pointers right after it. */
+/* A node's own part of the block: itself, its pattern's BtRegex, its
+ * child pointers, its status patterns (with their text) and reply ranges,
+ * to a multiple of 8 bytes. */
+static gsize
+node_size(const BtCond *c)
+{
+    gsize n = sizeof(BtCond) + (c->text.re ? sizeof(BtRegex) : 0) + c->n_kids * sizeof(BtCond *)
+              + c->n_status * sizeof(StatusPattern) + c->n_reply * sizeof(ReplyRange);
+    for (guint i = 0; i < c->n_status; i++)
+        n += strlen(c->status_v[i].pattern) + 1;
+    return (n + 7) & ~(gsize) 7;
+}
+
+static gsize
+packed_size(const BtCond *c)
+{
+    gsize n = node_size(c);
+    for (guint i = 0; i < c->n_kids; i++)
+        n += packed_size(c->kids[i]);
+    return n;
+}
+
+static char *
+pack_into(const BtCond *c, char *at, BtCond **copy)
+{
+    gsize own = node_size(c);
+    BtCond *node = (BtCond *) at;
+    *node = *c;
+    node->children = NULL;
+    char *after = at + sizeof(BtCond);
+    if (c->text.re) {
+        node->text.re = bt_regex_move(c->text.re, after);
+        after += sizeof(BtRegex);
+    }
+    BtCond **kids = (BtCond **) after;
+    StatusPattern *statuses = (StatusPattern *) (kids + c->n_kids);
+    ReplyRange *replies = (ReplyRange *) (statuses + c->n_status);
+    char *text = (char *) (replies + c->n_reply);
+    for (guint i = 0; i < c->n_status; i++) {
+        gsize len = strlen(c->status_v[i].pattern) + 1;
+        statuses[i].kind = c->status_v[i].kind;
+        statuses[i].pattern = memcpy(text, c->status_v[i].pattern, len);
+        text += len;
+    }
+    if (c->n_reply)
+        memcpy(replies, c->reply_v, c->n_reply * sizeof(ReplyRange));
+    node->status_v = statuses;
+    node->reply_v = replies;
+    at += own;
+    for (guint i = 0; i < c->n_kids; i++)
+        at = pack_into(c->kids[i], at, &kids[i]);
+    node->kids = kids;
+    *copy = node;
+    return at;
+}
+
+/* Frees the parsed nodes whose parts the packed copy now owns. */
+static void
+free_shells(BtCond *c)
+{
+    for (guint i = 0; i < c->n_kids; i++)
+        free_shells(c->kids[i]);
+    if (c->children) {
+        g_ptr_array_set_free_func(c->children, NULL);
+        g_ptr_array_unref(c->children);
+    }
+    g_free(c);
+}
+
+static BtCond *
+cond_pack(BtCond *c)
+{
+    G_STATIC_ASSERT(sizeof(BtCond) % 8 == 0 && sizeof(BtRegex) % 8 == 0 && sizeof(StatusPattern) % 8 == 0);
+    char *block = g_malloc(packed_size(c));
+    BtCond *root;
+    pack_into(c, block, &root);
+    root->packed = TRUE;
+    free_shells(c);
+    return root;
 }
 
 /* ---- parsing: text patterns ---------------------------------------------- */
@@ -260,6 +380,8 @@ parse_status(BtLoadCtx *ctx, const yaml_node_t *v)
         bt_cond_free(c);
         return NULL;
     }
+    c->status_v = (const StatusPattern *) c->statuses->data;
+    c->n_status = c->statuses->len;
     return c;
 }
 
@@ -349,6 +471,8 @@ parse_reply(BtLoadCtx *ctx, const yaml_node_t *v)
         bt_cond_free(c);
         return NULL;
     }
+    c->reply_v = (const ReplyRange *) c->replies->data;
+    c->n_reply = c->replies->len;
     return c;
 }
 
@@ -374,10 +498,14 @@ combine(CondKind kind, GPtrArray *children)
     g_ptr_array_sort(children, compare_cost);
     BtCond *c = cond_new(kind, 0);
     c->children = children;
+    c->kids = (BtCond *const *) children->pdata;
+    c->n_kids = children->len;
     for (guint i = 0; i < children->len; i++)
         c->cost += ((BtCond *) children->pdata[i])->cost;
     return c;
 }
+
+static BtCond *parse_cond(BtLoadCtx *ctx, const yaml_node_t *node);
 
 static BtCond *
 parse_list(BtLoadCtx *ctx, CondKind kind, const char *key, const yaml_node_t *v)
@@ -390,7 +518,7 @@ parse_list(BtLoadCtx *ctx, CondKind kind, const char *key, const yaml_node_t *v)
     GPtrArray *children = g_ptr_array_new_with_free_func((GDestroyNotify) bt_cond_free);
     gboolean ok = TRUE;
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-        BtCond *child = bt_cond_parse(ctx, bt_yaml_node(ctx, *it));
+        BtCond *child = parse_cond(ctx, bt_yaml_node(ctx, *it));
         if (child)
             g_ptr_array_add(children, child);
         ok &= child != NULL;
@@ -466,12 +594,14 @@ parse_key(BtLoadCtx *ctx, const yaml_node_t *k, const yaml_node_t *v)
     if (strcmp(key, "all") == 0)
         return parse_list(ctx, C_ALL, key, v);
     if (strcmp(key, "not") == 0) {
-        BtCond *child = bt_cond_parse(ctx, v);
+        BtCond *child = parse_cond(ctx, v);
         if (!child)
             return NULL;
         BtCond *c = cond_new(C_NOT, child->cost);
         c->children = g_ptr_array_new_with_free_func((GDestroyNotify) bt_cond_free);
         g_ptr_array_add(c->children, child);
+        c->kids = (BtCond *const *) c->children->pdata;
+        c->n_kids = 1;
         return c;
     }
     if (strcmp(key, "text") == 0)
@@ -498,8 +628,8 @@ parse_key(BtLoadCtx *ctx, const yaml_node_t *k, const yaml_node_t *v)
     return parse_text_cond(ctx, key, field, v);
 }
 
-BtCond *
-bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node)
+static BtCond *
+parse_cond(BtLoadCtx *ctx, const yaml_node_t *node)
 {
     /* An empty map holds always (all of its no keys hold): the catch-all. */
     if (node->type != YAML_MAPPING_NODE) {
@@ -519,6 +649,13 @@ bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node)
         return NULL;
     }
     return combine(C_ALL, parts);   /* several keys in one map must all hold */
+}
+
+BtCond *
+bt_cond_parse(BtLoadCtx *ctx, const yaml_node_t *node)
+{
+    BtCond *c = parse_cond(ctx, node);
+    return c ? cond_pack(c) : NULL;
 }
 
 /* ---- matching ------------------------------------------------------------- */
@@ -693,8 +830,8 @@ match_status(const BtCond *c, const char *value)
 {
     if (!value)
         return FALSE;
-    for (guint i = 0; i < c->statuses->len; i++) {
-        const StatusPattern *sp = &g_array_index(c->statuses, StatusPattern, i);
+    for (guint i = 0; i < c->n_status; i++) {
+        const StatusPattern *sp = &c->status_v[i];
         gboolean ok = sp->kind == S_EXACT ? strcmp(sp->pattern, value) == 0
                       : sp->kind == S_PREFIX ? g_str_has_prefix(value, sp->pattern)
                       : status_glob(sp->pattern, value);
@@ -707,8 +844,8 @@ match_status(const BtCond *c, const char *value)
 static gboolean
 match_reply(const BtCond *c, int code)
 {
-    for (guint i = 0; i < c->replies->len; i++) {
-        const ReplyRange *r = &g_array_index(c->replies, ReplyRange, i);
+    for (guint i = 0; i < c->n_reply; i++) {
+        const ReplyRange *r = &c->reply_v[i];
         if (code >= r->lo && code <= r->hi)
             return TRUE;
     }
@@ -719,8 +856,8 @@ static gboolean
 match_children(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
 {
     if (c->kind == C_ANY) {
-        for (guint i = 0; i < c->children->len; i++)
-            if (bt_cond_match(c->children->pdata[i], in, note))
+        for (guint i = 0; i < c->n_kids; i++)
+            if (bt_cond_match(c->kids[i], in, note))
                 return TRUE;
         return FALSE;
     }
@@ -728,8 +865,8 @@ match_children(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
     BtMatchNote saved;
     if (note)
         saved = *note;
-    for (guint i = 0; i < c->children->len; i++)
-        if (!bt_cond_match(c->children->pdata[i], in, note)) {
+    for (guint i = 0; i < c->n_kids; i++)
+        if (!bt_cond_match(c->kids[i], in, note)) {
             if (note)
                 *note = saved;
             return FALSE;
@@ -746,7 +883,7 @@ bt_cond_match(const BtCond *c, BtMatchInput *in, BtMatchNote *note)
     case C_ALL:
         return match_children(c, in, note);
     case C_NOT:
-        return !bt_cond_match(c->children->pdata[0], in, NULL);
+        return !bt_cond_match(c->kids[0], in, NULL);
     case C_TEXT:
         return match_text(&c->text, "text", in->text, NULL, note);
     case C_HEADER:
@@ -782,8 +919,8 @@ bt_cond_each_regex(const BtCond *c, void (*fn)(BtRegex *re, gpointer data), gpoi
         return;
     if (c->text.re)
         fn(c->text.re, data);
-    for (guint i = 0; c->children && i < c->children->len; i++)
-        bt_cond_each_regex(c->children->pdata[i], fn, data);
+    for (guint i = 0; i < c->n_kids; i++)
+        bt_cond_each_regex(c->kids[i], fn, data);
 }
 
 void
@@ -793,8 +930,8 @@ bt_cond_each_text_regex(const BtCond *c, void (*fn)(BtRegex *re, gpointer data),
         return;
     if (c->kind == C_TEXT && c->text.re)
         fn(c->text.re, data);
-    for (guint i = 0; c->children && i < c->children->len; i++)
-        bt_cond_each_text_regex(c->children->pdata[i], fn, data);
+    for (guint i = 0; i < c->n_kids; i++)
+        bt_cond_each_text_regex(c->kids[i], fn, data);
 }
 
 /* ---- what a rule needs of its texts (candidates.c) ------------------------ */
@@ -954,9 +1091,9 @@ static gboolean
 all_needs(const BtCond *c, GArray *out)
 {
     g_autoptr(GArray) best = NULL;
-    for (guint i = 0; i < c->children->len; i++) {
+    for (guint i = 0; i < c->n_kids; i++) {
         g_autoptr(GArray) mine = g_array_new(FALSE, FALSE, sizeof(BtCondNeed));
-        if (!bt_cond_needs(c->children->pdata[i], mine) || (best && !needs_better(mine, best)))
+        if (!bt_cond_needs(c->kids[i], mine) || (best && !needs_better(mine, best)))
             continue;
         g_clear_pointer(&best, g_array_unref);
         best = g_steal_pointer(&mine);
@@ -972,8 +1109,8 @@ static gboolean
 any_needs(const BtCond *c, GArray *out)
 {
     guint before = out->len;
-    for (guint i = 0; i < c->children->len; i++)
-        if (!bt_cond_needs(c->children->pdata[i], out)) {
+    for (guint i = 0; i < c->n_kids; i++)
+        if (!bt_cond_needs(c->kids[i], out)) {
             g_array_set_size(out, before);
             return FALSE;
         }

@@ -605,6 +605,44 @@ subject_pair(BtSubject *subj)
     subj->paired = TRUE;
 }
 
+/* How rare a byte of a lower-case needle is in running text, by the order
+ * of English letter frequencies; any other byte counts as fairly rare. */
+static guint
+byte_rarity(guchar c)
+{
+    /* 1 + the place in " etaoinsrhldcumfpgwybvkxjqz"; 0: not there */
+    static const guint8 place[256] = {
+        [' '] = 1, ['e'] = 2, ['t'] = 3, ['a'] = 4, ['o'] = 5, ['i'] = 6, ['n'] = 7, ['s'] = 8,
+        ['r'] = 9, ['h'] = 10, ['l'] = 11, ['d'] = 12, ['c'] = 13, ['u'] = 14, ['m'] = 15,
+        ['f'] = 16, ['p'] = 17, ['g'] = 18, ['w'] = 19, ['y'] = 20, ['b'] = 21, ['v'] = 22,
+        ['k'] = 23, ['x'] = 24, ['j'] = 25, ['q'] = 26, ['z'] = 27,
+    };
+    return place[c] ? place[c] - 1u : 20;
+}
+
+/* The two pairs (of the first `n_pairs`) whose bytes are rarest: the
+ * likeliest to be missing from a subject.  Which ones only changes how
+ * soon a needle is ruled out, never whether it is. */
+static void
+needle_pick_rare(BtNeedle *n, const guchar *folded)
+{
+    guint best[2] = { 0, 0 }, score[2] = { 0, 0 };
+    for (guint i = 0; i < n->n_pairs; i++) {
+        guint sc = byte_rarity(folded[i]) + byte_rarity(folded[i + 1]) + 1;
+        if (sc > score[0]) {
+            best[1] = best[0];
+            score[1] = score[0];
+            best[0] = i;
+            score[0] = sc;
+        } else if (sc > score[1]) {
+            best[1] = i;
+            score[1] = sc;
+        }
+    }
+    n->rare[0] = n->pairs[best[0]];
+    n->rare[1] = n->pairs[score[1] ? best[1] : best[0]];
+}
+
 /* The pairs are hashed from the needle folded as subject_prepare folds the
  * subject, whatever case the needle itself is compared in. */
 static void
@@ -619,6 +657,25 @@ needle_init(BtNeedle *n, char *text)
     fold_two_byte_letters(folded, n->len);
     for (gsize i = 1; i < n->len && n->n_pairs < G_N_ELEMENTS(n->pairs); i++)
         n->pairs[n->n_pairs++] = (guint16) pair_hash(folded[i - 1], folded[i]);
+    if (n->n_pairs)
+        needle_pick_rare(n, folded);
+}
+
+/* Two pairs of each needle side by side, in the struct when there are
+ * few needles; none when a needle has no pair (a one-byte needle). */
+static void
+quick_compute(BtRegex *re)
+{
+    re->n_quick = 0;
+    for (guint i = 0; i < re->n_needles; i++)
+        if (!re->needles[i].n_pairs)
+            return;
+    re->quick = re->n_needles <= BT_QUICK_NEEDLES ? re->quick_inline : g_new(guint16, 2 * re->n_needles);
+    for (guint i = 0; i < re->n_needles; i++) {
+        re->quick[2 * i] = re->needles[i].rare[0];
+        re->quick[2 * i + 1] = re->needles[i].rare[1];
+    }
+    re->n_quick = re->n_needles;
 }
 
 static void
@@ -633,6 +690,7 @@ needles_compute(BtRegex *re)
         needle_init(&re->needles[i], texts[i]);     /* takes the string */
         re->odd_fold |= re->caseless && strpbrk(texts[i], "ks\xD0\xD1");
     }
+    quick_compute(re);
 }
 
 /* A long alternation of phrases ("a|b|…|z") passes the literal test as soon
@@ -751,6 +809,20 @@ subject_has_odd_fold(BtSubject *subj)
     return subj->odd_fold;
 }
 
+static inline gboolean
+pair_hash_occurs(const BtSubject *subj, guint h)
+{
+    return (subj->pairs[h / 64] >> (h % 64)) & 1;
+}
+
+/* May needle i occur?  FALSE when the subject lacks one of its two rare
+ * pairs, as needle_occurs would find. */
+static inline gboolean
+quick_may_occur(const BtRegex *re, guint i, const BtSubject *subj)
+{
+    return pair_hash_occurs(subj, re->quick[2 * i]) && pair_hash_occurs(subj, re->quick[2 * i + 1]);
+}
+
 static gboolean
 needle_occurs(const BtNeedle *n, gboolean caseless, const BtSubject *subj)
 {
@@ -796,9 +868,16 @@ may_match(BtRegex *re, BtSubject *subj)
     if (subj->scan && re->text_owner == subj->scan_owner)
         return scanned_may_match(re, subj);
     subject_pair(subj);
-    for (guint i = 0; i < re->n_needles; i++)
-        if (needle_occurs(&re->needles[i], re->caseless, subj))
-            return TRUE;
+    if (re->n_quick) {
+        /* the needle array is read only for the needles `quick` keeps */
+        for (guint i = 0; i < re->n_quick; i++)
+            if (quick_may_occur(re, i, subj) && needle_occurs(&re->needles[i], re->caseless, subj))
+                return TRUE;
+    } else {
+        for (guint i = 0; i < re->n_needles; i++)
+            if (needle_occurs(&re->needles[i], re->caseless, subj))
+                return TRUE;
+    }
     return re->odd_fold && subject_has_odd_fold(subj);
 }
 
@@ -983,11 +1062,31 @@ bt_regex_needles(BtRegex *re, gboolean *caseless)
     return g_strv_builder_end(b);
 }
 
+/* A copy of a pattern not yet used (no needles, no JIT copy, no branches),
+ * made where the caller's memory is (`into`, sizeof(BtRegex) bytes); the
+ * original's struct is freed, its parts now belong to the copy, which
+ * bt_regex_clear releases. */
+BtRegex *
+bt_regex_move(BtRegex *re, void *into)
+{
+    g_assert(!re->needles_ready && !re->branches_ready && !re->lazy.jit);
+    BtRegex *copy = memcpy(into, re, sizeof *re);
+    g_free(re);
+    return copy;
+}
+
 void
 bt_regex_free(BtRegex *re)
 {
     if (!re)
         return;
+    bt_regex_clear(re);
+    g_free(re);
+}
+
+void
+bt_regex_clear(BtRegex *re)
+{
     pcre2_code_free(re->code);
     bt_lazy_jit_clear(&re->lazy);
     g_free(re->pattern);
@@ -995,10 +1094,11 @@ bt_regex_free(BtRegex *re)
     for (guint i = 0; i < re->n_needles; i++)
         g_free(re->needles[i].text);
     g_free(re->needles);
+    if (re->quick != re->quick_inline)
+        g_free(re->quick);
     g_free(re->text_ids);
     if (re->branches)
         g_ptr_array_unref(re->branches);
-    g_free(re);
 }
 
 /* ---- for the rules' candidate index (candidates.c) -------------------------- */

@@ -23,28 +23,43 @@ typedef struct {
     gsize len;
     guint n_pairs;
     guint16 pairs[24];
+    guint16 rare[2];            /* two of `pairs` made of the least common letters (or the one
+                                 * pair twice): the ones most likely to be missing */
 } BtNeedle;
 
+/* Patterns with at most this many needles keep two pairs of each in the
+ * BtRegex itself (`quick_inline`), so that most literal tests end without
+ * reading the needle array; others keep them in an array of their own,
+ * 4 bytes a needle where the needle array takes 72. */
+#define BT_QUICK_NEEDLES 4
+
 typedef struct {
+    /* What every literal test reads comes first, within 64 bytes: a rule
+     * set's BtRegex are far apart in memory and each test of one used to
+     * miss the cache twice, on the struct and on its needle array. */
+    gint needles_ready;         /* atomic: the needles, `quick` and `odd_fold` are worked out
+                                 * (on first use) */
+    guint n_needles;
+    gboolean caseless;          /* the needles are lower case and compared ignoring ASCII case */
+    gboolean odd_fold;          /* a caseless needle holds k or s, which also match U+212A, U+017F,
+                                 * or Cyrillic, whose в д о с т ъ also match U+1C80-U+1C86 */
+    BtNeedle *needles;          /* every match contains one of them; NULL: nothing known */
+    gconstpointer text_owner;   /* the rule index whose whole-text automaton holds the
+                                 * needles (bt_regex_index_text); NULL: none */
+    guint16 *quick;             /* each needle's `rare` pairs: `quick_inline` or owned */
+    guint n_quick;              /* needles in `quick`: all of them, or 0 (no quick test) */
+    guint16 quick_inline[2 * BT_QUICK_NEEDLES];
     char *pattern;
     pcre2_code *code;           /* atomic: interpreted, never JIT-compiled, so always safe to share;
                                  * NULL until first use when the pattern was validated earlier */
     BtLazyJit lazy;             /* the JIT-compiled copy, once the pattern has earned it */
     char *where;                /* "file:line:col", for the limit warning */
     gint warned;                /* atomic: the limit warning is printed once */
-    gint needles_ready;         /* atomic: the next three are worked out (on first use) */
-    BtNeedle *needles;          /* every match contains one of them; NULL: nothing known */
-    guint n_needles;
-    gboolean caseless;          /* the needles are lower case and compared ignoring ASCII case */
-    gboolean odd_fold;          /* a caseless needle holds k or s, which also match U+212A, U+017F,
-                                 * or Cyrillic, whose в д о с т ъ also match U+1C80-U+1C86 */
     gint passes;                /* atomic: subjects that passed the literal test */
     gint branches_ready;        /* atomic: `branches` is worked out */
     GPtrArray *branches;        /* BtRegex*: the top-level branches, each prefiltered and run
                                  * on its own once the pattern passes its literal test
                                  * often; NULL: run whole */
-    gconstpointer text_owner;   /* the rule index whose whole-text automaton holds the
-                                 * needles (bt_regex_index_text); NULL: none */
     guint *text_ids;            /* per needle: its id in that automaton */
 } BtRegex;
 
@@ -104,6 +119,10 @@ void bt_subject_use_scan(BtSubject *subj, const BtAcScan *ac, gconstpointer owne
 /* Splits the pattern into its branches now, not once it has earned it (tests). */
 void bt_regex_split_now(BtRegex *re);
 void bt_regex_free(BtRegex *re);
+/* Moves a pattern not yet used into `into` (sizeof(BtRegex) bytes, e.g. a
+ * packed condition's block); the copy is released by bt_regex_clear. */
+BtRegex *bt_regex_move(BtRegex *re, void *into);
+void bt_regex_clear(BtRegex *re);
 /* For the candidate index (candidates.c): whether the literal test can
  * rule the pattern out; its literals, folded as a subject's lower-case
  * copy is; that copy, prepared if need be, and whether the subject holds
