@@ -38,6 +38,8 @@ test_read(void)
     assert_needles("(?=foo bar)xyz", "xyz");
     assert_needles("(?:foo|bar)bazz", "bazz");
     assert_needles("[abcdef]+ghi", "ghi");
+    /* a POSIX class inside a class is read to the class's end (bt_skip_class) */
+    assert_needles("[[:alpha:]]abcdef", "abcdef");
     assert_needles("(?<recipient>[^\\s<>]+@[^\\s<>]+) \\.\\.\\. ", " ... ");
     /* non-ASCII is never part of a needle (Unicode caseless matching) */
     assert_needles("abc\xC3\xA9xy", "abc");
@@ -55,7 +57,8 @@ test_unreadable(void)
     assert_needles("(*UTF)abcdef", NULL);
     assert_needles("abc{def", NULL);            /* '{' that is not a count */
     assert_needles("abcdef)", NULL);
-    assert_needles("[[:alpha:]]abcdef", NULL);
+    /* a class holding \Q (which may quote its "]") is not read through */
+    assert_needles("[a\\Q]\\E]abcdef", NULL);
     assert_needles("\\cAabcdef", NULL);
 }
 
