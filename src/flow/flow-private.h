@@ -15,6 +15,7 @@ typedef struct {
 typedef struct {
     GByteArray *data;       /* the input, read once */
     gsize header_at;        /* where the header starts: after a leading mbox From_ line */
+    gsize fields_at;        /* where its first field starts: past blank-looking lines */
     const char *eol;        /* the input's line end: "\n", "\r\n" or "\r" */
     GArray *kept;           /* BtSpan, in order: data[header_at..] minus incoming X-Bounce-* fields */
     guint n_fields;         /* header fields seen (X-Bounce-* included) */

@@ -148,6 +148,7 @@ map_header(BtAnnotated *a)
     gsize junk = bt_header_junk_length((const char *) p, MIN((gsize) (end - p), SNIFF_SIZE));
     keep(a->kept, (gsize) (p - base), junk);
     p += junk;
+    a->fields_at = (gsize) (p - base);
 
     gboolean dropping = FALSE;
     while (p < end) {
@@ -203,9 +204,8 @@ unindented(const guint8 *data, gsize len, GByteArray *capped)
 static GMimeMessage *
 parse(BtAnnotated *a, char **note)
 {
-    /* blank-looking lines before the header are skipped, as the source does */
-    gsize at = a->header_at + bt_header_junk_length((const char *) a->data->data + a->header_at,
-                                                    MIN(a->data->len - a->header_at, SNIFF_SIZE));
+    /* blank-looking lines before the header are skipped (map_header) */
+    gsize at = a->fields_at;
     g_autoptr(GByteArray) capped = bt_cap_copy((const char *) a->data->data + at, a->data->len - at, note);
     capped = unindented(a->data->data + at, a->data->len - at, g_steal_pointer(&capped));
     GMimeStream *stream;
