@@ -26,3 +26,12 @@ bt_lazy_jit_clear(BtLazyJit *lj)
     pcre2_code_free(g_steal_pointer(&lj->jit));
     lj->uses = 0;
 }
+
+const pcre2_code *
+bt_pcre2_code_publish(pcre2_code **slot, pcre2_code *code)
+{
+    if (g_atomic_pointer_compare_and_exchange(slot, NULL, code))
+        return code;
+    pcre2_code_free(code);
+    return g_atomic_pointer_get(slot);
+}

@@ -4,7 +4,8 @@
  * on a long subject counting as several, below); the
  * thread whose use reaches that compiles a private copy and publishes it
  * atomically.  Nobody waits, and no shared code changes under a running
- * match.  Without JIT support the copy simply runs interpreted. */
+ * match.  Without JIT support the copy simply runs interpreted.  Code
+ * compiled on first use is published the same way (bt_pcre2_code_publish). */
 #pragma once
 
 #include <glib.h>
@@ -29,3 +30,8 @@ typedef struct {
 #define BT_LAZY_JIT_USE_BYTES 512
 const pcre2_code *bt_lazy_jit_pick(BtLazyJit *lj, const pcre2_code *interpreted, gint after, gsize len);
 void bt_lazy_jit_clear(BtLazyJit *lj);
+
+/* Publishes `code` into *slot unless another thread published first:
+ * returns the code kept in *slot, freeing `code` when it lost the race.
+ * For code compiled on first use, where racing threads may both compile. */
+const pcre2_code *bt_pcre2_code_publish(pcre2_code **slot, pcre2_code *code);

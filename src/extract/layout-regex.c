@@ -329,11 +329,7 @@ interpreted_code(Regex *re)
     code = compile_pattern(re->pattern, &err, &off);
     if (!code)
         return NULL;
-    if (!g_atomic_pointer_compare_and_exchange(&re->code, NULL, code)) {
-        pcre2_code_free(code);
-        code = g_atomic_pointer_get(&re->code);
-    }
-    return code;
+    return bt_pcre2_code_publish(&re->code, code);
 }
 
 const pcre2_code *

@@ -975,11 +975,7 @@ interpreted_code(BtRegex *re)
             warn_once(re, "pattern does not compile", errcode);
         return NULL;
     }
-    if (!g_atomic_pointer_compare_and_exchange(&re->code, NULL, code)) {
-        pcre2_code_free(code);
-        code = g_atomic_pointer_get(&re->code);
-    }
-    return code;
+    return bt_pcre2_code_publish(&re->code, code);
 }
 
 /* The code to run: interpreted until the pattern is used often, then its
