@@ -244,6 +244,7 @@ read_through_magic(BtReader *r, gssize *n)
         g_object_unref(r->input);
         r->input = inflated;
         r->inflating = TRUE;
+        r->file_size = -1;      /* the compressed size says nothing of what is read */
         r->bytes = 0;
         r->last_byte = -1;
         *n = read_block(r, r->block, SNIFF_SIZE);
