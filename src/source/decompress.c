@@ -5,7 +5,8 @@
  * is not one (padding from a tape or a transfer) ends the stream: zeros
  * quietly, as gzip -d takes them, anything else reported.  inflate writes
  * what it could inflate before it finds damage, so nothing before the
- * damage is lost. */
+ * damage is lost; damage that only the CRC-32 reveals is found at the
+ * member's end, after its bytes were handed on. */
 #include "source/decompress.h"
 
 #include <errno.h>
@@ -27,7 +28,6 @@ typedef struct {
     gboolean z_ready;        /* inflateInit2 succeeded */
     GunzipState state;
     unsigned char *in;       /* IN_BLOCK of compressed bytes */
-    gsize in_len;            /* bytes in `in`, from z.next_in on */
     gboolean source_done;    /* the source reached its end */
     gint64 compressed;       /* bytes taken from the source (and the head) */
     char *damage;
