@@ -4,12 +4,15 @@
 #include "source/source-private.h"
 #include "source/eol-filter.h"
 #include "core/lean-mime.h"
+#include "source/decompress.h"
+#include "source/magic.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -1148,6 +1151,114 @@ test_memory_flat(void)
     g_assert_cmpint(peak - early, <, 8 * 1024);
 }
 
+/* ---- gzip and foreign inputs ------------------------------------------- */
+
+/* `data` as one gzip member (zlib's deflate with a gzip wrapper). */
+static GByteArray *
+gzip_member(const char *data, gsize len)
+{
+    z_stream z = { 0 };
+    g_assert_cmpint(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), ==, Z_OK);
+    GByteArray *out = g_byte_array_sized_new((guint) deflateBound(&z, len));
+    g_byte_array_set_size(out, (guint) deflateBound(&z, len));
+    z.next_in = (Bytef *) data;
+    z.avail_in = (uInt) len;
+    z.next_out = out->data;
+    z.avail_out = out->len;
+    g_assert_cmpint(deflate(&z, Z_FINISH), ==, Z_STREAM_END);
+    g_byte_array_set_size(out, (guint) z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+/* Everything a gunzip stream over `gz` gives, read `step` bytes at a time. */
+static GString *
+gunzip_all(const GByteArray *gz, gsize step, char **damage)
+{
+    GMimeStream *mem = g_mime_stream_mem_new_with_buffer((const char *) gz->data + 2, gz->len - 2);
+    GMimeStream *in = bt_gunzip_stream_new(mem, (const char *) gz->data, 2);
+    g_object_unref(mem);
+    GString *out = g_string_new(NULL);
+    char buf[64];
+    ssize_t n;
+    while ((n = g_mime_stream_read(in, buf, MIN(step, sizeof buf))) > 0)
+        g_string_append_len(out, buf, n);
+    g_assert_cmpint(n, ==, 0);
+    *damage = g_strdup(bt_gunzip_stream_damage(in));
+    g_object_unref(in);
+    return out;
+}
+
+static void
+test_gzip_members_and_cuts(void)
+{
+    g_autoptr(GString) text = g_string_new(NULL);
+    for (int i = 0; i < 2000; i++)
+        g_string_append_printf(text, "From x  Sat Jun 22 08:08:08 2024\nSubject: %d\n\nbody %d\n\n", i, i * 7919);
+    g_autoptr(GByteArray) gz = gzip_member(text->str, text->len);
+    g_autoptr(GByteArray) two = gzip_member(text->str, text->len);
+    g_byte_array_prepend(two, gz->data, gz->len);
+    g_autoptr(GString) twice = g_string_new(text->str);
+    g_string_append_len(twice, text->str, (gssize) text->len);
+
+    static const gsize steps[] = { 1, 7, 64 };
+    for (gsize i = 0; i < G_N_ELEMENTS(steps); i++) {
+        g_autofree char *damage = NULL;
+        g_autoptr(GString) got = gunzip_all(two, steps[i], &damage);
+        g_assert_null(damage);
+        g_assert_true(g_string_equal(got, twice));
+    }
+    /* cut anywhere inside: a prefix of the text, and the cut named */
+    static const double cuts[] = { 0.1, 0.5, 0.99 };
+    for (gsize i = 0; i < G_N_ELEMENTS(cuts); i++) {
+        g_autoptr(GByteArray) cut = g_byte_array_new();
+        g_byte_array_append(cut, gz->data, (guint) (gz->len * cuts[i]));
+        g_autofree char *damage = NULL;
+        g_autoptr(GString) got = gunzip_all(cut, 64, &damage);
+        g_assert_nonnull(damage);
+        g_assert_nonnull(strstr(damage, "cut short"));
+        g_assert_cmpuint(got->len, <, text->len);
+        g_assert_cmpint(memcmp(got->str, text->str, got->len), ==, 0);
+    }
+    /* a wrong CRC-32 (RFC 1952 2.3.1): all of it, then the damage */
+    gz->data[gz->len - 8] ^= 0xff;
+    g_autofree char *damage = NULL;
+    g_autoptr(GString) got = gunzip_all(gz, 64, &damage);
+    g_assert_true(g_string_equal(got, text));
+    g_assert_nonnull(damage);
+    g_assert_nonnull(strstr(damage, "damaged"));
+}
+
+static void
+test_magic_table(void)
+{
+    static const struct {
+        const char *bytes;
+        gsize len;
+        int kind;       /* -1: none */
+    } cases[] = {
+        { "\x1f\x8b\x08\x00", 4, BT_MAGIC_GZIP },
+        { "BZh91AY&SY", 10, BT_MAGIC_COMPRESSED },
+        { "BZh-Note: mail\n", 15, -1 },
+        { "\xfd" "7zXZ\x00\x00", 7, BT_MAGIC_COMPRESSED },
+        { "\x28\xb5\x2f\xfd\x00", 5, BT_MAGIC_COMPRESSED },
+        { "PK\x03\x04\x14", 5, BT_MAGIC_ARCHIVE },
+        { "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, BT_MAGIC_OUTLOOK },
+        { "%PDF-1.7\n", 9, BT_MAGIC_NOT_MAIL },
+        { "\x7f" "ELF\x02", 5, BT_MAGIC_NOT_MAIL },
+        { "From MAILER-DAEMON  Sat Jun 22 08:08:08 2024\n", 45, -1 },
+        { "Received: from x\n", 17, -1 },
+        { "\x1f\x8b", 2, -1 },      /* too short to say */
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const BtMagic *m = bt_magic_identify(cases[i].bytes, cases[i].len);
+        g_assert_cmpint(m ? (int) m->kind : -1, ==, cases[i].kind);
+    }
+    const BtMagic *xz = bt_magic_identify("\xfd" "7zXZ\x00", 6);
+    g_autofree char *said = bt_magic_describe(xz, "mail/old box.xz");
+    g_assert_cmpstr(said, ==, "compressed with xz: not read; decompress it first (xz -d 'mail/old box.xz')");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1178,6 +1289,8 @@ main(int argc, char **argv)
     g_test_add_func("/source/limits/nested", test_nested_multiparts);
     g_test_add_func("/source/eol-filter/splits", test_eol_filter_splits);
     g_test_add_func("/source/memory/flat", test_memory_flat);
+    g_test_add_func("/source/gzip/members-and-cuts", test_gzip_members_and_cuts);
+    g_test_add_func("/source/magic/table", test_magic_table);
 
     int status = g_test_run();
     g_mime_shutdown();

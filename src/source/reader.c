@@ -11,6 +11,8 @@
 #include "source/reader.h"
 
 #include "source/cap-filter.h"
+#include "source/decompress.h"
+#include "source/magic.h"
 #include "source/source-private.h"
 #include "core/headstart.h"
 
@@ -44,6 +46,7 @@ struct _BtReader {
     BtCapSplitter *split;
     gboolean mbox;
     gboolean cr;
+    gboolean inflating;      /* input is a gzip input's inflated bytes */
     gint64 message_left;     /* bytes of message the input said are still to come (.emlx); -1: no say */
     GQueue ready;            /* BtEntry*, found and not handed out yet */
 
@@ -181,6 +184,8 @@ finish(BtReader *r)
         g_autofree char *what = g_strdup_printf("cannot read: %s", g_strerror(r->error));
         report(r, BT_PROBLEM_UNREADABLE, what);
     }
+    if (bt_gunzip_stream_damage(r->input))
+        report(r, BT_PROBLEM_SKIPPED, bt_gunzip_stream_damage(r->input));
     r->state = READER_DONE;
 }
 
@@ -223,6 +228,34 @@ within_message(BtReader *r, const char *data, gsize len)
     return take;
 }
 
+/* A gzip input is read through a stream that inflates it (decompress.h),
+ * from the first block again: the block now holds the first inflated
+ * bytes, n of them, and offsets count inflated bytes.  Other files that
+ * are not mail are named from their first bytes and not read (magic.h):
+ * FALSE, reported. */
+static gboolean
+read_through_magic(BtReader *r, gssize *n)
+{
+    const BtMagic *magic = bt_magic_identify(r->block, (gsize) *n);
+    if (!magic)
+        return TRUE;
+    if (magic->kind == BT_MAGIC_GZIP && !r->inflating) {
+        GMimeStream *inflated = bt_gunzip_stream_new(r->input, r->block, (gsize) *n);
+        g_object_unref(r->input);
+        r->input = inflated;
+        r->inflating = TRUE;
+        r->file_size = -1;      /* the compressed size says nothing of what is read */
+        r->bytes = 0;
+        r->last_byte = -1;
+        *n = read_block(r, r->block, SNIFF_SIZE);
+        /* damaged before its first byte: that is the whole report */
+        return *n <= 0 ? *n < 0 || !bt_gunzip_stream_damage(r->input) : read_through_magic(r, n);
+    }
+    g_autofree char *what = bt_magic_describe(magic, r->origin);
+    report(r, BT_PROBLEM_SKIPPED, what);
+    return FALSE;
+}
+
 /* Sniff the first block and set up the splitter; FALSE when the input ends
  * there (empty, too short, unreadable), reported. */
 static gboolean
@@ -231,6 +264,10 @@ open_input(BtReader *r)
     r->block = g_malloc(HELD_MAX + BLOCK_SIZE);
     gssize n = read_block(r, r->block, SNIFF_SIZE);
 
+    if (n > 0 && !read_through_magic(r, &n)) {
+        finish(r);
+        return FALSE;
+    }
     if (n < 0) {
         finish(r);
         return FALSE;

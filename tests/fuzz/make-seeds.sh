@@ -1,6 +1,7 @@
 #!/bin/sh
 # Builds the fuzzers' seed corpora from what the tree already has: our
-# fixture messages and the sample mbox (triage, annotate, source), the
+# fixture messages and the sample mbox (triage, annotate, source, which
+# also gets the sample mbox gzip-compressed, whole and cut), the
 # shipped and test rule packs (rules), the shipped layouts (layouts), the
 # small hand-made DNS messages and API answers under tests/fuzz/seeds/
 # (dns, resend), plus every regression file.  Nothing large is committed:
@@ -25,7 +26,11 @@ put() {
 for t in "$@"; do
     case $t in
         triage|annotate) put "$t" $(find "$src/fixtures" -name '*.eml' | sort) ;;
-        source) put "$t" $(find "$src/fixtures" -name '*.eml' -o -name '*.mbox' | sort) ;;
+        source) put "$t" $(find "$src/fixtures" -name '*.eml' -o -name '*.mbox' | sort)
+                # gzip inputs (src/source/decompress.c): whole, two members, cut
+                gzip -n -c "$src/fixtures/sample.mbox" >"$out/$t/gzip_sample.mbox.gz"
+                cat "$out/$t/gzip_sample.mbox.gz" "$out/$t/gzip_sample.mbox.gz" >"$out/$t/gzip_two-members.gz"
+                head -c 1500 "$out/$t/gzip_sample.mbox.gz" >"$out/$t/gzip_cut.gz" ;;
         rules) put "$t" "$src"/rules/*.yaml $(find "$src/tests/data/rules" -name '*.yaml' | sort) ;;
         layouts) put "$t" "$src"/rules/layouts/*.yaml ;;
         dns|resend) put "$t" "$src"/tests/fuzz/seeds/"$t"/* ;;

@@ -1,5 +1,7 @@
 /* fuzz target "source": the input stage on any bytes as a file (an mbox
- * when it starts with "From ", else one message; LF, CRLF or bare CR) and
+ * when it starts with "From ", else one message; LF, CRLF or bare CR; a
+ * gzip stream inflated first, other compressed or foreign files named
+ * from their first bytes) and
  * as the message of a maildir — message boundaries, the line-end filter,
  * GMime's parser, the size caps, the directory walk — and each message it
  * yields through extract. */
