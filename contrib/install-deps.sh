@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 # libgpgme-dev lets GMime's archive link statically (configure
 # --enable-static-deps: one message on stdin ~1.9 ms faster).
 BUILD="build-essential autoconf automake libtool pkg-config
-       libgmime-3.0-dev libgpgme-dev libglib2.0-dev libpcre2-dev libyaml-dev libjson-glib-dev
+       libgmime-3.0-dev libgpgme-dev libglib2.0-dev zlib1g-dev libpcre2-dev libyaml-dev libjson-glib-dev
        libc-ares-dev libcurl4-openssl-dev libpsl-dev libsqlite3-dev
        libjs-chart.js libmimalloc-dev"
 # Tests: python3 runs the shared conformance scorer; dnsmasq serves the DNS
