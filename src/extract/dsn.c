@@ -4,6 +4,7 @@
  * recipient; a block without Diagnostic-Code borrows what the bounce text
  * says about that recipient. */
 #include "extract/decode.h"
+#include "extract/generic-lines.h"
 #include "extract/text.h"
 #include "core/lean-mime.h"
 #include "core/literals.h"
@@ -538,15 +539,40 @@ has_status_fields(const char *text)
     return recipient && (has_line_field(lower, "action:") || has_line_field(lower, "status:"));
 }
 
+/* Does a conversation quote a report's fields in its text?  A list's or
+ * forum's message (RFC 2369/2919 List-* fields), or a person's reply to
+ * a notice (a reply prefix on the Subject and no RFC 3834 Auto-Submitted
+ * mark), sent from an ordinary envelope sender and From address: a
+ * notice goes out with the null reverse-path (RFC 5321 section 4.5.5).
+ * Its fields are somebody's quotation, not a report.  A person's forward
+ * stays readable: sisimai reads a forwarded notice as the bounce, and so
+ * does the shared corpus (lhost-sendmail-14). */
+static gboolean
+quotes_report_fields(const BtMsgView *view)
+{
+    g_autofree char *from = bt_view_header(view, "From");
+    if (!gen_poses_as_mail_system(view, from))
+        return FALSE;
+    g_autofree char *list_id = bt_view_header(view, "List-Id");
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    if (list_id || unsubscribe)
+        return TRUE;
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    if (submitted && g_ascii_strncasecmp(g_strchug(submitted), "auto-", 5) == 0)
+        return FALSE;
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    return gen_subject_prefix(subject) == GEN_SUBJECT_REPLY;
+}
+
 /* The delivery-status text: the part for it, else a bounce text that
  * carries the fields itself (a report forwarded as text, or one whose MIME
- * structure is broken). */
+ * structure is broken), unless a conversation only quotes them. */
 static const char *
 status_text(const BtMsgView *view)
 {
     if (view->dsn)
         return view->dsn;
-    return view->body && has_status_fields(view->body) ? view->body : NULL;
+    return view->body && has_status_fields(view->body) && !quotes_report_fields(view) ? view->body : NULL;
 }
 
 /* What an SMTP session transcript in the bounce text says (sendmail and
