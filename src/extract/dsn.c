@@ -4,6 +4,7 @@
  * recipient; a block without Diagnostic-Code borrows what the bounce text
  * says about that recipient. */
 #include "extract/decode.h"
+#include "extract/generic-lines.h"
 #include "extract/text.h"
 #include "core/lean-mime.h"
 #include "core/literals.h"
@@ -538,15 +539,54 @@ has_status_fields(const char *text)
     return recipient && (has_line_field(lower, "action:") || has_line_field(lower, "status:"));
 }
 
+/* A person's reply (a reply prefix on the Subject) from no mail system:
+ * no RFC 3834 Auto-Submitted mark, no X-Failed-Recipients, a From that
+ * names no mail system and a Return-Path, when one was kept, that is
+ * neither null nor a daemon's.  MTAs that title a notice "Re: <subject>"
+ * send it as the mail system, with the null reverse-path. */
+static gboolean
+is_personal_reply(const BtMsgView *view, const char *from)
+{
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    if (gen_subject_prefix(subject) != GEN_SUBJECT_REPLY || !from || gen_is_daemon_sender(from))
+        return FALSE;
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    if (failed || (submitted && g_ascii_strncasecmp(g_strchug(submitted), "auto-", 5) == 0))
+        return FALSE;
+    g_autofree char *path = bt_view_header(view, "Return-Path");
+    return !path || (!gen_is_null_path(path) && !gen_is_daemon_sender(path));
+}
+
+/* Does a conversation quote a report's fields in its text?  A person's
+ * reply to a notice, or a list's or forum's message (RFC 2369/2919 List-*
+ * fields) from an ordinary envelope sender and From address (a notice
+ * goes out with the null reverse-path, RFC 5321 section 4.5.5).  Its
+ * fields are somebody's quotation, not a report.  A person's forward
+ * stays readable: sisimai reads a forwarded notice as the bounce, and so
+ * does the shared corpus (lhost-sendmail-14). */
+static gboolean
+quotes_report_fields(const BtMsgView *view)
+{
+    if (gen_report_type(view))
+        return FALSE;
+    g_autofree char *from = bt_view_header(view, "From");
+    if (is_personal_reply(view, from))
+        return TRUE;
+    g_autofree char *list_id = bt_view_header(view, "List-Id");
+    g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
+    return (list_id || unsubscribe) && gen_poses_as_mail_system(view, from);
+}
+
 /* The delivery-status text: the part for it, else a bounce text that
  * carries the fields itself (a report forwarded as text, or one whose MIME
- * structure is broken). */
+ * structure is broken), unless a conversation only quotes them. */
 static const char *
 status_text(const BtMsgView *view)
 {
     if (view->dsn)
         return view->dsn;
-    return view->body && has_status_fields(view->body) ? view->body : NULL;
+    return view->body && has_status_fields(view->body) && !quotes_report_fields(view) ? view->body : NULL;
 }
 
 /* What an SMTP session transcript in the bounce text says (sendmail and
