@@ -19,6 +19,12 @@
 # BT_SPEED_SISIMAI_ROUNDS (batch rounds that include sisimai, default 1: it
 # is slow), BT_SPEED_SISIMAI_BIG=1 (sisimai on the 10x corpus too),
 # BT_BENCH_ONE (the message), BT_SHARED (/work/shared).
+#
+# One more contender, the machine's own ceiling: N separate `--jobs 1`
+# processes, each over one Nth of the corpus (cut at `From ` lines), run at
+# once.  They share no memory, so what --jobs N costs beyond their CPU
+# is the price of threads sharing one process, and what they too lose to
+# --jobs 1 is the machine (caches, memory bandwidth, a busy neighbour).
 set -u
 unset RESEND_API_KEY   # --check=resend then loads the checks module and asks nothing
 
@@ -110,6 +116,24 @@ keep() {
 
 field() { awk -v n="$2" '$1 == n { print $2 }' "$1.info"; }
 
+# shards CORPUS N: cuts CORPUS into N files of about equal message counts at
+# its `From ` lines (once; kept beside it) and prints their paths.
+shards() {
+    local corpus=$1 n=$2 msgs k
+    msgs=$(field "$corpus" messages)
+    for ((k = 1; k <= n; k++)); do
+        [ "$corpus.shard-$k-of-$n" -nt "$corpus" ] || break
+    done
+    if [ "$k" -le "$n" ]; then
+        awk -v n="$n" -v m="$msgs" -v base="$corpus.shard-" '
+            /^From / { i++; k = int((i - 1) * n / m) + 1; f = base k "-of-" n }
+            { print > f }' "$corpus"
+    fi
+    for ((k = 1; k <= n; k++)); do
+        printf '%s\n' "$corpus.shard-$k-of-$n"
+    done
+}
+
 # ---------------------------------------------------------------- batch
 
 # batch CORPUS TAG WITH_SISIMAI
@@ -124,18 +148,22 @@ batch() {
         timed "$out/speed-base.out" "$baseline" "$corpus"; keep baseline
         timed /dev/null "$bt" --format=jsonl --jobs 1 "$corpus"; keep jobs1
         timed /dev/null "$bt" --format=jsonl --jobs "$jobs" "$corpus"; keep jobsN
+        # shellcheck disable=SC2016
+        timed /dev/null sh -c 'bt=$1; shift; for f; do "$bt" --format=jsonl --jobs 1 "$f" & done; wait' \
+            sh "$bt" $(shards "$corpus" "$jobs"); keep procsN
         if [ "$with_sis" = yes ] && [ "$r" -le "$sis_rounds" ]; then
             timed "$out/speed-sis.out" perl -MSisimai -e "$sis_batch" "$corpus"; keep sisimai
         fi
     done
     printf '%-28s %8s %8s %9s %7s %8s %6s\n' run "wall s" "CPU s" "msgs/s" "MB/s" "RSS MiB" "cores" | tee -a "$results"
     local name label
-    for name in baseline jobs1 jobsN sisimai; do
+    for name in baseline jobs1 jobsN procsN sisimai; do
         [ -n "${best_wall[$name]:-}" ] || continue
         case $name in
             baseline) label="gmime-baseline (parse only)" ;;
             jobs1) label="bouncetriage --jobs 1" ;;
             jobsN) label="bouncetriage --jobs $jobs" ;;
+            procsN) label="$jobs x --jobs 1 on 1/$jobs each" ;;
             sisimai) label="sisimai (Perl)" ;;
         esac
         awk -v l="$label" -v m="$msgs" -v b="$bytes" -v w="${best_wall[$name]}" -v c="${best_cpu[$name]}" \
@@ -176,6 +204,7 @@ ratios() {
     say "ratios (throughput, %)"
     ratio "--jobs 1 / gmime-baseline" jobs1 baseline "target >= 70 %"
     ratio "--jobs $jobs / --jobs 1" jobsN jobs1 ""
+    ratio "$jobs processes / --jobs 1 (the machine)" procsN jobs1 ""
     ratio "--jobs 1 / sisimai" jobs1 sisimai "target >= 800 % (8x)"
     ratio "--jobs $jobs / sisimai" jobsN sisimai ""
 }
