@@ -14,6 +14,27 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* GLib 2.74's slice allocator (GObjects, hash tables, lists) keeps
+ * per-thread magazines and refills them from a depot under a global
+ * mutex, which the workers of --jobs contend for; malloc (mimalloc when
+ * linked) has per-thread heaps of its own.  GLib reads the choice once,
+ * when the allocator is first used, and g_slice_set_config() refuses it
+ * after that (gslice.c: g_return_if_fail (sys_page_size == 0)); GLib's own
+ * constructor already allocates slices (its quark table), so the choice is
+ * made in a constructor that runs before the default ones.  That only
+ * works when GLib is linked into the program (a shared GLib's constructor
+ * runs first); the G_SLICE variable, if set, still decides (GLib's
+ * running.md, "G_SLICE"). */
+__attribute__((constructor(101))) static void
+slices_from_malloc(void)
+{
+    if (!bt_checks_need_twin())   /* GLib is shared: it has started */
+        return;
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    g_slice_set_config(G_SLICE_CONFIG_ALWAYS_MALLOC, TRUE);
+    G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
 static void
 print_errors(GPtrArray *errors)
 {
@@ -316,6 +337,9 @@ main(int argc, char **argv)
 
     if ((opt.checks || opt.mode == BT_MODE_CHECK_DOMAIN) && bt_checks_need_twin()) {
         g_autoptr(GError) error = NULL;
+        /* the twin's GLib is shared, so it takes the choice from the
+         * environment (slices_from_malloc) */
+        g_setenv("G_SLICE", "always-malloc", FALSE);
         bt_checks_exec_twin(given, &error);   /* returns only when it failed */
         g_printerr("bouncetriage: %s\n", error->message);
         bt_options_clear(&opt);

@@ -210,6 +210,18 @@ static const struct { gboolean message; const char *header, *content; } files[] 
     { FALSE, "Content-Type: application/octet-stream; name=\"returned.txt\"",
       "From: b@example.org\n\nbody" },
     { FALSE, "Content-Type: image/png; name=\"odd.eml\"", "From: b@example.org\n\nbody" },
+    /* the disposition read when asked (lean-mime.c filename_is_eml): an
+     * encoded word, a quoted-pair, the last of two fields, upper case */
+    { TRUE, "Content-Type: application/octet-stream\nContent-Disposition: attachment;\n"
+      " filename=\"=?utf-8?q?r=C3=BCckl=C3=A4ufer.eml?=\"", "From: b@example.org\n\nbody" },
+    { TRUE, "Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=\"x.e\\ml\"",
+      "From: b@example.org\n\nbody" },
+    { FALSE, "Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=a.eml\n"
+      "Content-Disposition: attachment; filename=b.txt", "From: b@example.org\n\nbody" },
+    { TRUE, "Content-Type: application/octet-stream\nContent-Disposition: attachment; filename=b.txt\n"
+      "Content-Disposition: attachment; filename=a.eml", "From: b@example.org\n\nbody" },
+    { TRUE, "Content-Type: text/plain\nContent-Disposition: inline; FILENAME=RETURNED.EML", "From: b@example.org\n\nbody" },
+    { FALSE, "Content-Type: text/plain\nContent-Disposition: inline; filename=returned.txt", "From: b@example.org\n\nbody" },
 };
 
 static void
