@@ -8,6 +8,7 @@
  * damage is lost; damage that only the CRC-32 reveals is found at the
  * member's end, after its bytes were handed on. */
 #include "source/decompress.h"
+#include "source/forward-stream.h"
 
 #include <errno.h>
 #include <string.h>
@@ -180,24 +181,6 @@ gunzip_read(GMimeStream *stream, char *buf, size_t len)
     return n;
 }
 
-static ssize_t
-gunzip_write(GMimeStream *stream G_GNUC_UNUSED, const char *buf G_GNUC_UNUSED, size_t len G_GNUC_UNUSED)
-{
-    return -1;
-}
-
-static int
-gunzip_flush(GMimeStream *stream G_GNUC_UNUSED)
-{
-    return 0;
-}
-
-static int
-gunzip_close(GMimeStream *stream G_GNUC_UNUSED)
-{
-    return 0;
-}
-
 static gboolean
 gunzip_eos(GMimeStream *stream)
 {
@@ -208,31 +191,6 @@ static int
 gunzip_reset(GMimeStream *stream G_GNUC_UNUSED)
 {
     return -1;      /* only read on, like a pipe */
-}
-
-static gint64
-gunzip_seek(GMimeStream *stream G_GNUC_UNUSED, gint64 offset G_GNUC_UNUSED,
-            GMimeSeekWhence whence G_GNUC_UNUSED)
-{
-    return -1;
-}
-
-static gint64
-gunzip_tell(GMimeStream *stream)
-{
-    return stream->position;
-}
-
-static gint64
-gunzip_length(GMimeStream *stream G_GNUC_UNUSED)
-{
-    return -1;
-}
-
-static GMimeStream *
-gunzip_substream(GMimeStream *stream G_GNUC_UNUSED, gint64 start G_GNUC_UNUSED, gint64 end G_GNUC_UNUSED)
-{
-    return NULL;
 }
 
 static void
@@ -251,17 +209,11 @@ static void
 bt_gunzip_stream_class_init(BtGunzipStreamClass *klass)
 {
     GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+    bt_forward_stream_class_init(stream_class);
     G_OBJECT_CLASS(klass)->finalize = bt_gunzip_stream_finalize;
     stream_class->read = gunzip_read;
-    stream_class->write = gunzip_write;
-    stream_class->flush = gunzip_flush;
-    stream_class->close = gunzip_close;
     stream_class->eos = gunzip_eos;
     stream_class->reset = gunzip_reset;
-    stream_class->seek = gunzip_seek;
-    stream_class->tell = gunzip_tell;
-    stream_class->length = gunzip_length;
-    stream_class->substream = gunzip_substream;
 }
 
 static void

@@ -2,6 +2,7 @@
  * 64 KiB block, so that the spool costs one write per block, not one per
  * read of the parser. */
 #include "source/spool-stream.h"
+#include "source/forward-stream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,24 +126,6 @@ spool_read(GMimeStream *stream, char *buf, size_t len)
     return got;
 }
 
-static ssize_t
-spool_write(GMimeStream *stream G_GNUC_UNUSED, const char *buf G_GNUC_UNUSED, size_t len G_GNUC_UNUSED)
-{
-    return -1;
-}
-
-static int
-spool_flush(GMimeStream *stream G_GNUC_UNUSED)
-{
-    return 0;
-}
-
-static int
-spool_close(GMimeStream *stream G_GNUC_UNUSED)
-{
-    return 0;
-}
-
 static gboolean
 spool_eos(GMimeStream *stream)
 {
@@ -159,31 +142,6 @@ spool_reset(GMimeStream *stream)
     return 0;
 }
 
-static gint64
-spool_seek(GMimeStream *stream G_GNUC_UNUSED, gint64 offset G_GNUC_UNUSED,
-           GMimeSeekWhence whence G_GNUC_UNUSED)
-{
-    return -1;
-}
-
-static gint64
-spool_tell(GMimeStream *stream)
-{
-    return stream->position;
-}
-
-static gint64
-spool_length(GMimeStream *stream G_GNUC_UNUSED)
-{
-    return -1;
-}
-
-static GMimeStream *
-spool_substream(GMimeStream *stream G_GNUC_UNUSED, gint64 start G_GNUC_UNUSED, gint64 end G_GNUC_UNUSED)
-{
-    return NULL;
-}
-
 static void
 bt_spool_stream_finalize(GObject *object)
 {
@@ -195,17 +153,11 @@ static void
 bt_spool_stream_class_init(BtSpoolStreamClass *klass)
 {
     GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+    bt_forward_stream_class_init(stream_class);
     G_OBJECT_CLASS(klass)->finalize = bt_spool_stream_finalize;
     stream_class->read = spool_read;
-    stream_class->write = spool_write;
-    stream_class->flush = spool_flush;
-    stream_class->close = spool_close;
     stream_class->eos = spool_eos;
     stream_class->reset = spool_reset;
-    stream_class->seek = spool_seek;
-    stream_class->tell = spool_tell;
-    stream_class->length = spool_length;
-    stream_class->substream = spool_substream;
 }
 
 static void
