@@ -100,10 +100,12 @@ is_disposition(const GMimeHeader *header)
     return name && (name[0] == 'C' || name[0] == 'c') && g_ascii_strcasecmp(name, "Content-Disposition") == 0;
 }
 
+/* A leaf's Content-Type is not parsed either (lean-type.c): a
+ * multipart's is, for GMime's parser reads its boundary from it. */
 static void
 object_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
 {
-    if (is_disposition(header))
+    if (is_disposition(header) || bt_mime_type_is_lazy(object, header))
         return;
     prefill_content_field(header);
     object_header_added(object, header);
@@ -112,7 +114,7 @@ object_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
 static void
 part_header_added_prefilled(GMimeObject *object, GMimeHeader *header)
 {
-    if (!is_disposition(header))
+    if (!is_disposition(header) && !bt_mime_type_is_lazy(object, header))
         prefill_content_field(header);
     part_header_added(object, header);
 }
@@ -226,8 +228,9 @@ filename_is_eml(GMimePart *part)
     if (value && may_name_eml(value))
         disposition = parsed = g_mime_content_disposition_parse(NULL, value);
     const char *name = disposition ? g_mime_content_disposition_get_parameter(disposition, "filename") : NULL;
+    g_autofree char *type_name = name ? NULL : bt_mime_type_parameter(obj, "name");
     if (!name)
-        name = g_mime_object_get_content_type_parameter(obj, "name");
+        name = type_name;
     gsize len = name ? strlen(name) : 0;
     gboolean eml = len > 4 && g_ascii_strcasecmp(name + len - 4, ".eml") == 0;
     g_clear_object(&parsed);
@@ -378,10 +381,8 @@ bt_mime_is_message_file(GMimeObject *obj)
 {
     if (!GMIME_IS_PART(obj))
         return FALSE;
-    GMimeContentType *ct = g_mime_object_get_content_type(obj);
-    const char *type = ct ? g_mime_content_type_get_media_type(ct) : NULL;
-    const char *subtype = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
-    return type && subtype && is_message_file(obj, type, subtype);
+    g_autofree char *type = NULL, *subtype = NULL;
+    return bt_mime_media_type(obj, &type, &subtype) && is_message_file(obj, type, subtype);
 }
 
 gboolean
@@ -391,14 +392,19 @@ bt_mime_is_enclosed(GMimeObject *obj)
         return TRUE;
     if (!GMIME_IS_PART(obj))
         return FALSE;
-    GMimeContentType *ct = g_mime_object_get_content_type(obj);
-    const char *type = ct ? g_mime_content_type_get_media_type(ct) : NULL;
-    const char *subtype = ct ? g_mime_content_type_get_media_subtype(ct) : NULL;
-    if (!type || !subtype)
+    g_auto(BtMimeType) t = { NULL, NULL };
+    bt_mime_type_of(obj, &t);
+    return bt_mime_is_enclosed_leaf(obj, &t);
+}
+
+gboolean
+bt_mime_is_enclosed_leaf(GMimeObject *obj, const BtMimeType *t)
+{
+    if (!t->type)
         return FALSE;
-    if (is_message_type(type, subtype) && !is_encoded(g_mime_part_get_content_encoding(GMIME_PART(obj))))
+    if (is_message_type(t->type, t->subtype) && !is_encoded(g_mime_part_get_content_encoding(GMIME_PART(obj))))
         return TRUE;
-    return is_message_file(obj, type, subtype);
+    return is_message_file(obj, t->type, t->subtype);
 }
 
 /* Where the header block of `data` ends, its empty line included: at the
@@ -609,8 +615,7 @@ object_head(GMimeObject *obj)
     BtMimeHead *head = g_new0(BtMimeHead, 1);
     head->fields = bt_mime_header_block(obj);
     GMimeObject *top = GMIME_IS_MESSAGE(obj) ? g_mime_message_get_mime_part(GMIME_MESSAGE(obj)) : obj;
-    GMimeContentType *type = top ? g_mime_object_get_content_type(top) : NULL;
-    head->report = type && g_mime_content_type_is_type(type, "multipart", "report");
+    head->report = top && bt_mime_is_type(top, "multipart", "report");
     g_object_unref(obj);
     return head;
 }

@@ -116,6 +116,34 @@ const char *bt_mime_top_value(const BtMimeTop *top, guint i);
 /* the first field so named (ASCII case ignored), or NULL */
 const char *bt_mime_top_get(const BtMimeTop *top, const char *name);
 
+/* ---- a part's media type (lean-type.c) ----------------------------------
+ * A leaf's Content-Type field is not parsed as GMime adds it: its
+ * g_mime_object_get_content_type() is unset (or GMime's default when it
+ * has no such field), and its type is read through these, which give
+ * what GMime's object would have given, for every kind of part. */
+
+/* Is `header`, added to `object`, a leaf's Content-Type (left unparsed)? */
+gboolean bt_mime_type_is_lazy(GMimeObject *object, const GMimeHeader *header);
+/* g_mime_content_type_is_type() of the part's type ("*" matches any). */
+gboolean bt_mime_is_type(GMimeObject *obj, const char *type, const char *subtype);
+/* Its type and subtype, newly allocated; FALSE (both NULL) for none. */
+gboolean bt_mime_media_type(GMimeObject *obj, char **type, char **subtype);
+/* The same, read once for many questions. */
+typedef struct {
+    char *type, *subtype;        /* NULL for none */
+} BtMimeType;
+gboolean bt_mime_type_of(GMimeObject *obj, BtMimeType *t);
+void bt_mime_type_clear(BtMimeType *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BtMimeType, bt_mime_type_clear)
+/* bt_mime_is_enclosed() of a leaf whose type `t` was read. */
+gboolean bt_mime_is_enclosed_leaf(GMimeObject *obj, const BtMimeType *t);
+/* bt_mime_is_type() on a type read (FALSE for none) */
+gboolean bt_mime_type_matches(const BtMimeType *t, const char *type, const char *subtype);
+/* g_mime_object_get_content_type_parameter(), newly allocated; NULL for none. */
+char *bt_mime_type_parameter(GMimeObject *obj, const char *name);
+/* Is a (decoded) Content-Type value read by hand, not by GMime's parser? */
+gboolean bt_mime_type_value_is_plain(const char *value);
+
 /* The content of a leaf part with its transfer encoding (base64,
  * quoted-printable, uuencode) undone, as a stream from its start (new
  * reference), or NULL when it has none. */

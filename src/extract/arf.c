@@ -124,7 +124,7 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
 static gboolean
 is_feedback_report_type(const BtMsgView *view)
 {
-    const char *type = view->mime ? gen_report_type(view) : NULL;
+    g_autofree char *type = view->mime ? gen_report_type(view) : NULL;
     return type && g_ascii_strcasecmp(type, "feedback-report") == 0;
 }
 

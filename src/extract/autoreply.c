@@ -316,10 +316,9 @@ holds_scheduling_reply(GMimeObject *obj, int depth)
                 return TRUE;
         return FALSE;
     }
-    GMimeContentType *ct = g_mime_object_get_content_type(obj);
-    if (!ct || !g_mime_content_type_is_type(ct, "text", "calendar"))
+    if (!bt_mime_is_type(obj, "text", "calendar"))
         return FALSE;
-    const char *method = g_mime_content_type_get_parameter(ct, "method");
+    g_autofree char *method = bt_mime_type_parameter(obj, "method");
     return method && g_ascii_strcasecmp(method, "REPLY") == 0;
 }
 

@@ -568,7 +568,7 @@ is_personal_reply(const BtMsgView *view, const char *from)
 static gboolean
 quotes_report_fields(const BtMsgView *view)
 {
-    if (gen_report_type(view))
+    if (gen_is_report(view))
         return FALSE;
     g_autofree char *from = bt_view_header(view, "From");
     if (is_personal_reply(view, from))
@@ -786,14 +786,13 @@ bt_message_is_report(GMimeMessage *msg)
     GMimeObject *body = g_mime_message_get_mime_part(msg);
     if (!body || !GMIME_IS_MULTIPART(body))
         return FALSE;
-    GMimeContentType *ct = g_mime_object_get_content_type(body);
-    if (ct && g_mime_content_type_is_type(ct, "multipart", "report"))
+    if (bt_mime_is_type(body, "multipart", "report"))
         return TRUE;
     GMimeMultipart *mp = GMIME_MULTIPART(body);
     for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
-        GMimeContentType *pt = g_mime_object_get_content_type(g_mime_multipart_get_part(mp, i));
-        if (pt && (g_mime_content_type_is_type(pt, "message", "delivery-status")
-                   || g_mime_content_type_is_type(pt, "message", "global-delivery-status")))
+        GMimeObject *part = g_mime_multipart_get_part(mp, i);
+        if (bt_mime_is_type(part, "message", "delivery-status")
+            || bt_mime_is_type(part, "message", "global-delivery-status"))
             return TRUE;
     }
     return FALSE;

@@ -98,18 +98,22 @@ has_forward_subject(const BtMsgView *view)
 static gboolean
 content_type_is(GMimeObject *obj, const char *type, const char *subtype)
 {
-    GMimeContentType *ct = obj ? g_mime_object_get_content_type(obj) : NULL;
-    return ct && g_mime_content_type_is_type(ct, type, subtype);
+    return obj && bt_mime_is_type(obj, type, subtype);
 }
 
-const char *
+gboolean
+gen_is_report(const BtMsgView *view)
+{
+    return content_type_is(bt_mime_body_of(view->mime), "multipart", "report");
+}
+
+char *
 gen_report_type(const BtMsgView *view)
 {
-    GMimeObject *top = bt_mime_body_of(view->mime);
-    if (!content_type_is(top, "multipart", "report"))
+    if (!gen_is_report(view))
         return NULL;
-    const char *type = g_mime_object_get_content_type_parameter(top, "report-type");
-    return type ? type : "";
+    char *type = bt_mime_type_parameter(bt_mime_body_of(view->mime), "report-type");
+    return type ? type : g_strdup("");
 }
 
 static gboolean
@@ -122,7 +126,7 @@ is_delivery_report_type(const char *type)
 static gboolean
 is_other_report(const BtMsgView *view)
 {
-    const char *type = gen_report_type(view);
+    g_autofree char *type = gen_report_type(view);
     return type && *type && !is_delivery_report_type(type);
 }
 
@@ -151,7 +155,7 @@ gen_poses_as_mail_system(const BtMsgView *view, const char *from)
     g_autofree char *path = bt_view_header(view, "Return-Path");
     g_autofree char *envelope = bt_address_clean(path);
     g_autofree char *author = bt_address_clean(from);
-    if (!envelope || !author || view->dsn || gen_report_type(view))
+    if (!envelope || !author || view->dsn || gen_is_report(view))
         return FALSE;   /* no envelope on record, a null one, or a report */
     return !is_daemon_sender(envelope) && !is_daemon_sender(author);
 }
@@ -175,7 +179,7 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
     if (view->dsn || failed)
         return TRUE;
     /* a delivery report by its type, whatever parts it kept */
-    const char *type = gen_report_type(view);
+    g_autofree char *type = gen_report_type(view);
     if (type && is_delivery_report_type(type))
         return TRUE;
     /* LISTSERV's delivery error report to a list's owners (the layouts'
@@ -202,7 +206,7 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
 gboolean
 gen_is_personal_forward(const BtMsgView *view)
 {
-    if (view->dsn || !has_forward_subject(view) || gen_report_type(view))
+    if (view->dsn || !has_forward_subject(view) || gen_is_report(view))
         return FALSE;
     g_autofree char *from = bt_view_header(view, "From");
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");

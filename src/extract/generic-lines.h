@@ -47,8 +47,10 @@ gboolean gen_is_null_path(const char *return_path);
 /* Does a From field name a mail system (MAILER-DAEMON, postmaster, …)? */
 gboolean gen_is_daemon_sender(const char *from);
 /* The report-type of a multipart/report message (RFC 6522, "" when it
- * names none), or NULL for any other message. */
-const char *gen_report_type(const BtMsgView *view);
+ * names none), newly allocated, or NULL for any other message. */
+char *gen_report_type(const BtMsgView *view);
+/* Is it a multipart/report (gen_report_type() not NULL)? */
+gboolean gen_is_report(const BtMsgView *view);
 /* Does the subject word a delivery failure or delay ("Undelivered Mail
  * Returned to Sender", "Nondeliverable mail", "Unzustellbar: …")? */
 gboolean gen_is_bounce_subject(const char *subject);

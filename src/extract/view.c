@@ -58,7 +58,7 @@ part_bytes_in_place(GMimePart *part, const char **data, gsize *len)
 static char *
 part_text(GMimeObject *obj)
 {
-    const char *charset = g_mime_object_get_content_type_parameter(obj, "charset");
+    g_autofree char *charset = bt_mime_type_parameter(obj, "charset");
     const char *data;
     gsize len;
     if (part_bytes_in_place(GMIME_PART(obj), &data, &len))
@@ -84,8 +84,7 @@ append_text(GString *dest, const char *text)
 static gboolean
 is_type(GMimeObject *obj, const char *type, const char *subtype)
 {
-    GMimeContentType *ct = g_mime_object_get_content_type(obj);
-    return ct && g_mime_content_type_is_type(ct, type, subtype);
+    return bt_mime_is_type(obj, type, subtype);
 }
 
 /* Only the returned message's header block is read: its body is the
@@ -171,24 +170,27 @@ pick_alternative(GMimeMultipart *mp, Walk *w)
 
 static void walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth);
 
+/* `t`: the leaf's type, read once for all the questions below */
 static void
-walk_leaf(BtMsgView *v, GMimeObject *obj, Walk *w)
+walk_leaf(BtMsgView *v, GMimeObject *obj, const BtMimeType *t, Walk *w)
 {
     /* XWall labels its RFC 3464 fields message/xdelivery-status
      * (Mail::DeliveryStatus::BounceParser reads it the same way) */
-    if (is_type(obj, "message", "delivery-status") || is_type(obj, "message", "global-delivery-status")
-        || is_type(obj, "message", "xdelivery-status") || is_type(obj, "message", "feedback-report")) {
+    if (bt_mime_type_matches(t, "message", "delivery-status")
+        || bt_mime_type_matches(t, "message", "global-delivery-status")
+        || bt_mime_type_matches(t, "message", "xdelivery-status")
+        || bt_mime_type_matches(t, "message", "feedback-report")) {
         g_autofree char *text = part_text(obj);
         append_text(w->dsn, text);
-    } else if (is_type(obj, "text", "rfc822-headers") || is_type(obj, "text", "rfc822-header")
-               || is_type(obj, "message", "global-headers")) {
+    } else if (bt_mime_type_matches(t, "text", "rfc822-headers") || bt_mime_type_matches(t, "text", "rfc822-header")
+               || bt_mime_type_matches(t, "message", "global-headers")) {
         if (!v->returned)
             take_returned_headers(v, obj);
-    } else if (is_type(obj, "text", "html")) {
+    } else if (bt_mime_type_matches(t, "text", "html")) {
         g_autofree char *html = leaf_text(w, obj);
         g_autofree char *text = bt_html_to_text(html);
         append_text(w->body, text);
-    } else if (is_type(obj, "text", "*")) {
+    } else if (bt_mime_type_matches(t, "text", "*")) {
         g_autofree char *text = leaf_text(w, obj);
         append_text(w->body, text);
     }
@@ -203,7 +205,10 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
         v->too_deep = TRUE;
         return;
     }
-    if (bt_mime_is_enclosed(obj)) {
+    g_auto(BtMimeType) t = { NULL, NULL };
+    if (GMIME_IS_PART(obj))
+        bt_mime_type_of(obj, &t);
+    if (GMIME_IS_MESSAGE_PART(obj) || (GMIME_IS_PART(obj) && bt_mime_is_enclosed_leaf(obj, &t))) {
         /* the first enclosed message is the returned original; text inside
          * any enclosed message is not the bounce's own text */
         if (!v->returned)
@@ -232,7 +237,7 @@ walk_object(BtMsgView *v, GMimeObject *obj, Walk *w, int depth)
         if (++v->parts > BT_VIEW_MAX_PARTS)
             v->too_many_parts = TRUE;
         else
-            walk_leaf(v, obj, w);
+            walk_leaf(v, obj, &t, w);
     }
 }
 
