@@ -93,11 +93,29 @@ prefill_content_field(GMimeHeader *header)
  * reads for one thing only: a part's file name (part_filename), for the
  * few parts whose type a message file may have.  So the field stays in
  * the header list and is parsed there, when asked. */
+gboolean
+bt_mime_header_named(const GMimeHeader *header, const char *name)
+{
+    const char *have = header->name;
+    return have && g_ascii_tolower(have[0]) == g_ascii_tolower(name[0]) && g_ascii_strcasecmp(have, name) == 0;
+}
+
+GMimeHeader *
+bt_mime_last_field(GMimeObject *obj, const char *name)
+{
+    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
+    for (int i = headers ? g_mime_header_list_get_count(headers) : 0; i-- > 0;) {
+        GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
+        if (bt_mime_header_named(header, name))
+            return header;
+    }
+    return NULL;
+}
+
 static gboolean
 is_disposition(const GMimeHeader *header)
 {
-    const char *name = header->name;
-    return name && (name[0] == 'C' || name[0] == 'c') && g_ascii_strcasecmp(name, "Content-Disposition") == 0;
+    return bt_mime_header_named(header, "Content-Disposition");
 }
 
 /* A leaf's Content-Type is not parsed either (lean-type.c): a
@@ -180,20 +198,6 @@ is_message_type(const char *type, const char *subtype)
     return FALSE;
 }
 
-/* The Content-Disposition GMime would have parsed: the last such field
- * (each one added replaced the one before), or none. */
-static GMimeHeader *
-last_disposition(GMimeObject *obj)
-{
-    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
-    for (int i = headers ? g_mime_header_list_get_count(headers) : 0; i-- > 0;) {
-        GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
-        if (is_disposition(header))
-            return header;
-    }
-    return NULL;
-}
-
 /* Can a parameter of the field value name a "*.eml" file?  Not when the
  * value is ASCII without "eml" in any case, an encoded word ("=?", RFC
  * 2047), an RFC 2231 parameter ("name*=", whose %XX escapes and
@@ -222,7 +226,9 @@ filename_is_eml(GMimePart *part)
     GMimeObject *obj = GMIME_OBJECT(part);
     GMimeContentDisposition *parsed = NULL;
     GMimeContentDisposition *disposition = g_mime_object_get_content_disposition(obj);
-    GMimeHeader *header = disposition ? NULL : last_disposition(obj);
+    /* the field GMime would have parsed: the last one (each one added
+     * replaced the one before), or none */
+    GMimeHeader *header = disposition ? NULL : bt_mime_last_field(obj, "Content-Disposition");
     /* (an empty disposition has no parameter: no value parses to none) */
     const char *value = header ? bt_mime_header_value(header) : NULL;
     if (value && may_name_eml(value))

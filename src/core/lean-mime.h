@@ -116,6 +116,12 @@ const char *bt_mime_top_value(const BtMimeTop *top, guint i);
 /* the first field so named (ASCII case ignored), or NULL */
 const char *bt_mime_top_get(const BtMimeTop *top, const char *name);
 
+/* Is the field so named (ASCII case ignored)? */
+gboolean bt_mime_header_named(const GMimeHeader *header, const char *name);
+/* The object's last field so named, or NULL: the one GMime's handler
+ * would have parsed, each one added replacing the one before. */
+GMimeHeader *bt_mime_last_field(GMimeObject *obj, const char *name);
+
 /* ---- a part's media type (lean-type.c) ----------------------------------
  * A leaf's Content-Type field is not parsed as GMime adds it: its
  * g_mime_object_get_content_type() is unset (or GMime's default when it

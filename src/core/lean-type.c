@@ -12,18 +12,10 @@
 
 #include <string.h>
 
-static gboolean
-is_content_type(const GMimeHeader *header)
-{
-    const char *name = header->name;
-    return name && (name[0] == 'C' || name[0] == 'c') && strlen(name) == 12
-        && g_ascii_strcasecmp(name, "Content-Type") == 0;
-}
-
 gboolean
 bt_mime_type_is_lazy(GMimeObject *object, const GMimeHeader *header)
 {
-    return is_content_type(header) && GMIME_IS_PART(object);
+    return bt_mime_header_named(header, "Content-Type") && GMIME_IS_PART(object);
 }
 
 /* The field GMime would have parsed last (each one replaced the one
@@ -31,15 +23,7 @@ bt_mime_type_is_lazy(GMimeObject *object, const GMimeHeader *header)
 static GMimeHeader *
 lazy_type_field(GMimeObject *obj)
 {
-    if (!GMIME_IS_PART(obj))
-        return NULL;
-    GMimeHeaderList *headers = g_mime_object_get_header_list(obj);
-    for (int i = headers ? g_mime_header_list_get_count(headers) : 0; i-- > 0;) {
-        GMimeHeader *header = g_mime_header_list_get_header_at(headers, i);
-        if (is_content_type(header))
-            return header;
-    }
-    return NULL;
+    return GMIME_IS_PART(obj) ? bt_mime_last_field(obj, "Content-Type") : NULL;
 }
 
 /* ---- plain values ------------------------------------------------------- */

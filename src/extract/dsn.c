@@ -552,7 +552,7 @@ is_personal_reply(const BtMsgView *view, const char *from)
         return FALSE;
     g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
     g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    if (failed || (submitted && g_ascii_strncasecmp(g_strchug(submitted), "auto-", 5) == 0))
+    if (failed || gen_is_auto_submitted(submitted))
         return FALSE;
     g_autofree char *path = bt_view_header(view, "Return-Path");
     return !path || (!gen_is_null_path(path) && !gen_is_daemon_sender(path));

@@ -362,7 +362,7 @@ is_list_admin_notice(const BtMsgView *view)
     g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
     g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
     gboolean machine = (admin && g_ascii_strncasecmp(g_strstrip(admin), "yes", 3) == 0)
-        || (submitted && g_ascii_strncasecmp(g_strstrip(submitted), "auto-", 5) == 0);
+        || gen_is_auto_submitted(submitted);
     return machine && !unsubscribe && !gen_is_personal_forward(view);
 }
 

@@ -107,6 +107,14 @@ gen_is_report(const BtMsgView *view)
     return content_type_is(bt_mime_body_of(view->mime), "multipart", "report");
 }
 
+gboolean
+gen_is_auto_submitted(const char *value)
+{
+    while (value && (*value == ' ' || *value == '\t'))
+        value++;
+    return value && g_ascii_strncasecmp(value, "auto-", 5) == 0;
+}
+
 char *
 gen_report_type(const BtMsgView *view)
 {
@@ -193,7 +201,7 @@ gen_announces_bounce(const BtMsgView *view, const char *from, const char *subjec
         return TRUE;
     /* a machine's message (RFC 3834 Auto-Submitted) that returns one */
     g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
-    if (submitted && g_ascii_strncasecmp(submitted, "auto-", 5) == 0 && view->returned)
+    if (gen_is_auto_submitted(submitted) && view->returned)
         return TRUE;
     return gen_is_bounce_subject(subject);
 }

@@ -44,6 +44,9 @@ char *gen_subject_marks_pattern(void);
 /* Is a Return-Path field (or reverse-path) the null one: "<>", or the
  * MAILER-DAEMON Postfix writes for it (local(8), pipe(8)'s R flag)? */
 gboolean gen_is_null_path(const char *return_path);
+/* Does an Auto-Submitted value mark a machine's message (RFC 3834
+ * "auto-generated", "auto-replied", "auto-notified")? */
+gboolean gen_is_auto_submitted(const char *value);
 /* Does a From field name a mail system (MAILER-DAEMON, postmaster, …)? */
 gboolean gen_is_daemon_sender(const char *from);
 /* The report-type of a multipart/report message (RFC 6522, "" when it
