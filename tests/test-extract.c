@@ -492,6 +492,28 @@ test_alternative_without_boundary(Fixture *f, gconstpointer data)
     g_assert_nonnull(strstr(b->text, "550 - Requested action not taken"));
 }
 
+/* A multipart/alternative whose HTML part comes first and whose plain
+ * part is a stub that names only the postmaster: the HTML is read. */
+static void
+test_alternative_plain_stub(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f,
+        "From: MAILER-DAEMON@example.net\n"
+        "Subject: Undelivered Mail Returned to Sender\n"
+        "MIME-Version: 1.0\n"
+        "Content-Type: multipart/alternative; boundary=\"ALT\"\n\n"
+        "--ALT\n"
+        "Content-Type: text/html\n\n"
+        "<p>Your message could not be delivered to one or more recipients.</p>"
+        "<p>&lt;user@example.org&gt;: host mx.example.org said: 550 5.1.1 User unknown</p>\n"
+        "--ALT\n"
+        "Content-Type: text/plain\n\n"
+        "This message is in HTML. Questions: postmaster@example.net\n"
+        "--ALT--\n");
+    g_assert_nonnull(strstr(b->text, "<user@example.org>: host mx.example.org said: 550 5.1.1"));
+}
+
 /* A message nested 1,000 multiparts deep: the walk stops at the cap, says
  * so, and the message is still processed. */
 static void
@@ -570,6 +592,33 @@ test_html_blocks(void)
         "<div>one</div>\n<div>two<br><br>three</div>\n");
     g_assert_cmpstr(rows, ==, "Delivery to the following recipients failed.\n\n"
                     "a@example.com\nb@example.net\n\none\ntwo\n\nthree\n\n");
+}
+
+/* HTML to text, as the WHATWG rules render it: the named references of
+ * HTML 4 (case-sensitive) and numeric ones (0x80-0x9F read as
+ * windows-1252, the ';' optional), the elements displayed as blocks
+ * (definition lists) start lines, table cells stand a space apart, and
+ * a <pre>'s lines stay lines with their indentation. */
+static void
+test_html_entities(void)
+{
+    g_autofree char *text = bt_html_to_text(
+        "<p>Empf&auml;nger f&uuml;r &lt;a@example.net&gt; couldn&rsquo;t &#146;x&#x2019; "
+        "Generating server&#58 EX1 &AMP; &Auml; &bogus; &amp &#0; a&shy;b</p>");
+    g_assert_cmpstr(text, ==, "Empf\xc3\xa4nger f\xc3\xbcr <a@example.net> couldn\xe2\x80\x99t "
+                    "\xe2\x80\x99x\xe2\x80\x99 Generating server: EX1 & \xc3\x84 &bogus; & &#0; ab\n\n");
+}
+
+static void
+test_html_block_elements(void)
+{
+    g_autofree char *text = bt_html_to_text(
+        "<dl><dt>a@example.net</dt><dd>Host not found</dd><dt>b@example.org</dt><dd>550 5.2.1 disabled</dd></dl>"
+        "<table><tr><th>Email</th><td>c@example.com</td></tr></table>"
+        "<pre>\nGenerating server: EX1\n\nd@example.org\n    Remote Server returned '550 5.1.1'\n</pre>after");
+    g_assert_cmpstr(text, ==, "a@example.net\nHost not found\nb@example.org\n550 5.2.1 disabled\n\n"
+                    "Email c@example.com\n\n"
+                    "Generating server: EX1\n\nd@example.org\n    Remote Server returned '550 5.1.1'\n\nafter\n");
 }
 
 /* HTML with a '<' that no '>' closes, many times over. */
@@ -822,6 +871,7 @@ main(int argc, char **argv)
     ADD("/extract/view/mislabelled-utf8", test_mislabelled_utf8);
     ADD("/extract/view/seven-bit-latin", test_seven_bit_latin);
     ADD("/extract/view/alternative-without-boundary", test_alternative_without_boundary);
+    ADD("/extract/view/alternative-plain-stub", test_alternative_plain_stub);
     ADD("/extract/view/deep-nesting", test_deep_nesting);
 #undef ADD
     g_test_add_func("/extract/layouts/exim-pseudo-status", test_exim_pseudo_status);
@@ -831,6 +881,8 @@ main(int argc, char **argv)
     g_test_add_func("/extract/limits/huge-header-field", test_huge_header_field);
     g_test_add_func("/extract/limits/huge-body-line", test_huge_body_line);
     g_test_add_func("/extract/view/html-blocks", test_html_blocks);
+    g_test_add_func("/extract/view/html-entities", test_html_entities);
+    g_test_add_func("/extract/view/html-block-elements", test_html_block_elements);
     g_test_add_func("/extract/limits/unclosed-html-tags", test_unclosed_html_tags);
     g_test_add_func("/extract/limits/long-multiline-reply", test_long_multiline_reply);
     g_test_add_func("/extract/limits/recipient-cap", test_recipient_cap);

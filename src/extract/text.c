@@ -1,11 +1,13 @@
 /* text — small text helpers of the extract stage: charset conversion,
  * line ends, HTML to text, header blocks.  Pure functions, no state. */
 #include "extract/text.h"
+#include "extract/html-entities.h"
 #include "core/core.h"
 #include "core/lean-mime.h"
 #include "core/literals.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A NUL byte (invalid quoted-printable such as "=00" decodes to one) would
@@ -202,28 +204,82 @@ bt_text_lf(char *text)
     return text;
 }
 
-/* A small HTML entity decoder: the named entities bounces use, and numeric ones. */
+/* The code point a numeric character reference stands for, as the WHATWG
+ * parser reads it (https://html.spec.whatwg.org/multipage/parsing.html,
+ * "numeric character reference end state"): 0x80-0x9F are read as the
+ * windows-1252 characters at those bytes (&#146; is a right quote, as
+ * the generators that wrote it meant), other C1 codes stay. */
+static gunichar
+html_numeric_codepoint(guint64 cp)
+{
+    static const gunichar c1[32] = {
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+        0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    };
+    return cp >= 0x80 && cp <= 0x9F ? c1[cp - 0x80] : (gunichar) cp;
+}
+
+static int
+compare_entity(const void *key, const void *entry)
+{
+    return strcmp(key, ((const BtHtmlEntity *) entry)->name);
+}
+
+/* Appends a decoded code point; the invisible format characters (soft
+ * hyphen, zero-width joiners, direction marks) render as nothing and go. */
+static void
+append_codepoint(GString *out, gunichar c)
+{
+    if (c == 0xAD || (c >= 0x200B && c <= 0x200F))
+        return;
+    g_string_append_unichar(out, c);
+}
+
+/* A character reference after '&' at `s`: the few names bounces write
+ * in any case (and, for these, without the ';' that old generators
+ * omit), the named references of html-entities.h, and numeric ones
+ * (the ';' optional, as the WHATWG parser reads them).  Returns where
+ * the text goes on; what is no reference stays as it is. */
 static const char *
 html_entity(const char *s, GString *out)
 {
-    static const struct { const char *name; const char *text; } named[] = {
-        { "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" }, { "quot;", "\"" },
-        { "apos;", "'" }, { "nbsp;", " " }, { "#39;", "'" },
+    static const struct { const char *name; const char *text; } legacy[] = {
+        { "amp", "&" }, { "lt", "<" }, { "gt", ">" }, { "quot", "\"" },
+        { "apos", "'" }, { "nbsp", " " },
     };
-    for (gsize i = 0; i < G_N_ELEMENTS(named); i++) {
-        gsize n = strlen(named[i].name);
-        if (g_ascii_strncasecmp(s, named[i].name, n) == 0) {
-            g_string_append(out, named[i].text);
-            return s + n;
+    gsize n = 0;
+    while (n < 16 && g_ascii_isalnum(s[n]))
+        n++;
+    if (n > 0 && n < 16 && !g_ascii_isdigit(s[0])) {
+        gboolean semi = s[n] == ';';
+        for (gsize i = 0; i < G_N_ELEMENTS(legacy); i++)
+            if (strlen(legacy[i].name) == n && g_ascii_strncasecmp(s, legacy[i].name, n) == 0
+                && (semi || g_ascii_strcasecmp(legacy[i].name, "apos") != 0)) {
+                g_string_append(out, legacy[i].text);
+                return s + n + semi;
+            }
+        char name[16];
+        memcpy(name, s, n);
+        name[n] = '\0';
+        const BtHtmlEntity *e = semi ? bsearch(name, bt_html_entities, G_N_ELEMENTS(bt_html_entities),
+                                               sizeof bt_html_entities[0], compare_entity) : NULL;
+        if (e) {
+            append_codepoint(out, e->codepoint);
+            return s + n + 1;
         }
     }
     if (*s == '#') {
-        char *end = NULL;
         gboolean hex = s[1] == 'x' || s[1] == 'X';
-        guint64 cp = g_ascii_strtoull(s + (hex ? 2 : 1), &end, hex ? 16 : 10);
-        if (end && *end == ';' && cp > 0 && cp < 0x110000 && g_unichar_validate((gunichar) cp)) {
-            g_string_append_unichar(out, (gunichar) cp);
-            return end + 1;
+        const char *digits = s + (hex ? 2 : 1);
+        char *end = NULL;
+        guint64 cp = (hex ? g_ascii_isxdigit(*digits) : g_ascii_isdigit(*digits))
+            ? g_ascii_strtoull(digits, &end, hex ? 16 : 10) : 0;
+        gunichar c = html_numeric_codepoint(cp);
+        if (end && cp > 0 && cp < 0x110000 && g_unichar_validate(c)) {
+            append_codepoint(out, c);
+            return end + (*end == ';');
         }
     }
     g_string_append_c(out, '&');
@@ -235,8 +291,28 @@ html_entity(const char *s, GString *out)
  * the text is already at a line's start, so "</tr>\n<tr>" is one break, as
  * a renderer shows it (the rows of one table are one block of lines, as
  * the plain text they were made from); a paragraph, table or heading
- * stands apart from the text around it by an empty line. */
+ * stands apart from the text around it by an empty line.  The other
+ * elements the WHATWG rendering rules display as blocks (lists and their
+ * terms, sections, captions, row groups: https://html.spec.whatwg.org/
+ * multipage/rendering.html#flow-content-3 and #tables-2) start a line. */
 typedef enum { HTML_INLINE, HTML_BREAK, HTML_LINE, HTML_PARAGRAPH } HtmlBreak;
+
+/* The length of the element name of the tag at `tag` (after '<'), past
+ * a closing tag's '/'. */
+static gsize
+html_tag_name(const char *tag, const char **name)
+{
+    *name = tag + (*tag == '/');
+    return strcspn(*name, " \t\n/>");
+}
+
+static gboolean
+html_tag_is(const char *tag, const char *element)
+{
+    const char *name;
+    gsize n = html_tag_name(tag, &name);
+    return strlen(element) == n && g_ascii_strncasecmp(name, element, n) == 0;
+}
 
 static HtmlBreak
 html_tag_break(const char *tag)
@@ -245,13 +321,21 @@ html_tag_break(const char *tag)
         { "br", HTML_BREAK }, { "tr", HTML_LINE }, { "li", HTML_LINE }, { "div", HTML_LINE },
         { "title", HTML_LINE }, { "p", HTML_PARAGRAPH }, { "h1", HTML_PARAGRAPH },
         { "h2", HTML_PARAGRAPH }, { "h3", HTML_PARAGRAPH }, { "h4", HTML_PARAGRAPH },
+        { "h5", HTML_PARAGRAPH }, { "h6", HTML_PARAGRAPH },
         { "table", HTML_PARAGRAPH }, { "blockquote", HTML_PARAGRAPH }, { "pre", HTML_PARAGRAPH },
         { "hr", HTML_PARAGRAPH },
+        { "dl", HTML_LINE }, { "dt", HTML_LINE }, { "dd", HTML_LINE }, { "ul", HTML_LINE },
+        { "ol", HTML_LINE }, { "menu", HTML_LINE }, { "dir", HTML_LINE },
+        { "caption", HTML_LINE }, { "thead", HTML_LINE }, { "tbody", HTML_LINE }, { "tfoot", HTML_LINE },
+        { "address", HTML_LINE }, { "article", HTML_LINE }, { "aside", HTML_LINE },
+        { "center", HTML_LINE }, { "details", HTML_LINE }, { "summary", HTML_LINE },
+        { "dialog", HTML_LINE }, { "fieldset", HTML_LINE }, { "legend", HTML_LINE },
+        { "figure", HTML_LINE }, { "figcaption", HTML_LINE }, { "footer", HTML_LINE },
+        { "header", HTML_LINE }, { "hgroup", HTML_LINE }, { "main", HTML_LINE }, { "nav", HTML_LINE },
+        { "section", HTML_LINE }, { "search", HTML_LINE }, { "form", HTML_LINE },
     };
-    const char *name = tag + (*tag == '/');
-    gsize n = strcspn(name, " \t\n/>");
     for (gsize i = 0; i < G_N_ELEMENTS(blocks); i++)
-        if (strlen(blocks[i].name) == n && g_ascii_strncasecmp(name, blocks[i].name, n) == 0)
+        if (html_tag_is(tag, blocks[i].name))
             return blocks[i].kind;
     return HTML_INLINE;
 }
@@ -316,15 +400,27 @@ keep_indent(const char *s, GString *out)
     return s;
 }
 
-/* Reduces HTML to its text: tags dropped (block tags become line breaks),
- * <style>/<script>/comments removed, entities decoded, runs of blank
- * lines collapsed; the indentation of text after a line break is kept
- * (keep_indent). */
+/* Inside <pre>, a line break of the source is one of the text, and the
+ * indentation of the line after it stays (the WHATWG rendering rules
+ * keep a pre's white space: "white-space: pre"). */
+static void
+pre_line_break(GString *out, const char *next)
+{
+    g_string_append_c(out, '\n');
+    if (*next == ' ' || *next == '\t')
+        g_string_append_c(out, KEPT_INDENT);
+}
+
+/* Reduces HTML to its text: tags dropped (block tags become line breaks,
+ * table cells a space apart), <style>/<script>/comments removed, entities
+ * decoded, runs of blank lines collapsed; the indentation of text after a
+ * line break is kept (keep_indent), and a <pre>'s lines stay lines. */
 char *
 bt_html_to_text(const char *html)
 {
     GString *out = g_string_sized_new(strlen(html));
     const char *s = html;
+    int pre = 0;    /* how many <pre> elements are open */
     while (*s) {
         if (*s == '<') {
             if (g_str_has_prefix(s, "<!--")) {
@@ -347,18 +443,29 @@ bt_html_to_text(const char *html)
                 /* no tag can close after this: the rest is text (and
                  * looking again at each '<' would be quadratic) */
                 for (; *s; s++)
-                    g_string_append_c(out, *s == '\n' || *s == '\t' ? ' ' : *s);
+                    g_string_append_c(out, (*s == '\n' && !pre) || *s == '\t' ? ' ' : *s);
                 break;
             }
             HtmlBreak kind = html_tag_break(s + 1);
             gboolean breaks = kind != HTML_INLINE;
             if (breaks)
                 html_break(out, kind);
-            else if (g_ascii_strncasecmp(s + 1, "td", 2) == 0)
+            else if (s[1] != '/' && (html_tag_is(s + 1, "td") || html_tag_is(s + 1, "th")))
                 g_string_append_c(out, ' ');
+            if (html_tag_is(s + 1, "pre")) {
+                if (s[1] == '/') {
+                    pre -= pre > 0;
+                } else {
+                    pre++;
+                    /* a line break right after the start tag is not content */
+                    gt += gt[1] == '\n';
+                }
+            }
             s = breaks ? keep_indent(gt + 1, out) : gt + 1;
         } else if (*s == '&') {
             s = html_entity(s + 1, out);
+        } else if (*s == '\n' && pre) {
+            pre_line_break(out, ++s);
         } else if (*s == '\n' || *s == '\t' || *s == KEPT_INDENT) {
             g_string_append_c(out, ' ');
             s++;

@@ -131,12 +131,48 @@ leaf_text(Walk *w, GMimeObject *obj)
     return part_text(obj);
 }
 
+/* Whether `text` names, at `at`, an address (local part '@' domain with
+ * a dot) that `plain` does not hold; `text` is the HTML's text. */
+static gboolean
+address_missing_from(const char *plain, const char *text, const char *at)
+{
+    static const char local[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-";
+    const char *start = at;
+    while (start > text && start[-1] && strchr(local, start[-1]))
+        start--;
+    gsize domain = strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+    if (start == at || !domain || !memchr(at + 1, '.', domain))
+        return FALSE;
+    g_autofree char *address = g_strndup(start, at + 1 + domain - start);
+    return !strstr(plain, address);
+}
+
+/* Whether the plain alternative is a stub beside the HTML one ("this
+ * message is in HTML, ask postmaster@… for help"): less than half as
+ * long as the HTML's text, which names an address the stub does not.
+ * RFC 2046 §5.1.4 lets every alternative carry the same content, not
+ * that each does; a notice whose plain part says nothing keeps its
+ * recipients and replies in the HTML one.  `html` is the raw HTML. */
+static gboolean
+plain_is_stub(const char *plain, const char *html)
+{
+    gsize plain_len = strlen(plain);
+    /* HTML's text is never longer than the HTML: most pairs stop here */
+    if (plain_len * 2 >= strlen(html))
+        return FALSE;
+    g_autofree char *text = bt_html_to_text(html);
+    if (plain_len * 2 >= strlen(text))
+        return FALSE;
+    for (const char *at = strchr(text, '@'); at; at = strchr(at + 1, '@'))
+        if (address_missing_from(plain, text, at))
+            return TRUE;
+    return FALSE;
+}
+
 /* Of the alternatives, the plain text one unless it names no address
- * and an HTML one does; else the last (the richest).  A notice whose
- * plain alternative only says "view this message in HTML" (RFC 2046
- * §5.1.4 lets every alternative carry the same content, not that each
- * does) keeps its recipients and replies in the HTML one.  The text
- * decoded to choose is kept in `w` for walk_leaf. */
+ * and an HTML one does, or is a stub beside it (plain_is_stub); else
+ * the last (the richest).  The text decoded to choose is kept in `w`
+ * for walk_leaf. */
 static GMimeObject *
 pick_alternative(GMimeMultipart *mp, Walk *w)
 {
@@ -151,13 +187,12 @@ pick_alternative(GMimeMultipart *mp, Walk *w)
     }
     if (plain && html) {
         g_autofree char *plain_text = part_text(plain);
-        if (!strchr(plain_text, '@')) {
-            g_autofree char *html_text = part_text(html);
-            if (strchr(html_text, '@')) {
-                w->decoded = html;
-                w->decoded_text = g_steal_pointer(&html_text);
-                return html;
-            }
+        g_autofree char *html_text = part_text(html);
+        gboolean has_at = strchr(plain_text, '@') != NULL;
+        if ((!has_at && strchr(html_text, '@')) || (has_at && plain_is_stub(plain_text, html_text))) {
+            w->decoded = html;
+            w->decoded_text = g_steal_pointer(&html_text);
+            return html;
         }
         w->decoded = plain;
         w->decoded_text = g_steal_pointer(&plain_text);
