@@ -4,7 +4,9 @@
  * reports problems and prints results strictly in input order; a budget
  * bounds the batches and the bytes in flight, so memory stays flat
  * however big the input.  A message's GMime objects are built, read and
- * freed on the one worker that holds it.
+ * freed on the one worker that holds it.  Where each message's output
+ * stands alone, the N workers are processes instead (pipeline-procs.c):
+ * the same reader, batches and writing, with nothing shared but pipes.
  *
  * The batch runs under the supervisor (supervisor.h): every thread says on
  * the board which message it is on, and output reaches stdout only in
