@@ -8,7 +8,8 @@
 # Batch: the ~110 MB corpus of make-corpus.sh (and with --big the 10x one),
 # contenders run in alternation, round after round, so that a change of
 # load on a shared machine hits all of them alike: gmime-baseline,
-# bouncetriage --jobs 1, bouncetriage --jobs N, sisimai.  Single message:
+# bouncetriage --jobs 1, bouncetriage --jobs N (worker processes), the same
+# as threads (BOUNCETRIAGE_WORKERS=threads), sisimai.  Single message:
 # the median of many runs of one message on stdin, alternating
 # bouncetriage, bouncetriage --check=resend (no key: the checks module is
 # loaded, nothing is asked) and sisimai.
@@ -148,6 +149,8 @@ batch() {
         timed "$out/speed-base.out" "$baseline" "$corpus"; keep baseline
         timed /dev/null "$bt" --format=jsonl --jobs 1 "$corpus"; keep jobs1
         timed /dev/null "$bt" --format=jsonl --jobs "$jobs" "$corpus"; keep jobsN
+        timed /dev/null env BOUNCETRIAGE_WORKERS=threads "$bt" --format=jsonl --jobs "$jobs" "$corpus"
+        keep jobsT
         # shellcheck disable=SC2016
         timed /dev/null sh -c 'bt=$1; shift; for f; do "$bt" --format=jsonl --jobs 1 "$f" & done; wait' \
             sh "$bt" $(shards "$corpus" "$jobs"); keep procsN
@@ -157,12 +160,13 @@ batch() {
     done
     printf '%-28s %8s %8s %9s %7s %8s %6s\n' run "wall s" "CPU s" "msgs/s" "MB/s" "RSS MiB" "cores" | tee -a "$results"
     local name label
-    for name in baseline jobs1 jobsN procsN sisimai; do
+    for name in baseline jobs1 jobsN jobsT procsN sisimai; do
         [ -n "${best_wall[$name]:-}" ] || continue
         case $name in
             baseline) label="gmime-baseline (parse only)" ;;
             jobs1) label="bouncetriage --jobs 1" ;;
             jobsN) label="bouncetriage --jobs $jobs" ;;
+            jobsT) label="... as threads" ;;
             procsN) label="$jobs x --jobs 1 on 1/$jobs each" ;;
             sisimai) label="sisimai (Perl)" ;;
         esac
@@ -173,6 +177,21 @@ batch() {
     done
     cores_note
     ratios "$msgs"
+    tree_memory "$corpus"
+}
+
+# tree_memory CORPUS: the whole process tree's peak memory (treemem.sh:
+# Pss summed over the supervisor, the batch and its workers), one run
+# each, apart from the timed rounds (sampling /proc costs a little).
+tree_memory() {
+    local corpus=$1 mode line
+    say "whole process tree, peak (Pss sum / RSS sum, MiB; the RSS MiB column above is the largest process)"
+    for mode in "1 processes" "$jobs processes" "$jobs threads"; do
+        set -- $mode
+        line=$(BOUNCETRIAGE_WORKERS=$2 "$here/treemem.sh" "$bt" --format=jsonl --jobs "$1" "$corpus" 2>&1 >/dev/null |
+            tail -n 1)
+        say "$(echo "$line" | awk -v l="--jobs $1${2:+ ($2)}" '{ printf "  %-28s %7.1f / %7.1f in %d processes\n", l, $2 / 1024, $4 / 1024, $6 }')"
+    done
 }
 
 # The "cores" column is CPU seconds / wall seconds: about 1 for a
@@ -203,7 +222,8 @@ ratio() {
 ratios() {
     say "ratios (throughput, %)"
     ratio "--jobs 1 / gmime-baseline" jobs1 baseline "target >= 70 %"
-    ratio "--jobs $jobs / --jobs 1" jobsN jobs1 ""
+    ratio "--jobs $jobs / --jobs 1" jobsN jobs1 "target wall >= 182 % (0.55x), CPU >= 91 % (1.10x)"
+    ratio "--jobs $jobs as threads / --jobs 1" jobsT jobs1 ""
     ratio "$jobs processes / --jobs 1 (the machine)" procsN jobs1 ""
     ratio "--jobs 1 / sisimai" jobs1 sisimai "target >= 800 % (8x)"
     ratio "--jobs $jobs / sisimai" jobsN sisimai ""

@@ -4,7 +4,9 @@
  * reports problems and prints results strictly in input order; a budget
  * bounds the batches and the bytes in flight, so memory stays flat
  * however big the input.  A message's GMime objects are built, read and
- * freed on the one worker that holds it.
+ * freed on the one worker that holds it.  Where each message's output
+ * stands alone, the N workers are processes instead (pipeline-procs.c):
+ * the same reader, batches and writing, with nothing shared but pipes.
  *
  * The batch runs under the supervisor (supervisor.h): every thread says on
  * the board which message it is on, and output reaches stdout only in
@@ -13,6 +15,7 @@
 #define _GNU_SOURCE   /* fopencookie */
 #include "config.h"
 #include "pipeline.h"
+#include "pipeline-private.h"
 #include "source/source.h"
 #include "supervisor.h"
 #include "core/testfault.h"
@@ -38,46 +41,54 @@ bt_triage_message(const BtTriage *t, const BtMessage *msg)
  * share stderr and the progress line. */
 static GMutex stderr_lock;
 
-typedef struct {
-    gboolean quiet;
-    gboolean progress;
-    gint64 started;          /* monotonic µs */
-    gint64 last_shown;
-    gboolean shown;
-    BtBoard *board;
-    guint64 read;            /* entries the reader handed out */
-    guint64 problems;        /* reported so far, in input order */
-    guint64 mute_problems;   /* the first ones an earlier run already reported */
-} Report;
-
-static void
-on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *what, gpointer data)
+/* "bouncetriage: ORIGIN (offset N): WHAT\n", with the controls a file
+ * name or a sentence may hold made harmless (the terminal must not run
+ * ESC sequences). */
+char *
+pl_problem_line(const char *origin, gint64 offset, const char *what)
 {
-    Report *r = data;
-    bt_board_problem(r->board);
-    if (r->problems++ < r->mute_problems)
-        return;
-    if (r->quiet && kind == BT_PROBLEM_SKIPPED)
-        return;
-    /* a file name may hold ESC sequences; the terminal must not run them */
     g_autofree char *name = bt_text_escape_controls(origin);
     g_autofree char *why = bt_text_escape_controls(what);
+    if (offset >= 0)
+        return g_strdup_printf("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, offset, why);
+    return g_strdup_printf("bouncetriage: %s: %s\n", name, why);
+}
+
+void
+pl_print_line(Report *r, const char *line)
+{
     g_mutex_lock(&stderr_lock);
     if (r->shown) {               /* keep the message off the progress line */
         fputs("\r\033[K", stderr);
         r->shown = FALSE;
     }
-    if (offset >= 0)
-        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, offset, why);
-    else
-        g_printerr("bouncetriage: %s: %s\n", name, why);
+    fputs(line, stderr);
     g_mutex_unlock(&stderr_lock);
+}
+
+gboolean
+pl_count_problem(Report *r, BtProblemKind kind)
+{
+    bt_board_problem(r->board);
+    if (r->problems++ < r->mute_problems)
+        return FALSE;
+    return !(r->quiet && kind == BT_PROBLEM_SKIPPED);
+}
+
+static void
+on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *what, gpointer data)
+{
+    Report *r = data;
+    if (!pl_count_problem(r, kind))
+        return;
+    g_autofree char *line = pl_problem_line(origin, offset, what);
+    pl_print_line(r, line);
 }
 
 /* On the way, the count is of messages read (the writer counts the ones
  * parsed); at the end, of the messages parsed. */
-static void
-show_progress(Report *r, const BtSourceStats *st, gboolean last)
+void
+pl_show_progress(Report *r, const BtSourceStats *st, gboolean last)
 {
     gint64 now = g_get_monotonic_time();
     if (!r->progress || (!last && now - r->last_shown < 250000))
@@ -94,17 +105,14 @@ show_progress(Report *r, const BtSourceStats *st, gboolean last)
 }
 
 /* What extract could not read in full (MIME nested too deep, too many
- * recipients): said once per message, in output order. */
-static void
-print_note(const BtTriage *t, const BtBounce *b)
+ * recipients): said once per message, in output order; NULL for nothing
+ * to say. */
+char *
+pl_note_line(const BtTriage *t, const BtBounce *b)
 {
     if (!b->note || t->quiet)
-        return;
-    g_autofree char *name = bt_text_escape_controls(b->origin);
-    if (b->offset >= 0)
-        g_printerr("bouncetriage: %s (offset %" G_GINT64_FORMAT "): %s\n", name, b->offset, b->note);
-    else
-        g_printerr("bouncetriage: %s: %s\n", name, b->note);
+        return NULL;
+    return pl_problem_line(b->origin, b->offset, b->note);
 }
 
 /* ---- output in whole messages ------------------------------------------- */
@@ -114,18 +122,6 @@ print_note(const BtTriage *t, const BtBounce *b)
  * on the board how many messages are out.  Unsupervised, the sink writes
  * to stdout itself. */
 #define COMMIT_SIZE 8192
-
-typedef struct {
-    FILE *file;              /* what the sink writes to */
-    GString *pending;        /* NULL: unsupervised */
-    gboolean muted;          /* written by an earlier run: replayed in silence */
-    gboolean failed;         /* stdout could not be written */
-    BtBoard *board;
-    guint64 at;              /* messages [0, at) are out (published on the board) */
-    guint64 bytes;           /* ... in so many bytes */
-    guint64 from;            /* an earlier child wrote messages [0, from) */
-    guint64 torn;            /* bytes of the output from `at` on that are out already */
-} Out;
 
 static ssize_t
 out_cookie_write(void *cookie, const char *buf, size_t n)
@@ -177,8 +173,8 @@ out_write(Out *o, const char *buf, gsize len, gsize out)
 /* Messages [0, done) are through the sink: put their output on stdout
  * when enough is pending (or `force`), and say so on the board.  What a
  * dead child put out of it already (o->torn) is skipped. */
-static void
-out_commit(Out *o, guint64 done, gboolean force)
+void
+pl_out_commit(Out *o, guint64 done, gboolean force)
 {
     if (!o->pending)
         return;
@@ -220,31 +216,13 @@ out_close(Out *o)
 
 /* ---- one message -------------------------------------------------------- */
 
-typedef struct {
-    const BtOptions *opt;
-    const BtTriage *triage;
-    const BtResume *resume;
-    gboolean replay;         /* messages an earlier run wrote are triaged again, in silence */
-    BtSource *src;
-    BtSink *sink;
-    Out out;
-    Report *report;
-} Run;
-
-/* An entry on its way through: what the reader found, then what triage
- * made of it. */
-typedef struct {
-    BtEntry *entry;          /* its bytes are gone once parsed; its problems stay */
-    BtBounce *bounce;        /* NULL: not a message, or not to be triaged */
-} Item;
-
 /* Parse an entry and triage its message, unless it crashed an earlier run.
  * A message an earlier run wrote is parsed again (its problems count
  * towards the ones to mute) but triaged only when something depends on
  * it.  Parse and triage are one span on the board: a crash in either is
  * this message's. */
-static void
-triage_one(Run *run, Item *item, int thread)
+void
+pl_triage_one(Run *run, Item *item, int thread)
 {
     const BtResume *r = run->resume;
     guint64 seq = item->entry->seq;
@@ -279,21 +257,22 @@ write_one(Run *run, Item *item)
         bt_board_busy(run->resume->board, BT_BOARD_WRITER, (gint64) seq);
         if (run->triage->checker)
             bt_checker_run(run->triage->checker, b);
-        if (!muted)
-            print_note(run->triage, b);
+        g_autofree char *note = muted ? NULL : pl_note_line(run->triage, b);
+        if (note)
+            pl_print_line(run->report, note);
         run->out.muted = muted;
         bt_sink_write(run->sink, b, run->opt->all);
-        out_commit(&run->out, seq + 1, FALSE);
+        pl_out_commit(&run->out, seq + 1, FALSE);
         run->out.muted = FALSE;
         bt_board_busy(run->resume->board, BT_BOARD_WRITER, -1);
     } else {
-        out_commit(&run->out, seq + 1, FALSE);
+        pl_out_commit(&run->out, seq + 1, FALSE);
     }
 }
 
 /* The next entry, with the board told that the reader is on it. */
-static BtEntry *
-read_one(Run *run, BtSource *src, guint64 next)
+BtEntry *
+pl_read_one(Run *run, BtSource *src, guint64 next)
 {
     BtBoard *board = run->resume->board;
     bt_board_busy(board, BT_BOARD_READER, (gint64) next);
@@ -303,20 +282,13 @@ read_one(Run *run, BtSource *src, guint64 next)
         bt_board_started(board, e->seq, e->origin, e->offset);
         run->report->read += e->bytes != NULL;
     }
-    show_progress(run->report, bt_source_stats(src), FALSE);
+    pl_show_progress(run->report, bt_source_stats(src), FALSE);
     return e;
 }
 
 /* ---- the parallel machinery -------------------------------------------- */
 
-/* What may be in flight (read, not yet written): at most 2 batches per
- * worker, and messages as weighed by entry_weight: the reader reads a
- * batch only while less than BYTES_IN_FLIGHT is in flight.  The bytes
- * matter as much as the count: 64 messages of a thousand parts each are
- * 64 times what one job holds, and a message over the budget is the only
- * one in flight, as with one job. */
-#define BYTES_IN_FLIGHT (2 * 1024 * 1024)
-
+/* The budget of what may be in flight: see BYTES_IN_FLIGHT. */
 typedef struct {
     GMutex lock;
     GCond freed;
@@ -358,8 +330,8 @@ budget_give(Budget *b, gsize bytes)
  * counts them, as many as it has boundary lines, with its bytes. */
 #define PART_WEIGHT 2048
 
-static gsize
-entry_weight(const BtEntry *e)
+gsize
+pl_entry_weight(const BtEntry *e)
 {
     gsize bytes = e->bytes ? e->bytes->len : 0;
     return bytes + (e->boundaries + 1) * PART_WEIGHT;
@@ -378,19 +350,8 @@ typedef struct {
 
 static gpointer stop_marker = &stop_marker;
 
-/* Messages travel in batches: one hand-off and one wake-up per batch
- * instead of per message, which is what kept a second core from paying. */
-#define BATCH_SIZE 32
-
-typedef struct {
-    guint64 seq;             /* batch number, in input order */
-    gsize weight;            /* of its messages, for the budget */
-    GArray *items;           /* Item */
-    int worker;              /* the worker that triaged it */
-} Batch;
-
-static void
-batch_free(Batch *batch)
+void
+pl_batch_free(Batch *batch)
 {
     for (guint i = 0; i < batch->items->len; i++)
         g_clear_pointer(&g_array_index(batch->items, Item, i).bounce, bt_bounce_free);
@@ -403,7 +364,7 @@ free_spent(GAsyncQueue *spent)
 {
     Batch *batch;
     while ((batch = g_async_queue_try_pop(spent)))
-        batch_free(batch);
+        pl_batch_free(batch);
 }
 
 /* A worker frees the bounces it built once the writer is done with them:
@@ -423,7 +384,7 @@ worker_main(gpointer data)
             return NULL;
         batch->worker = index;
         for (guint i = 0; i < batch->items->len; i++)
-            triage_one(p->run, &g_array_index(batch->items, Item, i), thread);
+            pl_triage_one(p->run, &g_array_index(batch->items, Item, i), thread);
         g_async_queue_push(p->done, batch);
     }
 }
@@ -462,20 +423,20 @@ writer_main(gpointer data)
 
 /* The next batch of up to BATCH_SIZE entries, and no heavier than a
  * share of the budget, or NULL at the end. */
-static Batch *
-read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight)
+Batch *
+pl_read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight)
 {
     Batch *batch = NULL;
     BtEntry *e;
     while ((!batch || (batch->items->len < BATCH_SIZE && batch->weight < max_weight))
-           && (e = read_one(run, src, *next))) {
+           && (e = pl_read_one(run, src, *next))) {
         if (!batch) {
             batch = g_new0(Batch, 1);
             batch->seq = seq;
             batch->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), BATCH_SIZE);
         }
         *next = e->seq + 1;
-        batch->weight += entry_weight(e);
+        batch->weight += pl_entry_weight(e);
         Item item = { .entry = e };
         g_array_append_val(batch->items, item);
     }
@@ -509,7 +470,7 @@ run_parallel(Run *run, BtSource *src, guint64 next)
     guint64 n = 0;
     for (;;) {
         budget_wait(&p.budget);
-        if (!(batch = read_batch(run, src, n, &next, max_weight)))
+        if (!(batch = pl_read_batch(run, src, n, &next, max_weight)))
             break;
         budget_take(&p.budget, batch->weight);
         n++;
@@ -543,12 +504,12 @@ static gboolean
 run_inline(Run *run, BtSource *src, guint64 *next, guint64 until)
 {
     while (*next < until) {
-        BtEntry *e = read_one(run, src, *next);
+        BtEntry *e = pl_read_one(run, src, *next);
         if (!e)
             return FALSE;
         *next = e->seq + 1;
         Item item = { .entry = e };
-        triage_one(run, &item, BT_BOARD_WORKER0);
+        pl_triage_one(run, &item, BT_BOARD_WORKER0);
         write_one(run, &item);
         g_clear_pointer(&item.bounce, bt_bounce_free);
     }
@@ -635,13 +596,15 @@ run_loaded_batch(const BtResume *resume, const Batchwork *w)
         bt_sink_set_observer(run.sink, observe_bounce, digest);
     guint64 next = 0;
     gboolean more = run_inline(&run, src, &next, opt->jobs > 1 ? resume->careful_until : G_MAXUINT64);
-    if (more && opt->jobs > 1)
+    if (more && pl_procs_fit(&run))
+        pl_run_procs(&run, src, &next);
+    else if (more && opt->jobs > 1)
         run_parallel(&run, src, next);
-    show_progress(&rep, bt_source_stats(src), TRUE);
+    pl_show_progress(&rep, bt_source_stats(src), TRUE);
     bt_sink_finish(run.sink);
     if (opt->summary)
         bt_sink_write_summary(run.sink, opt->format == BT_FORMAT_TEXT ? run.out.file : stderr);
-    out_commit(&run.out, next, TRUE);
+    pl_out_commit(&run.out, next, TRUE);
     fflush(run.out.file);
     bt_sink_free(run.sink);
     gboolean failed = run.out.failed;

@@ -73,6 +73,18 @@ void bt_source_report(BtSource *src, const BtEntry *entry);
 void bt_entry_free(BtEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtEntry, bt_entry_free)
 
+/* An entry across a process boundary (entry-wire.c), for --jobs workers
+ * that are processes: the reading process packs an entry (bytes and all)
+ * for a worker, which receives it from a descriptor, parses it, and packs
+ * the outcome (whether it parsed, its problems now) for the reading
+ * process, which puts it into its own copy of the entry before
+ * bt_source_report().  NULL / FALSE: the descriptor ended or failed
+ * (errno 0 at its end). */
+void bt_entry_pack(const BtEntry *entry, GByteArray *out);
+BtEntry *bt_entry_receive(int fd);
+void bt_entry_pack_outcome(const BtEntry *entry, GByteArray *out);
+gboolean bt_entry_receive_outcome(int fd, BtEntry *entry);
+
 /* The next message (owned by the caller), or NULL when every input is
  * done: the three steps above on the caller's thread. */
 BtMessage *bt_source_next(BtSource *src);

@@ -1,0 +1,109 @@
+/* What pipeline.c shares with pipeline-procs.c (the --jobs worker
+ * processes): the run's state and the steps every way of running a batch
+ * goes through.  Not for other stages. */
+#pragma once
+
+#include "pipeline.h"
+#include "source/source.h"
+#include "supervisor.h"
+
+/* Messages travel in batches: one hand-off and one wake-up per batch
+ * instead of per message, which is what kept a second core from paying. */
+#define BATCH_SIZE 32
+
+/* What may be in flight (read, not yet written): at most 2 batches per
+ * worker, and messages as weighed by pl_entry_weight: the reader reads a
+ * batch only while less than BYTES_IN_FLIGHT is in flight.  The bytes
+ * matter as much as the count: 64 messages of a thousand parts each are
+ * 64 times what one job holds, and a message over the budget is the only
+ * one in flight, as with one job. */
+#define BYTES_IN_FLIGHT (2 * 1024 * 1024)
+
+typedef struct {
+    gboolean quiet;
+    gboolean progress;
+    gint64 started;          /* monotonic µs */
+    gint64 last_shown;
+    gboolean shown;
+    BtBoard *board;
+    guint64 read;            /* entries the reader handed out */
+    guint64 problems;        /* reported so far, in input order */
+    guint64 mute_problems;   /* the first ones an earlier run already reported */
+} Report;
+
+typedef struct {
+    FILE *file;              /* what the sink writes to */
+    GString *pending;        /* NULL: unsupervised */
+    gboolean muted;          /* written by an earlier run: replayed in silence */
+    gboolean failed;         /* stdout could not be written */
+    BtBoard *board;
+    guint64 at;              /* messages [0, at) are out (published on the board) */
+    guint64 bytes;           /* ... in so many bytes */
+    guint64 from;            /* an earlier child wrote messages [0, from) */
+    guint64 torn;            /* bytes of the output from `at` on that are out already */
+} Out;
+
+typedef struct {
+    const BtOptions *opt;
+    const BtTriage *triage;
+    const BtResume *resume;
+    gboolean replay;         /* messages an earlier run wrote are triaged again, in silence */
+    BtSource *src;
+    BtSink *sink;
+    Out out;
+    Report *report;
+} Run;
+
+/* An entry on its way through: what the reader found, then what triage
+ * made of it. */
+typedef struct {
+    BtEntry *entry;          /* its bytes are gone once parsed; its problems stay */
+    BtBounce *bounce;        /* NULL: not a message, or not to be triaged */
+} Item;
+
+/* A batch of entries on its way through the workers. */
+typedef struct {
+    guint64 seq;             /* batch number, in input order */
+    gsize weight;            /* of its messages, for the budget */
+    GArray *items;           /* Item */
+    int worker;              /* the worker that triaged it */
+} Batch;
+
+void pl_batch_free(Batch *batch);
+/* The next batch of up to BATCH_SIZE entries, no heavier than max_weight
+ * (pl_entry_weight), numbered `seq`; NULL at the end of the input.
+ * *next: the seq of the entry after it. */
+Batch *pl_read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight);
+/* The next entry, with the board told that the reader is on it. */
+BtEntry *pl_read_one(Run *run, BtSource *src, guint64 next);
+
+/* Counts a problem of the input (on the board too); FALSE when it is not
+ * to be shown (an earlier run showed it, or -q mutes its kind). */
+gboolean pl_count_problem(Report *r, BtProblemKind kind);
+/* "bouncetriage: ORIGIN (offset N): WHAT\n", controls escaped. */
+char *pl_problem_line(const char *origin, gint64 offset, const char *what);
+/* The note of a bounce as a line for stderr, or NULL. */
+char *pl_note_line(const BtTriage *t, const BtBounce *b);
+/* Prints a line on stderr, off the progress line. */
+void pl_print_line(Report *r, const char *line);
+void pl_show_progress(Report *r, const BtSourceStats *st, gboolean last);
+
+/* Messages [0, done) are through the sink: put their output on stdout
+ * when enough is pending (or `force`), and say so on the board. */
+void pl_out_commit(Out *o, guint64 done, gboolean force);
+
+/* Parses an entry and triages its message (see pipeline.c). */
+void pl_triage_one(Run *run, Item *item, int thread);
+/* What an entry weighs against BYTES_IN_FLIGHT. */
+gsize pl_entry_weight(const BtEntry *e);
+
+/* ---- pipeline-procs.c ---------------------------------------------------- */
+
+/* Can the batch from here on run in worker processes?  When each
+ * message's output depends on that message alone: JSON Lines without
+ * --summary, --check, --report or --suppress (run->replay is FALSE).
+ * BOUNCETRIAGE_WORKERS=threads keeps threads (to compare the two). */
+gboolean pl_procs_fit(const Run *run);
+/* Runs the rest of the batch, from entry *next on, with run->opt->jobs
+ * worker processes; *next ends after the last entry. */
+void pl_run_procs(Run *run, BtSource *src, guint64 *next);

@@ -1,0 +1,457 @@
+/* pipeline-procs — --jobs N as N worker processes.
+ *
+ * Threads of one process share GLib's and GMime's allocator paths and
+ * type system, and on two cores they cost some 15 % more CPU than one
+ * job; two processes that share nothing cost about 3 % (bench/README.md,
+ * "Threads against processes").  So when each message's output depends
+ * on that message alone (pl_procs_fit), the batch forks N workers after
+ * loading the triage, and stays the one reader and the one writer:
+ *
+ *   - it reads the input as the threads' reader does (one view of it,
+ *     however it grows or whatever it is: a pipe, a FIFO, a .gz inflated
+ *     once) and sends batch j, bytes and all, to worker j mod N over a
+ *     socket, at most `max_batches` batches ahead of what is written;
+ *   - the worker parses, triages and renders each message and sends the
+ *     batch back as one frame: for each entry, what the parse made of it
+ *     (bt_entry_pack_outcome), its note and its output;
+ *   - the batch takes the frames in batch order and writes them entry by
+ *     entry exactly as write_one() in pipeline.c does: the problems are
+ *     counted, muted and shown by its own source, the output goes out in
+ *     whole messages and the board hears of each one.
+ *
+ * It never blocks on a worker that waits for it: the sockets to the
+ * workers are written without blocking, from a buffer, whenever poll()
+ * says they have room, while it waits for the frame it needs next.
+ *
+ * A worker that dies takes the batch with it, by the same signal, once the
+ * other workers are stopped and their places on the board cleared: the
+ * supervisor then finds on the board the one message the dead worker was
+ * on, and goes on after it exactly as after a crashed thread. */
+#define _GNU_SOURCE   /* fopencookie */
+#include "config.h"
+#include "pipeline-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/* EX_SOFTWARE: a worker process could not be started or ended badly */
+#define EXIT_SOFTWARE 70
+
+gboolean
+pl_procs_fit(const Run *run)
+{
+    if (run->replay || run->opt->jobs < 2)
+        return FALSE;
+    return g_strcmp0(g_getenv("BOUNCETRIAGE_WORKERS"), "threads") != 0;
+}
+
+/* ---- plumbing ------------------------------------------------------------ */
+
+static gboolean
+write_all(int fd, const void *buf, gsize len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return FALSE;
+        p += n;
+        len -= (gsize) n;
+    }
+    return TRUE;
+}
+
+/* FALSE at the end of the pipe or on an error, before `len` bytes. */
+static gboolean
+read_all(int fd, void *buf, gsize len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return FALSE;
+        p += n;
+        len -= (gsize) n;
+    }
+    return TRUE;
+}
+
+/* What follows an entry's outcome in a frame: its note (a whole line for
+ * stderr, or nothing) and its output. */
+typedef struct {
+    guint32 note_len;
+    guint32 pad;
+    guint64 out_len;
+} EntryTail;
+
+/* ---- the worker ---------------------------------------------------------- */
+
+typedef struct {
+    Run run;                 /* the batch's, with the worker's own sink */
+    int index;               /* its place among the workers */
+    int in_fd;               /* batches come from here (a socket) */
+    int out_fd;              /* frames go here (a pipe) */
+    GString *out;            /* the sink's output for the entry on hand */
+    FILE *sink_file;         /* ... through this stream */
+    GByteArray *frame;       /* the batch's frame so far */
+} Worker;
+
+static ssize_t
+sink_cookie_write(void *cookie, const char *buf, size_t n)
+{
+    g_string_append_len(cookie, buf, n);
+    return (ssize_t) n;
+}
+
+/* Parses, triages and renders one entry into the frame. */
+static void
+work_entry(Worker *w, BtEntry *e)
+{
+    Run *run = &w->run;
+    Item item = { .entry = e };
+    pl_triage_one(run, &item, BT_BOARD_WORKER0 + w->index);
+    g_autofree char *note = NULL;
+    if (item.bounce) {
+        note = pl_note_line(run->triage, item.bounce);
+        bt_sink_write(run->sink, item.bounce, run->opt->all);
+        fflush(w->sink_file);
+        bt_bounce_free(item.bounce);
+    }
+    bt_entry_pack_outcome(e, w->frame);
+    EntryTail tail = { .note_len = note ? (guint32) strlen(note) : 0, .out_len = w->out->len };
+    g_byte_array_append(w->frame, (const guint8 *) &tail, sizeof tail);
+    if (note)
+        g_byte_array_append(w->frame, (const guint8 *) note, tail.note_len);
+    g_byte_array_append(w->frame, (const guint8 *) w->out->str, w->out->len);
+    g_string_truncate(w->out, 0);
+}
+
+/* One batch: its count, then its entries; FALSE when the batch process
+ * closed the socket (the input is done). */
+static gboolean
+work_batch(Worker *w)
+{
+    guint32 count;
+    if (!read_all(w->in_fd, &count, sizeof count))
+        return FALSE;
+    g_byte_array_set_size(w->frame, 0);
+    g_byte_array_append(w->frame, (const guint8 *) &count, sizeof count);
+    for (guint32 i = 0; i < count; i++) {
+        g_autoptr(BtEntry) e = bt_entry_receive(w->in_fd);
+        if (!e)
+            _exit(EXIT_SOFTWARE);   /* cut off mid-batch: the batch process is gone */
+        work_entry(w, e);
+    }
+    /* one write of the whole frame: the batch reads a frame only once it
+     * began to come, and must not wait on a worker still triaging */
+    if (!write_all(w->out_fd, w->frame->data, w->frame->len))
+        _exit(EXIT_SOFTWARE);
+    return TRUE;
+}
+
+static G_NORETURN void
+worker_main(Worker *w)
+{
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* no worker outlives the batch */
+#endif
+    Run *run = &w->run;
+    w->out = g_string_sized_new(65536);
+    w->frame = g_byte_array_sized_new(256 * 1024);
+    cookie_io_functions_t io = { .write = sink_cookie_write };
+    w->sink_file = fopencookie(w->out, "w", io);
+    if (!w->sink_file)
+        _exit(EXIT_SOFTWARE);
+    setvbuf(w->sink_file, NULL, _IOFBF, 65536);
+    run->sink = bt_sink_new(w->sink_file, run->opt->format, FALSE);
+    while (work_batch(w))
+        ;
+    /* _exit: the stdio buffers copied from the batch at fork time are not
+     * this process's to flush */
+    _exit(0);
+}
+
+/* ---- the batch: reader and writer ----------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int to_fd;               /* batches go here (our end of a socket, non-blocking) */
+    int from_fd;             /* frames come from here (a pipe's read end) */
+    GByteArray *unsent;      /* batches packed and not yet sent */
+    gsize sent;              /* ... of which the first so many bytes were */
+} Child;
+
+typedef struct {
+    Run *run;
+    Child *children;
+    int count;
+    GQueue batches;          /* Batch*: sent and not yet written, in order */
+} Pool;
+
+static void
+stop_child(Child *c)
+{
+    kill(c->pid, SIGKILL);
+    while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* The worker `dead` ended before its frame was whole: stop the others,
+ * clear their places on the board (they were not at fault), and end this
+ * process the way the worker ended, so that the supervisor blames the
+ * message the worker was on, and only that one. */
+static G_NORETURN void
+worker_died(Pool *p, int dead)
+{
+    int wstatus = 0;
+    kill(p->children[dead].pid, SIGKILL);   /* alive but mute counts as dead */
+    while (waitpid(p->children[dead].pid, &wstatus, 0) < 0 && errno == EINTR)
+        ;
+    for (int i = 0; i < p->count; i++) {
+        if (i == dead)
+            continue;
+        stop_child(&p->children[i]);
+        bt_board_busy(p->run->resume->board, BT_BOARD_WORKER0 + i, -1);
+    }
+    fflush(NULL);
+    if (WIFSIGNALED(wstatus)) {
+        int sig = WTERMSIG(wstatus);
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+    _exit(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0 ? WEXITSTATUS(wstatus) : EXIT_SOFTWARE);
+}
+
+/* Sends what the socket takes now; FALSE when the worker is gone. */
+static gboolean
+send_some(Child *c)
+{
+    while (c->sent < c->unsent->len) {
+        ssize_t n = send(c->to_fd, c->unsent->data + c->sent, c->unsent->len - c->sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0)
+            return FALSE;
+        c->sent += (gsize) n;
+    }
+    if (c->sent == c->unsent->len) {
+        g_byte_array_set_size(c->unsent, 0);
+        c->sent = 0;
+    }
+    return TRUE;
+}
+
+/* Packs a batch for its worker; the entries' bytes go with it, the rest of
+ * each entry stays here to be reported when the frame comes back. */
+static void
+hand_out(Pool *p, Batch *batch)
+{
+    Child *c = &p->children[batch->seq % (guint64) p->count];
+    guint32 count = batch->items->len;
+    g_byte_array_append(c->unsent, (const guint8 *) &count, sizeof count);
+    for (guint i = 0; i < count; i++) {
+        BtEntry *e = g_array_index(batch->items, Item, i).entry;
+        bt_entry_pack(e, c->unsent);
+        g_clear_pointer(&e->bytes, g_byte_array_unref);
+    }
+    g_queue_push_tail(&p->batches, batch);
+}
+
+/* An entry's output, read from the pipe straight to where the writer
+ * keeps what it has not put out yet (supervised), or through a buffer to
+ * stdout. */
+static gboolean
+read_output(Pool *p, int fd, guint64 len)
+{
+    Out *o = &p->run->out;
+    if (o->pending) {
+        fflush(o->file);              /* what went through the stream first stays first */
+        gsize at = o->pending->len;
+        g_string_set_size(o->pending, at + len);
+        return read_all(fd, o->pending->str + at, len);
+    }
+    char buf[65536];
+    while (len > 0) {
+        gsize n = MIN(len, sizeof buf);
+        if (!read_all(fd, buf, n))
+            return FALSE;
+        fwrite(buf, 1, n, o->file);
+        len -= n;
+    }
+    return TRUE;
+}
+
+/* One entry of a frame, written as write_one() writes a triaged entry. */
+static gboolean
+write_entry(Pool *p, int fd, BtEntry *e)
+{
+    Run *run = p->run;
+    EntryTail tail;
+    if (!bt_entry_receive_outcome(fd, e) || !read_all(fd, &tail, sizeof tail))
+        return FALSE;
+    g_autofree char *note = g_malloc(tail.note_len + 1);
+    note[tail.note_len] = '\0';
+    if (!read_all(fd, note, tail.note_len))
+        return FALSE;
+    bt_source_report(run->src, e);
+    if (tail.note_len > 0)
+        pl_print_line(run->report, note);
+    if (!read_output(p, fd, tail.out_len))
+        return FALSE;
+    pl_out_commit(&run->out, e->seq + 1, FALSE);
+    return TRUE;
+}
+
+/* The oldest batch's frame, from its worker, written. */
+static void
+write_frame(Pool *p, guint64 *written)
+{
+    Batch *batch = g_queue_pop_head(&p->batches);
+    int i = (int) (batch->seq % (guint64) p->count);
+    int fd = p->children[i].from_fd;
+    guint32 count;
+    if (!read_all(fd, &count, sizeof count) || count != batch->items->len)
+        worker_died(p, i);
+    for (guint k = 0; k < count; k++) {
+        Item *item = &g_array_index(batch->items, Item, k);
+        if (!write_entry(p, fd, item->entry))
+            worker_died(p, i);
+        g_clear_pointer(&item->entry, bt_entry_free);
+    }
+    pl_batch_free(batch);
+    (*written)++;
+}
+
+/* Waits until the frame of the oldest batch begins to come, sending the
+ * workers what they wait for meanwhile. */
+static void
+await_frame(Pool *p)
+{
+    const Batch *oldest = g_queue_peek_head(&p->batches);
+    int want = (int) (oldest->seq % (guint64) p->count);
+    g_autofree struct pollfd *fds = g_new(struct pollfd, p->count + 1);
+    g_autofree int *whose = g_new(int, p->count + 1);
+    for (;;) {
+        int n = 0;
+        fds[n] = (struct pollfd) { .fd = p->children[want].from_fd, .events = POLLIN };
+        whose[n++] = want;
+        for (int i = 0; i < p->count; i++)
+            if (p->children[i].unsent->len > 0) {
+                fds[n] = (struct pollfd) { .fd = p->children[i].to_fd, .events = POLLOUT };
+                whose[n++] = i;
+            }
+        if (poll(fds, (nfds_t) n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            worker_died(p, want);
+        }
+        for (int k = 1; k < n; k++)
+            if (fds[k].revents && !send_some(&p->children[whose[k]]))
+                worker_died(p, whose[k]);
+        if (fds[0].revents)
+            return;
+    }
+}
+
+static void
+start_worker(Pool *p, int i)
+{
+    int frames[2], batches[2];
+    if (pipe(frames) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, batches) != 0) {
+        g_printerr("bouncetriage: cannot start a worker process: %s\n", g_strerror(errno));
+        _exit(EXIT_SOFTWARE);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        g_printerr("bouncetriage: cannot start a worker process: %s\n", g_strerror(errno));
+        _exit(EXIT_SOFTWARE);
+    }
+    if (pid == 0) {
+        for (int j = 0; j < i; j++) {   /* the channels of the workers before it are not its own */
+            close(p->children[j].to_fd);
+            close(p->children[j].from_fd);
+        }
+        close(frames[0]);
+        close(batches[0]);
+        Worker w = { .run = *p->run, .index = i, .in_fd = batches[1], .out_fd = frames[1] };
+        worker_main(&w);
+    }
+    close(frames[1]);
+    close(batches[1]);
+    fcntl(batches[0], F_SETFL, fcntl(batches[0], F_GETFL) | O_NONBLOCK);
+    p->children[i] = (Child) { .pid = pid, .to_fd = batches[0], .from_fd = frames[0],
+                               .unsent = g_byte_array_sized_new(256 * 1024) };
+}
+
+/* The input is done and written: the workers see their sockets end and
+ * leave; one that ends otherwise is a fault. */
+static void
+finish_workers(Pool *p)
+{
+    for (int i = 0; i < p->count; i++)
+        close(p->children[i].to_fd);
+    for (int i = 0; i < p->count; i++) {
+        Child *c = &p->children[i];
+        int wstatus = 0;
+        while (waitpid(c->pid, &wstatus, 0) < 0 && errno == EINTR)
+            ;
+        close(c->from_fd);
+        g_byte_array_unref(c->unsent);
+        if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+            g_printerr("bouncetriage: a worker process ended badly after the input was done\n");
+            fflush(NULL);
+            _exit(EXIT_SOFTWARE);
+        }
+    }
+}
+
+void
+pl_run_procs(Run *run, BtSource *src, guint64 *next)
+{
+    int count = run->opt->jobs;
+    Pool p = { .run = run, .count = count, .children = g_new0(Child, count) };
+    g_queue_init(&p.batches);
+    guint max_batches = (guint) count * 2;
+    if (run->resume->board)   /* the board names so many messages in flight, no more */
+        max_batches = MIN(max_batches, BT_BOARD_RING / BATCH_SIZE - 1);
+    gsize max_weight = BYTES_IN_FLIGHT / max_batches;
+    for (int i = 0; i < count; i++)
+        start_worker(&p, i);
+
+    guint64 read = 0, written = 0;
+    gboolean more = TRUE;
+    for (;;) {
+        while (more && read < written + max_batches) {
+            Batch *batch = pl_read_batch(run, src, read, next, max_weight);
+            if (!batch)
+                more = FALSE;
+            else {
+                hand_out(&p, batch);
+                read++;
+            }
+        }
+        if (written == read)
+            break;
+        await_frame(&p);
+        write_frame(&p, &written);
+    }
+    finish_workers(&p);
+    g_free(p.children);
+}

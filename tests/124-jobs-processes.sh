@@ -1,0 +1,64 @@
+#!/bin/sh
+# --jobs N runs N worker processes when each message's output stands
+# alone (JSON Lines without --summary, --check, --report, --suppress), and
+# threads otherwise; both give exactly one job's output, stderr and exit.
+# The processes are seen where they run: a batch reading a FIFO that is
+# held open has N children of its own while it waits.
+. "$BT_SRCDIR/tests/lib.sh"
+input="$BT_SHARED/corpus/set-of-emails/maildir/bsd"
+[ -d "$input" ] || input="$BT_SRCDIR/fixtures"
+mbox="$TMP/mixed.mbox"
+# an mbox with a message GMime cannot make anything of and a cut at the end
+cat "$BT_SRCDIR/fixtures/sample.mbox" >"$mbox"
+printf 'From x Thu Jan  1 00:00:00 2025\n\n' >>"$mbox"
+cat "$BT_SRCDIR/fixtures/sample.mbox" >>"$mbox"
+printf 'From y Thu Jan  1 00:00:00 2025\nSubject: cut' >>"$mbox"
+
+"$BT_BIN" --format=jsonl "$input" "$mbox" >"$TMP/one" 2>"$TMP/one.err"
+echo $? >"$TMP/one.rc"
+ok "one job gives records" test -s "$TMP/one"
+for j in 2 3 5; do
+    for w in processes threads; do
+        BOUNCETRIAGE_WORKERS=$w "$BT_BIN" --format=jsonl --jobs $j "$input" "$mbox" \
+            >"$TMP/many" 2>"$TMP/many.err"
+        echo $? >"$TMP/many.rc"
+        ok "--jobs $j, $w: one job's stdout" cmp "$TMP/one" "$TMP/many"
+        ok "--jobs $j, $w: one job's stderr and exit" \
+            sh -c "cmp '$TMP/one.err' '$TMP/many.err' && cmp '$TMP/one.rc' '$TMP/many.rc'"
+    done
+done
+"$BT_BIN" -q --format=jsonl "$mbox" >"$TMP/q1" 2>"$TMP/q1.err"
+"$BT_BIN" -q --format=jsonl --jobs 2 "$mbox" >"$TMP/q2" 2>"$TMP/q2.err"
+ok "-q, --jobs 2: one job's output and stderr" \
+    sh -c "cmp '$TMP/q1' '$TMP/q2' && cmp '$TMP/q1.err' '$TMP/q2.err'"
+
+# children of the batch process (the supervisor's child) while it waits
+# on a FIFO: $1 = extra options
+workers_while_waiting() {
+    rm -f "$TMP/fifo"; mkfifo "$TMP/fifo"
+    sleep 30 >"$TMP/fifo" &
+    holder=$!
+    "$BT_BIN" --jobs 3 $1 "$TMP/fifo" >/dev/null 2>&1 &
+    bt=$!
+    n=-1
+    for _ in $(seq 1 80); do
+        batch=$(pgrep -P $bt | head -1)
+        if [ -n "$batch" ]; then
+            n=$(pgrep -P "$batch" | wc -l)
+            [ "$n" -ge 3 ] && break
+        fi
+        sleep 0.1
+    done
+    kill $holder 2>/dev/null; wait $holder 2>/dev/null
+    wait $bt 2>/dev/null
+    echo "$n"
+}
+if command -v pgrep >/dev/null && command -v mkfifo >/dev/null; then
+    n=$(workers_while_waiting "--format=jsonl")
+    ok "jsonl, --jobs 3: three worker processes (saw $n)" test "$n" -eq 3
+    n=$(workers_while_waiting "--format=jsonl --summary")
+    ok "--summary, --jobs 3: threads, no worker process (saw $n)" test "$n" -eq 0
+else
+    skip "worker processes seen" "no pgrep or mkfifo"
+fi
+done_testing
