@@ -18,17 +18,24 @@ static const char *const types[][2] = {
 };
 static const char *const params[] = { "charset", "name", "report-type", "method", "format", "boundary", "delsp", "x" };
 
-/* A leaf whose only field is `field` (a raw value), parsed lazily. */
+/* The part that `text` is, parsed lazily. */
 static GMimeObject *
-leaf_with(const char *raw)
+leaf_with_text(const char *text)
 {
-    g_autofree char *text = g_strdup_printf("Content-Type:%s\nContent-Transfer-Encoding: 7bit\n\nbody\n", raw);
     GMimeStream *stream = g_mime_stream_mem_new_with_buffer(text, strlen(text));
     GMimeParser *parser = g_mime_parser_new_with_stream(stream);
     g_object_unref(stream);
     GMimeObject *part = g_mime_parser_construct_part(parser, NULL);
     g_object_unref(parser);
     return part;
+}
+
+/* A leaf whose only field is `field` (a raw value), parsed lazily. */
+static GMimeObject *
+leaf_with(const char *raw)
+{
+    g_autofree char *text = g_strdup_printf("Content-Type:%s\nContent-Transfer-Encoding: 7bit\n\nbody\n", raw);
+    return leaf_with_text(text);
 }
 
 /* The accessors on `obj` give what `ct` gives. */
@@ -107,6 +114,79 @@ test_values(void)
     }
 }
 
+/* A multipart of two parts between `boundary` lines, typed `raw`. */
+static GMimeObject *
+multipart_with(const char *raw, const char *boundary)
+{
+    g_autofree char *text = g_strdup_printf("Content-Type:%s\n\npreface\n--%s\nContent-Type: text/plain\n\none\n"
+                                            "--%s\n\ntwo\n--%s--\nepilogue\n",
+                                            raw, boundary, boundary, boundary);
+    return leaf_with_text(text);
+}
+
+/* A multipart's type: made by hand (its media type and boundary only)
+ * for a plain value, GMime's parse for any other; either way the boundary
+ * GMime's parser read is the one of GMime's parse, so the same parts. */
+static void
+test_multipart_values(void)
+{
+    bt_mime_enclosed_lazy();
+    static const struct {
+        const char *raw, *boundary;
+        gboolean plain;
+        int parts;
+        const char *second[2];        /* the second part's type */
+    } values[] = {
+        { " multipart/report; report-type=delivery-status; boundary=\"b\"", "b", TRUE, 2, { "text", "plain" } },
+        { " Multipart/Mixed; Boundary=b", "b", TRUE, 2, { "text", "plain" } },
+        { " multipart/alternative;\n\tboundary=\"=_x=/y?\"", "=_x=/y?", TRUE, 2, { "text", "plain" } },
+        { " multipart/mixed; boundary=\"b\"; boundary=\"c\"", "b", TRUE, 2, { "text", "plain" } },
+        { " multipart/mixed; boundary=\"c\"; boundary=\"b\"", "b", TRUE, 0, { NULL, NULL } },
+        { " multipart/mixed", "b", TRUE, 0, { NULL, NULL } },
+        { " multipart/digest; boundary=d", "d", TRUE, 2, { "message", "rfc822" } },
+        { " multipart/mixed; charset=x; boundary=b; report-type=y", "b", TRUE, 2, { "text", "plain" } },
+        /* left to GMime */
+        { " multipart/mixed; boundary=----=_Part_1", "----=_Part_1", FALSE, 2, { "text", "plain" } },
+        { " multipart/mixed; boundary=\"b\" (comment)", "b", FALSE, 2, { "text", "plain" } },
+        { " multipart/mixed; boundary*=us-ascii''b", "b", FALSE, 2, { "text", "plain" } },
+        { " multipart/mixed; boundary=\"a\\\"b\"", "a\"b", FALSE, 2, { "text", "plain" } },
+        { " multipart/mixed; boundary=b junk", "b", FALSE, 0, { NULL, NULL } },
+        /* (the value GMime gives has the encoded word decoded: plain) */
+        { " multipart/mixed; boundary=\"=?us-ascii?q?b?=\"", "b", TRUE, 2, { "text", "plain" } },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
+        GMimeObject *part = multipart_with(values[i].raw, values[i].boundary);
+        g_test_message("%s", values[i].raw);
+        g_assert_true(GMIME_IS_MULTIPART(part));
+        GMimeHeader *field = g_mime_header_list_get_header(g_mime_object_get_header_list(part), "Content-Type");
+        const char *value = bt_mime_header_value(field);
+        g_assert_cmpint(bt_mime_type_value_is_plain(value), ==, values[i].plain);
+        GMimeContentType *gmime = g_mime_content_type_parse(NULL, value);
+        GMimeContentType *held = g_mime_object_get_content_type(part);
+        g_assert_nonnull(held);
+        g_assert_cmpstr(g_mime_content_type_get_media_type(held), ==, g_mime_content_type_get_media_type(gmime));
+        g_assert_cmpstr(g_mime_content_type_get_media_subtype(held), ==, g_mime_content_type_get_media_subtype(gmime));
+        g_assert_cmpstr(g_mime_content_type_get_parameter(held, "boundary"), ==,
+                        g_mime_content_type_get_parameter(gmime, "boundary"));
+        /* the decision: by hand (the boundary at most) or GMime's whole parse */
+        int held_params = g_mime_param_list_length(g_mime_content_type_get_parameters(held));
+        int boundaries = g_mime_content_type_get_parameter(gmime, "boundary") != NULL;
+        g_assert_cmpint(held_params, ==,
+                        values[i].plain ? boundaries : g_mime_param_list_length(g_mime_content_type_get_parameters(gmime)));
+        assert_same_type(part, gmime);
+        GMimeMultipart *multi = GMIME_MULTIPART(part);
+        g_assert_cmpint(g_mime_multipart_get_count(multi), ==, values[i].parts);
+        if (values[i].parts == 2) {
+            GMimeObject *second = g_mime_multipart_get_part(multi, 1);
+            g_assert_true(bt_mime_is_type(second, values[i].second[0], values[i].second[1]));
+            g_assert_cmpstr(g_mime_multipart_get_prologue(multi), ==, "preface");
+            g_assert_cmpstr(g_mime_multipart_get_epilogue(multi), ==, "epilogue\n");
+        }
+        g_object_unref(gmime);
+        g_object_unref(part);
+    }
+}
+
 /* ---- the same messages, eager then lazy ---------------------------------- */
 
 /* What one part's type read as. */
@@ -114,6 +194,8 @@ typedef struct {
     char *type, *subtype;
     char *params[G_N_ELEMENTS(params)];
     gboolean is[G_N_ELEMENTS(types)];
+    gint64 start, end;          /* a leaf's content bounds; -1 for none */
+    char *faces;                /* a multipart's prologue and epilogue */
 } TypeReading;
 
 static void
@@ -124,14 +206,35 @@ type_reading_free(gpointer p)
     g_free(r->subtype);
     for (gsize i = 0; i < G_N_ELEMENTS(params); i++)
         g_free(r->params[i]);
+    g_free(r->faces);
     g_free(r);
 }
 
 /* Read through the accessors, or (eager) through GMime's own objects. */
+/* What GMime's parser made of the part's bounds, whichever way its type
+ * was set: the boundaries it found must be the same. */
+static void
+read_bounds(GMimeObject *obj, TypeReading *r)
+{
+    r->start = r->end = -1;
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *m = GMIME_MULTIPART(obj);
+        r->faces = g_strdup_printf("%s|%s", g_mime_multipart_get_prologue(m) ? g_mime_multipart_get_prologue(m) : "(none)",
+                                   g_mime_multipart_get_epilogue(m) ? g_mime_multipart_get_epilogue(m) : "(none)");
+    }
+    GMimeDataWrapper *content = GMIME_IS_PART(obj) ? g_mime_part_get_content(GMIME_PART(obj)) : NULL;
+    GMimeStream *stream = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+    if (stream) {
+        r->start = stream->bound_start;
+        r->end = stream->bound_end;
+    }
+}
+
 static TypeReading *
 read_type(GMimeObject *obj, gboolean eager)
 {
     TypeReading *r = g_new0(TypeReading, 1);
+    read_bounds(obj, r);
     if (eager) {
         GMimeContentType *ct = g_mime_object_get_content_type(obj);
         g_assert_nonnull(ct);
@@ -162,8 +265,8 @@ walk(GMimeObject *obj, gboolean eager, GPtrArray *out, guint *plain)
     if (GMIME_IS_MULTIPART(obj))
         for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(obj)); i++)
             walk(g_mime_multipart_get_part(GMIME_MULTIPART(obj), i), eager, out, plain);
-    GMimeHeader *field = !eager && GMIME_IS_PART(obj)
-        ? g_mime_header_list_get_header(g_mime_object_get_header_list(obj), "Content-Type") : NULL;
+    GMimeHeader *field = !eager && (GMIME_IS_PART(obj) || GMIME_IS_MULTIPART(obj))
+        ? bt_mime_last_field(obj, "Content-Type") : NULL;
     if (field)
         *plain += bt_mime_type_value_is_plain(bt_mime_header_value(field));
 }
@@ -267,9 +370,15 @@ test_same_as_eager(void)
                 g_assert_cmpstr(b->params[j], ==, a->params[j]);
             for (gsize j = 0; j < G_N_ELEMENTS(types); j++)
                 g_assert_cmpint(b->is[j], ==, a->is[j]);
+            if (a->start != -1) {       /* (an enclosed message is a leaf in the lazy parse only) */
+                g_assert_cmpint(b->start, ==, a->start);
+                g_assert_cmpint(b->end, ==, a->end);
+            }
+            g_assert_cmpstr(b->faces, ==, a->faces);
         }
     }
-    g_test_message("%u messages, %u parts the same; %u leaves' types read by hand", cases->len, parts, plain);
+    g_test_message("%u messages, %u parts the same (types, parameters, content bounds, prologues and epilogues); "
+                   "%u leaves' and multiparts' types read by hand", cases->len, parts, plain);
 }
 
 int
@@ -293,5 +402,6 @@ main(int argc, char **argv)
         add_mbox(mbox);
     g_test_add_func("/lean-type/same-as-eager", test_same_as_eager);
     g_test_add_func("/lean-type/values", test_values);
+    g_test_add_func("/lean-type/multipart-values", test_multipart_values);
     return g_test_run();
 }

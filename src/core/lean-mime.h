@@ -125,11 +125,18 @@ GMimeHeader *bt_mime_last_field(GMimeObject *obj, const char *name);
 /* ---- a part's media type (lean-type.c) ----------------------------------
  * A leaf's Content-Type field is not parsed as GMime adds it: its
  * g_mime_object_get_content_type() is unset (or GMime's default when it
- * has no such field), and its type is read through these, which give
- * what GMime's object would have given, for every kind of part. */
+ * has no such field); a multipart's holds its media type and boundary
+ * only (bt_mime_type_take_multipart).  A part's type is read through
+ * these, which give what GMime's object would have given, for every kind
+ * of part. */
 
 /* Is `header`, added to `object`, a leaf's Content-Type (left unparsed)? */
 gboolean bt_mime_type_is_lazy(GMimeObject *object, const GMimeHeader *header);
+/* Is `header`, added to `object`, a multipart's Content-Type with a plain
+ * value?  Then the multipart is given a type of its media type and
+ * boundary only, which is what GMime's parser reads of it; the accessors
+ * read the rest from the field. */
+gboolean bt_mime_type_take_multipart(GMimeObject *object, GMimeHeader *header);
 /* g_mime_content_type_is_type() of the part's type ("*" matches any). */
 gboolean bt_mime_is_type(GMimeObject *obj, const char *type, const char *subtype);
 /* Its type and subtype, newly allocated; FALSE (both NULL) for none. */

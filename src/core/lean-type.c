@@ -19,11 +19,22 @@ bt_mime_type_is_lazy(GMimeObject *object, const GMimeHeader *header)
 }
 
 /* The field GMime would have parsed last (each one replaced the one
- * before), for a leaf; NULL for any other object, whose type GMime holds. */
+ * before), for a leaf; NULL for any other object, whose type GMime holds
+ * (a multipart's media type and boundary at least). */
 static GMimeHeader *
 lazy_type_field(GMimeObject *obj)
 {
     return GMIME_IS_PART(obj) ? bt_mime_last_field(obj, "Content-Type") : NULL;
+}
+
+/* The same for a parameter: a multipart holds its boundary only
+ * (bt_mime_type_take_multipart), the rest is read from its field. */
+static GMimeHeader *
+lazy_parameter_field(GMimeObject *obj, const char *name)
+{
+    if (GMIME_IS_MULTIPART(obj) && g_ascii_strcasecmp(name, "boundary") != 0)
+        return bt_mime_last_field(obj, "Content-Type");
+    return lazy_type_field(obj);
 }
 
 /* ---- plain values ------------------------------------------------------- */
@@ -146,12 +157,12 @@ span_is(const Span *span, const char *text)
 /* The parameter `name` of a plain value: *found is its value (newly
  * allocated) or NULL; FALSE when in doubt (also when it is given twice). */
 static gboolean
-plain_parameter(const char *v, const char *name, char **found)
+plain_type_parameter(const char *v, const char *name, Span *type, Span *subtype, char **found)
 {
-    Span type, subtype, pname, pvalue;
+    Span pname, pvalue;
     const char *p;
     *found = NULL;
-    if (!plain_media_type(v, &type, &subtype, &p))
+    if (!plain_media_type(v, type, subtype, &p))
         return FALSE;
     gboolean doubt = FALSE;
     while (plain_next_parameter(&p, &pname, &pvalue, &doubt)) {
@@ -166,11 +177,51 @@ plain_parameter(const char *v, const char *name, char **found)
     return !doubt;
 }
 
+static gboolean
+plain_parameter(const char *v, const char *name, char **found)
+{
+    Span type, subtype;
+    return plain_type_parameter(v, name, &type, &subtype, found);
+}
+
 gboolean
 bt_mime_type_value_is_plain(const char *value)
 {
     char *none;
     return plain_parameter(value, "", &none);
+}
+
+/* ---- a multipart's type ------------------------------------------------ */
+
+/* GMime's parser reads two things of a multipart's type while it builds the
+ * tree: the boundary (g_mime_object_get_content_type_parameter()) and,
+ * for its children's default type, whether it is multipart/digest.  For a
+ * plain value the multipart gets a type of just these, made here, instead
+ * of GMime's parse of the whole value (some 9,000 instructions, and a
+ * GMimeParam per parameter: report-type, charset, ...); the accessors
+ * below read its other parameters from the field, as a leaf's.  A value
+ * that is not plain is GMime's handler's, as before. */
+gboolean
+bt_mime_type_take_multipart(GMimeObject *object, GMimeHeader *header)
+{
+    if (!GMIME_IS_MULTIPART(object) || !bt_mime_header_named(header, "Content-Type"))
+        return FALSE;
+    const char *value = bt_mime_header_value(header);
+    Span type, subtype;
+    char *boundary;
+    if (!value || !plain_type_parameter(value, "boundary", &type, &subtype, &boundary))
+        return FALSE;
+    g_autofree char *t = g_strndup(type.at, type.len);
+    g_autofree char *s = g_strndup(subtype.at, subtype.len);
+    GMimeContentType *ct = g_mime_content_type_new(t, s);
+    if (boundary)
+        g_mime_content_type_set_parameter(ct, "boundary", boundary);
+    g_free(boundary);
+    /* what _g_mime_object_set_content_type() does: the class's setter,
+     * which does not write the field back */
+    GMIME_OBJECT_GET_CLASS(object)->set_content_type(object, ct);
+    g_object_unref(ct);
+    return TRUE;
 }
 
 /* ---- the accessors ------------------------------------------------------ */
@@ -258,7 +309,7 @@ bt_mime_media_type(GMimeObject *obj, char **type, char **subtype)
 char *
 bt_mime_type_parameter(GMimeObject *obj, const char *name)
 {
-    GMimeHeader *field = lazy_type_field(obj);
+    GMimeHeader *field = lazy_parameter_field(obj, name);
     if (!field)
         return g_strdup(g_mime_object_get_content_type_parameter(obj, name));
     const char *value = bt_mime_header_value(field);
