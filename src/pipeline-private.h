@@ -99,10 +99,10 @@ gsize pl_entry_weight(const BtEntry *e);
 
 /* ---- pipeline-procs.c ---------------------------------------------------- */
 
-/* Can the batch from here on run in worker processes?  When each
- * message's output depends on that message alone: JSON Lines without
- * --summary, --check, --report or --suppress (run->replay is FALSE).
- * BOUNCETRIAGE_WORKERS=threads keeps threads (to compare the two). */
+/* Can the batch from here on run in worker processes?  Unless the writer
+ * must see each bounce itself: --check (one cache for the run), --report
+ * and --suppress (their digest).  BOUNCETRIAGE_WORKERS=threads keeps
+ * threads (to compare the two). */
 gboolean pl_procs_fit(const Run *run);
 /* Runs the rest of the batch, from entry *next on, with run->opt->jobs
  * worker processes; *next ends after the last entry. */

@@ -3,21 +3,26 @@
  * Threads of one process share GLib's and GMime's allocator paths and
  * type system, and on two cores they cost some 15 % more CPU than one
  * job; two processes that share nothing cost about 3 % (bench/README.md,
- * "Threads against processes").  So when each message's output depends
- * on that message alone (pl_procs_fit), the batch forks N workers after
- * loading the triage, and stays the one reader and the one writer:
+ * "Threads against processes").  So unless the writer must see every
+ * bounce itself (--check's cache, --report's and --suppress's digest:
+ * pl_procs_fit), the batch forks N workers after loading the triage, and
+ * stays the one reader and the one writer:
  *
  *   - it reads the input as the threads' reader does (one view of it,
  *     however it grows or whatever it is: a pipe, a FIFO, a .gz inflated
  *     once) and sends batch j, bytes and all, to worker j mod N over a
  *     socket, at most `max_batches` batches ahead of what is written;
- *   - the worker parses, triages and renders each message and sends the
- *     batch back as one frame: for each entry, what the parse made of it
- *     (bt_entry_pack_outcome), its note and its output;
+ *   - the worker parses, triages and renders each message (a fragment:
+ *     no csv header, each text block led by its blank line, see sink.h)
+ *     and sends the batch back as one frame: for each entry, what the
+ *     parse made of it (bt_entry_pack_outcome), its note and its output;
  *   - the batch takes the frames in batch order and writes them entry by
- *     entry exactly as write_one() in pipeline.c does: the problems are
- *     counted, muted and shown by its own source, the output goes out in
- *     whole messages and the board hears of each one.
+ *     entry as write_one() in pipeline.c does: the problems are counted,
+ *     muted and shown by its own source, its own sink joins the fragments
+ *     (the csv header, the blank lines) and goes on counting nothing;
+ *     the output goes out in whole messages and the board hears of each;
+ *   - at the end each worker sends its --summary counts, which the
+ *     batch's sink adds to its own before it writes the summary.
  *
  * It never blocks on a worker that waits for it: the sockets to the
  * workers are written without blocking, from a buffer, whenever poll()
@@ -49,7 +54,8 @@
 gboolean
 pl_procs_fit(const Run *run)
 {
-    if (run->replay || run->opt->jobs < 2)
+    const BtOptions *opt = run->opt;
+    if (opt->jobs < 2 || run->triage->checker || opt->report || opt->suppress)
         return FALSE;
     return g_strcmp0(g_getenv("BOUNCETRIAGE_WORKERS"), "threads") != 0;
 }
@@ -96,6 +102,10 @@ typedef struct {
     guint32 pad;
     guint64 out_len;
 } EntryTail;
+
+/* A worker's last frame, once its socket ended: this count instead of a
+ * batch's, then its --summary counts (their length, then the bytes). */
+#define LAST_FRAME G_MAXUINT32
 
 /* ---- the worker ---------------------------------------------------------- */
 
@@ -176,9 +186,18 @@ worker_main(Worker *w)
     if (!w->sink_file)
         _exit(EXIT_SOFTWARE);
     setvbuf(w->sink_file, NULL, _IOFBF, 65536);
-    run->sink = bt_sink_new(w->sink_file, run->opt->format, FALSE);
+    const BtOptions *opt = run->opt;
+    run->sink = bt_sink_new(w->sink_file, opt->format, opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    bt_sink_set_fragments(run->sink);
     while (work_batch(w))
         ;
+    g_autoptr(GByteArray) summary = g_byte_array_new();
+    bt_sink_pack_summary(run->sink, summary);
+    guint32 last = LAST_FRAME;
+    guint64 len = summary->len;
+    if (!write_all(w->out_fd, &last, sizeof last) || !write_all(w->out_fd, &len, sizeof len)
+        || !write_all(w->out_fd, summary->data, summary->len))
+        _exit(EXIT_SOFTWARE);
     /* _exit: the stdio buffers copied from the batch at fork time are not
      * this process's to flush */
     _exit(0);
@@ -199,6 +218,7 @@ typedef struct {
     Child *children;
     int count;
     GQueue batches;          /* Batch*: sent and not yet written, in order */
+    GString *fragment;       /* an entry's output on its way to the sink */
 } Pool;
 
 static void
@@ -273,28 +293,12 @@ hand_out(Pool *p, Batch *batch)
     g_queue_push_tail(&p->batches, batch);
 }
 
-/* An entry's output, read from the pipe straight to where the writer
- * keeps what it has not put out yet (supervised), or through a buffer to
- * stdout. */
+/* An entry's output, `len` bytes, into p->fragment. */
 static gboolean
-read_output(Pool *p, int fd, guint64 len)
+read_fragment(Pool *p, int fd, guint64 len)
 {
-    Out *o = &p->run->out;
-    if (o->pending) {
-        fflush(o->file);              /* what went through the stream first stays first */
-        gsize at = o->pending->len;
-        g_string_set_size(o->pending, at + len);
-        return read_all(fd, o->pending->str + at, len);
-    }
-    char buf[65536];
-    while (len > 0) {
-        gsize n = MIN(len, sizeof buf);
-        if (!read_all(fd, buf, n))
-            return FALSE;
-        fwrite(buf, 1, n, o->file);
-        len -= n;
-    }
-    return TRUE;
+    g_string_set_size(p->fragment, len);
+    return read_all(fd, p->fragment->str, len);
 }
 
 /* One entry of a frame, written as write_one() writes a triaged entry. */
@@ -309,12 +313,17 @@ write_entry(Pool *p, int fd, BtEntry *e)
     note[tail.note_len] = '\0';
     if (!read_all(fd, note, tail.note_len))
         return FALSE;
-    bt_source_report(run->src, e);
-    if (tail.note_len > 0)
-        pl_print_line(run->report, note);
-    if (!read_output(p, fd, tail.out_len))
+    if (!read_fragment(p, fd, tail.out_len))
         return FALSE;
-    pl_out_commit(&run->out, e->seq + 1, FALSE);
+    bt_source_report(run->src, e);
+    /* an earlier run wrote it: replayed in silence, for the sink's state */
+    gboolean muted = e->seq < run->resume->written;
+    if (tail.note_len > 0 && !muted)
+        pl_print_line(run->report, note);
+    run->out.muted = muted;
+    bt_sink_write_fragment(run->sink, p->fragment->str, p->fragment->len);
+    pl_out_commit(&run->out, e->seq + 1, FALSE);   /* flushes the stream while still muted */
+    run->out.muted = FALSE;
     return TRUE;
 }
 
@@ -400,13 +409,29 @@ start_worker(Pool *p, int i)
                                .unsent = g_byte_array_sized_new(256 * 1024) };
 }
 
-/* The input is done and written: the workers see their sockets end and
- * leave; one that ends otherwise is a fault. */
+/* A worker's last frame: its --summary counts, added to the batch's. */
+static void
+take_summary(Pool *p, int i)
+{
+    int fd = p->children[i].from_fd;
+    guint32 last;
+    guint64 len;
+    if (!read_all(fd, &last, sizeof last) || last != LAST_FRAME || !read_all(fd, &len, sizeof len))
+        worker_died(p, i);
+    g_autofree guint8 *summary = g_malloc(len + 1);
+    if (!read_all(fd, summary, len) || !bt_sink_add_summary(p->run->sink, summary, len))
+        worker_died(p, i);
+}
+
+/* The input is done and written: the workers see their sockets end, send
+ * their summaries and leave; one that ends otherwise is a fault. */
 static void
 finish_workers(Pool *p)
 {
     for (int i = 0; i < p->count; i++)
         close(p->children[i].to_fd);
+    for (int i = 0; i < p->count; i++)
+        take_summary(p, i);
     for (int i = 0; i < p->count; i++) {
         Child *c = &p->children[i];
         int wstatus = 0;
@@ -426,7 +451,8 @@ void
 pl_run_procs(Run *run, BtSource *src, guint64 *next)
 {
     int count = run->opt->jobs;
-    Pool p = { .run = run, .count = count, .children = g_new0(Child, count) };
+    Pool p = { .run = run, .count = count, .children = g_new0(Child, count),
+               .fragment = g_string_sized_new(65536) };
     g_queue_init(&p.batches);
     guint max_batches = (guint) count * 2;
     if (run->resume->board)   /* the board names so many messages in flight, no more */
@@ -454,4 +480,5 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
     }
     finish_workers(&p);
     g_free(p.children);
+    g_string_free(p.fragment, TRUE);
 }

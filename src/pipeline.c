@@ -4,9 +4,10 @@
  * reports problems and prints results strictly in input order; a budget
  * bounds the batches and the bytes in flight, so memory stays flat
  * however big the input.  A message's GMime objects are built, read and
- * freed on the one worker that holds it.  Where each message's output
- * stands alone, the N workers are processes instead (pipeline-procs.c):
- * the same reader, batches and writing, with nothing shared but pipes.
+ * freed on the one worker that holds it.  Unless --check, --report or
+ * --suppress need every bounce in this process, the N workers are
+ * processes instead (pipeline-procs.c): the same reader, batches and
+ * writing, with nothing shared but sockets and pipes.
  *
  * The batch runs under the supervisor (supervisor.h): every thread says on
  * the board which message it is on, and output reaches stdout only in

@@ -1,7 +1,8 @@
 #!/bin/sh
-# --jobs N runs N worker processes when each message's output stands
-# alone (JSON Lines without --summary, --check, --report, --suppress), and
-# threads otherwise; both give exactly one job's output, stderr and exit.
+# --jobs N runs N worker processes unless the writer must see every
+# bounce itself (--check, --report, --suppress), and threads then; both
+# give exactly one job's output, stderr and exit, in every format and
+# with --summary.
 # The processes are seen where they run: a batch reading a FIFO that is
 # held open has N children of its own while it waits.
 . "$BT_SRCDIR/tests/lib.sh"
@@ -26,6 +27,13 @@ for j in 2 3 5; do
         ok "--jobs $j, $w: one job's stderr and exit" \
             sh -c "cmp '$TMP/one.err' '$TMP/many.err' && cmp '$TMP/one.rc' '$TMP/many.rc'"
     done
+done
+for f in text csv; do
+    "$BT_BIN" --format=$f --summary --all "$input" "$mbox" >"$TMP/f1" 2>"$TMP/f1.err"
+    BOUNCETRIAGE_WORKERS=processes "$BT_BIN" --format=$f --summary --all --jobs 3 "$input" "$mbox" \
+        >"$TMP/f3" 2>"$TMP/f3.err"
+    ok "$f --summary --all, --jobs 3: one job's output and stderr" \
+        sh -c "cmp '$TMP/f1' '$TMP/f3' && cmp '$TMP/f1.err' '$TMP/f3.err'"
 done
 "$BT_BIN" -q --format=jsonl "$mbox" >"$TMP/q1" 2>"$TMP/q1.err"
 "$BT_BIN" -q --format=jsonl --jobs 2 "$mbox" >"$TMP/q2" 2>"$TMP/q2.err"
@@ -56,8 +64,10 @@ workers_while_waiting() {
 if command -v pgrep >/dev/null && command -v mkfifo >/dev/null; then
     n=$(workers_while_waiting "--format=jsonl")
     ok "jsonl, --jobs 3: three worker processes (saw $n)" test "$n" -eq 3
-    n=$(workers_while_waiting "--format=jsonl --summary")
-    ok "--summary, --jobs 3: threads, no worker process (saw $n)" test "$n" -eq 0
+    n=$(workers_while_waiting "--format=text --summary")
+    ok "text --summary, --jobs 3: three worker processes (saw $n)" test "$n" -eq 3
+    n=$(workers_while_waiting "--format=jsonl --report=$TMP/report.html")
+    ok "--report, --jobs 3: threads, no worker process (saw $n)" test "$n" -eq 0
 else
     skip "worker processes seen" "no pgrep or mkfifo"
 fi

@@ -546,6 +546,68 @@ test_summary_table(void)
     g_assert_nonnull(strstr(out, "  others (8)         8   25.8%\n"));
 }
 
+/* ---- --jobs worker processes: fragments and packed summaries ----------- */
+
+/* What a worker's sink (fragments) renders of write_mixed(), joined by a
+ * second sink as the batch joins it: the same bytes and the same summary
+ * as one sink that rendered everything itself. */
+static void
+test_fragments_join(void)
+{
+    const BtFormat formats[] = { BT_FORMAT_JSONL, BT_FORMAT_CSV, BT_FORMAT_TEXT };
+    for (guint f = 0; f < G_N_ELEMENTS(formats); f++) {
+        g_autofree char *direct = capture(formats[f], FALSE, write_mixed, NULL);
+
+        char *frag = NULL;
+        size_t frag_size = 0;
+        FILE *frag_out = open_memstream(&frag, &frag_size);
+        BtSink *worker = bt_sink_new(frag_out, formats[f], FALSE);
+        bt_sink_set_fragments(worker);
+        write_mixed(worker, NULL);
+        fflush(frag_out);
+        g_autoptr(GByteArray) packed = g_byte_array_new();
+        bt_sink_pack_summary(worker, packed);
+
+        char *joined = NULL, *sum_joined = NULL, *sum_direct = NULL;
+        size_t joined_size = 0, n1 = 0, n2 = 0;
+        FILE *joined_out = open_memstream(&joined, &joined_size);
+        BtSink *batch = bt_sink_new(joined_out, formats[f], FALSE);
+        /* the fragment in two pieces, cut where a message's output ends
+         * would be; here anywhere after the first byte */
+        gsize cut = frag_size / 2;
+        bt_sink_write_fragment(batch, frag, cut);
+        bt_sink_write_fragment(batch, frag + cut, frag_size - cut);
+        bt_sink_finish(batch);
+        g_assert_true(bt_sink_add_summary(batch, packed->data, packed->len));
+        /* a cut packed summary is refused and adds nothing */
+        g_assert_false(bt_sink_add_summary(batch, packed->data, packed->len - 1));
+        FILE *s1 = open_memstream(&sum_joined, &n1);
+        bt_sink_write_summary(batch, s1);
+        fclose(s1);
+        FILE *s2 = open_memstream(&sum_direct, &n2);
+        FILE *devnull = fopen("/dev/null", "w");
+        BtSink *one = bt_sink_new(devnull, formats[f], FALSE);
+        write_mixed(one, NULL);
+        bt_sink_write_summary(one, s2);
+        fclose(s2);
+        bt_sink_free(one);
+        fclose(devnull);
+        bt_sink_free(batch);
+        fclose(joined_out);
+        bt_sink_free(worker);
+        fclose(frag_out);
+
+        if (formats[f] != BT_FORMAT_JSONL)
+            g_assert_cmpstr(frag, !=, direct);   /* the fragment alone lacks the header or has the blank line */
+        g_assert_cmpstr(joined, ==, direct);
+        g_assert_cmpstr(sum_joined, ==, sum_direct);
+        free(frag);
+        free(joined);
+        free(sum_joined);
+        free(sum_direct);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -562,5 +624,6 @@ main(int argc, char **argv)
     g_test_add_func("/sink/text/wrapping", test_text_wrapping);
     g_test_add_func("/sink/summary/plain", test_summary_plain);
     g_test_add_func("/sink/summary/table", test_summary_table);
+    g_test_add_func("/sink/jobs/fragments-join", test_fragments_join);
     return g_test_run();
 }

@@ -24,6 +24,7 @@ struct _BtSink {
     GString *buf;             /* one record's text, reused */
     gboolean csv_header_done;
     gboolean text_started;    /* text: a blank line goes between blocks */
+    gboolean fragments;       /* a --jobs worker's: see bt_sink_set_fragments() */
     BtSummary summary;
     BtSinkObserver observer;  /* --report, --suppress */
     gpointer observer_data;
@@ -48,3 +49,7 @@ void bt_summary_clear(BtSummary *sum);
 void bt_summary_add_message(BtSummary *sum, const BtBounce *bounce);
 void bt_summary_add_record(BtSummary *sum, const BtRecord *rec);
 void bt_summary_write(const BtSummary *sum, FILE *out, gboolean table, gboolean color);
+/* The counts as bytes for another process, and such bytes added to `sum`
+ * (FALSE, `sum` unchanged, when they are not whole). */
+void bt_summary_pack(const BtSummary *sum, GByteArray *out);
+gboolean bt_summary_add_packed(BtSummary *sum, const guint8 *data, gsize len);

@@ -47,6 +47,113 @@ count(GHashTable *counter, const char *key)
     (*n)++;
 }
 
+static void
+add_count(GHashTable *counter, const char *key, guint64 n)
+{
+    guint64 *c = g_hash_table_lookup(counter, key);
+    if (!c) {
+        c = g_new0(guint64, 1);
+        g_hash_table_insert(counter, g_strdup(key), c);
+    }
+    *c += n;
+}
+
+/* Packed: the five totals, then each table as its size and its entries
+ * (key length, key, count), in native byte order: for a process of the
+ * same program on the same machine. */
+static void
+pack_table(GHashTable *table, GByteArray *out)
+{
+    guint32 n = g_hash_table_size(table);
+    g_byte_array_append(out, (const guint8 *) &n, sizeof n);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, table);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        guint32 len = (guint32) strlen(k);
+        g_byte_array_append(out, (const guint8 *) &len, sizeof len);
+        g_byte_array_append(out, k, len);
+        g_byte_array_append(out, v, sizeof(guint64));
+    }
+}
+
+void
+bt_summary_pack(const BtSummary *sum, GByteArray *out)
+{
+    guint64 totals[5] = { sum->messages, sum->bounces, sum->records, sum->class_fallback, sum->undecided };
+    g_byte_array_append(out, (const guint8 *) totals, sizeof totals);
+    pack_table(sum->reasons, out);
+    pack_table(sum->destinations, out);
+    pack_table(sum->causes, out);
+}
+
+/* Takes `len` bytes from *p (before `end`) into `to`. */
+static gboolean
+take(const guint8 **p, const guint8 *end, void *to, gsize len)
+{
+    if ((gsize) (end - *p) < len)
+        return FALSE;
+    memcpy(to, *p, len);
+    *p += len;
+    return TRUE;
+}
+
+/* Reads one packed table into `into` (a new table, merged by the caller
+ * once every part was whole). */
+static gboolean
+unpack_table(const guint8 **p, const guint8 *end, GHashTable *into)
+{
+    guint32 n;
+    if (!take(p, end, &n, sizeof n))
+        return FALSE;
+    for (guint32 i = 0; i < n; i++) {
+        guint32 len;
+        guint64 count;
+        if (!take(p, end, &len, sizeof len) || (gsize) (end - *p) < len)
+            return FALSE;
+        g_autofree char *key = g_strndup((const char *) *p, len);
+        *p += len;
+        if (!take(p, end, &count, sizeof count))
+            return FALSE;
+        add_count(into, key, count);
+    }
+    return TRUE;
+}
+
+static void
+merge_table(GHashTable *into, GHashTable *from)
+{
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, from);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        add_count(into, k, *(guint64 *) v);
+}
+
+gboolean
+bt_summary_add_packed(BtSummary *sum, const guint8 *data, gsize len)
+{
+    const guint8 *p = data, *end = data + len;
+    guint64 totals[5];
+    BtSummary got;
+    bt_summary_init(&got);
+    gboolean whole = take(&p, end, totals, sizeof totals) && unpack_table(&p, end, got.reasons)
+                     && unpack_table(&p, end, got.destinations) && unpack_table(&p, end, got.causes)
+                     && p == end;
+    if (whole) {
+        sum->messages += totals[0];
+        sum->bounces += totals[1];
+        sum->records += totals[2];
+        sum->class_fallback += totals[3];
+        sum->undecided += totals[4];
+        merge_table(sum->reasons, got.reasons);
+        merge_table(sum->destinations, got.destinations);
+        merge_table(sum->causes, got.causes);
+    }
+    bt_summary_clear(&got);
+    return whole;
+}
+
 void
 bt_summary_add_message(BtSummary *sum, const BtBounce *bounce)
 {

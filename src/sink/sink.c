@@ -26,17 +26,18 @@ bt_sink_new(FILE *out, BtFormat format, gboolean color)
 static void
 append_csv_header_once(BtSink *sink)
 {
-    if (sink->format != BT_FORMAT_CSV || sink->csv_header_done)
+    if (sink->format != BT_FORMAT_CSV || sink->csv_header_done || sink->fragments)
         return;
     bt_csv_append_header(sink->buf);
     sink->csv_header_done = TRUE;
 }
 
-/* Text blocks are separated by a blank line. */
+/* Text blocks are separated by a blank line (a fragment's first one too:
+ * the sink that joins it knows whether a block came before). */
 static void
 begin_text_block(BtSink *sink)
 {
-    if (sink->text_started)
+    if (sink->text_started || sink->fragments)
         g_string_append_c(sink->buf, '\n');
     sink->text_started = TRUE;
 }
@@ -93,6 +94,40 @@ bt_sink_write(BtSink *sink, const BtBounce *bounce, gboolean all)
     if (sink->observer)
         sink->observer(bounce, sink->observer_data);
     fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+}
+
+void
+bt_sink_set_fragments(BtSink *sink)
+{
+    sink->fragments = TRUE;
+}
+
+void
+bt_sink_write_fragment(BtSink *sink, const char *fragment, gsize len)
+{
+    g_string_truncate(sink->buf, 0);
+    append_csv_header_once(sink);
+    if (sink->format == BT_FORMAT_TEXT && len > 0) {
+        if (!sink->text_started && fragment[0] == '\n') {
+            fragment++;
+            len--;
+        }
+        sink->text_started = TRUE;
+    }
+    g_string_append_len(sink->buf, fragment, (gssize) len);
+    fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+}
+
+void
+bt_sink_pack_summary(const BtSink *sink, GByteArray *out)
+{
+    bt_summary_pack(&sink->summary, out);
+}
+
+gboolean
+bt_sink_add_summary(BtSink *sink, const guint8 *data, gsize len)
+{
+    return bt_summary_add_packed(&sink->summary, data, len);
 }
 
 void

@@ -32,5 +32,17 @@ void bt_sink_write_domain(BtSink *sink, const char *domain, GPtrArray *checks);
 typedef void (*BtSinkObserver)(const BtBounce *bounce, gpointer data);
 void bt_sink_set_observer(BtSink *sink, BtSinkObserver observer, gpointer data);
 
+/* --jobs as worker processes (src/pipeline-procs.c).  A worker's sink
+ * renders fragments for the batch's sink to join: no csv header, and every
+ * text block led by its blank line.  The batch's sink writes a message's
+ * fragment as though it had rendered the message itself (the csv header
+ * before the first, no blank line before the first block), and adds each
+ * worker's --summary counts, packed, to its own. */
+void bt_sink_set_fragments(BtSink *sink);
+void bt_sink_write_fragment(BtSink *sink, const char *fragment, gsize len);
+void bt_sink_pack_summary(const BtSink *sink, GByteArray *out);
+/* FALSE (nothing added) when the bytes are not a whole packed summary. */
+gboolean bt_sink_add_summary(BtSink *sink, const guint8 *data, gsize len);
+
 /* One record as a JSON object (no newline), for jsonl and for --hook. */
 char *bt_record_to_json(const BtRecord *rec);
