@@ -60,40 +60,7 @@ pl_procs_fit(const Run *run)
     return g_strcmp0(g_getenv("BOUNCETRIAGE_WORKERS"), "threads") != 0;
 }
 
-/* ---- plumbing ------------------------------------------------------------ */
-
-static gboolean
-write_all(int fd, const void *buf, gsize len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        p += n;
-        len -= (gsize) n;
-    }
-    return TRUE;
-}
-
-/* FALSE at the end of the pipe or on an error, before `len` bytes. */
-static gboolean
-read_all(int fd, void *buf, gsize len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return FALSE;
-        p += n;
-        len -= (gsize) n;
-    }
-    return TRUE;
-}
+/* ---- frames ------------------------------------------------------------- */
 
 /* What follows an entry's outcome in a frame: its note (a whole line for
  * stderr, or nothing) and its output. */
@@ -155,7 +122,7 @@ static gboolean
 work_batch(Worker *w)
 {
     guint32 count;
-    if (!read_all(w->in_fd, &count, sizeof count))
+    if (!bt_read_exact(w->in_fd, &count, sizeof count))
         return FALSE;
     g_byte_array_set_size(w->frame, 0);
     g_byte_array_append(w->frame, (const guint8 *) &count, sizeof count);
@@ -167,7 +134,7 @@ work_batch(Worker *w)
     }
     /* one write of the whole frame: the batch reads a frame only once it
      * began to come, and must not wait on a worker still triaging */
-    if (!write_all(w->out_fd, w->frame->data, w->frame->len))
+    if (!bt_write_all(w->out_fd, w->frame->data, w->frame->len))
         _exit(EXIT_SOFTWARE);
     return TRUE;
 }
@@ -195,8 +162,8 @@ worker_main(Worker *w)
     bt_sink_pack_summary(run->sink, summary);
     guint32 last = LAST_FRAME;
     guint64 len = summary->len;
-    if (!write_all(w->out_fd, &last, sizeof last) || !write_all(w->out_fd, &len, sizeof len)
-        || !write_all(w->out_fd, summary->data, summary->len))
+    if (!bt_write_all(w->out_fd, &last, sizeof last) || !bt_write_all(w->out_fd, &len, sizeof len)
+        || !bt_write_all(w->out_fd, summary->data, summary->len))
         _exit(EXIT_SOFTWARE);
     /* _exit: the stdio buffers copied from the batch at fork time are not
      * this process's to flush */
@@ -298,7 +265,7 @@ static gboolean
 read_fragment(Pool *p, int fd, guint64 len)
 {
     g_string_set_size(p->fragment, len);
-    return read_all(fd, p->fragment->str, len);
+    return bt_read_exact(fd, p->fragment->str, len);
 }
 
 /* One entry of a frame, written as write_one() writes a triaged entry. */
@@ -307,11 +274,11 @@ write_entry(Pool *p, int fd, BtEntry *e)
 {
     Run *run = p->run;
     EntryTail tail;
-    if (!bt_entry_receive_outcome(fd, e) || !read_all(fd, &tail, sizeof tail))
+    if (!bt_entry_receive_outcome(fd, e) || !bt_read_exact(fd, &tail, sizeof tail))
         return FALSE;
     g_autofree char *note = g_malloc(tail.note_len + 1);
     note[tail.note_len] = '\0';
-    if (!read_all(fd, note, tail.note_len))
+    if (!bt_read_exact(fd, note, tail.note_len))
         return FALSE;
     if (!read_fragment(p, fd, tail.out_len))
         return FALSE;
@@ -335,7 +302,7 @@ write_frame(Pool *p, guint64 *written)
     int i = (int) (batch->seq % (guint64) p->count);
     int fd = p->children[i].from_fd;
     guint32 count;
-    if (!read_all(fd, &count, sizeof count) || count != batch->items->len)
+    if (!bt_read_exact(fd, &count, sizeof count) || count != batch->items->len)
         worker_died(p, i);
     for (guint k = 0; k < count; k++) {
         Item *item = &g_array_index(batch->items, Item, k);
@@ -416,10 +383,10 @@ take_summary(Pool *p, int i)
     int fd = p->children[i].from_fd;
     guint32 last;
     guint64 len;
-    if (!read_all(fd, &last, sizeof last) || last != LAST_FRAME || !read_all(fd, &len, sizeof len))
+    if (!bt_read_exact(fd, &last, sizeof last) || last != LAST_FRAME || !bt_read_exact(fd, &len, sizeof len))
         worker_died(p, i);
     g_autofree guint8 *summary = g_malloc(len + 1);
-    if (!read_all(fd, summary, len) || !bt_sink_add_summary(p->run->sink, summary, len))
+    if (!bt_read_exact(fd, summary, len) || !bt_sink_add_summary(p->run->sink, summary, len))
         worker_died(p, i);
 }
 

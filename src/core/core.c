@@ -298,6 +298,25 @@ bt_set_str(char **slot, const char *value)
     g_free(old);
 }
 
+gboolean
+bt_read_exact(int fd, void *buf, gsize len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = 0;
+            return FALSE;
+        }
+        p += n;
+        len -= (gsize) n;
+    }
+    return TRUE;
+}
+
 /* write() until all of buf is written; FALSE with errno set otherwise. */
 gboolean
 bt_write_all(int fd, const void *buf, gsize len)

@@ -144,6 +144,9 @@ char *bt_text_one_line(const char *s, gboolean drop_format);
 void bt_set_str(char **slot, const char *value);  /* replace an owned string */
 /* write() until all of buf is written; FALSE with errno set otherwise. */
 gboolean bt_write_all(int fd, const void *buf, gsize len);
+/* read() until `len` bytes are in buf; FALSE otherwise, errno set (0 when
+ * the input ended first). */
+gboolean bt_read_exact(int fd, void *buf, gsize len);
 /* `s` as valid UTF-8 with every control character (line breaks and tabs
  * too) written out: C0 and DEL as \xHH, C1 as \uHHHH (ESC → "\x1B",
  * CSI → "\u009B"); everything else kept.  For CSV cells and for file

@@ -5,9 +5,7 @@
  * sizes: both ends are the same program on the same machine. */
 #include "source/source-private.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #define NONE G_MAXUINT32     /* a length that stands for NULL */
 
@@ -97,26 +95,6 @@ bt_entry_pack_outcome(const BtEntry *e, GByteArray *out)
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* len bytes, or FALSE (errno 0 at the end of the input). */
-static gboolean
-read_exactly(int fd, void *buf, gsize len)
-{
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                errno = 0;
-            return FALSE;
-        }
-        p += n;
-        len -= (gsize) n;
-    }
-    return TRUE;
-}
-
 static gboolean
 read_string(int fd, guint32 len, char **out)
 {
@@ -125,7 +103,7 @@ read_string(int fd, guint32 len, char **out)
         return TRUE;
     *out = g_malloc(len + 1);
     (*out)[len] = '\0';
-    return read_exactly(fd, *out, len);
+    return bt_read_exact(fd, *out, len);
 }
 
 static gboolean
@@ -134,7 +112,7 @@ read_problems(int fd, guint32 count, BtEntry *e)
     for (guint32 i = 0; i < count; i++) {
         ProblemHead h;
         g_autofree char *what = NULL;
-        if (!read_exactly(fd, &h, sizeof h) || !read_string(fd, h.what_len, &what))
+        if (!bt_read_exact(fd, &h, sizeof h) || !read_string(fd, h.what_len, &what))
             return FALSE;
         bt_entry_add_problem(e, (BtProblemKind) h.kind, h.offset, what ? what : "");
     }
@@ -145,7 +123,7 @@ BtEntry *
 bt_entry_receive(int fd)
 {
     EntryHead h;
-    if (!read_exactly(fd, &h, sizeof h))
+    if (!bt_read_exact(fd, &h, sizeof h))
         return NULL;
     g_autoptr(BtEntry) e = g_new0(BtEntry, 1);
     e->seq = h.seq;
@@ -163,7 +141,7 @@ bt_entry_receive(int fd)
     if (h.bytes_len != NONE) {
         e->bytes = g_byte_array_sized_new(h.bytes_len);
         g_byte_array_set_size(e->bytes, h.bytes_len);
-        if (!read_exactly(fd, e->bytes->data, h.bytes_len))
+        if (!bt_read_exact(fd, e->bytes->data, h.bytes_len))
             return NULL;
     }
     if (!read_problems(fd, h.problems, e))
@@ -175,7 +153,7 @@ gboolean
 bt_entry_receive_outcome(int fd, BtEntry *e)
 {
     OutcomeHead h;
-    if (!read_exactly(fd, &h, sizeof h))
+    if (!bt_read_exact(fd, &h, sizeof h))
         return FALSE;
     e->parsed = h.parsed != 0;
     g_clear_pointer(&e->problems, g_ptr_array_unref);
