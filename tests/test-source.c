@@ -1259,6 +1259,78 @@ test_magic_table(void)
     g_assert_cmpstr(said, ==, "compressed with xz: not read; decompress it first (xz -d 'mail/old box.xz')");
 }
 
+/* An entry sent to a worker process and its outcome sent back
+ * (entry-wire.c): every field across, NULL strings and bytes kept NULL,
+ * problems in order; a descriptor cut mid-entry gives NULL. */
+static void
+test_entry_wire(void)
+{
+    g_autoptr(BtEntry) e = bt_entry_new("box/mail.mbox");
+    e->offset = 4096;
+    e->seq = 77;
+    e->bytes = g_byte_array_new();
+    g_byte_array_append(e->bytes, (const guint8 *) "From x\nSubject: a\0b\n\nbody\n", 27);
+    e->note = g_strdup("cut at 1,000 parts");
+    e->boundaries = 12;
+    e->mbox = e->cr = e->input_cut = TRUE;
+    e->input_bytes = 123456;
+    bt_entry_add_problem(e, BT_PROBLEM_SKIPPED, 4096, "first");
+    bt_entry_add_problem(e, BT_PROBLEM_UNREADABLE, -1, "second");
+    g_autoptr(BtEntry) bare = bt_entry_new("-");   /* no bytes, note or problems */
+
+    g_autoptr(GByteArray) wire = g_byte_array_new();
+    bt_entry_pack(e, wire);
+    bt_entry_pack(bare, wire);
+    int fds[2];
+    g_assert_cmpint(pipe(fds), ==, 0);
+    g_assert_true(bt_write_all(fds[1], wire->data, wire->len));
+    /* the second one cut short */
+    g_assert_true(bt_write_all(fds[1], wire->data, 10));
+    close(fds[1]);
+
+    g_autoptr(BtEntry) got = bt_entry_receive(fds[0]);
+    g_assert_nonnull(got);
+    g_assert_cmpstr(got->origin, ==, "box/mail.mbox");
+    g_assert_cmpint(got->offset, ==, 4096);
+    g_assert_cmpuint(got->seq, ==, 77);
+    g_assert_cmpmem(got->bytes->data, got->bytes->len, e->bytes->data, e->bytes->len);
+    g_assert_cmpstr(got->note, ==, "cut at 1,000 parts");
+    g_assert_cmpuint(got->boundaries, ==, 12);
+    g_assert_true(got->mbox && got->cr && got->input_cut && !got->last);
+    g_assert_cmpuint(got->input_bytes, ==, 123456);
+    g_assert_cmpuint(got->problems->len, ==, 2);
+    const BtProblem *p0 = got->problems->pdata[0], *p1 = got->problems->pdata[1];
+    g_assert_cmpint(p0->kind, ==, BT_PROBLEM_SKIPPED);
+    g_assert_cmpint(p0->offset, ==, 4096);
+    g_assert_cmpstr(p0->what, ==, "first");
+    g_assert_cmpint(p1->kind, ==, BT_PROBLEM_UNREADABLE);
+    g_assert_cmpstr(p1->what, ==, "second");
+
+    g_autoptr(BtEntry) got_bare = bt_entry_receive(fds[0]);
+    g_assert_nonnull(got_bare);
+    g_assert_null(got_bare->bytes);
+    g_assert_null(got_bare->note);
+    g_assert_null(got_bare->problems);
+    g_assert_null(bt_entry_receive(fds[0]));   /* cut: no entry */
+    close(fds[0]);
+
+    /* the outcome: parsed, and the problems as they are now */
+    got->parsed = TRUE;
+    bt_entry_add_problem(got, BT_PROBLEM_SKIPPED, 4096, "third");
+    g_autoptr(GByteArray) back = g_byte_array_new();
+    bt_entry_pack_outcome(got, back);
+    g_assert_cmpint(pipe(fds), ==, 0);
+    g_assert_true(bt_write_all(fds[1], back->data, back->len));
+    close(fds[1]);
+    g_assert_false(e->parsed);
+    g_assert_true(bt_entry_receive_outcome(fds[0], e));
+    g_assert_true(e->parsed);
+    g_assert_cmpuint(e->problems->len, ==, 3);
+    g_assert_cmpstr(((const BtProblem *) e->problems->pdata[2])->what, ==, "third");
+    g_assert_false(bt_entry_receive_outcome(fds[0], e));   /* at the end */
+    close(fds[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1291,6 +1363,7 @@ main(int argc, char **argv)
     g_test_add_func("/source/memory/flat", test_memory_flat);
     g_test_add_func("/source/gzip/members-and-cuts", test_gzip_members_and_cuts);
     g_test_add_func("/source/magic/table", test_magic_table);
+    g_test_add_func("/source/entry-wire", test_entry_wire);
 
     int status = g_test_run();
     g_mime_shutdown();
