@@ -5,8 +5,9 @@
  * job; two processes that share nothing cost about 3 % (bench/README.md,
  * "Threads against processes").  So unless the writer must see every
  * bounce itself (--check's cache, --report's and --suppress's digest:
- * pl_procs_fit), the batch forks N workers after loading the triage, and
- * stays the one reader and the one writer:
+ * pl_procs_fit), the batch triages the first messages itself (see
+ * PL_WARM_MESSAGES), forks N workers, and stays the one reader and the
+ * one writer:
  *
  *   - it reads the input as the threads' reader does (one view of it,
  *     however it grows or whatever it is: a pipe, a FIFO, a .gz inflated
@@ -58,6 +59,13 @@ pl_procs_fit(const Run *run)
     if (opt->jobs < 2 || run->triage->checker || opt->report || opt->suppress)
         return FALSE;
     return g_strcmp0(g_getenv("BOUNCETRIAGE_WORKERS"), "threads") != 0;
+}
+
+guint64
+pl_warm_messages(void)
+{
+    const char *n = g_getenv("BOUNCETRIAGE_WARM");
+    return n && g_ascii_isdigit(*n) ? g_ascii_strtoull(n, NULL, 10) : PL_WARM_MESSAGES;
 }
 
 /* ---- frames ------------------------------------------------------------- */

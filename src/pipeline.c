@@ -596,8 +596,12 @@ run_loaded_batch(const BtResume *resume, const Batchwork *w)
     if (digest)
         bt_sink_set_observer(run.sink, observe_bounce, digest);
     guint64 next = 0;
-    gboolean more = run_inline(&run, src, &next, opt->jobs > 1 ? resume->careful_until : G_MAXUINT64);
-    if (more && pl_procs_fit(&run))
+    gboolean procs = pl_procs_fit(&run);
+    guint64 inline_until = G_MAXUINT64;
+    if (opt->jobs > 1)
+        inline_until = procs ? MAX(resume->careful_until, pl_warm_messages()) : resume->careful_until;
+    gboolean more = run_inline(&run, src, &next, inline_until);
+    if (more && procs)
         pl_run_procs(&run, src, &next);
     else if (more && opt->jobs > 1)
         run_parallel(&run, src, next);

@@ -40,6 +40,26 @@ done
 ok "-q, --jobs 2: one job's output and stderr" \
     sh -c "cmp '$TMP/q1' '$TMP/q2' && cmp '$TMP/q1.err' '$TMP/q2.err'"
 
+# the default: the first 512 messages in the batch itself, the rest in
+# the workers; a crash on either side costs that message alone
+. "$BT_SRCDIR/tests/memsafe-lib.sh"
+make_batch 1100 100 900
+"$BT_BIN" --format=jsonl "$TMP/batch.mbox" >"$TMP/b1" 2>/dev/null
+env -u BOUNCETRIAGE_WARM "$BT_BIN" --format=jsonl --jobs 3 "$TMP/batch.mbox" >"$TMP/b3" 2>/dev/null
+ok "1,100 messages, --jobs 3, default warm-up: one job's records" cmp "$TMP/b1" "$TMP/b3"
+mkdir "$TMP/held"
+mv "$TMP/batch.d/msg-0100.eml" "$TMP/batch.d/msg-0900.eml" "$TMP/held/"
+"$BT_BIN" --format=jsonl "$TMP/batch.d" >"$TMP/b1.clean" 2>/dev/null
+mv "$TMP/held/"*.eml "$TMP/batch.d/"
+(
+    BOUNCETRIAGE_TEST_FAULT=segv:BT-POISON env -u BOUNCETRIAGE_WARM "$BT_BIN" --format=jsonl --jobs 3 \
+        "$TMP/batch.d" >"$TMP/b3c" 2>"$TMP/b3c.err"
+    echo $? >"$TMP/b3c.rc"
+)
+ok "crashes at messages 100 (batch) and 900 (a worker): the other 1,098 records" cmp "$TMP/b1.clean" "$TMP/b3c"
+ok "... two crashes reported, exit 65" \
+    sh -c "test \$(grep -c 'triage crashed' '$TMP/b3c.err') -eq 2 && test \$(cat '$TMP/b3c.rc') -eq 65"
+
 # children of the batch process (the supervisor's child) while it waits
 # on a FIFO: $1 = extra options
 workers_while_waiting() {

@@ -4,6 +4,10 @@
 _bt_n=0
 _bt_failed=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/bt-test.XXXXXX")
+# --jobs: every message goes to the worker processes, none is triaged
+# first in the batch (tests/124 checks the default as well)
+BOUNCETRIAGE_WARM=${BOUNCETRIAGE_WARM-0}
+export BOUNCETRIAGE_WARM
 trap 'rm -rf "$TMP"' EXIT
 
 plan() { echo "1..$1"; }
