@@ -11,8 +11,10 @@
  *
  *   - it reads the input as the threads' reader does (one view of it,
  *     however it grows or whatever it is: a pipe, a FIFO, a .gz inflated
- *     once) and sends batch j, bytes and all, to worker j mod N over a
- *     socket, at most `max_batches` batches ahead of what is written;
+ *     once) and sends each batch, bytes and all, over a socket to the
+ *     worker with the fewest batches on hand, at most `max_batches`
+ *     ahead of what is written (a worker that drew slow messages does
+ *     not hold the others up);
  *   - the worker parses, triages and renders each message (a fragment:
  *     no csv header, each text block led by its blank line, see sink.h)
  *     and sends the batch back as one frame: for each entry, what the
@@ -79,7 +81,7 @@ typedef struct {
 } EntryTail;
 
 /* A worker's last frame, once its socket ended: this count instead of a
- * batch's, then its --summary counts (their length, then the bytes). */
+ * batch's, then its --summary counts, packed. */
 #define LAST_FRAME G_MAXUINT32
 
 /* ---- the worker ---------------------------------------------------------- */
@@ -91,7 +93,8 @@ typedef struct {
     int out_fd;              /* frames go here (a pipe) */
     GString *out;            /* the sink's output for the entry on hand */
     FILE *sink_file;         /* ... through this stream */
-    GByteArray *frame;       /* the batch's frame so far */
+    GByteArray *in;          /* the batch on hand, as it came */
+    GByteArray *frame;       /* its frame so far */
 } Worker;
 
 static ssize_t
@@ -124,22 +127,66 @@ work_entry(Worker *w, BtEntry *e)
     g_string_truncate(w->out, 0);
 }
 
-/* One batch: its count, then its entries; FALSE when the batch process
- * closed the socket (the input is done). */
+/* A batch and a frame both cross as one message: its length (guint64),
+ * then the count of its entries (guint32) and the entries. */
+static void
+open_message(GByteArray *buf, gsize *at, guint32 count)
+{
+    *at = buf->len;
+    guint64 len = 0;
+    g_byte_array_append(buf, (const guint8 *) &len, sizeof len);
+    g_byte_array_append(buf, (const guint8 *) &count, sizeof count);
+}
+
+static void
+close_message(GByteArray *buf, gsize at)
+{
+    guint64 len = buf->len - at - sizeof len;
+    memcpy(buf->data + at, &len, sizeof len);
+}
+
+/* The next message on `fd` into `buf`; FALSE at the end of the input
+ * (errno 0) or when it is cut short. */
+static gboolean
+read_message(int fd, GByteArray *buf)
+{
+    guint64 len;
+    if (!bt_read_exact(fd, &len, sizeof len))
+        return FALSE;
+    g_byte_array_set_size(buf, (guint) len);
+    if (bt_read_exact(fd, buf->data, len))
+        return TRUE;
+    if (errno == 0)
+        errno = EPIPE;
+    return FALSE;
+}
+
+/* One batch in, its frame out; FALSE when the batch process closed the
+ * socket (the input is done). */
 static gboolean
 work_batch(Worker *w)
 {
+    if (!read_message(w->in_fd, w->in)) {
+        if (errno == 0)
+            return FALSE;
+        _exit(EXIT_SOFTWARE);   /* cut off mid-batch: the batch process is gone */
+    }
+    const guint8 *p = w->in->data, *end = p + w->in->len;
     guint32 count;
-    if (!bt_read_exact(w->in_fd, &count, sizeof count))
-        return FALSE;
+    if (w->in->len < sizeof count)
+        _exit(EXIT_SOFTWARE);
+    memcpy(&count, p, sizeof count);
+    p += sizeof count;
+    gsize at;
     g_byte_array_set_size(w->frame, 0);
-    g_byte_array_append(w->frame, (const guint8 *) &count, sizeof count);
+    open_message(w->frame, &at, count);
     for (guint32 i = 0; i < count; i++) {
-        g_autoptr(BtEntry) e = bt_entry_receive(w->in_fd);
+        g_autoptr(BtEntry) e = bt_entry_unpack(&p, end);
         if (!e)
-            _exit(EXIT_SOFTWARE);   /* cut off mid-batch: the batch process is gone */
+            _exit(EXIT_SOFTWARE);
         work_entry(w, e);
     }
+    close_message(w->frame, at);
     /* one write of the whole frame: the batch reads a frame only once it
      * began to come, and must not wait on a worker still triaging */
     if (!bt_write_all(w->out_fd, w->frame->data, w->frame->len))
@@ -156,6 +203,7 @@ worker_main(Worker *w)
     Run *run = &w->run;
     w->out = g_string_sized_new(65536);
     w->frame = g_byte_array_sized_new(256 * 1024);
+    w->in = g_byte_array_sized_new(256 * 1024);
     cookie_io_functions_t io = { .write = sink_cookie_write };
     w->sink_file = fopencookie(w->out, "w", io);
     if (!w->sink_file)
@@ -166,12 +214,12 @@ worker_main(Worker *w)
     bt_sink_set_fragments(run->sink);
     while (work_batch(w))
         ;
-    g_autoptr(GByteArray) summary = g_byte_array_new();
-    bt_sink_pack_summary(run->sink, summary);
-    guint32 last = LAST_FRAME;
-    guint64 len = summary->len;
-    if (!bt_write_all(w->out_fd, &last, sizeof last) || !bt_write_all(w->out_fd, &len, sizeof len)
-        || !bt_write_all(w->out_fd, summary->data, summary->len))
+    gsize at;
+    g_byte_array_set_size(w->frame, 0);
+    open_message(w->frame, &at, LAST_FRAME);
+    bt_sink_pack_summary(run->sink, w->frame);
+    close_message(w->frame, at);
+    if (!bt_write_all(w->out_fd, w->frame->data, w->frame->len))
         _exit(EXIT_SOFTWARE);
     /* _exit: the stdio buffers copied from the batch at fork time are not
      * this process's to flush */
@@ -186,6 +234,7 @@ typedef struct {
     int from_fd;             /* frames come from here (a pipe's read end) */
     GByteArray *unsent;      /* batches packed and not yet sent */
     gsize sent;              /* ... of which the first so many bytes were */
+    guint on_hand;           /* batches sent to it and not yet written */
 } Child;
 
 typedef struct {
@@ -193,7 +242,7 @@ typedef struct {
     Child *children;
     int count;
     GQueue batches;          /* Batch*: sent and not yet written, in order */
-    GString *fragment;       /* an entry's output on its way to the sink */
+    GByteArray *frame;       /* the frame on hand */
 } Pool;
 
 static void
@@ -257,67 +306,74 @@ send_some(Child *c)
 static void
 hand_out(Pool *p, Batch *batch)
 {
-    Child *c = &p->children[batch->seq % (guint64) p->count];
-    guint32 count = batch->items->len;
-    g_byte_array_append(c->unsent, (const guint8 *) &count, sizeof count);
-    for (guint i = 0; i < count; i++) {
+    int least = 0;
+    for (int i = 1; i < p->count; i++)
+        if (p->children[i].on_hand < p->children[least].on_hand)
+            least = i;
+    Child *c = &p->children[least];
+    c->on_hand++;
+    batch->worker = least;
+    gsize at;
+    open_message(c->unsent, &at, batch->items->len);
+    for (guint i = 0; i < batch->items->len; i++) {
         BtEntry *e = g_array_index(batch->items, Item, i).entry;
         bt_entry_pack(e, c->unsent);
         g_clear_pointer(&e->bytes, g_byte_array_unref);
     }
+    close_message(c->unsent, at);
     g_queue_push_tail(&p->batches, batch);
 }
 
-/* An entry's output, `len` bytes, into p->fragment. */
+/* One entry of a frame (at *q, before `end`), written as write_one()
+ * writes a triaged entry; FALSE when the frame is not whole. */
 static gboolean
-read_fragment(Pool *p, int fd, guint64 len)
-{
-    g_string_set_size(p->fragment, len);
-    return bt_read_exact(fd, p->fragment->str, len);
-}
-
-/* One entry of a frame, written as write_one() writes a triaged entry. */
-static gboolean
-write_entry(Pool *p, int fd, BtEntry *e)
+write_entry(Pool *p, const guint8 **q, const guint8 *end, BtEntry *e)
 {
     Run *run = p->run;
     EntryTail tail;
-    if (!bt_entry_receive_outcome(fd, e) || !bt_read_exact(fd, &tail, sizeof tail))
+    if (!bt_entry_unpack_outcome(q, end, e) || (gsize) (end - *q) < sizeof tail)
         return FALSE;
-    g_autofree char *note = g_malloc(tail.note_len + 1);
-    note[tail.note_len] = '\0';
-    if (!bt_read_exact(fd, note, tail.note_len))
+    memcpy(&tail, *q, sizeof tail);
+    *q += sizeof tail;
+    if ((guint64) (end - *q) < tail.note_len + tail.out_len)
         return FALSE;
-    if (!read_fragment(p, fd, tail.out_len))
-        return FALSE;
+    g_autofree char *note = g_strndup((const char *) *q, tail.note_len);
+    const char *fragment = (const char *) *q + tail.note_len;
+    *q += tail.note_len + tail.out_len;
+
     bt_source_report(run->src, e);
     /* an earlier run wrote it: replayed in silence, for the sink's state */
     gboolean muted = e->seq < run->resume->written;
     if (tail.note_len > 0 && !muted)
         pl_print_line(run->report, note);
     run->out.muted = muted;
-    bt_sink_write_fragment(run->sink, p->fragment->str, p->fragment->len);
+    bt_sink_write_fragment(run->sink, fragment, tail.out_len);
     pl_out_commit(&run->out, e->seq + 1, FALSE);   /* flushes the stream while still muted */
     run->out.muted = FALSE;
     return TRUE;
 }
 
-/* The oldest batch's frame, from its worker, written. */
+/* The oldest batch's frame, from its worker, read whole and written. */
 static void
 write_frame(Pool *p, guint64 *written)
 {
     Batch *batch = g_queue_pop_head(&p->batches);
-    int i = (int) (batch->seq % (guint64) p->count);
-    int fd = p->children[i].from_fd;
+    int i = batch->worker;
     guint32 count;
-    if (!bt_read_exact(fd, &count, sizeof count) || count != batch->items->len)
+    if (!read_message(p->children[i].from_fd, p->frame) || p->frame->len < sizeof count)
+        worker_died(p, i);
+    const guint8 *q = p->frame->data, *end = q + p->frame->len;
+    memcpy(&count, q, sizeof count);
+    q += sizeof count;
+    if (count != batch->items->len)
         worker_died(p, i);
     for (guint k = 0; k < count; k++) {
         Item *item = &g_array_index(batch->items, Item, k);
-        if (!write_entry(p, fd, item->entry))
+        if (!write_entry(p, &q, end, item->entry))
             worker_died(p, i);
         g_clear_pointer(&item->entry, bt_entry_free);
     }
+    p->children[i].on_hand--;
     pl_batch_free(batch);
     (*written)++;
 }
@@ -328,7 +384,7 @@ static void
 await_frame(Pool *p)
 {
     const Batch *oldest = g_queue_peek_head(&p->batches);
-    int want = (int) (oldest->seq % (guint64) p->count);
+    int want = oldest->worker;
     g_autofree struct pollfd *fds = g_new(struct pollfd, p->count + 1);
     g_autofree int *whose = g_new(int, p->count + 1);
     for (;;) {
@@ -388,13 +444,12 @@ start_worker(Pool *p, int i)
 static void
 take_summary(Pool *p, int i)
 {
-    int fd = p->children[i].from_fd;
     guint32 last;
-    guint64 len;
-    if (!bt_read_exact(fd, &last, sizeof last) || last != LAST_FRAME || !bt_read_exact(fd, &len, sizeof len))
+    if (!read_message(p->children[i].from_fd, p->frame) || p->frame->len < sizeof last)
         worker_died(p, i);
-    g_autofree guint8 *summary = g_malloc(len + 1);
-    if (!bt_read_exact(fd, summary, len) || !bt_sink_add_summary(p->run->sink, summary, len))
+    memcpy(&last, p->frame->data, sizeof last);
+    if (last != LAST_FRAME
+        || !bt_sink_add_summary(p->run->sink, p->frame->data + sizeof last, p->frame->len - sizeof last))
         worker_died(p, i);
 }
 
@@ -427,9 +482,11 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
 {
     int count = run->opt->jobs;
     Pool p = { .run = run, .count = count, .children = g_new0(Child, count),
-               .fragment = g_string_sized_new(65536) };
+               .frame = g_byte_array_sized_new(256 * 1024) };
     g_queue_init(&p.batches);
-    guint max_batches = (guint) count * 2;
+    /* three a worker: one it triages, one waiting on its socket, one whose
+     * frame waits for older batches to be written */
+    guint max_batches = (guint) count * 3;
     if (run->resume->board)   /* the board names so many messages in flight, no more */
         max_batches = MIN(max_batches, BT_BOARD_RING / BATCH_SIZE - 1);
     gsize max_weight = BYTES_IN_FLIGHT / max_batches;
@@ -455,5 +512,5 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
     }
     finish_workers(&p);
     g_free(p.children);
-    g_string_free(p.fragment, TRUE);
+    g_byte_array_unref(p.frame);
 }

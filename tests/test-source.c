@@ -1259,9 +1259,10 @@ test_magic_table(void)
     g_assert_cmpstr(said, ==, "compressed with xz: not read; decompress it first (xz -d 'mail/old box.xz')");
 }
 
-/* An entry sent to a worker process and its outcome sent back
+/* An entry packed for a worker process and its outcome packed back
  * (entry-wire.c): every field across, NULL strings and bytes kept NULL,
- * problems in order; a descriptor cut mid-entry gives NULL. */
+ * problems in order; bytes cut anywhere give no entry, never a read past
+ * them. */
 static void
 test_entry_wire(void)
 {
@@ -1280,16 +1281,13 @@ test_entry_wire(void)
 
     g_autoptr(GByteArray) wire = g_byte_array_new();
     bt_entry_pack(e, wire);
+    gsize first_len = wire->len;
     bt_entry_pack(bare, wire);
-    int fds[2];
-    g_assert_cmpint(pipe(fds), ==, 0);
-    g_assert_true(bt_write_all(fds[1], wire->data, wire->len));
-    /* the second one cut short */
-    g_assert_true(bt_write_all(fds[1], wire->data, 10));
-    close(fds[1]);
+    const guint8 *p = wire->data, *end = wire->data + wire->len;
 
-    g_autoptr(BtEntry) got = bt_entry_receive(fds[0]);
+    g_autoptr(BtEntry) got = bt_entry_unpack(&p, end);
     g_assert_nonnull(got);
+    g_assert_true(p == wire->data + first_len);
     g_assert_cmpstr(got->origin, ==, "box/mail.mbox");
     g_assert_cmpint(got->offset, ==, 4096);
     g_assert_cmpuint(got->seq, ==, 77);
@@ -1306,29 +1304,33 @@ test_entry_wire(void)
     g_assert_cmpint(p1->kind, ==, BT_PROBLEM_UNREADABLE);
     g_assert_cmpstr(p1->what, ==, "second");
 
-    g_autoptr(BtEntry) got_bare = bt_entry_receive(fds[0]);
+    g_autoptr(BtEntry) got_bare = bt_entry_unpack(&p, end);
     g_assert_nonnull(got_bare);
+    g_assert_true(p == end);
     g_assert_null(got_bare->bytes);
     g_assert_null(got_bare->note);
     g_assert_null(got_bare->problems);
-    g_assert_null(bt_entry_receive(fds[0]));   /* cut: no entry */
-    close(fds[0]);
+    g_assert_null(bt_entry_unpack(&p, end));   /* nothing left */
+    for (gsize cut = 0; cut < first_len; cut++) {   /* every cut of the first */
+        const guint8 *q = wire->data;
+        g_autoptr(BtEntry) none = bt_entry_unpack(&q, wire->data + cut);
+        g_assert_null(none);
+    }
 
     /* the outcome: parsed, and the problems as they are now */
     got->parsed = TRUE;
     bt_entry_add_problem(got, BT_PROBLEM_SKIPPED, 4096, "third");
     g_autoptr(GByteArray) back = g_byte_array_new();
     bt_entry_pack_outcome(got, back);
-    g_assert_cmpint(pipe(fds), ==, 0);
-    g_assert_true(bt_write_all(fds[1], back->data, back->len));
-    close(fds[1]);
     g_assert_false(e->parsed);
-    g_assert_true(bt_entry_receive_outcome(fds[0], e));
+    p = back->data;
+    g_assert_true(bt_entry_unpack_outcome(&p, back->data + back->len, e));
+    g_assert_true(p == back->data + back->len);
     g_assert_true(e->parsed);
     g_assert_cmpuint(e->problems->len, ==, 3);
     g_assert_cmpstr(((const BtProblem *) e->problems->pdata[2])->what, ==, "third");
-    g_assert_false(bt_entry_receive_outcome(fds[0], e));   /* at the end */
-    close(fds[0]);
+    p = back->data;
+    g_assert_false(bt_entry_unpack_outcome(&p, back->data + back->len - 1, e));   /* cut */
 }
 
 int

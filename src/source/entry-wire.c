@@ -1,8 +1,10 @@
 /* entry-wire — an entry across a process boundary (see source.h): the
- * reader's process sends what it found, a worker process parses it and
- * sends back what the parse made of it, and the reader's process reports
- * it in input order as if it had parsed it itself.  Native byte order and
- * sizes: both ends are the same program on the same machine. */
+ * reader's process packs what it found, a worker process unpacks and
+ * parses it and packs what the parse made of it, and the reader's process
+ * reports it in input order as if it had parsed it itself.  Packed into
+ * and out of buffers, so that a batch crosses in a few large reads, not
+ * several small ones per entry.  Native byte order and sizes: both ends
+ * are the same program on the same machine. */
 #include "source/source-private.h"
 
 #include <string.h>
@@ -95,24 +97,37 @@ bt_entry_pack_outcome(const BtEntry *e, GByteArray *out)
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* `len` bytes from *p, or FALSE when fewer are left before `end`. */
 static gboolean
-read_string(int fd, guint32 len, char **out)
+take(const guint8 **p, const guint8 *end, void *to, gsize len)
+{
+    if ((gsize) (end - *p) < len)
+        return FALSE;
+    memcpy(to, *p, len);
+    *p += len;
+    return TRUE;
+}
+
+static gboolean
+take_string(const guint8 **p, const guint8 *end, guint32 len, char **out)
 {
     *out = NULL;
     if (len == NONE)
         return TRUE;
-    *out = g_malloc(len + 1);
-    (*out)[len] = '\0';
-    return bt_read_exact(fd, *out, len);
+    if ((gsize) (end - *p) < len)
+        return FALSE;
+    *out = g_strndup((const char *) *p, len);
+    *p += len;
+    return TRUE;
 }
 
 static gboolean
-read_problems(int fd, guint32 count, BtEntry *e)
+take_problems(const guint8 **p, const guint8 *end, guint32 count, BtEntry *e)
 {
     for (guint32 i = 0; i < count; i++) {
         ProblemHead h;
         g_autofree char *what = NULL;
-        if (!bt_read_exact(fd, &h, sizeof h) || !read_string(fd, h.what_len, &what))
+        if (!take(p, end, &h, sizeof h) || !take_string(p, end, h.what_len, &what))
             return FALSE;
         bt_entry_add_problem(e, (BtProblemKind) h.kind, h.offset, what ? what : "");
     }
@@ -120,10 +135,10 @@ read_problems(int fd, guint32 count, BtEntry *e)
 }
 
 BtEntry *
-bt_entry_receive(int fd)
+bt_entry_unpack(const guint8 **p, const guint8 *end)
 {
     EntryHead h;
-    if (!bt_read_exact(fd, &h, sizeof h))
+    if (!take(p, end, &h, sizeof h))
         return NULL;
     g_autoptr(BtEntry) e = g_new0(BtEntry, 1);
     e->seq = h.seq;
@@ -134,28 +149,29 @@ bt_entry_receive(int fd)
     e->cr = h.cr;
     e->last = h.last;
     e->input_cut = h.input_cut;
-    if (!read_string(fd, h.origin_len, &e->origin) || !read_string(fd, h.note_len, &e->note))
+    if (!take_string(p, end, h.origin_len, &e->origin) || !take_string(p, end, h.note_len, &e->note))
         return NULL;
     if (!e->origin)
         e->origin = g_strdup("");
     if (h.bytes_len != NONE) {
-        e->bytes = g_byte_array_sized_new(h.bytes_len);
-        g_byte_array_set_size(e->bytes, h.bytes_len);
-        if (!bt_read_exact(fd, e->bytes->data, h.bytes_len))
+        if ((gsize) (end - *p) < h.bytes_len)
             return NULL;
+        e->bytes = g_byte_array_sized_new(h.bytes_len);
+        g_byte_array_append(e->bytes, *p, h.bytes_len);
+        *p += h.bytes_len;
     }
-    if (!read_problems(fd, h.problems, e))
+    if (!take_problems(p, end, h.problems, e))
         return NULL;
     return g_steal_pointer(&e);
 }
 
 gboolean
-bt_entry_receive_outcome(int fd, BtEntry *e)
+bt_entry_unpack_outcome(const guint8 **p, const guint8 *end, BtEntry *e)
 {
     OutcomeHead h;
-    if (!bt_read_exact(fd, &h, sizeof h))
+    if (!take(p, end, &h, sizeof h))
         return FALSE;
     e->parsed = h.parsed != 0;
     g_clear_pointer(&e->problems, g_ptr_array_unref);
-    return read_problems(fd, h.problems, e);
+    return take_problems(p, end, h.problems, e);
 }

@@ -75,15 +75,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtEntry, bt_entry_free)
 
 /* An entry across a process boundary (entry-wire.c), for --jobs workers
  * that are processes: the reading process packs an entry (bytes and all)
- * for a worker, which receives it from a descriptor, parses it, and packs
- * the outcome (whether it parsed, its problems now) for the reading
- * process, which puts it into its own copy of the entry before
- * bt_source_report().  NULL / FALSE: the descriptor ended or failed
- * (errno 0 at its end). */
+ * for a worker, which unpacks it, parses it, and packs the outcome
+ * (whether it parsed, its problems now) for the reading process, which
+ * puts it into its own copy of the entry before bt_source_report().  The
+ * unpackers read from *p, never past `end`, and move *p past what they
+ * took; NULL / FALSE when the bytes are not a whole entry or outcome. */
 void bt_entry_pack(const BtEntry *entry, GByteArray *out);
-BtEntry *bt_entry_receive(int fd);
+BtEntry *bt_entry_unpack(const guint8 **p, const guint8 *end);
 void bt_entry_pack_outcome(const BtEntry *entry, GByteArray *out);
-gboolean bt_entry_receive_outcome(int fd, BtEntry *entry);
+gboolean bt_entry_unpack_outcome(const guint8 **p, const guint8 *end, BtEntry *entry);
 
 /* The next message (owned by the caller), or NULL when every input is
  * done: the three steps above on the caller's thread. */
