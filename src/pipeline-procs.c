@@ -173,10 +173,8 @@ work_batch(Worker *w)
     }
     const guint8 *p = w->in->data, *end = p + w->in->len;
     guint32 count;
-    if (w->in->len < sizeof count)
+    if (!bt_take_bytes(&p, end, &count, sizeof count))
         _exit(EXIT_SOFTWARE);
-    memcpy(&count, p, sizeof count);
-    p += sizeof count;
     gsize at;
     g_byte_array_set_size(w->frame, 0);
     open_message(w->frame, &at, count);
@@ -331,10 +329,8 @@ write_entry(Pool *p, const guint8 **q, const guint8 *end, BtEntry *e)
 {
     Run *run = p->run;
     EntryTail tail;
-    if (!bt_entry_unpack_outcome(q, end, e) || (gsize) (end - *q) < sizeof tail)
+    if (!bt_entry_unpack_outcome(q, end, e) || !bt_take_bytes(q, end, &tail, sizeof tail))
         return FALSE;
-    memcpy(&tail, *q, sizeof tail);
-    *q += sizeof tail;
     if ((guint64) (end - *q) < tail.note_len + tail.out_len)
         return FALSE;
     g_autofree char *note = g_strndup((const char *) *q, tail.note_len);
@@ -359,13 +355,11 @@ write_frame(Pool *p, guint64 *written)
 {
     Batch *batch = g_queue_pop_head(&p->batches);
     int i = batch->worker;
-    guint32 count;
-    if (!read_message(p->children[i].from_fd, p->frame) || p->frame->len < sizeof count)
+    if (!read_message(p->children[i].from_fd, p->frame))
         worker_died(p, i);
     const guint8 *q = p->frame->data, *end = q + p->frame->len;
-    memcpy(&count, q, sizeof count);
-    q += sizeof count;
-    if (count != batch->items->len)
+    guint32 count;
+    if (!bt_take_bytes(&q, end, &count, sizeof count) || count != batch->items->len)
         worker_died(p, i);
     for (guint k = 0; k < count; k++) {
         Item *item = &g_array_index(batch->items, Item, k);
@@ -444,12 +438,12 @@ start_worker(Pool *p, int i)
 static void
 take_summary(Pool *p, int i)
 {
-    guint32 last;
-    if (!read_message(p->children[i].from_fd, p->frame) || p->frame->len < sizeof last)
+    if (!read_message(p->children[i].from_fd, p->frame))
         worker_died(p, i);
-    memcpy(&last, p->frame->data, sizeof last);
-    if (last != LAST_FRAME
-        || !bt_sink_add_summary(p->run->sink, p->frame->data + sizeof last, p->frame->len - sizeof last))
+    const guint8 *q = p->frame->data, *end = q + p->frame->len;
+    guint32 last;
+    if (!bt_take_bytes(&q, end, &last, sizeof last) || last != LAST_FRAME
+        || !bt_sink_add_summary(p->run->sink, q, (gsize) (end - q)))
         worker_died(p, i);
 }
 

@@ -317,6 +317,16 @@ bt_read_exact(int fd, void *buf, gsize len)
     return TRUE;
 }
 
+gboolean
+bt_take_bytes(const guint8 **p, const guint8 *end, void *to, gsize len)
+{
+    if ((gsize) (end - *p) < len)
+        return FALSE;
+    memcpy(to, *p, len);
+    *p += len;
+    return TRUE;
+}
+
 /* write() until all of buf is written; FALSE with errno set otherwise. */
 gboolean
 bt_write_all(int fd, const void *buf, gsize len)

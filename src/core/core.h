@@ -147,6 +147,10 @@ gboolean bt_write_all(int fd, const void *buf, gsize len);
 /* read() until `len` bytes are in buf; FALSE otherwise, errno set (0 when
  * the input ended first). */
 gboolean bt_read_exact(int fd, void *buf, gsize len);
+/* Copies `len` bytes from *p to `to` and moves *p past them; FALSE (and
+ * nothing copied) when fewer than `len` are left before `end`.  For
+ * unpacking what another process of ours packed. */
+gboolean bt_take_bytes(const guint8 **p, const guint8 *end, void *to, gsize len);
 /* `s` as valid UTF-8 with every control character (line breaks and tabs
  * too) written out: C0 and DEL as \xHH, C1 as \uHHHH (ESC → "\x1B",
  * CSI → "\u009B"); everything else kept.  For CSV cells and for file

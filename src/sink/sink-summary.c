@@ -87,33 +87,22 @@ bt_summary_pack(const BtSummary *sum, GByteArray *out)
     pack_table(sum->causes, out);
 }
 
-/* Takes `len` bytes from *p (before `end`) into `to`. */
-static gboolean
-take(const guint8 **p, const guint8 *end, void *to, gsize len)
-{
-    if ((gsize) (end - *p) < len)
-        return FALSE;
-    memcpy(to, *p, len);
-    *p += len;
-    return TRUE;
-}
-
 /* Reads one packed table into `into` (a new table, merged by the caller
  * once every part was whole). */
 static gboolean
 unpack_table(const guint8 **p, const guint8 *end, GHashTable *into)
 {
     guint32 n;
-    if (!take(p, end, &n, sizeof n))
+    if (!bt_take_bytes(p, end, &n, sizeof n))
         return FALSE;
     for (guint32 i = 0; i < n; i++) {
         guint32 len;
         guint64 count;
-        if (!take(p, end, &len, sizeof len) || (gsize) (end - *p) < len)
+        if (!bt_take_bytes(p, end, &len, sizeof len) || (gsize) (end - *p) < len)
             return FALSE;
         g_autofree char *key = g_strndup((const char *) *p, len);
         *p += len;
-        if (!take(p, end, &count, sizeof count))
+        if (!bt_take_bytes(p, end, &count, sizeof count))
             return FALSE;
         add_count(into, key, count);
     }
@@ -137,7 +126,7 @@ bt_summary_add_packed(BtSummary *sum, const guint8 *data, gsize len)
     guint64 totals[5];
     BtSummary got;
     bt_summary_init(&got);
-    gboolean whole = take(&p, end, totals, sizeof totals) && unpack_table(&p, end, got.reasons)
+    gboolean whole = bt_take_bytes(&p, end, totals, sizeof totals) && unpack_table(&p, end, got.reasons)
                      && unpack_table(&p, end, got.destinations) && unpack_table(&p, end, got.causes)
                      && p == end;
     if (whole) {

@@ -97,17 +97,6 @@ bt_entry_pack_outcome(const BtEntry *e, GByteArray *out)
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* `len` bytes from *p, or FALSE when fewer are left before `end`. */
-static gboolean
-take(const guint8 **p, const guint8 *end, void *to, gsize len)
-{
-    if ((gsize) (end - *p) < len)
-        return FALSE;
-    memcpy(to, *p, len);
-    *p += len;
-    return TRUE;
-}
-
 static gboolean
 take_string(const guint8 **p, const guint8 *end, guint32 len, char **out)
 {
@@ -127,7 +116,7 @@ take_problems(const guint8 **p, const guint8 *end, guint32 count, BtEntry *e)
     for (guint32 i = 0; i < count; i++) {
         ProblemHead h;
         g_autofree char *what = NULL;
-        if (!take(p, end, &h, sizeof h) || !take_string(p, end, h.what_len, &what))
+        if (!bt_take_bytes(p, end, &h, sizeof h) || !take_string(p, end, h.what_len, &what))
             return FALSE;
         bt_entry_add_problem(e, (BtProblemKind) h.kind, h.offset, what ? what : "");
     }
@@ -138,7 +127,7 @@ BtEntry *
 bt_entry_unpack(const guint8 **p, const guint8 *end)
 {
     EntryHead h;
-    if (!take(p, end, &h, sizeof h))
+    if (!bt_take_bytes(p, end, &h, sizeof h))
         return NULL;
     g_autoptr(BtEntry) e = g_new0(BtEntry, 1);
     e->seq = h.seq;
@@ -169,7 +158,7 @@ gboolean
 bt_entry_unpack_outcome(const guint8 **p, const guint8 *end, BtEntry *e)
 {
     OutcomeHead h;
-    if (!take(p, end, &h, sizeof h))
+    if (!bt_take_bytes(p, end, &h, sizeof h))
         return FALSE;
     e->parsed = h.parsed != 0;
     g_clear_pointer(&e->problems, g_ptr_array_unref);
