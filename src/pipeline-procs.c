@@ -292,8 +292,10 @@ send_some(Child *c)
             return FALSE;
         c->sent += (gsize) n;
     }
-    if (c->sent == c->unsent->len) {
-        g_byte_array_set_size(c->unsent, 0);
+    /* what was sent goes, so that a worker that never quite catches up
+     * does not keep every batch it ever had here */
+    if (c->sent == c->unsent->len || c->sent >= BYTES_IN_FLIGHT) {
+        g_byte_array_remove_range(c->unsent, 0, (guint) c->sent);
         c->sent = 0;
     }
     return TRUE;
