@@ -35,7 +35,7 @@ typedef struct {
     FILE *file;              /* what the sink writes to */
     GString *pending;        /* NULL: unsupervised */
     gboolean muted;          /* written by an earlier run: replayed in silence */
-    gboolean failed;         /* stdout could not be written */
+    gint failed;             /* stdout could not be written (atomic: read by the reader) */
     BtBoard *board;
     guint64 at;              /* messages [0, at) are out (published on the board) */
     guint64 bytes;           /* ... in so many bytes */
@@ -91,6 +91,11 @@ void pl_show_progress(Report *r, const BtSourceStats *st, gboolean last);
 /* Messages [0, done) are through the sink: put their output on stdout
  * when enough is pending (or `force`), and say so on the board. */
 void pl_out_commit(Out *o, guint64 done, gboolean force);
+
+/* Is stdout gone (a write failed: a closed pipe, a full disk) with nothing
+ * else to write for (--report, --suppress)?  Then reading stops: the run
+ * ends with exit 74 without reading the rest of the input for nobody. */
+gboolean pl_output_gone(Run *run);
 
 /* Parses an entry and triages its message (see pipeline.c). */
 void pl_triage_one(Run *run, Item *item, int thread);

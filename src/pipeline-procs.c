@@ -492,6 +492,7 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
     guint64 read = 0, written = 0;
     gboolean more = TRUE;
     for (;;) {
+        more = more && !pl_output_gone(run);
         while (more && read < written + max_batches) {
             Batch *batch = pl_read_batch(run, src, read, next, max_weight);
             if (!batch)

@@ -193,7 +193,7 @@ pl_out_commit(Out *o, guint64 done, gboolean force)
         }
         if (!o->failed && !out_write(o, o->pending->str + out, o->pending->len - out, out)) {
             g_printerr("bouncetriage: writing the output failed: %s\n", g_strerror(errno));
-            o->failed = TRUE;
+            g_atomic_int_set(&o->failed, TRUE);   /* the reader stops on it (pl_output_gone) */
         }
         o->torn -= out;
         o->bytes += o->pending->len;
@@ -471,7 +471,7 @@ run_parallel(Run *run, BtSource *src, guint64 next)
     guint64 n = 0;
     for (;;) {
         budget_wait(&p.budget);
-        if (!(batch = pl_read_batch(run, src, n, &next, max_weight)))
+        if (pl_output_gone(run) || !(batch = pl_read_batch(run, src, n, &next, max_weight)))
             break;
         budget_take(&p.budget, batch->weight);
         n++;
@@ -499,12 +499,20 @@ run_parallel(Run *run, BtSource *src, guint64 next)
     g_mutex_clear(&p.lock);
 }
 
+gboolean
+pl_output_gone(Run *run)
+{
+    return g_atomic_int_get(&run->out.failed) && !run->opt->report && !run->opt->suppress;
+}
+
 /* One message at a time while the next is before `until`; FALSE when the
- * input is done.  *next: the seq of the next message. */
+ * input is done (or the output gone).  *next: the seq of the next message. */
 static gboolean
 run_inline(Run *run, BtSource *src, guint64 *next, guint64 until)
 {
     while (*next < until) {
+        if (pl_output_gone(run))
+            return FALSE;
         BtEntry *e = pl_read_one(run, src, *next);
         if (!e)
             return FALSE;
@@ -614,9 +622,10 @@ run_loaded_batch(const BtResume *resume, const Batchwork *w)
     bt_sink_free(run.sink);
     gboolean failed = run.out.failed;
     out_close(&run.out);
-    if (failed)
-        return 74;   /* EX_IOERR, as main says for stdout */
-    return bt_pipeline_digest_finish(digest, exit_status(bt_source_stats(src), resume));
+    /* the report and the suppression list are written even when stdout
+     * went away: they are outputs of their own */
+    status = bt_pipeline_digest_finish(digest, exit_status(bt_source_stats(src), resume));
+    return failed ? 74 : status;   /* EX_IOERR, as main says for stdout */
 }
 
 int
