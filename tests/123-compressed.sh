@@ -76,9 +76,13 @@ head -c $((size / 2)) "$TMP/all.mbox.gz" >"$TMP/cut.gz"
 run cut "$TMP/cut.gz"
 n=$(records "$TMP/cut.out")
 ok "truncated: the records before the cut" test "$n" -gt 20
-ok "truncated: they are the whole file's first records (the last may be cut)" \
-    sh -c "head -n $((n - 1)) '$TMP/cut.out' | sed 's/cut.gz/all.mbox.gz/' >'$TMP/a';
-           '$BT_BIN' --format=jsonl '$TMP/all.mbox.gz' 2>/dev/null | head -n $((n - 1)) | cmp - '$TMP/a'"
+# the message the cut falls in may give other records (all of them: a
+# message can have several), so its records are left out of the comparison
+last_offset=$(tail -n 1 "$TMP/cut.out" | sed 's/.*"offset":\([0-9]*\),.*/\1/')
+grep -v "\"offset\":$last_offset," "$TMP/cut.out" | sed 's/cut.gz/all.mbox.gz/' >"$TMP/a"
+m=$(records "$TMP/a")
+ok "truncated: they are the whole file's first records (the message cut may differ)" \
+    sh -c "test $m -gt 20 && '$BT_BIN' --format=jsonl '$TMP/all.mbox.gz' 2>/dev/null | head -n $m | cmp - '$TMP/a'"
 ok "truncated: exit 65" rc_is cut 65
 ok "truncated: stderr names the file and the cut" \
     grep -q "^bouncetriage: $TMP/cut.gz: the gzip data is cut short" "$TMP/cut.err"
