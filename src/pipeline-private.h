@@ -74,19 +74,11 @@ void pl_batch_free(Batch *batch);
  * (pl_entry_weight), numbered `seq`; NULL at the end of the input.
  * *next: the seq of the entry after it. */
 Batch *pl_read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_weight);
-/* The next entry, with the board told that the reader is on it. */
-BtEntry *pl_read_one(Run *run, BtSource *src, guint64 next);
 
-/* Counts a problem of the input (on the board too); FALSE when it is not
- * to be shown (an earlier run showed it, or -q mutes its kind). */
-gboolean pl_count_problem(Report *r, BtProblemKind kind);
-/* "bouncetriage: ORIGIN (offset N): WHAT\n", controls escaped. */
-char *pl_problem_line(const char *origin, gint64 offset, const char *what);
 /* The note of a bounce as a line for stderr, or NULL. */
 char *pl_note_line(const BtTriage *t, const BtBounce *b);
 /* Prints a line on stderr, off the progress line. */
 void pl_print_line(Report *r, const char *line);
-void pl_show_progress(Report *r, const BtSourceStats *st, gboolean last);
 
 /* Messages [0, done) are through the sink: put their output on stdout
  * when enough is pending (or `force`), and say so on the board. */
@@ -99,8 +91,6 @@ gboolean pl_output_gone(Run *run);
 
 /* Parses an entry and triages its message (see pipeline.c). */
 void pl_triage_one(Run *run, Item *item, int thread);
-/* What an entry weighs against BYTES_IN_FLIGHT. */
-gsize pl_entry_weight(const BtEntry *e);
 
 /* ---- pipeline-procs.c ---------------------------------------------------- */
 

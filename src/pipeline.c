@@ -45,8 +45,8 @@ static GMutex stderr_lock;
 /* "bouncetriage: ORIGIN (offset N): WHAT\n", with the controls a file
  * name or a sentence may hold made harmless (the terminal must not run
  * ESC sequences). */
-char *
-pl_problem_line(const char *origin, gint64 offset, const char *what)
+static char *
+problem_line(const char *origin, gint64 offset, const char *what)
 {
     g_autofree char *name = bt_text_escape_controls(origin);
     g_autofree char *why = bt_text_escape_controls(what);
@@ -67,8 +67,10 @@ pl_print_line(Report *r, const char *line)
     g_mutex_unlock(&stderr_lock);
 }
 
-gboolean
-pl_count_problem(Report *r, BtProblemKind kind)
+/* Counts a problem of the input (on the board too); FALSE when it is not
+ * to be shown (an earlier run showed it, or -q mutes its kind). */
+static gboolean
+count_problem(Report *r, BtProblemKind kind)
 {
     bt_board_problem(r->board);
     if (r->problems++ < r->mute_problems)
@@ -80,16 +82,16 @@ static void
 on_problem(BtProblemKind kind, const char *origin, gint64 offset, const char *what, gpointer data)
 {
     Report *r = data;
-    if (!pl_count_problem(r, kind))
+    if (!count_problem(r, kind))
         return;
-    g_autofree char *line = pl_problem_line(origin, offset, what);
+    g_autofree char *line = problem_line(origin, offset, what);
     pl_print_line(r, line);
 }
 
 /* On the way, the count is of messages read (the writer counts the ones
  * parsed); at the end, of the messages parsed. */
-void
-pl_show_progress(Report *r, const BtSourceStats *st, gboolean last)
+static void
+show_progress(Report *r, const BtSourceStats *st, gboolean last)
 {
     gint64 now = g_get_monotonic_time();
     if (!r->progress || (!last && now - r->last_shown < 250000))
@@ -113,7 +115,7 @@ pl_note_line(const BtTriage *t, const BtBounce *b)
 {
     if (!b->note || t->quiet)
         return NULL;
-    return pl_problem_line(b->origin, b->offset, b->note);
+    return problem_line(b->origin, b->offset, b->note);
 }
 
 /* ---- output in whole messages ------------------------------------------- */
@@ -272,8 +274,8 @@ write_one(Run *run, Item *item)
 }
 
 /* The next entry, with the board told that the reader is on it. */
-BtEntry *
-pl_read_one(Run *run, BtSource *src, guint64 next)
+static BtEntry *
+read_one(Run *run, BtSource *src, guint64 next)
 {
     BtBoard *board = run->resume->board;
     bt_board_busy(board, BT_BOARD_READER, (gint64) next);
@@ -283,7 +285,7 @@ pl_read_one(Run *run, BtSource *src, guint64 next)
         bt_board_started(board, e->seq, e->origin, e->offset);
         run->report->read += e->bytes != NULL;
     }
-    pl_show_progress(run->report, bt_source_stats(src), FALSE);
+    show_progress(run->report, bt_source_stats(src), FALSE);
     return e;
 }
 
@@ -331,8 +333,8 @@ budget_give(Budget *b, gsize bytes)
  * counts them, as many as it has boundary lines, with its bytes. */
 #define PART_WEIGHT 2048
 
-gsize
-pl_entry_weight(const BtEntry *e)
+static gsize
+entry_weight(const BtEntry *e)
 {
     gsize bytes = e->bytes ? e->bytes->len : 0;
     return bytes + (e->boundaries + 1) * PART_WEIGHT;
@@ -430,14 +432,14 @@ pl_read_batch(Run *run, BtSource *src, guint64 seq, guint64 *next, gsize max_wei
     Batch *batch = NULL;
     BtEntry *e;
     while ((!batch || (batch->items->len < BATCH_SIZE && batch->weight < max_weight))
-           && (e = pl_read_one(run, src, *next))) {
+           && (e = read_one(run, src, *next))) {
         if (!batch) {
             batch = g_new0(Batch, 1);
             batch->seq = seq;
             batch->items = g_array_sized_new(FALSE, FALSE, sizeof(Item), BATCH_SIZE);
         }
         *next = e->seq + 1;
-        batch->weight += pl_entry_weight(e);
+        batch->weight += entry_weight(e);
         Item item = { .entry = e };
         g_array_append_val(batch->items, item);
     }
@@ -513,7 +515,7 @@ run_inline(Run *run, BtSource *src, guint64 *next, guint64 until)
     while (*next < until) {
         if (pl_output_gone(run))
             return FALSE;
-        BtEntry *e = pl_read_one(run, src, *next);
+        BtEntry *e = read_one(run, src, *next);
         if (!e)
             return FALSE;
         *next = e->seq + 1;
@@ -613,7 +615,7 @@ run_loaded_batch(const BtResume *resume, const Batchwork *w)
         pl_run_procs(&run, src, &next);
     else if (more && opt->jobs > 1)
         run_parallel(&run, src, next);
-    pl_show_progress(&rep, bt_source_stats(src), TRUE);
+    show_progress(&rep, bt_source_stats(src), TRUE);
     bt_sink_finish(run.sink);
     if (opt->summary)
         bt_sink_write_summary(run.sink, opt->format == BT_FORMAT_TEXT ? run.out.file : stderr);
