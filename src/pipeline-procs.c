@@ -91,8 +91,7 @@ typedef struct {
     int index;               /* its place among the workers */
     int in_fd;               /* batches come from here (a socket) */
     int out_fd;              /* frames go here (a pipe) */
-    GString *out;            /* the sink's output for the entry on hand */
-    FILE *sink_file;         /* ... through this stream */
+    FILE *sink_file;         /* the sink's stream: it appends to `frame` */
     GByteArray *in;          /* the batch on hand, as it came */
     GByteArray *frame;       /* its frame so far */
 } Worker;
@@ -100,31 +99,34 @@ typedef struct {
 static ssize_t
 sink_cookie_write(void *cookie, const char *buf, size_t n)
 {
-    g_string_append_len(cookie, buf, n);
+    g_byte_array_append(cookie, (const guint8 *) buf, (guint) n);
     return (ssize_t) n;
 }
 
-/* Parses, triages and renders one entry into the frame. */
+/* Parses, triages and renders one entry into the frame: its outcome, its
+ * tail, its note, then the sink's output straight after them (the tail's
+ * length is filled in once the sink is done). */
 static void
 work_entry(Worker *w, BtEntry *e)
 {
     Run *run = &w->run;
     Item item = { .entry = e };
     pl_triage_one(run, &item, BT_BOARD_WORKER0 + w->index);
-    g_autofree char *note = NULL;
+    g_autofree char *note = item.bounce ? pl_note_line(run->triage, item.bounce) : NULL;
+    bt_entry_pack_outcome(e, w->frame);
+    EntryTail tail = { .note_len = note ? (guint32) strlen(note) : 0 };
+    gsize tail_at = w->frame->len;
+    g_byte_array_append(w->frame, (const guint8 *) &tail, sizeof tail);
+    if (note)
+        g_byte_array_append(w->frame, (const guint8 *) note, tail.note_len);
+    gsize out_at = w->frame->len;
     if (item.bounce) {
-        note = pl_note_line(run->triage, item.bounce);
         bt_sink_write(run->sink, item.bounce, run->opt->all);
         fflush(w->sink_file);
         bt_bounce_free(item.bounce);
     }
-    bt_entry_pack_outcome(e, w->frame);
-    EntryTail tail = { .note_len = note ? (guint32) strlen(note) : 0, .out_len = w->out->len };
-    g_byte_array_append(w->frame, (const guint8 *) &tail, sizeof tail);
-    if (note)
-        g_byte_array_append(w->frame, (const guint8 *) note, tail.note_len);
-    g_byte_array_append(w->frame, (const guint8 *) w->out->str, w->out->len);
-    g_string_truncate(w->out, 0);
+    tail.out_len = w->frame->len - out_at;
+    memcpy(w->frame->data + tail_at, &tail, sizeof tail);
 }
 
 /* A batch and a frame both cross as one message: its length (guint64),
@@ -199,11 +201,10 @@ worker_main(Worker *w)
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* no worker outlives the batch */
 #endif
     Run *run = &w->run;
-    w->out = g_string_sized_new(65536);
     w->frame = g_byte_array_sized_new(256 * 1024);
     w->in = g_byte_array_sized_new(256 * 1024);
     cookie_io_functions_t io = { .write = sink_cookie_write };
-    w->sink_file = fopencookie(w->out, "w", io);
+    w->sink_file = fopencookie(w->frame, "w", io);
     if (!w->sink_file)
         _exit(EXIT_SOFTWARE);
     setvbuf(w->sink_file, NULL, _IOFBF, 65536);

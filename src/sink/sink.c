@@ -107,6 +107,7 @@ bt_sink_write_fragment(BtSink *sink, const char *fragment, gsize len)
 {
     g_string_truncate(sink->buf, 0);
     append_csv_header_once(sink);
+    fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
     if (sink->format == BT_FORMAT_TEXT && len > 0) {
         if (!sink->text_started && fragment[0] == '\n') {
             fragment++;
@@ -114,8 +115,7 @@ bt_sink_write_fragment(BtSink *sink, const char *fragment, gsize len)
         }
         sink->text_started = TRUE;
     }
-    g_string_append_len(sink->buf, fragment, (gssize) len);
-    fwrite(sink->buf->str, 1, sink->buf->len, sink->out);
+    fwrite(fragment, 1, len, sink->out);   /* as it came: no copy into the buffer first */
 }
 
 void
