@@ -67,6 +67,8 @@ typedef struct {
     gsize weight;            /* of its messages, for the budget */
     GArray *items;           /* Item */
     int worker;              /* the worker that triaged it */
+    GByteArray *frame;       /* worker processes: the frame the batch made of it
+                              * itself (pipeline-procs.c), or NULL */
 } Batch;
 
 void pl_batch_free(Batch *batch);

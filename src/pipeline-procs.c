@@ -6,8 +6,8 @@
  * "Threads against processes").  So unless the writer must see every
  * bounce itself (--check's cache, --report's and --suppress's digest:
  * pl_procs_fit), the batch triages the first messages itself (see
- * PL_WARM_MESSAGES), forks N workers, and stays the one reader and the
- * one writer:
+ * PL_WARM_MESSAGES), forks N - 1 workers, and stays the one reader, the
+ * one writer and the Nth job:
  *
  *   - it reads the input as the threads' reader does (one view of it,
  *     however it grows or whatever it is: a pipe, a FIFO, a .gz inflated
@@ -19,13 +19,21 @@
  *     no csv header, each text block led by its blank line, see sink.h)
  *     and sends the batch back as one frame: for each entry, what the
  *     parse made of it (bt_entry_pack_outcome), its note and its output;
+ *   - whenever the frame it must write next has not begun to come and a
+ *     batch waits that no worker has room for, the batch triages that one
+ *     itself, into a frame of its own made the same way (its own sink of
+ *     fragments: `self`).  A third process on two cores would take time
+ *     from the workers for reading and writing that is little but not
+ *     nothing; done here, between the batch's own triage, it costs a
+ *     worker nothing;
  *   - the batch takes the frames in batch order and writes them entry by
  *     entry as write_one() in pipeline.c does: the problems are counted,
  *     muted and shown by its own source, its own sink joins the fragments
  *     (the csv header, the blank lines) and goes on counting nothing;
  *     the output goes out in whole messages and the board hears of each;
  *   - at the end each worker sends its --summary counts, which the
- *     batch's sink adds to its own before it writes the summary.
+ *     batch's sink adds to its own, with those of `self`, before it
+ *     writes the summary.
  *
  * It never blocks on a worker that waits for it: the sockets to the
  * workers are written without blocking, from a buffer, whenever poll()
@@ -84,6 +92,11 @@ typedef struct {
  * batch's, then its --summary counts, packed. */
 #define LAST_FRAME G_MAXUINT32
 
+/* What a batch or a frame usually needs, to start with. */
+#define FRAME_SIZE (256 * 1024)
+/* What the pipe of frames from a worker holds: a whole frame or so. */
+#define FRAME_PIPE (1024 * 1024)
+
 /* ---- the worker ---------------------------------------------------------- */
 
 typedef struct {
@@ -96,10 +109,13 @@ typedef struct {
     GByteArray *frame;       /* its frame so far */
 } Worker;
 
+/* The sink's stream appends to the worker's frame on hand (whichever
+ * array that is now: the batch's own triage hands each frame on). */
 static ssize_t
 sink_cookie_write(void *cookie, const char *buf, size_t n)
 {
-    g_byte_array_append(cookie, (const guint8 *) buf, (guint) n);
+    Worker *w = cookie;
+    g_byte_array_append(w->frame, (const guint8 *) buf, (guint) n);
     return (ssize_t) n;
 }
 
@@ -194,6 +210,24 @@ work_batch(Worker *w)
     return TRUE;
 }
 
+/* The worker's frame and its sink of fragments, which writes into it;
+ * FALSE if the stream cannot be made. */
+static gboolean
+open_frames(Worker *w)
+{
+    Run *run = &w->run;
+    w->frame = g_byte_array_sized_new(FRAME_SIZE);
+    cookie_io_functions_t io = { .write = sink_cookie_write };
+    w->sink_file = fopencookie(w, "w", io);
+    if (!w->sink_file)
+        return FALSE;
+    setvbuf(w->sink_file, NULL, _IOFBF, 65536);
+    const BtOptions *opt = run->opt;
+    run->sink = bt_sink_new(w->sink_file, opt->format, opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
+    bt_sink_set_fragments(run->sink);
+    return TRUE;
+}
+
 static G_NORETURN void
 worker_main(Worker *w)
 {
@@ -201,16 +235,9 @@ worker_main(Worker *w)
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* no worker outlives the batch */
 #endif
     Run *run = &w->run;
-    w->frame = g_byte_array_sized_new(256 * 1024);
-    w->in = g_byte_array_sized_new(256 * 1024);
-    cookie_io_functions_t io = { .write = sink_cookie_write };
-    w->sink_file = fopencookie(w->frame, "w", io);
-    if (!w->sink_file)
+    w->in = g_byte_array_sized_new(FRAME_SIZE);
+    if (!open_frames(w))
         _exit(EXIT_SOFTWARE);
-    setvbuf(w->sink_file, NULL, _IOFBF, 65536);
-    const BtOptions *opt = run->opt;
-    run->sink = bt_sink_new(w->sink_file, opt->format, opt->format == BT_FORMAT_TEXT && isatty(STDOUT_FILENO));
-    bt_sink_set_fragments(run->sink);
     while (work_batch(w))
         ;
     gsize at;
@@ -236,12 +263,22 @@ typedef struct {
     guint on_hand;           /* batches sent to it and not yet written */
 } Child;
 
+/* Batch.worker, besides a worker's index: */
+#define NOT_YET (-2)         /* read, neither handed out nor triaged */
+#define BY_BATCH (-1)        /* triaged by the batch itself: its frame is Batch.frame */
+
+/* Batches a worker has on hand at most: one it triages, one waiting on its
+ * socket, one whose frame waits for older batches to be written. */
+#define PER_WORKER 3
+
 typedef struct {
     Run *run;
     Child *children;
-    int count;
-    GQueue batches;          /* Batch*: sent and not yet written, in order */
+    int count;               /* of workers: the batch is one more job */
+    GQueue batches;          /* Batch*: read and not yet written, in order */
+    GQueue waiting;          /* Batch*: of those, the ones still NOT_YET, in order */
     GByteArray *frame;       /* the frame on hand */
+    Worker self;             /* the batch's own triage: its sink and frames */
 } Pool;
 
 static void
@@ -302,18 +339,23 @@ send_some(Child *c)
     return TRUE;
 }
 
-/* Packs a batch for its worker; the entries' bytes go with it, the rest of
+/* Sends what the sockets take now, to every worker that waits for it. */
+static void
+keep_sending(Pool *p)
+{
+    for (int i = 0; i < p->count; i++)
+        if (p->children[i].unsent->len > 0 && !send_some(&p->children[i]))
+            worker_died(p, i);
+}
+
+/* Packs a batch for worker `i`; the entries' bytes go with it, the rest of
  * each entry stays here to be reported when the frame comes back. */
 static void
-hand_out(Pool *p, Batch *batch)
+hand_out(Pool *p, int i, Batch *batch)
 {
-    int least = 0;
-    for (int i = 1; i < p->count; i++)
-        if (p->children[i].on_hand < p->children[least].on_hand)
-            least = i;
-    Child *c = &p->children[least];
+    Child *c = &p->children[i];
     c->on_hand++;
-    batch->worker = least;
+    batch->worker = i;
     gsize at;
     open_message(c->unsent, &at, batch->items->len);
     for (guint i = 0; i < batch->items->len; i++) {
@@ -322,7 +364,43 @@ hand_out(Pool *p, Batch *batch)
         g_clear_pointer(&e->bytes, g_byte_array_unref);
     }
     close_message(c->unsent, at);
-    g_queue_push_tail(&p->batches, batch);
+}
+
+/* Hands the batches that wait to the workers, the least busy first, while
+ * one has room. */
+static void
+feed_workers(Pool *p)
+{
+    while (!g_queue_is_empty(&p->waiting)) {
+        int least = 0;
+        for (int i = 1; i < p->count; i++)
+            if (p->children[i].on_hand < p->children[least].on_hand)
+                least = i;
+        if (p->children[least].on_hand >= PER_WORKER)
+            return;
+        hand_out(p, least, g_queue_pop_head(&p->waiting));
+    }
+    keep_sending(p);
+}
+
+/* The batch triages the oldest batch that waits, into a frame of its own,
+ * as a worker would (see work_batch), and keeps the workers' sockets
+ * full meanwhile. */
+static void
+triage_here(Pool *p)
+{
+    Batch *batch = g_queue_pop_head(&p->waiting);
+    Worker *w = &p->self;
+    gsize at;
+    open_message(w->frame, &at, batch->items->len);
+    for (guint i = 0; i < batch->items->len; i++) {
+        work_entry(w, g_array_index(batch->items, Item, i).entry);
+        keep_sending(p);
+    }
+    close_message(w->frame, at);
+    batch->worker = BY_BATCH;
+    batch->frame = w->frame;
+    w->frame = g_byte_array_sized_new(FRAME_SIZE);
 }
 
 /* One entry of a frame (at *q, before `end`), written as write_one()
@@ -352,33 +430,56 @@ write_entry(Pool *p, const guint8 **q, const guint8 *end, BtEntry *e)
     return TRUE;
 }
 
-/* The oldest batch's frame, from its worker, read whole and written. */
+static gboolean await_frame(Pool *p, int timeout);
+
+/* A frame that is not what it should be: from a worker, it died (or is
+ * beyond trust); from the batch itself, a fault here. */
+static G_NORETURN void
+bad_frame(Pool *p, int worker)
+{
+    if (worker == BY_BATCH)
+        g_error("a frame of the batch's own is not whole");
+    worker_died(p, worker);
+}
+
+/* The oldest batch's frame, from its worker (read whole) or from the
+ * batch's own triage, written. */
 static void
 write_frame(Pool *p, guint64 *written)
 {
-    Batch *batch = g_queue_pop_head(&p->batches);
+    Batch *batch = g_queue_peek_head(&p->batches);
     int i = batch->worker;
-    if (!read_message(p->children[i].from_fd, p->frame))
-        worker_died(p, i);
-    const guint8 *q = p->frame->data, *end = q + p->frame->len;
+    const guint8 *q, *end;
+    if (i == BY_BATCH) {
+        q = batch->frame->data + sizeof(guint64);   /* after its length */
+        end = batch->frame->data + batch->frame->len;
+    } else {
+        await_frame(p, -1);
+        if (!read_message(p->children[i].from_fd, p->frame))
+            worker_died(p, i);
+        p->children[i].on_hand--;
+        q = p->frame->data;
+        end = q + p->frame->len;
+    }
+    g_queue_pop_head(&p->batches);
     guint32 count;
     if (!bt_take_bytes(&q, end, &count, sizeof count) || count != batch->items->len)
-        worker_died(p, i);
+        bad_frame(p, i);
     for (guint k = 0; k < count; k++) {
         Item *item = &g_array_index(batch->items, Item, k);
         if (!write_entry(p, &q, end, item->entry))
-            worker_died(p, i);
+            bad_frame(p, i);
         g_clear_pointer(&item->entry, bt_entry_free);
     }
-    p->children[i].on_hand--;
     pl_batch_free(batch);
     (*written)++;
 }
 
-/* Waits until the frame of the oldest batch begins to come, sending the
- * workers what they wait for meanwhile. */
-static void
-await_frame(Pool *p)
+/* Has the frame of the oldest batch, a worker's, begun to come?  Waits
+ * for it up to `timeout` ms (-1: as long as it takes), sending the workers
+ * what they wait for meanwhile. */
+static gboolean
+await_frame(Pool *p, int timeout)
 {
     const Batch *oldest = g_queue_peek_head(&p->batches);
     int want = oldest->worker;
@@ -393,7 +494,7 @@ await_frame(Pool *p)
                 fds[n] = (struct pollfd) { .fd = p->children[i].to_fd, .events = POLLOUT };
                 whose[n++] = i;
             }
-        if (poll(fds, (nfds_t) n, -1) < 0) {
+        if (poll(fds, (nfds_t) n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             worker_died(p, want);
@@ -402,7 +503,9 @@ await_frame(Pool *p)
             if (fds[k].revents && !send_some(&p->children[whose[k]]))
                 worker_died(p, whose[k]);
         if (fds[0].revents)
-            return;
+            return TRUE;
+        if (timeout == 0)
+            return FALSE;
     }
 }
 
@@ -432,9 +535,14 @@ start_worker(Pool *p, int i)
     }
     close(frames[1]);
     close(batches[1]);
+#ifdef F_SETPIPE_SZ
+    /* room for a whole frame, so that a worker done while the batch
+     * triages a batch of its own goes on at once (if the system allows) */
+    (void) fcntl(frames[0], F_SETPIPE_SZ, FRAME_PIPE);
+#endif
     fcntl(batches[0], F_SETFL, fcntl(batches[0], F_GETFL) | O_NONBLOCK);
     p->children[i] = (Child) { .pid = pid, .to_fd = batches[0], .from_fd = frames[0],
-                               .unsent = g_byte_array_sized_new(256 * 1024) };
+                               .unsent = g_byte_array_sized_new(FRAME_SIZE) };
 }
 
 /* A worker's last frame: its --summary counts, added to the batch's. */
@@ -474,21 +582,51 @@ finish_workers(Pool *p)
     }
 }
 
+/* The batch's own share of --summary, added to its sink's; the sink of
+ * fragments goes. */
+static void
+close_self(Pool *p)
+{
+    Worker *w = &p->self;
+    g_autoptr(GByteArray) packed = g_byte_array_new();
+    bt_sink_pack_summary(w->run.sink, packed);
+    if (!bt_sink_add_summary(p->run->sink, packed->data, packed->len))
+        g_error("the batch's own --summary counts do not add up");
+    g_clear_pointer(&w->run.sink, bt_sink_free);
+    fclose(w->sink_file);
+    g_byte_array_unref(w->frame);
+}
+
+/* What the batch does next: write the oldest batch's frame when it is
+ * there (or there is nothing else to do but wait for it), else triage a
+ * batch that waits. */
+static gboolean
+frame_first(Pool *p)
+{
+    const Batch *oldest = g_queue_peek_head(&p->batches);
+    if (oldest->worker == NOT_YET)
+        return FALSE;
+    return oldest->worker == BY_BATCH || g_queue_is_empty(&p->waiting) || await_frame(p, 0);
+}
+
 void
 pl_run_procs(Run *run, BtSource *src, guint64 *next)
 {
-    int count = run->opt->jobs;
+    int jobs = run->opt->jobs, count = jobs - 1;
     Pool p = { .run = run, .count = count, .children = g_new0(Child, count),
-               .frame = g_byte_array_sized_new(256 * 1024) };
+               .frame = g_byte_array_sized_new(FRAME_SIZE) };
     g_queue_init(&p.batches);
-    /* three a worker: one it triages, one waiting on its socket, one whose
-     * frame waits for older batches to be written */
-    guint max_batches = (guint) count * 3;
+    g_queue_init(&p.waiting);
+    guint max_batches = (guint) jobs * PER_WORKER;
     if (run->resume->board)   /* the board names so many messages in flight, no more */
         max_batches = MIN(max_batches, BT_BOARD_RING / BATCH_SIZE - 1);
     gsize max_weight = BYTES_IN_FLIGHT / max_batches;
     for (int i = 0; i < count; i++)
         start_worker(&p, i);
+    /* made after the forks: the workers have no part in it */
+    p.self = (Worker) { .run = *run, .index = count };
+    if (!open_frames(&p.self))
+        g_error("cannot make the batch's own sink: %s", g_strerror(errno));
 
     guint64 read = 0, written = 0;
     gboolean more = TRUE;
@@ -499,16 +637,22 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
             if (!batch)
                 more = FALSE;
             else {
-                hand_out(&p, batch);
+                batch->worker = NOT_YET;
+                g_queue_push_tail(&p.batches, batch);
+                g_queue_push_tail(&p.waiting, batch);
                 read++;
             }
         }
+        feed_workers(&p);
         if (written == read)
             break;
-        await_frame(&p);
-        write_frame(&p, &written);
+        if (frame_first(&p))
+            write_frame(&p, &written);
+        else
+            triage_here(&p);
     }
     finish_workers(&p);
+    close_self(&p);
     g_free(p.children);
     g_byte_array_unref(p.frame);
 }

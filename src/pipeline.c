@@ -359,6 +359,8 @@ pl_batch_free(Batch *batch)
     for (guint i = 0; i < batch->items->len; i++)
         g_clear_pointer(&g_array_index(batch->items, Item, i).bounce, bt_bounce_free);
     g_array_unref(batch->items);
+    if (batch->frame)
+        g_byte_array_unref(batch->frame);
     g_free(batch);
 }
 
