@@ -304,6 +304,44 @@ test_status_preference(Fixture *f, gconstpointer data)
                                           "not exist. Please try double-checking the recipient's email address");
 }
 
+/* Exchange 2000/2003 name each recipient "ADDR on DATE TIME" above its
+ * reason, and their DSN part carries no Diagnostic-Code: the reason is
+ * the diagnostic, without the date (in any of the locale's forms). */
+static const char exchange_on_date[] =
+    REPORT_HEAD("delivery-status")
+    "--B\n"
+    "Content-Type: text/plain\n\n"
+    "Your message did not reach some or all of the intended recipients.\n\n"
+    "The following recipient(s) could not be reached:\n\n"
+    "      ann@example.com on 2/3/2026 11:05 AM\n"
+    "            The e-mail account does not exist at the organization this message was sent to.\n"
+    "            <mx.example.net #5.1.1>\n\n"
+    "      bob@example.com on 20.05.2006 09:31:07\n"
+    "            Could not deliver the message in the time limit specified.\n\n"
+    "      cy@example.com on behalf of list-a\n"
+    "            The mailbox is full.\n\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.net\n\n"
+    "Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\n\n"
+    "Final-Recipient: rfc822; bob@example.com\nAction: failed\nStatus: 4.4.7\n\n"
+    "Final-Recipient: rfc822; cy@example.com\nAction: failed\nStatus: 5.2.2\n\n"
+    RETURNED_PART;
+
+static void
+test_exchange_on_date(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f, exchange_on_date);
+    g_assert_cmpstr(record_at(b, 0)->diagnosticcode, ==,
+                    "The e-mail account does not exist at the organization this message was sent to. "
+                    "<mx.example.net #5.1.1>");
+    g_assert_cmpstr(record_at(b, 1)->diagnosticcode, ==,
+                    "Could not deliver the message in the time limit specified.");
+    /* "on" before words is the notice's own, and stays */
+    g_assert_true(g_str_has_prefix(record_at(b, 2)->diagnosticcode, "on behalf of list-a"));
+}
+
 /* A sendmail DSN whose transcript quotes the server's earlier "250 2.1.0
  * Ok": the success code must not become the failed recipient's status. */
 static const char transcript_success_code[] =
@@ -865,6 +903,7 @@ main(int argc, char **argv)
     ADD("/extract/rfc3834/bounce-is-not-autoreply", test_bounce_not_autoreply);
     ADD("/extract/not-a-bounce", test_not_a_bounce);
     ADD("/extract/finish/status-preference", test_status_preference);
+    ADD("/extract/finish/exchange-on-date", test_exchange_on_date);
     ADD("/extract/finish/transcript-success-code", test_transcript_success_code);
     ADD("/extract/finish/diagnostic-from-body", test_diagnostic_from_body);
     ADD("/extract/finish/expired-attempt-status", test_expired_attempt_status);

@@ -556,6 +556,42 @@ body_head(const char *body)
     return g_strndup(body, strnlen(body, BODY_SCAN_BYTES));
 }
 
+/* Past the digits of a number of 1 to `max` digits at *p; FALSE if none. */
+static gboolean
+skip_number(const char **p, int max)
+{
+    int k = 0;
+    while (k < max && g_ascii_isdigit((*p)[k]))
+        k++;
+    *p += k;
+    return k > 0;
+}
+
+const char *
+bt_skip_on_date(const char *s)
+{
+    if (g_ascii_strncasecmp(s, "on ", 3) != 0)
+        return s;
+    const char *p = s + 3;
+    for (int part = 0; part < 3; part++) {
+        if (!skip_number(&p, 4))
+            return s;
+        if (part < 2 && !strchr("/-.", *p++))
+            return s;
+    }
+    const char *date_end = p;
+    if (*p == ' ' && g_ascii_isdigit(p[1])) {
+        p++;
+        if (!skip_number(&p, 2) || *p++ != ':' || !skip_number(&p, 2))
+            return date_end;
+        if (*p == ':' && g_ascii_isdigit(p[1]))
+            p++, skip_number(&p, 2);
+        if (g_ascii_strncasecmp(p, " am", 3) == 0 || g_ascii_strncasecmp(p, " pm", 3) == 0)
+            p += 3;
+    }
+    return *p == '\0' || g_ascii_isspace(*p) ? p : s;
+}
+
 /* The paragraph at `hit` without bare labels, or NULL when nothing is
  * left of it but the address.  The first mention loses the address (the
  * "<a@b>:" that opens what is said about it); a later one is the MTA's
@@ -576,6 +612,13 @@ paragraph_about(const char *body, const char *hit, const char *recipient, gboole
     }
     g_autofree char *rest = without_bare_labels(named);
     char *text = squeeze(rest);
+    /* Exchange 2000/2003: "ADDR on DATE TIME", the reason on the lines below */
+    const char *after = text && first ? bt_skip_on_date(text) : text;
+    if (after != text) {
+        char *reason = g_strdup(after + strspn(after, " "));
+        g_free(text);
+        text = reason;
+    }
     /* "Reason: TEXT" under the address line: the label is not the reason */
     if (text && g_ascii_strncasecmp(text, "Reason: ", 8) == 0)
         memmove(text, text + 8, strlen(text + 8) + 1);

@@ -37,7 +37,7 @@ says_something(const char *text)
 }
 
 /* Line i without `address` (and its brackets, a label before it and
- * the punctuation around it). */
+ * the punctuation around it, and the date Exchange sets after it). */
 char *
 gen_line_without(const char *line, const char *address)
 {
@@ -83,7 +83,9 @@ gen_line_without(const char *line, const char *address)
         const char *wide = strstr(text, "：");
         body = wide && (!colon || wide < colon) ? wide + strlen("：") : colon ? colon + 1 : text;
     }
-    char *trimmed = g_strstrip(g_strdup(body));
+    while (g_ascii_isspace(*body))
+        body++;
+    char *trimmed = g_strstrip(g_strdup(hit ? bt_skip_on_date(body) : body));
     if (!*trimmed)
         g_clear_pointer(&trimmed, g_free);
     return trimmed;
