@@ -342,6 +342,30 @@ test_exchange_on_date(Fixture *f, gconstpointer data)
     g_assert_true(g_str_has_prefix(record_at(b, 2)->diagnosticcode, "on behalf of list-a"));
 }
 
+/* The same in German, its text in UTF-7 under RFC 1642's own name
+ * (UNICODE-1-1-UTF-7, which Exchange 2000/2003 put on their NDRs). */
+static const char exchange_utf7_de[] =
+    REPORT_HEAD("delivery-status")
+    "--B\n"
+    "Content-Type: text/plain; charset=unicode-1-1-utf-7\n\n"
+    "Folgende(r) Empf+AOQ-nger konnte(n) nicht erreicht werden:\n\n"
+    "      ann@example.com am 12.09.2007 14:05\n"
+    "            Das E-Mail-Konto existiert nicht. +ANw-berpr+APw-fen Sie die Adresse.\n\n"
+    "--B\n"
+    "Content-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.net\n\n"
+    "Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\n\n"
+    RETURNED_PART;
+
+static void
+test_exchange_utf7_de(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f, exchange_utf7_de);
+    g_assert_cmpstr(record_at(b, 0)->diagnosticcode, ==,
+                    "Das E-Mail-Konto existiert nicht. \u00dcberpr\u00fcfen Sie die Adresse.");
+}
+
 /* A sendmail DSN whose transcript quotes the server's earlier "250 2.1.0
  * Ok": the success code must not become the failed recipient's status. */
 static const char transcript_success_code[] =
@@ -904,6 +928,7 @@ main(int argc, char **argv)
     ADD("/extract/not-a-bounce", test_not_a_bounce);
     ADD("/extract/finish/status-preference", test_status_preference);
     ADD("/extract/finish/exchange-on-date", test_exchange_on_date);
+    ADD("/extract/text/exchange-utf7-de", test_exchange_utf7_de);
     ADD("/extract/finish/transcript-success-code", test_transcript_success_code);
     ADD("/extract/finish/diagnostic-from-body", test_diagnostic_from_body);
     ADD("/extract/finish/expired-attempt-status", test_expired_attempt_status);

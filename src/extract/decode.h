@@ -124,9 +124,10 @@ void bt_mark_delay_warning(const BtMsgView *view, GPtrArray *records, guint from
  * the address itself; NULL when the text does not name it. */
 char *bt_body_text_about(const char *body, const char *recipient);
 /* Past "on DATE [TIME [AM|PM]]" at the start of s, as Exchange 2000 and
- * 2003 put it after each recipient ("ADDR on 12/09/2007 14:05", the date
- * in the server's locale, / - or . between its numbers); s itself when it
- * does not start so. */
+ * 2003 put it after each recipient ("ADDR on 12/09/2007 14:05", "ADDR am
+ * 12.09.2007 14:05": the preposition and the date in the server's
+ * language and locale, / - or . between the date's numbers); s itself
+ * when it does not start so. */
 const char *bt_skip_on_date(const char *s);
 /* Every paragraph of the bounce text that names `recipient`, joined; NULL
  * when none does. */

@@ -570,9 +570,13 @@ skip_number(const char **p, int max)
 const char *
 bt_skip_on_date(const char *s)
 {
-    if (g_ascii_strncasecmp(s, "on ", 3) != 0)
+    /* the preposition of the NDR's language: "on", "am", "le", "el",
+     * "op", "em", "på" …, a short word before the date's digits */
+    const char *p = s;
+    while (g_ascii_isalpha(*p) || (guchar) *p >= 0x80)
+        p++;
+    if (p == s || p - s > 4 || *p++ != ' ')
         return s;
-    const char *p = s + 3;
     for (int part = 0; part < 3; part++) {
         if (!skip_number(&p, 4))
             return s;
@@ -612,7 +616,7 @@ paragraph_about(const char *body, const char *hit, const char *recipient, gboole
     }
     g_autofree char *rest = without_bare_labels(named);
     char *text = squeeze(rest);
-    /* Exchange 2000/2003: "ADDR on DATE TIME", the reason on the lines below */
+    /* Exchange 2000/2003: "ADDR on DATE TIME" (or "am", "le" …), the reason below */
     const char *after = text && first ? bt_skip_on_date(text) : text;
     if (after != text) {
         char *reason = g_strdup(after + strspn(after, " "));

@@ -127,12 +127,31 @@ is_iso2022jp(const char *iconv_name)
     return FALSE;
 }
 
+/* Names of UTF-7 and UTF-8 that neither GMime nor iconv knows: RFC 1642's
+ * own name for UTF-7, registered at IANA as UNICODE-1-1-UTF-7, which
+ * Exchange 2000 and 2003 put on their NDRs' text, and the .NET names
+ * Microsoft lists among its encodings (Encoding class, "unicode-2-0-utf-7",
+ * "unicode-2-0-utf-8"). */
+static const char *
+iconv_name_of(const char *charset)
+{
+    static const struct { const char *alias, *name; } aliases[] = {
+        { "unicode-1-1-utf-7", "UTF-7" },
+        { "unicode-2-0-utf-7", "UTF-7" },
+        { "unicode-2-0-utf-8", "UTF-8" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(aliases); i++)
+        if (g_ascii_strcasecmp(charset, aliases[i].alias) == 0)
+            return aliases[i].name;
+    return g_mime_charset_iconv_name(charset);
+}
+
 /* The text under a declared charset, or NULL when it is to be read as
  * undeclared (no converter, or UTF-8 under a wrong label). */
 static char *
 declared_to_utf8(const char *data, gsize len, const char *charset)
 {
-    const char *name = g_mime_charset_iconv_name(charset);
+    const char *name = iconv_name_of(charset);
     if (is_iso2022jp(name)) {
         gboolean ascii = bt_ascii_run(data, len) == len;
         /* what the converter would give: the bytes themselves, or a
