@@ -531,6 +531,30 @@ test_seven_bit_latin(Fixture *f, gconstpointer data)
     g_assert_null(strstr(b->text, "\x1B"));
 }
 
+/* Charsets under the names old mailers gave them, which neither GMime
+ * nor iconv knows as such: the "x-" prefix, Windows code pages as
+ * "cp-NNNN" or "win-NNNN", Mac OS Roman as x-mac-roman, UTF-7 under RFC
+ * 1642's name. */
+static void
+test_charset_names(void)
+{
+    static const struct { const char *charset, *bytes, *utf8; } cases[] = {
+        { "x-sjis", "\x88\xB6\x90\xE6", "\xE5\xAE\x9B\xE5\x85\x88" },
+        { "x-euc-jp", "\xB0\xB8\xC0\xE8", "\xE5\xAE\x9B\xE5\x85\x88" },
+        { "x-gbk", "\xCA\xD5\xBC\xFE\xC8\xCB", "\xE6\x94\xB6\xE4\xBB\xB6\xE4\xBA\xBA" },
+        { "cp-1252", "\x92", "\xE2\x80\x99" },
+        { "win-1251", "\xEF", "\xD0\xBF" },
+        { "x-mac-roman", "\x8A", "\xC3\xA4" },
+        { "unicode-1-1-utf-7", "+APw-", "\xC3\xBC" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *in = g_strconcat("to ", cases[i].bytes, " failed", NULL);
+        g_autofree char *want = g_strconcat("to ", cases[i].utf8, " failed", NULL);
+        g_autofree char *got = bt_text_to_utf8(in, strlen(in), cases[i].charset);
+        g_assert_cmpstr(got, ==, want);
+    }
+}
+
 /* A multipart/alternative whose boundary parameter was lost (written on a
  * line of its own, unindented) has no parts: its text is still read. */
 static void
@@ -934,6 +958,7 @@ main(int argc, char **argv)
     ADD("/extract/finish/expired-attempt-status", test_expired_attempt_status);
     ADD("/extract/view/mislabelled-utf8", test_mislabelled_utf8);
     ADD("/extract/view/seven-bit-latin", test_seven_bit_latin);
+    g_test_add_func("/extract/view/charset-names", test_charset_names);
     ADD("/extract/view/alternative-without-boundary", test_alternative_without_boundary);
     ADD("/extract/view/alternative-plain-stub", test_alternative_plain_stub);
     ADD("/extract/view/deep-nesting", test_deep_nesting);

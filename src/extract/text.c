@@ -139,11 +139,33 @@ iconv_name_of(const char *charset)
         { "unicode-1-1-utf-7", "UTF-7" },
         { "unicode-2-0-utf-7", "UTF-7" },
         { "unicode-2-0-utf-8", "UTF-8" },
+        /* Mac OS Roman: IANA's "macintosh", Apple's and .NET's x-mac-roman */
+        { "x-mac-roman", "MACINTOSH" },
+        { "mac-roman", "MACINTOSH" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(aliases); i++)
         if (g_ascii_strcasecmp(charset, aliases[i].alias) == 0)
             return aliases[i].name;
     return g_mime_charset_iconv_name(charset);
+}
+
+/* Another name to try when iconv has no converter under the declared
+ * one, or NULL: old mailers' spellings, the experimental "x-" prefix
+ * (x-sjis, x-euc-jp, x-gbk) and Windows code pages as "cp-1252" or
+ * "win-1251". */
+static char *
+second_name(const char *charset)
+{
+    const char *rest = charset;
+    if (g_ascii_strncasecmp(rest, "x-", 2) == 0)
+        rest += 2;
+    static const char *const code_pages[] = { "cp-", "win-", "windows-" };
+    for (gsize i = 0; i < G_N_ELEMENTS(code_pages); i++) {
+        gsize n = strlen(code_pages[i]);
+        if (g_ascii_strncasecmp(rest, code_pages[i], n) == 0 && g_ascii_isdigit(rest[n]))
+            return g_strconcat("CP", rest + n, NULL);
+    }
+    return rest != charset && *rest ? g_strdup(g_mime_charset_iconv_name(rest)) : NULL;
 }
 
 /* The text under a declared charset, or NULL when it is to be read as
@@ -163,6 +185,10 @@ declared_to_utf8(const char *data, gsize len, const char *charset)
             return NULL;
     }
     char *text = iconv_lossy(data, len, name);
+    if (!text) {
+        g_autofree char *other = second_name(charset);
+        text = other ? iconv_lossy(data, len, other) : NULL;
+    }
     if (text && is_mislabelled_utf8(data, len, text))
         g_clear_pointer(&text, g_free);
     return text;
