@@ -256,19 +256,43 @@ names_other_address(const char *line, const char *recipient)
     return !strstr(lower, want);
 }
 
+/* Is `line` another address alone on its line: the heading of another
+ * recipient's item (Exchange's "Diagnostic information for
+ * administrators" names each address on a line of its own, its reply
+ * below)? */
+static gboolean
+is_other_item(const char *line, const char *recipient)
+{
+    g_autofree char *t = g_strstrip(g_strdup(line));
+    return *t && !strpbrk(t, " \t") && strchr(t, '@') && names_other_address(t, recipient);
+}
+
+/* Where the recipient's block that starts at line `at` ends: the next
+ * line that heads another recipient's item, else `n`. */
+static int
+block_end(char **lines, int n, int at, const char *recipient)
+{
+    for (int k = at + 1; k < n; k++)
+        if (is_other_item(lines[k], recipient))
+            return k;
+    return n;
+}
+
 /* The explanation a colon lead-in near the recipient's line `at`
  * introduces: the first lead-in in the recipient's own block below its
- * line (up to another address), else one just above its line (a notice
+ * line (up to another address; what it introduces stops where another
+ * recipient's item starts), else one just above its line (a notice
  * that states the reason before the address it is about). */
 static char *
 lead_in_near(char **lines, int n, int at, const char *recipient)
 {
-    for (int k = at + 1; k < n && k <= at + DIAG_LOOKAHEAD; k++) {
+    int end = block_end(lines, n, at, recipient);
+    for (int k = at + 1; k < end && k <= at + DIAG_LOOKAHEAD; k++) {
         if (gen_is_separator(lines[k]) || names_other_address(lines[k], recipient))
             break;
         if (!gen_is_colon_lead_in(lines[k]))
             continue;
-        char *text = explained_by(lines, k, n, recipient);
+        char *text = explained_by(lines, k, end, recipient);
         if (text)
             return text;
     }
