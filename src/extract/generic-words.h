@@ -104,6 +104,12 @@ static const char *const gen_failure_words[] = {
      * configuration": "retry time not reached for any host after a long
      * failure period") */
     "retry time not reached",
+    /* hMailServer's codeless reason under an address it gave up on, kept
+     * when a site rewrites the SEND_FAILED_NOTIFICATION text around
+     * %MACRO_RECIPIENTS%: "Error Description: No mail servers appear to
+     * exists for the recipient's address." (hmailserver SMTP/
+     * ExternalDelivery.cpp) */
+    "no mail servers appear to exist",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
     /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)";
