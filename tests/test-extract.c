@@ -9,6 +9,7 @@
 #include "extract/generic-lines.h"
 #include "extract/extract.h"
 #include "extract/text.h"
+#include "core/charset.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -555,6 +556,34 @@ test_charset_names(void)
     }
 }
 
+/* The same names in RFC 2047 encoded words: the returned message's
+ * Subject under x-sjis reads as its text, and an encoded word under a
+ * charset GMime knows is left as it is. */
+static void
+test_encoded_word_charsets(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f,
+        REPORT_HEAD("delivery-status")
+        "--B\n"
+        "Content-Type: message/delivery-status\n\n"
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        "Final-Recipient: rfc822; ann@example.com\nAction: failed\nStatus: 5.1.1\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\n\n"
+        "--B\n"
+        "Content-Type: message/rfc822\n\n"
+        "From: s@example.org\n"
+        "To: ann@example.com\n"
+        "Subject: =?x-sjis?B?ie+LY4LMjI8=?=\n"
+        "Message-ID: <x@example.org>\n\n"
+        "hi\n"
+        "--B--\n");
+    g_assert_cmpstr(record_at(b, 0)->subject, ==, "\u4f1a\u8b70\u306e\u4ef6");
+    g_autofree char *fixed = bt_charset_fix_encoded_words("=?x-sjis?B?QQ==?= =?utf-8?Q?x?= =?X-GBK*zh?Q?y?=");
+    g_assert_cmpstr(fixed, ==, "=?shift-jis?B?QQ==?= =?utf-8?Q?x?= =?gbk*zh?Q?y?=");
+    g_assert_null(bt_charset_fix_encoded_words("=?iso-8859-1?Q?caf=E9?= plain"));
+}
+
 /* A multipart/alternative whose boundary parameter was lost (written on a
  * line of its own, unindented) has no parts: its text is still read. */
 static void
@@ -959,6 +988,7 @@ main(int argc, char **argv)
     ADD("/extract/view/mislabelled-utf8", test_mislabelled_utf8);
     ADD("/extract/view/seven-bit-latin", test_seven_bit_latin);
     g_test_add_func("/extract/view/charset-names", test_charset_names);
+    ADD("/extract/view/encoded-word-charsets", test_encoded_word_charsets);
     ADD("/extract/view/alternative-without-boundary", test_alternative_without_boundary);
     ADD("/extract/view/alternative-plain-stub", test_alternative_plain_stub);
     ADD("/extract/view/deep-nesting", test_deep_nesting);

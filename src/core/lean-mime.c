@@ -3,6 +3,7 @@
  * stray lines before the first field, folding, CRLF): only the bytes it
  * is given change. */
 #include "core/lean-mime.h"
+#include "core/charset.h"
 #include "core/literals.h"
 
 #include <string.h>
@@ -744,6 +745,16 @@ bt_mime_header_block(GMimeObject *obj)
     return g_string_free(out, FALSE);
 }
 
+/* Decodes encoded words as GMime does, under a charset name GMime can
+ * convert from where the word's own is an old mailer's spelling
+ * (core/charset.h: "=?x-sjis?B?…?="). */
+static char *
+decode_words(const char *text)
+{
+    g_autofree char *fixed = bt_charset_fix_encoded_words(text);
+    return g_mime_utils_header_decode_text(NULL, fixed ? fixed : text);
+}
+
 char *
 bt_mime_decode_raw(const char *raw)
 {
@@ -751,7 +762,7 @@ bt_mime_decode_raw(const char *raw)
     if (is_plain_ascii(raw, len))
         return unfold_plain(raw, len);
     g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
-    return g_mime_utils_header_decode_text(NULL, unfolded);
+    return decode_words(unfolded);
 }
 
 const char *
@@ -763,6 +774,15 @@ bt_mime_header_value(GMimeHeader *header)
     gsize len = raw && !header->value ? strlen(raw) : 0;
     if (!header->value && raw && is_plain_ascii(raw, len))
         header->value = unfold_plain(raw, len);
+    else if (!header->value && raw && strstr(raw, "=?")) {
+        /* what GMime would give, with the charsets it does not know
+         * renamed (header->value is freed with the header) */
+        g_autofree char *fixed = bt_charset_fix_encoded_words(raw);
+        if (fixed) {
+            g_autofree char *unfolded = g_mime_utils_header_unfold(fixed);
+            header->value = g_mime_utils_header_decode_text(NULL, unfolded);
+        }
+    }
     return g_mime_header_get_value(header);
 }
 
@@ -779,5 +799,5 @@ char *
 bt_mime_decode_text(const char *text)
 {
     gsize len = strlen(text);
-    return is_plain_ascii(text, len) ? g_strndup(text, len) : g_mime_utils_header_decode_text(NULL, text);
+    return is_plain_ascii(text, len) ? g_strndup(text, len) : decode_words(text);
 }

@@ -2,6 +2,7 @@
  * line ends, HTML to text, header blocks.  Pure functions, no state. */
 #include "extract/text.h"
 #include "extract/html-entities.h"
+#include "core/charset.h"
 #include "core/core.h"
 #include "core/lean-mime.h"
 #include "core/literals.h"
@@ -127,53 +128,13 @@ is_iso2022jp(const char *iconv_name)
     return FALSE;
 }
 
-/* Names of UTF-7 and UTF-8 that neither GMime nor iconv knows: RFC 1642's
- * own name for UTF-7, registered at IANA as UNICODE-1-1-UTF-7, which
- * Exchange 2000 and 2003 put on their NDRs' text, and the .NET names
- * Microsoft lists among its encodings (Encoding class, "unicode-2-0-utf-7",
- * "unicode-2-0-utf-8"). */
-static const char *
-iconv_name_of(const char *charset)
-{
-    static const struct { const char *alias, *name; } aliases[] = {
-        { "unicode-1-1-utf-7", "UTF-7" },
-        { "unicode-2-0-utf-7", "UTF-7" },
-        { "unicode-2-0-utf-8", "UTF-8" },
-        /* Mac OS Roman: IANA's "macintosh", Apple's and .NET's x-mac-roman */
-        { "x-mac-roman", "MACINTOSH" },
-        { "mac-roman", "MACINTOSH" },
-    };
-    for (gsize i = 0; i < G_N_ELEMENTS(aliases); i++)
-        if (g_ascii_strcasecmp(charset, aliases[i].alias) == 0)
-            return aliases[i].name;
-    return g_mime_charset_iconv_name(charset);
-}
-
-/* Another name to try when iconv has no converter under the declared
- * one, or NULL: old mailers' spellings, the experimental "x-" prefix
- * (x-sjis, x-euc-jp, x-gbk) and Windows code pages as "cp-1252" or
- * "win-1251". */
-static char *
-second_name(const char *charset)
-{
-    const char *rest = charset;
-    if (g_ascii_strncasecmp(rest, "x-", 2) == 0)
-        rest += 2;
-    static const char *const code_pages[] = { "cp-", "win-", "windows-" };
-    for (gsize i = 0; i < G_N_ELEMENTS(code_pages); i++) {
-        gsize n = strlen(code_pages[i]);
-        if (g_ascii_strncasecmp(rest, code_pages[i], n) == 0 && g_ascii_isdigit(rest[n]))
-            return g_strconcat("CP", rest + n, NULL);
-    }
-    return rest != charset && *rest ? g_strdup(g_mime_charset_iconv_name(rest)) : NULL;
-}
-
 /* The text under a declared charset, or NULL when it is to be read as
  * undeclared (no converter, or UTF-8 under a wrong label). */
 static char *
 declared_to_utf8(const char *data, gsize len, const char *charset)
 {
-    const char *name = iconv_name_of(charset);
+    const char *alias = bt_charset_alias(charset);
+    const char *name = alias ? alias : g_mime_charset_iconv_name(charset);
     if (is_iso2022jp(name)) {
         gboolean ascii = bt_ascii_run(data, len) == len;
         /* what the converter would give: the bytes themselves, or a
@@ -186,7 +147,7 @@ declared_to_utf8(const char *data, gsize len, const char *charset)
     }
     char *text = iconv_lossy(data, len, name);
     if (!text) {
-        g_autofree char *other = second_name(charset);
+        g_autofree char *other = bt_charset_second_name(charset);
         text = other ? iconv_lossy(data, len, other) : NULL;
     }
     if (text && is_mislabelled_utf8(data, len, text))

@@ -1,0 +1,96 @@
+/* charset — see charset.h. */
+#include "core/charset.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+const char *
+bt_charset_alias(const char *charset)
+{
+    /* RFC 1642 named UTF-7 UNICODE-1-1-UTF-7 (IANA's registered name),
+     * which Exchange 2000 and 2003 put on their NDRs' text; Microsoft lists
+     * unicode-2-0-utf-7/-8 among .NET's encoding names; IANA's
+     * "macintosh" is Apple's and .NET's x-mac-roman */
+    static const struct { const char *alias, *name; } aliases[] = {
+        { "unicode-1-1-utf-7", "UTF-7" },
+        { "unicode-2-0-utf-7", "UTF-7" },
+        { "unicode-2-0-utf-8", "UTF-8" },
+        { "x-mac-roman", "MACINTOSH" },
+        { "mac-roman", "MACINTOSH" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(aliases); i++)
+        if (g_ascii_strcasecmp(charset, aliases[i].alias) == 0)
+            return aliases[i].name;
+    return NULL;
+}
+
+char *
+bt_charset_second_name(const char *charset)
+{
+    const char *rest = charset;
+    if (g_ascii_strncasecmp(rest, "x-", 2) == 0)
+        rest += 2;
+    static const char *const code_pages[] = { "cp-", "win-", "windows-" };
+    for (gsize i = 0; i < G_N_ELEMENTS(code_pages); i++) {
+        gsize n = strlen(code_pages[i]);
+        if (g_ascii_strncasecmp(rest, code_pages[i], n) == 0 && g_ascii_isdigit(rest[n]))
+            return g_strconcat("CP", rest + n, NULL);
+    }
+    return rest != charset && *rest ? g_strdup(g_mime_charset_iconv_name(rest)) : NULL;
+}
+
+/* Can iconv convert from `name` (as GMime names it) to UTF-8? */
+static gboolean
+converts(const char *name)
+{
+    GIConv cd = g_iconv_open("UTF-8", g_mime_charset_iconv_name(name));
+    if (cd == (GIConv) -1)
+        return FALSE;
+    g_iconv_close(cd);
+    return TRUE;
+}
+
+/* The name to write instead of an encoded word's `charset`, or NULL. */
+static char *
+better_name(const char *charset)
+{
+    const char *alias = bt_charset_alias(charset);
+    if (alias)
+        return g_strdup(alias);
+    /* only the spellings a second name can mend are worth a look */
+    gboolean odd = g_ascii_strncasecmp(charset, "x-", 2) == 0 || g_ascii_strncasecmp(charset, "cp-", 3) == 0
+        || g_ascii_strncasecmp(charset, "win-", 4) == 0;
+    if (!odd || converts(charset))
+        return NULL;
+    g_autofree char *second = bt_charset_second_name(charset);
+    return second && converts(second) ? g_steal_pointer(&second) : NULL;
+}
+
+char *
+bt_charset_fix_encoded_words(const char *text)
+{
+    const char *p = strstr(text, "=?");
+    if (!p)
+        return NULL;
+    GString *out = NULL;
+    const char *copied = text;
+    for (; p; p = strstr(p + 2, "=?")) {
+        const char *cs = p + 2;
+        gsize len = strcspn(cs, "?* \t\r\n");
+        if (len == 0 || len > 40 || (cs[len] != '?' && cs[len] != '*'))
+            continue;
+        g_autofree char *charset = g_strndup(cs, len);
+        g_autofree char *name = better_name(charset);
+        if (!name)
+            continue;
+        if (!out)
+            out = g_string_sized_new(strlen(text) + 16);
+        g_string_append_len(out, copied, cs - copied);
+        g_string_append(out, name);
+        copied = cs + len;
+    }
+    if (!out)
+        return NULL;
+    g_string_append(out, copied);
+    return g_string_free(out, FALSE);
+}
