@@ -264,7 +264,11 @@ static const char *const gen_header_labels[] = {
     "from", "reply-to", "sender", "return-path", "message-id", "in-reply-to", "references",
     "received", "date", "subject", "sent", "dkim-signature", "list-id", "list-unsubscribe",
     "envelope-from", "x-original-sender", "mail from", "von", "de", "差出人", "发件人", "件名",
-    "主题", "objet", "betreff", "asunto", NULL
+    "主题", "objet", "betreff", "asunto",
+    /* "Sent:"/"Date:" as Chinese and Japanese webmail notices label the
+     * original's date beside 收件人 and 主题 ("发送时间：2026-12-11 14:05"):
+     * a date, never the reason */
+    "发送时间", "發送時間", "发信时间", "送信日時", NULL
 };
 
 /* Labels of a sender (whatever words come before them: "Blocked sender:",
