@@ -332,10 +332,15 @@ static const CommandPhrase command_phrases[] = {
     { "auth ", "AUTH" },
 };
 
-/* The transcript markers after which a command is named. */
+/* The transcript markers after which a command is named; the first
+ * EXPLICIT_MARKERS name the failed command outright.  Stalwart's notice
+ * line is "<ADDR> (host 'H' rejected command 'RCPT TO:<ADDR>' with code
+ * ..." (crates/smtp/src/queue/dsn.rs, UnexpectedResponse::write_dsn_text). */
 static const char *const command_markers[] = {
-    "in reply to ", "after ", ">>> ", "error in ", "while sending ", "during ", "[", NULL,
+    "in reply to ", "after ", "rejected command '",
+    ">>> ", "error in ", "while sending ", "during ", "[", NULL,
 };
+enum { EXPLICIT_MARKERS = 3 };
 
 static const char *
 command_after(const char *lower)
@@ -373,10 +378,10 @@ bt_command_find(const char *text)
         gsize n = strlen(command_markers[m]);
         for (const char *p = strstr(lower, command_markers[m]); p; p = strstr(p + 1, command_markers[m])) {
             const char *cmd = command_after(p + n);
-            if (cmd && (!found || m < 2))
+            if (cmd && (!found || m < EXPLICIT_MARKERS))
                 found = cmd;
         }
-        if (found && m < 2)
+        if (found && m < EXPLICIT_MARKERS)
             return found;
     }
     return found;
