@@ -265,12 +265,56 @@ unquoted(const char *body)
     return g_string_free(out, FALSE);
 }
 
+/* Words of at least two letters in LINE. */
+static guint
+count_words(const char *line)
+{
+    guint words = 0, letters = 0;
+    for (const char *p = line;; p++) {
+        if (g_ascii_isalpha(*p)) {
+            letters++;
+            continue;
+        }
+        if (letters >= 2)
+            words++;
+        letters = 0;
+        if (!*p)
+            return words;
+    }
+}
+
+/* Does the writer say something of their own above the first quoted
+ * line ("> ")?  A forward's banner ("Begin forwarded message:", "----
+ * Forwarded message ----") ends in a colon or is dashes around a title
+ * and is not counted; a question or a request to the reader is. */
+static gboolean
+has_own_words_before_quote(const char *body)
+{
+    g_auto(GStrv) lines = bt_strsplit_lines(body ? body : "");
+    guint words = 0;
+    for (int i = 0; lines[i] && lines[i][0] != '>'; i++) {
+        g_autofree char *line = bt_strdup_trimmed(lines[i]);
+        if (!line)
+            continue;
+        gsize n = strlen(line);
+        if (line[n - 1] == ':' || line[0] == '-')
+            continue;
+        words += count_words(line);
+    }
+    return words >= 8;
+}
+
 /* Runs the decoders on the view; failing that, on its unquoted text. */
 static void
 decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
 {
     run_decoders(ex, view, records, TRUE);
     if (records->len > 0 || view->dsn)
+        return;
+    /* a person who forwards a notice with words of their own above it
+     * (a question to their administrator) writes a letter about the
+     * bounce; a bare forward ("Begin forwarded message:") is the bounce */
+    if (gen_is_personal_forward(view) && has_own_words_before_quote(view->body))
         return;
     /* a notice quoted line by line ("> ") under a forward is read as the
      * bounce: sisimai reads it so, and the shared corpus holds one (an
