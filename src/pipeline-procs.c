@@ -279,6 +279,8 @@ typedef struct {
     GQueue waiting;          /* Batch*: of those, the ones still NOT_YET, in order */
     GByteArray *frame;       /* the frame on hand */
     Worker self;             /* the batch's own triage: its sink and frames */
+    struct pollfd *fds;      /* await_frame's, count + 1 of them */
+    int *whose;              /* ... and the worker each one is for */
 } Pool;
 
 static void
@@ -483,8 +485,8 @@ await_frame(Pool *p, int timeout)
 {
     const Batch *oldest = g_queue_peek_head(&p->batches);
     int want = oldest->worker;
-    g_autofree struct pollfd *fds = g_new(struct pollfd, p->count + 1);
-    g_autofree int *whose = g_new(int, p->count + 1);
+    struct pollfd *fds = p->fds;
+    int *whose = p->whose;
     for (;;) {
         int n = 0;
         fds[n] = (struct pollfd) { .fd = p->children[want].from_fd, .events = POLLIN };
@@ -614,7 +616,8 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
 {
     int jobs = run->opt->jobs, count = jobs - 1;
     Pool p = { .run = run, .count = count, .children = g_new0(Child, count),
-               .frame = g_byte_array_sized_new(FRAME_SIZE) };
+               .frame = g_byte_array_sized_new(FRAME_SIZE),
+               .fds = g_new(struct pollfd, count + 1), .whose = g_new(int, count + 1) };
     g_queue_init(&p.batches);
     g_queue_init(&p.waiting);
     guint max_batches = (guint) jobs * PER_WORKER;
@@ -654,5 +657,7 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
     finish_workers(&p);
     close_self(&p);
     g_free(p.children);
+    g_free(p.fds);
+    g_free(p.whose);
     g_byte_array_unref(p.frame);
 }

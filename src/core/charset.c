@@ -57,13 +57,11 @@ better_name(const char *charset)
     const char *alias = bt_charset_alias(charset);
     if (alias)
         return g_strdup(alias);
-    /* only the spellings a second name can mend are worth a look */
-    gboolean odd = g_ascii_strncasecmp(charset, "x-", 2) == 0 || g_ascii_strncasecmp(charset, "cp-", 3) == 0
-        || g_ascii_strncasecmp(charset, "win-", 4) == 0;
-    if (!odd || converts(charset))
-        return NULL;
+    /* only a spelling that has a second name is worth an iconv_open */
     g_autofree char *second = bt_charset_second_name(charset);
-    return second && converts(second) ? g_steal_pointer(&second) : NULL;
+    if (!second || converts(charset))
+        return NULL;
+    return converts(second) ? g_steal_pointer(&second) : NULL;
 }
 
 char *

@@ -774,14 +774,12 @@ bt_mime_header_value(GMimeHeader *header)
     gsize len = raw && !header->value ? strlen(raw) : 0;
     if (!header->value && raw && is_plain_ascii(raw, len))
         header->value = unfold_plain(raw, len);
-    else if (!header->value && raw && strstr(raw, "=?")) {
+    else if (!header->value && raw) {
         /* what GMime would give, with the charsets it does not know
          * renamed (header->value is freed with the header) */
         g_autofree char *fixed = bt_charset_fix_encoded_words(raw);
-        if (fixed) {
-            g_autofree char *unfolded = g_mime_utils_header_unfold(fixed);
-            header->value = g_mime_utils_header_decode_text(NULL, unfolded);
-        }
+        if (fixed)
+            header->value = bt_mime_decode_raw(fixed);
     }
     return g_mime_header_get_value(header);
 }
