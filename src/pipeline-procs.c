@@ -46,6 +46,7 @@
 #define _GNU_SOURCE   /* fopencookie */
 #include "config.h"
 #include "pipeline-private.h"
+#include "core/lazyjit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -624,6 +625,7 @@ pl_run_procs(Run *run, BtSource *src, guint64 *next)
     if (run->resume->board)   /* the board names so many messages in flight, no more */
         max_batches = MIN(max_batches, BT_BOARD_RING / BATCH_SIZE - 1);
     gsize max_weight = BYTES_IN_FLIGHT / max_batches;
+    bt_lazy_jit_ripen_all();
     for (int i = 0; i < count; i++)
         start_worker(&p, i);
     /* made after the forks: the workers have no part in it */

@@ -226,6 +226,33 @@ test_lazy_jit_weight(void)
     g_assert_cmpuint(uses_until_jit(1000 * BT_LAZY_JIT_USE_BYTES, 32), ==, 1);
 }
 
+/* Ripening compiles the copy of a pattern used once, leaves a pattern
+ * never used alone, and forgets a cleared one (its memory may be gone). */
+static void
+test_lazy_jit_ripen(void)
+{
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR) "refus(?:ed|al)", PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+    g_assert_nonnull(code);
+    BtLazyJit used = { 0 }, unused = { 0 };
+    BtLazyJit *gone = g_new0(BtLazyJit, 1);
+    g_assert_true(bt_lazy_jit_pick(&used, code, 32, 10) == code);
+    g_assert_true(bt_lazy_jit_pick(gone, code, 32, 10) == code);
+    bt_lazy_jit_clear(gone);
+    g_free(gone);
+    bt_lazy_jit_ripen_all();
+    const pcre2_code *jit = bt_lazy_jit_pick(&used, code, 32, 10);
+    g_assert_true(jit != code);
+    g_assert_true(bt_lazy_jit_pick(&used, code, 32, 10) == jit);
+    g_assert_true(bt_lazy_jit_pick(&unused, code, 32, 10) == code);
+    bt_lazy_jit_ripen_all();    /* a copy already made is kept */
+    g_assert_true(bt_lazy_jit_pick(&used, code, 32, 10) == jit);
+    bt_lazy_jit_clear(&used);
+    bt_lazy_jit_clear(&unused);
+    pcre2_code_free(code);
+}
+
 /* ---- the fixtures --------------------------------------------------------- */
 
 /* The raw text of every fixture message, and every line of them. */
@@ -427,6 +454,7 @@ main(int argc, char **argv)
     g_test_add_func("/literals/pair-set", test_pair_set);
     g_test_add_func("/literals/casefold", test_casefold);
     g_test_add_func("/literals/lazy-jit-weight", test_lazy_jit_weight);
+    g_test_add_func("/literals/lazy-jit-ripen", test_lazy_jit_ripen);
     g_test_add_func("/literals/rules-over-fixtures", test_rules_over_fixtures);
     g_test_add_func("/literals/layouts-over-fixtures", test_layouts_over_fixtures);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);
