@@ -329,23 +329,18 @@ static const CommandPhrase command_phrases[] = {
     { "starttls", "STARTTLS" },
     { "initial connection", "CONN" },
     { "connect to", "CONN" },
-    /* after the marker "refused to ": Postfix's "host H[IP] refused to
-     * talk to me: REPLY", its report of a greeting that was an error
-     * (src/smtp/smtp_proto.c) */
-    { "talk to me", "CONN" },
     { "auth ", "AUTH" },
 };
 
 /* The transcript markers after which a command is named; the first
  * EXPLICIT_MARKERS name the failed command outright.  Stalwart's notice
  * line is "<ADDR> (host 'H' rejected command 'RCPT TO:<ADDR>' with code
- * ..." (crates/smtp/src/queue/dsn.rs, UnexpectedResponse::write_dsn_text);
- * Postfix's "refused to talk to me" names the greeting (CONN). */
+ * ..." (crates/smtp/src/queue/dsn.rs, UnexpectedResponse::write_dsn_text). */
 static const char *const command_markers[] = {
-    "in reply to ", "after ", "rejected command '", "refused to ",
+    "in reply to ", "after ", "rejected command '",
     ">>> ", "error in ", "while sending ", "during ", "[", NULL,
 };
-enum { EXPLICIT_MARKERS = 4 };
+enum { EXPLICIT_MARKERS = 3 };
 
 static const char *
 command_after(const char *lower)
