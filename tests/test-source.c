@@ -359,7 +359,7 @@ test_mbox_corpus(void)
     }
 }
 
-/* The same mbox with LF, CRLF and CR line ends gives the same messages,
+/* The same mbox with LF, CRLF, CR and CR CR LF line ends gives the same messages,
  * each with the exact offset of its From line in its own file. */
 static void
 test_mbox_line_ends(void)
@@ -374,6 +374,7 @@ test_mbox_line_ends(void)
 
     static const struct { const char *name, *eol; } styles[] = {
         { "lf.mbox", "\n" }, { "crlf.mbox", "\r\n" }, { "cr.mbox", "\r" },
+        { "crcrlf.mbox", "\r\r\n" },   /* CRLF converted once more */
     };
     Run *runs[G_N_ELEMENTS(styles)];
     for (gsize s = 0; s < G_N_ELEMENTS(styles); s++) {
@@ -403,7 +404,7 @@ static void
 test_mbox_generated(void)
 {
     g_autoptr(GString) lf = generated_mbox(25);
-    static const char *const eols[] = { "\n", "\r\n", "\r" };
+    static const char *const eols[] = { "\n", "\r\n", "\r", "\r\r\n" };
     g_autofree char *dir = make_temp_dir();
     for (gsize s = 0; s < G_N_ELEMENTS(eols); s++) {
         g_autoptr(GString) text = with_line_ends(lf->str, lf->len, eols[s]);
@@ -666,7 +667,7 @@ test_tree(void)
 static void
 test_stdin_one_message(void)
 {
-    static const char *const eols[] = { "\n", "\r\n", "\r" };
+    static const char *const eols[] = { "\n", "\r\n", "\r", "\r\r\n" };
     for (gsize s = 0; s < G_N_ELEMENTS(eols); s++) {
         g_autoptr(GString) text = with_line_ends(simple_message(), strlen(simple_message()), eols[s]);
         g_autoptr(Run) run = run_pipe(text->str, text->len);
@@ -921,7 +922,7 @@ test_bad_entry_mid_mbox(void)
     g_string_append(lf, "From nobody Mon Jan  1 00:00:00 2024\n\nno header at all\n\n");
     g_string_append_len(lf, good->str + second, (gssize) (good->len - second));
 
-    static const char *const eols[] = { "\n", "\r\n", "\r" };
+    static const char *const eols[] = { "\n", "\r\n", "\r", "\r\r\n" };
     for (gsize s = 0; s < G_N_ELEMENTS(eols); s++) {
         g_autoptr(GString) text = with_line_ends(lf->str, lf->len, eols[s]);
         g_autoptr(Run) run = run_pipe(text->str, text->len);
@@ -1035,14 +1036,15 @@ test_nested_multiparts(void)
 
 /* Every split of the input into two buffers gives the same output and the
  * same From-line offsets: a CR at the end of one buffer and its LF at the
- * start of the next must make one line end. */
+ * start of the next must make one line end, and so must CR CR LF however
+ * it is cut, while CR CR before anything else is two. */
 static void
 test_eol_filter_splits(void)
 {
     static const char input[] = "From a\r\nX: 1\rFrom b\r\r\nFrom c\nFrom\r\n>From d\r\rFrom e";
-    static const char want[] = "From a\nX: 1\nFrom b\n\nFrom c\nFrom\n>From d\n\nFrom e";
+    static const char want[] = "From a\nX: 1\nFrom b\nFrom c\nFrom\n>From d\n\nFrom e";
     static const gint64 want_in[] = { 0, 13, 22, 44 };
-    static const gint64 want_out[] = { 0, 12, 20, 41 };
+    static const gint64 want_out[] = { 0, 12, 19, 40 };
     gsize len = sizeof input - 1;
 
     for (gsize split = 0; split <= len; split++) {
@@ -1068,6 +1070,17 @@ test_eol_filter_splits(void)
         g_assert_cmpint(bt_eol_filter_input_offset(BT_EOL_FILTER(filter), 0), ==, -1);
         g_object_unref(filter);
     }
+    /* an input that ends on CR CR ends on two line ends, the held CR given
+     * out when the input completes */
+    GMimeFilter *filter = bt_eol_filter_new();
+    char tail[] = "a\r\r";
+    char *outbuf;
+    size_t outlen, outpre;
+    g_mime_filter_filter(filter, tail, 3, 0, &outbuf, &outlen, &outpre);
+    g_assert_cmpmem(outbuf, outlen, "a\n", 2);
+    g_mime_filter_complete(filter, tail + 3, 0, 0, &outbuf, &outlen, &outpre);
+    g_assert_cmpmem(outbuf, outlen, "\n", 1);
+    g_object_unref(filter);
 }
 
 /* ---- memory ------------------------------------------------------------- */

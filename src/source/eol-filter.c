@@ -1,6 +1,10 @@
 /* eol-filter — CRLF and lone CR to LF, streaming.  A CR is turned into LF
  * at once and an LF right after it (even at the start of the next buffer)
- * is dropped, so no byte is ever held back.  Lines that start with "From "
+ * is dropped.  CR CR LF, what a CRLF file becomes when its line ends are
+ * converted a second time, is one line end too: a CR right after a CR is
+ * the one byte ever held back, until the next byte says whether an LF
+ * ends the pair (else it was a line end of its own: an empty line of a
+ * bare-CR file).  Lines that start with "From "
  * are remembered as (output offset, input offset) in a small ring, which
  * the mbox reader consumes as GMime reports its markers. */
 #include "source/eol-filter.h"
@@ -20,6 +24,8 @@ struct _BtEolFilter {
     gint64 in_pos;          /* input offset of the next byte */
     gint64 out_pos;         /* output offset of the next byte */
     gboolean after_cr;      /* the last input byte was a CR */
+    gboolean held_cr;       /* ... and a second CR came, not yet given out */
+    gint64 held_input;      /* the input offset of that second CR */
     gboolean line_start;    /* the next output byte starts a line */
     int matched;            /* bytes of "From " matched on this line; -1: no match */
     FromLine line;          /* where the current line started */
@@ -74,18 +80,31 @@ eol_filter(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace G_GNU
 {
     BtEolFilter *self = BT_EOL_FILTER(filter);
 
-    /* the output is never longer than the input */
-    g_mime_filter_set_size(filter, inlen, FALSE);
+    /* the output is never longer than the input and a held CR */
+    g_mime_filter_set_size(filter, inlen + 1, FALSE);
     char *out = filter->outbuf;
 
     for (size_t i = 0; i < inlen; i++) {
         char c = inbuf[i];
         gint64 input = self->in_pos + (gint64) i;
-        gboolean after_cr = self->after_cr;
 
+        if (self->held_cr) {
+            self->held_cr = FALSE;
+            if (c == '\n') {
+                self->after_cr = FALSE;
+                continue;   /* CR CR LF: the first CR gave the newline */
+            }
+            emit(self, &out, '\n', self->held_input);
+        }
+        gboolean after_cr = self->after_cr;
         self->after_cr = c == '\r';
         if (c == '\n' && after_cr)
             continue;   /* the LF of a CRLF: the CR already gave the newline */
+        if (c == '\r' && after_cr) {
+            self->held_cr = TRUE;
+            self->held_input = input;
+            continue;
+        }
         emit(self, &out, c == '\r' ? '\n' : c, input);
     }
     self->in_pos += (gint64) inlen;
@@ -99,8 +118,14 @@ static void
 eol_complete(GMimeFilter *filter, char *inbuf, size_t inlen, size_t prespace,
              char **outbuf, size_t *outlen, size_t *outprespace)
 {
-    /* nothing is held back, so completing is just filtering the rest */
+    BtEolFilter *self = BT_EOL_FILTER(filter);
     eol_filter(filter, inbuf, inlen, prespace, outbuf, outlen, outprespace);
+    if (self->held_cr) {    /* the input ended on CR CR: two line ends */
+        self->held_cr = FALSE;
+        char *out = *outbuf + *outlen;
+        emit(self, &out, '\n', self->held_input);
+        (*outlen)++;
+    }
 }
 
 static void
@@ -110,6 +135,7 @@ eol_reset(GMimeFilter *filter)
     self->in_pos = 0;
     self->out_pos = 0;
     self->after_cr = FALSE;
+    self->held_cr = FALSE;
     self->line_start = TRUE;
     self->matched = -1;
     self->first = self->count = 0;
