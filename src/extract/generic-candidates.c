@@ -190,9 +190,18 @@ failure_score(char **lines, int i, int n)
                         && gen_indent_of(lines[k]) > gen_indent_of(lines[i]) && !strchr(lines[k], '@'); k++)
         if (gen_is_failure_line(lines[k]))
             return 3;
-    for (int k = i + 1; k < n && k <= i + NEAR_LINES && !gen_is_blank(lines[k]); k++)
+    /* the original's Subject and date listed under a labelled recipient
+     * (Dooray!'s "* Recipient :", "* Sent time :", "* Subject :" above
+     * "* Remote host said :") word nothing about the failure and do not
+     * use up the distance */
+    int seen = 0;
+    for (int k = i + 1; k < n && seen < NEAR_LINES && k <= i + DIAG_LOOKAHEAD && !gen_is_blank(lines[k]); k++) {
+        if (gen_is_header_line(lines[k]))
+            continue;
+        seen++;
         if (gen_is_failure_line(lines[k]) || failure_below_heading(lines, k, n))
             return 2;
+    }
     return 0;
 }
 

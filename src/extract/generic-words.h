@@ -268,7 +268,12 @@ static const char *const gen_header_labels[] = {
     /* "Sent:"/"Date:" as Chinese and Japanese webmail notices label the
      * original's date beside 收件人 and 主题 ("发送时间：2026-12-11 14:05"):
      * a date, never the reason */
-    "发送时间", "發送時間", "发信时间", "送信日時", NULL
+    "发送时间", "發送時間", "发信时间", "送信日時",
+    /* the same date in English: NHN Dooray!'s "Failure Notice" lists
+     * "* Sent time : 2025-04-05T10:38:10" between the recipient and the
+     * reply (quoted in github.com/ctgk/PRML/pull/46), grommunio's
+     * delivery reports "Time:" (gromox's bounce templates) */
+    "sent time", "time", NULL
 };
 
 /* Labels of a sender (whatever words come before them: "Blocked sender:",
@@ -358,5 +363,9 @@ static const char *const gen_reason_labels[] = {
     "důvod", "důvod / reason", "przyczyna", "error del servidor",
     /* QQ Mail's "退信原因：" (the reason a returned mail gives, as
      * qqmailbox.com's list of bounce reasons heads it) */
-    "退信原因", NULL
+    "退信原因",
+    /* NHN Dooray!'s "* Remote host said :" heading the remote server's
+     * words on the line below (github.com/ctgk/PRML/pull/46,
+     * github.com/run-youngjoo/SC-FEGAN/issues/51); qmail's own label */
+    "remote host said", NULL
 };
