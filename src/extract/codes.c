@@ -12,10 +12,40 @@
 
 /* ---- enhanced status codes ---------------------------------------------- */
 
+/* Whether the text before `p` names an RFC, so that the number at `p` is
+ * one of its sections: "(See RFC2821 4.1.3)" in HestiaCP's HELO ACL
+ * (exim4.conf.template), cPanel's "(See RFC2821 4.1.1.1)", "RFC 5321
+ * section 4.1.4". */
+static gboolean
+follows_rfc_name(const char *text, const char *p)
+{
+    static const char *const section_words[] = { "section", "sec.", "\xc2\xa7" /* § */, NULL };
+    const char *q = p;
+    while (q > text && (q[-1] == ' ' || q[-1] == ','))
+        q--;
+    for (guint i = 0; section_words[i]; i++) {
+        gsize len = strlen(section_words[i]);
+        if ((gsize) (q - text) >= len && g_ascii_strncasecmp(q - len, section_words[i], len) == 0) {
+            q -= len;
+            while (q > text && (q[-1] == ' ' || q[-1] == ','))
+                q--;
+            break;
+        }
+    }
+    const char *number_end = q;
+    while (q > text && g_ascii_isdigit(q[-1]))
+        q--;
+    if (number_end - q < 3 || number_end - q > 4)
+        return FALSE;
+    while (q > text && q[-1] == ' ')
+        q--;
+    return q - text >= 3 && g_ascii_strncasecmp(q - 3, "rfc", 3) == 0;
+}
+
 /* The code starting at `p` ("5.1.1", "4.7.26"), or NULL when `p` does not
  * start one: the class is 2, 4 or 5, the subject 0-7, the detail one to
- * three digits, and the code is not part of a number, an IPv4 address or a
- * version ("v5.1.1"). */
+ * three digits, and the code is not part of a number, an IPv4 address, a
+ * version ("v5.1.1") or an RFC's section number ("RFC2821 4.1.3"). */
 static char *
 status_at(const char *text, const char *p)
 {
@@ -32,6 +62,8 @@ status_at(const char *text, const char *p)
     const char *end = p + 4 + detail;
     if (*end == '.' && g_ascii_isdigit(end[1]))
         return NULL;   /* an IPv4 address */
+    if (follows_rfc_name(text, p))
+        return NULL;
     return g_strndup(p, end - p);
 }
 
