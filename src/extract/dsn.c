@@ -558,13 +558,29 @@ is_personal_reply(const BtMsgView *view, const char *from)
     return !path || (!gen_is_null_path(path) && !gen_is_daemon_sender(path));
 }
 
+/* Is the message marked for bulk distribution?  "Precedence: bulk",
+ * "list" or "junk" (the classes sendmail's configuration declares for
+ * list, broadcast and junk mail; RFC 2076 lists the field) is what a bug
+ * tracker's notifications carry without RFC 2369 List-* fields:
+ * Launchpad's mailer adds "Precedence: bulk" to its bug mail
+ * (lib/lp/services/mail/sendmail.py, sendmail(bulk=True)). */
+static gboolean
+has_bulk_precedence(const BtMsgView *view)
+{
+    g_autofree char *precedence = bt_view_header(view, "Precedence");
+    g_autofree char *value = bt_strdup_trimmed(precedence);
+    return value
+           && (g_ascii_strcasecmp(value, "bulk") == 0 || g_ascii_strcasecmp(value, "list") == 0
+               || g_ascii_strcasecmp(value, "junk") == 0);
+}
+
 /* Does a conversation quote a report's fields in its text?  A person's
- * reply to a notice, or a list's or forum's message (RFC 2369/2919 List-*
- * fields) from an ordinary envelope sender and From address (a notice
- * goes out with the null reverse-path, RFC 5321 section 4.5.5).  Its
- * fields are somebody's quotation, not a report.  A person's forward
- * stays readable: sisimai reads a forwarded notice as the bounce, and so
- * does the shared corpus (lhost-sendmail-14). */
+ * reply to a notice, or a list's, forum's or bug tracker's message (RFC
+ * 2369/2919 List-* fields, or a bulk Precedence) from an ordinary envelope
+ * sender and From address (a notice goes out with the null reverse-path,
+ * RFC 5321 section 4.5.5).  Its fields are somebody's quotation, not a
+ * report.  A person's forward stays readable: sisimai reads a forwarded
+ * notice as the bounce, and so does the shared corpus (lhost-sendmail-14). */
 static gboolean
 quotes_report_fields(const BtMsgView *view)
 {
@@ -575,7 +591,7 @@ quotes_report_fields(const BtMsgView *view)
         return TRUE;
     g_autofree char *list_id = bt_view_header(view, "List-Id");
     g_autofree char *unsubscribe = bt_view_header(view, "List-Unsubscribe");
-    return (list_id || unsubscribe) && gen_poses_as_mail_system(view, from);
+    return (list_id || unsubscribe || has_bulk_precedence(view)) && gen_poses_as_mail_system(view, from);
 }
 
 /* The delivery-status text: the part for it, else a bounce text that
