@@ -289,6 +289,21 @@ is_empty(const Reading *r)
     return !r->headers || (!*r->headers && !r->report);
 }
 
+/* GMime writes the blank line that ends a header block even where the
+ * block runs to the end of its part (a message/rfc822 part of headers
+ * only, as some qmail bounces enclose the original's header): its copy
+ * then has one line end more, in a run of them, than the bytes read. */
+static gboolean
+same_but_header_end(const char *eager, const char *lazy)
+{
+    if (!eager || !lazy)
+        return FALSE;
+    gsize k = 0;
+    while (eager[k] && eager[k] == lazy[k])
+        k++;
+    return k > 0 && eager[k] == '\n' && eager[k - 1] == '\n' && strcmp(eager + k + 1, lazy + k) == 0;
+}
+
 static void
 assert_same(const Case *c, const GPtrArray *lazy)
 {
@@ -297,7 +312,8 @@ assert_same(const Case *c, const GPtrArray *lazy)
         const Reading *e = c->eager->pdata[i], *l = lazy->pdata[i];
         if (is_empty(e) && !l->headers)
             continue;
-        if (g_strcmp0(e->headers, l->headers) != 0 || e->report != l->report || g_strcmp0(e->whole, l->whole) != 0)
+        gboolean same_whole = g_strcmp0(e->whole, l->whole) == 0 || same_but_header_end(e->whole, l->whole);
+        if (g_strcmp0(e->headers, l->headers) != 0 || e->report != l->report || !same_whole)
             g_error("%s, enclosed message %u: the lazy reading differs\n[%s]\n[%s]\n[%s]\n[%s]", c->name, i,
                     e->headers ? e->headers : "(none)", l->headers ? l->headers : "(none)",
                     e->whole ? e->whole : "(none)", l->whole ? l->whole : "(none)");
