@@ -16,19 +16,23 @@
  * one of its sections: "(See RFC2821 4.1.3)" in HestiaCP's HELO ACL
  * (exim4.conf.template), cPanel's "(See RFC2821 4.1.1.1)", "RFC 5321
  * section 4.1.4". */
+static const char *
+back_over_separators(const char *text, const char *q)
+{
+    while (q > text && (q[-1] == ' ' || q[-1] == ','))
+        q--;
+    return q;
+}
+
 static gboolean
 follows_rfc_name(const char *text, const char *p)
 {
     static const char *const section_words[] = { "section", "sec.", "\xc2\xa7" /* § */, NULL };
-    const char *q = p;
-    while (q > text && (q[-1] == ' ' || q[-1] == ','))
-        q--;
+    const char *q = back_over_separators(text, p);
     for (guint i = 0; section_words[i]; i++) {
         gsize len = strlen(section_words[i]);
         if ((gsize) (q - text) >= len && g_ascii_strncasecmp(q - len, section_words[i], len) == 0) {
-            q -= len;
-            while (q > text && (q[-1] == ' ' || q[-1] == ','))
-                q--;
+            q = back_over_separators(text, q - len);
             break;
         }
     }
