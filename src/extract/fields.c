@@ -313,6 +313,53 @@ trim_invisible(char *a)
     return a;
 }
 
+/* An address whose local part is an RFC 5321 §4.1.2 Quoted-string
+ * ('"john smith"@example.org', '"ana..lima"@example.com'): Postfix and
+ * Sendmail print such a recipient quoted in Final-Recipient and in their
+ * text, and the quotes are part of the address.  Only a value that is
+ * that address alone (after the type, within optional <>) is read: a
+ * display name in quotes ('"Ann" <ann@…>') is none, nor a quoted whole
+ * address.  The form with the least quoting is kept (§4.1.2: a sender
+ * "SHOULD transmit the form that uses the minimum quoting possible"), so
+ * '"pat"@example.org' is pat@example.org.  NULL when the value is not
+ * such an address. */
+static char *
+quoted_local_address(const char *s)
+{
+    while (g_ascii_isspace(*s) || *s == '<')
+        s++;
+    if (*s != '"')
+        return NULL;
+    const char *q = s + 1;
+    while (*q && *q != '"' && *q != '\n' && *q != '@' && *q != '<' && *q != '>')
+        q += (*q == '\\' && q[1]) ? 2 : 1;
+    if (*q != '"' || q == s + 1 || q[1] != '@')
+        return NULL;
+    const char *d = q + 2, *e = d;
+    while (*e && (g_ascii_isalnum(*e) || *e == '.' || *e == '-' || *e == '_'))
+        e++;
+    const char *end = e;
+    while (end > d && end[-1] == '.')
+        end--;
+    while (*e == '>' || *e == '.' || *e == ',' || *e == ';')
+        e++;
+    while (g_ascii_isspace(*e))
+        e++;
+    if (*e || end == d)
+        return NULL;
+    g_autofree char *domain = g_ascii_strdown(d, end - d);
+    if (!valid_domain(domain) || !strchr(domain, '.'))
+        return NULL;
+    /* a dot-atom needs no quotes: atext and single inner dots */
+    gboolean atom = s[1] != '.' && q[-1] != '.';
+    for (const char *c = s + 1; atom && c < q; c++)
+        if (!(g_ascii_isalnum(*c) || strchr("!#$%&'*+-/=?^_`{|}~", *c) || (*c == '.' && c[1] != '.')))
+            atom = FALSE;
+    if (atom)
+        return g_strdup_printf("%.*s@%s", (int) (q - s - 1), s + 1, domain);
+    return g_strdup_printf("%.*s@%s", (int) (q - s + 1), s, domain);
+}
+
 char *
 bt_address_clean(const char *value)
 {
@@ -325,6 +372,9 @@ bt_address_clean(const char *value)
     const char *semi = strchr(s, ';');
     if (semi && semi - s < 16 && !memchr(s, '@', semi - s))
         s = semi + 1;
+    char *quoted = quoted_local_address(s);
+    if (quoted)
+        return quoted;
     g_autofree char *text = unescape_unicode(s);
     strip_comments(text);
     g_autofree char *token = address_token(text);
