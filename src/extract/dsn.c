@@ -453,25 +453,9 @@ original_address(const char *value)
     return address;
 }
 
-/* Postfix's address probes ("sendmail -bv", verify(8)) report what
- * would become of an address with the Actions "deliverable" and
- * "undeliverable" (src/global/verify.c: "The action is one of
- * "deliverable" or "undeliverable""): no message was delivered or
- * returned, so such a block is no record. */
-static gboolean
-is_probe_action(const char *value)
-{
-    while (value && g_ascii_isspace(*value))
-        value++;
-    return value && (g_ascii_strncasecmp(value, "deliverable", 11) == 0
-                     || g_ascii_strncasecmp(value, "undeliverable", 13) == 0);
-}
-
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
-    if (is_probe_action(bt_field_group_get(block, "Action")))
-        return NULL;
     const char *final = bt_field_group_get(block, "Final-Recipient");
     const char *original = bt_field_group_get(block, "Original-Recipient");
     const char *actual = bt_field_group_get(block, "X-Actual-Recipient");
