@@ -577,9 +577,25 @@ is_others_transcript_line(const char *line, const char *recipient)
     return TRUE;
 }
 
+/* Does the line that ends just before `line` end with Postfix's "(expanded
+ * from" whose alias Postfix's line wrapping (bounce_notify_util.c,
+ * line_wrap) carried to the next line ("<a@b> (expanded from" /
+ * "    <c@d>): host …")?  That next line goes on about the same recipient. */
+static gboolean
+after_wrapped_expansion(const char *hit, const char *line)
+{
+    const char *end = line - 1;     /* the '\n' before `line` */
+    while (end > hit && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    static const char tail[] = "(expanded from";
+    gsize n = sizeof tail - 1;
+    return end - hit >= (ptrdiff_t) n && g_ascii_strncasecmp(end - n, tail, n) == 0;
+}
+
 /* The end of the paragraph that starts at the line of `hit`: a blank line,
- * the next line that starts with another recipient's address, or a
- * transcript line about another one. */
+ * the next line that starts with another recipient's address (not the
+ * alias of a wrapped "(expanded from"), or a transcript line about another
+ * one. */
 static const char *
 paragraph_end(const char *hit, const char *recipient)
 {
@@ -587,7 +603,8 @@ paragraph_end(const char *hit, const char *recipient)
     while (line) {
         line++;
         if (*line == '\n' || *line == '\0'
-            || (starts_with_address(line) && !continues_with(line, recipient))
+            || (starts_with_address(line) && !continues_with(line, recipient)
+                && !after_wrapped_expansion(hit, line))
             || is_others_transcript_line(line, recipient))
             return line;
         line = strchr(line, '\n');
