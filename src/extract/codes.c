@@ -168,15 +168,11 @@ bt_status_find(const char *text)
 
 /* ---- reply codes ---------------------------------------------------------- */
 
-/* Valid reply codes of each class, the most telling first.  430-432 are
- * Exchange's own transient codes for its mailbox store (AckReason in
- * Microsoft.Exchange.Transport: "430 4.3.0 STOREDRV; mailbox database IO
- * error", "431 4.3.1 STOREDRV; mailbox disk is full", "432 4.3.2
- * STOREDRV.Deliver; recipient thread limit exceeded"). */
+/* Valid reply codes of each class, the most telling first. */
 static const char *const replies_2[] = { "211", "214", "220", "221", "235", "250", "251", "252",
                                          "253", "334", "354", NULL };
-static const char *const replies_4[] = { "421", "450", "451", "452", "422", "430", "431", "432",
-                                         "453", "454", "455", "458", "459", NULL };
+static const char *const replies_4[] = { "421", "450", "451", "452", "422", "430", "432", "453",
+                                         "454", "455", "458", "459", NULL };
 static const char *const replies_5[] = { "550", "552", "553", "551", "521", "525", "523", "524",
                                          "530", "533", "534", "535", "538", "555", "556", "554",
                                          "500", "501", "502", "503", "504", NULL };
