@@ -547,15 +547,10 @@ has_status_fields(const char *text)
 static gboolean
 is_personal_reply(const BtMsgView *view, const char *from)
 {
-    g_autofree char *subject = bt_view_header(view, "Subject");
-    if (gen_subject_prefix(subject) != GEN_SUBJECT_REPLY || !from || gen_is_daemon_sender(from))
-        return FALSE;
-    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
-    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    if (failed || gen_is_auto_submitted(submitted))
+    if (!from || gen_is_daemon_sender(from) || !gen_is_unmarked_reply(view))
         return FALSE;
     g_autofree char *path = bt_view_header(view, "Return-Path");
-    return !path || (!gen_is_null_path(path) && !gen_is_daemon_sender(path));
+    return !path || !gen_is_daemon_sender(path);
 }
 
 /* Is the message marked for bulk distribution?  "Precedence: bulk",

@@ -304,25 +304,6 @@ has_own_words_before_quote(const char *body)
     return words >= 8;
 }
 
-/* A reply written by hand: a reply prefix on the Subject ("Re:", "AW:"…)
- * and none of the marks only machines set (RFC 3834 Auto-Submitted,
- * Exim's X-Failed-Recipients, the null reverse-path of RFC 5321 section
- * 4.5.5).  What it quotes line by line ("> ") is the message it answers:
- * a postmaster answering a user quotes the bounce the user sent in, and
- * the postmaster mailbox is a person's (RFC 5321 section 4.5.1), so the
- * daemon-like From does not make the reply a notice. */
-static gboolean
-is_handwritten_reply(const BtMsgView *view)
-{
-    g_autofree char *subject = bt_view_header(view, "Subject");
-    if (gen_subject_prefix(subject) != GEN_SUBJECT_REPLY)
-        return FALSE;
-    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
-    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
-    g_autofree char *path = bt_view_header(view, "Return-Path");
-    return !failed && !gen_is_auto_submitted(submitted) && !(path && gen_is_null_path(path));
-}
-
 /* Runs the decoders on the view; failing that, on its unquoted text. */
 static void
 decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
@@ -330,8 +311,11 @@ decode_view(BtExtractor *ex, BtMsgView *view, GPtrArray *records)
     run_decoders(ex, view, records, TRUE);
     if (records->len > 0 || view->dsn)
         return;
-    /* a reply quotes what it answers: its quotation is no notice */
-    if (is_handwritten_reply(view))
+    /* a reply quotes what it answers: its quotation is no notice.  A
+     * postmaster answering a user quotes the bounce the user sent in, and
+     * the postmaster mailbox is a person's (RFC 5321 section 4.5.1), so a
+     * daemon-like From does not make the reply a notice */
+    if (gen_is_unmarked_reply(view))
         return;
     /* a person who forwards a notice with words of their own above it
      * (a question to their administrator) writes a letter about the

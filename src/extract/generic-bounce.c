@@ -224,6 +224,18 @@ gen_is_personal_forward(const BtMsgView *view)
 }
 
 gboolean
+gen_is_unmarked_reply(const BtMsgView *view)
+{
+    g_autofree char *subject = bt_view_header(view, "Subject");
+    if (gen_subject_prefix(subject) != GEN_SUBJECT_REPLY)
+        return FALSE;
+    g_autofree char *submitted = bt_view_header(view, "Auto-Submitted");
+    g_autofree char *failed = bt_view_header(view, "X-Failed-Recipients");
+    g_autofree char *path = bt_view_header(view, "Return-Path");
+    return !failed && !gen_is_auto_submitted(submitted) && !(path && gen_is_null_path(path));
+}
+
+gboolean
 gen_is_bounce_subject(const char *subject)
 {
     return subject && gen_text_has_word(subject, gen_bounce_subjects);

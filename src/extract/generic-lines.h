@@ -25,6 +25,11 @@ gboolean gen_is_failure_line(const char *line);
  * newsletter or other report? */
 gboolean gen_announces_bounce(const BtMsgView *view, const char *from, const char *subject);
 gboolean gen_is_personal_forward(const BtMsgView *view);
+/* A reply (a reply prefix on the Subject) without the marks only machines
+ * set: no RFC 3834 Auto-Submitted, no X-Failed-Recipients, no null
+ * Return-Path.  Whether its From names a mail system is the caller's
+ * question: a postmaster's reply is a person's. */
+gboolean gen_is_unmarked_reply(const BtMsgView *view);
 /* Do an ordinary envelope sender and From address (`from`, the field)
  * only name a mail system in From's display name or the Subject (no
  * report part)? */
