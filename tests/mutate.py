@@ -215,7 +215,7 @@ def m_mbox_from_line(raw, ref):
 
 def recipient_elsewhere(msg, recips):
     """Whether every recipient can be read outside the DSN part."""
-    seen = " ".join(msg.get_all("X-Failed-Recipients", []))
+    seen = " ".join(str(h) for h in msg.get_all("X-Failed-Recipients", []))
     for part in msg.walk():
         if part.get_content_type() == "message/delivery-status" or part.is_multipart():
             continue
