@@ -24,8 +24,14 @@ bt_layout_clean_address(const char *s)
     while (*p == '<' || *p == '"' || *p == '\'' || *p == '(' || *p == '[')
         p++;
     gsize n = strlen(p);
-    while (n && strchr(">\"'.,;:)]", p[n - 1]))
+    while (n && strchr(">\"'.,;:)]", p[n - 1])) {
+        /* keep the "]" that closes an address literal, local@[192.0.2.1]
+         * (RFC 5321 4.1.3; Exim's "domain literals not allowed" names one) */
+        const char *lit = p[n - 1] == ']' ? strstr(p, "@[") : NULL;
+        if (lit && !memchr(lit, ']', (gsize) (p + n - 1 - lit)))
+            break;
         p[--n] = '\0';
+    }
     const char *at = strchr(p, '@');
     if (!at || at == p || !at[1] || strpbrk(p, " \t<>") || strchr(at + 1, '@'))
         return NULL;
