@@ -159,6 +159,12 @@ failure_score(char **lines, int i, int n)
 {
     if (gen_is_failure_line(lines[i]))
         return 3;
+    /* the recipient's own sentence folded after the address, its failure
+     * wording split over the fold ("Your email to ADDR on ticket #N could
+     * not be" / "delivered because …"): on its line too, unless the next
+     * line words a failure of its own */
+    if (i + 1 < n && !gen_is_failure_line(lines[i + 1]) && gen_is_folded_failure(lines, i, n))
+        return 3;
     int reach = NEAR_LINES;
     for (int k = i - 1; k >= 0 && k >= i - reach; k--) {
         if (gen_is_bare_address(lines[k]) && reach < NEAR_LINES + MAX_LIST_LINES) {
@@ -252,6 +258,21 @@ in_item_reply(char **lines, int i)
     return FALSE;
 }
 
+/* Is line i the reply under a labelled recipient of its own paragraph
+ * ("Recipient: a@b" and below it "Server reply: 553 5.7.1 <c@d>: Sender
+ * address rejected: not owned by user e@f", Postfix smtpd's
+ * reject_sender_login_mismatch text)?  A line that carries an SMTP reply
+ * code directly below the labelled line explains that recipient; the
+ * addresses quoted in the reply are no recipients. */
+static gboolean
+in_labelled_reply(char **lines, int i)
+{
+    if (i == 0 || gen_is_blank(lines[i - 1]) || !gen_has_code(lines[i]))
+        return FALSE;
+    const char *above = past_address_type(lines[i - 1]);
+    return gen_label_score(above) == 3 && gen_label_score(past_address_type(lines[i])) != 3;
+}
+
 /* The part of a "To:" line before a "Subject:" that shares it: notices
  * that print the original's header on one line ("To: a@b Subject: …")
  * name no recipient in its subject. */
@@ -288,7 +309,7 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
     Scan s = { found, excluded, 0, 0, FALSE };
     for (int i = 0; i < n; i++) {
-        if (!strchr(lines[i], '@') || in_item_reply(lines, i))
+        if (!strchr(lines[i], '@') || in_item_reply(lines, i) || in_labelled_reply(lines, i))
             continue;
         const char *line = past_address_type(lines[i]);
         int label = gen_label_score(line);

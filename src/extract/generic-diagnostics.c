@@ -287,8 +287,8 @@ first_failure_line(char **lines, int n)
 
 /* Does failure wording start on line k and go on to the next line (an
  * MTA folded "could not / be delivered")? */
-static gboolean
-is_folded_failure(char **lines, int k, int n)
+gboolean
+gen_is_folded_failure(char **lines, int k, int n)
 {
     if (k + 1 >= n || gen_is_blank(lines[k]) || gen_is_blank(lines[k + 1]) || gen_is_failure_line(lines[k]))
         return FALSE;
@@ -301,7 +301,7 @@ int
 gen_first_folded_failure_line(char **lines, int n)
 {
     for (int k = 0; k + 1 < n; k++)
-        if (!gen_is_header_line(lines[k]) && is_folded_failure(lines, k, n))
+        if (!gen_is_header_line(lines[k]) && gen_is_folded_failure(lines, k, n))
             return k;
     return -1;
 }
@@ -312,7 +312,7 @@ first_unaddressed_folded_failure(char **lines, int n)
 {
     for (int k = 0; k + 1 < n; k++)
         if (!strchr(lines[k], '@') && !strchr(lines[k + 1], '@') && !gen_is_header_line(lines[k])
-            && is_folded_failure(lines, k, n))
+            && gen_is_folded_failure(lines, k, n))
             return k;
     return -1;
 }

@@ -41,6 +41,7 @@ GPtrArray *gen_pick_recipients(const BtMsgView *view, char **lines, int n, gbool
 char *gen_line_without(const char *line, const char *address);
 /* The first line that starts failure wording folded over two lines, or -1. */
 int gen_first_folded_failure_line(char **lines, int n);
+gboolean gen_is_folded_failure(char **lines, int k, int n);
 /* The diagnostic of `address`, named on line `at` (or -1), among the
  * other `recipients` (Candidate*), squeezed; NULL when nothing explains. */
 char *gen_diagnostic_among(char **lines, int n, int at, const char *address, GPtrArray *recipients);

@@ -112,6 +112,11 @@ static const char *const gen_failure_words[] = {
     "no mail servers appear to exist",
     "all deliveries failed", "disabled", "inactive", "locked", "suspended", "no longer",
     "delayed", "not yet been delivered", "still being retried", "will retry", "will be retried",
+    /* Exchange's delay notice "The message hasn't been delivered yet.
+     * Delivery will continue to be attempted." (as gateway.ctsltd.net's
+     * "I have received a delivery delayed error message" article quotes
+     * it), also written out ("has not been delivered yet") */
+    "hasn't been delivered yet", "not been delivered yet",
     /* Gmail's and Exchange's subject "Delivery Status Notification (Failure)";
      * Gmail's "There was a problem delivering your message to ADDR", DragonFly
      * dma's "There was an error delivering your mail to <ADDR>" (dma's
@@ -211,7 +216,7 @@ static const char *const gen_failure_words[] = {
  * Gmail's "Delivery incomplete … will retry". */
 static const char *const gen_delay_words[] = {
     "warning only", "do not need to resend", "don't need to resend", "no action is required",
-    "not yet been delivered", "has not been delivered yet", "still being retried", "will retry",
+    "not yet been delivered", "has not been delivered yet", "hasn't been delivered yet", "still being retried", "will retry",
     "will be retried", "will keep trying", "will continue trying", "will try again", "still trying",
     "could not send message for past", "delivery delayed", "delivery has been delayed",
     "delay", "temporarily deferred", "postponed", "verzögert", "retardé", "遅延", "延迟",
