@@ -24,11 +24,11 @@ bt_layout_clean_address(const char *s)
     while (*p == '<' || *p == '"' || *p == '\'' || *p == '(' || *p == '[')
         p++;
     gsize n = strlen(p);
+    /* keep the "]" that closes an address literal, local@[192.0.2.1]
+     * (RFC 5321 4.1.3; Exim's "domain literals not allowed" names one) */
+    const char *lit = strstr(p, "@[");
     while (n && strchr(">\"'.,;:)]", p[n - 1])) {
-        /* keep the "]" that closes an address literal, local@[192.0.2.1]
-         * (RFC 5321 4.1.3; Exim's "domain literals not allowed" names one) */
-        const char *lit = p[n - 1] == ']' ? strstr(p, "@[") : NULL;
-        if (lit && !memchr(lit, ']', (gsize) (p + n - 1 - lit)))
+        if (p[n - 1] == ']' && lit && !memchr(lit, ']', (gsize) (p + n - 1 - lit)))
             break;
         p[--n] = '\0';
     }
