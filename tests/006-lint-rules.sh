@@ -62,4 +62,61 @@ dup_layout_fails() {
 ok "a repeated key in a layout makes --lint-rules exit 78" dup_layout_fails
 ok "the layout's repeated key is reported at its line and column" \
     grep -q "twice.yaml:5:5: duplicate key 'match' (first at line 3)" "$TMP/err"
+# An alias inside its own anchor makes the document a cycle, and aliases
+# can multiply a few lines into a huge tree: both must be refused with a
+# place, not walked (the rule-condition parser recurses; the fuzzer found
+# the first as a stack overflow).
+shape_fails() {   # rules|layouts DIR FILE:LINE MESSAGE
+    if [ "$1" = layouts ]; then
+        BOUNCETRIAGE_LAYOUTS="$2" "$BT_BIN" --lint-rules 2>"$TMP/err"
+    else
+        "$BT_BIN" --lint-rules --rules "$2" 2>"$TMP/err"
+    fi
+    st=$?; cat "$TMP/err"
+    test $st -eq 78 && grep -q "$3[0-9:]*: $4" "$TMP/err"
+}
+mkdir -p "$TMP/cycle" "$TMP/deep" "$TMP/laughs" "$TMP/laycycle"
+cat >"$TMP/cycle/self.yaml" <<'YAML'
+pack: self
+rules:
+  - id: self.not
+    when: &loop
+      not: *loop
+    then:
+      reason: blocked
+YAML
+ok "a condition that contains itself is refused at its anchor" \
+    shape_fails rules "$TMP/cycle" "self.yaml:4:11" "this node contains an alias to itself"
+{
+    printf 'pack: deep\nrules:\n  - id: deep.not\n    then: {reason: blocked}\n    when: '
+    i=0; while [ $i -lt 70 ]; do printf '{not: '; i=$((i + 1)); done
+    printf '{replycode: 550}'
+    i=0; while [ $i -lt 70 ]; do printf '}'; i=$((i + 1)); done
+    printf '\n'
+} >"$TMP/deep/deep.yaml"
+ok "conditions nested 70 deep are refused" \
+    shape_fails rules "$TMP/deep" "deep.yaml:5" "nested more than 64 levels deep"
+{
+    printf 'pack: laughs\nrules:\n  - id: laughs.any\n    then: {reason: blocked}\n'
+    printf '    x0: &x0 {replycode: 550}\n'
+    i=1; while [ $i -le 8 ]; do
+        p=$((i - 1))
+        printf '    x%d: &x%d {any: [*x%d, *x%d, *x%d, *x%d, *x%d, *x%d, *x%d, *x%d, *x%d, *x%d]}\n' \
+            $i $i $p $p $p $p $p $p $p $p $p $p
+        i=$((i + 1))
+    done
+    printf '    when: *x8\n'
+} >"$TMP/laughs/laughs.yaml"
+ok "aliases that expand past a million nodes are refused" \
+    shape_fails rules "$TMP/laughs" "laughs.yaml:" "its aliases expand to more than 1000000 nodes"
+cat >"$TMP/laycycle/self.yaml" <<'YAML'
+layouts:
+  - &me
+    id: self-layout
+    match: { subject: 'Undeliverable' }
+    recipients: '^<(?<recipient>[^>]+)>'
+    also: *me
+YAML
+ok "a layout that contains itself is refused too" \
+    shape_fails layouts "$TMP/laycycle" "self.yaml:2:5" "this node contains an alias to itself"
 done_testing

@@ -43,6 +43,11 @@ printf 'soft: [1\n' >"$TMP/bad/suppress.yaml"
 status=0
 "$BT_BIN" --rules="$TMP/bad" --lint-rules 2>"$TMP/err" || status=$?
 ok "a YAML syntax error is placed too" sh -c 'test "$1" -eq 78 && grep -q "suppress.yaml:2:1: " "$2"' sh "$status" "$TMP/err"
+printf 'hard: &h\n  reasons: [userunknown]\n  again: *h\n' >"$TMP/bad/suppress.yaml"
+status=0
+"$BT_BIN" --rules="$TMP/bad" --lint-rules 2>"$TMP/err" || status=$?
+ok "a policy that contains itself through an alias is refused, placed" \
+    sh -c 'test "$1" -eq 78 && grep -q "suppress.yaml:1:7: this node contains an alias to itself" "$2"' sh "$status" "$TMP/err"
 status=0
 "$BT_BIN" --rules="$TMP/bad" --format=jsonl "$mail" >/dev/null 2>&1 || status=$?
 ok "a run without --suppress does not need the policy" test "$status" -eq 0

@@ -15,7 +15,7 @@
  * with layout-vocab.c. */
 #include "extract/layout-private.h"
 #include "core/doccache.h"
-#include "core/yamlkeys.h"
+#include "core/yamlcheck.h"
 
 #include <yaml.h>
 
@@ -123,8 +123,10 @@ load_file(LayoutFile *lf, BtLayouts *lays, BtDocCache *cache, GPtrArray *errors)
         return;
     }
     bt_yaml_check_unique_keys(&doc, lf->path, errors);
-    Loader ld = { .path = lf->path, .doc = &doc, .errors = errors, .lays = lays };
-    load_document(&ld, lf);
+    if (bt_yaml_check_shape(&doc, lf->path, errors)) {
+        Loader ld = { .path = lf->path, .doc = &doc, .errors = errors, .lays = lays };
+        load_document(&ld, lf);
+    }
     if (cache)
         bt_doc_cache_add(cache, &doc, NULL, 0);
     yaml_document_delete(&doc);

@@ -17,7 +17,7 @@
  * reported on every run. */
 #include "rules/rules-private.h"
 #include "core/doccache.h"
-#include "core/yamlkeys.h"
+#include "core/yamlcheck.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -352,7 +352,8 @@ parse_pack(const PackFile *f, BtDocCache *cache, GPtrArray *errors)
     if (yaml_parser_load(&parser, &doc)) {
         ctx.doc = &doc;
         bt_yaml_check_unique_keys(&doc, f->file, errors);
-        read_pack_root(&ctx, yaml_document_get_root_node(&doc), pack);
+        if (bt_yaml_check_shape(&doc, f->file, errors))
+            read_pack_root(&ctx, yaml_document_get_root_node(&doc), pack);
         if (cache) {
             g_autoptr(GByteArray) note = pack_note(pack);
             bt_doc_cache_add(cache, &doc, note->data, note->len);

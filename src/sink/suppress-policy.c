@@ -6,6 +6,7 @@
  * "file:line:col: message", every one of them. */
 #include "sink/digest-private.h"
 #include "rules/rules.h"
+#include "core/yamlcheck.h"
 
 #include <string.h>
 #include <yaml.h>
@@ -246,7 +247,7 @@ bt_suppress_policy_load(const char *file, GPtrArray *errors)
     const yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root)
         g_ptr_array_add(errors, g_strdup_printf("%s:1:1: the suppression policy is empty", file));
-    else
+    else if (bt_yaml_check_shape(&doc, file, errors))
         read_mapping(&ctx, p, root, "the policy", read_top, taken);
     yaml_document_delete(&doc);
     return errors->len == before ? g_steal_pointer(&p) : NULL;
