@@ -55,11 +55,8 @@ static guint64 walk_node(ShapeWalk *w, int index, int depth);
 static gboolean
 add_child(ShapeWalk *w, int index, int depth, guint64 *size)
 {
-    guint64 n = walk_node(w, index, depth + 1);
-    if (w->problem)
-        return FALSE;
-    *size = MIN(*size + n, (guint64) BT_YAML_MAX_EXPANDED + 1);
-    return TRUE;
+    *size += walk_node(w, index, depth + 1);   /* each child's at most BT_YAML_MAX_EXPANDED */
+    return !w->problem;
 }
 
 static guint64
@@ -92,7 +89,7 @@ walk_node(ShapeWalk *w, int index, int depth)
             if (!add_child(w, p->key, depth, &size) || !add_child(w, p->value, depth, &size))
                 return 0;
     }
-    if (size > BT_YAML_MAX_EXPANDED && !w->problem) {
+    if (size > BT_YAML_MAX_EXPANDED) {
         w->problem = "its aliases expand to more than " G_STRINGIFY(BT_YAML_MAX_EXPANDED) " nodes";
         w->where = node;
         return 0;
