@@ -59,6 +59,15 @@ add_child(ShapeWalk *w, int index, int depth, guint64 *size)
     return !w->problem;
 }
 
+/* Stops the walk at `node`: 0 to the caller, the problem kept for the error. */
+static guint64
+refuse(ShapeWalk *w, const yaml_node_t *node, const char *problem)
+{
+    w->problem = problem;
+    w->where = node;
+    return 0;
+}
+
 static guint64
 walk_node(ShapeWalk *w, int index, int depth)
 {
@@ -68,16 +77,10 @@ walk_node(ShapeWalk *w, int index, int depth)
     gsize i = (gsize) (index - 1);
     if (w->state[i] == 2)
         return w->expanded[i];
-    if (w->state[i] == 1) {
-        w->problem = "this node contains an alias to itself";
-        w->where = node;
-        return 0;
-    }
-    if (depth > BT_YAML_MAX_DEPTH) {
-        w->problem = "nested more than " G_STRINGIFY(BT_YAML_MAX_DEPTH) " levels deep";
-        w->where = node;
-        return 0;
-    }
+    if (w->state[i] == 1)
+        return refuse(w, node, "this node contains an alias to itself");
+    if (depth > BT_YAML_MAX_DEPTH)
+        return refuse(w, node, "nested more than " G_STRINGIFY(BT_YAML_MAX_DEPTH) " levels deep");
     w->state[i] = 1;
     guint64 size = 1;
     if (node->type == YAML_SEQUENCE_NODE) {
@@ -89,11 +92,8 @@ walk_node(ShapeWalk *w, int index, int depth)
             if (!add_child(w, p->key, depth, &size) || !add_child(w, p->value, depth, &size))
                 return 0;
     }
-    if (size > BT_YAML_MAX_EXPANDED) {
-        w->problem = "its aliases expand to more than " G_STRINGIFY(BT_YAML_MAX_EXPANDED) " nodes";
-        w->where = node;
-        return 0;
-    }
+    if (size > BT_YAML_MAX_EXPANDED)
+        return refuse(w, node, "its aliases expand to more than " G_STRINGIFY(BT_YAML_MAX_EXPANDED) " nodes");
     w->state[i] = 2;
     w->expanded[i] = size;
     return size;
