@@ -305,6 +305,29 @@ test_status_preference(Fixture *f, gconstpointer data)
                                           "not exist. Please try double-checking the recipient's email address");
 }
 
+/* A reply code inside a path is no continuation prefix: Yahoo's pages
+ * are named after the reply ("…/errors/421-ts01.html"). */
+static const char code_in_url[] =
+    REPORT_HEAD("delivery-status")
+    "--B\n"
+    "Content-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.net\n\n"
+    "Final-Recipient: rfc822; carol@example.com\n"
+    "Action: failed\n"
+    "Status: 4.7.0\n"
+    "Diagnostic-Code: smtp; 421-4.7.0 [TS01] Messages from 192.0.2.1 temporarily\n"
+    " 421 4.7.0 deferred; see http://postmaster.example.com/errors/421-ts01.html\n\n"
+    RETURNED_PART;
+
+static void
+test_code_in_url(Fixture *f, gconstpointer data)
+{
+    (void) data;
+    g_autoptr(BtBounce) b = extract_text(f, code_in_url);
+    g_assert_cmpstr(record_at(b, 0)->diagnosticcode, ==, "421 4.7.0 [TS01] Messages from 192.0.2.1 temporarily "
+                                                        "deferred; see http://postmaster.example.com/errors/421-ts01.html");
+}
+
 /* Exchange 2000/2003 name each recipient "ADDR on DATE TIME" above its
  * reason, and their DSN part carries no Diagnostic-Code: the reason is
  * the diagnostic, without the date (in any of the locale's forms). */
@@ -980,6 +1003,7 @@ main(int argc, char **argv)
     ADD("/extract/rfc3834/bounce-is-not-autoreply", test_bounce_not_autoreply);
     ADD("/extract/not-a-bounce", test_not_a_bounce);
     ADD("/extract/finish/status-preference", test_status_preference);
+    ADD("/extract/finish/code-in-url", test_code_in_url);
     ADD("/extract/finish/exchange-on-date", test_exchange_on_date);
     ADD("/extract/text/exchange-utf7-de", test_exchange_utf7_de);
     ADD("/extract/finish/transcript-success-code", test_transcript_success_code);

@@ -165,19 +165,30 @@ sweep(const char *text)
     return g_strchomp(out);
 }
 
-/* Every copy of `what` removed from `s`, in one pass. */
-static void
-remove_all(GString *s, const char *what)
+/* Where `what` opens a word of `text` (at the front, after white space or
+ * an opening mark, where a reply line starts once the lines are joined or
+ * quoted), from `from` on: in "see …/errors/550-bl23.html" the "550-" is
+ * part of a path, not a prefix. */
+static const char *
+find_word_start(const char *text, const char *from, const char *what)
 {
+    for (const char *hit = from; (hit = strstr(hit, what)); hit++)
+        if (hit == text || !(g_ascii_isalnum(hit[-1]) || strchr("/-._=?&%+~", hit[-1])))
+            return hit;
+    return NULL;
+}
+
+/* Every copy of `what` that opens a word removed from `s`. */
+static void
+remove_word_starts(GString *s, const char *what)
+{
+    g_autofree char *text = g_strdup(s->str);
     gsize n = strlen(what);
-    char *w = s->str;
-    const char *r = s->str;
-    for (const char *hit; (hit = strstr(r, what)); r = hit + n) {
-        memmove(w, r, hit - r);
-        w += hit - r;
-    }
-    memmove(w, r, strlen(r) + 1);
-    s->len = w - s->str + strlen(w);
+    g_string_truncate(s, 0);
+    const char *r = text;
+    for (const char *hit; (hit = find_word_start(text, r, what)); r = hit + n)
+        g_string_append_len(s, r, hit - r);
+    g_string_append(s, r);
 }
 
 /* A multi-line SMTP reply ("550-5.7.1 text / 550-5.7.1 more / 550 5.7.1
@@ -189,18 +200,18 @@ join_multiline_reply(const char *diag, int reply, const char *status)
     char code[8];
     format_code(code, reply);
     g_autofree char *dash = g_strconcat(code, "-", NULL);
-    if (!reply || !strstr(diag, dash))
+    if (!reply || !find_word_start(diag, diag, dash))
         return g_strdup(diag);
     GString *s = g_string_new(diag);
     for (int sep = 0; sep < 2; sep++) {
         char c = sep ? ' ' : '-';
         if (status) {
             g_autofree char *both = g_strdup_printf("%s%c%s", code, c, status);
-            remove_all(s, both);
+            remove_word_starts(s, both);
         }
         char one[8];
         g_snprintf(one, sizeof one, "%s%c", code, c);
-        remove_all(s, one);
+        remove_word_starts(s, one);
     }
     g_autofree char *rest = g_string_free(s, FALSE);
     return g_strjoin(" ", code, status ? status : rest, status ? rest : NULL, NULL);
