@@ -453,6 +453,38 @@ original_address(const char *value)
     return address;
 }
 
+/* An Exchange-encapsulated SMTP address, "IMCEASMTP-" + the address with
+ * '/' written '_' and every other octet outside ALPHA/DIGIT/"-=" written
+ * "+HH" + "@" + the encapsulating domain (MS-OXCMAIL 2.1.3.1.8 "IMCEA
+ * Encapsulation"; de-encapsulation in MS-OXCMAIL 2.2.3.3.1): the SMTP
+ * address it carries ("IMCEASMTP-ana+2Elima+40example+2Eorg@corp.example.com"
+ * is ana.lima@example.org), or NULL when `address` is no such thing. */
+static char *
+imcea_smtp_address(const char *address)
+{
+    static const char prefix[] = "IMCEASMTP-";
+    if (!address || g_ascii_strncasecmp(address, prefix, sizeof prefix - 1) != 0)
+        return NULL;
+    const char *at = strrchr(address, '@');
+    if (!at)
+        return NULL;
+    GString *out = g_string_new(NULL);
+    for (const char *r = address + sizeof prefix - 1; r < at; r++) {
+        if (r[0] == '+' && r + 2 < at && g_ascii_isxdigit(r[1]) && g_ascii_isxdigit(r[2])) {
+            g_string_append_c(out, (char)(g_ascii_xdigit_value(r[1]) * 16 + g_ascii_xdigit_value(r[2])));
+            r += 2;
+        } else {
+            g_string_append_c(out, *r == '_' ? '/' : *r);
+        }
+    }
+    char *decoded = g_string_free(out, FALSE);
+    char *clean = bt_address_clean(decoded);
+    g_free(decoded);
+    if (clean && !is_routable(clean))
+        g_clear_pointer(&clean, g_free);
+    return clean;
+}
+
 static BtRecord *
 record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFieldGroup *message)
 {
@@ -460,6 +492,9 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     const char *original = bt_field_group_get(block, "Original-Recipient");
     const char *actual = bt_field_group_get(block, "X-Actual-Recipient");
     g_autofree char *recipient = bt_address_clean(final);
+    g_autofree char *carried = imcea_smtp_address(recipient);
+    if (carried)
+        bt_set_str(&recipient, carried);
     /* a gateway's internal routing address in Final-Recipient: the
      * address the sender wrote is the one to report */
     g_autofree char *written = original_address(original);
@@ -470,6 +505,14 @@ record_from_block(const BtMsgView *view, const BtFieldGroup *block, const BtFiel
     if (recipient && written && is_reporter_address(recipient, written, field(block, message, "Reporting-MTA"))
         && is_routable(written))
         bt_set_str(&recipient, written);
+    /* Sendmail: Final-Recipient the address as the sender wrote it (a
+     * "percent hack" user%host@relay, RFC 1123 5.2.16), X-Actual-Recipient
+     * the address it became (sendmail/deliver.c returnto/q_user) */
+    if (recipient && !written && !is_routable(recipient) && !is_program(actual)) {
+        g_autofree char *became = bt_address_clean(actual);
+        if (became && is_routable(became))
+            bt_set_str(&recipient, became);
+    }
     if (recipient && !written && !is_routable(recipient)) {
         g_autofree char *listed = failed_recipient_header(view);
         if (!listed)
