@@ -279,18 +279,23 @@ test_not_a_bounce(Fixture *f, gconstpointer data)
     g_assert_nonnull(b->text);
 }
 
+/* A report for carol@example.com, failed with STATUS and the (folded)
+ * Diagnostic-Code DIAG. */
+#define CAROL_FAILED(status, diag)                        \
+    REPORT_HEAD("delivery-status")                        \
+    "--B\n"                                               \
+    "Content-Type: message/delivery-status\n\n"           \
+    "Reporting-MTA: dns; mx.example.net\n\n"              \
+    "Final-Recipient: rfc822; carol@example.com\n"        \
+    "Action: failed\n"                                    \
+    "Status: " status "\n"                                \
+    "Diagnostic-Code: smtp; " diag "\n\n"                 \
+    RETURNED_PART
+
 static const char generic_status[] =
-    REPORT_HEAD("delivery-status")
-    "--B\n"
-    "Content-Type: message/delivery-status\n\n"
-    "Reporting-MTA: dns; mx.example.net\n\n"
-    "Final-Recipient: rfc822; carol@example.com\n"
-    "Action: failed\n"
-    "Status: 5.0.0\n"
-    "Diagnostic-Code: smtp; 550-5.1.1 The email account that you tried to reach does\n"
-    " not exist. Please try\n"
-    " 550 5.1.1 double-checking the recipient's email address\n\n"
-    RETURNED_PART;
+    CAROL_FAILED("5.0.0", "550-5.1.1 The email account that you tried to reach does\n"
+                          " not exist. Please try\n"
+                          " 550 5.1.1 double-checking the recipient's email address");
 
 static void
 test_status_preference(Fixture *f, gconstpointer data)
@@ -308,16 +313,8 @@ test_status_preference(Fixture *f, gconstpointer data)
 /* A reply code inside a path is no continuation prefix: Yahoo's pages
  * are named after the reply ("…/errors/421-ts01.html"). */
 static const char code_in_url[] =
-    REPORT_HEAD("delivery-status")
-    "--B\n"
-    "Content-Type: message/delivery-status\n\n"
-    "Reporting-MTA: dns; mx.example.net\n\n"
-    "Final-Recipient: rfc822; carol@example.com\n"
-    "Action: failed\n"
-    "Status: 4.7.0\n"
-    "Diagnostic-Code: smtp; 421-4.7.0 [TS01] Messages from 192.0.2.1 temporarily\n"
-    " 421 4.7.0 deferred; see http://postmaster.example.com/errors/421-ts01.html\n\n"
-    RETURNED_PART;
+    CAROL_FAILED("4.7.0", "421-4.7.0 [TS01] Messages from 192.0.2.1 temporarily\n"
+                          " 421 4.7.0 deferred; see http://postmaster.example.com/errors/421-ts01.html");
 
 static void
 test_code_in_url(Fixture *f, gconstpointer data)
