@@ -223,9 +223,25 @@ is_report_without_codes(const BtRecord *rec)
     return g_strcmp0(rec->reason, "feedback") == 0 || g_strcmp0(rec->reason, "vacation") == 0;
 }
 
+/* The reply code written just before `status` in `text` ("452 4.2.2 …"),
+ * of the status's class and one SMTP defines, or 0. */
+static int
+reply_before_status(const char *text, const char *status)
+{
+    for (const char *p = strstr(text, status); p; p = strstr(p + 1, status)) {
+        if (p - text < 4 || p[-1] != ' ' || !bt_reply_number_at(text, p - 4, status[0]) || p[-4] != status[0])
+            continue;
+        char code[4] = { p[-4], p[-3], p[-2], '\0' };
+        return bt_reply_find(code, status[0]);
+    }
+    return 0;
+}
+
 /* X.4.7 (delivery time expired) says only that the MTA gave up; RFC 3463
  * asks for the code of the problem the delivery attempts met instead.
- * MTAs that log their attempts in the text give it there. */
+ * MTAs that log their attempts in the text give it there, with the reply
+ * code that came with it when the report's own reply is a placeholder
+ * (Exchange's "400 4.4.7 Message delayed"). */
 static void
 prefer_attempt_status(const BtMsgView *view, BtRecord *rec)
 {
@@ -234,8 +250,11 @@ prefer_attempt_status(const BtMsgView *view, BtRecord *rec)
         return;
     g_autofree char *about = bt_body_texts_about(view->body, rec->recipient);
     g_autofree char *attempt = bt_status_find(about);
-    if (attempt && strcmp(attempt + 1, ".4.7") != 0 && strcmp(attempt + 1, ".0.0") != 0)
-        bt_set_str(&rec->deliverystatus, attempt);
+    if (!attempt || strcmp(attempt + 1, ".4.7") == 0 || strcmp(attempt + 1, ".0.0") == 0)
+        return;
+    bt_set_str(&rec->deliverystatus, attempt);
+    if (!rec->replycode)
+        rec->replycode = reply_before_status(about, attempt);
 }
 
 /* Reply code, status and command from the diagnostic text, then the text
@@ -253,6 +272,8 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         format_code(reply_text, rec->replycode);
     bt_set_str(&rec->deliverystatus, bt_status_prefer(rec->deliverystatus, found, reply_text));
     prefer_attempt_status(view, rec);
+    if (rec->replycode)
+        format_code(reply_text, rec->replycode);
 
     /* a reply code of another class than the status is someone else's */
     if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != reply_text[0])
