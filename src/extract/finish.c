@@ -272,11 +272,9 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
         format_code(reply_text, rec->replycode);
     bt_set_str(&rec->deliverystatus, bt_status_prefer(rec->deliverystatus, found, reply_text));
     prefer_attempt_status(view, rec);
-    if (rec->replycode)
-        format_code(reply_text, rec->replycode);
 
     /* a reply code of another class than the status is someone else's */
-    if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != reply_text[0])
+    if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != '0' + rec->replycode / 100)
         rec->replycode = bt_reply_find(diag, rec->deliverystatus[0]);
 
     if (!rec->command)
