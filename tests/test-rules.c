@@ -276,6 +276,89 @@ test_cause_id_and_no_match(void)
     bounce_free(b);
 }
 
+/* ---- quoted replies ------------------------------------------------------------------ */
+
+/* The wrapper's record after the rules: its diagnostic and codes are its
+ * own again whatever reply stood in for them. */
+static const BtRecord *
+apply_wrapped(const BtRuleSet *rs, BtBounce *b, const char *diagnostic)
+{
+    BtRecord *rec = bounce_add(b);
+    bt_set_str(&rec->diagnosticcode, diagnostic);
+    bt_set_str(&rec->deliverystatus, "4.4.7");
+    rec->replycode = 451;
+    bt_ruleset_apply(rs, b, TRUE);
+    g_assert_cmpstr(rec->diagnosticcode, ==, diagnostic);
+    g_assert_cmpstr(rec->deliverystatus, ==, "4.4.7");
+    g_assert_cmpint(rec->replycode, ==, 451);
+    return rec;
+}
+
+static void
+test_quoted(void)
+{
+    g_autoptr(BtRuleSet) rs = load_one("quoted");
+    /* the reply in the diagnostic decides; --explain names both rules */
+    BtBounce *b = bounce_new("");
+    const BtRecord *rec = apply_wrapped(rs, b, "451 4.4.7 Message expired [Message=450 4.7.1 Client host "
+                                        "rejected: cannot find your hostname] [LastAttemptedIP=192.0.2.1]");
+    g_assert_cmpstr(rec->rule, ==, "q.ptr");
+    g_assert_cmpstr(rec->reason, ==, "requireptr");
+    g_assert_true(g_str_has_prefix(rec->explain, "rule q.expired ("));
+    g_assert_nonnull(strstr(rec->explain, "; it quotes the reply «450 4.7.1 Client host rejected: cannot find "
+                                          "your hostname», which rule q.ptr ("));
+    bounce_free(b);
+
+    /* the last reply of the text, with the status it opens with */
+    b = bounce_new("returned '450 4.7.1 cannot find your hostname'\nreturned '452 4.3.1 Insufficient system storage'\n");
+    g_assert_cmpstr(apply_wrapped(rs, b, "451 4.4.7 Message expired")->rule, ==, "q.full");
+    bounce_free(b);
+
+    /* a rule that holds on the codes alone says nothing of the reply; a
+     * reading that names no cause, a wrapper first to read it, or a reply
+     * too short to name anything leave the wrapper standing */
+    static const struct { const char *text, *diagnostic; } stands[] = {
+        { "returned '452 4.2.2 the mailbox is full'", "451 4.4.7 Message expired" },
+        { "returned '451 Please try again later'", "451 4.4.7 Message expired" },
+        { "returned '451 4.4.7 message expired, cannot find your hostname'", "451 4.4.7 Message expired" },
+        { "", "451 4.4.7 Message expired [Message=451]" },
+        { "", "451 4.4.7 Message expired" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(stands); i++) {
+        b = bounce_new(stands[i].text);
+        rec = apply_wrapped(rs, b, stands[i].diagnostic);
+        g_assert_cmpstr(rec->rule, ==, "q.expired");
+        g_assert_cmpstr(rec->reason, ==, "expired");
+        g_assert_null(strstr(rec->explain, "it quotes"));
+        bounce_free(b);
+    }
+}
+
+static void
+test_quote_codes(void)
+{
+    static const struct { const char *reply; int code; const char *status; } cases[] = {
+        { "450 4.7.1 Client host rejected", 450, "4.7.1" },
+        { "451-4.4.0 Primary target", 451, "4.4.0" },
+        { "451 5.7.3 Cannot achieve", 451, "5.7.3" },     /* Exchange writes the classes apart */
+        { "550 5.1.10 RESOLVER.ADR.RecipientNotFound", 550, "5.1.10" },
+        { "4.2.2 mailbox full", 0, "4.2.2" },
+        { "550 Message rejected", 550, NULL },
+        { "550 5.1.1234 not a status", 550, NULL },
+        { "550 5.1.1x", 550, NULL },
+        { "5505 5.1.1 no", 0, NULL },
+        { "hello", 0, NULL },
+        { "", 0, NULL },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        int code;
+        g_autofree char *status = NULL;
+        bt_quote_codes(cases[i].reply, &code, &status);
+        g_assert_cmpint(code, ==, cases[i].code);
+        g_assert_cmpstr(status, ==, cases[i].status);
+    }
+}
+
 /* ---- limits -------------------------------------------------------------------- */
 
 static void
@@ -819,6 +902,7 @@ main(int argc, char **argv)
     static const char *broken[] = {
         "syntax", "unknown-key", "wrong-type", "missing-reason", "bad-regex", "unknown-field",
         "unknown-reason", "unknown-check", "bad-severity", "duplicate-id", "bad-reply-range", "unknown-interp",
+        "bad-quoted",
     };
     g_test_init(&argc, &argv, NULL);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);
@@ -829,6 +913,8 @@ main(int argc, char **argv)
     g_test_add_func("/rules/override", test_override);
     g_test_add_func("/rules/interpolation", test_interpolation);
     g_test_add_func("/rules/cause-id-and-no-match", test_cause_id_and_no_match);
+    g_test_add_func("/rules/quoted", test_quoted);
+    g_test_add_func("/rules/quoted/codes", test_quote_codes);
     g_test_add_func("/rules/regex-limit", test_regex_limit);
     g_test_add_func("/rules/prefilter/verdicts", test_prefilter_verdicts);
     g_test_add_func("/rules/prefilter/needles", test_prefilter_needles);

@@ -1,5 +1,6 @@
 /* apply — gives each record of a bounce its verdict: the first rule whose
- * `when` holds sets reason, hard/soft, severity and cause; sisimai's
+ * `when` holds sets reason, hard/soft, severity and cause (or, for a
+ * wrapper that quotes the deciding reply, the rule that reads it); sisimai's
  * finishing fills the rest; then the cause summary, remediation and checks
  * are interpolated from the finished record.  Reads the rule set only, so
  * any number of threads may apply it at once. */
@@ -152,6 +153,77 @@ explain_text(const BtRule *r, const BtMatchNote *note, const char *quote, const 
                            rec->deliverystatus && *rec->deliverystatus ? rec->deliverystatus : "(none)");
 }
 
+/* A reason that names no cause: a quoted reply read so leaves the
+ * wrapper's own verdict standing. */
+static gboolean
+reason_names_cause(const char *reason)
+{
+    return g_strcmp0(reason, "expired") != 0 && g_strcmp0(reason, "onhold") != 0
+        && g_strcmp0(reason, "undefined") != 0;
+}
+
+/* The first rule that holds on the wording of the reply now standing in
+ * for the diagnostic, when its verdict names a cause; NULL when that
+ * first rule is itself a wrapper or names none.  Rules that hold on the
+ * codes or the bounce text alone say nothing about the reply: skipped. */
+static const BtRule *
+rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
+{
+    for (guint i = 0; i < rs->rules->len; i++) {
+        const BtRule *r = bt_ruleset_rule(rs, i);
+        BtMatchNote note = { 0 };
+        if (!r || r == wrapper || !bt_cond_match(r->when, in, &note) || !note.read_diagnostic)
+            continue;
+        return r->quoted || !reason_names_cause(r->reason) ? NULL : r;
+    }
+    return NULL;
+}
+
+/* A wrapper's verdict ("message expired") yields to the rule that reads
+ * the reply it quotes (`quoted`), as sisimai reads a quoted last reply:
+ * the reply, with the codes it opens with, stands in for the record's
+ * diagnostic while the rules are tried.  *reply_out (may be NULL) gets
+ * the reply when a rule read it. */
+static const BtRule *
+rule_for_quoted_reply(const BtRuleSet *rs, const BtRule *wrapper, BtRecord *rec, BtMatchInput *in,
+                      char **reply_out)
+{
+    g_autofree char *reply = bt_quotes_find(wrapper->quoted, rec->diagnosticcode, in->text->str);
+    if (!reply)
+        return NULL;
+    g_autofree char *status = NULL;
+    int code;
+    bt_quote_codes(reply, &code, &status);
+    char *own_diagnostic = rec->diagnosticcode, *own_status = rec->deliverystatus;
+    int own_code = rec->replycode;
+    rec->diagnosticcode = reply;
+    if (code)
+        rec->replycode = code;
+    if (status)
+        rec->deliverystatus = status;
+    bt_match_input_set_record(in, rec);
+    const BtRule *r = rule_reading_reply(rs, wrapper, in);
+    rec->diagnosticcode = own_diagnostic;
+    rec->deliverystatus = own_status;
+    rec->replycode = own_code;
+    bt_match_input_set_record(in, rec);
+    if (r && reply_out)
+        *reply_out = g_steal_pointer(&reply);
+    return r;
+}
+
+/* A verdict taken from the reply a wrapper quotes. */
+static char *
+explain_quoted(const BtRule *wrapper, const BtMatchNote *note, const char *quote, const BtRule *reader,
+               const char *reply)
+{
+    g_autofree char *outer = explain_match(wrapper, note, quote, NULL);
+    BtMatchNote whole = { .field = "reply", .subject = reply, .start = 0, .end = strlen(reply) };
+    g_autofree char *shown = quote_match(&whole);
+    return g_strdup_printf("%s; it quotes the reply «%s», which rule %s (%s:%zu) reads", outer, shown,
+                           reader->id, reader->file, reader->line);
+}
+
 static void
 apply_record(const BtRuleSet *rs, BtRecord *rec, BtMatchInput *in, BtCandidates *cands, gboolean explain)
 {
@@ -161,6 +233,12 @@ apply_record(const BtRuleSet *rs, BtRecord *rec, BtMatchInput *in, BtCandidates 
         bt_candidates_for_record(cands, in);
     const BtRule *r = first_match(rs, in, cands, explain ? &note : NULL);
     g_autofree char *quote = note.field ? quote_match(&note) : NULL;
+    g_autofree char *reply = NULL;
+    const BtRule *wrapper = NULL, *reader = r && r->quoted ? rule_for_quoted_reply(rs, r, rec, in, &reply) : NULL;
+    if (reader) {
+        wrapper = r;
+        r = reader;
+    }
     if (r)
         give_verdict(r, rec);
     else
@@ -174,7 +252,8 @@ apply_record(const BtRuleSet *rs, BtRecord *rec, BtMatchInput *in, BtCandidates 
     }
     if (explain) {
         g_free(rec->explain);
-        rec->explain = explain_text(r, &note, quote, rec);
+        rec->explain = wrapper ? explain_quoted(wrapper, &note, quote, r, reply)
+                               : explain_text(r, &note, quote, rec);
     }
 }
 

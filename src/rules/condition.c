@@ -785,6 +785,15 @@ note_subject(BtMatchNote *note, const char *name, const BtSubject *subj, const c
     }
 }
 
+/* Whether the wording of the diagnostic, not only a code, made the rule
+ * hold: apply.c asks it of rules reading a quoted reply. */
+static void
+note_wording(BtMatchNote *note, const char *name)
+{
+    if (note && strcmp(name, "diagnosticcode") == 0)
+        note->read_diagnostic = TRUE;
+}
+
 static gboolean
 match_text(const TextPattern *tp, const char *name, BtSubject *subj, const char *scratch, BtMatchNote *note)
 {
@@ -798,11 +807,13 @@ match_text(const TextPattern *tp, const char *name, BtSubject *subj, const char 
         if (!bt_regex_search(tp->re, subj, &start, &end))
             return FALSE;
         note_subject(note, name, subj, scratch, start, end);
+        note_wording(note, name);
         return TRUE;
     }
     for (guint i = 0; tp->words[i]; i++)
         if (equals_folded(value, tp->words[i])) {
             note_subject(note, name, subj, scratch, 0, subj->len);
+            note_wording(note, name);
             return TRUE;
         }
     return FALSE;

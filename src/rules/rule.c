@@ -1,6 +1,7 @@
-/* rule — reads one rule of a pack: its id, its `when` condition and its
- * `then` verdict (reason, hardbounce, severity, cause, remediation,
- * checks), reporting every problem with its position. */
+/* rule — reads one rule of a pack: its id, its `when` condition, where
+ * its wording quotes a deciding reply (`quoted`), and its `then` verdict
+ * (reason, hardbounce, severity, cause, remediation, checks), reporting
+ * every problem with its position. */
 #include "rules/rules-private.h"
 
 #include <string.h>
@@ -271,8 +272,13 @@ parse_keys(BtLoadCtx *ctx, const yaml_node_t *node, BtRule *r)
         } else if (g_strcmp0(key, "then") == 0) {
             seen_then = TRUE;
             parse_then(ctx, v, r);
+        } else if (g_strcmp0(key, "quoted") == 0) {
+            if (r->quoted)
+                g_ptr_array_unref(r->quoted);
+            r->quoted = bt_quotes_parse(ctx, v);
         } else {
-            bt_load_error(ctx, k, "unknown key '%s' in rule (expected id, description, when, then)", key ? key : "?");
+            bt_load_error(ctx, k, "unknown key '%s' in rule (expected id, description, when, quoted, then)",
+                          key ? key : "?");
         }
     }
     if (!seen_id)
@@ -349,5 +355,7 @@ bt_rule_free(BtRule *r)
         g_ptr_array_unref(r->remediation);
     if (r->checks)
         g_ptr_array_unref(r->checks);
+    if (r->quoted)
+        g_ptr_array_unref(r->quoted);
     g_free(r);
 }

@@ -144,6 +144,7 @@ typedef struct {
     const char *subject;
     gsize start, end;
     char buf[32];               /* rendering of a numeric field */
+    gboolean read_diagnostic;   /* a pattern or word of the record's diagnostic held */
 } BtMatchNote;
 
 /* What the conditions of one record look at: the record's fields and the
@@ -274,6 +275,8 @@ typedef struct {
     BtTemplate *summary;
     GPtrArray *remediation;     /* BtTemplate* */
     GPtrArray *checks;          /* BtCheckSpec* */
+    GPtrArray *quoted;          /* BtQuote*: where the wording quotes the reply that
+                                 * decides instead (quoted.c); NULL: none */
 } BtRule;
 
 BtRule *bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
@@ -284,6 +287,22 @@ BtRule *bt_rule_stub(const char *id, const char *file, gsize line, gsize col, gu
                      BtRuleDoc *doc, int node);
 void bt_rule_complete(BtRule *rule);
 void bt_rule_free(BtRule *rule);
+
+/* ---- quoted: the reply a wrapper's wording quotes (quoted.c) ---------- */
+
+/* One place a reply may be quoted: a pattern over the record's diagnostic
+ * or the whole bounce text whose match (after `\K`) is the reply. */
+typedef struct {
+    gboolean in_text;
+    BtRegex *re;
+} BtQuote;
+
+/* A rule's `quoted` list: BtQuote*; NULL after reporting it malformed. */
+GPtrArray *bt_quotes_parse(BtLoadCtx *ctx, const yaml_node_t *seq);
+/* The first reply one of `quotes` finds, trimmed; NULL when none does. */
+char *bt_quotes_find(const GPtrArray *quotes, const char *diagnostic, const char *text);
+/* The reply code and enhanced status a reply opens with (0, NULL: none). */
+void bt_quote_codes(const char *reply, int *replycode, char **status);
 
 /* ---- candidates: rules ruled out by one scan of their texts ------------ */
 

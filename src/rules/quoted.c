@@ -1,0 +1,113 @@
+/* quoted — the reply a wrapper's wording quotes.  Some verdicts only say
+ * that a message waited too long ("550 4.4.7 QUEUE.Expired; message
+ * expired [Message=450 4.7.1 … cannot find your hostname]", "Message
+ * expired -> 451 …"); the cause is the last attempt's reply they quote.
+ * A rule's `quoted` list says where that reply is: patterns over the
+ * record's diagnostic or the whole bounce text whose match (after `\K`)
+ * is the reply.  apply.c then lets the rules read it as a diagnostic. */
+#include "rules/rules-private.h"
+
+#include <string.h>
+
+/* A quoted reply shorter than this ("451") names nothing. */
+#define MIN_REPLY_CHARS 8
+
+static void
+quote_free(BtQuote *q)
+{
+    if (!q)
+        return;
+    bt_regex_free(q->re);
+    g_free(q);
+}
+
+static BtQuote *
+parse_quote(BtLoadCtx *ctx, const yaml_node_t *item)
+{
+    if (item->type != YAML_MAPPING_NODE || item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
+        bt_load_error(ctx, item, "a 'quoted' entry must be a one-key mapping: diagnosticcode or text → pattern");
+        return NULL;
+    }
+    const yaml_node_pair_t *p = item->data.mapping.pairs.start;
+    const yaml_node_t *k = bt_yaml_node(ctx, p->key), *v = bt_yaml_node(ctx, p->value);
+    const char *where = bt_yaml_scalar(k);
+    gboolean in_text = g_strcmp0(where, "text") == 0;
+    if (!in_text && g_strcmp0(where, "diagnosticcode") != 0) {
+        bt_load_error(ctx, k, "unknown key '%s' in quoted (expected diagnosticcode or text)", where ? where : "?");
+        return NULL;
+    }
+    const char *pattern = bt_yaml_scalar(v);
+    if (!pattern || !*pattern || bt_yaml_is_null(v)) {
+        bt_load_error(ctx, v, "'quoted.%s' must be a pattern, not %s", where, bt_yaml_kind_name(v));
+        return NULL;
+    }
+    BtRegex *re = bt_regex_compile(ctx, v, pattern);
+    if (!re)
+        return NULL;
+    BtQuote *q = g_new0(BtQuote, 1);
+    q->in_text = in_text;
+    q->re = re;
+    return q;
+}
+
+GPtrArray *
+bt_quotes_parse(BtLoadCtx *ctx, const yaml_node_t *seq)
+{
+    if (seq->type != YAML_SEQUENCE_NODE || bt_yaml_is_null(seq)) {
+        bt_load_error(ctx, seq, "'quoted' must be a sequence, not %s", bt_yaml_kind_name(seq));
+        return NULL;
+    }
+    GPtrArray *quotes = g_ptr_array_new_with_free_func((GDestroyNotify) quote_free);
+    for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+        BtQuote *q = parse_quote(ctx, bt_yaml_node(ctx, *it));
+        if (q)
+            g_ptr_array_add(quotes, q);
+    }
+    return quotes;
+}
+
+char *
+bt_quotes_find(const GPtrArray *quotes, const char *diagnostic, const char *text)
+{
+    for (guint i = 0; quotes && i < quotes->len; i++) {
+        const BtQuote *q = quotes->pdata[i];
+        const char *subject = q->in_text ? text : diagnostic;
+        gsize start, end;
+        if (!subject || !bt_regex_match(q->re, subject, strlen(subject), &start, &end))
+            continue;
+        g_autofree char *reply = g_strndup(subject + start, end - start);
+        g_strstrip(reply);
+        if (g_utf8_strlen(reply, -1) >= MIN_REPLY_CHARS)
+            return g_steal_pointer(&reply);
+    }
+    return NULL;
+}
+
+/* "450 4.7.1 Client host …": the codes a reply opens with, as an SMTP
+ * server writes them (RFC 5321 4.2, RFC 2034 4). */
+void
+bt_quote_codes(const char *reply, int *replycode, char **status)
+{
+    *replycode = 0;
+    *status = NULL;
+    const char *p = reply;
+    if (g_ascii_isdigit(p[0]) && p[0] >= '2' && p[0] <= '5' && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
+        && (p[3] == ' ' || p[3] == '-')) {
+        *replycode = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+        p += 4;
+    }
+    if (!(p[0] >= '2' && p[0] <= '5') || p[1] != '.')
+        return;
+    gsize i = 2, digits = 0;
+    for (; g_ascii_isdigit(p[i]) && digits < 3; i++)
+        digits++;
+    if (!digits || p[i] != '.')
+        return;
+    i++;
+    digits = 0;
+    for (; g_ascii_isdigit(p[i]) && digits < 3; i++)
+        digits++;
+    if (!digits || g_ascii_isdigit(p[i]) || (p[i] && !g_ascii_isspace(p[i]) && !strchr(";,:.)]", p[i])))
+        return;
+    *status = g_strndup(p, i);
+}
