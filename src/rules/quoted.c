@@ -3,8 +3,8 @@
  * expired [Message=450 4.7.1 … cannot find your hostname]", "Message
  * expired -> 451 …"); the cause is the last attempt's reply they quote.
  * A rule's `quoted` list says where that reply is: patterns over the
- * record's diagnostic or the whole bounce text whose match (after `\K`)
- * is the reply.  apply.c then lets the rules read it as a diagnostic. */
+ * record's diagnostic or the whole bounce text whose last match (after
+ * `\K`) is the reply.  apply.c then lets the rules read it as a diagnostic. */
 #include "rules/rules-private.h"
 
 #include <string.h>
@@ -66,6 +66,21 @@ bt_quotes_parse(BtLoadCtx *ctx, const yaml_node_t *seq)
     return quotes;
 }
 
+/* The last match of `re` in `subject`. */
+static gboolean
+last_match(BtRegex *re, const char *subject, gsize *start, gsize *end)
+{
+    gsize len = strlen(subject), from = 0, s, e;
+    gboolean found = FALSE;
+    while (bt_regex_match_from(re, subject, len, from, &s, &e)) {
+        *start = s;
+        *end = e;
+        found = TRUE;
+        from = e > from ? e : from + 1;
+    }
+    return found;
+}
+
 char *
 bt_quotes_find(const GPtrArray *quotes, const char *diagnostic, const char *text)
 {
@@ -73,7 +88,7 @@ bt_quotes_find(const GPtrArray *quotes, const char *diagnostic, const char *text
         const BtQuote *q = quotes->pdata[i];
         const char *subject = q->in_text ? text : diagnostic;
         gsize start, end;
-        if (!subject || !bt_regex_match(q->re, subject, strlen(subject), &start, &end))
+        if (!subject || !last_match(q->re, subject, &start, &end))
             continue;
         g_autofree char *reply = g_strndup(subject + start, end - start);
         g_strstrip(reply);

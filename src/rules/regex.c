@@ -990,11 +990,17 @@ code_for_match(BtRegex *re, gsize len)
 gboolean
 bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize *end)
 {
+    return bt_regex_match_from(re, subject, len, 0, start, end);
+}
+
+gboolean
+bt_regex_match_from(BtRegex *re, const char *subject, gsize len, gsize from, gsize *start, gsize *end)
+{
     const pcre2_code *code = code_for_match(re, len);
-    if (!code)
+    if (!code || from > len)
         return FALSE;
     pcre2_match_data *md = match_data_for_thread();
-    int rc = pcre2_match(code, (PCRE2_SPTR) subject, len, 0, 0, md, shared_match_context());
+    int rc = pcre2_match(code, (PCRE2_SPTR) subject, len, from, 0, md, shared_match_context());
     if (rc >= 0) {     /* 0: matched, the ovector was too small for the groups */
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         *start = ov[0];

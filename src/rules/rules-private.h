@@ -101,6 +101,8 @@ BtRegex *bt_regex_new(const char *pattern, const char *where);
 /* TRUE on a match; [*start, *end) is the matched span.  A pattern that hits
  * a PCRE2 limit warns once and does not match. */
 gboolean bt_regex_match(BtRegex *re, const char *subject, gsize len, gsize *start, gsize *end);
+/* The same from byte `from` on (lookbehinds still see what is before). */
+gboolean bt_regex_match_from(BtRegex *re, const char *subject, gsize len, gsize from, gsize *start, gsize *end);
 /* The same on a subject, after the required-literal test. */
 gboolean bt_regex_search(BtRegex *re, BtSubject *subj, gsize *start, gsize *end);
 /* For tests: the literals one of which every match contains (NULL: none known). */
@@ -299,7 +301,8 @@ typedef struct {
 
 /* A rule's `quoted` list: BtQuote*; NULL after reporting it malformed. */
 GPtrArray *bt_quotes_parse(BtLoadCtx *ctx, const yaml_node_t *seq);
-/* The first reply one of `quotes` finds, trimmed; NULL when none does. */
+/* The reply the first of `quotes` that finds one finds last (an attempt
+ * history lists the oldest first), trimmed; NULL when none does. */
 char *bt_quotes_find(const GPtrArray *quotes, const char *diagnostic, const char *text);
 /* The reply code and enhanced status a reply opens with (0, NULL: none). */
 void bt_quote_codes(const char *reply, int *replycode, char **status);
