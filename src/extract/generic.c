@@ -142,6 +142,45 @@ inline_copy_headers(char **lines, int copy_at, gboolean *is_message)
     return *raw ? bt_header_block_unfold(raw) : NULL;
 }
 
+/* Is one domain the other or inside it (mail.example.org, example.org)? */
+static gboolean
+domains_related(const char *a, const char *b)
+{
+    if (!a || !b)
+        return FALSE;
+    gsize la = strlen(a), lb = strlen(b);
+    if (la < lb)
+        return domains_related(b, a);
+    return g_ascii_strcasecmp(a + la - lb, b) == 0 && (la == lb || a[la - lb - 1] == '.');
+}
+
+/* A mail system's alert to its own administrator about mail refused on
+ * the way *in* (GMS alert 8024 "session N was receiving a message from
+ * the server at IP apparently from A to B … was rejected"): it writes
+ * from domain D to someone at D about recipients at D, returns nothing,
+ * states no failure in its Subject and carries no report.  A failure
+ * notice tells the failed message's sender instead; inside one
+ * organization such a notice returns the message or says what it is. */
+static gboolean
+is_inbound_alert(const BtMsgView *view, const char *from, const char *subject, gboolean copied,
+                 const GPtrArray *recipients)
+{
+    if (copied || view->dsn || subject_states_failure(subject) || gen_is_bounce_subject(subject))
+        return FALSE;
+    g_autofree char *to_field = bt_view_header(view, "To");
+    g_autofree char *to = bt_address_clean(to_field);
+    g_autofree char *author = bt_address_clean(from);
+    const char *own = to ? bt_address_domain(to) : NULL;
+    if (!own || !author || !domains_related(bt_address_domain(author), own))
+        return FALSE;
+    for (guint i = 0; i < recipients->len; i++) {
+        const Candidate *c = recipients->pdata[i];
+        if (!domains_related(bt_address_domain(c->address), own))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 bt_decode_generic(BtMsgView *view, GPtrArray *records)
 {
@@ -184,7 +223,7 @@ bt_decode_generic(BtMsgView *view, GPtrArray *records)
 
     gboolean listed_failed;
     g_autoptr(GPtrArray) recipients = gen_pick_recipients(view, lines, n, lists_failed, copied, &listed_failed);
-    if (!recipients->len)
+    if (!recipients->len || (!failed && is_inbound_alert(view, from, subject, copied, recipients)))
         return FALSE;
     gboolean delayed = gen_is_delay_warning(subject, lines, n);
     for (guint i = 0; i < recipients->len && i <= BT_MAX_RECIPIENTS; i++) {
