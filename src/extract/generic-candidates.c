@@ -258,6 +258,22 @@ in_item_reply(char **lines, int i)
     return FALSE;
 }
 
+/* Is line i an SMTP reply in the paragraph of an address alone on its
+ * line, a few lines above it (Exchange's administrators' section:
+ * "ADDR", "HOST", "Remote Server returned '550 5.7.511 Access denied …
+ * forward this message to delist@microsoft.com …'")?  The reply explains
+ * that address; the addresses it quotes are no recipients. */
+static gboolean
+in_paragraph_reply(char **lines, int i)
+{
+    if (!gen_has_code(lines[i]) || gen_is_bare_address(past_address_type(lines[i])))
+        return FALSE;
+    for (int k = i - 1; k >= 0 && k >= i - NEAR_LINES && !gen_is_blank(lines[k]); k--)
+        if (gen_is_bare_address(past_address_type(lines[k])))
+            return TRUE;
+    return FALSE;
+}
+
 /* Is line i the reply under a labelled recipient of its own paragraph
  * ("Recipient: a@b" and below it "Server reply: 553 5.7.1 <c@d>: Sender
  * address rejected: not owned by user e@f", Postfix smtpd's
@@ -309,7 +325,8 @@ scan_candidates(char **lines, int n, GHashTable *excluded, GPtrArray *found)
 {
     Scan s = { found, excluded, 0, 0, FALSE };
     for (int i = 0; i < n; i++) {
-        if (!strchr(lines[i], '@') || in_item_reply(lines, i) || in_labelled_reply(lines, i))
+        if (!strchr(lines[i], '@') || in_item_reply(lines, i) || in_labelled_reply(lines, i)
+            || in_paragraph_reply(lines, i))
             continue;
         const char *line = past_address_type(lines[i]);
         int label = gen_label_score(line);
