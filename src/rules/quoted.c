@@ -24,12 +24,10 @@ quote_free(BtQuote *q)
 static BtQuote *
 parse_quote(BtLoadCtx *ctx, const yaml_node_t *item)
 {
-    if (item->type != YAML_MAPPING_NODE || item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
-        bt_load_error(ctx, item, "a 'quoted' entry must be a one-key mapping: diagnosticcode or text → pattern");
+    const yaml_node_t *k, *v;
+    if (!bt_yaml_one_pair(ctx, item, "a 'quoted' entry must be a one-key mapping: diagnosticcode or text → pattern",
+                          &k, &v))
         return NULL;
-    }
-    const yaml_node_pair_t *p = item->data.mapping.pairs.start;
-    const yaml_node_t *k = bt_yaml_node(ctx, p->key), *v = bt_yaml_node(ctx, p->value);
     const char *where = bt_yaml_scalar(k);
     gboolean in_text = g_strcmp0(where, "text") == 0;
     if (!in_text && g_strcmp0(where, "diagnosticcode") != 0) {

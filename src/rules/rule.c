@@ -78,12 +78,9 @@ parse_check_arg(BtLoadCtx *ctx, const yaml_node_t *v, const char *name)
 static BtCheckSpec *
 parse_check(BtLoadCtx *ctx, const yaml_node_t *item)
 {
-    if (item->type != YAML_MAPPING_NODE || item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
-        bt_load_error(ctx, item, "a check must be a one-key mapping: check name → arguments");
+    const yaml_node_t *k, *v;
+    if (!bt_yaml_one_pair(ctx, item, "a check must be a one-key mapping: check name → arguments", &k, &v))
         return NULL;
-    }
-    const yaml_node_pair_t *p = item->data.mapping.pairs.start;
-    const yaml_node_t *k = bt_yaml_node(ctx, p->key), *v = bt_yaml_node(ctx, p->value);
     const char *name = bt_yaml_scalar(k);
     if (!bt_check_name_is_valid(name)) {
         bt_load_error(ctx, k, "unknown check '%s' (expected dns.mx, dns.spf, dns.dkim, dns.dmarc or resend.domain)",

@@ -43,6 +43,20 @@ bt_yaml_node(BtLoadCtx *ctx, int index)
     return yaml_document_get_node(ctx->doc, index);
 }
 
+gboolean
+bt_yaml_one_pair(BtLoadCtx *ctx, const yaml_node_t *node, const char *error,
+                 const yaml_node_t **key, const yaml_node_t **value)
+{
+    if (node->type != YAML_MAPPING_NODE || node->data.mapping.pairs.top - node->data.mapping.pairs.start != 1) {
+        bt_load_error(ctx, node, "%s", error);
+        return FALSE;
+    }
+    const yaml_node_pair_t *p = node->data.mapping.pairs.start;
+    *key = bt_yaml_node(ctx, p->key);
+    *value = bt_yaml_node(ctx, p->value);
+    return TRUE;
+}
+
 const char *
 bt_yaml_scalar(const yaml_node_t *node)
 {

@@ -24,4 +24,8 @@ gboolean bt_yaml_is_null(const yaml_node_t *node);
 gboolean bt_yaml_bool(const yaml_node_t *node, gboolean *value);
 gboolean bt_yaml_int(const yaml_node_t *node, gint64 *value);
 yaml_node_t *bt_yaml_node(BtLoadCtx *ctx, int index);
+/* The key and value of a mapping of exactly one pair (`KEY: VALUE`);
+ * FALSE, after reporting `error` at the node, for anything else. */
+gboolean bt_yaml_one_pair(BtLoadCtx *ctx, const yaml_node_t *node, const char *error,
+                          const yaml_node_t **key, const yaml_node_t **value);
 
