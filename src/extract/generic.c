@@ -165,7 +165,7 @@ static gboolean
 is_inbound_alert(const BtMsgView *view, const char *from, const char *subject, gboolean copied,
                  const GPtrArray *recipients)
 {
-    if (copied || view->dsn || subject_states_failure(subject) || gen_is_bounce_subject(subject))
+    if (copied || view->dsn || gen_is_bounce_subject(subject) || (subject && gen_is_failure_line(subject)))
         return FALSE;
     g_autofree char *to_field = bt_view_header(view, "To");
     g_autofree char *to = bt_address_clean(to_field);

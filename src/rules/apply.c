@@ -182,8 +182,8 @@ rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
 /* A wrapper's verdict ("message expired") yields to the rule that reads
  * the reply it quotes (`quoted`), as sisimai reads a quoted last reply:
  * the reply, with the codes it opens with, stands in for the record's
- * diagnostic while the rules are tried.  *reply_out (may be NULL) gets
- * the reply when a rule read it. */
+ * diagnostic while the rules are tried.  *reply_out gets the reply when
+ * a rule read it. */
 static const BtRule *
 rule_for_quoted_reply(const BtRuleSet *rs, const BtRule *wrapper, BtRecord *rec, BtMatchInput *in,
                       char **reply_out)
@@ -207,7 +207,7 @@ rule_for_quoted_reply(const BtRuleSet *rs, const BtRule *wrapper, BtRecord *rec,
     rec->deliverystatus = own_status;
     rec->replycode = own_code;
     bt_match_input_set_record(in, rec);
-    if (r && reply_out)
+    if (r)
         *reply_out = g_steal_pointer(&reply);
     return r;
 }

@@ -1,7 +1,8 @@
 /* quoted — the reply a wrapper's wording quotes.  Some verdicts only say
  * that a message waited too long ("550 4.4.7 QUEUE.Expired; message
- * expired [Message=450 4.7.1 … cannot find your hostname]", "Message
- * expired -> 451 …"); the cause is the last attempt's reply they quote.
+ * expired [Message=450 4.7.1 … cannot find your hostname]", or the same
+ * with the attempt history below it); the cause is the last attempt's
+ * reply they quote.
  * A rule's `quoted` list says where that reply is: patterns over the
  * record's diagnostic or the whole bounce text whose last match (after
  * `\K`) is the reply.  apply.c then lets the rules read it as a diagnostic. */
@@ -96,6 +97,16 @@ bt_quotes_find(const GPtrArray *quotes, const char *diagnostic, const char *text
     return NULL;
 }
 
+/* The length of the run of at most three digits at p. */
+static gsize
+number_at(const char *p)
+{
+    gsize n = 0;
+    while (n < 3 && g_ascii_isdigit(p[n]))
+        n++;
+    return n;
+}
+
 /* "450 4.7.1 Client host …": the codes a reply opens with, as an SMTP
  * server writes them (RFC 5321 4.2, RFC 2034 4). */
 void
@@ -104,23 +115,18 @@ bt_quote_codes(const char *reply, int *replycode, char **status)
     *replycode = 0;
     *status = NULL;
     const char *p = reply;
-    if (g_ascii_isdigit(p[0]) && p[0] >= '2' && p[0] <= '5' && g_ascii_isdigit(p[1]) && g_ascii_isdigit(p[2])
-        && (p[3] == ' ' || p[3] == '-')) {
-        *replycode = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    if (p[0] >= '2' && p[0] <= '5' && number_at(p) == 3 && (p[3] == ' ' || p[3] == '-')) {
+        *replycode = (int) g_ascii_strtoll(p, NULL, 10);
         p += 4;
     }
     if (!(p[0] >= '2' && p[0] <= '5') || p[1] != '.')
         return;
-    gsize i = 2, digits = 0;
-    for (; g_ascii_isdigit(p[i]) && digits < 3; i++)
-        digits++;
-    if (!digits || p[i] != '.')
+    gsize subject = number_at(p + 2);
+    if (!subject || p[2 + subject] != '.')
         return;
-    i++;
-    digits = 0;
-    for (; g_ascii_isdigit(p[i]) && digits < 3; i++)
-        digits++;
-    if (!digits || g_ascii_isdigit(p[i]) || (p[i] && !g_ascii_isspace(p[i]) && !strchr(";,:.)]", p[i])))
+    gsize end = 3 + subject, detail = number_at(p + end);
+    end += detail;
+    if (!detail || g_ascii_isdigit(p[end]) || (p[end] && !g_ascii_isspace(p[end]) && !strchr(";,:.)]", p[end])))
         return;
-    *status = g_strndup(p, i);
+    *status = g_strndup(p, end);
 }

@@ -293,7 +293,7 @@ void bt_rule_free(BtRule *rule);
 /* ---- quoted: the reply a wrapper's wording quotes (quoted.c) ---------- */
 
 /* One place a reply may be quoted: a pattern over the record's diagnostic
- * or the whole bounce text whose match (after `\K`) is the reply. */
+ * or the whole bounce text whose last match (after `\K`) is the reply. */
 typedef struct {
     gboolean in_text;
     BtRegex *re;
