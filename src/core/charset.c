@@ -39,15 +39,56 @@ bt_charset_second_name(const char *charset)
     return rest != charset && *rest ? g_strdup(g_mime_charset_iconv_name(rest)) : NULL;
 }
 
+/* Converters stay open per thread because glibc unloads a converter's
+ * module (ISO-2022-JP.so with libJIS, libGB and libKSC, say) soon after
+ * its last one is closed: opening and closing per part dlopen()ed the
+ * same modules again and again, some 3 % of a batch run.  The cache is
+ * bounded, as charset names come from the mail: past its size it starts
+ * over. */
+#define CONVERTERS_MAX 32
+
+static void
+converter_close(gpointer cd)
+{
+    g_iconv_close((GIConv) cd);
+}
+
+static void
+converters_free(gpointer table)
+{
+    g_hash_table_destroy(table);
+}
+
+static GPrivate thread_converters = G_PRIVATE_INIT(converters_free);
+
+GIConv
+bt_charset_to_utf8(const char *charset)
+{
+    GHashTable *table = g_private_get(&thread_converters);
+    if (!table) {
+        table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, converter_close);
+        g_private_set(&thread_converters, table);
+    }
+    g_autofree char *key = g_ascii_strdown(charset, -1);
+    GIConv cd = g_hash_table_lookup(table, key);
+    if (cd) {
+        g_iconv(cd, NULL, NULL, NULL, NULL);
+        return cd;
+    }
+    cd = g_iconv_open("UTF-8", charset);
+    if (cd == (GIConv) -1)
+        return cd;
+    if (g_hash_table_size(table) >= CONVERTERS_MAX)
+        g_hash_table_remove_all(table);
+    g_hash_table_insert(table, g_steal_pointer(&key), cd);
+    return cd;
+}
+
 /* Can iconv convert from `name` (as GMime names it) to UTF-8? */
 static gboolean
 converts(const char *name)
 {
-    GIConv cd = g_iconv_open("UTF-8", g_mime_charset_iconv_name(name));
-    if (cd == (GIConv) -1)
-        return FALSE;
-    g_iconv_close(cd);
-    return TRUE;
+    return bt_charset_to_utf8(g_mime_charset_iconv_name(name)) != (GIConv) -1;
 }
 
 /* The name to write instead of an encoded word's `charset`, or NULL. */
@@ -79,6 +120,9 @@ bt_charset_fix_encoded_words(const char *text)
             continue;
         g_autofree char *charset = g_strndup(cs, len);
         g_autofree char *name = better_name(charset);
+        /* keeps the converter's module loaded for GMime's own
+         * iconv_open, which closes its converter after each field */
+        bt_charset_to_utf8(g_mime_charset_iconv_name(name ? name : charset));
         if (!name)
             continue;
         if (!out)

@@ -20,3 +20,9 @@ char *bt_charset_second_name(const char *charset);
  * GMime could not convert renamed to one it can; NULL when no word needs
  * it (the common case: no "=?", or charsets GMime knows). */
 char *bt_charset_fix_encoded_words(const char *text);
+
+/* A converter from `charset` (an iconv name) to UTF-8, in its initial
+ * state, or (GIConv) -1 when iconv has none.  It belongs to the calling
+ * thread and stays open: do not close it, and use it only until this
+ * thread's next call. */
+GIConv bt_charset_to_utf8(const char *charset);

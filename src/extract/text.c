@@ -38,7 +38,7 @@ looks_iso2022jp(const char *data, gsize len)
 static char *
 iconv_lossy(const char *data, gsize len, const char *charset)
 {
-    GIConv cd = g_iconv_open("UTF-8", charset);
+    GIConv cd = bt_charset_to_utf8(charset);
     if (cd == (GIConv) -1)
         return NULL;
     GString *out = g_string_sized_new(len + len / 2 + 16);
@@ -62,7 +62,6 @@ iconv_lossy(const char *data, gsize len, const char *charset)
     gsize o_left = sizeof buf;
     g_iconv(cd, NULL, NULL, &o, &o_left);
     g_string_append_len(out, buf, o - buf);
-    g_iconv_close(cd);
     blank_nuls(out->str, out->len);
     return g_string_free(out, FALSE);
 }
