@@ -302,25 +302,28 @@ html_entity(const char *s, GString *out)
  * multipage/rendering.html#flow-content-3 and #tables-2) start a line. */
 typedef enum { HTML_INLINE, HTML_BREAK, HTML_LINE, HTML_PARAGRAPH } HtmlBreak;
 
-/* The length of the element name of the tag at `tag` (after '<'), past
- * a closing tag's '/'. */
-static gsize
-html_tag_name(const char *tag, const char **name)
+/* The element name of the tag at `tag` (after '<', past a closing tag's
+ * '/'), lowercased into `buf`; empty when longer than any name looked for.
+ * Read once per tag: comparing each tag from its start again with every
+ * block element was half of what a notice in HTML cost. */
+#define HTML_NAME_MAX 16
+
+static const char *
+html_tag_lower(const char *tag, char buf[HTML_NAME_MAX])
 {
-    *name = tag + (*tag == '/');
-    return strcspn(*name, " \t\n/>");
+    const char *name = tag + (*tag == '/');
+    gsize n = strcspn(name, " \t\n/>");
+    if (n >= HTML_NAME_MAX)
+        n = 0;
+    for (gsize i = 0; i < n; i++)
+        buf[i] = g_ascii_tolower(name[i]);
+    buf[n] = '\0';
+    return buf;
 }
 
-static gboolean
-html_tag_is(const char *tag, const char *element)
-{
-    const char *name;
-    gsize n = html_tag_name(tag, &name);
-    return strlen(element) == n && g_ascii_strncasecmp(name, element, n) == 0;
-}
-
+/* How the element `name` (lowercase) breaks the text. */
 static HtmlBreak
-html_tag_break(const char *tag)
+html_tag_break(const char *name)
 {
     static const struct { const char *name; HtmlBreak kind; } blocks[] = {
         { "br", HTML_BREAK }, { "tr", HTML_LINE }, { "li", HTML_LINE }, { "div", HTML_LINE },
@@ -340,7 +343,7 @@ html_tag_break(const char *tag)
         { "section", HTML_LINE }, { "search", HTML_LINE }, { "form", HTML_LINE },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(blocks); i++)
-        if (html_tag_is(tag, blocks[i].name))
+        if (blocks[i].name[0] == name[0] && strcmp(blocks[i].name, name) == 0)
             return blocks[i].kind;
     return HTML_INLINE;
 }
@@ -451,13 +454,15 @@ bt_html_to_text(const char *html)
                     g_string_append_c(out, (*s == '\n' && !pre) || *s == '\t' ? ' ' : *s);
                 break;
             }
-            HtmlBreak kind = html_tag_break(s + 1);
+            char buf[HTML_NAME_MAX];
+            const char *name = html_tag_lower(s + 1, buf);
+            HtmlBreak kind = html_tag_break(name);
             gboolean breaks = kind != HTML_INLINE;
             if (breaks)
                 html_break(out, kind);
-            else if (s[1] != '/' && (html_tag_is(s + 1, "td") || html_tag_is(s + 1, "th")))
+            else if (s[1] != '/' && (strcmp(name, "td") == 0 || strcmp(name, "th") == 0))
                 g_string_append_c(out, ' ');
-            if (html_tag_is(s + 1, "pre")) {
+            if (strcmp(name, "pre") == 0) {
                 if (s[1] == '/') {
                     pre -= pre > 0;
                 } else {
