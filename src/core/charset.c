@@ -69,7 +69,17 @@ bt_charset_to_utf8(const char *charset)
         table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, converter_close);
         g_private_set(&thread_converters, table);
     }
-    g_autofree char *key = g_ascii_strdown(charset, -1);
+    /* the key in lower case, on the stack: this runs for every part and
+     * encoded word, and only a new converter needs a copy of its own */
+    char small[64];
+    gsize len = strlen(charset);
+    g_autofree char *big = len < sizeof small ? NULL : g_ascii_strdown(charset, -1);
+    const char *key = big;
+    if (!big) {
+        for (gsize i = 0; i <= len; i++)
+            small[i] = g_ascii_tolower(charset[i]);
+        key = small;
+    }
     GIConv cd = g_hash_table_lookup(table, key);
     if (cd) {
         g_iconv(cd, NULL, NULL, NULL, NULL);
@@ -80,7 +90,7 @@ bt_charset_to_utf8(const char *charset)
         return cd;
     if (g_hash_table_size(table) >= CONVERTERS_MAX)
         g_hash_table_remove_all(table);
-    g_hash_table_insert(table, g_steal_pointer(&key), cd);
+    g_hash_table_insert(table, big ? g_steal_pointer(&big) : g_strdup(small), cd);
     return cd;
 }
 
