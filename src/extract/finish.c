@@ -257,6 +257,31 @@ prefer_attempt_status(const BtMsgView *view, BtRecord *rec)
         rec->replycode = reply_before_status(about, attempt);
 }
 
+/* The reply code that TEXT gives at once before STATUS ("550 4.7.0",
+ * "550-4.7.0"): one reply that carries both; 0 when there is none. */
+static int
+reply_paired_with(const char *text, const char *status)
+{
+    if (!text || !status || !*status)
+        return 0;
+    size_t n = strlen(status);
+    for (const char *p = strstr(text, status); p; p = strstr(p + 1, status)) {
+        if (p - text < 4 || (p[-1] != ' ' && p[-1] != '-'))
+            continue;
+        const char *c = p - 4;
+        if (!g_ascii_isdigit(c[0]) || !g_ascii_isdigit(c[1]) || !g_ascii_isdigit(c[2]))
+            continue;
+        if (c > text && (g_ascii_isalnum(c[-1]) || c[-1] == '.'))
+            continue;
+        if (g_ascii_isdigit(p[n]) || (p[n] == '.' && g_ascii_isdigit(p[n + 1])))
+            continue;
+        int code = (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
+        if (code >= 200 && code <= 599)
+            return code;
+    }
+    return 0;
+}
+
 /* Reply code, status and command from the diagnostic text, then the text
  * itself cleaned. */
 static void
@@ -273,8 +298,11 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
     bt_set_str(&rec->deliverystatus, bt_status_prefer(rec->deliverystatus, found, reply_text));
     prefer_attempt_status(view, rec);
 
-    /* a reply code of another class than the status is someone else's */
-    if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != '0' + rec->replycode / 100)
+    /* a reply code of another class than the status is someone else's,
+     * unless the reply itself pairs them ("550 4.7.0 Rate-limited ...",
+     * Zulip's email gateway): then both are that server's own words */
+    if (rec->deliverystatus && rec->replycode && rec->deliverystatus[0] != '0' + rec->replycode / 100
+        && reply_paired_with(diag, rec->deliverystatus) != rec->replycode)
         rec->replycode = bt_reply_find(diag, rec->deliverystatus[0]);
 
     if (!rec->command)

@@ -157,12 +157,42 @@ set_pseudo_status(BtRecord *rec)
 
 /* A reply code of another class than the status is replaced by one of the
  * right class found in the diagnostic text, or dropped. */
+/* The reply code that TEXT gives at once before STATUS ("550 4.7.0",
+ * "550-4.7.0"): one reply that carries both; 0 when there is none.  (The
+ * same test as the extractor's finish_codes.) */
+static int
+reply_paired_with(const char *text, const char *status)
+{
+    if (!text || !status || !*status)
+        return 0;
+    size_t n = strlen(status);
+    for (const char *p = strstr(text, status); p; p = strstr(p + 1, status)) {
+        if (p - text < 4 || (p[-1] != ' ' && p[-1] != '-'))
+            continue;
+        const char *c = p - 4;
+        if (!g_ascii_isdigit(c[0]) || !g_ascii_isdigit(c[1]) || !g_ascii_isdigit(c[2]))
+            continue;
+        if (c > text && (g_ascii_isalnum(c[-1]) || c[-1] == '.'))
+            continue;
+        if (g_ascii_isdigit(p[n]) || (p[n] == '.' && g_ascii_isdigit(p[n + 1])))
+            continue;
+        int code = (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
+        if (code >= 200 && code <= 599)
+            return code;
+    }
+    return 0;
+}
+
 static void
 reconcile_reply_code(BtRecord *rec)
 {
     char status_cls = rec->deliverystatus ? rec->deliverystatus[0] : 0;
     char reply_cls = rec->replycode ? '0' + rec->replycode / 100 : 0;
     if (status_cls == reply_cls)
+        return;
+    /* one reply that pairs a code and a status of different classes
+     * ("550 4.7.0 Rate-limited ...") keeps both as the server wrote them */
+    if (rec->replycode && reply_paired_with(rec->diagnosticcode, rec->deliverystatus) == rec->replycode)
         return;
     const char *found = find_reply(rec->diagnosticcode, status_cls);
     rec->replycode = found && (!status_cls || found[0] == status_cls) ? atoi(found) : 0;
