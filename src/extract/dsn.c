@@ -408,6 +408,21 @@ with_pipe_output(char *diag, const char *body, const char *recipient)
  * are allowed in the field.  Only a comment that starts with a reply code
  * counts: a gloss of the code ("(bad destination mailbox address)") says
  * less than the notice's text.  NULL otherwise. */
+/* mox writes the error of its last attempt as the Status comment, ended
+ * or led by its verdict: "4.0.0 (remote smtp server does not implement
+ * smtputf8 extension, required by message, transient)", "5.0.0
+ * (permanent: 550 ...)" (mjl-/mox queue DSNs; its notice text names the
+ * error once for all the recipients it lists).  Such a comment is the
+ * error itself, not a gloss of the code. */
+static gboolean
+is_queue_error_comment(const char *text)
+{
+    g_autofree char *lower = g_ascii_strdown(text, -1);
+    return g_str_has_suffix(lower, ", transient") || g_str_has_suffix(lower, ", permanent")
+           || g_str_has_prefix(lower, "transient: ") || g_str_has_prefix(lower, "permanent: ")
+           || strstr(lower, ", transient: ") || strstr(lower, ", permanent: ");
+}
+
 static char *
 status_comment(const char *value)
 {
@@ -419,6 +434,8 @@ status_comment(const char *value)
     char *text = bt_strdup_trimmed(inner);
     gboolean reply = text && g_ascii_isdigit(text[0]) && g_ascii_isdigit(text[1])
                      && g_ascii_isdigit(text[2]) && (text[3] == ' ' || text[3] == '\0');
+    if (text && !reply)
+        reply = is_queue_error_comment(text);
     if (!reply)
         g_clear_pointer(&text, g_free);
     return text;
