@@ -402,12 +402,6 @@ with_pipe_output(char *diag, const char *body, const char *recipient)
     return joined;
 }
 
-/* The comment after the code in "Status: 5.1.2 (550 No MX for example.net)":
- * Haraka writes the reply it gave up on there when it made the failure
- * itself and has no Diagnostic-Code (outbound/hmail.js); RFC 822 comments
- * are allowed in the field.  Only a comment that starts with a reply code
- * counts: a gloss of the code ("(bad destination mailbox address)") says
- * less than the notice's text.  NULL otherwise. */
 /* mox writes the error of its last attempt as the Status comment, ended
  * or led by its verdict: "4.0.0 (remote smtp server does not implement
  * smtputf8 extension, required by message, transient)", "5.0.0
@@ -423,6 +417,13 @@ is_queue_error_comment(const char *text)
            || strstr(lower, ", transient: ") || strstr(lower, ", permanent: ");
 }
 
+/* The comment after the code in "Status: 5.1.2 (550 No MX for example.net)":
+ * Haraka writes the reply it gave up on there when it made the failure
+ * itself and has no Diagnostic-Code (outbound/hmail.js); RFC 822 comments
+ * are allowed in the field.  Only a comment that starts with a reply code,
+ * or is a queue's own error (is_queue_error_comment), counts: a gloss of
+ * the code ("(bad destination mailbox address)") says less than the
+ * notice's text.  NULL otherwise. */
 static char *
 status_comment(const char *value)
 {
