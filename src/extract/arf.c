@@ -173,7 +173,7 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
     /* XARF returns no message: its JSON report names the recipient */
     const char *type = report ? bt_field_group_get(report, "Feedback-Type") : NULL;
     if (out->len == 0 && type && g_ascii_strcasecmp(type, "xarf") == 0)
-        add_xarf_recipients(out, view->mime, 0);
+        add_xarf_recipients(out, view->mime ? bt_mime_body_of(view->mime) : NULL, 0);
     if (out->len == 0 && !report && !to) {
         g_ptr_array_unref(out);
         return NULL;
