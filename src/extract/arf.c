@@ -172,9 +172,12 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
         add_addresses(out, to);
     /* XARF returns no message: its JSON report names the recipient */
     const char *type = report ? bt_field_group_get(report, "Feedback-Type") : NULL;
-    if (out->len == 0 && type && g_ascii_strcasecmp(type, "xarf") == 0)
+    gboolean xarf = type && g_ascii_strcasecmp(type, "xarf") == 0;
+    if (out->len == 0 && xarf)
         add_xarf_recipients(out, view->mime ? bt_mime_body_of(view->mime) : NULL, 0);
-    if (out->len == 0 && !report && !to) {
+    /* an XARF report that names no mail recipient (a web page, a login
+     * attack, a DDoS) concerns no message: no record */
+    if (out->len == 0 && ((!report && !to) || (xarf && !to))) {
         g_ptr_array_unref(out);
         return NULL;
     }
