@@ -12,7 +12,11 @@
  *    complainer only in the returned message's X-HmXmrOriginalRecipient;
  *  - Amazon SES's forwarded complaints of the same older shape;
  *  - Apple Mail's unsubscribe message (X-Apple-Unsubscribe: true), sent
- *    from the subscriber to a List-Unsubscribe mailto address: an opt-out.
+ *    from the subscriber to a List-Unsubscribe mailto address: an opt-out;
+ *  - XARF over SMTP (abusix/xarf README, "XARF via SMTP"): an ARF whose
+ *    Feedback-Type is "xarf" and whose third part is the XARF report as
+ *    application/json instead of the message; the reported recipient is
+ *    the report's SmtpRcptToAddress.
  *
  * Without a field naming them, the recipients are the returned message's
  * To: (sisimai's Sisimai::ARF reads the same places). */
@@ -90,6 +94,64 @@ jmrp_recipient(const BtMsgView *view)
     return value ? value : bt_view_header(view, name);
 }
 
+/* The value of every "SmtpRcptToAddress": "..." in an XARF report's JSON
+ * (at most BT_VIEW_MAX_PART_TEXT bytes of it). */
+static void
+add_xarf_json_recipients(GPtrArray *out, const char *json)
+{
+    static const char key[] = "\"SmtpRcptToAddress\"";
+    for (const char *p = strstr(json, key); p; p = strstr(p, key)) {
+        p += sizeof key - 1;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p != ':')
+            continue;
+        p++;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            p++;
+        if (*p != '"')
+            continue;
+        const char *end = strpbrk(++p, "\"\\");
+        if (!end || *end != '"' || end == p)
+            continue;
+        g_autofree char *value = g_strndup(p, (gsize) (end - p));
+        add_addresses(out, value);
+        p = end;
+    }
+}
+
+/* The recipients an XARF report (Feedback-Type xarf) names in its
+ * application/json part(s), walked from `obj`. */
+static void
+add_xarf_recipients(GPtrArray *out, GMimeObject *obj, int depth)
+{
+    if (!obj || depth > BT_VIEW_MAX_DEPTH)
+        return;
+    if (GMIME_IS_MULTIPART(obj)) {
+        GMimeMultipart *mp = GMIME_MULTIPART(obj);
+        int n = MIN(g_mime_multipart_get_count(mp), BT_VIEW_MAX_PARTS);
+        for (int i = 0; i < n; i++)
+            add_xarf_recipients(out, g_mime_multipart_get_part(mp, i), depth + 1);
+        return;
+    }
+    if (!GMIME_IS_PART(obj) || !bt_mime_is_type(obj, "application", "json"))
+        return;
+    GMimeStream *decoded = bt_mime_part_decoded(GMIME_PART(obj));
+    if (!decoded)
+        return;
+    GByteArray *array = g_byte_array_new();
+    guint8 buf[4096];
+    gssize n;
+    while (array->len < BT_VIEW_MAX_PART_TEXT
+           && (n = g_mime_stream_read(decoded, (char *) buf, MIN(sizeof buf, BT_VIEW_MAX_PART_TEXT - array->len))) > 0)
+        g_byte_array_append(array, buf, (guint) n);
+    g_mime_stream_reset(decoded);   /* and the part's own stream under it */
+    g_object_unref(decoded);
+    g_byte_array_append(array, (const guint8 *) "", 1);
+    add_xarf_json_recipients(out, (const char *) array->data);
+    g_byte_array_unref(array);
+}
+
 /* The reported recipients: every Original-Rcpt-To (Removal-Recipient in
  * opt-out reports), else the JMRP recipient, else the returned To.  NULL
  * when a report without fields returns no message to read them from. */
@@ -108,7 +170,14 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
     g_autofree char *to = view->returned_headers ? bt_header_block_get(view->returned_headers, "To") : NULL;
     if (out->len == 0)
         add_addresses(out, to);
-    if (out->len == 0 && !report && !to) {
+    /* XARF returns no message: its JSON report names the recipient */
+    const char *type = report ? bt_field_group_get(report, "Feedback-Type") : NULL;
+    gboolean xarf = type && g_ascii_strcasecmp(type, "xarf") == 0;
+    if (out->len == 0 && xarf)
+        add_xarf_recipients(out, view->mime ? bt_mime_body_of(view->mime) : NULL, 0);
+    /* an XARF report that names no mail recipient (a web page, a login
+     * attack, a DDoS) concerns no message: no record */
+    if (out->len == 0 && ((!report && !to) || (xarf && !to))) {
         g_ptr_array_unref(out);
         return NULL;
     }
