@@ -136,20 +136,11 @@ add_xarf_recipients(GPtrArray *out, GMimeObject *obj, int depth)
     }
     if (!GMIME_IS_PART(obj) || !bt_mime_is_type(obj, "application", "json"))
         return;
-    GMimeStream *decoded = bt_mime_part_decoded(GMIME_PART(obj));
-    if (!decoded)
+    g_autoptr(GByteArray) bytes = bt_view_part_bytes(GMIME_PART(obj));
+    if (!bytes)
         return;
-    GByteArray *array = g_byte_array_new();
-    guint8 buf[4096];
-    gssize n;
-    while (array->len < BT_VIEW_MAX_PART_TEXT
-           && (n = g_mime_stream_read(decoded, (char *) buf, MIN(sizeof buf, BT_VIEW_MAX_PART_TEXT - array->len))) > 0)
-        g_byte_array_append(array, buf, (guint) n);
-    g_mime_stream_reset(decoded);   /* and the part's own stream under it */
-    g_object_unref(decoded);
-    g_byte_array_append(array, (const guint8 *) "", 1);
-    add_xarf_json_recipients(out, (const char *) array->data);
-    g_byte_array_unref(array);
+    g_byte_array_append(bytes, (const guint8 *) "", 1);
+    add_xarf_json_recipients(out, (const char *) bytes->data);
 }
 
 /* The reported recipients: every Original-Rcpt-To (Removal-Recipient in
@@ -177,7 +168,7 @@ reported_recipients(const BtMsgView *view, const BtFieldGroup *report)
         add_xarf_recipients(out, view->mime ? bt_mime_body_of(view->mime) : NULL, 0);
     /* an XARF report that names no mail recipient (a web page, a login
      * attack, a DDoS) concerns no message: no record */
-    if (out->len == 0 && ((!report && !to) || (xarf && !to))) {
+    if (out->len == 0 && !to && (!report || xarf)) {
         g_ptr_array_unref(out);
         return NULL;
     }

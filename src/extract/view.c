@@ -7,10 +7,8 @@
 
 #include <string.h>
 
-/* The first BT_VIEW_MAX_PART_TEXT bytes of a leaf part, its transfer
- * encoding undone; the rest is neither decoded nor read. */
-static GByteArray *
-part_bytes(GMimePart *part)
+GByteArray *
+bt_view_part_bytes(GMimePart *part)
 {
     GMimeStream *decoded = bt_mime_part_decoded(part);
     if (!decoded)
@@ -63,7 +61,7 @@ part_text(GMimeObject *obj)
     gsize len;
     if (part_bytes_in_place(GMIME_PART(obj), &data, &len))
         return bt_text_lf(bt_text_to_utf8(data, len, charset));
-    g_autoptr(GByteArray) bytes = part_bytes(GMIME_PART(obj));
+    g_autoptr(GByteArray) bytes = bt_view_part_bytes(GMIME_PART(obj));
     if (!bytes)
         return g_strdup("");
     return bt_text_lf(bt_text_to_utf8((const char *) bytes->data, bytes->len, charset));

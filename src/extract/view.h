@@ -46,5 +46,10 @@ BtMsgView *bt_view_new(const BtMessage *msg);
 void bt_view_free(BtMsgView *view);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(BtMsgView, bt_view_free)
 
+/* The first BT_VIEW_MAX_PART_TEXT bytes of a leaf part, its transfer
+ * encoding undone (new array; NULL when it has no content); the rest is
+ * neither decoded nor read. */
+GByteArray *bt_view_part_bytes(GMimePart *part);
+
 /* A top-level header of the bounce itself, decoded (RFC 2047) to UTF-8; NULL if absent. */
 char *bt_view_header(const BtMsgView *view, const char *name);
