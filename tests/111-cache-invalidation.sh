@@ -81,4 +81,38 @@ printf 'x' >"$TMP/not-a-dir"
 no_cache() { XDG_CACHE_HOME="$TMP/not-a-dir" probe | cmp - "$TMP/warm.jsonl"; }
 ok "a cache directory that cannot be made changes nothing" no_cache
 
+# Entries no run asks for any more are swept whenever one is written:
+# those unused for 30 days, and beyond 64 the least recently used; files
+# that are not entries are left alone.
+cache=$XDG_CACHE_HOME/bouncetriage
+real_entries() { ls "$cache" | grep '\.cache$' | grep -vc -e '-stale' -e '-recent'; }
+before=$(real_entries)
+for i in 1 2 3; do
+    : >"$cache/rules-stale$i.cache"
+    touch -d '40 days ago' "$cache/rules-stale$i.cache"
+done
+for i in $(seq 10 89); do
+    : >"$cache/layouts-recent$i.cache"
+    touch -d "$i minutes ago" "$cache/layouts-recent$i.cache"
+done
+: >"$cache/notes.txt"
+touch -d '40 days ago' "$cache/notes.txt"
+same_stat_edit "$EXTRA/probe.yaml" rejected filtered >/dev/null
+probe >/dev/null
+stale_gone() { ! ls "$cache" | grep -q '^rules-stale'; }
+ok "writing an entry removes entries unused for 30 days" stale_gone
+at_most_64() { [ "$(ls "$cache" | grep -c '\.cache$')" -le 64 ]; }
+ok "... and keeps at most 64" at_most_64
+lru_order() { [ -e "$cache/layouts-recent10.cache" ] && [ ! -e "$cache/layouts-recent89.cache" ]; }
+ok "... dropping the least recently used first" lru_order
+newest_rules() { ls -t "$cache"/rules-*.cache | head -n 1; }
+in_use_kept() {
+    [ "$(real_entries)" = "$before" ] || return 1
+    ino=$(stat -c %i "$(newest_rules)")
+    [ "$(field reason)" = filtered ] && [ "$(stat -c %i "$(newest_rules)")" = "$ino" ]
+}
+ok "... never the entries just written or in use (the next run is a hit)" in_use_kept
+others_kept() { [ -e "$cache/notes.txt" ]; }
+ok "... nor a file that is not an entry" others_kept
+
 done_testing

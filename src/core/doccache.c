@@ -504,6 +504,70 @@ body_bytes(BtDocCache *c)
     return body;
 }
 
+/* ---- pruning ------------------------------------------------------------------ */
+
+/* An entry is named after its program and directories, so one that no run
+ * asks for any more (a deleted build, a temporary rules directory, an
+ * upgraded program in another place) would stay for ever.  Whenever an
+ * entry is written, which happens only after a miss, the directory is
+ * swept: entries neither read nor written for PRUNE_DAYS go, and beyond
+ * PRUNE_KEEP entries the least recently used go.  "Used" is the later of
+ * the access and modification times: with relatime (Linux's default) a
+ * read updates the access time once a day, enough at this scale; with
+ * noatime an entry in use may be swept and is simply made again.  Only
+ * files named as entries are touched. */
+#define PRUNE_DAYS 30
+#define PRUNE_KEEP 64
+
+typedef struct {
+    char *path;
+    gint64 used;   /* seconds */
+} Entry;
+
+static gint
+entry_older(gconstpointer a, gconstpointer b)
+{
+    const Entry *x = a, *y = b;
+    return (x->used > y->used) - (x->used < y->used);
+}
+
+static gboolean
+is_entry_name(const char *name)
+{
+    return (g_str_has_prefix(name, "rules-") || g_str_has_prefix(name, "layouts-")) && g_str_has_suffix(name, ".cache");
+}
+
+static void
+prune_entries(const char *dir, const char *keep)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(Entry));
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        struct stat st;
+        g_autofree char *path = g_build_filename(dir, name, NULL);
+        if (!is_entry_name(name) || strcmp(path, keep) == 0 || lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        Entry e = { g_steal_pointer(&path), MAX(st.st_atim.tv_sec, st.st_mtim.tv_sec) };
+        if (now - e.used > PRUNE_DAYS * 24 * 3600) {
+            unlink(e.path);
+            g_free(e.path);
+        } else {
+            g_array_append_val(entries, e);
+        }
+    }
+    g_array_sort(entries, entry_older);
+    for (guint i = 0; i < entries->len; i++) {
+        Entry *e = &g_array_index(entries, Entry, i);
+        if (entries->len - i >= PRUNE_KEEP)   /* `keep` is one more */
+            unlink(e->path);
+        g_free(e->path);
+    }
+}
+
 void
 bt_doc_cache_store(BtDocCache *c)
 {
@@ -524,8 +588,9 @@ bt_doc_cache_store(BtDocCache *c)
     guint64 sum = body_sum(body->data, index_len);
     g_byte_array_append(data, (const guint8 *) &sum, sizeof sum);
     g_byte_array_append(data, body->data, body->len);
-    g_file_set_contents_full(c->path, (const char *) data->data, data->len,
-                             G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL);
+    if (g_file_set_contents_full(c->path, (const char *) data->data, data->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL))
+        prune_entries(dir, c->path);
 }
 
 void

@@ -14,7 +14,8 @@
  * callers' notes) has a check value tested at lookup, and each document
  * one tested, with every length and node id, when it is decoded, so a run
  * checks (and pages in) only what it uses.  An entry is replaced only by
- * renaming a whole new file over it. */
+ * renaming a whole new file over it; writing one sweeps out entries that
+ * no run has used for a month, and the least recently used beyond 64. */
 #pragma once
 
 #include <glib.h>
