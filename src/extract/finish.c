@@ -265,6 +265,16 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
     const char *diag = rec->diagnosticcode;
     g_autofree char *found = bt_status_find(diag);
     int reply = bt_reply_find(diag, found ? found[0] : 0);
+    /* Sendmail's reply form "553 5.3.0 <ADDR>... 550 worldnet addressee
+     * unknown" (AT&T WorldNet, quoted on pastebin.com/MMGUFmXp): the code
+     * that opens it is the reply; a number after "<ADDR>... " is the
+     * text the server put in it, not the reply */
+    if (diag && found && bt_reply_number_at(diag, diag, '4') && diag[0] == found[0]
+        && g_str_has_prefix(diag + 4, found) && strstr(diag, ">... ")) {
+        char lead[4] = { diag[0], diag[1], diag[2], '\0' };
+        if (bt_reply_is_known(atoi(lead)))
+            reply = atoi(lead);
+    }
     if (!rec->replycode)
         rec->replycode = reply;
     char reply_text[8] = "";
