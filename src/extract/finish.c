@@ -269,11 +269,10 @@ finish_codes(const BtMsgView *view, BtRecord *rec)
      * unknown" (AT&T WorldNet, quoted on pastebin.com/MMGUFmXp): the code
      * that opens it is the reply; a number after "<ADDR>... " is the
      * text the server put in it, not the reply */
-    if (diag && found && bt_reply_number_at(diag, diag, '4') && diag[0] == found[0]
-        && g_str_has_prefix(diag + 4, found) && strstr(diag, ">... ")) {
-        char lead[4] = { diag[0], diag[1], diag[2], '\0' };
-        if (bt_reply_is_known(atoi(lead)))
-            reply = atoi(lead);
+    if (found && found[0] >= '4' && strlen(diag) > 4 && g_str_has_prefix(diag + 4, found) && strstr(diag, ">... ")) {
+        int lead = reply_before_status(diag, found);
+        if (lead)
+            reply = lead;
     }
     if (!rec->replycode)
         rec->replycode = reply;
