@@ -284,6 +284,21 @@ domain_end(const char *p)
     return p;
 }
 
+/* Is the text at `start` part of a URL: a "://" earlier in the same
+ * whitespace-delimited token ("http://www.openspf.net/Why?s=mfrom;id=a@b;…")?
+ * An address there is a link's parameter, not one the notice names. */
+static gboolean
+inside_url(const char *line, const char *start)
+{
+    const char *token = start;
+    while (token > line && !g_ascii_isspace(token[-1]) && token[-1] != '<' && token[-1] != '"')
+        token--;
+    for (const char *p = token; p + 2 < start; p++)
+        if (p[0] == ':' && p[1] == '/' && p[2] == '/')
+            return TRUE;
+    return FALSE;
+}
+
 void
 gen_each_address(const char *line, GenTokenFn fn, gpointer data)
 {
@@ -294,6 +309,10 @@ gen_each_address(const char *line, GenTokenFn fn, gpointer data)
             end--;
         if (start == at || end == at + 1)
             continue;
+        if (inside_url(line, start)) {
+            at = end - 1;
+            continue;
+        }
         /* a transport prefix glued on ("SMTP:a@b") is stripped by the cleaner */
         const char *prefix = start;
         while (prefix > line && (g_ascii_isalnum(prefix[-1]) || prefix[-1] == ':') && prefix[-1] != ' ')
