@@ -16,7 +16,11 @@
 static const char *const gen_daemon_senders[] = {
     "mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon", "postmaster", "mail delivery",
     "maildelivery", "mail administrator", "mail router", "mmdf", "mdaemon", "mail system",
-    "delivery subsystem", "nicht zustellbar", "non remis", NULL
+    "delivery subsystem", "nicht zustellbar", "non remis",
+    /* Vietnamese "Mail Delivery Subsystem" as Yahoo's Vietnamese help names
+     * the sender of a returned mail ("MAILER-DAEMON" hoặc một "Hệ thống
+     * phụ Gửi Thư", vn.trogiup.yahoo.com sln3275) */
+    "hệ thống phụ gửi thư", NULL
 };
 
 /* Subject wording of delivery failure notices.  English: Sendmail
@@ -69,6 +73,22 @@ static const char *const gen_bounce_subjects[] = {
      * and the Polish "Zwrot do nadawcy", as the bounce filters of mail
      * tools in public repositories match them */
     "nedoručitelné", "kézbesíthetetlen", "niedostarczalne", "zwrot do nadawcy",
+    /* Exchange's "Undeliverable:" in Swedish, Norwegian/Danish, Finnish,
+     * Icelandic, Russian, Czech, Korean and Chinese, and "Error en la
+     * entrega", as mail tools' bounce filters in public repositories match
+     * the subjects: a CargoWise MarketingManager BounceBackEmailProcessor
+     * ("Ekki hægt að afhenda", "Kan ikke leveres", "Olevererbart",
+     * "Zprávu nelze doručit", "Не удается доставить", "배달되지 않음",
+     * "未送达", "Nie można dostarczyć"), a getBouncingEmails.php IMAP tool
+     * ("Ei voitu toimittaa", "Kan ikke leveres", "Olevererbart", "Error en
+     * la entrega"), ZendeskTools' CleanSuspended ("Kan ikke leveres:") and
+     * sisimai's Go lhost code (subject prefix "Olevererbart") */
+    "olevererbart", "kan ikke leveres", "ei voitu toimittaa", "ekki hægt að afhenda",
+    "не удается доставить", "zprávu nelze doručit", "배달되지 않음", "未送达", "error en la entrega",
+    "nie można dostarczyć",
+    /* Vietnamese: the subject of a returned mail, "tương tự như "Không gửi
+     * được"" (Yahoo's Vietnamese help, vn.trogiup.yahoo.com sln3275) */
+    "không gửi được",
     NULL
 };
 
