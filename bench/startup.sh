@@ -17,8 +17,14 @@
 # and the libraries a plain run loads (LD_DEBUG=libs), with the network
 # and SQLite libraries it must not load.
 #
+# Then the same plain run over many different messages, one process each
+# (every Nth file of the shared corpus, best of 3 runs per message): one
+# message's figure says little, since what a message costs depends on how
+# many rules and layouts it reaches before its verdict.
+#
 # Environment: BT_STARTUP_RUNS (default 50), BT_BENCH_ONE (the message,
-# default fixtures/alimail/account-blocked.eml).
+# default fixtures/alimail/account-blocked.eml), BT_STARTUP_SAMPLE (how
+# many corpus messages, default 40; 0: none), BT_SHARED (/work/shared).
 set -u
 unset RESEND_API_KEY
 
@@ -78,6 +84,33 @@ for name in plain unsupervised version; do
 done
 w=$(median "$out/startup-plain.txt" 2) c=$(cpu_median "$out/startup-plain.txt")
 awk -v w="$w" -v c="$c" 'BEGIN { if (w > 0 && c / w < 0.9) printf "  note: the plain run got %.0f %% of a core: the machine was busy; compare CPU ms\n", 100 * c / w }'
+
+# ---- many messages, one process each
+sample=${BT_STARTUP_SAMPLE:-40}
+corpus=${BT_SHARED:-/work/shared}/corpus/set-of-emails/maildir/bsd
+if [ "$sample" -gt 0 ] && [ -d "$corpus" ]; then
+    files=$(find "$corpus" -name '*.eml' | sort)
+    total=$(grep -c . <<< "$files")
+    step=$(( total / sample > 0 ? total / sample : 1 ))
+    rm -f "$out/startup-sample.txt"
+    awk -v s="$step" 'NR % s == 1' <<< "$files" | head -n "$sample" | while read -r f; do
+        "$bt" -f jsonl < "$f" > /dev/null 2>&1          # the first run of a message fills nothing: warm the page cache
+        rm -f "$out/startup-one.txt"
+        for i in 1 2 3; do
+            "$rss" -o "$out/startup-one.txt" "$bt" -f jsonl < "$f" > /dev/null 2>> "$out/startup-err.txt"
+        done
+        awk '{ print $2 * 1000, ($4 + $6) * 1000 }' "$out/startup-one.txt" | sort -g | head -n 1 >> "$out/startup-sample.txt"
+    done
+    n=$(grep -c . "$out/startup-sample.txt")
+    echo ""
+    echo "one message on stdin, $n corpus messages (1 in ${step} of maildir/bsd), best of 3 runs each, ms:"
+    printf '  %-8s %7s %7s %7s\n' "" median p90 max
+    for col in 1 2; do
+        sort -g -k"$col" "$out/startup-sample.txt" | awk -v c="$col" '{ v[NR] = $c }
+            END { printf "  %-8s %7.2f %7.2f %7.2f\n", c == 1 ? "wall" : "CPU", v[int((NR + 1) / 2)], v[int(NR * 0.9)], v[NR] }'
+    done
+    echo "  target: median <= 8 ms wall"
+fi
 
 echo ""
 echo "loading layouts and rules from the cache (bench/load-time, fresh process each), ms:"
