@@ -1,7 +1,8 @@
 /* test-literals-index — the one-scan prefilters never rule out what would
  * have matched: over every fixture and every message of the shared
  * corpus, each rule whose condition holds for a record is among the
- * record's candidates (src/rules/candidates.c), each layout whose `match`
+ * record's candidates (src/rules/candidates.c) and passes its literal test
+ * stored in the rules cache (src/rules/prefilter.c), each layout whose `match`
  * holds for a message passes the layouts' test of the body's literals
  * (src/extract/layout-index.c), and the automaton (src/core/acscan.c) finds
  * every literal a plain search finds. */
@@ -293,6 +294,67 @@ test_rules_over_messages(void)
     bt_ruleset_free(rs);
 }
 
+/* Every rule that holds for a record passes its literal test as the rules
+ * cache stores it, which a run without the index reads instead of
+ * parsing the rule (apply.c, passed_over). */
+static void
+check_bounce_prefilters(const BtRuleSet *parsed, const BtRuleSet *cached, BtBounce *bounce, RuleCounts *n)
+{
+    BtSubject text;
+    bt_subject_init(&text);
+    bt_subject_set(&text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
+    BtMatchInput *in = bt_match_input_new(&text);
+    in->headers = bounce->headers;
+    in->dsn = bounce->dsn;
+    for (guint i = 0; i < bounce->records->len; i++) {
+        const BtRecord *rec = bounce->records->pdata[i];
+        bt_match_input_set_record(in, rec);
+        n->records++;
+        for (guint r = 0; r < bt_ruleset_size(parsed); r++) {
+            const BtRule *stub = cached->rules->pdata[r];
+            if (!stub->prefilter)
+                continue;
+            gboolean may = bt_prefilter_may_hold(stub->prefilter, stub->prefilter_len, in);
+            const BtRule *rule = bt_ruleset_rule(parsed, r);
+            g_assert_cmpstr(rule->id, ==, stub->id);
+            gboolean holds = bt_cond_match(rule->when, in, NULL);
+            n->held += holds;
+            n->skipped += !may;
+            if (holds && !may)
+                g_error("rule %s holds for %s (%s), but its stored literal test says it cannot", rule->id,
+                        rec->recipient ? rec->recipient : "?", bounce->origin ? bounce->origin : "?");
+        }
+    }
+    bt_match_input_free(in);
+    bt_subject_free(&text);
+}
+
+static void
+test_prefilters_over_messages(void)
+{
+    g_autoptr(GPtrArray) msgs = all_messages();
+    g_autoptr(BtExtractor) ex = shipped_extractor();
+    BtRuleSet *parsed = shipped_rules();        /* parses the packs, fills the cache */
+    BtRuleSet *cached = shipped_rules();        /* stubs from the cache, with their tests */
+    g_assert_cmpuint(bt_ruleset_size(cached), ==, bt_ruleset_size(parsed));
+    guint tested = 0;
+    for (guint r = 0; r < bt_ruleset_size(cached); r++)
+        tested += ((const BtRule *) cached->rules->pdata[r])->prefilter != NULL;
+    g_test_message("%u of %u rules have a stored literal test", tested, bt_ruleset_size(cached));
+    g_assert_cmpuint(tested, >, bt_ruleset_size(cached) / 2);
+    RuleCounts n = { 0 };
+    for (guint m = 0; m < msgs->len; m++) {
+        g_autoptr(BtBounce) bounce = bt_extract(ex, msgs->pdata[m]);
+        if (bounce->records && bounce->records->len)
+            check_bounce_prefilters(parsed, cached, bounce, &n);
+    }
+    g_test_message("%u records: %u rules held, %u tries ruled out", n.records, n.held, n.skipped);
+    g_assert_cmpuint(n.held, >, 1000);
+    g_assert_cmpuint(n.skipped, >, n.records * tested / 2);     /* it does rule out */
+    bt_ruleset_free(cached);
+    bt_ruleset_free(parsed);
+}
+
 /* Every layout whose `match` holds for a message passes the index's test. */
 static void
 test_layouts_over_messages(void)
@@ -351,6 +413,7 @@ main(int argc, char **argv)
     g_test_add_func("/literals-index/automaton", test_automaton);
     g_test_add_func("/literals-index/automaton-slices", test_automaton_slices);
     g_test_add_func("/literals-index/rules-over-messages", test_rules_over_messages);
+    g_test_add_func("/literals-index/prefilters-over-messages", test_prefilters_over_messages);
     g_test_add_func("/literals-index/layouts-over-messages", test_layouts_over_messages);
     g_autofree char *cache = g_dir_make_tmp("bt-cache-XXXXXX", NULL);
     g_setenv("XDG_CACHE_HOME", cache, TRUE);     /* never the user's cache */

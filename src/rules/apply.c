@@ -42,12 +42,23 @@ rule_at(const BtRuleSet *rs, const BtCandidates *cands, guint i)
     return r->when ? r : NULL;
 }
 
-/* `cands` NULL: every rule is tried. */
+/* Without the index, a rule whose literal test from the cache finds
+ * nothing cannot hold: passed over without being parsed (prefilter.c). */
+static gboolean
+passed_over(const BtRuleSet *rs, const BtCandidates *cands, guint i, BtMatchInput *in)
+{
+    const BtRule *r = rs->rules->pdata[i];
+    return !cands && r->prefilter && !bt_prefilter_may_hold(r->prefilter, r->prefilter_len, in);
+}
+
+/* `cands` NULL: every rule is tried that its stored literal test allows. */
 static const BtRule *
 first_match(const BtRuleSet *rs, BtMatchInput *in, BtCandidates *cands, BtMatchNote *note)
 {
     for (guint i = cands ? bt_candidates_next(cands, 0) : 0; i < rs->rules->len;
          i = cands ? bt_candidates_next(cands, i + 1) : i + 1) {
+        if (passed_over(rs, cands, i, in))
+            continue;
         const BtRule *r = rule_at(rs, cands, i);
         if (r && bt_cond_match(r->when, in, note))
             return r;
@@ -177,6 +188,8 @@ static const BtRule *
 rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
 {
     for (guint i = 0; i < rs->rules->len; i++) {
+        if (passed_over(rs, NULL, i, in))
+            continue;
         const BtRule *r = bt_ruleset_rule(rs, i);
         BtMatchNote note = { 0 };
         if (!r || r == wrapper || !bt_cond_match(r->when, in, &note) || !note.read_diagnostic)

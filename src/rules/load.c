@@ -201,7 +201,8 @@ pack_new(const PackFile *f)
 
 /* What a run needs of a pack to start without its document: its order,
  * then per rule its node id, line, column and id (NUL-terminated, padded
- * to 4 bytes), in native byte order like the rest of the cache. */
+ * to 4 bytes) and its literal test (prefilter.c), in native byte order
+ * like the rest of the cache. */
 typedef struct {
     gint64 order;
     guint32 n_rules;
@@ -225,6 +226,7 @@ pack_note(const Pack *pack)
         g_byte_array_append(note, (const guint8 *) &nr, sizeof nr);
         g_byte_array_append(note, (const guint8 *) r->id, nr.id_len);
         g_byte_array_append(note, zeros, 4 - nr.id_len % 4);    /* at least one NUL */
+        bt_prefilter_write(r, note);
     }
     return note;
 }
@@ -250,9 +252,15 @@ read_cached_pack(const PackFile *f, const guint8 *note, gsize len, BtRuleDoc *do
         gsize padded = (gsize) nr.id_len + 4 - nr.id_len % 4;
         if ((gsize) (end - p) < padded || p[nr.id_len] != '\0' || strlen((const char *) p) != nr.id_len)
             break;
-        g_ptr_array_add(pack->rules, bt_rule_stub((const char *) p, f->file, nr.line, nr.col, f->dir_index,
-                                                  doc, (int) nr.node));
+        BtRule *stub = bt_rule_stub((const char *) p, f->file, nr.line, nr.col, f->dir_index, doc, (int) nr.node);
+        g_ptr_array_add(pack->rules, stub);
         p += padded;
+        gsize test = bt_prefilter_size(p, end);
+        if (!test)
+            break;
+        stub->prefilter = test > sizeof(guint32) ? p : NULL;   /* a bare count of 0: none */
+        stub->prefilter_len = test;
+        p += test;
     }
     if (pack->rules->len != head.n_rules || p != end) {
         pack_free(pack);

@@ -279,6 +279,9 @@ typedef struct {
     GPtrArray *checks;          /* BtCheckSpec* */
     GPtrArray *quoted;          /* BtQuote*: where the wording quotes the reply that
                                  * decides instead (quoted.c); NULL: none */
+    const guint8 *prefilter;    /* from the cache: the rule's literal test (prefilter.c),
+                                 * in the entry's mapping; NULL: none, always tried */
+    gsize prefilter_len;
 } BtRule;
 
 BtRule *bt_rule_parse(BtLoadCtx *ctx, const yaml_node_t *node, guint dir_index);
@@ -289,6 +292,18 @@ BtRule *bt_rule_stub(const char *id, const char *file, gsize line, gsize col, gu
                      BtRuleDoc *doc, int node);
 void bt_rule_complete(BtRule *rule);
 void bt_rule_free(BtRule *rule);
+
+/* ---- prefilter: a rule's literal test kept in the rules cache ---------- */
+
+/* Appends the stored form of the literal test of `r` (parsed) to `out`:
+ * the needs of its condition, or an empty test when it has none. */
+void bt_prefilter_write(const BtRule *r, GByteArray *out);
+/* The size of the stored test at `blob` when it is sound and ends by
+ * `end`, else 0. */
+gsize bt_prefilter_size(const guint8 *blob, const guint8 *end);
+/* FALSE only when the rule whose test this is cannot hold for the record
+ * of `in`: no need finds a literal in its text. */
+gboolean bt_prefilter_may_hold(const guint8 *blob, gsize len, BtMatchInput *in);
 
 /* ---- quoted: the reply a wrapper's wording quotes (quoted.c) ---------- */
 
