@@ -315,14 +315,16 @@ test_quoted(void)
     bounce_free(b);
 
     /* a rule that holds on the codes alone says nothing of the reply; a
-     * reading that names no cause, a wrapper first to read it, or a reply
-     * too short to name anything leave the wrapper standing */
+     * reading that names no cause, a wrapper first to read it, a guess
+     * from one word, or a reply too short to name anything leave the
+     * wrapper standing */
     static const struct { const char *text, *diagnostic; } stands[] = {
         { "returned '452 4.2.2 the mailbox is full'", "451 4.4.7 Message expired" },
         { "returned '451 Please try again later'", "451 4.4.7 Message expired" },
         { "returned '451 4.4.7 message expired, cannot find your hostname'", "451 4.4.7 Message expired" },
         { "", "451 4.4.7 Message expired [Message=451]" },
         { "", "451 4.4.7 Message expired" },
+        { "returned '451 greylisted as possible spam'", "451 4.4.7 Message expired" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(stands); i++) {
         b = bounce_new(stands[i].text);

@@ -148,20 +148,27 @@ explain_match(const BtRule *r, const BtMatchNote *note, const char *quote, const
 }
 
 /* What the reader of --explain must know about a verdict nobody decided
- * from the wording: that it is a guess from the status class, or none. */
+ * from the wording: that it is a guess from one word or from the status
+ * class, or none. */
 static char *
 explain_text(const BtRule *r, const BtMatchNote *note, const char *quote, const BtRecord *rec)
 {
     g_autofree char *match = explain_match(r, note, quote, rec);
-    gboolean undecided;
-    if (!bt_verdict_is_fallback(rec, &undecided))
+    switch (bt_verdict_kind(rec)) {
+    case BT_VERDICT_WORDED:
         return g_steal_pointer(&match);
-    if (undecided)
+    case BT_VERDICT_UNDECIDED:
         return g_strdup_printf("%s; undecided: no rule recognised the diagnostic and the status code "
                                "gives no reason (%s)", match, rec->reason);
-    return g_strdup_printf("%s; class fallback: no wording rule recognised the diagnostic, the reason "
-                           "comes from the status code %s alone", match,
-                           rec->deliverystatus && *rec->deliverystatus ? rec->deliverystatus : "(none)");
+    case BT_VERDICT_KEYWORD:
+        return g_strdup_printf("%s; keyword guess: no wording rule recognised the diagnostic and its "
+                               "status code gives no reason, so the reason rests on that one word", match);
+    case BT_VERDICT_CLASS:
+    default:
+        return g_strdup_printf("%s; class fallback: no wording rule recognised the diagnostic, the reason "
+                               "comes from the status code %s alone", match,
+                               rec->deliverystatus && *rec->deliverystatus ? rec->deliverystatus : "(none)");
+    }
 }
 
 /* A reason that names no cause: a quoted reply read so leaves the
@@ -187,7 +194,9 @@ rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
         BtMatchNote note = { 0 };
         if (!r || r == wrapper || !bt_cond_match(r->when, in, &note) || !note.read_diagnostic)
             continue;
-        return r->quoted || !reason_names_cause(r->reason) ? NULL : r;
+        /* a guess from one word does not overturn the wrapper either */
+        gboolean guess = g_str_has_prefix(r->id, BT_KEYWORD_GUESS_PREFIX);
+        return r->quoted || guess || !reason_names_cause(r->reason) ? NULL : r;
     }
     return NULL;
 }

@@ -37,18 +37,43 @@ void bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain);
  * wording rule having recognised the diagnostic. */
 #define BT_CLASS_FALLBACK_PREFIX "rfc3463."
 
-/* Is the record's verdict a fallback: the status-class layer, or a reason
- * that decides nothing (onhold, undefined)?  *undecided (may be NULL)
- * tells the second case apart.  With no rule at all, extract's hint (a
- * layout's word) stands: that is no fallback. */
+/* Rules whose id starts with this (rules/keyword-fallback.yaml) guess the
+ * reason from one concept word of a diagnostic no wording rule knew ("spam",
+ * "quota", "relay"), where the status code would give none. */
+#define BT_KEYWORD_GUESS_PREFIX "keyword."
+
+typedef enum {
+    BT_VERDICT_WORDED,      /* a rule read the wording, or a decoder's hint stands */
+    BT_VERDICT_KEYWORD,     /* guessed from one word (keyword-fallback.yaml) */
+    BT_VERDICT_CLASS,       /* from the status code alone (rfc3463.yaml) */
+    BT_VERDICT_UNDECIDED,   /* onhold, undefined: no reason at all */
+} BtVerdictKind;
+
+/* How the record's verdict was reached.  With no rule at all, extract's
+ * hint (a layout's word) stands: that is a worded verdict. */
+static inline BtVerdictKind
+bt_verdict_kind(const BtRecord *rec)
+{
+    if (!rec->reason || !*rec->reason || g_strcmp0(rec->reason, "onhold") == 0
+        || g_strcmp0(rec->reason, "undefined") == 0)
+        return BT_VERDICT_UNDECIDED;
+    if (rec->rule && g_str_has_prefix(rec->rule, BT_CLASS_FALLBACK_PREFIX))
+        return BT_VERDICT_CLASS;
+    if (rec->rule && g_str_has_prefix(rec->rule, BT_KEYWORD_GUESS_PREFIX))
+        return BT_VERDICT_KEYWORD;
+    return BT_VERDICT_WORDED;
+}
+
+/* Is the record's verdict a fallback: a keyword guess, the status-class
+ * layer, or a reason that decides nothing (onhold, undefined)?
+ * *undecided (may be NULL) tells the last case apart. */
 static inline gboolean
 bt_verdict_is_fallback(const BtRecord *rec, gboolean *undecided)
 {
-    gboolean none = g_strcmp0(rec->reason, "onhold") == 0 || g_strcmp0(rec->reason, "undefined") == 0
-        || !rec->reason || !*rec->reason;
+    BtVerdictKind kind = bt_verdict_kind(rec);
     if (undecided)
-        *undecided = none;
-    return none || (rec->rule && g_str_has_prefix(rec->rule, BT_CLASS_FALLBACK_PREFIX));
+        *undecided = kind == BT_VERDICT_UNDECIDED;
+    return kind != BT_VERDICT_WORDED;
 }
 
 /* Every rule whose `when` holds for `rec` against the bounce text `text`

@@ -353,7 +353,7 @@ append_headline(GString *out, const BtReport *r)
     g_snprintf(pct, sizeof pct, "%.1f%%", percent(r->records - r->fallback, r->records));
     append_figure(out, "specific", "Decided by a specific rule", r->records - r->fallback, pct);
     g_snprintf(pct, sizeof pct, "%.1f%%", percent(r->fallback, r->records));
-    append_figure(out, "fallback", "Status-class fallback", r->fallback, pct);
+    append_figure(out, "fallback", "Fallback: a one-word guess, the status class, or undecided", r->fallback, pct);
     g_string_append(out, "</dl>\n");
 }
 

@@ -40,7 +40,7 @@ struct _BtReport {
     gboolean checks_ran;
     guint64 messages, bounces, records;
     guint64 hard;                 /* records with hardbounce; the rest are soft */
-    guint64 fallback;             /* decided by the status-class fallback */
+    guint64 fallback;             /* a keyword guess, the status-class fallback, or undecided */
     gint64 first_ts, last_ts;     /* 0: no dated record */
     guint64 undated;
     GHashTable *reasons;          /* reason -> guint64* */

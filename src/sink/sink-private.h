@@ -14,6 +14,7 @@ typedef struct {
     GHashTable *destinations;
     GHashTable *causes;
     guint64 class_fallback;   /* verdicts from the status class alone (rules/rfc3463.yaml) */
+    guint64 keyword_guess;    /* verdicts guessed from one word (rules/keyword-fallback.yaml) */
     guint64 undecided;        /* onhold, undefined: no reason at all */
 } BtSummary;
 

@@ -58,7 +58,7 @@ add_count(GHashTable *counter, const char *key, guint64 n)
     *c += n;
 }
 
-/* Packed: the five totals, then each table as its size and its entries
+/* Packed: the six totals, then each table as its size and its entries
  * (key length, key, count), in native byte order: for a process of the
  * same program on the same machine. */
 static void
@@ -80,7 +80,8 @@ pack_table(GHashTable *table, GByteArray *out)
 void
 bt_summary_pack(const BtSummary *sum, GByteArray *out)
 {
-    guint64 totals[5] = { sum->messages, sum->bounces, sum->records, sum->class_fallback, sum->undecided };
+    guint64 totals[6] = { sum->messages, sum->bounces, sum->records, sum->class_fallback, sum->undecided,
+                          sum->keyword_guess };
     g_byte_array_append(out, (const guint8 *) totals, sizeof totals);
     pack_table(sum->reasons, out);
     pack_table(sum->destinations, out);
@@ -123,7 +124,7 @@ gboolean
 bt_summary_add_packed(BtSummary *sum, const guint8 *data, gsize len)
 {
     const guint8 *p = data, *end = data + len;
-    guint64 totals[5];
+    guint64 totals[6];
     BtSummary got;
     bt_summary_init(&got);
     gboolean whole = bt_take_bytes(&p, end, totals, sizeof totals) && unpack_table(&p, end, got.reasons)
@@ -135,6 +136,7 @@ bt_summary_add_packed(BtSummary *sum, const guint8 *data, gsize len)
         sum->records += totals[2];
         sum->class_fallback += totals[3];
         sum->undecided += totals[4];
+        sum->keyword_guess += totals[5];
         merge_table(sum->reasons, got.reasons);
         merge_table(sum->destinations, got.destinations);
         merge_table(sum->causes, got.causes);
@@ -157,12 +159,18 @@ bt_summary_add_record(BtSummary *sum, const BtRecord *rec)
     sum->records++;
     count(sum->reasons, rec->reason && *rec->reason ? rec->reason : "undefined");
     count(sum->causes, rec->cause_id && *rec->cause_id ? rec->cause_id : "(none)");
-    gboolean undecided;
-    if (bt_verdict_is_fallback(rec, &undecided)) {
-        if (undecided)
-            sum->undecided++;
-        else
-            sum->class_fallback++;
+    switch (bt_verdict_kind(rec)) {
+    case BT_VERDICT_UNDECIDED:
+        sum->undecided++;
+        break;
+    case BT_VERDICT_CLASS:
+        sum->class_fallback++;
+        break;
+    case BT_VERDICT_KEYWORD:
+        sum->keyword_guess++;
+        break;
+    case BT_VERDICT_WORDED:
+        break;
     }
     /* Domains are case-insensitive: count Example.COM with example.com. */
     g_autofree char *domain = rec->destination && *rec->destination
@@ -280,15 +288,16 @@ bt_summary_write(const BtSummary *sum, FILE *out, gboolean table, gboolean color
         write_table_section(out, "destination", sum->destinations, TOP_DESTINATIONS, sum->records, color);
         write_table_section(out, "cause", sum->causes, 0, sum->records, color);
         fprintf(out, "\n  Fallback verdicts: %" G_GUINT64_FORMAT " from the status class alone, %"
-                G_GUINT64_FORMAT " undecided (onhold, undefined)\n", sum->class_fallback, sum->undecided);
+                G_GUINT64_FORMAT " guessed from one word, %" G_GUINT64_FORMAT " undecided (onhold, undefined)\n",
+                sum->class_fallback, sum->keyword_guess, sum->undecided);
     } else {
         fprintf(out, "messages: %" G_GUINT64_FORMAT "\nbounces:  %" G_GUINT64_FORMAT
                 "\nrecords:  %" G_GUINT64_FORMAT "\n", sum->messages, sum->bounces, sum->records);
         write_plain_section(out, "reason", sum->reasons, 0);
         write_plain_section(out, "destination", sum->destinations, TOP_DESTINATIONS);
         write_plain_section(out, "cause", sum->causes, 0);
-        fprintf(out, "class fallback: %" G_GUINT64_FORMAT "\nundecided: %" G_GUINT64_FORMAT "\n",
-                sum->class_fallback, sum->undecided);
+        fprintf(out, "class fallback: %" G_GUINT64_FORMAT "\nkeyword guess: %" G_GUINT64_FORMAT
+                "\nundecided: %" G_GUINT64_FORMAT "\n", sum->class_fallback, sum->keyword_guess, sum->undecided);
     }
     fflush(out);
 }
