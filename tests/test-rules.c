@@ -506,8 +506,10 @@ test_prefilter_agrees(void)
     g_autofree char *dir = g_build_filename(src ? src : BT_ABS_SRCDIR, "rules", NULL);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     g_assert_nonnull(d);
+    /* deliverystatus is left out: its string is a status pattern ('5.7.*',
+     * '*.0.*'), not a regex; a regex for it is written {regex: ...} */
     g_autoptr(GRegex) quoted = g_regex_new("(?:diagnosticcode|rhost|destination|text|regex|lhost|"
-                                           "deliverystatus|command|reason|feedbacktype|action|smtpagent|"
+                                           "command|reason|feedbacktype|action|smtpagent|"
                                            "listid|senderdomain|recipient|addresser|subject|messageid): "
                                            "'((?:[^']|'')+)'", 0, 0, NULL);
     guint patterns = 0;
