@@ -242,11 +242,7 @@ static void
 check_bounce_rules(const BtRuleSet *rs, const BtRuleIndex *ix, BtBounce *bounce, RuleCounts *n)
 {
     BtSubject text;
-    bt_subject_init(&text);
-    bt_subject_set(&text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
-    BtMatchInput *in = bt_match_input_new(&text);
-    in->headers = bounce->headers;
-    in->dsn = bounce->dsn;
+    BtMatchInput *in = bt_match_input_for_bounce(&text, bounce);
     BtCandidates cands;
     bt_candidates_init(&cands, ix);
     for (guint i = 0; i < bounce->records->len; i++) {
@@ -301,11 +297,7 @@ static void
 check_bounce_prefilters(const BtRuleSet *parsed, const BtRuleSet *cached, BtBounce *bounce, RuleCounts *n)
 {
     BtSubject text;
-    bt_subject_init(&text);
-    bt_subject_set(&text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
-    BtMatchInput *in = bt_match_input_new(&text);
-    in->headers = bounce->headers;
-    in->dsn = bounce->dsn;
+    BtMatchInput *in = bt_match_input_for_bounce(&text, bounce);
     for (guint i = 0; i < bounce->records->len; i++) {
         const BtRecord *rec = bounce->records->pdata[i];
         bt_match_input_set_record(in, rec);

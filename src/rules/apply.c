@@ -286,11 +286,7 @@ bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain)
     if (!bounce->records || bounce->records->len == 0)
         return;
     BtSubject text;
-    bt_subject_init(&text);
-    bt_subject_set(&text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
-    BtMatchInput *in = bt_match_input_new(&text);
-    in->headers = bounce->headers;
-    in->dsn = bounce->dsn;
+    BtMatchInput *in = bt_match_input_for_bounce(&text, bounce);
     const BtRuleIndex *ix = rule_index(rs);
     BtCandidates cands;
     if (ix) {

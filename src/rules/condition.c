@@ -691,6 +691,17 @@ bt_match_input_new(BtSubject *text)
     return in;
 }
 
+BtMatchInput *
+bt_match_input_for_bounce(BtSubject *text, const BtBounce *bounce)
+{
+    bt_subject_init(text);
+    bt_subject_set(text, bounce->text, bounce->text ? strlen(bounce->text) : 0);
+    BtMatchInput *in = bt_match_input_new(text);
+    in->headers = bounce->headers;
+    in->dsn = bounce->dsn;
+    return in;
+}
+
 void
 bt_match_input_set_record(BtMatchInput *in, const BtRecord *rec)
 {

@@ -169,6 +169,10 @@ typedef struct {
 } BtMatchInput;
 
 BtMatchInput *bt_match_input_new(BtSubject *text);
+/* The input for the records of `bounce`: `text` (the caller's, freed by
+ * it after the input) is set to the bounce's text; headers and the
+ * delivery-status part are the bounce's. */
+BtMatchInput *bt_match_input_for_bounce(BtSubject *text, const BtBounce *bounce);
 void bt_match_input_set_record(BtMatchInput *in, const BtRecord *rec);
 void bt_match_input_free(BtMatchInput *in);
 
