@@ -93,7 +93,7 @@ if [ "$sample" -gt 0 ] && [ -d "$corpus" ]; then
     total=$(grep -c . <<< "$files")
     step=$(( total / sample > 0 ? total / sample : 1 ))
     rm -f "$out/startup-sample.txt"
-    awk -v s="$step" 'NR % s == 1' <<< "$files" | head -n "$sample" | while read -r f; do
+    awk -v s="$step" '(NR - 1) % s == 0' <<< "$files" | head -n "$sample" | while read -r f; do
         "$bt" -f jsonl < "$f" > /dev/null 2>&1          # the first run of a message fills nothing: warm the page cache
         rm -f "$out/startup-one.txt"
         for i in 1 2 3; do
