@@ -195,8 +195,7 @@ rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
         if (!r || r == wrapper || !bt_cond_match(r->when, in, &note) || !note.read_diagnostic)
             continue;
         /* a guess from one word does not overturn the wrapper either */
-        gboolean guess = g_str_has_prefix(r->id, BT_KEYWORD_GUESS_PREFIX);
-        return r->quoted || guess || !reason_names_cause(r->reason) ? NULL : r;
+        return r->quoted || bt_rule_is_keyword_guess(r->id) || !reason_names_cause(r->reason) ? NULL : r;
     }
     return NULL;
 }

@@ -42,6 +42,13 @@ void bt_ruleset_apply(const BtRuleSet *rs, BtBounce *bounce, gboolean explain);
  * "quota", "relay"), where the status code would give none. */
 #define BT_KEYWORD_GUESS_PREFIX "keyword."
 
+/* Is rule `id` one of those guesses? */
+static inline gboolean
+bt_rule_is_keyword_guess(const char *id)
+{
+    return id && g_str_has_prefix(id, BT_KEYWORD_GUESS_PREFIX);
+}
+
 typedef enum {
     BT_VERDICT_WORDED,      /* a rule read the wording, or a decoder's hint stands */
     BT_VERDICT_KEYWORD,     /* guessed from one word (keyword-fallback.yaml) */
@@ -59,21 +66,17 @@ bt_verdict_kind(const BtRecord *rec)
         return BT_VERDICT_UNDECIDED;
     if (rec->rule && g_str_has_prefix(rec->rule, BT_CLASS_FALLBACK_PREFIX))
         return BT_VERDICT_CLASS;
-    if (rec->rule && g_str_has_prefix(rec->rule, BT_KEYWORD_GUESS_PREFIX))
+    if (bt_rule_is_keyword_guess(rec->rule))
         return BT_VERDICT_KEYWORD;
     return BT_VERDICT_WORDED;
 }
 
 /* Is the record's verdict a fallback: a keyword guess, the status-class
- * layer, or a reason that decides nothing (onhold, undefined)?
- * *undecided (may be NULL) tells the last case apart. */
+ * layer, or a reason that decides nothing (onhold, undefined)? */
 static inline gboolean
-bt_verdict_is_fallback(const BtRecord *rec, gboolean *undecided)
+bt_verdict_is_fallback(const BtRecord *rec)
 {
-    BtVerdictKind kind = bt_verdict_kind(rec);
-    if (undecided)
-        *undecided = kind == BT_VERDICT_UNDECIDED;
-    return kind != BT_VERDICT_WORDED;
+    return bt_verdict_kind(rec) != BT_VERDICT_WORDED;
 }
 
 /* Every rule whose `when` holds for `rec` against the bounce text `text`

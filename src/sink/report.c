@@ -236,7 +236,7 @@ bt_report_add_record(BtReport *r, const BtRecord *rec)
     if (rec->hardbounce)
         r->hard++;
     /* the same test as --summary's, so the page and the table agree */
-    if (bt_verdict_is_fallback(rec, NULL))
+    if (bt_verdict_is_fallback(rec))
         r->fallback++;
     (*counter_slot(r->reasons, reason_of(rec)))++;
     add_to_timeline(r, rec);
