@@ -459,6 +459,8 @@ static const NeedleCase needle_cases[] = {
     { "(?i)\u0421\u041f\u0410\u041c|\u5783\u573e\u90ae\u4ef6", "\u0441\u043f\u0430\u043c|\u5783\u573e\u90ae\u4ef6", TRUE },
     { "(?i)stra\u00dfe x", "stra", TRUE },       /* ß also matches U+1E9E */
     { "(?i)\u03a3\u03c0\u03b1\u03bc", NULL, TRUE },  /* Greek: not folded */
+    /* scripts without case (Hebrew, Arabic) are taken as they are */
+    { "(?i)\u05e1\u05d5\u05d2 \u05ea\u05d5\u05db\u05df|\u0645\u062c\u0627\u0632 \u062f\u0627\u0646\u0633\u062a\u0647", "\u05e1\u05d5\u05d2 \u05ea\u05d5\u05db\u05df|\u0645\u062c\u0627\u0632 \u062f\u0627\u0646\u0633\u062a\u0647", TRUE },
 };
 
 static void
@@ -501,6 +503,9 @@ test_prefilter_agrees(void)
         "550 BO\u00CETE PLEINE; DESTINATAIRE INCONNU; CONSID\u00C9R\u00C9 COMME SPAM; QUOTA \u00DCBERSCHRITTEN",
         "550 5.7.1 \u5783\u573e\u90ae\u4ef6; \u8ff7\u60d1\u30e1\u30fc\u30eb; \u7528\u6237\u4e0d\u5b58\u5728",
         "550 Stra\u1E9Ee; \u212Bngstr\u00F6m; \u0178; \u00B5",
+        /* the Hebrew and Persian refusals of generic.policyviolation.list-mime-type */
+        "550 \u05e1\u05d5\u05d2 \u05ea\u05d5\u05db\u05df \u05d4\u05d5\u05d3\u05e2\u05d4 \u05d6\u05d5 \u05dc\u05d0 \u05d4\u05d5\u05ea\u05e8 \u05d1\u05de\u05e4\u05d5\u05e8\u05e9",
+        "554 \u0646\u0648\u0639 \u0645\u062d\u062a\u0648\u0627\u06cc \u0627\u06cc\u0646 \u067e\u06cc\u0627\u0645 \u0635\u0631\u06cc\u062d\u0627 \u0645\u062c\u0627\u0632 \u062f\u0627\u0646\u0633\u062a\u0647 \u0646\u0634\u062f\u0647 \u0627\u0633\u062a",
     };
     const char *src = g_getenv("BT_SRCDIR");
     g_autofree char *dir = g_build_filename(src ? src : BT_ABS_SRCDIR, "rules", NULL);

@@ -251,12 +251,25 @@ read_escape(LitReader *lr)
  * of them: Latin-1 letters (but not å, ß, ÿ, µ, whose partners lie outside
  * Latin-1: U+212B, U+1E9E, U+0178, U+039C) and the basic Cyrillic block
  * U+0400-U+045F (whose old letter forms U+1C80-U+1C88 a subject is checked
- * for, like KELVIN SIGN).  Characters without case (CJK, kana, Hangul) are
- * taken as they are. */
+ * for, like KELVIN SIGN).  Characters of scripts without case are taken
+ * as they are: CJK, kana, Hangul, and Hebrew, Arabic (with its
+ * supplement and presentation forms), the Indic scripts, Thai and Lao,
+ * whose letters Unicode gives no other case (a Persian or Hebrew phrase
+ * would otherwise leave only the space between its words as a needle,
+ * which nearly every text holds). */
+static gboolean
+is_caseless_script(gunichar c)
+{
+    return (c >= 0x3000 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3)
+        || (c >= 0x0590 && c <= 0x06FF) || (c >= 0x0750 && c <= 0x077F)
+        || (c >= 0x0900 && c <= 0x0EFF) || (c >= 0xFB50 && c <= 0xFDFF)
+        || (c >= 0xFE70 && c <= 0xFEFF);
+}
+
 static gunichar
 fold_char(gunichar c)
 {
-    if ((c >= 0x3000 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3))
+    if (is_caseless_script(c))
         return c;
     if (c >= 0xC0 && c <= 0xFE && c != 0xD7 && c != 0xF7 && c != 0xC5 && c != 0xE5 && c != 0xDF)
         return c <= 0xDE ? c + 0x20 : c;
