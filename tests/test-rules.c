@@ -480,6 +480,38 @@ test_prefilter_needles(void)
     }
 }
 
+/* The candidate index keys a rule on one leaf of its `all:` that must
+ * find a literal; of a reply code, an action or a status and the wording,
+ * the wording: the codes are in nearly every bounce and would keep the
+ * rule in play for all of them.  A rule of codes alone keeps one. */
+static void
+test_needs_prefer_wording(void)
+{
+    static const struct {
+        const char *rule, *field;
+    } cases[] = {
+        { "n.reply-then-wording", "diagnosticcode" },
+        { "n.action-then-wording", "diagnosticcode" },
+        { "n.codes-only", "replycode" },
+    };
+    g_autoptr(BtRuleSet) rs = load_one("needs");
+    gsize n_fields;
+    const BtFieldInfo *fields = bt_record_fields(&n_fields);
+    g_assert_cmpuint(bt_ruleset_size(rs), ==, G_N_ELEMENTS(cases));
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const BtRule *r = bt_ruleset_rule(rs, i);
+        g_assert_nonnull(r);
+        g_assert_cmpstr(r->id, ==, cases[i].rule);
+        g_autoptr(GArray) needs = g_array_new(FALSE, FALSE, sizeof(BtCondNeed));
+        g_assert_true(bt_cond_needs(r->when, needs));
+        g_assert_cmpuint(needs->len, ==, 1);
+        const BtCondNeed *need = &g_array_index(needs, BtCondNeed, 0);
+        g_assert_cmpint(need->kind, ==, BT_NEED_FIELD);
+        g_assert_cmpuint(need->field_index, <, n_fields);
+        g_assert_cmpstr(fields[need->field_index].name, ==, cases[i].field);
+    }
+}
+
 /* The filtered search agrees with a plain PCRE2 match on every pattern of
  * the shipped packs, over subjects that hold and lack their literals. */
 static void
@@ -927,6 +959,7 @@ main(int argc, char **argv)
     g_test_add_func("/rules/regex-limit", test_regex_limit);
     g_test_add_func("/rules/prefilter/verdicts", test_prefilter_verdicts);
     g_test_add_func("/rules/prefilter/needles", test_prefilter_needles);
+    g_test_add_func("/rules/prefilter/needs-prefer-wording", test_needs_prefer_wording);
     g_test_add_func("/rules/prefilter/agrees", test_prefilter_agrees);
     g_test_add_func("/rules/cache/used-and-equal", test_cache_used_and_equal);
     g_test_add_func("/rules/cache/changed-file", test_cache_changed_file);

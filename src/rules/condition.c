@@ -1095,17 +1095,50 @@ bt_cond_need_each_literal(const BtCondNeed *need,
     }
 }
 
+/* Record fields that take a handful of values (codes, an action, the
+ * decoder's name): a literal of theirs is in most records, so a need on
+ * one keeps its rule in play for most bounces. */
+static gboolean
+is_coarse_field(gsize field_index)
+{
+    static const char *const coarse[] = { "action", "replycode", "deliverystatus", "command",
+                                          "diagnostictype", "reason", "hardbounce", "feedbacktype",
+                                          "decodedby" };
+    gsize n;
+    const BtFieldInfo *fields = bt_record_fields(&n);
+    for (guint i = 0; i < G_N_ELEMENTS(coarse); i++)
+        if (field_index < n && strcmp(fields[field_index].name, coarse[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static void
+need_weight(const GArray *needs, gboolean *text, gboolean *coarse)
+{
+    *text = *coarse = FALSE;
+    for (guint i = 0; i < needs->len; i++) {
+        const BtCondNeed *need = &g_array_index(needs, BtCondNeed, i);
+        *text |= need->kind == BT_NEED_TEXT;
+        *coarse |= need->kind == BT_NEED_FIELD && is_coarse_field(need->field_index);
+    }
+}
+
 /* A need that scans short texts beats one that scans the whole bounce;
- * then fewer regexes. */
+ * then one on worded fields (the diagnostic, a host, a header) beats one
+ * on a coarse field: for `all: [replycode: 500-599, diagnosticcode: …]`
+ * the reply code would keep the rule in play for nearly every bounce,
+ * the wording for the few that say it; then fewer leaves. */
 static gboolean
 needs_better(const GArray *a, const GArray *b)
 {
-    gboolean a_text = FALSE, b_text = FALSE;
-    for (guint i = 0; i < a->len; i++)
-        a_text |= g_array_index(a, BtCondNeed, i).kind == BT_NEED_TEXT;
-    for (guint i = 0; i < b->len; i++)
-        b_text |= g_array_index(b, BtCondNeed, i).kind == BT_NEED_TEXT;
-    return a_text != b_text ? !a_text : a->len < b->len;
+    gboolean a_text, a_coarse, b_text, b_coarse;
+    need_weight(a, &a_text, &a_coarse);
+    need_weight(b, &b_text, &b_coarse);
+    if (a_text != b_text)
+        return !a_text;
+    if (a_coarse != b_coarse)
+        return !a_coarse;
+    return a->len < b->len;
 }
 
 /* all: any one child's need is the whole's; the best of them. */
