@@ -51,12 +51,19 @@ passed_over(const BtRuleSet *rs, const BtCandidates *cands, guint i, BtMatchInpu
     return !cands && r->prefilter && !bt_prefilter_may_hold(r->prefilter, r->prefilter_len, in);
 }
 
+/* The first rule from `from` on that may be tried: the next candidate
+ * with the index, else the next rule. */
+static guint
+next_tried(const BtCandidates *cands, guint from)
+{
+    return cands ? bt_candidates_next(cands, from) : from;
+}
+
 /* `cands` NULL: every rule is tried that its stored literal test allows. */
 static const BtRule *
 first_match(const BtRuleSet *rs, BtMatchInput *in, BtCandidates *cands, BtMatchNote *note)
 {
-    for (guint i = cands ? bt_candidates_next(cands, 0) : 0; i < rs->rules->len;
-         i = cands ? bt_candidates_next(cands, i + 1) : i + 1) {
+    for (guint i = next_tried(cands, 0); i < rs->rules->len; i = next_tried(cands, i + 1)) {
         if (passed_over(rs, cands, i, in))
             continue;
         const BtRule *r = rule_at(rs, cands, i);
@@ -183,14 +190,18 @@ reason_names_cause(const char *reason)
 /* The first rule that holds on the wording of the reply now standing in
  * for the diagnostic, when its verdict names a cause; NULL when that
  * first rule is itself a wrapper or names none.  Rules that hold on the
- * codes or the bounce text alone say nothing about the reply: skipped. */
+ * codes or the bounce text alone say nothing about the reply: skipped.
+ * With the index, the candidates are found again for the reply (they
+ * were the record's own). */
 static const BtRule *
-rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
+rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in, BtCandidates *cands)
 {
-    for (guint i = 0; i < rs->rules->len; i++) {
-        if (passed_over(rs, NULL, i, in))
+    if (cands)
+        bt_candidates_for_record(cands, in);
+    for (guint i = next_tried(cands, 0); i < rs->rules->len; i = next_tried(cands, i + 1)) {
+        if (passed_over(rs, cands, i, in))
             continue;
-        const BtRule *r = bt_ruleset_rule(rs, i);
+        const BtRule *r = rule_at(rs, cands, i);
         BtMatchNote note = { 0 };
         if (!r || r == wrapper || !bt_cond_match(r->when, in, &note) || !note.read_diagnostic)
             continue;
@@ -207,7 +218,7 @@ rule_reading_reply(const BtRuleSet *rs, const BtRule *wrapper, BtMatchInput *in)
  * a rule read it. */
 static const BtRule *
 rule_for_quoted_reply(const BtRuleSet *rs, const BtRule *wrapper, BtRecord *rec, BtMatchInput *in,
-                      char **reply_out)
+                      BtCandidates *cands, char **reply_out)
 {
     g_autofree char *reply = bt_quotes_find(wrapper->quoted, rec->diagnosticcode, in->text->str);
     if (!reply)
@@ -223,7 +234,7 @@ rule_for_quoted_reply(const BtRuleSet *rs, const BtRule *wrapper, BtRecord *rec,
     if (status)
         rec->deliverystatus = status;
     bt_match_input_set_record(in, rec);
-    const BtRule *r = rule_reading_reply(rs, wrapper, in);
+    const BtRule *r = rule_reading_reply(rs, wrapper, in, cands);
     rec->diagnosticcode = own_diagnostic;
     rec->deliverystatus = own_status;
     rec->replycode = own_code;
@@ -255,7 +266,8 @@ apply_record(const BtRuleSet *rs, BtRecord *rec, BtMatchInput *in, BtCandidates 
     const BtRule *r = first_match(rs, in, cands, explain ? &note : NULL);
     g_autofree char *quote = note.field ? quote_match(&note) : NULL;
     g_autofree char *reply = NULL;
-    const BtRule *wrapper = NULL, *reader = r && r->quoted ? rule_for_quoted_reply(rs, r, rec, in, &reply) : NULL;
+    const BtRule *wrapper = NULL;
+    const BtRule *reader = r && r->quoted ? rule_for_quoted_reply(rs, r, rec, in, cands, &reply) : NULL;
     if (reader) {
         wrapper = r;
         r = reader;
