@@ -152,7 +152,15 @@ set_pseudo_status(BtRecord *rec)
     g_autofree char *ce = join_codes(reply, rec->diagnosticcode);
     /* temporary only by the words and codes (sisimai's Fact: a delay
      * notice that says nothing temporary gets 5.0.9xx, lhost-gmail-08) */
-    bt_set_str(&rec->deliverystatus, bt_pseudo_status(rec->reason, is_temporary(ce)));
+    gboolean temporary = is_temporary(ce);
+    /* but a 5xx reply the notice prints, with no 4.x.x status beside it,
+     * is permanent whatever word its text uses ("550 … this domain is
+     * temporarily blocked for abuse prevention", Forward Email's
+     * helpers/is-expired-or-newly-created.js): the reply code says the
+     * server refused for good, and keeping it is the notice's own word */
+    if (temporary && rec->replycode / 100 == 5 && code_class(rec->diagnosticcode) == '5')
+        temporary = FALSE;
+    bt_set_str(&rec->deliverystatus, bt_pseudo_status(rec->reason, temporary));
 }
 
 /* A reply code of another class than the status is replaced by one of the
