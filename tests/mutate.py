@@ -1472,16 +1472,6 @@ def main():
     reference = triage(args.binary, {c["name"]: c["raw"] for c in cases})
     negatives = [c for c in cases if c["negative"] and not reference[c["name"]]]
     cases = [c for c in cases if not c["negative"] and reference[c["name"]]]
-    # A sample keeps the run's cost bounded as the fixtures grow (CI runs
-    # this suite once more under the sanitizers); a floor then asks for its
-    # share of the passes, rounded down, so that a sample's own spread of
-    # cases cannot fail a mutation the whole set passes.
-    share = {}
-    if args.sample > 1:
-        for key, subjects in (("cases", cases), ("negatives", negatives)):
-            kept = subjects[::args.sample]
-            share[key] = len(kept) / len(subjects) if subjects else 1.0
-        cases, negatives = cases[::args.sample], negatives[::args.sample]
 
     floors = {}
     if args.floor:
@@ -1501,8 +1491,14 @@ def main():
     if args.floor:
         print("1..%d" % len(mutations))
     for n, (name, fn, compare_reason, subjects) in enumerate(mutations, 1):
+        # A sample keeps the run's cost bounded as the fixtures grow (CI runs
+        # this suite once more under the sanitizers); a floor then asks for
+        # its share of the passes, rounded down, so that a sample's own
+        # spread of cases cannot fail a mutation the whole set passes.
+        sample = subjects[::args.sample]
+        share = len(sample) / len(subjects) if subjects else 1.0
         variants = {}
-        for c in subjects:
+        for c in sample:
             v = fn(c["raw"], reference[c["name"]])
             if v is not None:
                 variants[c["name"]] = v
@@ -1522,8 +1518,8 @@ def main():
         measured.append((name, passed, len(variants)))
         if args.floor:
             floor = floors.get(name)
-            if floor is not None and share:
-                floor = int(floor * share["negatives" if name.startswith("negative-") else "cases"])
+            if floor is not None:
+                floor = int(floor * share)
             ok = floor is not None and passed >= floor
             print("%s %d - %s: %d/%d pass (floor %s)" % (
                 "ok" if ok else "not ok", n, name, passed, len(variants), floor))
